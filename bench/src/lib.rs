@@ -1,0 +1,1 @@
+//! Kernel overhead suite (issue 7) and shared bench inputs.

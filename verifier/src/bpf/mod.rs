@@ -1,0 +1,10 @@
+//! Classic BPF as seccomp sees it: instructions, decoding, kernel-exact
+//! validation, the disassembler and the assembler.
+
+pub mod decode;
+pub mod insn;
+pub mod validate;
+
+pub use decode::{decode, ByteOrder, DecodeError};
+pub use insn::{Insn, Program};
+pub use validate::{validate, ValidProgram, Violation};

@@ -1,0 +1,275 @@
+//! The seccomp ABI: the input record a filter reads and the actions it returns.
+//!
+//! Constants come from `include/uapi/linux/seccomp.h`; the meaning of a return
+//! value follows `__seccomp_filter` and `seccomp_run_filters` in `kernel/seccomp.c`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// `SECCOMP_RET_KILL_PROCESS` (include/uapi/linux/seccomp.h).
+pub const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+/// `SECCOMP_RET_KILL_THREAD` (= the older `SECCOMP_RET_KILL`).
+pub const SECCOMP_RET_KILL_THREAD: u32 = 0x0000_0000;
+pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
+pub const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+pub const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
+pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
+pub const SECCOMP_RET_LOG: u32 = 0x7ffc_0000;
+pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+/// `SECCOMP_RET_ACTION_FULL`: the action part of a return value.
+pub const SECCOMP_RET_ACTION_FULL: u32 = 0xffff_0000;
+/// `SECCOMP_RET_DATA`: the data part of a return value.
+pub const SECCOMP_RET_DATA: u32 = 0x0000_ffff;
+/// `MAX_ERRNO` (include/linux/err.h): `__seccomp_filter` caps ERRNO data at it.
+pub const MAX_ERRNO: u32 = 4095;
+
+/// `struct seccomp_data` (include/uapi/linux/seccomp.h), 64 bytes:
+/// `int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6];`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct SeccompData {
+    pub nr: u32,
+    pub arch: u32,
+    pub instruction_pointer: u64,
+    pub args: [u64; 6],
+}
+
+/// `__AUDIT_ARCH_LE` (include/uapi/linux/audit.h): set in every little-endian AUDIT_ARCH value.
+pub const AUDIT_ARCH_LE: u32 = 0x4000_0000;
+
+impl SeccompData {
+    /// The 32-bit word a `BPF_LD|BPF_W|BPF_ABS` at byte offset `off` reads.
+    ///
+    /// The kernel hands the filter its own in-memory `struct seccomp_data`
+    /// (`populate_seccomp_data`, kernel/seccomp.c), so a 64-bit field's low half
+    /// sits at the lower offset on little-endian machines and at the higher one on
+    /// big-endian machines. The machine's byte order is the `__AUDIT_ARCH_LE` bit of
+    /// `arch` (every AUDIT_ARCH value the kernel reports carries it correctly).
+    /// `off` must be a multiple of 4 below 64 (guaranteed for validated programs).
+    pub fn word(&self, off: u32) -> u32 {
+        debug_assert!(off < 64 && off % 4 == 0);
+        match off {
+            0 => self.nr,
+            4 => self.arch,
+            _ => {
+                let field = (off - 8) / 8;
+                let v = if field == 0 { self.instruction_pointer } else { self.args[field as usize - 1] };
+                let low_first = self.arch & AUDIT_ARCH_LE != 0;
+                let high = ((off - 8) % 8 == 4) == low_first;
+                if high {
+                    (v >> 32) as u32
+                } else {
+                    v as u32
+                }
+            }
+        }
+    }
+
+    /// The 64 bytes as the kernel lays them out for this record's byte order.
+    pub fn to_bytes(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        for off in (0..64).step_by(4) {
+            let w = self.word(off as u32);
+            let b = if self.arch & AUDIT_ARCH_LE != 0 { w.to_le_bytes() } else { w.to_be_bytes() };
+            out[off..off + 4].copy_from_slice(&b);
+        }
+        out
+    }
+}
+
+/// What the field at a byte offset of `struct seccomp_data` is, for listings.
+pub fn describe_offset(off: u32, little_endian: bool) -> String {
+    match off {
+        0 => "nr".into(),
+        4 => "arch".into(),
+        8..=63 => {
+            let field = (off - 8) / 8;
+            let low = ((off - 8) % 8 == 0) == little_endian;
+            let half = if low { "low" } else { "high" };
+            if field == 0 {
+                format!("instruction_pointer {half}")
+            } else {
+                format!("arg{} {half}", field - 1)
+            }
+        }
+        _ => format!("offset {off}"),
+    }
+}
+
+/// The action a return value selects, with its data where the kernel uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "action", content = "data", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Action {
+    KillProcess,
+    KillThread,
+    Trap(u16),
+    /// The errno the syscall fails with, already capped at `MAX_ERRNO`.
+    Errno(u16),
+    UserNotif,
+    Trace(u16),
+    Log,
+    Allow,
+    /// An action value the kernel does not know. `__seccomp_filter` treats it like
+    /// `KILL_PROCESS` (its `default:` case), but stacking ranks it by its value.
+    Unknown(u32),
+}
+
+impl Action {
+    /// Decode a filter's 32-bit return value as `__seccomp_filter` does.
+    pub fn from_ret(ret: u32) -> Action {
+        let data = ret & SECCOMP_RET_DATA;
+        match ret & SECCOMP_RET_ACTION_FULL {
+            SECCOMP_RET_KILL_PROCESS => Action::KillProcess,
+            SECCOMP_RET_KILL_THREAD => Action::KillThread,
+            SECCOMP_RET_TRAP => Action::Trap(data as u16),
+            SECCOMP_RET_ERRNO => Action::Errno(data.min(MAX_ERRNO) as u16),
+            SECCOMP_RET_USER_NOTIF => Action::UserNotif,
+            SECCOMP_RET_TRACE => Action::Trace(data as u16),
+            SECCOMP_RET_LOG => Action::Log,
+            SECCOMP_RET_ALLOW => Action::Allow,
+            other => Action::Unknown(other),
+        }
+    }
+
+    /// The action the kernel actually carries out: unknown values kill the process.
+    pub fn effective(self) -> Action {
+        match self {
+            Action::Unknown(_) => Action::KillProcess,
+            a => a,
+        }
+    }
+
+    /// The action part as a 32-bit value (`SECCOMP_RET_ACTION_FULL` bits).
+    pub fn action_bits(self) -> u32 {
+        match self {
+            Action::KillProcess => SECCOMP_RET_KILL_PROCESS,
+            Action::KillThread => SECCOMP_RET_KILL_THREAD,
+            Action::Trap(_) => SECCOMP_RET_TRAP,
+            Action::Errno(_) => SECCOMP_RET_ERRNO,
+            Action::UserNotif => SECCOMP_RET_USER_NOTIF,
+            Action::Trace(_) => SECCOMP_RET_TRACE,
+            Action::Log => SECCOMP_RET_LOG,
+            Action::Allow => SECCOMP_RET_ALLOW,
+            Action::Unknown(v) => v,
+        }
+    }
+
+    /// Precedence rank as `seccomp_run_filters` compares them:
+    /// `ACTION_ONLY(ret)` is the action bits read as a signed 32-bit number, and
+    /// the lowest wins across stacked filters.
+    pub fn precedence(self) -> i32 {
+        self.action_bits() as i32
+    }
+
+    /// The data the kernel passes on (errno, trap `si_errno`, trace message).
+    pub fn data(self) -> Option<u16> {
+        match self {
+            Action::Trap(d) | Action::Errno(d) | Action::Trace(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Upper-case kernel name without `SECCOMP_RET_`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::KillProcess => "KILL_PROCESS",
+            Action::KillThread => "KILL_THREAD",
+            Action::Trap(_) => "TRAP",
+            Action::Errno(_) => "ERRNO",
+            Action::UserNotif => "USER_NOTIF",
+            Action::Trace(_) => "TRACE",
+            Action::Log => "LOG",
+            Action::Allow => "ALLOW",
+            Action::Unknown(_) => "UNKNOWN",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Action::Trap(d) | Action::Trace(d) => write!(f, "{}({d})", self.name()),
+            Action::Errno(d) => match errno_name(d) {
+                Some(n) => write!(f, "ERRNO({d}) {n}"),
+                None => write!(f, "ERRNO({d})"),
+            },
+            Action::Unknown(v) => write!(f, "UNKNOWN({v:#010x}) acts as KILL_PROCESS"),
+            a => f.write_str(a.name()),
+        }
+    }
+}
+
+/// Symbolic name of an errno value on Linux (include/uapi/asm-generic/errno-base.h, errno.h).
+pub fn errno_name(e: u16) -> Option<&'static str> {
+    const NAMES: [&str; 41] = [
+        "", "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF",
+        "ECHILD", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV",
+        "ENODEV", "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG",
+        "ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLK",
+        "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP",
+    ];
+    match e {
+        1..=40 => Some(NAMES[e as usize]),
+        95 => Some("EOPNOTSUPP"),
+        _ => None,
+    }
+}
+
+/// Parse an errno name (`EPERM`) back to its number.
+pub fn errno_from_name(name: &str) -> Option<u16> {
+    (1..=4095u16).find(|&e| errno_name(e) == Some(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_actions_like_the_kernel() {
+        assert_eq!(Action::from_ret(0x7fff_0000), Action::Allow);
+        assert_eq!(Action::from_ret(0x0005_0001), Action::Errno(1));
+        assert_eq!(Action::from_ret(0x0005_ffff), Action::Errno(4095));
+        assert_eq!(Action::from_ret(0x8000_0005), Action::KillProcess);
+        assert_eq!(Action::from_ret(0), Action::KillThread);
+        assert_eq!(Action::from_ret(0x0004_0000), Action::Unknown(0x0004_0000));
+        assert_eq!(Action::from_ret(0x0004_0000).effective(), Action::KillProcess);
+        assert_eq!(Action::Errno(1).to_string(), "ERRNO(1) EPERM");
+    }
+
+    #[test]
+    fn precedence_is_signed_action_order() {
+        let order = [
+            Action::KillProcess,
+            Action::Unknown(0x9000_0000),
+            Action::KillThread,
+            Action::Trap(0),
+            Action::Errno(0),
+            Action::UserNotif,
+            Action::Trace(0),
+            Action::Log,
+            Action::Allow,
+        ];
+        for w in order.windows(2) {
+            assert!(w[0].precedence() < w[1].precedence(), "{:?} < {:?}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn word_layout_follows_arch_endianness() {
+        let d = SeccompData {
+            nr: 1,
+            arch: 0xc000_003e, // AUDIT_ARCH_X86_64 (LE)
+            instruction_pointer: 0x1111_2222_3333_4444,
+            args: [0xaaaa_bbbb_cccc_dddd, 0, 0, 0, 0, 0x5555_6666_7777_8888],
+        };
+        assert_eq!(d.word(8), 0x3333_4444);
+        assert_eq!(d.word(12), 0x1111_2222);
+        assert_eq!(d.word(16), 0xcccc_dddd);
+        assert_eq!(d.word(20), 0xaaaa_bbbb);
+        assert_eq!(d.word(60), 0x5555_6666);
+        let be = SeccompData { arch: 0x8000_0016, ..d }; // AUDIT_ARCH_S390X (BE)
+        assert_eq!(be.word(16), 0xaaaa_bbbb);
+        assert_eq!(be.word(20), 0xcccc_dddd);
+        assert_eq!(describe_offset(16, true), "arg0 low");
+        assert_eq!(describe_offset(16, false), "arg0 high");
+    }
+}
