@@ -11,3 +11,5 @@ pub mod arch;
 pub mod bpf;
 pub mod emu;
 pub mod seccomp;
+#[cfg(any(test, feature = "testgen"))]
+pub mod testgen;
