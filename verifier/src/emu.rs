@@ -52,10 +52,10 @@ pub struct Emulator {
 /// The result of one evaluation with the executed instruction indices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Outcome {
-    /// The filter's 32-bit return value.
-    pub ret: u32,
     #[serde(flatten)]
     pub action: Action,
+    /// The filter's 32-bit return value.
+    pub ret: u32,
     /// Instruction indices in execution order, ending at the `RET`
     /// (or at the `DIV X` that divided by zero).
     pub path: Vec<usize>,
@@ -121,7 +121,7 @@ impl Emulator {
     pub fn trace(&self, d: &SeccompData) -> Outcome {
         let mut path = Vec::new();
         let ret = self.exec(d, |pc| path.push(pc));
-        Outcome { ret, action: Action::from_ret(ret), path }
+        Outcome { action: Action::from_ret(ret), ret, path }
     }
 
     #[inline(always)]

@@ -9,7 +9,9 @@
 
 pub mod arch;
 pub mod bpf;
+pub mod cli;
 pub mod emu;
 pub mod seccomp;
+pub mod sources;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
