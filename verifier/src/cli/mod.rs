@@ -5,6 +5,7 @@
 
 mod emu;
 mod input;
+mod scan;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,7 @@ pub struct Cli {
 enum Command {
     Validate(validate::Args),
     Emu(emu::Args),
+    Scan(scan::Args),
 }
 
 /// What a subcommand concluded.
@@ -60,6 +62,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
+        Command::Scan(a) => scan::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -5,6 +5,7 @@
 //! separate, later step: a source hands over what it found, even if the kernel
 //! would refuse it.
 
+pub mod elf;
 pub mod text;
 
 use crate::bpf::{decode, ByteOrder, DecodeError, Program};
@@ -30,6 +31,8 @@ pub enum Format {
     C,
     /// `N,code jt jf k,…` as `bpf_asm` / `tcpdump -ddd` print.
     Decimal,
+    /// An ELF executable or shared object with embedded filters (`FILE#N` picks one).
+    Elf,
 }
 
 impl Format {
@@ -40,6 +43,7 @@ impl Format {
             Format::Hex => "hex",
             Format::C => "C array",
             Format::Decimal => "decimal bpf_asm",
+            Format::Elf => "ELF",
         }
     }
 }
@@ -75,15 +79,36 @@ pub enum SourceError {
     Text { format: &'static str, err: text::TextError },
     #[error("{0}")]
     Unrecognised(String),
+    #[error("ELF: {0}")]
+    Elf(#[from] elf::ElfError),
+    #[error("{0}")]
+    Select(String),
 }
 
-/// Read and decode the filter in `path`.
+/// Read and decode the filter in `path`. `BINARY#N` selects the N-th filter
+/// embedded in an ELF file (numbered as `seccheck scan` lists them).
 pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<Loaded, SourceError> {
+    let (path, select) = split_selector(path);
     if path.is_dir() {
         return Err(SourceError::Directory);
     }
-    let bytes = read_bounded(path)?;
-    from_bytes(&bytes, opts)
+    let bytes = read_bounded(&path)?;
+    if select.is_some() && !elf::is_elf(&bytes) {
+        return Err(SourceError::Select("`#N` selects a filter embedded in an ELF binary, and this is not one".into()));
+    }
+    from_bytes_selecting(&bytes, opts, select)
+}
+
+/// `file#3` → (`file`, Some(3)) when `file#3` itself does not exist.
+fn split_selector(path: &Path) -> (std::path::PathBuf, Option<usize>) {
+    if !path.exists() {
+        if let Some((base, n)) = path.to_str().and_then(|s| s.rsplit_once('#')) {
+            if let Ok(n) = n.parse() {
+                return (base.into(), Some(n));
+            }
+        }
+    }
+    (path.to_path_buf(), None)
 }
 
 /// Read a whole file, refusing anything over [`MAX_INPUT_BYTES`].
@@ -99,6 +124,10 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SourceError> {
 
 /// Decode `bytes` in the given or detected format.
 pub fn from_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Loaded, SourceError> {
+    from_bytes_selecting(bytes, opts, None)
+}
+
+fn from_bytes_selecting(bytes: &[u8], opts: &ReadOptions, select: Option<usize>) -> Result<Loaded, SourceError> {
     let format = match opts.format {
         Format::Auto => detect(bytes)?,
         f => f,
@@ -113,9 +142,23 @@ pub fn from_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Loaded, SourceErro
         Format::Hex => decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order)?,
         Format::C => text::parse_c_array(text()?).map_err(text_err)?,
         Format::Decimal => text::parse_decimal(text()?).map_err(text_err)?,
+        Format::Elf => select_embedded(elf::scan(bytes)?, select)?,
         Format::Auto => unreachable!("detect never answers Auto"),
     };
     Ok(Loaded { program, format })
+}
+
+fn select_embedded(found: Vec<elf::Found>, select: Option<usize>) -> Result<Program, SourceError> {
+    match (select, found.len()) {
+        (_, 0) => Err(SourceError::Select("no seccomp filter found in this binary".into())),
+        (None, 1) => Ok(found.into_iter().next().unwrap().program.into_program()),
+        (None, n) => Err(SourceError::Select(format!(
+            "contains {n} filters; pick one with FILE#N (N from 0 to {}; `seccheck scan FILE` lists them)",
+            n - 1
+        ))),
+        (Some(i), n) if i >= n => Err(SourceError::Select(format!("#{i}: the binary has {n} filter(s), numbered from 0"))),
+        (Some(i), _) => Ok(found.into_iter().nth(i).unwrap().program.into_program()),
+    }
 }
 
 /// Tell the encoding from the content. Binary data (a NUL byte or invalid
@@ -123,6 +166,9 @@ pub fn from_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Loaded, SourceErro
 pub fn detect(bytes: &[u8]) -> Result<Format, SourceError> {
     if bytes.is_empty() {
         return Err(SourceError::Decode(DecodeError::Empty));
+    }
+    if elf::is_elf(bytes) {
+        return Ok(Format::Elf);
     }
     let Ok(t) = std::str::from_utf8(bytes) else { return Ok(Format::Raw) };
     if t.contains('\0') {
