@@ -11,3 +11,4 @@ pub mod arch;
 pub mod bpf;
 pub mod emu;
 pub mod seccomp;
+pub mod sources;
