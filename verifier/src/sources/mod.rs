@@ -266,7 +266,13 @@ fn classify_json(v: &serde_json::Value) -> Result<Format, SourceError> {
 }
 
 pub(crate) fn syntax(what: &'static str, e: &serde_json::Error) -> SourceError {
-    SourceError::Syntax { what, line: e.line(), column: e.column(), message: e.to_string() }
+    let full = e.to_string();
+    // serde_json appends " at line L column C", which the variant already says.
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_owned(),
+        None => full,
+    };
+    SourceError::Syntax { what, line: e.line(), column: e.column(), message }
 }
 
 /// Options for [`compile`]: each format's own options.
