@@ -10,5 +10,7 @@
 pub mod arch;
 pub mod bpf;
 pub mod emu;
+#[allow(unsafe_code)]
+pub mod kernel;
 pub mod seccomp;
 pub mod sources;

@@ -153,7 +153,10 @@ pub enum SourceError {
     /// The generated program would be refused by the kernel (so the runtime fails
     /// at `seccomp(2)` with `EINVAL`).
     #[error("the kernel would refuse the generated {len}-instruction program: {}", .violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
-    KernelWouldRefuse { len: usize, violations: Vec<Violation> },
+    KernelWouldRefuse {
+        len: usize,
+        violations: Vec<Violation>,
+    },
 }
 
 /// The input formats [`detect_format`] tells apart.
@@ -207,7 +210,11 @@ pub fn detect_format(bytes: &[u8]) -> Result<Format, SourceError> {
         let v: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| syntax("JSON", &e))?;
         return classify_json(&v);
     }
-    if let Some(first) = trimmed.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) {
+    if let Some(first) = trimmed
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         if first == "1" || first == "2" {
             return Ok(Format::Lxc);
         }
@@ -232,7 +239,10 @@ pub fn detect_format(bytes: &[u8]) -> Result<Format, SourceError> {
 
 fn looks_like_kafel(text: &str) -> bool {
     text.lines().map(str::trim).any(|l| {
-        l.starts_with("POLICY ") || l.starts_with("USE ") || l.starts_with("#include") || l.starts_with("#define")
+        l.starts_with("POLICY ")
+            || l.starts_with("USE ")
+            || l.starts_with("#include")
+            || l.starts_with("#define")
     })
 }
 
@@ -247,12 +257,25 @@ fn classify_json(v: &serde_json::Value) -> Result<Format, SourceError> {
     if has("ociVersion") && obj.contains_key("linux") {
         return Ok(Format::OciConfig);
     }
-    if ["defaultAction", "syscalls", "architectures", "archMap", "defaultErrnoRet"].iter().any(|k| has(k)) {
+    if [
+        "defaultAction",
+        "syscalls",
+        "architectures",
+        "archMap",
+        "defaultErrnoRet",
+    ]
+    .iter()
+    .any(|k| has(k))
+    {
         return Ok(Format::DockerJson);
     }
     let seccompiler_like = !obj.is_empty()
         && obj.values().all(|f| {
-            f.as_object().is_some_and(|m| m.contains_key("default_action") || m.contains_key("filter_action") || m.contains_key("filter"))
+            f.as_object().is_some_and(|m| {
+                m.contains_key("default_action")
+                    || m.contains_key("filter_action")
+                    || m.contains_key("filter")
+            })
         });
     if seccompiler_like {
         return Ok(Format::SeccompilerJson);
@@ -272,7 +295,12 @@ pub(crate) fn syntax(what: &'static str, e: &serde_json::Error) -> SourceError {
         Some(i) => full[..i].to_owned(),
         None => full,
     };
-    SourceError::Syntax { what, line: e.line(), column: e.column(), message }
+    SourceError::Syntax {
+        what,
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
 }
 
 /// Options for [`compile`]: each format's own options.
@@ -300,9 +328,18 @@ pub fn compile(bytes: &[u8], opts: &CompileOptions) -> Result<Vec<CompiledFilter
 }
 
 /// [`compile`] a file; errors name the file.
-pub fn compile_file(path: &Path, opts: &CompileOptions) -> Result<Vec<CompiledFilter>, SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Io { file: path.to_owned(), source })?;
-    compile(&bytes, opts).map_err(|e| SourceError::InFile { file: path.to_owned(), source: Box::new(e) })
+pub fn compile_file(
+    path: &Path,
+    opts: &CompileOptions,
+) -> Result<Vec<CompiledFilter>, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        file: path.to_owned(),
+        source,
+    })?;
+    compile(&bytes, opts).map_err(|e| SourceError::InFile {
+        file: path.to_owned(),
+        source: Box::new(e),
+    })
 }
 
 /// Validate a generated program as the kernel will, so a program the runtime
@@ -310,5 +347,8 @@ pub fn compile_file(path: &Path, opts: &CompileOptions) -> Result<Vec<CompiledFi
 pub(crate) fn check_loadable(program: &Program) -> Result<(), SourceError> {
     crate::bpf::validate(program)
         .map(|_| ())
-        .map_err(|violations| SourceError::KernelWouldRefuse { len: program.len(), violations })
+        .map_err(|violations| SourceError::KernelWouldRefuse {
+            len: program.len(),
+            violations,
+        })
 }

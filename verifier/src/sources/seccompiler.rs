@@ -25,7 +25,10 @@ pub struct SeccompilerOptions {
 
 impl Default for SeccompilerOptions {
     fn default() -> Self {
-        SeccompilerOptions { target: Arch::X86_64, thread: None }
+        SeccompilerOptions {
+            target: Arch::X86_64,
+            thread: None,
+        }
     }
 }
 
@@ -39,16 +42,24 @@ fn target_arch(a: Arch) -> Result<TargetArch, SourceError> {
         Arch::Riscv64 => Ok(TargetArch::riscv64),
         other => Err(SourceError::Refused {
             path: "(target arch)".into(),
-            message: format!("seccompiler compiles for x86_64, aarch64 and riscv64 only, not {other}"),
+            message: format!(
+                "seccompiler compiles for x86_64, aarch64 and riscv64 only, not {other}"
+            ),
         }),
     }
 }
 
 /// Compile seccompiler JSON for `opts.target`; one filter per thread category.
-pub fn compile_seccompiler(bytes: &[u8], opts: &SeccompilerOptions) -> Result<Vec<CompiledFilter>, SourceError> {
+pub fn compile_seccompiler(
+    bytes: &[u8],
+    opts: &SeccompilerOptions,
+) -> Result<Vec<CompiledFilter>, SourceError> {
     let target = target_arch(opts.target)?;
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
-        reason: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+        reason: format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
     })?;
     if text.trim().is_empty() {
         return Err(SourceError::Empty);
@@ -56,7 +67,9 @@ pub fn compile_seccompiler(bytes: &[u8], opts: &SeccompilerOptions) -> Result<Ve
     // Read it ourselves first so structural errors carry a JSON path.
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| syntax("JSON", &e))?;
     let top = Node::root(&v, "");
-    let obj = v.as_object().ok_or_else(|| top.invalid("an object mapping thread names to filters"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| top.invalid("an object mapping thread names to filters"))?;
     for (name, f) in obj {
         let n = Node::root(f, name);
         if !f.is_object() {
@@ -68,12 +81,19 @@ pub fn compile_seccompiler(bytes: &[u8], opts: &SeccompilerOptions) -> Result<Ve
         if !obj.contains_key(t) {
             return Err(SourceError::NoSuchFilter {
                 name: t.clone(),
-                available: names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                available: names
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
-    let map = seccompiler::compile_from_json(text.as_bytes(), target)
-        .map_err(|e| SourceError::Seccompiler { message: e.to_string() })?;
+    let map = seccompiler::compile_from_json(text.as_bytes(), target).map_err(|e| {
+        SourceError::Seccompiler {
+            message: e.to_string(),
+        }
+    })?;
     let mut labels: Vec<&String> = map.keys().collect();
     labels.sort();
     let mut out = Vec::new();
@@ -82,7 +102,15 @@ pub fn compile_seccompiler(bytes: &[u8], opts: &SeccompilerOptions) -> Result<Ve
             continue;
         }
         let program = Program::new(
-            map[label].iter().map(|f| Insn { code: f.code, jt: f.jt, jf: f.jf, k: f.k }).collect(),
+            map[label]
+                .iter()
+                .map(|f| Insn {
+                    code: f.code,
+                    jt: f.jt,
+                    jf: f.jf,
+                    k: f.k,
+                })
+                .collect(),
         );
         check_loadable(&program).map_err(|e| match e {
             SourceError::KernelWouldRefuse { .. } => SourceError::Refused {
