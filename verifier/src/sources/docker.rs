@@ -44,7 +44,7 @@
 //!    unless the default action is ALLOW/LOG/TRACE, runc exports libseccomp's
 //!    program and prepends a stub that returns `ERRNO(ENOSYS)` for syscall numbers
 //!    above the largest one the profile names on each arch, so that new syscalls
-//!    fail like unknown ones and libcs fall back. See [`enosys_stub`].
+//!    fail like unknown ones and libcs fall back. See `enosys_stub`.
 //!
 //! What the kernel ends up holding is stage 4's program ([`Loader::Runc`]);
 //! [`Loader::Raw`] gives libseccomp's own export.
