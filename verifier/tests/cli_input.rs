@@ -50,15 +50,15 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
     let badc = write(d.path(), "bad.c", b"{ 0x06, 0, 0 },\n");
     let big = write(d.path(), "big.bin", &vec![0u8; 10 << 20]);
     let spaces = write(d.path(), "spaces.txt", b"  \n\n");
-    let json = write(d.path(), "p.json", br#"{"defaultAction": "SCMP_ACT_ALLOW"}"#);
+    let json = write(d.path(), "p.json", br#"{"defaultAction": 5}"#);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["validate".into(), empty.display().to_string()], "empty input"),
         (vec!["validate".into(), trunc.display().to_string()], "11 bytes is not a whole number of 8-byte instructions"),
-        (vec!["validate".into(), garbage.display().to_string()], "is text but neither a C array"),
+        (vec!["validate".into(), garbage.display().to_string()], "text that is neither a C array"),
         (vec!["validate".into(), badc.display().to_string()], "line 1, column 1: expected 4 fields"),
         (vec!["validate".into(), big.display().to_string()], "is larger than 4194304 bytes"),
         (vec!["validate".into(), spaces.display().to_string()], "only white space"),
-        (vec!["validate".into(), json.display().to_string()], "is JSON"),
+        (vec!["validate".into(), json.display().to_string()], "defaultAction: expected"),
         (vec!["validate".into(), "/nonexistent/filter.bpf".into()], "/nonexistent/filter.bpf: cannot read: No such file"),
         (vec!["validate".into(), d.path().display().to_string()], "is a directory"),
     ];

@@ -42,6 +42,9 @@ pub enum CliError {
     /// `FILE: message`
     #[error("{file}: {msg}")]
     Input { file: String, msg: String },
+    /// Unreadable or malformed input; the message names the file.
+    #[error("{0}")]
+    Source(#[from] crate::sources::SourceError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write output: {0}")]
@@ -87,5 +90,17 @@ pub enum OutputFormat {
 fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliError> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(|e| CliError::Output(e.into()))?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// For a compiled profile: which generator made the program, and what it did
+/// that the profile does not say.
+fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::CompiledFilter>) -> Result<(), CliError> {
+    if let Some(c) = compiled {
+        writeln!(out, "compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))?;
+        for n in &c.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
     Ok(())
 }

@@ -1,0 +1,4 @@
+//! The only place with `unsafe`: talking to the running kernel (installing
+//! filters, reading them back). Each `unsafe` block says why it is sound.
+
+pub mod readback;
