@@ -13,6 +13,7 @@ pub mod cli;
 pub mod emu;
 #[allow(unsafe_code)]
 pub mod kernel;
+pub mod policy;
 pub mod seccomp;
 pub mod sources;
 #[cfg(any(test, feature = "testgen"))]
