@@ -2,9 +2,11 @@
 //! validation, the disassembler and the assembler.
 
 pub mod decode;
+pub mod disasm;
 pub mod insn;
 pub mod validate;
 
 pub use decode::{decode, ByteOrder, DecodeError};
+pub use disasm::{disassemble, listing, DisasmOptions, ListingLine};
 pub use insn::{Insn, Program};
 pub use validate::{validate, ValidProgram, Violation};
