@@ -129,3 +129,36 @@ fn emu_prints_action_first_and_json() {
     let o = seccheck(&["emu", f, "--arch", "0xc000003e", "--syscall", "0"]);
     assert_eq!(stdout(&o).lines().next(), Some("ALLOW"));
 }
+
+#[test]
+fn disasm_then_asm_round_trips_every_corpus_filter() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "bpf") {
+            continue;
+        }
+        let o = seccheck(&["disasm", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let s = write(d.path(), "l.s", &o.stdout);
+        let out = d.path().join("out.bpf");
+        let o = seccheck(&["asm", s.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&p).unwrap(), "{}", p.display());
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} corpus filters");
+}
+
+#[test]
+fn asm_errors_are_exit_2_with_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let s = write(d.path(), "bad.s", b"ld [0]\nfoo #1\nret #0x7fff0000\n");
+    let o = seccheck(&["asm", s.to_str().unwrap(), "-o", d.path().join("o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2: unknown mnemonic `foo`"), "{}", stderr(&o));
+    let o = seccheck(&["asm", s.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "missing -o is a usage error");
+}

@@ -3,6 +3,8 @@
 //! Exit codes are the same for every subcommand: 0 = ok, 1 = findings (the
 //! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
 
+mod asm;
+mod disasm;
 mod emu;
 mod input;
 mod scan;
@@ -23,6 +25,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Validate(validate::Args),
+    Disasm(disasm::Args),
+    Asm(asm::Args),
     Emu(emu::Args),
     Scan(scan::Args),
 }
@@ -47,6 +51,9 @@ pub enum CliError {
     Source(#[from] crate::sources::SourceError),
     #[error("{0}")]
     Usage(String),
+    /// Every assembler error, one per line after the first.
+    #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
+    Assembly { file: String, errors: Vec<String> },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -64,6 +71,8 @@ pub fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, &mut out),
+        Command::Disasm(a) => disasm::run(a, &mut out),
+        Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
     };
