@@ -150,6 +150,24 @@ mod tests {
     }
 
     #[test]
+    fn multiplexers_are_expanded_on_i386() {
+        let t = expand("socket", Arch::I386).unwrap();
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!((t[0].nr, t[0].name, &t[0].when), (359, "socket", &Expr::True));
+        assert_eq!((t[1].nr, t[1].name), (102, "socketcall"));
+        assert!(t[1].when.eval(&[1, 0, 0, 0, 0, 0], 0));
+        assert!(!t[1].when.eval(&[2, 0, 0, 0, 0, 0], 0));
+        // ipc uses `call & 0xffff` (the high half is a version)
+        let t = expand("msgget", Arch::I386).unwrap();
+        let ipc = t.iter().find(|t| t.name == "ipc").unwrap();
+        assert!(ipc.when.eval(&[0x1_000d, 0, 0, 0, 0, 0], 0));
+        // x86_64 has no multiplexers
+        assert_eq!(expand("socket", Arch::X86_64).unwrap().len(), 1);
+        let net = expand("@network", Arch::I386).unwrap();
+        assert!(net.iter().any(|t| t.name == "socketcall" && t.when == Expr::True), "the whole multiplexer is in @network");
+    }
+
+    #[test]
     fn file_write_open_is_conditional_per_syscall() {
         let t = expand("@file-write-open", Arch::X86_64).unwrap();
         let open = t.iter().find(|t| t.name == "open").expect("x86_64 has open");
