@@ -1,4 +1,5 @@
 //! The only place with `unsafe`: talking to the running kernel (installing
 //! filters, reading them back). Each `unsafe` block says why it is sound.
 
+pub mod health;
 pub mod readback;

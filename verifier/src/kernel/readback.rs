@@ -29,6 +29,9 @@ pub enum ReadbackError {
     /// The child did not report within the time limit.
     #[error("the child did not install its filter within 5 s")]
     Timeout,
+    /// The kernel cannot load filters now (see [`super::health`]).
+    #[error("{0}")]
+    Unavailable(#[from] super::health::KernelUnavailable),
     /// The program is empty or longer than a `sock_fprog` can say.
     #[error("a program of {0} instructions cannot be passed to seccomp(2)")]
     Length(usize),
@@ -66,6 +69,8 @@ pub fn install_and_read_back(program: &Program) -> Result<Program, ReadbackError
         len,
         filter: filter.as_ptr() as *mut libc::sock_filter,
     };
+    super::health::check()?;
+    super::health::pace();
 
     // SAFETY: fork has no memory-safety preconditions. In the child we only call
     // async-signal-safe functions (prctl, syscall, _exit) on data prepared before
