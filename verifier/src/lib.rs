@@ -10,4 +10,5 @@
 pub mod arch;
 pub mod bpf;
 pub mod emu;
+pub mod kernel;
 pub mod seccomp;
