@@ -52,10 +52,10 @@ pub struct Emulator {
 /// The result of one evaluation with the executed instruction indices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Outcome {
-    /// The filter's 32-bit return value.
-    pub ret: u32,
     #[serde(flatten)]
     pub action: Action,
+    /// The filter's 32-bit return value.
+    pub ret: u32,
     /// Instruction indices in execution order, ending at the `RET`
     /// (or at the `DIV X` that divided by zero).
     pub path: Vec<usize>,
@@ -121,7 +121,7 @@ impl Emulator {
     pub fn trace(&self, d: &SeccompData) -> Outcome {
         let mut path = Vec::new();
         let ret = self.exec(d, |pc| path.push(pc));
-        Outcome { ret, action: Action::from_ret(ret), path }
+        Outcome { action: Action::from_ret(ret), ret, path }
     }
 
     #[inline(always)]
@@ -201,6 +201,22 @@ pub fn jump(op: u16, a: u32, b: u32) -> bool {
     }
 }
 
+/// The return value of a stack of filters, given in installation order (the last
+/// is the newest), as `seccomp_run_filters` (kernel/seccomp.c) computes it: every
+/// filter runs, newest first, and a later result replaces the current one only if
+/// its `ACTION_ONLY` value (the action bits as a signed 32-bit number) is strictly
+/// lower, so ties keep the newest filter's data.
+pub fn run_stack(stack: &[Emulator], d: &SeccompData) -> u32 {
+    let mut ret = crate::seccomp::SECCOMP_RET_ALLOW;
+    for e in stack.iter().rev() {
+        let cur = e.run(d);
+        if Action::from_ret(cur).precedence() < Action::from_ret(ret).precedence() {
+            ret = cur;
+        }
+    }
+    ret
+}
+
 /// Convenience: evaluate once.
 pub fn evaluate(p: &ValidProgram, d: &SeccompData) -> Outcome {
     Emulator::new(p).trace(d)
@@ -214,6 +230,20 @@ mod tests {
 
     fn emu(insns: &[Insn]) -> Emulator {
         Emulator::new(&validate(&Program::new(insns.to_vec())).unwrap())
+    }
+
+    #[test]
+    fn stacks_keep_the_lowest_action_and_the_newest_data() {
+        let ret = |k: u32| emu(&[Insn::stmt(BPF_RET | BPF_K, k)]);
+        let d = SeccompData::default();
+        // older ERRNO(1), newer ERRNO(2): tie, newest data wins
+        assert_eq!(run_stack(&[ret(0x0005_0001), ret(0x0005_0002)], &d), 0x0005_0002);
+        // older TRAP beats newer ERRNO
+        assert_eq!(run_stack(&[ret(0x0003_0009), ret(0x0005_0002)], &d), 0x0003_0009);
+        // unknown 0x9000_0000 (negative, above KILL_PROCESS) beats KILL_THREAD
+        assert_eq!(run_stack(&[ret(0), ret(0x9000_0000)], &d), 0x9000_0000);
+        assert_eq!(run_stack(&[ret(0x8000_0000), ret(0x9000_0000)], &d), 0x8000_0000);
+        assert_eq!(run_stack(&[], &d), 0x7fff_0000);
     }
 
     #[test]

@@ -9,6 +9,11 @@
 
 pub mod arch;
 pub mod bpf;
+pub mod cli;
 pub mod emu;
+#[allow(unsafe_code)]
 pub mod kernel;
 pub mod seccomp;
+pub mod sources;
+#[cfg(any(test, feature = "testgen"))]
+pub mod testgen;

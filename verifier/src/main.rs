@@ -1,3 +1,4 @@
-fn main() {
-    std::process::exit(0)
+//! The `seccheck` binary: a thin shell over the library's `cli` module.
+fn main() -> std::process::ExitCode {
+    seccheck::cli::main()
 }

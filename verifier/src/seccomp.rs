@@ -96,8 +96,7 @@ pub fn describe_offset(off: u32, little_endian: bool) -> String {
 }
 
 /// The action a return value selects, with its data where the kernel uses it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "action", content = "data", rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     KillProcess,
     KillThread,
@@ -181,6 +180,22 @@ impl Action {
             Action::Allow => "ALLOW",
             Action::Unknown(_) => "UNKNOWN",
         }
+    }
+}
+
+/// JSON form: `{"action":"ERRNO","data":1}`; `data` is 0 for actions without
+/// data, and unknown actions also carry their raw `value`.
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let unknown = matches!(self, Action::Unknown(_));
+        let mut st = s.serialize_struct("Action", if unknown { 3 } else { 2 })?;
+        st.serialize_field("action", self.name())?;
+        st.serialize_field("data", &self.data().unwrap_or(0))?;
+        if let Action::Unknown(v) = self {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
     }
 }
 

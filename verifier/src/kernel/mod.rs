@@ -11,6 +11,7 @@
 //!   in a forked child after `PR_SET_NO_NEW_PRIVS` (`seccomp_set_mode_filter`,
 //!   kernel/seccomp.c). [`Validator`] answers the same question for many
 //!   programs from one long-lived child (see `validate.rs` for how).
+//! * [`readback`] — install a filter and read back what the kernel holds.
 //! * [`action`] / [`Prober`] — the action the kernel takes for one system call
 //!   and the exact `struct seccomp_data` it built, *without letting the system
 //!   call run*. How each action is recognised, with the kernel code it relies
@@ -26,6 +27,7 @@ use std::fmt;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod probe;
+pub mod readback;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sys;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

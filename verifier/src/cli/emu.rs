@@ -1,0 +1,107 @@
+//! `seccheck emu FILE --arch A --syscall S [--args …] [--ip N]`: run the filter
+//! on one concrete syscall and print the action first, then the path taken.
+
+use super::input::FilterArgs;
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::bpf::validate::validate;
+use crate::emu::Emulator;
+use crate::seccomp::SeccompData;
+use crate::sources::text::parse_c_uint;
+use std::io::Write;
+
+/// Evaluate the filter for one syscall, as the kernel would.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Architecture: a name (x86_64, x32, i386, aarch64, arm, riscv64, …) or a raw
+    /// AUDIT_ARCH number. `x32` means AUDIT_ARCH_X86_64 with the x32 bit set in nr.
+    #[arg(long)]
+    pub arch: String,
+    /// Syscall name for that arch, or its number.
+    #[arg(long)]
+    pub syscall: String,
+    /// Up to six arguments, comma-separated, decimal or 0x-hex, each 64-bit.
+    #[arg(long, value_delimiter = ',')]
+    pub args: Vec<String>,
+    /// Instruction pointer (decimal or 0x-hex).
+    #[arg(long, default_value = "0")]
+    pub ip: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+fn number(what: &str, s: &str) -> Result<u64, CliError> {
+    parse_c_uint(s).ok_or_else(|| CliError::Usage(format!("{what} `{s}` is not a number (decimal or 0x-hex)")))
+}
+
+/// Parse `--arch`: a known name, or a raw AUDIT_ARCH value.
+pub fn parse_arch(s: &str) -> Result<(u32, Option<Arch>), CliError> {
+    if let Some(a) = Arch::from_name(s) {
+        return Ok((a.audit_arch(), Some(a)));
+    }
+    match parse_c_uint(s) {
+        Some(v) if v <= u32::MAX as u64 => Ok((v as u32, Arch::from_audit(v as u32, 0))),
+        _ => Err(CliError::Usage(format!(
+            "unknown arch `{s}`; expected one of {} or a 32-bit AUDIT_ARCH number",
+            Arch::all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Resolve `--syscall` for `arch`. Numbers are taken as given, except that x32
+/// numbers get `__X32_SYSCALL_BIT` when it is missing.
+pub fn parse_syscall(s: &str, arch: Option<Arch>) -> Result<u32, CliError> {
+    if let Some(v) = parse_c_uint(s) {
+        let v = u32::try_from(v).map_err(|_| CliError::Usage(format!("syscall number `{s}` does not fit 32 bits")))?;
+        return Ok(if arch == Some(Arch::X32) { v | X32_SYSCALL_BIT } else { v });
+    }
+    let Some(a) = arch else {
+        return Err(CliError::Usage(format!("syscall `{s}` given by name needs a known --arch; use its number")));
+    };
+    a.syscall_nr(s).ok_or_else(|| CliError::Usage(format!("{a} has no syscall named `{s}`")))
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let (audit, arch) = parse_arch(&args.arch)?;
+    let nr = parse_syscall(&args.syscall, arch)?;
+    if args.args.len() > 6 {
+        return Err(CliError::Usage(format!("--args takes at most 6 values, got {}", args.args.len())));
+    }
+    let mut argv = [0u64; 6];
+    for (i, a) in args.args.iter().enumerate() {
+        argv[i] = number(&format!("argument {i}"), a.trim())?;
+    }
+    let data = SeccompData { nr, arch: audit, instruction_pointer: number("--ip", &args.ip)?, args: argv };
+    let program = args.filter.load()?;
+    let valid = match validate(&program) {
+        Ok(v) => v,
+        Err(v) => {
+            writeln!(out, "{}: the kernel refuses this filter, so it never runs:", args.filter.display_name())?;
+            for x in &v {
+                writeln!(out, "  {x}")?;
+            }
+            return Ok(Outcome::Findings);
+        }
+    };
+    let outcome = Emulator::new(&valid).trace(&data);
+    match args.format {
+        OutputFormat::Json => write_json(out, &outcome)?,
+        OutputFormat::Text => {
+            writeln!(out, "{}", outcome.action)?;
+            let name = arch.and_then(|a| a.syscall_name(nr)).map(|n| format!(" ({n})")).unwrap_or_default();
+            writeln!(out, "input: arch {audit:#x}{} nr {nr}{name} ip {:#x} args [{}]",
+                arch.map(|a| format!(" ({a})")).unwrap_or_default(),
+                data.instruction_pointer,
+                argv.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", "))?;
+            writeln!(out, "return value {:#010x} after {} instructions:", outcome.ret, outcome.path.len())?;
+            for pc in &outcome.path {
+                let i = valid.insns()[*pc];
+                writeln!(out, "  {pc:4}: code {:#06x} jt {} jf {} k {:#x}", i.code, i.jt, i.jf, i.k)?;
+            }
+        }
+    }
+    Ok(Outcome::Clean)
+}

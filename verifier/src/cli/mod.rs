@@ -1,0 +1,106 @@
+//! The `seccheck` command line: parse arguments, call the library, render.
+//!
+//! Exit codes are the same for every subcommand: 0 = ok, 1 = findings (the
+//! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
+
+mod emu;
+mod input;
+mod scan;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Verify, compare and benchmark compiled seccomp-BPF filters exactly as the kernel runs them.
+#[derive(Parser, Debug)]
+#[command(name = "seccheck", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Validate(validate::Args),
+    Emu(emu::Args),
+    Scan(scan::Args),
+}
+
+/// What a subcommand concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1: findings, rejection, differences.
+    Findings,
+}
+
+/// An error that ends the run with exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// `FILE: message`
+    #[error("{file}: {msg}")]
+    Input { file: String, msg: String },
+    /// Unreadable or malformed input; the message names the file.
+    #[error("{0}")]
+    Source(#[from] crate::sources::SourceError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Run the CLI with the process arguments and return the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Validate(a) => validate::run(a, &mut out),
+        Command::Emu(a) => emu::run(a, &mut out),
+        Command::Scan(a) => scan::run(a, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(Outcome::Clean) => ExitCode::from(0),
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
+        Err(e) => {
+            eprintln!("seccheck: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Output format shared by the subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, v).map_err(|e| CliError::Output(e.into()))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// For a compiled profile: which generator made the program, and what it did
+/// that the profile does not say.
+fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::CompiledFilter>) -> Result<(), CliError> {
+    if let Some(c) = compiled {
+        writeln!(out, "compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))?;
+        for n in &c.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `seccheck scan BINARY`: list the seccomp filters embedded in an ELF file.
+//!
+//! Each can then be given to any command as `BINARY#N`.
+
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::sources::elf;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Find seccomp filters embedded in an ELF executable or shared object.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The ELF file to scan.
+    pub binary: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let name = args.binary.display().to_string();
+    let input_err = |msg: String| CliError::Input { file: name.clone(), msg };
+    let bytes = read_bounded_elf(&args.binary).map_err(input_err)?;
+    if !elf::is_elf(&bytes) {
+        return Err(input_err("not an ELF file (no \\x7fELF magic)".into()));
+    }
+    let found = elf::scan(&bytes).map_err(|e| input_err(e.to_string()))?;
+    match args.format {
+        OutputFormat::Json => write_json(out, &found)?,
+        OutputFormat::Text if found.is_empty() => writeln!(out, "{name}: no seccomp filters found")?,
+        OutputFormat::Text => {
+            writeln!(out, "{name}: {} seccomp filter{} found", found.len(), if found.len() == 1 { "" } else { "s" })?;
+            for f in &found {
+                writeln!(
+                    out,
+                    "  {name}#{}: {} instructions at file offset {:#x} (vaddr {:#x}) in {}{}",
+                    f.index,
+                    f.instructions,
+                    f.file_offset,
+                    f.vaddr,
+                    f.section,
+                    f.symbol.as_deref().map(|s| format!(", symbol `{s}`")).unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+/// Binaries may be much larger than filter files: allow up to 256 MiB here.
+fn read_bounded_elf(p: &std::path::Path) -> Result<Vec<u8>, String> {
+    if p.is_dir() {
+        return Err("is a directory, not a file".into());
+    }
+    let len = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?.len();
+    if len > 256 << 20 {
+        return Err(format!("is {len} bytes; scan reads binaries up to 256 MiB"));
+    }
+    std::fs::read(p).map_err(|e| format!("cannot read: {e}"))
+}

@@ -1,0 +1,52 @@
+//! `seccheck validate FILE`: would the kernel accept this filter?
+//!
+//! Exit 0 when `seccomp(SECCOMP_SET_MODE_FILTER)` would accept it, 1 with every
+//! reason when it would refuse it, 2 when the file cannot be read as a filter.
+
+use super::input::FilterArgs;
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::bpf::validate::violations;
+use serde::Serialize;
+use std::io::Write;
+
+/// Check a filter against the kernel's rules (bpf_check_classic + seccomp_check_filter).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    file: String,
+    instructions: usize,
+    accepted: bool,
+    violations: &'a [crate::bpf::Violation],
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let loaded = args.filter.load_full()?;
+    let program = loaded.program;
+    let v = violations(&program);
+    let name = args.filter.display_name();
+    match args.format {
+        OutputFormat::Json => write_json(
+            out,
+            &Report { file: name, instructions: program.len(), accepted: v.is_empty(), violations: &v },
+        )?,
+        OutputFormat::Text if v.is_empty() => {
+            writeln!(out, "{name}: ok: {} instructions; the kernel accepts this filter", program.len())?;
+            super::write_compile_notes(out, &loaded.compiled)?;
+        }
+        OutputFormat::Text => {
+            writeln!(out, "{name}: rejected: the kernel refuses this filter ({} problem{}):", v.len(), if v.len() == 1 { "" } else { "s" })?;
+            for x in &v {
+                writeln!(out, "  {x}")?;
+            }
+        }
+    }
+    Ok(if v.is_empty() { Outcome::Clean } else { Outcome::Findings })
+}

@@ -1,0 +1,131 @@
+//! The real binary on good and bad inputs: exit codes and one-line errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn seccheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("run seccheck")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// An x86_64 filter: kill other arches, ERRNO(EPERM) for openat, allow the rest.
+const C_FILTER: &str = "\
+{ 0x20, 0, 0, 0x00000004 },
+{ 0x15, 1, 0, 0xc000003e },
+{ 0x06, 0, 0, 0x80000000 },
+{ 0x20, 0, 0, 0x00000000 },
+{ 0x15, 0, 1, 0x00000101 },
+{ 0x06, 0, 0, 0x00050001 },
+{ 0x06, 0, 0, 0x7fff0000 },
+";
+
+/// Assert exit code 2 with exactly one line on stderr containing `needle`, nothing on stdout.
+fn assert_bad_input(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(needle), "{needle:?} not in {err:?}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(o).is_empty(), "no partial output: {}", stdout(o));
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors_with_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let empty = write(d.path(), "empty.bpf", b"");
+    let trunc = write(d.path(), "trunc.bpf", &[0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x20, 0, 0]);
+    let garbage = write(d.path(), "garbage.txt", b"hello, this is not a filter\n");
+    let badc = write(d.path(), "bad.c", b"{ 0x06, 0, 0 },\n");
+    let big = write(d.path(), "big.bin", &vec![0u8; 10 << 20]);
+    let spaces = write(d.path(), "spaces.txt", b"  \n\n");
+    let json = write(d.path(), "p.json", br#"{"defaultAction": 5}"#);
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["validate".into(), empty.display().to_string()], "empty input"),
+        (vec!["validate".into(), trunc.display().to_string()], "11 bytes is not a whole number of 8-byte instructions"),
+        (vec!["validate".into(), garbage.display().to_string()], "text that is neither a C array"),
+        (vec!["validate".into(), badc.display().to_string()], "line 1, column 1: expected 4 fields"),
+        (vec!["validate".into(), big.display().to_string()], "is larger than 4194304 bytes"),
+        (vec!["validate".into(), spaces.display().to_string()], "only white space"),
+        (vec!["validate".into(), json.display().to_string()], "defaultAction: expected"),
+        (vec!["validate".into(), "/nonexistent/filter.bpf".into()], "/nonexistent/filter.bpf: cannot read: No such file"),
+        (vec!["validate".into(), d.path().display().to_string()], "is a directory"),
+    ];
+    for (args, needle) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_bad_input(&seccheck(&a), needle);
+    }
+}
+
+#[test]
+fn unreadable_file_is_exit_2() {
+    // Root can read mode-000 files, so use a path through a regular file instead.
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "f", b"x");
+    let p = f.join("child");
+    assert_bad_input(&seccheck(&["validate", p.to_str().unwrap()]), "cannot read: Not a directory");
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "f.c", C_FILTER.as_bytes());
+    let f = f.to_str().unwrap();
+    assert_bad_input(&seccheck(&["emu", f, "--arch", "vax", "--syscall", "1"]), "unknown arch `vax`");
+    assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "nosuch"]), "x86_64 has no syscall named `nosuch`");
+    assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "1,2,3,4,5,6,7"]), "at most 6");
+    assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "zz"]), "argument 0 `zz` is not a number");
+    let o = seccheck(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn validate_accepts_and_rejects() {
+    let d = tempfile::tempdir().unwrap();
+    let good = write(d.path(), "good.c", C_FILTER.as_bytes());
+    let o = seccheck(&["validate", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok: 7 instructions"));
+
+    // misaligned load + MOD + missing final ret: every reason listed, exit 1
+    let bad = write(d.path(), "bad.c", b"{ 0x20, 0, 0, 2 },\n{ 0x94, 0, 0, 3 },\n{ 0x00, 0, 0, 0 },\n");
+    let o = seccheck(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("rejected: the kernel refuses this filter (3 problems)"), "{out}");
+    assert!(out.contains("insn 0: load from offset 2"), "{out}");
+    assert!(out.contains("insn 1: BPF_MOD"), "{out}");
+    assert!(out.contains("insn 2: the last instruction must be `ret`"), "{out}");
+
+    let o = seccheck(&["validate", bad.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["accepted"], false);
+    assert_eq!(v["violations"].as_array().unwrap().len(), 3);
+    assert_eq!(v["violations"][0]["rule"], "load-offset");
+}
+
+#[test]
+fn emu_prints_action_first_and_json() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "f.c", C_FILTER.as_bytes());
+    let f = f.to_str().unwrap();
+    let o = seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "openat", "--args", "0,0x80000"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).lines().next(), Some("ERRNO(1) EPERM"));
+    let o = seccheck(&["emu", f, "--arch", "i386", "--syscall", "5", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"action": "KILL_PROCESS", "data": 0, "ret": 0x8000_0000u32, "path": [0, 1, 2]}));
+    let o = seccheck(&["emu", f, "--arch", "0xc000003e", "--syscall", "0"]);
+    assert_eq!(stdout(&o).lines().next(), Some("ALLOW"));
+}
