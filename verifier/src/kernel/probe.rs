@@ -336,6 +336,8 @@ impl Prober {
         let cfg = self.slots[si].cfg;
         self.write_p0(cfg.marker);
         for _ in 0..=(self.n * NUM_ENC + 1) {
+            // P0 and every filter of the stack get JIT-compiled.
+            super::jit_budget(self.n as u32 + 1);
             let slot = &self.slots[si];
             // SAFETY: the slot's mapping holds a ProbeShared; no child uses it now.
             unsafe { std::ptr::write_bytes(slot.shared.addr, 0, std::mem::size_of::<ProbeShared>()) };
@@ -731,6 +733,16 @@ impl Drop for Prober {
 /// last = newest) and the `seccomp_data` it built. One-shot form of [`Prober`].
 pub fn action(stack: &[Program], input: &OracleInput) -> Result<KernelOutcome, OracleError> {
     Prober::new(stack)?.probe(input)
+}
+
+/// The `instruction_pointer` the kernel reports for every probe of `abi`
+/// (the address after the probe loop's `syscall` or `int 0x80`), so that
+/// tests can build filters that look at it.
+pub fn probe_instruction_pointer(abi: Abi) -> u64 {
+    match abi {
+        Abi::X86_64 | Abi::X32 => probe_syscall_ip(),
+        Abi::I386 => probe_int80_ip(),
+    }
 }
 
 fn progress(sh: &ProbeShared) -> (usize, usize) {

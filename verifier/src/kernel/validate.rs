@@ -19,6 +19,10 @@
 //! is `seccomp_attach_filter`'s chain length (`MAX_INSNS_PER_PATH` = 32768
 //! instructions), which a single program of at most 4096 cannot hit. The
 //! kernel tests hold the two against each other.
+//!
+//! Both are paced by [`super::jit_budget`]: every accepted program costs the
+//! kernel a JIT compilation and a deferred free, and an unpaced flood of them
+//! deadlocked this kernel's JIT allocator (see [`super::JIT_PER_SECOND`]).
 
 use super::sys::{self, *};
 use super::{OracleError, Verdict, MAX_FPROG_LEN, TIMEOUT_SECS};
@@ -160,6 +164,7 @@ fn fprog_len(p: &Program) -> Result<u16, OracleError> {
 /// forked child (after `PR_SET_NO_NEW_PRIVS`), never on the caller.
 pub fn accepts(p: &Program) -> Result<Verdict, OracleError> {
     let len = fprog_len(p)?;
+    super::jit_budget(1);
     let bytes = p.to_bytes();
     let map = Mapping::new(std::mem::size_of::<AcceptShared>(), true, false)
         .map_err(|errno| OracleError::Sys { what: "mmap", errno })?;
@@ -374,6 +379,8 @@ impl Validator {
         self.count += 1;
         let r = self.shared().result.load(Ordering::Acquire);
         if r == -EBUSY {
+            // The kernel compiled (and now frees) the program: pace the next one.
+            super::jit_budget(1);
             Ok(Verdict::Accepted)
         } else if r < 0 {
             Ok(Verdict::Rejected { errno: -r as i32 })
