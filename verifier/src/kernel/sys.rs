@@ -350,7 +350,7 @@ pub struct PtraceSyscallInfo {
 /// The start of `siginfo_t` for SIGSYS (include/uapi/asm-generic/siginfo.h):
 /// `si_signo, si_errno, si_code`, then `_sigsys { _call_addr, _syscall, _arch }`.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct SigsysInfo {
     pub signo: i32,
     pub errno: i32,
@@ -360,12 +360,6 @@ pub struct SigsysInfo {
     pub syscall: i32,
     pub arch: u32,
     pub rest: [u64; 12],
-}
-
-impl Default for SigsysInfo {
-    fn default() -> Self {
-        SigsysInfo { signo: 0, errno: 0, code: 0, pad: 0, call_addr: 0, syscall: 0, arch: 0, rest: [0; 12] }
-    }
 }
 
 /// `struct user_regs_struct` (arch/x86/include/asm/user_64.h) as raw words.
