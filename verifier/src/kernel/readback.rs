@@ -70,7 +70,7 @@ pub fn install_and_read_back(program: &Program) -> Result<Program, ReadbackError
         filter: filter.as_ptr() as *mut libc::sock_filter,
     };
     super::health::check()?;
-    super::health::pace();
+    super::health::pace(1);
 
     // SAFETY: fork has no memory-safety preconditions. In the child we only call
     // async-signal-safe functions (prctl, syscall, _exit) on data prepared before
