@@ -2,3 +2,4 @@
 //! filters, reading them back). Each `unsafe` block says why it is sound.
 
 pub mod readback;
+pub mod live;
