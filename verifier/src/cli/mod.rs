@@ -5,6 +5,7 @@
 
 mod emu;
 mod input;
+mod pid;
 mod scan;
 mod validate;
 
@@ -25,6 +26,7 @@ enum Command {
     Validate(validate::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Pid(pid::Args),
 }
 
 /// What a subcommand concluded.
@@ -47,6 +49,9 @@ pub enum CliError {
     Source(#[from] crate::sources::SourceError),
     #[error("{0}")]
     Usage(String),
+    /// A live process could not be read (no such pid, permissions, kernel support).
+    #[error("{0}")]
+    Live(#[from] crate::kernel::live::LiveError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -66,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Pid(a) => pid::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
