@@ -480,19 +480,21 @@ fn read_thread(pid: i32, tid: i32) -> Result<ThreadFilters, ThreadError> {
 }
 
 /// Read the filter stack of one thread (oldest first): attach, stop, read,
-/// detach. The thread must not be in this process.
-///
-/// For a thread in disabled or strict mode the kernel answers `EINVAL`
-/// (kernel/seccomp.c `get_nth_filter`), reported here as
-/// [`LiveError::NoCheckpointRestore`]; use [`read_process`], which reads the
-/// mode first, unless the thread is known to be in filter mode.
+/// detach. Empty for a thread in disabled or strict mode, which is not
+/// attached at all. The thread must not be in this process.
 pub fn read_stack(tid: i32) -> Result<Vec<LiveFilter>, LiveError> {
     let path = PathBuf::from(format!("/proc/{tid}/status"));
     let status = match read_status(&path)? {
-        ReadStatus::Found(s) => s,
-        ReadStatus::Gone => return Err(LiveError::ThreadExited { tid }),
+        ReadStatus::Found(s) if !matches!(s.state, 'Z' | 'X') => s,
+        _ => return Err(LiveError::ThreadExited { tid }),
     };
-    read_stack_inner(status.tgid, tid, status.tracer)
+    if status.tgid == std::process::id() as i32 {
+        return Err(LiveError::OwnProcess { pid: status.tgid });
+    }
+    match status.seccomp {
+        Some(2) => read_stack_inner(status.tgid, tid, status.tracer),
+        _ => Ok(Vec::new()),
+    }
 }
 
 fn errno() -> i32 {
@@ -538,6 +540,8 @@ impl Stopped {
         if unsafe { libc::ptrace(libc::PTRACE_SEIZE, tid, 0usize, 0usize) } != 0 {
             return Err(match errno() {
                 libc::ESRCH => LiveError::ThreadExited { tid },
+                // ptrace_attach refuses exiting tasks with EPERM too.
+                libc::EPERM if has_exited(pid, tid) => LiveError::ThreadExited { tid },
                 libc::EPERM => LiveError::AttachDenied { pid, tid, why: attach_denied_reason(tracer) },
                 _ => sys("PTRACE_SEIZE", tid),
             });
@@ -693,6 +697,15 @@ fn eacces_reason() -> LiveError {
             let eff = field("CapEff").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(0);
             LiveError::NeedCapSysAdmin { has_cap_in_own_namespace: eff & (1 << 21) != 0 }
         }
+    }
+}
+
+/// Has the thread exited (gone, or only its zombie entry left)?
+fn has_exited(pid: i32, tid: i32) -> bool {
+    match read_status(Path::new(&format!("/proc/{pid}/task/{tid}/status"))) {
+        Ok(ReadStatus::Found(s)) => matches!(s.state, 'Z' | 'X'),
+        Ok(ReadStatus::Gone) => true,
+        Err(_) => false,
     }
 }
 
