@@ -179,3 +179,77 @@ fn dump(p: &ProcessFilters, dir: &Path) -> Result<usize, CliError> {
     }
     Ok(distinct.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpf::insn::*;
+    use crate::bpf::{Insn, Program};
+    use crate::kernel::live::{SkipReason, ThreadFilters, SECCOMP_FILTER_FLAG_LOG};
+
+    fn filter(nr: u32, flags: Option<u64>) -> LiveFilter {
+        LiveFilter {
+            program: Program::new(vec![
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+                Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+                Insn::stmt(BPF_RET | BPF_K, 0x0005_0001),
+                Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+            ]),
+            flags,
+        }
+    }
+
+    /// Every case the renderer distinguishes: shared and single stacks, strict
+    /// and disabled threads, the LOG flag, a kernel without flags, skipped threads.
+    fn sample() -> ProcessFilters {
+        let a = filter(101, Some(0));
+        let b = filter(135, Some(SECCOMP_FILTER_FLAG_LOG));
+        let t = |tid, name: &str, mode, filters: Vec<LiveFilter>| ThreadFilters { tid, name: name.into(), mode, filters };
+        ProcessFilters {
+            pid: 100,
+            threads: vec![
+                t(100, "main", SeccompMode::Disabled, vec![]),
+                t(101, "worker", SeccompMode::Filter, vec![a.clone()]),
+                t(102, "sandboxed", SeccompMode::Filter, vec![a.clone(), b]),
+                t(103, "worker", SeccompMode::Filter, vec![a.clone()]),
+                t(104, "strict", SeccompMode::Strict, vec![]),
+                t(105, "old-kernel", SeccompMode::Filter, vec![LiveFilter { flags: None, ..a }]),
+            ],
+            skipped: vec![
+                Skipped { tid: 106, reason: SkipReason::Exited },
+                Skipped { tid: 107, reason: SkipReason::Uninterruptible },
+            ],
+        }
+    }
+
+    #[test]
+    fn text_report() {
+        let mut out = Vec::new();
+        write_text(&mut out, &build_report(&sample(), false, Some(Path::new("/dump")))).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    }
+
+    #[test]
+    fn json_report_per_thread() {
+        let mut out = Vec::new();
+        write_json(&mut out, &build_report(&sample(), true, None)).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    }
+
+    #[test]
+    fn dump_writes_one_file_per_distinct_program() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("new");
+        assert_eq!(dump(&sample(), &dir).unwrap(), 2);
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        let a = sha256_hex(&filter(101, None));
+        let b = sha256_hex(&filter(135, None));
+        let mut expected = vec![format!("{}.bpf", short(&a)), format!("{}.bpf", short(&b))];
+        expected.sort();
+        assert_eq!(names, expected);
+        let bytes = std::fs::read(dir.join(format!("{}.bpf", short(&a)))).unwrap();
+        assert_eq!(bytes, filter(101, None).program.to_bytes());
+    }
+}
