@@ -117,12 +117,13 @@ int main(void) {
     s
 }
 
-/// The compiled helper, built once per test binary in a directory everyone may
-/// read (the permission test runs it as `nobody`).
+/// The compiled helper, built once per test binary under cargo's scratch
+/// directory for tests (world-readable: the permission test runs it as `nobody`).
 fn helper_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("seccheck-live").tempdir().unwrap().keep();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live_process");
+        std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let src = dir.join("helper.c");
         std::fs::write(&src, helper_source()).unwrap();
