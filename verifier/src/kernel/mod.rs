@@ -29,6 +29,7 @@ pub mod health;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod probe;
 pub mod readback;
+pub mod live;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sys;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
