@@ -10,6 +10,7 @@
 pub mod arch;
 pub mod bpf;
 pub mod cli;
+pub mod cost;
 pub mod emu;
 #[allow(unsafe_code)]
 pub mod kernel;
