@@ -2,3 +2,5 @@
 //! filters, reading them back). Each `unsafe` block says why it is sound.
 
 pub mod readback;
+pub mod environment;
+pub mod overhead;
