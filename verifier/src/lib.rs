@@ -14,6 +14,7 @@ pub mod cost;
 pub mod emu;
 #[allow(unsafe_code)]
 pub mod kernel;
+pub mod overhead;
 pub mod seccomp;
 pub mod sources;
 #[cfg(any(test, feature = "testgen"))]
