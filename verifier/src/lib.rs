@@ -15,6 +15,7 @@ pub mod emu;
 #[allow(unsafe_code)]
 pub mod kernel;
 pub mod overhead;
+pub mod report;
 pub mod seccomp;
 pub mod sources;
 #[cfg(any(test, feature = "testgen"))]

@@ -3,6 +3,7 @@
 //! Exit codes are the same for every subcommand: 0 = ok, 1 = findings (the
 //! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
 
+mod bench;
 mod emu;
 mod input;
 mod scan;
@@ -25,6 +26,7 @@ enum Command {
     Validate(validate::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Bench(bench::Args),
 }
 
 /// What a subcommand concluded.
@@ -66,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Bench(a) => bench::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -1,0 +1,3 @@
+//! Renderers: one data model per analysis, many output formats.
+
+pub mod overhead;
