@@ -55,6 +55,9 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not measure: print the cost model's predictions (cache, instructions) only.
+    #[arg(long = "predict-only")]
+    pub predict_only: bool,
 }
 
 fn filter_args(spec: &str, host: &str) -> FilterArgs {
@@ -140,6 +143,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
+    if args.predict_only {
+        let info = overhead::predictions(&plan);
+        match args.format {
+            OutputFormat::Json => write_json(out, &info)?,
+            OutputFormat::Text => write!(out, "{}", crate::report::overhead::predictions_text(&info))?,
+        }
+        return Ok(Outcome::Clean);
+    }
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {

@@ -559,6 +559,13 @@ pub fn analyze(m: Measurements, command: String) -> Report {
     }
 }
 
+/// The static part of the report, without measuring: per subject its cost
+/// table summary, the hot syscalls' instruction counts and cache status, and
+/// what each probe would do.
+pub fn predictions(plan: &Plan) -> Vec<SubjectInfo> {
+    plan.subjects.iter().zip(&plan.decisions).map(|(s, ds)| subject_info(s, ds, plan.options.geometry)).collect()
+}
+
 /// (calls, filter runs, instructions) per probe iteration.
 fn features(s: &Subject, d: &ProbeDecision) -> (u32, u32, u32) {
     let calls = if s.stack.is_empty() { 0 } else { d.calls.len() as u32 };

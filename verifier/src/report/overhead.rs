@@ -124,6 +124,52 @@ pub fn text(report: &Report) -> String {
     out
 }
 
+/// The cost model's predictions per filter, without measurements.
+pub fn predictions_text(subjects: &[crate::overhead::SubjectInfo]) -> String {
+    let mut out = String::new();
+    for s in subjects.iter().filter(|s| !s.lengths.is_empty()) {
+        let _ = writeln!(
+            out,
+            "{} ({} instructions; {})",
+            s.label,
+            s.lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" + "),
+            s.note
+        );
+        for a in s.table.iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  {:<7} {:>4} numbers, {:>4} served by the action cache, worst path {} insns, mean of the rest {:.1}",
+                a.arch.name(),
+                a.syscalls,
+                a.cached,
+                a.worst,
+                a.mean_uncached_max
+            );
+        }
+        let hot: Vec<String> = s
+            .hot
+            .iter()
+            .map(|h| if h.cached { format!("{} cached", h.syscall) } else if h.min == h.max { format!("{} {}", h.syscall, h.min) } else { format!("{} {}–{}", h.syscall, h.min, h.max) })
+            .collect();
+        let _ = writeln!(out, "  hot syscalls (instructions): {}", hot.join(", "));
+        if let Some((lo, hi)) = s.hot_weighted_insns {
+            let _ = writeln!(out, "  hot-syscall mean: {lo:.1}–{hi:.1} instructions");
+        }
+        for d in &s.decisions {
+            match &d.verdict {
+                Verdict::Measured => {}
+                Verdict::Denied { action } => {
+                    let _ = writeln!(out, "  {}: denied ({action})", d.probe.name());
+                }
+                Verdict::Skipped { reason } => {
+                    let _ = writeln!(out, "  {}: not measurable ({reason})", d.probe.name());
+                }
+            }
+        }
+    }
+    out
+}
+
 fn plot_err(file: &str) -> impl Fn(String) -> ReportError + '_ {
     move |msg| ReportError::Plot { file: file.to_string(), msg }
 }
