@@ -52,6 +52,13 @@ pub enum Probe {
     Raw(u32),
 }
 
+/// `epoll_wait` where the ABI has it; arm64 only has `epoll_pwait`, which with
+/// a NULL signal mask (the probe's fifth argument is 0) behaves the same.
+#[cfg(target_arch = "x86_64")]
+const SYS_EPOLL_WAIT: libc::c_long = libc::SYS_epoll_wait;
+#[cfg(not(target_arch = "x86_64"))]
+const SYS_EPOLL_WAIT: libc::c_long = libc::SYS_epoll_pwait;
+
 /// Child file descriptors (fixed, see the module doc).
 const FD_ZERO: u64 = 3;
 const FD_NULL: u64 = 4;
@@ -105,7 +112,7 @@ impl Probe {
             Probe::Read => vec![n(libc::SYS_read)],
             Probe::Write => vec![n(libc::SYS_write)],
             Probe::FutexWake => vec![n(libc::SYS_futex)],
-            Probe::EpollWait => vec![n(libc::SYS_epoll_wait)],
+            Probe::EpollWait => vec![n(SYS_EPOLL_WAIT)],
             Probe::OpenatClose => vec![n(libc::SYS_openat), n(libc::SYS_close)],
             Probe::Raw(nr) => vec![nr],
         }
@@ -252,6 +259,10 @@ pub enum OverheadError {
     ChildDied { status: String, stage: String },
     #[error("the children did not finish within {0:?}")]
     Timeout(Duration),
+    /// `seccomp(2)` did not return: the kernel is stuck installing the filter
+    /// (seen on Linux 6.18 when the BPF JIT's allocator deadlocked).
+    #[error("seccomp(2) did not return within {limit:?}: the kernel is stuck installing the filter (in {frame})")]
+    InstallStuck { limit: Duration, frame: String },
     #[error("{0}")]
     Limits(String),
 }
@@ -436,14 +447,35 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
         }
         Ok(RunResult { children })
     })();
-    for &pid in &pids {
-        // SAFETY: our own children; kill and reap them whatever state they are in.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
+    reap(&pids);
+    result
+}
+
+/// Kill and reap the children. A child stuck in uninterruptible sleep inside
+/// the kernel cannot die; after a bounded wait it is left to be reaped by init
+/// rather than hanging the caller.
+fn reap(pids: &[libc::pid_t]) {
+    for &pid in pids {
+        // SAFETY: kill on our own child has no memory effects.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let start = Instant::now();
+    let mut left: Vec<libc::pid_t> = pids.to_vec();
+    while !left.is_empty() && start.elapsed() < Duration::from_secs(2) {
+        // SAFETY: non-blocking waitpid on our own children, null status pointer allowed.
+        left.retain(|&pid| unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) } == 0);
+        if !left.is_empty() {
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
-    result
+}
+
+/// The kernel function a stuck child sleeps in (from `/proc/PID/stack`, root
+/// only), to say where the kernel is stuck.
+fn kernel_frame(pid: libc::pid_t) -> Option<String> {
+    let stack = std::fs::read_to_string(format!("/proc/{pid}/stack")).ok()?;
+    let frame = stack.lines().next()?.split_whitespace().nth(1)?.split('+').next()?.to_string();
+    Some(frame)
 }
 
 fn expected_duration(spec: &RunSpec) -> Duration {
@@ -494,7 +526,16 @@ fn wait_all(sh: &Shared, pids: &[libc::pid_t], spec: &RunSpec, want: u32, limit:
             return Ok(());
         }
         if start.elapsed() > limit {
-            return Err(OverheadError::Timeout(limit));
+            let stuck = pids.iter().zip(&sh.slots).find(|(_, slot)| slot.state.load(Ordering::Acquire) < want);
+            let stage = stuck.map(|(_, slot)| slot.stage.load(Ordering::Acquire));
+            let frame = stuck.and_then(|(&pid, _)| kernel_frame(pid));
+            return Err(match (stage, frame) {
+                (Some(STAGE_INSTALL), frame) => OverheadError::InstallStuck {
+                    limit,
+                    frame: frame.unwrap_or_else(|| "unknown (no /proc/PID/stack)".into()),
+                },
+                _ => OverheadError::Timeout(limit),
+            });
         }
         std::thread::sleep(Duration::from_micros(500));
     }

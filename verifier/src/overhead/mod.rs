@@ -169,9 +169,7 @@ pub fn plan(subjects: Vec<Subject>, options: Options, ctx: &ProbeContext) -> Pla
                             CallPrediction { nr: d.nr, action, cached, insns, filters_run }
                         })
                         .collect();
-                    let name = |c: &CallPrediction| {
-                        crate::arch::Arch::X86_64.syscall_name(c.nr).map(str::to_string).unwrap_or_else(|| format!("nr {}", c.nr))
-                    };
+                    let name = |c: &CallPrediction| kov_name(c.nr);
                     let fatal = calls.iter().find(|c| {
                         !matches!(c.action.effective(), Action::Allow | Action::Log | Action::Errno(_) | Action::Trace(_))
                     });
@@ -316,18 +314,28 @@ pub fn probe_bitmap(geometry: CacheGeometry, clock: TickClock, ctx: &ProbeContex
         }
     }
     let latencies: Vec<(u32, f64)> = nrs.iter().zip(&per_nr).map(|(&nr, v)| (nr, stats::median(v).unwrap_or(f64::NAN))).collect();
+    let (measured_size, conclusion) = classify_bitmap(&latencies, predicted, x32);
+    Ok(BitmapProbe { filter_len: BITMAP_PROBE_LEN, predicted_size: predicted, latencies, measured_size, conclusion })
+}
+
+/// Where the fast (cached) numbers end in `(nr, ns)` probe results, numbers in
+/// increasing order, `x32` (never cached) anywhere among them.
+fn classify_bitmap(latencies: &[(u32, f64)], predicted: u32, x32: u32) -> (Option<u32>, String) {
     let lo = latencies.iter().map(|l| l.1).fold(f64::INFINITY, f64::min);
     let hi = latencies.iter().map(|l| l.1).fold(0.0, f64::max);
     // Running 4000 instructions costs hundreds of ns; anything under 200 ns of
     // contrast means the probe saw no cache boundary at all.
-    let (measured_size, conclusion) = if hi - lo < 200.0 {
+    if hi - lo < 200.0 {
         (None, format!("inconclusive: all probed numbers cost {lo:.0}–{hi:.0} ns"))
     } else {
         let mid = (lo + hi) / 2.0;
         let slow: Vec<bool> = latencies.iter().filter(|l| l.0 != x32).map(|l| l.1 > mid).collect();
         let first_slow_suffix = (0..slow.len()).find(|&i| slow[i..].iter().all(|&s| s));
-        let inside_fast = first_slow_suffix.is_some_and(|i| slow[..i].iter().all(|&s| !s));
+        let inside_fast = first_slow_suffix.is_some_and(|i| i > 0 && slow[..i].iter().all(|&s| !s));
+        let window = format!("{}..={}", latencies[0].0, latencies[slow.len() - 1].0);
         match first_slow_suffix {
+            _ if slow.iter().all(|&s| !s) => (None, format!("every probed number {window} is served by the cache: the bitmap is larger than predicted")),
+            Some(0) => (None, format!("no probed number {window} is served by the cache: the bitmap is smaller than predicted (or the cache is off)")),
             Some(i) if inside_fast => {
                 let size = latencies[i].0;
                 let x32_note = latencies.iter().find(|l| l.0 == x32).map(|l| {
@@ -338,8 +346,7 @@ pub fn probe_bitmap(geometry: CacheGeometry, clock: TickClock, ctx: &ProbeContex
             }
             _ => (None, "no clean boundary: the fast and slow numbers interleave (noise)".into()),
         }
-    };
-    Ok(BitmapProbe { filter_len: BITMAP_PROBE_LEN, predicted_size: predicted, latencies, measured_size, conclusion })
+    }
 }
 
 /// One line of results.
@@ -641,8 +648,13 @@ fn subject_info(s: &Subject, ds: &[ProbeDecision], geometry: CacheGeometry) -> S
     }
 }
 
-/// Names of the probes' native syscalls (the arch tables may not know them yet).
+/// Name of a native syscall number: from the arch tables, else from the
+/// probes that make it.
 fn kov_name(nr: u32) -> String {
+    let native = kov::native_audit_arch().and_then(|a| crate::arch::Arch::from_audit(a, nr));
+    if let Some(n) = native.and_then(|a| a.syscall_name(nr)) {
+        return n.to_string();
+    }
     Probe::HOT
         .iter()
         .find_map(|p| {
@@ -696,6 +708,27 @@ pub(crate) mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
         Subject { label: "test".into(), kind: SubjectKind::UnderTest, stack: vec![validate(&p).unwrap()], note: String::new() }
+    }
+
+    #[test]
+    fn bitmap_boundary_is_where_the_slow_suffix_starts() {
+        let x32 = 39 | crate::arch::X32_SYSCALL_BIT;
+        let lat = |fast_below: u32| -> Vec<(u32, f64)> {
+            (466..474).map(|n| (n, if n < fast_below { 150.0 } else { 800.0 })).chain([(x32, 810.0)]).collect()
+        };
+        let (size, text) = classify_bitmap(&lat(470), 470, x32);
+        assert_eq!(size, Some(470));
+        assert!(text.contains("matches the prediction") && text.contains("as predicted"), "{text}");
+        let (size, text) = classify_bitmap(&lat(472), 470, x32);
+        assert_eq!(size, Some(472));
+        assert!(text.contains("DIFFERS"), "{text}");
+        assert_eq!(classify_bitmap(&lat(400), 470, x32).0, None, "all slow: boundary below the window");
+        assert_eq!(classify_bitmap(&lat(500), 470, x32).0, None, "all fast: boundary above the window");
+        let flat: Vec<(u32, f64)> = (466..474).map(|n| (n, 150.0)).collect();
+        assert!(classify_bitmap(&flat, 470, x32).1.starts_with("inconclusive"));
+        let mut mixed = lat(470);
+        mixed[1].1 = 900.0; // 467 slow although inside: noise
+        assert_eq!(classify_bitmap(&mixed, 470, x32).0, None);
     }
 
     #[test]
