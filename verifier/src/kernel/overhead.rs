@@ -27,7 +27,7 @@
 use crate::bpf::Program;
 use crate::seccomp::SeccompData;
 use std::ffi::CString;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// One hot-syscall workload.
@@ -323,8 +323,10 @@ struct Slot {
     stage: AtomicU32,
     err: AtomicI32,
     err_index: AtomicU32,
-    first: [[i64; 2]; MAX_PROBES],
-    ticks: [[u64; MAX_BATCHES]; MAX_PROBES],
+    /// Written only by the child, read by the parent after `ST_DONE`; atomics
+    /// because another process writes them behind the parent's references.
+    first: [[AtomicI64; 2]; MAX_PROBES],
+    ticks: [[AtomicU64; MAX_BATCHES]; MAX_PROBES],
 }
 
 const STAGE_INSTALL: u32 = u32::MAX;
@@ -362,8 +364,8 @@ impl SharedMap {
     }
     fn get(&self) -> &Shared {
         // SAFETY: ptr is a live mapping of the right size for the life of self;
-        // all fields are atomics or written only by one child before it
-        // publishes ST_DONE with Release and read after an Acquire load.
+        // every field is an atomic, so writes by the children (other processes
+        // sharing the pages) are allowed behind this shared reference.
         unsafe { &*self.ptr }
     }
 }
@@ -435,12 +437,16 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
                         ns_per_call: if plan.enabled {
                             slot.ticks[j][..spec.batches as usize]
                                 .iter()
-                                .map(|&t| t as f64 * spec.clock.ns_per_tick / plan.iterations.max(1) as f64)
+                                .map(|t| t.load(Ordering::Relaxed) as f64 * spec.clock.ns_per_tick / plan.iterations.max(1) as f64)
                                 .collect()
                         } else {
                             Vec::new()
                         },
-                        first_returns: if plan.enabled { slot.first[j][..calls[j].len()].to_vec() } else { Vec::new() },
+                        first_returns: if plan.enabled {
+                            slot.first[j][..calls[j].len()].iter().map(|r| r.load(Ordering::Relaxed)).collect()
+                        } else {
+                            Vec::new()
+                        },
                     })
                     .collect(),
             );
@@ -601,7 +607,6 @@ unsafe fn child_main(
     while go.load(Ordering::Acquire) == 0 {
         std::hint::spin_loop();
     }
-    let slot_mut = slot as *const Slot as *mut Slot;
     // Warm-up iteration, recording what each call returned.
     for (j, plan) in spec.probes.iter().enumerate() {
         if !plan.enabled {
@@ -609,9 +614,7 @@ unsafe fn child_main(
         }
         slot.stage.store(j as u32, Ordering::Release);
         for (c, (nr, args)) in calls[j].iter().enumerate() {
-            let r = call6(*nr, args);
-            // SAFETY (of the write): only this child writes its slot's arrays.
-            (*slot_mut).first[j][c] = r;
+            slot.first[j][c].store(call6(*nr, args), Ordering::Relaxed);
         }
     }
     let n = spec.probes.len();
@@ -632,7 +635,7 @@ unsafe fn child_main(
                 }
             }
             let t1 = ticks();
-            (*slot_mut).ticks[j][b] = t1.wrapping_sub(t0);
+            slot.ticks[j][b].store(t1.wrapping_sub(t0), Ordering::Relaxed);
         }
     }
     slot.state.store(ST_DONE, Ordering::Release);
