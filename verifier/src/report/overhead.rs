@@ -200,9 +200,10 @@ fn plot_overhead(report: &Report, path: &Path) -> Result<(), ReportError> {
         .filter(|r| r.threads == threads)
         .filter_map(|r| r.overhead.map(|o| o.q3.max(o.median)))
         .fold(10.0, f64::max)
-        * 1.15;
+        // headroom for the legend (upper left, one line per filter)
+        * (1.15 + 0.07 * subjects.len() as f64);
     let ymin = report.rows.iter().filter(|r| r.threads == threads).filter_map(|r| r.overhead.map(|o| o.q1.min(0.0))).fold(0.0, f64::min) * 1.15;
-    let root = SVGBackend::new(path, (1000, 520)).into_drawing_area();
+    let root = SVGBackend::new(path, (1100, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let n = probes.len() as f64;
     let mut chart = ChartBuilder::on(&root)
