@@ -31,11 +31,13 @@ pub struct Args {
     /// Interleaved repetitions of every measurement.
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
-    /// Timed batches per syscall per run.
-    #[arg(long, default_value_t = 5)]
+    /// Timed batches per syscall per run (the median is kept: short batches
+    /// that a preemption hit are outvoted).
+    #[arg(long, default_value_t = 25)]
     pub batches: u32,
-    /// Target length of one timed batch, in microseconds.
-    #[arg(long = "batch-us", default_value_t = 1000.0)]
+    /// Target length of one timed batch, in microseconds (well under a
+    /// scheduler time slice, so most batches run unpreempted on a busy machine).
+    #[arg(long = "batch-us", default_value_t = 100.0)]
     pub batch_us: f64,
     /// Skip measuring where the kernel's cache bitmap ends.
     #[arg(long = "no-bitmap-probe")]
