@@ -10,9 +10,11 @@
 pub mod arch;
 pub mod bpf;
 pub mod cli;
+pub mod cost;
 pub mod emu;
 pub mod kernel;
 pub mod policy;
+pub mod overhead;
 pub mod report;
 pub mod seccomp;
 pub mod sources;

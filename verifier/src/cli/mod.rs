@@ -5,6 +5,7 @@
 
 mod asm;
 mod disasm;
+mod bench;
 mod emu;
 mod input;
 mod pid;
@@ -31,6 +32,7 @@ enum Command {
     Emu(emu::Args),
     Scan(scan::Args),
     Pid(pid::Args),
+    Bench(bench::Args),
 }
 
 /// What a subcommand concluded.
@@ -81,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
+        Command::Bench(a) => bench::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

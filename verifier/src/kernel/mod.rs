@@ -232,3 +232,5 @@ mod unsupported {
 }
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 pub use unsupported::{accepts, action};
+pub mod environment;
+pub mod overhead;

@@ -2,7 +2,10 @@
 //!
 //! Every checker (policy properties, lints, diffs) returns [`Finding`]s; the CLI
 //! decides the exit code and picks a renderer: text for people, JSON for tools,
-//! SARIF 2.1.0 for code-scanning UIs.
+//! SARIF 2.1.0 for code-scanning UIs. [`overhead`] renders `seccheck bench`
+//! results (terminal table, Markdown + SVG report).
+
+pub mod overhead;
 
 use crate::arch::Arch;
 use crate::emu::Emulator;

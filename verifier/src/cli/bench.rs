@@ -1,0 +1,183 @@
+//! `seccheck bench FILE...`: measure the latency filters add to hot syscalls on
+//! this kernel, next to the no-filter baseline and the all-cacheable entry
+//! floor, with 1..N concurrent processes, and explain it with the cost model.
+//!
+//! A FILE is anything the other commands read; for profiles, a suffix picks
+//! the generator's settings: `profile.json@opt1` (libseccomp linear),
+//! `@opt2` (binary tree), `@runc` (what runc installs); `@NAME` picks a
+//! seccompiler thread category or Kubernetes profile. `A+B` installs A, then B
+//! on top (a stack of two filters).
+
+use super::input::{Endian, FilterArgs, LoaderArg, OptimizeArg};
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::arch::Arch;
+use crate::bpf::validate::validate;
+use crate::cost::CacheGeometry;
+use crate::kernel::overhead::{Probe, ProbeContext};
+use crate::overhead::{self, Options, Subject, SubjectKind};
+use crate::sources::InputFormat;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Measure filter overhead on hot syscalls against the no-filter baseline.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Filters to measure: FILE, FILE@opt1|opt2|runc|NAME, or A+B for a stack.
+    #[arg(required = true)]
+    pub filters: Vec<String>,
+    /// Concurrent processes, comma-separated (default: 1 up to the number of CPUs).
+    #[arg(long, value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Interleaved repetitions of every measurement.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Timed batches per syscall per run (the median is kept: short batches
+    /// that a preemption hit are outvoted).
+    #[arg(long, default_value_t = 25)]
+    pub batches: u32,
+    /// Target length of one timed batch, in microseconds (well under a
+    /// scheduler time slice, so most batches run unpreempted on a busy machine).
+    #[arg(long = "batch-us", default_value_t = 100.0)]
+    pub batch_us: f64,
+    /// Skip measuring where the kernel's cache bitmap ends.
+    #[arg(long = "no-bitmap-probe")]
+    pub no_bitmap_probe: bool,
+    /// The running kernel's native syscall-table size (`NR_syscalls`), if not Linux 6.18's.
+    #[arg(long = "nr-syscalls")]
+    pub nr_syscalls: Option<u32>,
+    /// The host arch profiles are compiled for.
+    #[arg(long = "host-arch", default_value = "x86_64")]
+    pub host_arch: String,
+    /// Write a Markdown report with SVG plots (and report.json) into this directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Do not measure: print the cost model's predictions (cache, instructions) only.
+    #[arg(long = "predict-only")]
+    pub predict_only: bool,
+}
+
+fn filter_args(spec: &str, host: &str) -> FilterArgs {
+    let (path, suffix) = match spec.rsplit_once('@') {
+        Some((p, s)) if !std::path::Path::new(spec).exists() => (p, Some(s)),
+        _ => (spec, None),
+    };
+    let mut a = FilterArgs {
+        file: PathBuf::from(path),
+        input_format: InputFormat::Auto,
+        endian: Endian::Little,
+        filter: None,
+        host_arch: host.to_string(),
+        optimize: OptimizeArg::Runc,
+        loader: LoaderArg::Runc,
+        caps: None,
+        kernel_version: None,
+    };
+    match suffix {
+        Some("opt1") => (a.optimize, a.loader) = (OptimizeArg::Linear, LoaderArg::Raw),
+        Some("opt2") => (a.optimize, a.loader) = (OptimizeArg::Tree, LoaderArg::Raw),
+        Some("runc") => {}
+        Some(name) => a.filter = Some(name.to_string()),
+        None => {}
+    }
+    a
+}
+
+fn load_subject(spec: &str, host: &str) -> Result<Subject, CliError> {
+    let mut stack = Vec::new();
+    let mut notes = Vec::new();
+    for part in spec.split('+') {
+        let fa = filter_args(part, host);
+        let loaded = fa.load_full()?;
+        let valid = validate(&loaded.program).map_err(|v| CliError::Input {
+            file: fa.display_name(),
+            msg: format!("the kernel would refuse this filter ({} violation(s), first: {})", v.len(), v[0]),
+        })?;
+        notes.push(match &loaded.compiled {
+            Some(c) => c.generator.clone(),
+            None => loaded.format.name().to_string(),
+        });
+        stack.push(valid);
+    }
+    let label = spec
+        .split('+')
+        .map(|p| std::path::Path::new(p).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| p.to_string()))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    Ok(Subject { label, kind: SubjectKind::UnderTest, stack, note: notes.join(" + ") })
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let host = Arch::from_name(&args.host_arch).ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.host_arch)))?;
+    let native = crate::kernel::overhead::native_audit_arch()
+        .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
+    let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
+    let mut geometry = CacheGeometry::linux_6_18(running)
+        .ok_or_else(|| CliError::Usage(format!("no action-cache geometry known for {running}")))?;
+    if let Some(n) = args.nr_syscalls {
+        geometry = geometry.with_native_size(n);
+    }
+    if args.rounds == 0 || args.batches == 0 || args.batches as usize > crate::kernel::overhead::MAX_BATCHES {
+        return Err(CliError::Usage(format!("--rounds must be ≥ 1 and --batches 1..={}", crate::kernel::overhead::MAX_BATCHES)));
+    }
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = if args.threads.is_empty() { (1..=cpus).collect() } else { args.threads.clone() };
+    if threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
+        return Err(CliError::Usage(format!("--threads values must be 1..={}", crate::kernel::overhead::MAX_PROCESSES)));
+    }
+    let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
+    for spec in &args.filters {
+        subjects.push(load_subject(spec, host.name())?);
+    }
+    let options = Options {
+        threads,
+        rounds: args.rounds,
+        batches: args.batches,
+        batch_ns: args.batch_us * 1000.0,
+        probes: Probe::HOT.to_vec(),
+        geometry,
+        probe_bitmap: !args.no_bitmap_probe,
+    };
+    let ctx = ProbeContext::new();
+    let plan = overhead::plan(subjects, options, &ctx);
+    if args.predict_only {
+        let info = overhead::predictions(&plan);
+        match args.format {
+            OutputFormat::Json => write_json(out, &info)?,
+            OutputFormat::Text => write!(out, "{}", crate::report::overhead::predictions_text(&info))?,
+        }
+        return Ok(Outcome::Clean);
+    }
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(1);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs · {elapsed} · {msg}")
+                .expect("valid template"),
+        );
+        b
+    };
+    let measured = overhead::measure(plan, &ctx, &mut |p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        bar.set_message(p.what.to_string());
+    })
+    .map_err(|e| CliError::Usage(format!("measurement failed: {e}")))?;
+    bar.finish_and_clear();
+    let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let report = overhead::analyze(measured, command);
+    if let Some(dir) = &args.report {
+        crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    match args.format {
+        OutputFormat::Json => write_json(out, &report)?,
+        OutputFormat::Text => write!(out, "{}", crate::report::overhead::text(&report))?,
+    }
+    Ok(Outcome::Clean)
+}
