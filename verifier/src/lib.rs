@@ -12,6 +12,7 @@ pub mod bpf;
 pub mod cli;
 pub mod emu;
 pub mod seccomp;
+pub mod symbolic;
 pub mod sources;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
