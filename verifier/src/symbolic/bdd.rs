@@ -508,6 +508,27 @@ impl Manager {
         Some(ones)
     }
 
+    /// The lexicographically largest satisfying assignment (free variables 1),
+    /// as the list of levels set to 1 — free levels are not listed; the caller
+    /// knows its variable range. `None` for FALSE.
+    pub fn pick_max(&self, f: Bdd) -> Option<Vec<u32>> {
+        if f.is_false() {
+            return None;
+        }
+        let mut ones = Vec::new();
+        let mut n = f;
+        while !n.is_true() {
+            let (lo, hi) = (self.low(n), self.high(n));
+            if hi.is_false() {
+                n = lo;
+            } else {
+                ones.push(self.level(n));
+                n = hi;
+            }
+        }
+        Some(ones)
+    }
+
     /// Number of distinct nodes reachable from `f` (terminals included).
     pub fn size(&self, f: Bdd) -> usize {
         let mut seen = std::collections::HashSet::new();

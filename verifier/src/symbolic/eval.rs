@@ -102,6 +102,10 @@ fn liveness(insns: &[Insn]) -> Vec<u32> {
 pub(super) struct Evaluated {
     pub exits: Vec<Exit>,
     pub reach: Vec<Bdd>,
+    /// For each `RET A`: its instruction and the value of A, exact on its reach set.
+    pub ret_words: Vec<(usize, [Bdd; 32])>,
+    /// For each conditional jump: the inputs taking it and those falling through.
+    pub branches: Vec<Option<(Bdd, Bdd)>>,
 }
 
 struct Evaluator<'o> {
@@ -110,6 +114,8 @@ struct Evaluator<'o> {
     /// Loaded words by offset, for little- and big-endian machines.
     loads: [[Option<Word>; 2]; 16],
     endian_var: Bdd,
+    ret_words: Vec<(usize, [Bdd; 32])>,
+    branches: Vec<Option<(Bdd, Bdd)>>,
 }
 
 pub(super) fn evaluate(p: &ValidProgram, opts: &Options) -> Result<(Manager, Evaluated), SymbolicError> {
@@ -117,7 +123,7 @@ pub(super) fn evaluate(p: &ValidProgram, opts: &Options) -> Result<(Manager, Eva
     let live = liveness(insns);
     let mut m = Manager::with_limit(opts.node_limit);
     let endian_var = m.var(endianness_level());
-    let mut ev = Evaluator { m, opts, loads: Default::default(), endian_var };
+    let mut ev = Evaluator { m, opts, loads: Default::default(), endian_var, ret_words: Vec::new(), branches: vec![None; insns.len()] };
     let mut pending: Vec<Vec<Incoming>> = (0..insns.len()).map(|_| Vec::new()).collect();
     let mut reach = vec![Bdd::FALSE; insns.len()];
     let mut exits = Vec::new();
@@ -142,7 +148,7 @@ pub(super) fn evaluate(p: &ValidProgram, opts: &Options) -> Result<(Manager, Eva
             pending[target].push(Incoming { path: cond, st: st.clone() });
         }
     }
-    Ok((ev.m, Evaluated { exits, reach }))
+    Ok((ev.m, Evaluated { exits, reach, ret_words: ev.ret_words, branches: ev.branches }))
 }
 
 impl Evaluator<'_> {
@@ -253,25 +259,38 @@ impl Evaluator<'_> {
         }
     }
 
-    fn binary(
-        &mut self,
-        pc: usize,
-        a: &Val,
-        x: &Val,
-        f: impl Fn(&mut Manager, &Word, &Word) -> Result<Word, super::word::Unsupported>,
-    ) -> Result<Val, SymbolicError> {
-        let unsupported = |e: super::word::Unsupported| SymbolicError::Unsupported { insn: pc, what: e.0 };
-        if let (Val::One(wa), Val::One(wx)) = (a, x) {
-            return Ok(Val::One(f(&mut self.m, wa, wx).map_err(unsupported)?));
-        }
+    /// `a op x` over all pairs of alternatives. An operation refused on two
+    /// input-dependent words (`MUL`, `DIV`) is retried by splitting one operand
+    /// into its concrete values on the current inputs, when it has at most
+    /// [`SPLIT_VALUES`] of them — exact, since each value is a constant operand.
+    fn binary(&mut self, pc: usize, path: Bdd, op: u16, a: &Val, x: &Val) -> Result<Val, SymbolicError> {
         let mut out = Vec::new();
         for (ga, wa) in a.alts() {
             for (gx, wx) in x.alts() {
                 let g = self.m.and(ga, gx);
+                let g = self.m.and(g, path);
                 if g.is_false() {
                     continue;
                 }
-                out.push((g, f(&mut self.m, &wa, &wx).map_err(unsupported)?));
+                match alu_x(&mut self.m, op, &wa, &wx) {
+                    Ok(w) => out.push((g, w)),
+                    Err(e) => {
+                        let split_x = enumerate_values(&mut self.m, &wx, g, SPLIT_VALUES);
+                        let split = match split_x {
+                            Some(vals) => Some((vals, false)),
+                            None if op == BPF_MUL => enumerate_values(&mut self.m, &wa, g, SPLIT_VALUES).map(|v| (v, true)),
+                            None => None,
+                        };
+                        let Some((vals, split_a)) = split else {
+                            return Err(SymbolicError::Unsupported { insn: pc, what: e.0 });
+                        };
+                        for (set, v) in vals {
+                            // MUL commutes, so a split A is a constant operand too.
+                            let w = if split_a { alu_k(&mut self.m, op, &wx, v) } else { alu_k(&mut self.m, op, &wa, v) };
+                            out.push((set, w));
+                        }
+                    }
+                }
             }
         }
         Ok(self.make_val(out))
@@ -368,7 +387,7 @@ impl Evaluator<'_> {
                     }
                 }
                 let (a, x) = (st.a.clone(), st.x.clone());
-                st.a = self.binary(pc, &a, &x, |m, wa, wx| alu_x(m, op, wa, wx))?;
+                st.a = self.binary(pc, path, op, &a, &x)?;
                 Ok(vec![(pc + 1, path)])
             }
             BPF_JMP => {
@@ -406,6 +425,7 @@ impl Evaluator<'_> {
                 };
                 let t = self.m.and(path, cond);
                 let f = self.m.diff(path, cond);
+                self.branches[pc] = Some((t, f));
                 let mut out = Vec::with_capacity(2);
                 if !t.is_false() {
                     out.push((jt, t));
@@ -418,7 +438,8 @@ impl Evaluator<'_> {
             BPF_RET => {
                 if c & 0x18 == BPF_A {
                     let a = st.a.clone();
-                    self.ret_a(pc, path, &a, exits)?;
+                    let w = self.ret_a(pc, path, &a, exits)?;
+                    self.ret_words.push((pc, w));
                 } else {
                     exits.push(Exit { insn: pc, kind: ExitKind::Return, ret: k, inputs: path });
                 }
@@ -435,60 +456,73 @@ impl Evaluator<'_> {
         }
     }
 
-    /// `RET A`: split `path` by the concrete value of A.
-    fn ret_a(&mut self, pc: usize, path: Bdd, a: &Val, exits: &mut Vec<Exit>) -> Result<(), SymbolicError> {
-        let start = exits.len();
-        for (g, w) in a.alts() {
-            let inputs = self.m.and(path, g);
-            if inputs.is_false() {
-                continue;
-            }
-            match w {
-                Word::Const(v) => exits.push(Exit { insn: pc, kind: ExitKind::Return, ret: v, inputs }),
-                Word::Bits(b) => {
-                    // Depth-first over the bits, most significant first.
-                    let mut stack = vec![(inputs, 31i32, 0u32)];
-                    while let Some((set, bit, val)) = stack.pop() {
-                        if bit < 0 {
-                            exits.push(Exit { insn: pc, kind: ExitKind::Return, ret: val, inputs: set });
-                            if exits.len() - start > self.opts.max_return_values {
-                                return Err(SymbolicError::TooManyReturnValues {
-                                    insn: pc,
-                                    limit: self.opts.max_return_values,
-                                });
-                            }
-                            continue;
-                        }
-                        let f = b.bit[bit as usize];
-                        let zero = self.m.diff(set, f);
-                        let one = self.m.and(set, f);
-                        if self.m.exhausted() {
-                            return Err(SymbolicError::NodeLimit { insn: pc, limit: self.opts.node_limit });
-                        }
-                        if !one.is_false() {
-                            stack.push((one, bit - 1, val | 1 << bit));
-                        }
-                        if !zero.is_false() {
-                            stack.push((zero, bit - 1, val));
-                        }
+    /// `RET A`: split `path` by the concrete value of A. Returns A as one word
+    /// (exact on `path`), so the analysis can evaluate it per input.
+    fn ret_a(&mut self, pc: usize, path: Bdd, a: &Val, exits: &mut Vec<Exit>) -> Result<[Bdd; 32], SymbolicError> {
+        let word = match a {
+            Val::One(w) => w.clone(),
+            Val::Alts(alts) => {
+                let mut bits = [Bdd::FALSE; 32];
+                for (g, w) in alts.iter() {
+                    let wb = w.bits();
+                    for i in 0..32 {
+                        let t = self.m.and(*g, wb[i]);
+                        bits[i] = self.m.or(bits[i], t);
                     }
                 }
+                Word::from_bits(&self.m, bits)
             }
-        }
-        // Same value from several alternatives: one exit per value.
-        let mut mine: Vec<Exit> = exits.drain(start..).collect();
-        mine.sort_by_key(|e| e.ret);
-        for e in mine {
-            match exits[start..].last_mut() {
-                Some(last) if last.ret == e.ret => last.inputs = self.m.or(last.inputs, e.inputs),
-                _ => exits.push(e),
+        };
+        let limit = self.opts.max_return_values;
+        let Some(values) = enumerate_values(&mut self.m, &word, path, limit) else {
+            if self.m.exhausted() {
+                return Err(SymbolicError::NodeLimit { insn: pc, limit: self.opts.node_limit });
             }
+            return Err(SymbolicError::TooManyReturnValues { insn: pc, limit });
+        };
+        for (inputs, ret) in values {
+            exits.push(Exit { insn: pc, kind: ExitKind::Return, ret, inputs });
         }
-        if exits.len() - start > self.opts.max_return_values {
-            return Err(SymbolicError::TooManyReturnValues { insn: pc, limit: self.opts.max_return_values });
-        }
-        Ok(())
+        Ok(word.bits())
     }
+}
+
+/// Most distinct values an operand of `MUL`/`DIV` by X may take to be split.
+const SPLIT_VALUES: usize = 64;
+
+/// The distinct values of `w` on the inputs `within`, each with its input set
+/// (ascending by value); `None` past `limit` values.
+fn enumerate_values(m: &mut Manager, w: &Word, within: Bdd, limit: usize) -> Option<Vec<(Bdd, u32)>> {
+    let bits = match w {
+        Word::Const(c) => return Some(if within.is_false() { vec![] } else { vec![(within, *c)] }),
+        Word::Bits(b) => b.bit,
+    };
+    let mut out = Vec::new();
+    // Depth-first over the bits, most significant first; zero before one keeps
+    // the output sorted.
+    let mut stack = vec![(within, 31i32, 0u32)];
+    while let Some((set, bit, val)) = stack.pop() {
+        if bit < 0 {
+            out.push((set, val));
+            if out.len() > limit {
+                return None;
+            }
+            continue;
+        }
+        let f = bits[bit as usize];
+        let one = m.and(set, f);
+        let zero = m.diff(set, f);
+        if m.exhausted() {
+            return None;
+        }
+        if !one.is_false() {
+            stack.push((one, bit - 1, val | 1 << bit));
+        }
+        if !zero.is_false() {
+            stack.push((zero, bit - 1, val));
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -70,14 +70,16 @@ pub struct Options {
     /// Guarded alternatives a register may hold before they are folded into one
     /// word (exact either way; only speed differs).
     pub max_alternatives: usize,
-    /// Distinct values a `RET A` may return. Real filters compute a handful
-    /// (`ERRNO(arg & 0xff)` gives 256); a filter returning `nr` would give 2^32.
+    /// Distinct values a `RET A` may return. Each value gets its own input
+    /// set, so this bounds the work too. 4096 covers every ERRNO a filter can
+    /// return (`MAX_ERRNO` = 4095) and every realistic computed action; a filter
+    /// returning a whole input word (`ld nr; ret a`: 2^32 values) is refused.
     pub max_return_values: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { node_limit: 1 << 22, max_alternatives: 8, max_return_values: 1 << 16 }
+        Options { node_limit: 1 << 22, max_alternatives: 8, max_return_values: 4096 }
     }
 }
 
@@ -132,18 +134,24 @@ impl Exit {
 /// The exits partition the input space: every `seccomp_data` is in exactly one.
 pub struct Analysis {
     m: Manager,
+    /// Sorted by instruction, then return value.
     exits: Vec<Exit>,
     reach: Vec<Bdd>,
+    /// The value of A at each `RET A`, to find an input's exit without
+    /// scanning thousands of per-value sets.
+    ret_words: Vec<(usize, [Bdd; 32])>,
+    branches: Vec<Option<(Bdd, Bdd)>>,
 }
 
 /// Analyse `p` exactly.
 pub fn analyze(p: &ValidProgram, opts: &Options) -> Result<Analysis, SymbolicError> {
-    let (m, ev) = eval::evaluate(p, opts)?;
-    Ok(Analysis { m, exits: ev.exits, reach: ev.reach })
+    let (m, mut ev) = eval::evaluate(p, opts)?;
+    ev.exits.sort_by_key(|e| (e.insn, e.ret));
+    Ok(Analysis { m, exits: ev.exits, reach: ev.reach, ret_words: ev.ret_words, branches: ev.branches })
 }
 
 impl Analysis {
-    /// Every exit, in instruction order (`RET A` exits by value).
+    /// Every exit, in instruction order (`RET A` exits by ascending value).
     pub fn exits(&self) -> &[Exit] {
         &self.exits
     }
@@ -151,6 +159,12 @@ impl Analysis {
     /// The inputs that execute instruction `insn` (empty for dead code).
     pub fn reach(&self, insn: usize) -> InputSet {
         InputSet(self.reach.get(insn).copied().unwrap_or(Bdd::FALSE))
+    }
+
+    /// For a conditional jump that executes: the inputs that take it and those
+    /// that fall through (either may be empty: a jump decided in advance).
+    pub fn branch(&self, insn: usize) -> Option<(InputSet, InputSet)> {
+        self.branches.get(insn).copied().flatten().map(|(t, f)| (InputSet(t), InputSet(f)))
     }
 
     /// Per distinct return value, the inputs producing it (ascending by value).
@@ -184,7 +198,17 @@ impl Analysis {
 
     /// The exit `d` takes (the symbolic counterpart of [`crate::emu::Emulator::trace`]).
     pub fn exit_for(&self, d: &SeccompData) -> Option<&Exit> {
-        self.exits.iter().find(|e| self.contains(InputSet(e.inputs), d))
+        for (insn, bits) in &self.ret_words {
+            if self.contains(InputSet(self.reach[*insn]), d) {
+                let v = (0..32).fold(0u32, |v, i| v | (self.contains(InputSet(bits[i]), d) as u32) << i);
+                let i = self.exits.binary_search_by_key(&(*insn, v), |e| (e.insn, e.ret)).ok()?;
+                return Some(&self.exits[i]);
+            }
+        }
+        self.exits
+            .iter()
+            .filter(|e| !self.ret_words.iter().any(|(i, _)| *i == e.insn))
+            .find(|e| self.contains(InputSet(e.inputs), d))
     }
 
     /// Is `d` in `s`?
@@ -219,6 +243,23 @@ impl Analysis {
             }
         }
         self.m.pick_min(s.0).map(|ones| from_ones(&ones))
+    }
+
+    /// The largest input in `s` in variable order (arch, nr, args, ip; every
+    /// free bit 1): with [`Analysis::example`], the two ends of a set, which is
+    /// where off-by-one errors live.
+    pub fn example_max(&self, s: InputSet) -> Option<SeccompData> {
+        let ones = self.m.pick_max(s.0)?;
+        // pick_max lists only the levels it decided; free levels are 1.
+        let mut decided = vec![false; vars::NUM_VARS as usize];
+        let mut f = s.0;
+        while !f.is_true() {
+            decided[self.m.level(f) as usize] = true;
+            f = if self.m.high(f).is_false() { self.m.low(f) } else { self.m.high(f) };
+        }
+        let mut all: Vec<u32> = ones;
+        all.extend((0..vars::NUM_VARS).filter(|&l| !decided[l as usize]));
+        Some(from_ones(&all))
     }
 
     // ---- building sets (for policies and tests) ----
@@ -278,6 +319,25 @@ impl Analysis {
             _ => a,
         }
     }
+    /// The set `s` of another analysis, as a set of this one (both use the same
+    /// variables), so results of two programs can be compared exactly.
+    pub fn import(&mut self, other: &Analysis, s: InputSet) -> InputSet {
+        fn go(m: &mut Manager, o: &Manager, f: Bdd, memo: &mut std::collections::HashMap<Bdd, Bdd>) -> Bdd {
+            if f.is_const() {
+                return f;
+            }
+            if let Some(&r) = memo.get(&f) {
+                return r;
+            }
+            let lo = go(m, o, o.low(f), memo);
+            let hi = go(m, o, o.high(f), memo);
+            let r = m.mk(o.level(f), lo, hi);
+            memo.insert(f, r);
+            r
+        }
+        InputSet(go(&mut self.m, &other.m, s.0, &mut Default::default()))
+    }
+
     /// Number of BDD nodes of `s` (a size measure for reports and tests).
     pub fn set_size(&self, s: InputSet) -> usize {
         self.m.size(s.0)
