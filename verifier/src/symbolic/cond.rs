@@ -24,6 +24,8 @@ use std::fmt;
 
 /// Atoms per field condition before we try another form.
 const FIELD_CAP: usize = 32;
+/// Values listed one by one before other forms are tried.
+const VALUE_LIST: usize = 8;
 /// Atoms per condition before we give up spelling it out.
 const TOTAL_CAP: usize = 256;
 
@@ -172,6 +174,16 @@ pub fn field_cond(m: &mut Manager, field: Field, s: Bdd) -> Option<FieldCond> {
     };
     let shift = if part == Part::High32 { 32 } else { 0 };
     let ns = m.not(s);
+    // A short list of values reads best of all (`arg0 in {0, 8, 0x20000}`),
+    // even where a mask would be shorter.
+    for (negated, set) in [(false, s), (true, ns)] {
+        if let Some(iv) = intervals(m, set, l0, w, VALUE_LIST) {
+            if iv.iter().all(|(lo, hi)| lo == hi) {
+                let atoms = iv.into_iter().map(|(lo, hi)| Atom::Range { lo, hi }).collect();
+                return Some(FieldCond { field, part, negated, atoms });
+            }
+        }
+    }
     let mut best: Option<FieldCond> = None;
     for (negated, set) in [(false, s), (true, ns)] {
         let cap = best.as_ref().map_or(FIELD_CAP, |b| b.atoms.len().saturating_sub(1));
