@@ -50,15 +50,15 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
     let badc = write(d.path(), "bad.c", b"{ 0x06, 0, 0 },\n");
     let big = write(d.path(), "big.bin", &vec![0u8; 10 << 20]);
     let spaces = write(d.path(), "spaces.txt", b"  \n\n");
-    let json = write(d.path(), "p.json", br#"{"defaultAction": "SCMP_ACT_ALLOW"}"#);
+    let json = write(d.path(), "p.json", br#"{"defaultAction": 5}"#);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["validate".into(), empty.display().to_string()], "empty input"),
         (vec!["validate".into(), trunc.display().to_string()], "11 bytes is not a whole number of 8-byte instructions"),
-        (vec!["validate".into(), garbage.display().to_string()], "is text but neither a C array"),
+        (vec!["validate".into(), garbage.display().to_string()], "text that is neither a C array"),
         (vec!["validate".into(), badc.display().to_string()], "line 1, column 1: expected 4 fields"),
         (vec!["validate".into(), big.display().to_string()], "is larger than 4194304 bytes"),
         (vec!["validate".into(), spaces.display().to_string()], "only white space"),
-        (vec!["validate".into(), json.display().to_string()], "is JSON"),
+        (vec!["validate".into(), json.display().to_string()], "defaultAction: expected"),
         (vec!["validate".into(), "/nonexistent/filter.bpf".into()], "/nonexistent/filter.bpf: cannot read: No such file"),
         (vec!["validate".into(), d.path().display().to_string()], "is a directory"),
     ];
@@ -128,4 +128,37 @@ fn emu_prints_action_first_and_json() {
     assert_eq!(v, serde_json::json!({"action": "KILL_PROCESS", "data": 0, "ret": 0x8000_0000u32, "path": [0, 1, 2]}));
     let o = seccheck(&["emu", f, "--arch", "0xc000003e", "--syscall", "0"]);
     assert_eq!(stdout(&o).lines().next(), Some("ALLOW"));
+}
+
+#[test]
+fn disasm_then_asm_round_trips_every_corpus_filter() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "bpf") {
+            continue;
+        }
+        let o = seccheck(&["disasm", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let s = write(d.path(), "l.s", &o.stdout);
+        let out = d.path().join("out.bpf");
+        let o = seccheck(&["asm", s.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&p).unwrap(), "{}", p.display());
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} corpus filters");
+}
+
+#[test]
+fn asm_errors_are_exit_2_with_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let s = write(d.path(), "bad.s", b"ld [0]\nfoo #1\nret #0x7fff0000\n");
+    let o = seccheck(&["asm", s.to_str().unwrap(), "-o", d.path().join("o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2: unknown mnemonic `foo`"), "{}", stderr(&o));
+    let o = seccheck(&["asm", s.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "missing -o is a usage error");
 }

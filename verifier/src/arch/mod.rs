@@ -5,8 +5,16 @@
 //! its own: x32 syscalls arrive with `AUDIT_ARCH_X86_64` and `nr` carrying
 //! `__X32_SYSCALL_BIT` (arch/x86/include/uapi/asm/unistd.h), so [`Arch::X32`]
 //! shares x86_64's audit value and is told apart by `nr`.
+//!
+//! The syscall tables are generated into `tables.rs`; its header gives the
+//! command that regenerates it and the crate and kernel files it was made from.
+//! Numbers are exactly what `seccomp_data.nr` carries: x32 numbers include
+//! `__X32_SYSCALL_BIT`, MIPS numbers their `__NR_Linux` base (o32 4000, n64
+//! 5000, n32 6000), arm's private calls sit at `0x0f0000 + n`.
 
 mod tables;
+
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -168,20 +176,58 @@ impl Arch {
     }
 
     /// Every `(nr, name)` of this ABI as the kernel numbers it (x32 numbers include
-    /// `__X32_SYSCALL_BIT`; MIPS numbers include their 4000/5000/6000 base).
+    /// `__X32_SYSCALL_BIT`; MIPS numbers include their 4000/5000/6000 base),
+    /// sorted by number; numbers and names are unique. Empty only for an ABI
+    /// we have no data for (see [`Arch::syscall_table_source`]).
     pub fn syscalls(self) -> &'static [(u32, &'static str)] {
-        tables::syscalls(self)
+        tables::table(self).by_nr
     }
 
-    /// The syscall name for `nr`, if this ABI has one.
+    /// The syscall name for `nr`, if this ABI has one (binary search).
     pub fn syscall_name(self, nr: u32) -> Option<&'static str> {
         let t = self.syscalls();
         t.binary_search_by_key(&nr, |&(n, _)| n).ok().map(|i| t[i].1)
     }
 
-    /// The number of syscall `name` in this ABI.
+    /// The number of syscall `name` in this ABI (binary search on a by-name
+    /// index built on first use).
     pub fn syscall_nr(self, name: &str) -> Option<u32> {
-        self.syscalls().iter().find(|&&(_, n)| n == name).map(|&(nr, _)| nr)
+        let t = tables::table(self);
+        let idx = t.by_name();
+        idx.binary_search_by(|&i| t.by_nr[usize::from(i)].1.cmp(name))
+            .ok()
+            .map(|k| t.by_nr[usize::from(idx[k])].0)
+    }
+
+    /// Where this ABI's table comes from: the crate or kernel file, the ABI
+    /// selection and the kernel version, or why it is empty.
+    pub fn syscall_table_source(self) -> &'static str {
+        tables::table(self).source
+    }
+}
+
+/// One ABI's syscall table; the data is generated into `tables.rs`.
+struct Table {
+    source: &'static str,
+    /// `(nr, name)` sorted by `nr`.
+    by_nr: &'static [(u32, &'static str)],
+    /// Indices into `by_nr` sorted by name, built on first use.
+    by_name: OnceLock<Box<[u16]>>,
+}
+
+impl Table {
+    const fn new(source: &'static str, by_nr: &'static [(u32, &'static str)]) -> Table {
+        Table { source, by_nr, by_name: OnceLock::new() }
+    }
+
+    fn by_name(&self) -> &[u16] {
+        self.by_name.get_or_init(|| {
+            let mut idx: Vec<u16> = (0..self.by_nr.len())
+                .map(|i| u16::try_from(i).expect("a syscall table has fewer than 65536 rows"))
+                .collect();
+            idx.sort_unstable_by_key(|&i| self.by_nr[usize::from(i)].1);
+            idx.into_boxed_slice()
+        })
     }
 }
 
@@ -208,5 +254,156 @@ mod tests {
         assert_eq!(Arch::Loongarch64.audit_arch(), 0xc000_0102);
         assert_eq!(Arch::from_audit(0xc000_003e, 0x4000_0001), Some(Arch::X32));
         assert_eq!(Arch::from_name("ARM64"), Some(Arch::Aarch64));
+    }
+
+    /// Every table is non-empty, strictly sorted by number, has unique names,
+    /// and both lookups invert each other on every row.
+    #[test]
+    fn tables_are_sorted_unique_and_lookups_invert() {
+        for arch in Arch::all() {
+            let t = arch.syscalls();
+            assert!(!t.is_empty(), "{arch}: empty table ({})", arch.syscall_table_source());
+            assert!(!arch.syscall_table_source().is_empty(), "{arch}: no source");
+            for w in t.windows(2) {
+                assert!(w[0].0 < w[1].0, "{arch}: {:?} before {:?}", w[0], w[1]);
+            }
+            let mut names: Vec<&str> = t.iter().map(|&(_, n)| n).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), t.len(), "{arch}: duplicate names");
+            for &(nr, name) in t {
+                assert_eq!(arch.syscall_name(nr), Some(name), "{arch} {nr}");
+                assert_eq!(arch.syscall_nr(name), Some(nr), "{arch} {name}");
+            }
+            assert_eq!(arch.syscall_nr("no_such_syscall"), None);
+            assert_eq!(arch.syscall_nr(""), None);
+        }
+    }
+
+    /// Numbers sit where `seccomp_data.nr` puts them: x32 with
+    /// `__X32_SYSCALL_BIT`, MIPS above `__NR_Linux`
+    /// (arch/mips/include/uapi/asm/unistd.h), arm's private calls at
+    /// `__ARM_NR_BASE` 0x0f0000 (arch/arm/include/uapi/asm/unistd.h), the rest
+    /// below 1024.
+    #[test]
+    fn numbers_carry_their_abi_base() {
+        for arch in Arch::all() {
+            let (lo, hi) = match arch {
+                Arch::X32 => (X32_SYSCALL_BIT, X32_SYSCALL_BIT + 1024),
+                Arch::Mips | Arch::Mipsel => (4000, 5000),
+                Arch::Mips64 | Arch::Mipsel64 => (5000, 6000),
+                Arch::Mips64n32 | Arch::Mipsel64n32 => (6000, 7000),
+                Arch::Arm => (0, 0x0f_0100),
+                _ => (0, 1024),
+            };
+            for &(nr, name) in arch.syscalls() {
+                assert!((lo..hi).contains(&nr), "{arch}: {name} = {nr:#x} outside {lo:#x}..{hi:#x}");
+                if arch == Arch::Arm && nr >= 1024 {
+                    assert!((0x0f_0001..0x0f_0100).contains(&nr), "arm: {name} = {nr:#x}");
+                }
+            }
+        }
+    }
+
+    /// Spot checks against numbers in the kernel's tables (the file each
+    /// comes from is named per arch).
+    #[test]
+    fn known_numbers() {
+        let cases: &[(Arch, &str, u32)] = &[
+            // arch/x86/entry/syscalls/syscall_64.tbl
+            (Arch::X86_64, "read", 0),
+            (Arch::X86_64, "execve", 59),
+            (Arch::X86_64, "openat", 257),
+            (Arch::X86_64, "clone3", 435),
+            (Arch::X86_64, "rt_sigaction", 13),
+            (Arch::X86_64, "uprobe", 336),
+            // x32: the same file's common and x32 rows, with __X32_SYSCALL_BIT
+            (Arch::X32, "read", X32_SYSCALL_BIT),
+            (Arch::X32, "openat", X32_SYSCALL_BIT + 257),
+            (Arch::X32, "rt_sigaction", X32_SYSCALL_BIT + 512),
+            (Arch::X32, "readv", X32_SYSCALL_BIT + 515),
+            (Arch::X32, "execve", X32_SYSCALL_BIT + 520),
+            (Arch::X32, "pwritev2", X32_SYSCALL_BIT + 547),
+            // arch/x86/entry/syscalls/syscall_32.tbl
+            (Arch::I386, "read", 3),
+            (Arch::I386, "execve", 11),
+            (Arch::I386, "break", 17),
+            (Arch::I386, "socketcall", 102),
+            (Arch::I386, "clock_gettime64", 403),
+            // the generic table (scripts/syscall.tbl, arch/arm64/tools/syscall_64.tbl)
+            (Arch::Aarch64, "openat", 56),
+            (Arch::Aarch64, "read", 63),
+            (Arch::Aarch64, "newfstatat", 79),
+            (Arch::Aarch64, "renameat", 38),
+            (Arch::Riscv64, "openat", 56),
+            (Arch::Riscv64, "riscv_flush_icache", 259),
+            (Arch::Riscv32, "clock_gettime64", 403),
+            (Arch::Loongarch64, "openat", 56),
+            // arch/arm/tools/syscall.tbl and arch/arm/include/uapi/asm/unistd.h
+            (Arch::Arm, "read", 3),
+            (Arch::Arm, "socket", 281),
+            (Arch::Arm, "cacheflush", 0x0f_0002),
+            (Arch::Arm, "set_tls", 0x0f_0005),
+            // arch/mips/kernel/syscalls/syscall_{o32,n64,n32}.tbl + __NR_Linux
+            (Arch::Mips, "read", 4003),
+            (Arch::Mipsel, "syscall", 4000),
+            (Arch::Mips64, "read", 5000),
+            (Arch::Mips64, "set_mempolicy_home_node", 5450),
+            (Arch::Mips64n32, "read", 6000),
+            (Arch::Mipsel64n32, "clone3", 6435),
+            // arch/s390/kernel/syscalls/syscall.tbl
+            (Arch::S390x, "read", 3),
+            (Arch::S390x, "socketcall", 102),
+            (Arch::S390, "_llseek", 140),
+            // arch/powerpc/kernel/syscalls/syscall.tbl
+            (Arch::Ppc64le, "read", 3),
+            (Arch::Ppc64, "openat", 286),
+            (Arch::Ppc, "mmap2", 192),
+            // arch/sparc/kernel/syscalls/syscall.tbl
+            (Arch::Sparc64, "read", 3),
+            (Arch::Sparc, "openat", 284),
+            // arch/parisc/kernel/syscalls/syscall.tbl
+            (Arch::Parisc, "_llseek", 140),
+            (Arch::Parisc64, "openat", 275),
+            // arch/m68k/kernel/syscalls/syscall.tbl
+            (Arch::M68k, "read", 3),
+            (Arch::M68k, "atomic_barrier", 336),
+        ];
+        for &(arch, name, nr) in cases {
+            assert_eq!(arch.syscall_nr(name), Some(nr), "{arch} {name}");
+            assert_eq!(arch.syscall_name(nr), Some(name), "{arch} {nr:#x}");
+        }
+    }
+
+    /// Rows one ABI of a shared table has and another lacks.
+    #[test]
+    fn abi_specific_rows_stay_in_their_abi() {
+        // syscall_64.tbl: `64` rows are not x32, `x32` rows (512..=547) not x86_64.
+        assert_eq!(Arch::X32.syscall_name(X32_SYSCALL_BIT + 13), None); // 13 64 rt_sigaction
+        assert_eq!(Arch::X32.syscall_name(X32_SYSCALL_BIT + 19), None); // 19 64 readv
+        assert_eq!(Arch::X86_64.syscall_name(515), None);
+        assert_eq!(Arch::X32.syscall_nr("uselib"), None); // 134 64 uselib
+        // arch/arm/tools/syscall.tbl: `oabi` rows are not EABI.
+        assert_eq!(Arch::Arm.syscall_name(13), None); // 13 oabi time
+        assert_eq!(Arch::Arm.syscall_nr("socketcall"), None); // 102 oabi socketcall
+        // scripts/syscall.tbl: `32` and `time32` rows are not 64-bit, `rlimit`
+        // is not riscv32 (arch/riscv/kernel/Makefile.syscalls).
+        assert_eq!(Arch::Aarch64.syscall_name(403), None);
+        assert_eq!(Arch::Loongarch64.syscall_nr("renameat"), None);
+        assert_eq!(Arch::Loongarch64.syscall_nr("getrlimit"), None);
+        assert_eq!(Arch::Riscv32.syscall_nr("getrlimit"), None);
+        assert_eq!(Arch::Riscv32.syscall_nr("futex"), None);
+        assert_eq!(Arch::Riscv32.syscall_nr("futex_time64"), Some(422));
+        // parisc: 140 is `32` _llseek; s390x lacks the `32` rows.
+        assert_eq!(Arch::Parisc64.syscall_name(140), None);
+        assert_eq!(Arch::S390x.syscall_nr("_llseek"), None);
+    }
+
+    #[test]
+    fn shared_tables_are_shared() {
+        assert_eq!(Arch::Mips.syscalls(), Arch::Mipsel.syscalls());
+        assert_eq!(Arch::Mips64.syscalls(), Arch::Mipsel64.syscalls());
+        assert_eq!(Arch::Mips64n32.syscalls(), Arch::Mipsel64n32.syscalls());
+        assert_eq!(Arch::Ppc64.syscalls(), Arch::Ppc64le.syscalls());
     }
 }

@@ -97,9 +97,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 data.instruction_pointer,
                 argv.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", "))?;
             writeln!(out, "return value {:#010x} after {} instructions:", outcome.ret, outcome.path.len())?;
-            for pc in &outcome.path {
-                let i = valid.insns()[*pc];
-                writeln!(out, "  {pc:4}: code {:#06x} jt {} jf {} k {:#x}", i.code, i.jt, i.jf, i.k)?;
+            let lines = crate::bpf::listing(valid.program(), &crate::bpf::DisasmOptions { comments: true, arch });
+            let width = outcome.path.iter().map(|&pc| lines[pc].text.len()).max().unwrap_or(0);
+            for &pc in &outcome.path {
+                let l = &lines[pc];
+                match &l.comment {
+                    Some(c) => writeln!(out, "  {pc:4}: {:width$} ; {c}", l.text)?,
+                    None => writeln!(out, "  {pc:4}: {}", l.text)?,
+                }
             }
         }
     }

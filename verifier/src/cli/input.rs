@@ -1,20 +1,43 @@
 //! Arguments shared by every subcommand that reads a filter.
 
 use super::CliError;
+use crate::arch::Arch;
 use crate::bpf::{ByteOrder, Program};
-use crate::sources::{self, Format, ReadOptions};
+use crate::sources::{self, CompileOptions, DockerOptions, InputFormat, KernelVersion, Loader, Loaded, Optimize, ReadOptions, SeccompilerOptions};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct FilterArgs {
-    /// The filter: raw sock_filter bytes, hex, C array or bpf_asm decimal text.
+    /// The filter: compiled BPF (raw, hex, C array, bpf_asm decimal), an ELF binary
+    /// (`BINARY#N` picks an embedded filter), or a profile (Docker/OCI JSON,
+    /// seccompiler JSON, Kubernetes SeccompProfile YAML) compiled by its real generator.
     pub file: PathBuf,
-    /// Input format (detected from the content by default).
-    #[arg(long = "input-format", value_enum, default_value_t = Format::Auto)]
-    pub input_format: Format,
+    /// Input encoding (detected from the content by default).
+    #[arg(long = "input-format", value_enum, default_value_t = InputFormat::Auto, help_heading = "Input")]
+    pub input_format: InputFormat,
     /// Byte order of raw sock_filter arrays (the loading machine's).
-    #[arg(long, value_enum, default_value_t = Endian::Little)]
+    #[arg(long, value_enum, default_value_t = Endian::Little, help_heading = "Input")]
     pub endian: Endian,
+    /// Which filter of a multi-filter profile: a seccompiler thread category (vmm, api,
+    /// vcpu) or a Kubernetes profile name.
+    #[arg(long, help_heading = "Profiles")]
+    pub filter: Option<String>,
+    /// The host arch the profile is compiled for (Docker's archMap entry, seccompiler's target).
+    #[arg(long = "host-arch", default_value = "x86_64", help_heading = "Profiles")]
+    pub host_arch: String,
+    /// libseccomp's output layout: runc's choice (binary tree above 32 rules), 1 = linear, 2 = binary tree.
+    #[arg(long = "optimize", value_enum, default_value_t = OptimizeArg::Runc, help_heading = "Profiles")]
+    pub optimize: OptimizeArg,
+    /// `runc`: the program runc installs (its ENOSYS stub first); `raw`: libseccomp's export unchanged.
+    #[arg(long, value_enum, default_value_t = LoaderArg::Runc, help_heading = "Profiles")]
+    pub loader: LoaderArg,
+    /// Container capabilities for includes/excludes (comma-separated, e.g. CAP_SYS_ADMIN);
+    /// default: Docker's default set.
+    #[arg(long, value_delimiter = ',', help_heading = "Profiles")]
+    pub caps: Option<Vec<String>>,
+    /// Kernel version for minKernel includes (e.g. 6.1); default: the running kernel.
+    #[arg(long = "kernel-version", help_heading = "Profiles")]
+    pub kernel_version: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -23,22 +46,69 @@ pub enum Endian {
     Big,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptimizeArg {
+    Runc,
+    #[value(name = "1")]
+    Linear,
+    #[value(name = "2")]
+    Tree,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoaderArg {
+    Runc,
+    Raw,
+}
+
 impl FilterArgs {
     pub fn display_name(&self) -> String {
         self.file.display().to_string()
     }
 
-    /// Read and decode the filter; errors name the file.
-    pub fn load(&self) -> Result<Program, CliError> {
-        let opts = ReadOptions {
+    fn read_options(&self) -> Result<ReadOptions, CliError> {
+        let host = Arch::from_name(&self.host_arch)
+            .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", self.host_arch)))?;
+        let mut docker = DockerOptions { host_arch: host, ..DockerOptions::default() };
+        docker.optimize = match self.optimize {
+            OptimizeArg::Runc => Optimize::Runc,
+            OptimizeArg::Linear => Optimize::Linear,
+            OptimizeArg::Tree => Optimize::BinaryTree,
+        };
+        docker.loader = match self.loader {
+            LoaderArg::Runc => Loader::Runc,
+            LoaderArg::Raw => Loader::Raw,
+        };
+        if let Some(caps) = &self.caps {
+            docker.capabilities = caps.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+        }
+        if let Some(k) = &self.kernel_version {
+            docker.kernel = Some(
+                KernelVersion::from_release(k)
+                    .ok_or_else(|| CliError::Usage(format!("--kernel-version `{k}` is not like 6.1")))?,
+            );
+        }
+        Ok(ReadOptions {
             format: self.input_format,
             byte_order: match self.endian {
                 Endian::Little => ByteOrder::Little,
                 Endian::Big => ByteOrder::Big,
             },
-        };
-        sources::read_file(&self.file, &opts)
-            .map(|l| l.program)
-            .map_err(|e| CliError::Input { file: self.display_name(), msg: e.to_string() })
+            compile: CompileOptions {
+                docker,
+                seccompiler: SeccompilerOptions { target: host, thread: None },
+            },
+            filter: self.filter.clone(),
+        })
+    }
+
+    /// Read (and, for profiles, compile) the filter; errors name the file.
+    pub fn load_full(&self) -> Result<Loaded, CliError> {
+        Ok(sources::read_file(&self.file, &self.read_options()?)?)
+    }
+
+    /// Read the filter's program.
+    pub fn load(&self) -> Result<Program, CliError> {
+        self.load_full().map(|l| l.program)
     }
 }

@@ -3,8 +3,11 @@
 //! Exit codes are the same for every subcommand: 0 = ok, 1 = findings (the
 //! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
 
+mod asm;
+mod disasm;
 mod emu;
 mod input;
+mod pid;
 mod scan;
 mod validate;
 
@@ -23,8 +26,11 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Validate(validate::Args),
+    Disasm(disasm::Args),
+    Asm(asm::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Pid(pid::Args),
 }
 
 /// What a subcommand concluded.
@@ -42,8 +48,17 @@ pub enum CliError {
     /// `FILE: message`
     #[error("{file}: {msg}")]
     Input { file: String, msg: String },
+    /// Unreadable or malformed input; the message names the file.
+    #[error("{0}")]
+    Source(#[from] crate::sources::SourceError),
     #[error("{0}")]
     Usage(String),
+    /// Every assembler error, one per line after the first.
+    #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
+    Assembly { file: String, errors: Vec<String> },
+    /// A live process could not be read (no such pid, permissions, kernel support).
+    #[error("{0}")]
+    Live(#[from] crate::kernel::live::LiveError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -61,8 +76,11 @@ pub fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, &mut out),
+        Command::Disasm(a) => disasm::run(a, &mut out),
+        Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Pid(a) => pid::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
@@ -87,5 +105,17 @@ pub enum OutputFormat {
 fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliError> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(|e| CliError::Output(e.into()))?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// For a compiled profile: which generator made the program, and what it did
+/// that the profile does not say.
+fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::CompiledFilter>) -> Result<(), CliError> {
+    if let Some(c) = compiled {
+        writeln!(out, "compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))?;
+        for n in &c.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
     Ok(())
 }

@@ -50,7 +50,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
 /// Binaries may be much larger than filter files: allow up to 256 MiB here.
 fn read_bounded_elf(p: &std::path::Path) -> Result<Vec<u8>, String> {
     if p.is_dir() {
-        return Err(crate::sources::SourceError::Directory.to_string());
+        return Err("is a directory, not a file".into());
     }
     let len = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?.len();
     if len > 256 << 20 {

@@ -28,7 +28,8 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let program = args.filter.load()?;
+    let loaded = args.filter.load_full()?;
+    let program = loaded.program;
     let v = violations(&program);
     let name = args.filter.display_name();
     match args.format {
@@ -37,7 +38,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             &Report { file: name, instructions: program.len(), accepted: v.is_empty(), violations: &v },
         )?,
         OutputFormat::Text if v.is_empty() => {
-            writeln!(out, "{name}: ok: {} instructions; the kernel accepts this filter", program.len())?
+            writeln!(out, "{name}: ok: {} instructions; the kernel accepts this filter", program.len())?;
+            super::write_compile_notes(out, &loaded.compiled)?;
         }
         OutputFormat::Text => {
             writeln!(out, "{name}: rejected: the kernel refuses this filter ({} problem{}):", v.len(), if v.len() == 1 { "" } else { "s" })?;

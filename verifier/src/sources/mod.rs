@@ -1,25 +1,402 @@
-//! Reading filters from where they live. With `kernel`, the only module that does I/O.
+//! Reading filters from where they live; with `kernel`, the only module that does I/O.
 //!
-//! A file is read whole (bounded by [`MAX_INPUT_BYTES`]), its format detected
-//! (or forced with [`Format`]), and decoded into a [`Program`]. Validation is a
-//! separate, later step: a source hands over what it found, even if the kernel
-//! would refuse it.
+//! [`read_file`] is the one entry point the commands use. It reads a file
+//! (bounded by [`MAX_INPUT_BYTES`]), detects its encoding ([`InputFormat`]) and
+//! returns one [`Loaded`] program:
+//! - compiled filters: raw `sock_filter` arrays, hex, C arrays (`bpf_asm -c`,
+//!   `tcpdump -dd`) and `bpf_asm` decimal text ([`text`]);
+//! - filters embedded in ELF binaries ([`elf`], `BINARY#N` picks one);
+//! - profiles, compiled by the generators that really produce them (below).
+//!
+//! Validation is a separate, later step: a source hands over what it found,
+//! even if the kernel would refuse it.
+//!
+//! A profile is only a request; what the kernel runs is what a runtime's
+//! generator makes of it. So nothing here re-implements a generator:
+//!
+//! - Docker/OCI JSON ([`docker`]) goes through Docker's profile resolution
+//!   (`archMap`, `includes`/`excludes`), runc's conversion and rule loop and the
+//!   real libseccomp (the system library via the `libseccomp` crate), and then
+//!   gets runc's `-ENOSYS` stub prepended, exactly as runc loads it.
+//! - seccompiler JSON ([`seccompiler`]) is compiled by the `seccompiler` crate that
+//!   Firecracker uses, one filter per thread category.
+//! - Kubernetes `SeccompProfile` YAML ([`k8s`]) carries the Docker format in `spec`.
+//!
+//! Policy languages that need their own compiler (kafel, LXC, minijail) are
+//! recognised by [`detect_format`] and refused with a clear
+//! [`SourceError::Unsupported`].
+//!
+//! Every error names where in the input it comes from (a JSON path such as
+//! `syscalls[3].args[0].op`, a YAML document number) and what was expected;
+//! nothing here panics on bad input. Things a generator silently does that a
+//! user should know about (a rule runc drops, a syscall name libseccomp does not
+//! know) are returned as [`Note`]s next to the program, not hidden.
 
+pub mod docker;
 pub mod elf;
+pub mod k8s;
+pub mod seccompiler;
 pub mod text;
+mod value;
 
-use crate::bpf::{decode, ByteOrder, DecodeError, Program};
+use crate::arch::Arch;
+use crate::bpf::{decode, validate::Violation, ByteOrder, DecodeError, Program};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+pub use docker::{compile_docker, DockerOptions, KernelVersion, Loader, Optimize};
+pub use k8s::compile_k8s;
+pub use seccompiler::{compile_seccompiler, SeccompilerOptions};
+
+/// One compiled filter and how it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompiledFilter {
+    /// Which filter of the input this is: `profile` for a Docker/OCI profile, the
+    /// thread category (`vmm`, `api`, `vcpu`) for seccompiler JSON, the
+    /// `metadata.name` for a Kubernetes `SeccompProfile`.
+    pub label: String,
+    /// The instructions, in the order the kernel receives them.
+    pub program: Program,
+    /// The generator and its settings, e.g.
+    /// `libseccomp 2.5.4 optimize=2 + runc ENOSYS stub`.
+    pub generator: String,
+    /// The ABIs the filter has rules for, in the generator's order. Any other
+    /// ABI meets the generator's bad-arch action.
+    pub arches: Vec<Arch>,
+    /// `SECCOMP_FILTER_FLAG_*` names the loader passes to `seccomp(2)` with this
+    /// filter (they do not change the program, but change how it is installed).
+    pub load_flags: Vec<&'static str>,
+    /// What the generator did that the profile does not say (rules dropped,
+    /// names ignored, rules filtered out by `includes`/`excludes`).
+    pub notes: Vec<Note>,
+}
+
+/// Something the generator did silently that a reader of the profile would not expect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// Where in the input (JSON path), e.g. `syscalls[1].names[0]`.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why an input could not be turned into filters.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An error inside a named file (wraps the others for [`compile_file`]).
+    #[error("{file}: {source}")]
+    InFile {
+        file: PathBuf,
+        #[source]
+        source: Box<SourceError>,
+    },
+    /// Zero bytes or only whitespace.
+    #[error("empty input: expected a seccomp profile (Docker/OCI JSON, seccompiler JSON or Kubernetes SeccompProfile YAML)")]
+    Empty,
+    /// The text is not JSON (or not YAML, for YAML inputs).
+    #[error("{what} syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        what: &'static str,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A value has the wrong type or an impossible value.
+    #[error("{path}: expected {expected}, found {found}")]
+    Invalid {
+        path: String,
+        expected: String,
+        found: String,
+    },
+    /// A known format we deliberately do not compile.
+    #[error("unsupported format: {format}; {hint}")]
+    Unsupported {
+        format: &'static str,
+        hint: &'static str,
+    },
+    /// Neither a format we know nor one we recognise.
+    #[error("unrecognised input: {reason}")]
+    Unrecognised { reason: String },
+    /// Docker or runc refuses the profile before libseccomp sees a rule. The
+    /// message says what the runtime checks.
+    #[error("{path}: {message}")]
+    Refused { path: String, message: String },
+    /// libseccomp refused a rule, so runc fails to start the container.
+    #[error("{path}: libseccomp refused the {action} rule for syscall `{syscall}`: {errno} ({meaning}); runc fails with \"error adding seccomp rule for syscall {syscall}\"")]
+    RuleRefused {
+        path: String,
+        syscall: String,
+        action: String,
+        /// The negative errno libseccomp returned, by name (`-EEXIST`).
+        errno: String,
+        /// What that errno means for this call in libseccomp 2.5.
+        meaning: String,
+    },
+    /// Any other libseccomp failure (creating the filter, adding an arch, exporting).
+    #[error("{path}: libseccomp failed to {operation}: {message}")]
+    Libseccomp {
+        path: String,
+        operation: &'static str,
+        message: String,
+    },
+    /// seccompiler refused the input.
+    #[error("seccompiler: {message}")]
+    Seccompiler { message: String },
+    /// The requested filter (thread category / document name) is not in the input.
+    #[error("no filter named `{name}`; the input has: {available}")]
+    NoSuchFilter { name: String, available: String },
+    /// The profile asks for no filter at all (Docker: no `defaultAction` and no `syscalls`).
+    #[error("{path}: no defaultAction and no syscalls: Docker and runc install no seccomp filter for this profile")]
+    NoFilter { path: String },
+    /// The generator's output does not decode as `sock_filter`s.
+    #[error("generator output: {0}")]
+    Decode(#[from] DecodeError),
+    /// A directory was given where a file was expected.
+    #[error("{0}: is a directory, not a filter file")]
+    Directory(PathBuf),
+    /// The file is larger than [`MAX_INPUT_BYTES`].
+    #[error("{0}: is larger than {MAX_INPUT_BYTES} bytes; no seccomp filter or profile is that large")]
+    TooLarge(PathBuf),
+    /// An ELF file larger than [`MAX_ELF_BYTES`].
+    #[error("{0}: is an ELF file larger than {MAX_ELF_BYTES} bytes; binaries are read up to 256 MiB")]
+    ElfTooLarge(PathBuf),
+    /// Malformed hex / C array / decimal text.
+    #[error("{format} text: {err}")]
+    Text { format: &'static str, err: text::TextError },
+    /// The ELF file could not be scanned.
+    #[error("ELF: {0}")]
+    Elf(#[from] elf::ElfError),
+    /// The input holds several filters (or none) and the selection does not pick one.
+    #[error("{0}")]
+    Select(String),
+    /// The generated program would be refused by the kernel (so the runtime fails
+    /// at `seccomp(2)` with `EINVAL`).
+    #[error("the kernel would refuse the generated {len}-instruction program: {}", .violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
+    KernelWouldRefuse {
+        len: usize,
+        violations: Vec<Violation>,
+    },
+}
+
+/// The input formats [`detect_format`] tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileFormat {
+    /// Docker/moby profile or OCI `linux.seccomp` object (JSON).
+    DockerJson,
+    /// An OCI runtime `config.json` whose `linux.seccomp` holds the profile.
+    OciConfig,
+    /// Firecracker's seccompiler JSON: a map of thread category to filter.
+    SeccompilerJson,
+    /// Kubernetes `SeccompProfile` custom resources (YAML, possibly multi-document).
+    KubernetesYaml,
+    /// Kafel policy language (needs kafel's compiler).
+    Kafel,
+    /// LXC seccomp policy text (needs LXC's parser).
+    Lxc,
+}
+
+impl ProfileFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileFormat::DockerJson => "Docker/OCI seccomp JSON",
+            ProfileFormat::OciConfig => "OCI runtime config.json",
+            ProfileFormat::SeccompilerJson => "seccompiler JSON",
+            ProfileFormat::KubernetesYaml => "Kubernetes SeccompProfile YAML",
+            ProfileFormat::Kafel => "kafel policy language",
+            ProfileFormat::Lxc => "LXC seccomp policy",
+        }
+    }
+}
+
+/// Tell which format `bytes` are in, from their content alone.
+///
+/// JSON objects are classified by their keys: Docker/OCI profiles have
+/// `defaultAction`/`syscalls`/`architectures`/`archMap`; an OCI `config.json`
+/// has `ociVersion` and `linux`; seccompiler JSON is an object of objects with
+/// `default_action`/`filter_action`/`filter`; a JSON or YAML document with
+/// `kind: SeccompProfile` is a Kubernetes resource. Kafel policies use
+/// `POLICY name {` / `USE name DEFAULT action` (and `#define`, `#include`); LXC
+/// policies start with a version line `1` or `2`.
+pub fn detect_format(bytes: &[u8]) -> Result<ProfileFormat, SourceError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
+        reason: format!("not UTF-8 text (invalid byte at offset {}); compiled BPF is read by the raw reader, not here", e.valid_up_to()),
+    })?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return Err(SourceError::Empty);
+    }
+    if trimmed.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| syntax("JSON", &e))?;
+        return classify_json(&v);
+    }
+    if let Some(first) = trimmed
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        if first == "1" || first == "2" {
+            return Ok(ProfileFormat::Lxc);
+        }
+    }
+    if looks_like_kafel(trimmed) {
+        return Ok(ProfileFormat::Kafel);
+    }
+    if trimmed.starts_with("---") || trimmed.contains("kind:") || trimmed.contains("apiVersion:") {
+        for doc in k8s::documents(trimmed)? {
+            if k8s::is_seccomp_profile(&doc) {
+                return Ok(ProfileFormat::KubernetesYaml);
+            }
+        }
+        return Err(SourceError::Unrecognised {
+            reason: "YAML without a `kind: SeccompProfile` document".into(),
+        });
+    }
+    Err(SourceError::Unrecognised {
+        reason: "not JSON, not a Kubernetes SeccompProfile, not kafel or LXC policy text".into(),
+    })
+}
+
+fn looks_like_kafel(text: &str) -> bool {
+    text.lines().map(str::trim).any(|l| {
+        l.starts_with("POLICY ")
+            || l.starts_with("USE ")
+            || l.starts_with("#include")
+            || l.starts_with("#define")
+    })
+}
+
+fn classify_json(v: &serde_json::Value) -> Result<ProfileFormat, SourceError> {
+    let obj = v.as_object().ok_or_else(|| SourceError::Unrecognised {
+        reason: "JSON input is not an object".into(),
+    })?;
+    let has = |k: &str| obj.keys().any(|key| key.eq_ignore_ascii_case(k));
+    if obj.get("kind").and_then(|k| k.as_str()) == Some("SeccompProfile") {
+        return Ok(ProfileFormat::KubernetesYaml);
+    }
+    if has("ociVersion") && obj.contains_key("linux") {
+        return Ok(ProfileFormat::OciConfig);
+    }
+    if [
+        "defaultAction",
+        "syscalls",
+        "architectures",
+        "archMap",
+        "defaultErrnoRet",
+    ]
+    .iter()
+    .any(|k| has(k))
+    {
+        return Ok(ProfileFormat::DockerJson);
+    }
+    let seccompiler_like = !obj.is_empty()
+        && obj.values().all(|f| {
+            f.as_object().is_some_and(|m| {
+                m.contains_key("default_action")
+                    || m.contains_key("filter_action")
+                    || m.contains_key("filter")
+            })
+        });
+    if seccompiler_like {
+        return Ok(ProfileFormat::SeccompilerJson);
+    }
+    Err(SourceError::Unrecognised {
+        reason: format!(
+            "a JSON object with keys {} is neither a Docker/OCI profile (defaultAction, syscalls), an OCI config.json (ociVersion, linux) nor seccompiler JSON (thread name → {{default_action, filter_action, filter}})",
+            obj.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+pub(crate) fn syntax(what: &'static str, e: &serde_json::Error) -> SourceError {
+    let full = e.to_string();
+    // serde_json appends " at line L column C", which the variant already says.
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_owned(),
+        None => full,
+    };
+    SourceError::Syntax {
+        what,
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
+}
+
+/// Options for [`compile`]: each format's own options.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    pub docker: DockerOptions,
+    pub seccompiler: SeccompilerOptions,
+}
+
+/// Detect the format of `bytes` and compile every filter in it.
+pub fn compile(bytes: &[u8], opts: &CompileOptions) -> Result<Vec<CompiledFilter>, SourceError> {
+    match detect_format(bytes)? {
+        ProfileFormat::DockerJson | ProfileFormat::OciConfig => compile_docker(bytes, &opts.docker),
+        ProfileFormat::SeccompilerJson => compile_seccompiler(bytes, &opts.seccompiler),
+        ProfileFormat::KubernetesYaml => compile_k8s(bytes, &opts.docker),
+        ProfileFormat::Kafel => Err(SourceError::Unsupported {
+            format: "kafel policy language",
+            hint: "compile it with kafel first (e.g. its `kafel_compile` API) and give seccheck the BPF it produces",
+        }),
+        ProfileFormat::Lxc => Err(SourceError::Unsupported {
+            format: "LXC seccomp policy",
+            hint: "LXC compiles it with its own parser on top of libseccomp; give seccheck the filter read back from a running container instead",
+        }),
+    }
+}
+
+/// [`compile`] a file; errors name the file.
+pub fn compile_file(
+    path: &Path,
+    opts: &CompileOptions,
+) -> Result<Vec<CompiledFilter>, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        file: path.to_owned(),
+        source,
+    })?;
+    compile(&bytes, opts).map_err(|e| SourceError::InFile {
+        file: path.to_owned(),
+        source: Box::new(e),
+    })
+}
+
+/// Validate a generated program as the kernel will, so a program the runtime
+/// could not install is an error here too.
+pub(crate) fn check_loadable(program: &Program) -> Result<(), SourceError> {
+    crate::bpf::validate(program)
+        .map(|_| ())
+        .map_err(|violations| SourceError::KernelWouldRefuse {
+            len: program.len(),
+            violations,
+        })
+}
 
 /// Inputs larger than this are refused before parsing. The largest filter the
-/// kernel takes is 4096 instructions (32 KiB raw, ~150 KiB as C text); real JSON
-/// profiles are tens of KiB.
+/// kernel takes is 4096 instructions (32 KiB raw, ~150 KiB as C text); real
+/// profiles are tens of KiB. (ELF binaries are read by `seccheck scan` with a
+/// larger bound.)
 pub const MAX_INPUT_BYTES: u64 = 4 << 20;
 
-/// How the input is encoded.
+/// ELF binaries (read whole for `BINARY#N`) are bounded like `seccheck scan`
+/// bounds them: a Rust binary with debug info is easily over [`MAX_INPUT_BYTES`].
+pub const MAX_ELF_BYTES: u64 = 256 << 20;
+
+/// How an input file is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
+pub enum InputFormat {
     /// Detect from the content.
     #[default]
     Auto,
@@ -33,74 +410,67 @@ pub enum Format {
     Decimal,
     /// An ELF executable or shared object with embedded filters (`FILE#N` picks one).
     Elf,
+    /// A profile (Docker/OCI JSON, seccompiler JSON, Kubernetes YAML), compiled
+    /// by its real generator.
+    Profile,
 }
 
-impl Format {
+impl InputFormat {
     pub fn name(self) -> &'static str {
         match self {
-            Format::Auto => "auto",
-            Format::Raw => "raw",
-            Format::Hex => "hex",
-            Format::C => "C array",
-            Format::Decimal => "decimal bpf_asm",
-            Format::Elf => "ELF",
+            InputFormat::Auto => "auto",
+            InputFormat::Raw => "raw",
+            InputFormat::Hex => "hex",
+            InputFormat::C => "C array",
+            InputFormat::Decimal => "decimal bpf_asm",
+            InputFormat::Elf => "ELF",
+            InputFormat::Profile => "profile",
         }
     }
 }
 
-/// Options for reading a filter.
-#[derive(Clone, Copy, Debug, Default)]
+/// Options for [`read_file`].
+#[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
-    pub format: Format,
+    pub format: InputFormat,
     /// Byte order of raw (and hex) `sock_filter` arrays.
     pub byte_order: ByteOrder,
+    /// How profiles are compiled.
+    pub compile: CompileOptions,
+    /// Which filter of a multi-filter profile (seccompiler thread category,
+    /// Kubernetes profile name).
+    pub filter: Option<String>,
 }
 
-/// A filter read from somewhere.
+/// One program read from a file.
 #[derive(Clone, Debug)]
 pub struct Loaded {
     pub program: Program,
-    /// The format it was read as (never `Auto`).
-    pub format: Format,
+    /// The encoding it was read as (never `Auto`).
+    pub format: InputFormat,
+    /// For profiles: how it was compiled, and what the generator did silently.
+    pub compiled: Option<CompiledFilter>,
 }
 
-/// Why an input could not be read as a filter. The CLI prefixes the file name.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("cannot read: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("is a directory, not a filter file")]
-    Directory,
-    #[error("is larger than {MAX_INPUT_BYTES} bytes; no seccomp filter or profile is that large")]
-    TooLarge,
-    #[error("raw filter: {0}")]
-    Decode(#[from] DecodeError),
-    #[error("{format} text: {err}")]
-    Text { format: &'static str, err: text::TextError },
-    #[error("{0}")]
-    Unrecognised(String),
-    #[error("ELF: {0}")]
-    Elf(#[from] elf::ElfError),
-    #[error("{0}")]
-    Select(String),
-}
-
-/// Read and decode the filter in `path`. `BINARY#N` selects the N-th filter
-/// embedded in an ELF file (numbered as `seccheck scan` lists them).
+/// Read the filter in `path`. `BINARY#N` selects the N-th filter embedded in an
+/// ELF file (numbered as `seccheck scan` lists them). Errors name the file.
 pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<Loaded, SourceError> {
     let (path, select) = split_selector(path);
-    if path.is_dir() {
-        return Err(SourceError::Directory);
-    }
+    let in_file = |e: SourceError| match e {
+        e @ (SourceError::Io { .. } | SourceError::Directory(_) | SourceError::TooLarge(_) | SourceError::ElfTooLarge(_) | SourceError::InFile { .. }) => e,
+        e => SourceError::InFile { file: path.clone(), source: Box::new(e) },
+    };
     let bytes = read_bounded(&path)?;
     if select.is_some() && !elf::is_elf(&bytes) {
-        return Err(SourceError::Select("`#N` selects a filter embedded in an ELF binary, and this is not one".into()));
+        return Err(in_file(SourceError::Select(
+            "`#N` selects a filter embedded in an ELF binary, and this is not one".into(),
+        )));
     }
-    from_bytes_selecting(&bytes, opts, select)
+    from_bytes_selecting(&bytes, opts, select).map_err(in_file)
 }
 
 /// `file#3` → (`file`, Some(3)) when `file#3` itself does not exist.
-fn split_selector(path: &Path) -> (std::path::PathBuf, Option<usize>) {
+fn split_selector(path: &Path) -> (PathBuf, Option<usize>) {
     if !path.exists() {
         if let Some((base, n)) = path.to_str().and_then(|s| s.rsplit_once('#')) {
             if let Ok(n) = n.parse() {
@@ -111,13 +481,24 @@ fn split_selector(path: &Path) -> (std::path::PathBuf, Option<usize>) {
     (path.to_path_buf(), None)
 }
 
-/// Read a whole file, refusing anything over [`MAX_INPUT_BYTES`].
+/// Read a whole file, refusing directories and anything over [`MAX_INPUT_BYTES`]
+/// ([`MAX_ELF_BYTES`] for an ELF file).
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SourceError> {
-    let f = std::fs::File::open(path)?;
+    if path.is_dir() {
+        return Err(SourceError::Directory(path.to_owned()));
+    }
+    let io = |source| SourceError::Io { file: path.to_owned(), source };
+    let mut f = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    f.by_ref().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(SourceError::TooLarge);
+        if !elf::is_elf(&bytes) {
+            return Err(SourceError::TooLarge(path.to_owned()));
+        }
+        f.take(MAX_ELF_BYTES + 1 - bytes.len() as u64).read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() as u64 > MAX_ELF_BYTES {
+            return Err(SourceError::ElfTooLarge(path.to_owned()));
+        }
     }
     Ok(bytes)
 }
@@ -129,23 +510,31 @@ pub fn from_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Loaded, SourceErro
 
 fn from_bytes_selecting(bytes: &[u8], opts: &ReadOptions, select: Option<usize>) -> Result<Loaded, SourceError> {
     let format = match opts.format {
-        Format::Auto => detect(bytes)?,
+        InputFormat::Auto => detect(bytes)?,
         f => f,
     };
     let text = || {
-        std::str::from_utf8(bytes)
-            .map_err(|e| SourceError::Unrecognised(format!("{} input is not UTF-8 text ({e})", format.name())))
+        std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
+            reason: format!("{} input is not UTF-8 text ({e})", format.name()),
+        })
     };
     let text_err = |err| SourceError::Text { format: format.name(), err };
+    let mut compiled = None;
     let program = match format {
-        Format::Raw => decode(bytes, opts.byte_order)?,
-        Format::Hex => decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order)?,
-        Format::C => text::parse_c_array(text()?).map_err(text_err)?,
-        Format::Decimal => text::parse_decimal(text()?).map_err(text_err)?,
-        Format::Elf => select_embedded(elf::scan(bytes)?, select)?,
-        Format::Auto => unreachable!("detect never answers Auto"),
+        InputFormat::Raw => decode(bytes, opts.byte_order)?,
+        InputFormat::Hex => decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order)?,
+        InputFormat::C => text::parse_c_array(text()?).map_err(text_err)?,
+        InputFormat::Decimal => text::parse_decimal(text()?).map_err(text_err)?,
+        InputFormat::Elf => select_embedded(elf::scan(bytes)?, select)?,
+        InputFormat::Profile => {
+            let c = select_compiled(compile(bytes, &opts.compile)?, opts.filter.as_deref())?;
+            let p = c.program.clone();
+            compiled = Some(c);
+            p
+        }
+        InputFormat::Auto => unreachable!("detect never answers Auto"),
     };
-    Ok(Loaded { program, format })
+    Ok(Loaded { program, format, compiled })
 }
 
 fn select_embedded(found: Vec<elf::Found>, select: Option<usize>) -> Result<Program, SourceError> {
@@ -161,38 +550,58 @@ fn select_embedded(found: Vec<elf::Found>, select: Option<usize>) -> Result<Prog
     }
 }
 
-/// Tell the encoding from the content. Binary data (a NUL byte or invalid
-/// UTF-8) is a raw array; text is matched against the text forms.
-pub fn detect(bytes: &[u8]) -> Result<Format, SourceError> {
+fn select_compiled(all: Vec<CompiledFilter>, name: Option<&str>) -> Result<CompiledFilter, SourceError> {
+    let labels = || all.iter().map(|c| c.label.clone()).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(n) => {
+            let available = labels();
+            all.into_iter().find(|c| c.label == n).ok_or(SourceError::NoSuchFilter { name: n.to_string(), available })
+        }
+        None if all.len() == 1 => Ok(all.into_iter().next().unwrap()),
+        None if all.is_empty() => Err(SourceError::Select("the profile yields no filter".into())),
+        None => Err(SourceError::Select(format!(
+            "holds {} filters ({}); pick one with --filter NAME",
+            all.len(),
+            labels()
+        ))),
+    }
+}
+
+/// Tell the encoding from the content: ELF by its magic, binary data (a NUL
+/// byte or invalid UTF-8) as a raw array, text by its shape.
+pub fn detect(bytes: &[u8]) -> Result<InputFormat, SourceError> {
     if bytes.is_empty() {
         return Err(SourceError::Decode(DecodeError::Empty));
     }
     if elf::is_elf(bytes) {
-        return Ok(Format::Elf);
+        return Ok(InputFormat::Elf);
     }
-    let Ok(t) = std::str::from_utf8(bytes) else { return Ok(Format::Raw) };
+    let Ok(t) = std::str::from_utf8(bytes) else { return Ok(InputFormat::Raw) };
     if t.contains('\0') {
-        return Ok(Format::Raw);
+        return Ok(InputFormat::Raw);
     }
     if t.trim().is_empty() {
-        return Err(SourceError::Unrecognised("contains only white space".into()));
+        return Err(SourceError::Unrecognised { reason: "the file contains only white space".into() });
     }
-    let first = t.trim_start().chars().next().unwrap_or(' ');
-    if (first == '{' || first == '[') && serde_json::from_str::<serde_json::Value>(t).is_ok() {
-        return Err(SourceError::Unrecognised(
-            "is JSON: profile formats (Docker/OCI, seccompiler) are not supported by this build".into(),
-        ));
+    let first = t.trim_start_matches('\u{feff}').trim_start().chars().next().unwrap_or(' ');
+    if first == '{' && serde_json::from_str::<serde_json::Value>(t).is_ok() {
+        return Ok(InputFormat::Profile);
     }
     if text::looks_decimal(t) {
-        Ok(Format::Decimal)
+        Ok(InputFormat::Decimal)
+    } else if matches!(detect_format(bytes), Ok(ProfileFormat::Kafel | ProfileFormat::Lxc | ProfileFormat::KubernetesYaml)) {
+        // Policy languages use braces and commas too: recognise them before C arrays.
+        Ok(InputFormat::Profile)
     } else if text::looks_c_array(t) {
-        Ok(Format::C)
+        Ok(InputFormat::C)
     } else if text::looks_hex(t) {
-        Ok(Format::Hex)
+        Ok(InputFormat::Hex)
+    } else if detect_format(bytes).is_ok() {
+        Ok(InputFormat::Profile)
     } else {
-        Err(SourceError::Unrecognised(
-            "is text but neither a C array (`{ 0x20, 0, 0, 0x4 },`), a hex dump, nor bpf_asm decimal output; use --format to force one".into(),
-        ))
+        Err(SourceError::Unrecognised {
+            reason: "text that is neither a C array (`{ 0x20, 0, 0, 0x4 },`), a hex dump, bpf_asm decimal output, nor a profile (Docker/OCI or seccompiler JSON, Kubernetes YAML); use --input-format to force one".into(),
+        })
     }
 }
 
@@ -202,16 +611,19 @@ mod tests {
 
     #[test]
     fn detects_each_format() {
-        assert_eq!(detect(&[6, 0, 0, 0, 0, 0, 0xff, 0x7f]).unwrap(), Format::Raw);
-        assert_eq!(detect(b"{ 0x06, 0, 0, 0x7fff0000 },\n").unwrap(), Format::C);
-        assert_eq!(detect(b"0600000000 00ff7f\n").unwrap(), Format::Hex);
-        assert_eq!(detect(b"1,6 0 0 2147418112\n").unwrap(), Format::Decimal);
-        assert!(matches!(detect(b"   \n"), Err(SourceError::Unrecognised(_))));
+        assert_eq!(detect(&[6, 0, 0, 0, 0, 0, 0xff, 0x7f]).unwrap(), InputFormat::Raw);
+        assert_eq!(detect(b"{ 0x06, 0, 0, 0x7fff0000 },\n").unwrap(), InputFormat::C);
+        assert_eq!(detect(b"0600000000 00ff7f\n").unwrap(), InputFormat::Hex);
+        assert_eq!(detect(b"1,6 0 0 2147418112\n").unwrap(), InputFormat::Decimal);
+        assert_eq!(detect(b"2\n32 0 0 4\n6 0 0 2147418112\n").unwrap(), InputFormat::Decimal);
+        assert_eq!(detect(br#"{"defaultAction": "SCMP_ACT_ALLOW"}"#).unwrap(), InputFormat::Profile);
+        assert_eq!(detect(b"POLICY p {\n  ALLOW { read, write }\n}\nUSE p DEFAULT KILL\n").unwrap(), InputFormat::Profile);
+        assert!(matches!(detect(b"   \n"), Err(SourceError::Unrecognised { .. })));
         assert!(matches!(detect(b""), Err(SourceError::Decode(DecodeError::Empty))));
     }
 
     #[test]
-    fn all_forms_give_the_same_program() {
+    fn all_encodings_give_the_same_program() {
         let raw = from_bytes(&[0x20, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0xff, 0x7f], &ReadOptions::default()).unwrap();
         for t in ["{ 0x20, 0, 0, 0x00000004 },\n{ 0x06, 0, 0, 0x7fff0000 },", "2000000004000000\n060000000000ff7f", "2,32 0 0 4,6 0 0 2147418112"] {
             assert_eq!(from_bytes(t.as_bytes(), &ReadOptions::default()).unwrap().program, raw.program, "{t}");

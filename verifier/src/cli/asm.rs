@@ -1,0 +1,67 @@
+//! `seccheck asm FILE.s -o OUT.bpf`: assemble the `disasm` syntax back into a filter.
+//!
+//! Exit 0 when the program assembles (it is written even if the kernel would
+//! refuse it: the assembler is also for building test cases; run `validate`),
+//! 2 with every error and its line when it does not.
+
+use super::{CliError, Outcome};
+use crate::bpf::assemble;
+use crate::sources::read_bounded;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Assemble a listing (as `seccheck disasm` prints it, labels allowed) into a filter.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The assembly source.
+    pub file: PathBuf,
+    /// Where to write the program; `-` for standard output.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Encoding of the output.
+    #[arg(long = "output-format", value_enum, default_value_t = AsmOut::Raw)]
+    pub output_format: AsmOut,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AsmOut {
+    /// Raw sock_filter bytes (what seccomp(2) takes).
+    Raw,
+    /// C array text, as `bpf_asm -c` prints it.
+    C,
+    /// Hex of the raw bytes, one instruction per line.
+    Hex,
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let name = args.file.display().to_string();
+    let bytes = read_bounded(&args.file)?;
+    let src = std::str::from_utf8(&bytes)
+        .map_err(|e| CliError::Usage(format!("{name}: not UTF-8 text ({e})")))?;
+    let program = assemble(src).map_err(|errs| CliError::Assembly {
+        file: name.clone(),
+        errors: errs.iter().map(|e| e.to_string()).collect(),
+    })?;
+    let encoded: Vec<u8> = match args.output_format {
+        AsmOut::Raw => program.to_bytes(),
+        AsmOut::C => program
+            .insns
+            .iter()
+            .map(|i| format!("{{ 0x{:02x}, {}, {}, 0x{:08x} }},\n", i.code, i.jt, i.jf, i.k))
+            .collect::<String>()
+            .into_bytes(),
+        AsmOut::Hex => program
+            .insns
+            .iter()
+            .map(|i| i.to_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+            .collect::<String>()
+            .into_bytes(),
+    };
+    if args.output.as_os_str() == "-" {
+        out.write_all(&encoded)?;
+    } else {
+        std::fs::write(&args.output, &encoded)
+            .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", args.output.display())))?;
+    }
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,378 @@
+//! The property language: what a filter must guarantee, written as `policy.toml`.
+//!
+//! ```toml
+//! arches = ["x86_64", "aarch64"]   # every other arch, and x32, must be killed or denied
+//! default = "deny"                  # nothing outside the allow rules may reach ALLOW
+//!
+//! [[deny]]
+//! syscalls = ["@process-create", "ptrace"]
+//!
+//! [[allow]]
+//! syscalls = ["read", "write", "exit_group"]
+//!
+//! [[allow_only_if]]
+//! syscalls = ["openat"]
+//! when = "arg2 & O_ACCMODE == O_RDONLY"
+//!
+//! [actions]
+//! forbid = ["user_notif", "trace"]
+//! ```
+//!
+//! Parsing resolves names (arches, syscalls per arch, families, constants) and
+//! reports every problem with its TOML line and column. Action classes:
+//! *denied* = KILL_PROCESS, KILL_THREAD, TRAP, ERRNO (the syscall does not run);
+//! *runs* = ALLOW, LOG; *delegated* = USER_NOTIF, TRACE (a supervisor or tracer
+//! decides; reported as their own class, never counted as denied or allowed).
+
+pub mod constants;
+pub mod expr;
+pub mod families;
+
+use crate::arch::Arch;
+use crate::seccomp::Action;
+use expr::Expr;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// A parsed, resolved policy.
+#[derive(Clone, Debug, Serialize)]
+pub struct Policy {
+    /// The arches the filter is meant for. Every other arch value (and x32 unless
+    /// listed) must be denied.
+    pub arches: Vec<Arch>,
+    pub default: Default,
+    pub rules: Vec<Rule>,
+    /// Actions no input may reach.
+    pub forbid: Vec<ActionKind>,
+}
+
+/// What happens to syscalls no rule names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Default {
+    /// Nothing outside the allow rules may run.
+    Deny,
+    /// No requirement (a deny-list).
+    Allow,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Rule {
+    pub kind: RuleKind,
+    /// As written: names and `@families`.
+    pub syscalls: Vec<String>,
+    /// For `allow_only_if`: the condition, as written and parsed.
+    pub when: Option<(String, Expr)>,
+    /// 1-based line of the rule's `syscalls` key in the policy file.
+    pub line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// The syscalls must be denied for every argument value.
+    Deny,
+    /// The syscalls must run for every argument value.
+    Allow,
+    /// The syscalls may run only when `when` holds.
+    AllowOnlyIf,
+}
+
+/// An action, without data, as named in `[actions] forbid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    KillProcess,
+    KillThread,
+    Trap,
+    Errno,
+    UserNotif,
+    Trace,
+    Log,
+    Allow,
+}
+
+impl ActionKind {
+    const NAMES: &'static [(&'static str, ActionKind)] = &[
+        ("kill_process", ActionKind::KillProcess),
+        ("kill_thread", ActionKind::KillThread),
+        ("trap", ActionKind::Trap),
+        ("errno", ActionKind::Errno),
+        ("user_notif", ActionKind::UserNotif),
+        ("trace", ActionKind::Trace),
+        ("log", ActionKind::Log),
+        ("allow", ActionKind::Allow),
+    ];
+
+    pub fn of(a: Action) -> ActionKind {
+        match a.effective() {
+            Action::KillProcess | Action::Unknown(_) => ActionKind::KillProcess,
+            Action::KillThread => ActionKind::KillThread,
+            Action::Trap(_) => ActionKind::Trap,
+            Action::Errno(_) => ActionKind::Errno,
+            Action::UserNotif => ActionKind::UserNotif,
+            Action::Trace(_) => ActionKind::Trace,
+            Action::Log => ActionKind::Log,
+            Action::Allow => ActionKind::Allow,
+        }
+    }
+}
+
+/// The three classes of action a property talks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// KILL_*, TRAP, ERRNO: the syscall does not run.
+    Denied,
+    /// ALLOW, LOG: the syscall runs.
+    Runs,
+    /// USER_NOTIF, TRACE: a supervisor or tracer decides.
+    Delegated,
+}
+
+impl Class {
+    pub fn of(a: Action) -> Class {
+        match ActionKind::of(a) {
+            ActionKind::KillProcess | ActionKind::KillThread | ActionKind::Trap | ActionKind::Errno => Class::Denied,
+            ActionKind::Allow | ActionKind::Log => Class::Runs,
+            ActionKind::UserNotif | ActionKind::Trace => Class::Delegated,
+        }
+    }
+}
+
+/// A problem in a policy file, with its position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {col}: {msg}")]
+pub struct PolicyError {
+    pub line: usize,
+    pub col: usize,
+    pub msg: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    arches: Option<Spanned<Vec<Spanned<String>>>>,
+    default: Option<Spanned<String>>,
+    #[serde(default)]
+    deny: Vec<RawRule>,
+    #[serde(default)]
+    allow: Vec<RawRule>,
+    #[serde(default)]
+    allow_only_if: Vec<RawCondRule>,
+    actions: Option<RawActions>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    syscalls: Spanned<Vec<Spanned<String>>>,
+    /// Free text kept for reports.
+    #[allow(dead_code)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCondRule {
+    syscalls: Spanned<Vec<Spanned<String>>>,
+    when: Spanned<String>,
+    #[allow(dead_code)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActions {
+    #[serde(default)]
+    forbid: Vec<Spanned<String>>,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.chars().count(), |p| before[p + 1..].chars().count()) + 1;
+    (line, col)
+}
+
+/// Parse and resolve a policy file's text. Returns every problem found.
+pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
+    let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        vec![PolicyError { line, col, msg: e.message().trim().to_string() }]
+    })?;
+    let mut errors = Vec::new();
+    let err_at = |errors: &mut Vec<PolicyError>, offset: usize, msg: String| {
+        let (line, col) = line_col(text, offset);
+        errors.push(PolicyError { line, col, msg });
+    };
+
+    let mut arches = Vec::new();
+    match &raw.arches {
+        None => err_at(&mut errors, 0, "missing `arches = [...]`: the arches this filter is meant for".into()),
+        Some(list) if list.get_ref().is_empty() => err_at(&mut errors, list.span().start, "`arches` is empty".into()),
+        Some(list) => {
+            for a in list.get_ref() {
+                match Arch::from_name(a.get_ref()) {
+                    Some(x) if !arches.contains(&x) => arches.push(x),
+                    Some(_) => err_at(&mut errors, a.span().start, format!("arch `{}` is listed twice", a.get_ref())),
+                    None => err_at(
+                        &mut errors,
+                        a.span().start,
+                        format!(
+                            "unknown arch `{}`; expected one of {}",
+                            a.get_ref(),
+                            Arch::all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+
+    let default = match &raw.default {
+        None => Default::Allow,
+        Some(d) => match d.get_ref().as_str() {
+            "deny" => Default::Deny,
+            "allow" => Default::Allow,
+            other => {
+                err_at(&mut errors, d.span().start, format!("`default` is \"deny\" or \"allow\", not {other:?}"));
+                Default::Allow
+            }
+        },
+    };
+
+    let mut rules = Vec::new();
+    let check_names = |errors: &mut Vec<PolicyError>, list: &Spanned<Vec<Spanned<String>>>| -> Vec<String> {
+        if list.get_ref().is_empty() {
+            err_at(errors, list.span().start, "`syscalls` is empty".into());
+        }
+        for s in list.get_ref() {
+            let name = s.get_ref();
+            let mut known = false;
+            for &a in &arches {
+                match families::expand(name, a) {
+                    Ok(t) => known |= !t.is_empty() || families::is_family(name),
+                    Err(e) => {
+                        err_at(errors, s.span().start, e.to_string());
+                        known = true;
+                        break;
+                    }
+                }
+            }
+            if !known && !arches.is_empty() {
+                let on = Arch::all().filter(|a| a.syscall_nr(name).is_some()).map(|a| a.name()).collect::<Vec<_>>();
+                let hint = if on.is_empty() { String::new() } else { format!(" (it exists on {})", on.join(", ")) };
+                err_at(
+                    errors,
+                    s.span().start,
+                    format!(
+                        "`{name}` is not a syscall of {}{hint}",
+                        arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(" or ")
+                    ),
+                );
+            }
+        }
+        list.get_ref().iter().map(|s| s.get_ref().clone()).collect()
+    };
+    for r in &raw.deny {
+        let syscalls = check_names(&mut errors, &r.syscalls);
+        rules.push(Rule { kind: RuleKind::Deny, syscalls, when: None, line: line_col(text, r.syscalls.span().start).0 });
+    }
+    for r in &raw.allow {
+        let syscalls = check_names(&mut errors, &r.syscalls);
+        rules.push(Rule { kind: RuleKind::Allow, syscalls, when: None, line: line_col(text, r.syscalls.span().start).0 });
+    }
+    for r in &raw.allow_only_if {
+        let syscalls = check_names(&mut errors, &r.syscalls);
+        // The string's span starts at its opening quote.
+        let when = match expr::parse(r.when.get_ref(), &arches) {
+            Ok(e) => Some((r.when.get_ref().clone(), e)),
+            Err(e) => {
+                err_at(&mut errors, r.when.span().start + 1 + e.offset, format!("in `when`: {}", e.msg));
+                None
+            }
+        };
+        rules.push(Rule { kind: RuleKind::AllowOnlyIf, syscalls, when, line: line_col(text, r.syscalls.span().start).0 });
+    }
+
+    let mut forbid = Vec::new();
+    for f in raw.actions.iter().flat_map(|a| &a.forbid) {
+        match ActionKind::NAMES.iter().find(|(n, _)| n == f.get_ref()) {
+            Some(&(_, k)) => forbid.push(k),
+            None => err_at(
+                &mut errors,
+                f.span().start,
+                format!(
+                    "unknown action `{}`; expected one of {}",
+                    f.get_ref(),
+                    ActionKind::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(Policy { arches, default, rules, forbid })
+    } else {
+        errors.sort_by_key(|e| (e.line, e.col));
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DESIGN_EXAMPLE: &str = r#"arches = ["x86_64", "aarch64"]   # every other arch, and x32, must be killed or denied
+default = "deny"                  # nothing outside the allow rules may reach ALLOW
+
+[[deny]]
+syscalls = ["@process-create", "ptrace"]
+
+[[allow]]
+syscalls = ["read", "write", "exit_group"]
+
+[[allow_only_if]]
+syscalls = ["openat"]
+when = "arg2 & O_ACCMODE == O_RDONLY"
+
+[actions]
+forbid = ["user_notif", "trace"]
+"#;
+
+    #[test]
+    fn parses_the_design_example_as_written() {
+        let p = parse(DESIGN_EXAMPLE).unwrap();
+        assert_eq!(p.arches, vec![Arch::X86_64, Arch::Aarch64]);
+        assert_eq!(p.default, Default::Deny);
+        assert_eq!(p.rules.len(), 3);
+        assert_eq!(p.rules[2].kind, RuleKind::AllowOnlyIf);
+        assert_eq!(p.rules[2].line, 11);
+        assert_eq!(p.forbid, vec![ActionKind::UserNotif, ActionKind::Trace]);
+    }
+
+    #[test]
+    fn every_error_has_a_position() {
+        let text = "arches = [\"x86_64\", \"vax\"]\ndefault = \"maybe\"\n[[deny]]\nsyscalls = [\"nosuch\", \"@bogus\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = \"arg2 == O_NOPE\"\n[actions]\nforbid = [\"explode\"]\n";
+        let errs = parse(text).unwrap_err();
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(shown.len(), 6, "{shown:#?}");
+        assert!(shown[0].starts_with("line 1, column 21: unknown arch `vax`"), "{}", shown[0]);
+        assert!(shown[1].starts_with("line 2, column 11: `default` is \"deny\" or \"allow\""), "{}", shown[1]);
+        assert!(shown[2].starts_with("line 4, column 13: `nosuch` is not a syscall of x86_64"), "{}", shown[2]);
+        assert!(shown[3].starts_with("line 4, column 23: unknown family `@bogus`"), "{}", shown[3]);
+        assert_eq!(shown[4], "line 7, column 17: in `when`: unknown constant `O_NOPE`");
+        assert!(shown[5].starts_with("line 9, column 11: unknown action `explode`"), "{}", shown[5]);
+    }
+
+    #[test]
+    fn toml_syntax_errors_have_positions() {
+        let errs = parse("arches = [\"x86_64\"\n[[deny]]\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, 2, "{}", errs[0]);
+        let errs = parse("arches = [\"x86_64\"]\nbogus = 1\n").unwrap_err();
+        assert!(errs[0].msg.contains("unknown field `bogus`"), "{}", errs[0]);
+        assert_eq!(errs[0].line, 2);
+    }
+}
