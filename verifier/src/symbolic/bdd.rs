@@ -61,6 +61,9 @@ struct Entry {
     r: u32,
 }
 
+/// Operation-cache entries at most (20 bytes each).
+const MAX_CACHE: usize = 1 << 16;
+
 const OP_AND: u32 = 1;
 const OP_OR: u32 = 2;
 const OP_XOR: u32 = 3;
@@ -76,6 +79,20 @@ pub struct Manager {
     cache: Vec<Entry>,
     limit: usize,
     exhausted: bool,
+    trace: Option<Vec<TraceOp>>,
+}
+
+/// One recorded top-level operation: operand and result node indices (0 =
+/// FALSE, 1 = TRUE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceOp {
+    Mk { level: u32, lo: u32, hi: u32, r: u32 },
+    Not { a: u32, r: u32 },
+    And { a: u32, b: u32, r: u32 },
+    Or { a: u32, b: u32, r: u32 },
+    Xor { a: u32, b: u32, r: u32 },
+    Diff { a: u32, b: u32, r: u32 },
+    Ite { a: u32, b: u32, c: u32, r: u32 },
 }
 
 impl Default for Manager {
@@ -94,12 +111,22 @@ fn hash3(a: u32, b: u32, c: u32) -> u64 {
 impl Manager {
     /// A manager that refuses to grow past `limit` nodes.
     pub fn with_limit(limit: usize) -> Manager {
+        Manager::with_capacity(limit, 1 << 12)
+    }
+
+    /// A manager sized for about `expected` nodes up front (tables are doubled
+    /// past that), refusing to grow past `limit` nodes. Sizing once avoids the
+    /// rehashing and page faults that otherwise dominate short analyses.
+    pub fn with_capacity(limit: usize, expected: usize) -> Manager {
+        let expected = expected.clamp(1 << 10, limit.max(1 << 10));
+        let slots = (expected * 2).next_power_of_two();
         let mut m = Manager {
-            nodes: Vec::with_capacity(1024),
-            table: vec![0; 1 << 12],
-            cache: vec![Entry::default(); 1 << 14],
+            nodes: Vec::with_capacity(expected),
+            table: vec![0; slots],
+            cache: vec![Entry::default(); (slots / 2).clamp(1 << 12, MAX_CACHE)],
             limit: limit.max(2),
             exhausted: false,
+            trace: None,
         };
         m.nodes.push(Node { level: TERMINAL_LEVEL, lo: 0, hi: 0 });
         m.nodes.push(Node { level: TERMINAL_LEVEL, lo: 1, hi: 1 });
@@ -134,9 +161,8 @@ impl Manager {
         Bdd(self.nodes[f.0 as usize].hi)
     }
 
-    /// The node `if var(level) then hi else lo`. Requires `level` above both children.
     #[inline]
-    pub fn mk(&mut self, level: u32, lo: Bdd, hi: Bdd) -> Bdd {
+    fn mk_raw(&mut self, level: u32, lo: Bdd, hi: Bdd) -> Bdd {
         if lo == hi {
             return lo;
         }
@@ -179,9 +205,9 @@ impl Manager {
             table[i] = id as u32;
         }
         self.table = table;
-        // Keep the cache about as large as the node store (up to 4 M entries).
-        if self.cache.len() < cap.min(1 << 22) {
-            self.cache = vec![Entry::default(); cap.min(1 << 22)];
+        // Keep the (lossy) cache at about a quarter of the table, up to a cap.
+        if self.cache.len() < (cap / 4).min(MAX_CACHE) {
+            self.cache = vec![Entry::default(); (cap / 4).min(MAX_CACHE)];
         }
     }
 
@@ -199,6 +225,67 @@ impl Manager {
         }
         let i = (hash3(a ^ (op << 27), b, c) as usize) & (self.cache.len() - 1);
         self.cache[i] = Entry { op, a, b, c, r: r.0 };
+    }
+
+
+    // ---- public operations (recorded when tracing) ----
+
+    /// The node `if var(level) then hi else lo`. Requires `level` above both
+    /// children's levels (building diagrams bottom-up).
+    #[inline]
+    pub fn mk(&mut self, level: u32, lo: Bdd, hi: Bdd) -> Bdd {
+        let r = self.mk_raw(level, lo, hi);
+        self.record(TraceOp::Mk { level, lo: lo.0, hi: hi.0, r: r.0 });
+        r
+    }
+    pub fn not(&mut self, f: Bdd) -> Bdd {
+        let r = self.not_rec(f);
+        self.record(TraceOp::Not { a: f.0, r: r.0 });
+        r
+    }
+    pub fn and(&mut self, a: Bdd, b: Bdd) -> Bdd {
+        let r = self.and_rec(a, b);
+        self.record(TraceOp::And { a: a.0, b: b.0, r: r.0 });
+        r
+    }
+    pub fn or(&mut self, a: Bdd, b: Bdd) -> Bdd {
+        let r = self.or_rec(a, b);
+        self.record(TraceOp::Or { a: a.0, b: b.0, r: r.0 });
+        r
+    }
+    pub fn xor(&mut self, a: Bdd, b: Bdd) -> Bdd {
+        let r = self.xor_rec(a, b);
+        self.record(TraceOp::Xor { a: a.0, b: b.0, r: r.0 });
+        r
+    }
+    /// `a ∧ ¬b` without building `¬b`.
+    pub fn diff(&mut self, a: Bdd, b: Bdd) -> Bdd {
+        let r = self.diff_rec(a, b);
+        self.record(TraceOp::Diff { a: a.0, b: b.0, r: r.0 });
+        r
+    }
+    /// `if f then g else h`.
+    pub fn ite(&mut self, f: Bdd, g: Bdd, h: Bdd) -> Bdd {
+        let r = self.ite_rec(f, g, h);
+        self.record(TraceOp::Ite { a: f.0, b: g.0, c: h.0, r: r.0 });
+        r
+    }
+
+    #[inline(always)]
+    fn record(&mut self, op: TraceOp) {
+        if let Some(t) = &mut self.trace {
+            t.push(op);
+        }
+    }
+
+    /// Start recording every public operation (for replaying the same workload
+    /// on other BDD packages, `bench/benches/bdd_packages.rs`).
+    pub fn start_trace(&mut self) {
+        self.trace = Some(Vec::new());
+    }
+    /// The operations recorded since [`Manager::start_trace`].
+    pub fn take_trace(&mut self) -> Vec<TraceOp> {
+        self.trace.take().unwrap_or_default()
     }
 
     /// The variable at `level` (positive literal).
@@ -237,7 +324,7 @@ impl Manager {
         }
     }
 
-    pub fn not(&mut self, f: Bdd) -> Bdd {
+    fn not_rec(&mut self, f: Bdd) -> Bdd {
         if f.0 < 2 {
             return Bdd(f.0 ^ 1);
         }
@@ -248,14 +335,14 @@ impl Manager {
             return r;
         }
         let n = self.nodes[f.0 as usize];
-        let lo = self.not(Bdd(n.lo));
-        let hi = self.not(Bdd(n.hi));
-        let r = self.mk(n.level, lo, hi);
+        let lo = self.not_rec(Bdd(n.lo));
+        let hi = self.not_rec(Bdd(n.hi));
+        let r = self.mk_raw(n.level, lo, hi);
         self.cache_put(OP_NOT, f.0, 0, 0, r);
         r
     }
 
-    pub fn and(&mut self, a: Bdd, b: Bdd) -> Bdd {
+    fn and_rec(&mut self, a: Bdd, b: Bdd) -> Bdd {
         if a == Bdd::FALSE || b == Bdd::FALSE {
             return Bdd::FALSE;
         }
@@ -275,14 +362,14 @@ impl Manager {
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
         let (b0, b1) = self.cofactors(b, top);
-        let lo = self.and(a0, b0);
-        let hi = self.and(a1, b1);
-        let r = self.mk(top, lo, hi);
+        let lo = self.and_rec(a0, b0);
+        let hi = self.and_rec(a1, b1);
+        let r = self.mk_raw(top, lo, hi);
         self.cache_put(OP_AND, a.0, b.0, 0, r);
         r
     }
 
-    pub fn or(&mut self, a: Bdd, b: Bdd) -> Bdd {
+    fn or_rec(&mut self, a: Bdd, b: Bdd) -> Bdd {
         if a == Bdd::TRUE || b == Bdd::TRUE {
             return Bdd::TRUE;
         }
@@ -302,14 +389,14 @@ impl Manager {
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
         let (b0, b1) = self.cofactors(b, top);
-        let lo = self.or(a0, b0);
-        let hi = self.or(a1, b1);
-        let r = self.mk(top, lo, hi);
+        let lo = self.or_rec(a0, b0);
+        let hi = self.or_rec(a1, b1);
+        let r = self.mk_raw(top, lo, hi);
         self.cache_put(OP_OR, a.0, b.0, 0, r);
         r
     }
 
-    pub fn xor(&mut self, a: Bdd, b: Bdd) -> Bdd {
+    fn xor_rec(&mut self, a: Bdd, b: Bdd) -> Bdd {
         if a == b {
             return Bdd::FALSE;
         }
@@ -320,10 +407,10 @@ impl Manager {
             return a;
         }
         if a == Bdd::TRUE {
-            return self.not(b);
+            return self.not_rec(b);
         }
         if b == Bdd::TRUE {
-            return self.not(a);
+            return self.not_rec(a);
         }
         if self.exhausted {
             return Bdd::FALSE;
@@ -335,15 +422,14 @@ impl Manager {
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
         let (b0, b1) = self.cofactors(b, top);
-        let lo = self.xor(a0, b0);
-        let hi = self.xor(a1, b1);
-        let r = self.mk(top, lo, hi);
+        let lo = self.xor_rec(a0, b0);
+        let hi = self.xor_rec(a1, b1);
+        let r = self.mk_raw(top, lo, hi);
         self.cache_put(OP_XOR, a.0, b.0, 0, r);
         r
     }
 
-    /// `a ∧ ¬b` without building `¬b`.
-    pub fn diff(&mut self, a: Bdd, b: Bdd) -> Bdd {
+    fn diff_rec(&mut self, a: Bdd, b: Bdd) -> Bdd {
         if a == Bdd::FALSE || b == Bdd::TRUE || a == b {
             return Bdd::FALSE;
         }
@@ -351,7 +437,7 @@ impl Manager {
             return a;
         }
         if a == Bdd::TRUE {
-            return self.not(b);
+            return self.not_rec(b);
         }
         if self.exhausted {
             return Bdd::FALSE;
@@ -362,15 +448,14 @@ impl Manager {
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
         let (b0, b1) = self.cofactors(b, top);
-        let lo = self.diff(a0, b0);
-        let hi = self.diff(a1, b1);
-        let r = self.mk(top, lo, hi);
+        let lo = self.diff_rec(a0, b0);
+        let hi = self.diff_rec(a1, b1);
+        let r = self.mk_raw(top, lo, hi);
         self.cache_put(OP_DIFF, a.0, b.0, 0, r);
         r
     }
 
-    /// `if f then g else h`.
-    pub fn ite(&mut self, f: Bdd, g: Bdd, h: Bdd) -> Bdd {
+    fn ite_rec(&mut self, f: Bdd, g: Bdd, h: Bdd) -> Bdd {
         if f == Bdd::TRUE || g == h {
             return g;
         }
@@ -381,16 +466,16 @@ impl Manager {
             return f;
         }
         if g == Bdd::FALSE && h == Bdd::TRUE {
-            return self.not(f);
+            return self.not_rec(f);
         }
         if g == Bdd::TRUE || f == g {
-            return self.or(f, h);
+            return self.or_rec(f, h);
         }
         if h == Bdd::FALSE || f == h {
-            return self.and(f, g);
+            return self.and_rec(f, g);
         }
         if g == Bdd::FALSE {
-            return self.diff(h, f);
+            return self.diff_rec(h, f);
         }
         if self.exhausted {
             return Bdd::FALSE;
@@ -402,9 +487,9 @@ impl Manager {
         let (f0, f1) = self.cofactors(f, top);
         let (g0, g1) = self.cofactors(g, top);
         let (h0, h1) = self.cofactors(h, top);
-        let lo = self.ite(f0, g0, h0);
-        let hi = self.ite(f1, g1, h1);
-        let r = self.mk(top, lo, hi);
+        let lo = self.ite_rec(f0, g0, h0);
+        let hi = self.ite_rec(f1, g1, h1);
+        let r = self.mk_raw(top, lo, hi);
         self.cache_put(OP_ITE, f.0, g.0, h.0, r);
         r
     }
@@ -482,7 +567,7 @@ impl Manager {
         } else {
             let l = self.restrict_rec(lo, asg, memo);
             let h = self.restrict_rec(hi, asg, memo);
-            self.mk(lvl, l, h)
+            self.mk_raw(lvl, l, h)
         };
         memo.insert(f.0, r);
         r

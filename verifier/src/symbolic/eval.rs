@@ -118,10 +118,14 @@ struct Evaluator<'o> {
     branches: Vec<Option<(Bdd, Bdd)>>,
 }
 
-pub(super) fn evaluate(p: &ValidProgram, opts: &Options) -> Result<(Manager, Evaluated), SymbolicError> {
+pub(super) fn evaluate(p: &ValidProgram, opts: &Options, trace: bool) -> Result<(Manager, Evaluated), SymbolicError> {
     let insns = p.insns();
     let live = liveness(insns);
-    let mut m = Manager::with_limit(opts.node_limit);
+    // About 200 nodes per instruction is what libseccomp output needs.
+    let mut m = Manager::with_capacity(opts.node_limit, insns.len() * 200);
+    if trace {
+        m.start_trace();
+    }
     let endian_var = m.var(endianness_level());
     let mut ev = Evaluator { m, opts, loads: Default::default(), endian_var, ret_words: Vec::new(), branches: vec![None; insns.len()] };
     let mut pending: Vec<Vec<Incoming>> = (0..insns.len()).map(|_| Vec::new()).collect();

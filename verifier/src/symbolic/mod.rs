@@ -145,12 +145,19 @@ pub struct Analysis {
 
 /// Analyse `p` exactly.
 pub fn analyze(p: &ValidProgram, opts: &Options) -> Result<Analysis, SymbolicError> {
-    let (m, mut ev) = eval::evaluate(p, opts)?;
+    let (m, mut ev) = eval::evaluate(p, opts, false)?;
     ev.exits.sort_by_key(|e| (e.insn, e.ret));
     Ok(Analysis { m, exits: ev.exits, reach: ev.reach, ret_words: ev.ret_words, branches: ev.branches })
 }
 
 impl Analysis {
+    /// Analyse `p` and return the BDD operations the evaluation performed, in
+    /// order (to replay the same workload on other BDD packages).
+    pub fn trace_operations(p: &ValidProgram, opts: &Options) -> Result<Vec<bdd::TraceOp>, SymbolicError> {
+        let (mut m, _) = eval::evaluate(p, opts, true)?;
+        Ok(m.take_trace())
+    }
+
     /// Every exit, in instruction order (`RET A` exits by ascending value).
     pub fn exits(&self) -> &[Exit] {
         &self.exits

@@ -174,14 +174,12 @@ impl Builder<'_> {
         // Clip to the domain.
         let mut pieces: Vec<(u64, u64, usize)> = Vec::new();
         let mut classes: Vec<Vec<Bdd>> = Vec::new();
+        let mut class_of: HashMap<Vec<Bdd>, usize> = HashMap::new();
         for (lo, hi, t) in parts {
-            let ci = match classes.iter().position(|c| *c == t) {
-                Some(i) => i,
-                None => {
-                    classes.push(t);
-                    classes.len() - 1
-                }
-            };
+            let ci = *class_of.entry(t.clone()).or_insert_with(|| {
+                classes.push(t);
+                classes.len() - 1
+            });
             for &(dlo, dhi) in domain {
                 let (a, b) = (lo.max(dlo), hi.min(dhi));
                 if a <= b {
