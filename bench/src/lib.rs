@@ -41,3 +41,112 @@ pub fn syscall_mix(arch: Arch, n: usize, seed: u64) -> Vec<SeccompData> {
         })
         .collect()
 }
+
+// ---- inputs for the symbolic evaluator benches ----
+
+use seccheck::bpf::insn::*;
+use seccheck::bpf::Program;
+
+/// A filter whose decision is the parity of 30 bits of `arg0`: two interleaved
+/// chains (even / odd so far), each bit test moving between them, so 2^30
+/// distinct paths reach the two returns. Path enumeration would never finish;
+/// the exact BDDs are 2 nodes per bit.
+pub fn parity_filter(bits: u32) -> ValidProgram {
+    let mut p = vec![
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+        Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, Arch::X86_64.audit_arch(), 1, 0),
+        Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_KILL_PROCESS),
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+    ];
+    for i in 0..bits {
+        // even chain: set bit -> odd (+2), clear -> even (+1)
+        p.push(Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 1 << i, 2, 1));
+        // odd chain: set bit -> even (+0), clear -> odd (+1)
+        p.push(Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 1 << i, 0, 1));
+    }
+    p.push(Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_ALLOW));
+    p.push(Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_ERRNO | 1));
+    validate(&Program::new(p)).expect("parity filter is valid")
+}
+
+/// A 4096-instruction filter (the kernel's maximum): arch check, then a linear
+/// chain of 681 syscall rules, each checking one argument against a bound.
+pub fn max_length_filter() -> ValidProgram {
+    let mut p = vec![
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+        Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, Arch::X86_64.audit_arch(), 1, 0),
+        Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_KILL_PROCESS),
+    ];
+    let mut i = 0u32;
+    while p.len() + 6 < 4096 {
+        p.extend([
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, i, 0, 4),
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16 + 8 * (i % 6)),
+            Insn::jump(BPF_JMP | BPF_JGE | BPF_K, i.wrapping_mul(0x9e37_79b9), 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_ALLOW),
+            Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_ERRNO | (i & 0xfff)),
+        ]);
+        i += 1;
+    }
+    while p.len() < 4095 {
+        p.push(Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0));
+    }
+    p.push(Insn::stmt(BPF_RET | BPF_K, seccheck::seccomp::SECCOMP_RET_ERRNO | 38));
+    validate(&Program::new(p)).expect("max-length filter is valid")
+}
+
+#[path = "../../verifier/tests/common/docker_like.rs"]
+pub mod docker_like;
+
+/// Docker's default profile shape (see `docker_like`) compiled by libseccomp
+/// for x86_64, x32 and i386 at optimisation level `optimize`.
+pub fn docker_like_filter(optimize: u32) -> ValidProgram {
+    use libseccomp::*;
+    use std::io::{Read, Seek};
+    let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(docker_like::DEFAULT_ERRNO as i32)).unwrap();
+    ctx.remove_arch(ScmpArch::native()).unwrap();
+    for a in [ScmpArch::X8664, ScmpArch::X32, ScmpArch::X86] {
+        ctx.add_arch(a).unwrap();
+    }
+    ctx.set_ctl_optimize(optimize).unwrap();
+    let add = |ctx: &mut ScmpFilterContext, action, name: &str, args: &[ScmpArgCompare]| {
+        if let Ok(sc) = ScmpSyscall::from_name(name) {
+            let _ = if args.is_empty() { ctx.add_rule(action, sc) } else { ctx.add_rule_conditional(action, sc, args) };
+        }
+    };
+    for n in docker_like::ALLOW {
+        add(&mut ctx, ScmpAction::Allow, n, &[]);
+    }
+    for &(name, arg, op, datum, mask) in docker_like::ARG_RULES {
+        let op = match op {
+            "LT" => ScmpCompareOp::Less,
+            "EQ" => ScmpCompareOp::Equal,
+            "GT" => ScmpCompareOp::Greater,
+            _ => ScmpCompareOp::MaskedEqual(mask),
+        };
+        add(&mut ctx, ScmpAction::Allow, name, &[ScmpArgCompare::new(arg, op, datum)]);
+    }
+    for n in docker_like::ERRNO_38 {
+        add(&mut ctx, ScmpAction::Errno(38), n, &[]);
+    }
+    let mut f = tempfile::tempfile().unwrap();
+    ctx.export_bpf(&f).unwrap();
+    f.rewind().unwrap();
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).unwrap();
+    validate(&decode(&bytes, ByteOrder::Little).unwrap()).unwrap()
+}
+
+/// The filters the symbolic benches run on, by name.
+pub fn symbolic_bench_filters() -> Vec<(String, ValidProgram)> {
+    let mut v: Vec<(String, ValidProgram)> = compiled_corpus()
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("docker_default.x86_64"))
+        .collect();
+    v.push(("docker-like-libseccomp-opt1".into(), docker_like_filter(1)));
+    v.push(("docker-like-libseccomp-opt2".into(), docker_like_filter(2)));
+    v.push(("parity-30-bits".into(), parity_filter(30)));
+    v.push(("max-length-4096".into(), max_length_filter()));
+    v
+}

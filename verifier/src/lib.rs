@@ -17,6 +17,7 @@ pub mod policy;
 pub mod overhead;
 pub mod report;
 pub mod seccomp;
+pub mod symbolic;
 pub mod sources;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;

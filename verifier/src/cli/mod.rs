@@ -10,6 +10,7 @@ mod emu;
 mod input;
 mod pid;
 mod scan;
+mod table;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Validate(validate::Args),
+    Table(table::Args),
     Disasm(disasm::Args),
     Asm(asm::Args),
     Emu(emu::Args),
@@ -78,6 +80,7 @@ pub fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, &mut out),
+        Command::Table(a) => table::run(a, &mut out),
         Command::Disasm(a) => disasm::run(a, &mut out),
         Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),

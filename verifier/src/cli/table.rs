@@ -1,0 +1,61 @@
+//! `seccheck table FILE`: what the filter does, per arch and per syscall, for
+//! every argument value — computed exactly by the symbolic evaluator.
+
+use super::input::FilterArgs;
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::arch::Arch;
+use crate::bpf::validate::validate;
+use crate::symbolic::{analyze, Options, TableOptions};
+use std::io::Write;
+
+/// The exact per-arch, per-syscall table: which action each syscall gets, and
+/// under which argument conditions.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only these arches (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub arch: Vec<String>,
+    /// Only these syscalls (names or numbers, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub syscall: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let mut arches = Vec::new();
+    for a in &args.arch {
+        arches.push(Arch::from_name(a).ok_or_else(|| CliError::Usage(format!("unknown arch `{a}`")))?);
+    }
+    let loaded = args.filter.load_full()?;
+    let name = args.filter.display_name();
+    let valid = match validate(&loaded.program) {
+        Ok(v) => v,
+        Err(v) => {
+            writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
+            for x in &v {
+                writeln!(out, "  {x}")?;
+            }
+            return Ok(Outcome::Findings);
+        }
+    };
+    let mut analysis = analyze(&valid, &Options::default())
+        .map_err(|e| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") })?;
+    let opts = TableOptions {
+        arches: (!arches.is_empty()).then_some(arches),
+        syscalls: (!args.syscall.is_empty()).then(|| args.syscall.clone()),
+    };
+    let table = analysis.table(&opts);
+    match args.format {
+        OutputFormat::Json => write_json(out, &table)?,
+        OutputFormat::Text => {
+            writeln!(out, "{name}: {} instructions", valid.len())?;
+            super::write_compile_notes(out, &loaded.compiled)?;
+            out.write_all(table.render_text().as_bytes())?;
+        }
+    }
+    Ok(Outcome::Clean)
+}
