@@ -16,6 +16,7 @@ pub mod kernel;
 pub mod policy;
 pub mod report;
 pub mod seccomp;
+pub mod symbolic;
 pub mod sources;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;

@@ -1,0 +1,531 @@
+//! Readable, exact conditions on input fields, read off a BDD.
+//!
+//! A set of inputs (below the nr levels, i.e. over arguments and ip) is written
+//! as a disjunction of conjunctions of per-field conditions, walking the fields
+//! in level order: the values of the first field are grouped by the sub-diagram
+//! they lead to, each group is a per-field condition, and the sub-diagram is
+//! rendered the same way. A per-field set is written in whichever exact form is
+//! shortest — intervals (`arg1 in [0x1000, 0xffffffffffffffff]`, `arg0 == 5`),
+//! masked equalities (`arg2 & 0x3 == 0`), or the negation of either — over the
+//! full 64-bit value, or over one half when the set ignores the other half:
+//! `arg0 & 0xffffffff == 5` says "the low half is 5, the high half is anything",
+//! which is exactly the check that is bypassable with a 64-bit argument, and
+//! `(arg0 >> 32) == 0` a check of the high half alone.
+//!
+//! Nothing is approximated: when the exact form would exceed the size caps, the
+//! condition says it is too complex to spell out (and the caller can still ask
+//! for examples), rather than printing something simpler that is wrong.
+
+use super::bdd::{Bdd, Manager};
+use super::vars::Field;
+use serde::{Serialize, Serializer};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Atoms per field condition before we try another form.
+const FIELD_CAP: usize = 32;
+/// Atoms per condition before we give up spelling it out.
+const TOTAL_CAP: usize = 256;
+
+/// Which bits of a field a condition reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    Full,
+    /// Only bits 31..0 of a 64-bit field.
+    Low32,
+    /// Only bits 63..32 of a 64-bit field (values are of `field >> 32`).
+    High32,
+}
+
+/// One elementary test on (part of) a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Atom {
+    /// `lo <= v <= hi` (unsigned), `v` being the part's value.
+    Range { lo: u64, hi: u64 },
+    /// `field & mask == value`, on the full field (masks of a half are shifted
+    /// into place).
+    Masked { mask: u64, value: u64 },
+}
+
+/// A condition on one field: any of `atoms` holds (or, `negated`, none does).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FieldCond {
+    pub field: Field,
+    pub part: Part,
+    pub negated: bool,
+    pub atoms: Vec<Atom>,
+}
+
+/// An exact condition on the inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Condition {
+    Always,
+    Never,
+    /// Any of the conjunctions holds.
+    Any(Vec<Vec<FieldCond>>),
+    /// Exact, but larger than the caps: `nodes` BDD nodes over `fields`.
+    TooComplex { fields: Vec<Field>, nodes: usize },
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+// ---- building sets ----
+
+/// `field & mask == value` as a chain built bottom-up.
+pub fn masked_eq(m: &mut Manager, field: Field, mask: u64, value: u64) -> Bdd {
+    let w = field.width();
+    let fmask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let mask = mask & fmask;
+    if value & !mask != 0 {
+        return Bdd::FALSE;
+    }
+    let mut r = Bdd::TRUE;
+    for b in 0..w {
+        if mask >> b & 1 == 1 {
+            let l = field.level(b);
+            r = if value >> b & 1 == 1 { m.mk(l, Bdd::FALSE, r) } else { m.mk(l, r, Bdd::FALSE) };
+        }
+    }
+    r
+}
+
+/// `lo <= field <= hi` (unsigned).
+pub fn range(m: &mut Manager, field: Field, lo: u64, hi: u64) -> Bdd {
+    if lo > hi {
+        return Bdd::FALSE;
+    }
+    let w = field.width();
+    let (mut ge, mut le) = (Bdd::TRUE, Bdd::TRUE);
+    for b in 0..w {
+        let l = field.level(b);
+        ge = if lo >> b & 1 == 1 { m.mk(l, Bdd::FALSE, ge) } else { m.mk(l, ge, Bdd::TRUE) };
+        le = if hi >> b & 1 == 1 { m.mk(l, Bdd::TRUE, le) } else { m.mk(l, le, Bdd::FALSE) };
+    }
+    m.and(ge, le)
+}
+
+// ---- reading sets ----
+
+fn low_mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// Maximal intervals of the `w`-bit values (levels `l0..l0+w`, MSB first) in
+/// `f`, ascending; `None` past `cap`. `f` must not depend on other levels.
+fn intervals(m: &Manager, f: Bdd, l0: u32, w: u32, cap: usize) -> Option<Vec<(u64, u64)>> {
+    fn go(m: &Manager, f: Bdd, level: u32, end: u32, prefix: u64, out: &mut Vec<(u64, u64)>, cap: usize) -> bool {
+        if f.is_false() {
+            return true;
+        }
+        if f.is_true() {
+            let (lo, hi) = (prefix, prefix | low_mask(end - level));
+            match out.last_mut() {
+                Some(last) if last.1.wrapping_add(1) == lo && last.1 != u64::MAX => last.1 = hi,
+                _ => out.push((lo, hi)),
+            }
+            return out.len() <= cap;
+        }
+        let (lo, hi) = if m.level(f) == level { (m.low(f), m.high(f)) } else { (f, f) };
+        let bit = end - 1 - level;
+        go(m, lo, level + 1, end, prefix, out, cap) && go(m, hi, level + 1, end, prefix | 1 << bit, out, cap)
+    }
+    let mut out = Vec::new();
+    go(m, f, l0, l0 + w, 0, &mut out, cap).then_some(out)
+}
+
+/// Disjoint cubes (paths) of `f` as `(mask, value)` over `w` bits from `l0`.
+fn cubes(m: &Manager, f: Bdd, l0: u32, w: u32, cap: usize) -> Option<Vec<(u64, u64)>> {
+    fn go(m: &Manager, f: Bdd, l0: u32, w: u32, mask: u64, val: u64, out: &mut Vec<(u64, u64)>, cap: usize) -> bool {
+        if f.is_false() {
+            return true;
+        }
+        if f.is_true() {
+            out.push((mask, val));
+            return out.len() <= cap;
+        }
+        let bit = l0 + w - 1 - m.level(f);
+        let b = 1u64 << bit;
+        go(m, m.low(f), l0, w, mask | b, val, out, cap) && go(m, m.high(f), l0, w, mask | b, val | b, out, cap)
+    }
+    let mut out = Vec::new();
+    go(m, f, l0, w, 0, 0, &mut out, cap).then_some(out)
+}
+
+/// The shortest exact per-field form of the set `s` (a BDD over `field`'s levels
+/// only). `None` when every form exceeds [`FIELD_CAP`] atoms.
+pub fn field_cond(m: &mut Manager, field: Field, s: Bdd) -> Option<FieldCond> {
+    let (first, end) = (field.first_level(), field.end_level());
+    let (part, l0, w) = if field.width() == 64 && !m.depends_on_range(s, first, first + 32) {
+        (Part::Low32, first + 32, 32)
+    } else if field.width() == 64 && !m.depends_on_range(s, first + 32, end) {
+        (Part::High32, first, 32)
+    } else {
+        (Part::Full, first, field.width())
+    };
+    let shift = if part == Part::High32 { 32 } else { 0 };
+    let ns = m.not(s);
+    let mut best: Option<FieldCond> = None;
+    for (negated, set) in [(false, s), (true, ns)] {
+        let cap = best.as_ref().map_or(FIELD_CAP, |b| b.atoms.len().saturating_sub(1));
+        if let Some(iv) = intervals(m, set, l0, w, cap) {
+            let atoms = iv.into_iter().map(|(lo, hi)| Atom::Range { lo, hi }).collect::<Vec<_>>();
+            if best.as_ref().is_none_or(|b| atoms.len() < b.atoms.len()) {
+                best = Some(FieldCond { field, part, negated, atoms });
+            }
+        }
+        let cap = best.as_ref().map_or(FIELD_CAP, |b| b.atoms.len().saturating_sub(1));
+        if let Some(cs) = cubes(m, set, l0, w, cap) {
+            let atoms = cs
+                .into_iter()
+                .map(|(mask, value)| Atom::Masked { mask: mask << shift, value: value << shift })
+                .collect::<Vec<_>>();
+            if best.as_ref().is_none_or(|b| atoms.len() < b.atoms.len()) {
+                best = Some(FieldCond { field, part, negated, atoms });
+            }
+        }
+    }
+    best
+}
+
+/// The exact condition for the set `f`, whose support lies in `fields` levels
+/// (the caller restricts arch and nr away first, or includes them).
+pub fn render(m: &mut Manager, f: Bdd) -> Condition {
+    let mut memo = HashMap::new();
+    match render_rec(m, f, &mut memo) {
+        Some(c) => c,
+        None => {
+            let mut fields: Vec<Field> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            let mut stack = vec![f];
+            while let Some(n) = stack.pop() {
+                if n.is_const() || !seen.insert(n) {
+                    continue;
+                }
+                let (fl, _) = Field::of_level(m.level(n));
+                if !fields.contains(&fl) {
+                    fields.push(fl);
+                }
+                stack.push(m.low(n));
+                stack.push(m.high(n));
+            }
+            fields.sort();
+            Condition::TooComplex { fields, nodes: seen.len() }
+        }
+    }
+}
+
+fn atoms_in(c: &Condition) -> usize {
+    match c {
+        Condition::Any(terms) => terms.iter().flatten().map(|fc| fc.atoms.len()).sum(),
+        _ => 0,
+    }
+}
+
+fn render_rec(m: &mut Manager, f: Bdd, memo: &mut HashMap<Bdd, Option<Condition>>) -> Option<Condition> {
+    if f.is_true() {
+        return Some(Condition::Always);
+    }
+    if f.is_false() {
+        return Some(Condition::Never);
+    }
+    if let Some(c) = memo.get(&f) {
+        return c.clone();
+    }
+    let (field, _) = Field::of_level(m.level(f));
+    let end = field.end_level();
+    // The sub-diagrams below this field, in order of first appearance.
+    let mut exits: Vec<Bdd> = Vec::new();
+    {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![f];
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            if n.is_const() || m.level(n) >= end {
+                if !exits.contains(&n) {
+                    exits.push(n);
+                }
+                continue;
+            }
+            stack.push(m.high(n));
+            stack.push(m.low(n));
+        }
+    }
+    let true_set = exits.contains(&Bdd::TRUE).then(|| select(m, f, end, Bdd::TRUE));
+    // (first value, field condition or None for "any value", sub-diagram)
+    let mut groups: Vec<(u64, Option<FieldCond>, Bdd)> = Vec::new();
+    for &e in exits.iter().filter(|e| !e.is_false()) {
+        let s = select(m, f, end, e);
+        let Some(mut fc) = field_cond(m, field, s).map(Some) else {
+            memo.insert(f, None);
+            return None;
+        };
+        // Where the TRUE exit is taken anyway, this group's field test is a
+        // don't-care: widen it when that reads shorter (possibly to no test).
+        if let (Some(t), false) = (true_set, e.is_true()) {
+            let wider = m.or(s, t);
+            if wider.is_true() {
+                fc = None;
+            } else if let Some(w) = field_cond(m, field, wider) {
+                if fc.as_ref().is_none_or(|c| w.atoms.len() < c.atoms.len()) {
+                    fc = Some(w);
+                }
+            }
+        }
+        let first = m.pick_min(s).map_or(0, |ones| ones.iter().fold(0u64, |v, &l| v | 1 << Field::of_level(l).1));
+        groups.push((first, fc, e));
+    }
+    groups.sort_by_key(|g| g.0);
+    let mut terms: Vec<Vec<FieldCond>> = Vec::new();
+    for (_, fc, e) in groups {
+        let sub = render_rec(m, e, memo)?;
+        let sub_terms = match sub {
+            Condition::Always => vec![vec![]],
+            Condition::Any(t) => t,
+            Condition::Never => vec![],
+            Condition::TooComplex { .. } => {
+                memo.insert(f, None);
+                return None;
+            }
+        };
+        for mut t in sub_terms {
+            if let Some(fc) = &fc {
+                t.insert(0, fc.clone());
+            }
+            terms.push(t);
+        }
+    }
+    let c = if terms.iter().any(|t| t.is_empty()) { Condition::Always } else { Condition::Any(terms) };
+    let c = if atoms_in(&c) > TOTAL_CAP { None } else { Some(c) };
+    memo.insert(f, c.clone());
+    c
+}
+
+/// The set of values of the field above level `end` under which `f` leads to
+/// the sub-diagram `exit`.
+fn select(m: &mut Manager, f: Bdd, end: u32, exit: Bdd) -> Bdd {
+    fn go(m: &mut Manager, f: Bdd, end: u32, exit: Bdd, memo: &mut HashMap<Bdd, Bdd>) -> Bdd {
+        if f.is_const() || m.level(f) >= end {
+            return Manager::constant(f == exit);
+        }
+        if let Some(&r) = memo.get(&f) {
+            return r;
+        }
+        let (lo, hi) = (m.low(f), m.high(f));
+        let l = go(m, lo, end, exit, memo);
+        let h = go(m, hi, end, exit, memo);
+        let r = m.mk(m.level(f), l, h);
+        memo.insert(f, r);
+        r
+    }
+    go(m, f, end, exit, &mut HashMap::new())
+}
+
+// ---- text ----
+
+/// A number the way people write it in a filter: decimal below 10, else hex.
+pub fn num(v: u64) -> String {
+    if v < 10 {
+        v.to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+fn subject(field: Field, part: Part) -> String {
+    match part {
+        Part::Full => field.to_string(),
+        Part::Low32 => format!("({field} & 0xffffffff)"),
+        Part::High32 => format!("({field} >> 32)"),
+    }
+}
+
+fn value_name(field: Field, v: u64) -> String {
+    if field == Field::Arch {
+        if let Some(n) = crate::arch::Arch::audit_name_of(v as u32) {
+            return n.to_string();
+        }
+    }
+    num(v)
+}
+
+fn atom_text(field: Field, part: Part, a: &Atom, negated: bool) -> String {
+    let max = if part == Part::Full { low_mask(field.width()) } else { u32::MAX as u64 };
+    match *a {
+        Atom::Masked { mask, value } => {
+            let op = if negated { "!=" } else { "==" };
+            if mask == low_mask(field.width()) {
+                format!("{field} {op} {}", value_name(field, value))
+            } else {
+                format!("{field} & {mask:#x} {op} {}", num(value))
+            }
+        }
+        Atom::Range { lo, hi } => {
+            if lo == hi && part == Part::Low32 {
+                // the masked form reads best for "low half equals"
+                let op = if negated { "!=" } else { "==" };
+                return format!("{field} & 0xffffffff {op} {}", num(lo));
+            }
+            let s = subject(field, part);
+            match (lo == hi, lo == 0, hi == max, negated) {
+                (true, _, _, false) => format!("{s} == {}", value_name(field, lo)),
+                (true, _, _, true) => format!("{s} != {}", value_name(field, lo)),
+                (false, true, _, false) => format!("{s} <= {}", num(hi)),
+                (false, true, _, true) => format!("{s} > {}", num(hi)),
+                (false, _, true, false) => format!("{s} >= {}", num(lo)),
+                (false, _, true, true) => format!("{s} < {}", num(lo)),
+                (false, false, false, false) => format!("{s} in [{}, {}]", num(lo), num(hi)),
+                (false, false, false, true) => format!("{s} not in [{}, {}]", num(lo), num(hi)),
+            }
+        }
+    }
+}
+
+impl fmt::Display for FieldCond {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.atoms.len() == 1 {
+            return f.write_str(&atom_text(self.field, self.part, &self.atoms[0], self.negated));
+        }
+        let singles: Option<Vec<u64>> = self
+            .atoms
+            .iter()
+            .map(|a| match *a {
+                Atom::Range { lo, hi } if lo == hi => Some(lo),
+                _ => None,
+            })
+            .collect();
+        if let Some(vals) = singles {
+            let list = vals.iter().map(|&v| value_name(self.field, v)).collect::<Vec<_>>().join(", ");
+            let op = if self.negated { "not in" } else { "in" };
+            return write!(f, "{} {op} {{{list}}}", subject(self.field, self.part));
+        }
+        let parts: Vec<String> = self.atoms.iter().map(|a| atom_text(self.field, self.part, a, false)).collect();
+        if self.negated {
+            write!(f, "!({})", parts.join(" || "))
+        } else {
+            write!(f, "({})", parts.join(" || "))
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Always => f.write_str("always"),
+            Condition::Never => f.write_str("never"),
+            Condition::Any(terms) => {
+                let many = terms.len() > 1;
+                let text: Vec<String> = terms
+                    .iter()
+                    .map(|t| {
+                        let s = t.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" && ");
+                        if many && t.len() > 1 {
+                            format!("({s})")
+                        } else {
+                            s
+                        }
+                    })
+                    .collect();
+                f.write_str(&text.join(" || "))
+            }
+            Condition::TooComplex { fields, nodes } => {
+                let names = fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ");
+                write!(f, "a condition on {names} too large to spell out ({nodes} BDD nodes); ask for examples")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(m: &mut Manager, f: Bdd) -> String {
+        render(m, f).to_string()
+    }
+
+    #[test]
+    fn reads_back_the_usual_argument_checks() {
+        let mut m = Manager::default();
+        let a0 = Field::Arg(0);
+        let a1 = Field::Arg(1);
+        let a2 = Field::Arg(2);
+        let f = masked_eq(&mut m, a2, 3, 0);
+        assert_eq!(text(&mut m, f), "arg2 & 0x3 == 0");
+        let f = range(&mut m, a1, 0x1000, u64::MAX);
+        assert_eq!(text(&mut m, f), "arg1 >= 0x1000");
+        let f = range(&mut m, a1, 0x1000, 0x2000);
+        assert_eq!(text(&mut m, f), "arg1 in [0x1000, 0x2000]");
+        let f = masked_eq(&mut m, a0, u64::MAX, 5);
+        assert_eq!(text(&mut m, f), "arg0 == 5");
+        let f = masked_eq(&mut m, a0, 0xffff_ffff, 5);
+        assert_eq!(text(&mut m, f), "arg0 & 0xffffffff == 5");
+        let f = masked_eq(&mut m, a0, 0xffff_ffff_0000_0000, 0);
+        assert_eq!(text(&mut m, f), "(arg0 >> 32) == 0");
+        let f = masked_eq(&mut m, a0, u64::MAX, 5);
+        let f = m.not(f);
+        assert_eq!(text(&mut m, f), "arg0 != 5");
+        // JSET-style: any of the bits set
+        let f = masked_eq(&mut m, a2, 0x3, 0);
+        let f = m.not(f);
+        assert_eq!(text(&mut m, f), "arg2 & 0x3 != 0");
+        // two arguments
+        let x = masked_eq(&mut m, a0, u64::MAX, 1);
+        let y = masked_eq(&mut m, a1, u64::MAX, 2);
+        let f = m.and(x, y);
+        assert_eq!(text(&mut m, f), "arg0 == 1 && arg1 == 2");
+        let g = m.not(f);
+        assert_eq!(text(&mut m, g), "arg0 != 1 || arg1 != 2");
+        let small = range(&mut m, a0, 0, 0x3f);
+        assert_eq!(text(&mut m, small), "arg0 <= 0x3f");
+        let lo_range = range(&mut m, Field::Arg(3), 0x10, 0x20);
+        let hi_any = masked_eq(&mut m, Field::Arg(3), 0xffff_ffff, 0); // placeholder for shape
+        let _ = hi_any;
+        assert_eq!(text(&mut m, lo_range), "arg3 in [0x10, 0x20]");
+        let ip = masked_eq(&mut m, Field::Ip, u64::MAX, 0x7f00_0000_1000);
+        assert_eq!(text(&mut m, ip), "ip == 0x7f0000001000");
+        let three = {
+            let a = masked_eq(&mut m, a0, u64::MAX, 1);
+            let b = masked_eq(&mut m, a0, u64::MAX, 7);
+            let c = masked_eq(&mut m, a0, u64::MAX, 9);
+            let ab = m.or(a, b);
+            m.or(ab, c)
+        };
+        assert_eq!(text(&mut m, three), "arg0 in {1, 7, 9}");
+    }
+
+    #[test]
+    fn low_half_ranges_say_so() {
+        let mut m = Manager::default();
+        // (arg0 & 0xffffffff) in [0x10, 0x20], any high half
+        let mut f = Bdd::FALSE;
+        for v in 0x10..=0x20u64 {
+            let t = masked_eq(&mut m, Field::Arg(0), 0xffff_ffff, v);
+            f = m.or(f, t);
+        }
+        assert_eq!(render(&mut m, f).to_string(), "(arg0 & 0xffffffff) in [0x10, 0x20]");
+    }
+
+    #[test]
+    fn parity_is_reported_as_too_complex_not_approximated() {
+        let mut m = Manager::default();
+        let mut f = Bdd::FALSE;
+        for b in 0..30 {
+            let v = m.var(Field::Arg(0).level(b));
+            f = m.xor(f, v);
+        }
+        match render(&mut m, f) {
+            Condition::TooComplex { fields, .. } => assert_eq!(fields, vec![Field::Arg(0)]),
+            c => panic!("expected TooComplex, got {c}"),
+        }
+    }
+}
