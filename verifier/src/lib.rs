@@ -13,6 +13,7 @@ pub mod cli;
 pub mod emu;
 #[allow(unsafe_code)]
 pub mod kernel;
+pub mod lints;
 pub mod policy;
 pub mod report;
 pub mod seccomp;

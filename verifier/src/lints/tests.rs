@@ -1,0 +1,1 @@
+//! Each lint firing and not firing on small hand-written filters.
