@@ -6,7 +6,9 @@
 mod asm;
 mod disasm;
 mod emu;
+mod explain;
 mod input;
+mod lint;
 mod scan;
 mod validate;
 
@@ -29,6 +31,8 @@ enum Command {
     Asm(asm::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Lint(lint::Args),
+    Explain(explain::Args),
 }
 
 /// What a subcommand concluded.
@@ -75,6 +79,8 @@ pub fn main() -> ExitCode {
         Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Lint(a) => lint::run(a, &mut out),
+        Command::Explain(a) => explain::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
