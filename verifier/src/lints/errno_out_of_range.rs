@@ -30,6 +30,7 @@
 
 use super::{finding, LintContext};
 use crate::report::{Finding, Severity};
+use crate::symbolic::InputSet;
 use crate::seccomp::{MAX_ERRNO, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO};
 
 pub const CODE: &str = "SC010";
@@ -37,20 +38,59 @@ pub const NAME: &str = "errno-out-of-range";
 
 pub fn check(cx: &LintContext) -> Vec<Finding> {
     let exits: Vec<_> = cx.analysis().exits().iter().map(|e| (e.insn, e.ret, e.inputs())).collect();
-    let mut out = Vec::new();
+    // Per instruction (a `RET A` has one exit per value): the inputs getting
+    // ERRNO(0), and the out-of-range values with their inputs.
+    let mut by_insn: Vec<(usize, Option<InputSet>, Vec<u32>, Option<InputSet>)> = Vec::new();
     for (insn, ret, inputs) in exits {
         if ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_ERRNO {
             continue;
         }
         let data = ret & SECCOMP_RET_DATA;
-        let message = if data == 0 {
-            format!("insn {insn} returns {ret:#x}, ERRNO with errno 0: the syscall is skipped and returns 0, so the caller sees success")
-        } else if data > MAX_ERRNO {
-            format!("insn {insn} returns {ret:#x}, ERRNO({data}): the kernel caps the errno at {MAX_ERRNO}, so the syscall fails with -{MAX_ERRNO}")
-        } else {
+        if data != 0 && data <= MAX_ERRNO {
             continue;
+        }
+        let at = match by_insn.iter().position(|e| e.0 == insn) {
+            Some(i) => i,
+            None => {
+                by_insn.push((insn, None, Vec::new(), None));
+                by_insn.len() - 1
+            }
         };
-        out.push(finding(CODE, NAME, Severity::Warning, message, vec![insn], cx.counterexample(inputs)));
+        let e = &mut by_insn[at];
+        let mut a = cx.analysis();
+        if data == 0 {
+            e.1 = Some(e.1.map_or(inputs, |s| a.or(s, inputs)));
+        } else {
+            e.2.push(data);
+            e.3 = Some(e.3.map_or(inputs, |s| a.or(s, inputs)));
+        }
+    }
+    let mut out = Vec::new();
+    for (insn, zero, big, big_inputs) in by_insn {
+        if let Some(s) = zero {
+            out.push(finding(
+                CODE,
+                NAME,
+                Severity::Warning,
+                format!("insn {insn} returns ERRNO with errno 0: the syscall is skipped and returns 0, so the caller sees success"),
+                vec![insn],
+                cx.counterexample(s),
+            ));
+        }
+        if let Some(s) = big_inputs {
+            let values = match big.as_slice() {
+                [one] => format!("ERRNO({one})"),
+                many => format!("ERRNO with {} errno values from {} to {}", many.len(), many.iter().min().unwrap_or(&0), many.iter().max().unwrap_or(&0)),
+            };
+            out.push(finding(
+                CODE,
+                NAME,
+                Severity::Warning,
+                format!("insn {insn} returns {values}: the kernel caps the errno at {MAX_ERRNO}, so the syscall fails with -{MAX_ERRNO}"),
+                vec![insn],
+                cx.counterexample(s),
+            ));
+        }
     }
     out
 }

@@ -44,7 +44,7 @@
 //! jeq #0xc000003e, next, kill   ; AUDIT_ARCH_X86_64
 //! ```
 
-use super::{finding, list, LintContext};
+use super::{finding, LintContext};
 use crate::arch::Arch;
 use crate::bpf::insn::*;
 use crate::policy::Class;
@@ -129,11 +129,7 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (pc, s) in unpinned {
-        let (names, others) = cx.arch_names(s);
-        let mut shown: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        if others {
-            shown.push("arch values no known ABI has".into());
-        }
+        let arches = cx.describe_arches(s);
         let action = cx.emu.action(&cx.analysis().example(s).unwrap_or_default());
         // Show an input of an ABI the rules were not written for.
         let sample = {
@@ -158,8 +154,7 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
             NAME,
             Severity::Error,
             format!(
-                "insn {pc} ({action}) is reached on paths that decide on the syscall number or arguments without pinning arch: the same rules apply to {}",
-                list(&shown)
+                "insn {pc} ({action}) is reached on paths that decide on the syscall number or arguments without pinning arch: the same rules apply to {arches}"
             ),
             vec![pc],
             cx.counterexample(sample),

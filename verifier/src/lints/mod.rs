@@ -399,21 +399,28 @@ impl<'p> LintContext<'p> {
         }
     }
 
-    /// Names of the known arches in `s` (x32 counted with x86_64), and whether
-    /// `s` also holds arch values no known arch has.
-    pub fn arch_names(&self, s: InputSet) -> (Vec<&'static str>, bool) {
+    /// The arch values in `s`, in words: `x86_64 and i386`, `every arch value
+    /// except i386`, `x86_64, aarch64, … (20 more) and values no known ABI has`.
+    pub fn describe_arches(&self, s: InputSet) -> String {
         let mut a = self.analysis();
         let total = a.arch_value_count(s);
-        let mut names = Vec::new();
+        let (mut inside, mut outside) = (Vec::new(), Vec::new());
         for arch in Arch::all().filter(|&x| x != Arch::X32) {
             let v = a.field_eq(Field::Arch, arch.audit_arch() as u64);
             let m = a.and(v, s);
-            if !a.is_empty(m) {
-                names.push(arch.name());
+            if a.is_empty(m) {
+                outside.push(arch.name());
+            } else {
+                inside.push(arch.name());
             }
         }
-        let others = total > names.len() as u128;
-        (names, others)
+        let others = total > inside.len() as u128;
+        match (others, outside.len()) {
+            (true, 0) => "every arch value".into(),
+            (true, n) if n <= 3 => format!("every arch value except {}", list(&outside)),
+            (true, _) => format!("{} and arch values no known ABI has", list_some(&inside, 6)),
+            (false, _) => list(&inside),
+        }
     }
 
     /// The arches a filter is meant for, read off the program: every known arch

@@ -41,9 +41,9 @@ pub const NAME: &str = "user-notif-delegation";
 
 pub fn check(cx: &LintContext) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (label, who, is_kind) in [
-        ("USER_NOTIF", "a user-space supervisor", (|a: Action| a == Action::UserNotif) as fn(Action) -> bool),
-        ("TRACE", "a ptracer", |a: Action| matches!(a, Action::Trace(_))),
+    for (who, is_kind) in [
+        ("a user-space supervisor (USER_NOTIF)", (|a: Action| a == Action::UserNotif) as fn(Action) -> bool),
+        ("a ptracer (TRACE)", |a: Action| matches!(a, Action::Trace(_))),
     ] {
         let (set, insns) = {
             let mut a = cx.analysis();
@@ -80,16 +80,16 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
                 }
             }
             if !names.is_empty() {
-                parts.push(format!("on {arch} {} ({})", list_some(&names, 12), names.len()));
+                parts.push(format!("{} on {arch}", list_some(&names, 12)));
             }
         }
         if parts.is_empty() {
             parts.push("inputs of no known arch".into());
         }
-        let mut message = format!("{label}: {who} decides {}; it becomes part of the trusted base", parts.join("; "));
+        let mut message = format!("{who} decides {}, and becomes part of the trusted base", parts.join("; "));
         if !pointers.is_empty() {
             message.push_str(&format!(
-                ", and must not trust the memory behind pointer arguments ({}), which other threads can change after it looks (TOCTOU)",
+                "; it must not trust the memory behind the pointer arguments of {}, which other threads can change after it looks (TOCTOU)",
                 list_some(&pointers, 6)
             ));
         }
