@@ -17,7 +17,7 @@ pub struct Args {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let Some(l) = lints::find(&args.lint) else {
         let known: Vec<String> = lints::ALL.iter().map(|l| format!("{} {}", l.code, l.name)).collect();
-        return Err(CliError::Usage(format!("no lint is called `{}`; known lints:\n  {}", args.lint, known.join("\n  "))));
+        return Err(CliError::Usage(format!("no lint is called `{}`; known lints: {}", args.lint, known.join(", "))));
     };
     out.write_all(l.doc().as_bytes())?;
     Ok(Outcome::Clean)
