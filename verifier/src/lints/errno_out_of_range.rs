@@ -36,11 +36,13 @@ use crate::seccomp::{MAX_ERRNO, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, SECCO
 pub const CODE: &str = "SC010";
 pub const NAME: &str = "errno-out-of-range";
 
+/// Per instruction (a `RET A` has one exit per value): the inputs getting
+/// ERRNO(0), and the out-of-range values with their inputs.
+type AtInsn = (usize, Option<InputSet>, Vec<u32>, Option<InputSet>);
+
 pub fn check(cx: &LintContext) -> Vec<Finding> {
     let exits: Vec<_> = cx.analysis().exits().iter().map(|e| (e.insn, e.ret, e.inputs())).collect();
-    // Per instruction (a `RET A` has one exit per value): the inputs getting
-    // ERRNO(0), and the out-of-range values with their inputs.
-    let mut by_insn: Vec<(usize, Option<InputSet>, Vec<u32>, Option<InputSet>)> = Vec::new();
+    let mut by_insn: Vec<AtInsn> = Vec::new();
     for (insn, ret, inputs) in exits {
         if ret & SECCOMP_RET_ACTION_FULL != SECCOMP_RET_ERRNO {
             continue;

@@ -20,8 +20,8 @@
 //! on `nr` without first pinning `arch` applies x86_64's numbering to all of
 //! them, so a deny-list misses the other ABI's dangerous syscalls and an
 //! allow-list lets through whatever shares a number with an allowed one. The
-//! kernel documentation (Documentation/userspace-api/seccomp_filter.rst) says
-//! every filter must check `arch` first.
+//! kernel documentation (Documentation/userspace-api/seccomp_filter.rst)
+//! recommends that every filter check `arch` first.
 //!
 //! Paths that end in a denial (KILL, TRAP, ERRNO) are not reported: denying more
 //! than intended is never a bypass. Paths that reach ALLOW without looking at
@@ -74,7 +74,7 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
         let a = cx.analysis();
         pending[0].push(Bundle { arch: a.all(), inputs: a.all() });
     }
-    // (exit insn, inputs leaving there along unpinned paths, those paths' arch set)
+    // (exit insn, the inputs leaving there along paths that did not pin arch)
     let mut unpinned: Vec<(usize, InputSet)> = Vec::new();
     for pc in 0..insns.len() {
         let bundles = std::mem::take(&mut pending[pc]);
@@ -97,7 +97,10 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
             BPF_RET => {
                 for b in bundles {
                     if let Some(s) = unpinned_exit(cx, pc, b) {
-                        unpinned.push((pc, s));
+                        match unpinned.last_mut() {
+                            Some((at, all)) if *at == pc => *all = cx.analysis().or(*all, s),
+                            _ => unpinned.push((pc, s)),
+                        }
                     }
                 }
             }
