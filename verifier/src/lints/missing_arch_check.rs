@@ -134,24 +134,26 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
     for (pc, s) in unpinned {
         let arches = cx.describe_arches(s);
         let action = cx.emu.action(&cx.analysis().example(s).unwrap_or_default());
-        // Show an input of an ABI the rules were not written for.
-        let sample = {
-            let mut a = cx.analysis();
-            let mut rest = s;
-            let meant: Vec<Arch> = if cx.arches.is_empty() {
-                a.example(s).and_then(|d| Arch::from_audit(d.arch, d.nr)).into_iter().collect()
-            } else {
-                cx.arches.clone()
-            };
-            for arch in meant {
-                let v = a.field_eq(Field::Arch, arch.audit_arch() as u64);
-                let r = a.diff(rest, v);
-                if !a.is_empty(r) {
-                    rest = r;
-                }
-            }
-            rest
+        // Show an input of an ABI the rules were not written for, at best a
+        // syscall they deny on their own ABI that runs here.
+        let meant: Vec<Arch> = if cx.arches.is_empty() {
+            let d = cx.analysis().example(s);
+            d.and_then(|d| Arch::from_audit(d.arch, d.nr)).into_iter().collect()
+        } else {
+            cx.arches.clone()
         };
+        let mut sample = s;
+        for &arch in &meant {
+            let mut a = cx.analysis();
+            let v = a.field_eq(Field::Arch, arch.audit_arch() as u64);
+            let r = a.diff(sample, v);
+            if !a.is_empty(r) {
+                sample = r;
+            }
+        }
+        if let Some(telling) = telling_example(cx, &meant, sample) {
+            sample = telling;
+        }
         out.push(finding(
             CODE,
             NAME,
@@ -164,6 +166,34 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// Inputs in `s` of a syscall that a `meant` arch denies (for some arguments
+/// at least) under the same name, for the best-known such name.
+fn telling_example(cx: &LintContext, meant: &[Arch], s: InputSet) -> Option<InputSet> {
+    for name in super::TELLING {
+        let denied_on_meant = meant.iter().any(|&m| {
+            m.syscall_nr(name).is_some_and(|nr| {
+                let n = cx.syscall(m, nr);
+                let mut a = cx.analysis();
+                let d = a.and(n, cx.denied);
+                !a.is_empty(d)
+            })
+        });
+        if !denied_on_meant {
+            continue;
+        }
+        for other in Arch::all().filter(|a| !meant.contains(a)) {
+            let Some(nr) = other.syscall_nr(name) else { continue };
+            let o = cx.syscall(other, nr);
+            let mut a = cx.analysis();
+            let m = a.and(o, s);
+            if !a.is_empty(m) {
+                return Some(m);
+            }
+        }
+    }
+    None
 }
 
 /// Bundles with the same arch set become one.

@@ -482,7 +482,7 @@ pub(crate) struct AbiBypass {
 }
 
 /// Syscalls whose bypass makes the clearest example.
-const TELLING: &[&str] = &["execve", "execveat", "ptrace", "mount", "open", "openat", "socket", "connect", "clone", "unshare", "setns", "bpf"];
+pub(crate) const TELLING: &[&str] = &["execve", "execveat", "ptrace", "mount", "open", "openat", "socket", "connect", "clone", "unshare", "setns", "bpf"];
 
 pub(crate) fn abi_bypass(cx: &LintContext, native: Arch, other: Arch) -> Option<AbiBypass> {
     let all = cx.real_syscalls(other);
