@@ -9,6 +9,7 @@ mod emu;
 mod explain;
 mod input;
 mod lint;
+mod pid;
 mod scan;
 mod validate;
 
@@ -33,6 +34,7 @@ enum Command {
     Scan(scan::Args),
     Lint(lint::Args),
     Explain(explain::Args),
+    Pid(pid::Args),
 }
 
 /// What a subcommand concluded.
@@ -58,6 +60,9 @@ pub enum CliError {
     /// Every assembler error, one per line after the first.
     #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
+    /// A live process could not be read (no such pid, permissions, kernel support).
+    #[error("{0}")]
+    Live(#[from] crate::kernel::live::LiveError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -81,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a, &mut out),
         Command::Lint(a) => lint::run(a, &mut out),
         Command::Explain(a) => explain::run(a, &mut out),
+        Command::Pid(a) => pid::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
