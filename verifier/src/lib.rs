@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cost;
 pub mod emu;
 pub mod kernel;
+pub mod lints;
 pub mod policy;
 pub mod overhead;
 pub mod report;

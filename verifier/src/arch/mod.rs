@@ -12,6 +12,7 @@
 //! `__X32_SYSCALL_BIT`, MIPS numbers their `__NR_Linux` base (o32 4000, n64
 //! 5000, n32 6000), arm's private calls sit at `0x0f0000 + n`.
 
+pub mod args;
 mod tables;
 
 use std::sync::OnceLock;

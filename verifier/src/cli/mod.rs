@@ -7,7 +7,9 @@ mod asm;
 mod disasm;
 mod bench;
 mod emu;
+mod explain;
 mod input;
+mod lint;
 mod pid;
 mod scan;
 mod table;
@@ -33,6 +35,8 @@ enum Command {
     Asm(asm::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Lint(lint::Args),
+    Explain(explain::Args),
     Pid(pid::Args),
     Bench(bench::Args),
 }
@@ -85,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Lint(a) => lint::run(a, &mut out),
+        Command::Explain(a) => explain::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
     };

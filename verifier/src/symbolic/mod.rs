@@ -55,6 +55,7 @@ use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData};
 use bdd::{Bdd, Manager};
 use serde::Serialize;
+use std::collections::HashMap;
 use vars::Field;
 
 pub use table::{Table, TableOptions};
@@ -366,6 +367,77 @@ impl Analysis {
     fn restrict_field(&mut self, f: Bdd, field: Field, value: u64) -> Bdd {
         let asg: Vec<(u32, bool)> = (0..field.width()).rev().map(|b| (field.level(b), value >> b & 1 == 1)).collect();
         self.m.restrict(f, &asg)
+    }
+
+    // ---- helpers for the lints (`crate::lints`), added by the lints branch ----
+
+    /// The arch values of `s`: `∃ nr, args, ip. s`, a set that constrains arch only.
+    pub fn project_arch(&mut self, s: InputSet) -> InputSet {
+        fn go(m: &mut Manager, f: Bdd, memo: &mut HashMap<Bdd, Bdd>) -> Bdd {
+            if f.is_const() {
+                return f;
+            }
+            let level = m.level(f);
+            if level >= Field::Nr.first_level() {
+                // A reduced diagram other than FALSE has a satisfying assignment.
+                return Bdd::TRUE;
+            }
+            if let Some(&r) = memo.get(&f) {
+                return r;
+            }
+            let (lo, hi) = (m.low(f), m.high(f));
+            let (lo, hi) = (go(m, lo, memo), go(m, hi, memo));
+            let r = m.mk(level, lo, hi);
+            memo.insert(f, r);
+            r
+        }
+        InputSet(go(&mut self.m, s.0, &mut HashMap::new()))
+    }
+
+    /// How many distinct `arch` values the inputs in `s` carry.
+    pub fn arch_value_count(&mut self, s: InputSet) -> u128 {
+        let p = self.project_arch(s);
+        self.m.count(p.0, Field::Arch.first_level(), Field::Arch.width())
+    }
+
+    /// Does membership in `s` depend on any of the bits `bits` (0 = least
+    /// significant) of `field`?
+    pub fn depends_on(&self, s: InputSet, field: Field, bits: std::ops::Range<u32>) -> bool {
+        if bits.is_empty() {
+            return false;
+        }
+        // Higher bits sit at lower levels (vars.rs).
+        self.m.depends_on_range(s.0, field.level(bits.end - 1), field.level(bits.start) + 1)
+    }
+
+    /// `∃ bits of field. s`: the inputs that are in `s` once those bits are
+    /// changed to some value.
+    pub fn exists(&mut self, s: InputSet, field: Field, bits: std::ops::Range<u32>) -> InputSet {
+        if bits.is_empty() {
+            return s;
+        }
+        let (from, to) = (field.level(bits.end - 1), field.level(bits.start) + 1);
+        fn go(m: &mut Manager, f: Bdd, from: u32, to: u32, memo: &mut HashMap<Bdd, Bdd>) -> Bdd {
+            if f.is_const() || m.level(f) >= to {
+                return f;
+            }
+            if let Some(&r) = memo.get(&f) {
+                return r;
+            }
+            let level = m.level(f);
+            let (lo, hi) = (m.low(f), m.high(f));
+            let (lo, hi) = (go(m, lo, from, to, memo), go(m, hi, from, to, memo));
+            let r = if level >= from { m.or(lo, hi) } else { m.mk(level, lo, hi) };
+            memo.insert(f, r);
+            r
+        }
+        InputSet(go(&mut self.m, s.0, from, to, &mut HashMap::new()))
+    }
+
+    /// Did a set operation outgrow the node budget? Sticky; every set built
+    /// after it is meaningless, so a caller must turn this into an error.
+    pub fn exhausted(&self) -> bool {
+        self.m.exhausted()
     }
 }
 

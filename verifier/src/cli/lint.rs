@@ -1,0 +1,105 @@
+//! `seccheck lint FILE [--format text|json] [--arch A,B]`: run every lint.
+//!
+//! Exit 0 when there are only notes (or nothing), 1 when a lint reports a
+//! warning or an error, 2 when the file cannot be read or analysed exactly (the
+//! message says why). A filter the kernel would refuse is reported like
+//! `validate` does, with exit 1: it never runs, so there is nothing to lint.
+
+use super::input::FilterArgs;
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::arch::Arch;
+use crate::bpf::validate::validate;
+use crate::lints::{self, ArchSource, LintContext, LintOptions};
+use crate::report::{fails, Finding, Severity};
+use serde::Serialize;
+use std::io::Write;
+
+/// Look for bypasses and mistakes in a filter, without a policy.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The arches the filter is meant for, comma-separated (default: a compiled
+    /// profile's arches, else the arches the filter compares `arch` with, else
+    /// --host-arch).
+    #[arg(long, value_delimiter = ',')]
+    pub arch: Option<Vec<String>>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    file: String,
+    arches: Vec<&'static str>,
+    arch_source: ArchSource,
+    findings: &'a [Finding],
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let name = args.filter.display_name();
+    let given = match &args.arch {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .map(|s| {
+                    Arch::from_name(s.trim()).ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "unknown arch `{s}` in --arch; expected one of {}",
+                            Arch::all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let fallback = Arch::from_name(&args.filter.host_arch)
+        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.host_arch)))?;
+    let loaded = args.filter.load_full()?;
+    let valid = match validate(&loaded.program) {
+        Ok(v) => v,
+        Err(v) => {
+            writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
+            for x in &v {
+                writeln!(out, "  {x}")?;
+            }
+            return Ok(Outcome::Findings);
+        }
+    };
+    let opts = LintOptions {
+        arches: given.or_else(|| loaded.compiled.as_ref().map(|c| c.arches.clone())),
+        fallback_arch: Some(fallback),
+        ..LintOptions::default()
+    };
+    let err = |e: lints::LintError| CliError::Input { file: name.clone(), msg: e.to_string() };
+    let cx = LintContext::new(&valid, &opts).map_err(err)?;
+    let findings = lints::run(&cx).map_err(err)?;
+    let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
+    match args.format {
+        OutputFormat::Json => write_json(out, &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings })?,
+        OutputFormat::Text => {
+            let count = |s| findings.iter().filter(|f| f.severity == s).count();
+            let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+            let source = match cx.arch_source {
+                ArchSource::Given => "given",
+                ArchSource::Inferred => "the arches it tests",
+                ArchSource::Assumed => "assumed: --host-arch, the filter compares arch with no known value",
+                ArchSource::Unknown => "none known",
+            };
+            writeln!(
+                out,
+                "{name}: {}, {}, {} (arches: {} — {source})",
+                plural(count(Severity::Error), "error"),
+                plural(count(Severity::Warning), "warning"),
+                plural(count(Severity::Note), "note"),
+                if arches.is_empty() { "-".to_string() } else { arches.join(", ") },
+            )?;
+            super::write_compile_notes(out, &loaded.compiled)?;
+            for f in &findings {
+                writeln!(out, "{f}")?;
+            }
+        }
+    }
+    Ok(if fails(&findings) { Outcome::Findings } else { Outcome::Clean })
+}

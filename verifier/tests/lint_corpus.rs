@@ -1,0 +1,104 @@
+//! Which lints fire on which real filter: every compiled corpus filter as the
+//! kernel receives it (arches inferred from the program, as `seccheck lint
+//! f.bpf` does), the same filters as their generators describe them (arches
+//! given by the profile), and the filters read back from real runc.
+//!
+//! The snapshot is the record; a change in what fires on real profiles is
+//! reviewed as a diff. Every counterexample is checked against the exact
+//! analysis (the emulator produced it; both must agree).
+
+#[path = "../examples/compile_corpus.rs"]
+mod compile_corpus;
+
+use seccheck::arch::Arch;
+use seccheck::bpf::{decode, validate, ByteOrder};
+use seccheck::lints::{self, LintContext, LintOptions};
+use seccheck::report::Finding;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Lint one filter; `(arch list, one line of codes)`.
+fn lint(name: &str, program: &seccheck::bpf::Program, arches: Option<Vec<Arch>>) -> (String, Vec<Finding>) {
+    let valid = validate(program).unwrap_or_else(|v| panic!("{name}: kernel would refuse: {v:?}"));
+    let opts = LintOptions { arches, fallback_arch: Some(Arch::X86_64), ..LintOptions::default() };
+    let cx = LintContext::new(&valid, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let findings = lints::run(&cx).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for f in &findings {
+        assert!(f.insns.iter().all(|&i| i < program.len()), "{name}: {f}");
+        if let Some(c) = &f.counterexample {
+            let exit = cx.analysis().exit_for(&c.input).map(|e| e.action());
+            assert_eq!(exit, Some(c.action), "{name}: analysis and emulator disagree on {f}");
+            assert_eq!(c.path.last().copied(), cx.analysis().exit_for(&c.input).map(|e| e.insn), "{name}: {f}");
+        }
+    }
+    let arches = cx.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(",");
+    (format!("{arches} ({:?})", cx.arch_source).to_lowercase(), findings)
+}
+
+/// `SC005 error x7, SC009 note`.
+fn codes(findings: &[Finding]) -> String {
+    let mut counts: BTreeMap<(&str, String), usize> = BTreeMap::new();
+    for f in findings {
+        *counts.entry((f.code, f.severity.to_string())).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return "-".into();
+    }
+    counts
+        .iter()
+        .map(|((c, s), n)| if *n == 1 { format!("{c} {s}") } else { format!("{c} {s} x{n}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[test]
+fn lints_on_the_corpus() {
+    let root = compile_corpus::workspace_root();
+    let mut out = String::new();
+    let mut fired: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut record = |out: &mut String, label: String, arches: String, findings: Vec<Finding>| {
+        writeln!(out, "{label} [{arches}]: {}", codes(&findings)).unwrap();
+        for f in &findings {
+            let v = fired.entry(f.code).or_default();
+            if !v.contains(&label) {
+                v.push(label.clone());
+            }
+        }
+    };
+
+    writeln!(out, "## compiled filters, arches inferred").unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("corpus/compiled"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bpf"))
+        .collect();
+    files.extend(
+        std::fs::read_dir(root.join("corpus/runc-readback"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "bpf")),
+    );
+    files.sort();
+    for path in &files {
+        let rel = path.strip_prefix(root.join("corpus")).unwrap().display().to_string();
+        let program = decode(&std::fs::read(path).unwrap(), ByteOrder::Little).unwrap();
+        let (arches, findings) = lint(&rel, &program, None);
+        record(&mut out, rel, arches, findings);
+    }
+
+    writeln!(out, "\n## profiles, arches given by the generator").unwrap();
+    let outputs = compile_corpus::compile_all(&root.join("corpus/profiles")).expect("the corpus compiles");
+    for o in &outputs {
+        let label = format!("{} -> {}", o.source, o.file);
+        let (arches, findings) = lint(&label, &o.filter.program, Some(o.filter.arches.clone()));
+        record(&mut out, label, arches, findings);
+    }
+
+    writeln!(out, "\n## where each lint fires").unwrap();
+    for l in lints::ALL {
+        let on = fired.get(l.code).map(|v| v.len()).unwrap_or(0);
+        let first = fired.get(l.code).and_then(|v| v.first()).cloned().unwrap_or_else(|| "none in corpus".into());
+        writeln!(out, "{} {}: {on} filters, e.g. {first}", l.code, l.name).unwrap();
+    }
+    insta::assert_snapshot!(out);
+}
