@@ -4,6 +4,7 @@
 //! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
 
 mod asm;
+mod check;
 mod disasm;
 mod bench;
 mod emu;
@@ -31,6 +32,7 @@ pub struct Cli {
 enum Command {
     Validate(validate::Args),
     Table(table::Args),
+    Check(check::Args),
     Disasm(disasm::Args),
     Asm(asm::Args),
     Emu(emu::Args),
@@ -85,6 +87,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, &mut out),
         Command::Table(a) => table::run(a, &mut out),
+        Command::Check(a) => check::run(a, &mut out),
         Command::Disasm(a) => disasm::run(a, &mut out),
         Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),

@@ -26,6 +26,7 @@
 
 pub mod constants;
 pub mod expr;
+pub mod check;
 pub mod families;
 
 use crate::arch::Arch;

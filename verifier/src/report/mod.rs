@@ -6,6 +6,7 @@
 //! results (terminal table, Markdown + SVG report).
 
 pub mod overhead;
+pub mod sarif;
 
 use crate::arch::Arch;
 use crate::emu::Emulator;

@@ -110,6 +110,32 @@ pub fn range(m: &mut Manager, field: Field, lo: u64, hi: u64) -> Bdd {
     m.and(ge, le)
 }
 
+/// `lo <= (field & mask) <= hi` (unsigned): bits outside `mask` count as 0.
+pub fn masked_range(m: &mut Manager, field: Field, mask: u64, lo: u64, hi: u64) -> Bdd {
+    if lo > hi {
+        return Bdd::FALSE;
+    }
+    let w = field.width();
+    let (mut ge, mut le) = (Bdd::TRUE, Bdd::TRUE);
+    for b in 0..w {
+        let (lo_b, hi_b) = (lo >> b & 1 == 1, hi >> b & 1 == 1);
+        if mask >> b & 1 == 0 {
+            // The masked bit is 0: below a 1 of `lo`, and not above any bit of `hi`.
+            if lo_b {
+                ge = Bdd::FALSE;
+            }
+            if hi_b {
+                le = Bdd::TRUE;
+            }
+            continue;
+        }
+        let l = field.level(b);
+        ge = if lo_b { m.mk(l, Bdd::FALSE, ge) } else { m.mk(l, ge, Bdd::TRUE) };
+        le = if hi_b { m.mk(l, Bdd::TRUE, le) } else { m.mk(l, le, Bdd::FALSE) };
+    }
+    m.and(ge, le)
+}
+
 // ---- reading sets ----
 
 fn low_mask(bits: u32) -> u64 {

@@ -302,6 +302,10 @@ impl Analysis {
     pub fn field_masked_eq(&mut self, field: Field, mask: u64, value: u64) -> InputSet {
         InputSet(cond::masked_eq(&mut self.m, field, mask, value))
     }
+    /// Inputs with `lo <= (field & mask) <= hi` (unsigned).
+    pub fn field_masked_range(&mut self, field: Field, mask: u64, lo: u64, hi: u64) -> InputSet {
+        InputSet(cond::masked_range(&mut self.m, field, mask, lo, hi))
+    }
     /// Inputs with `field == value`.
     pub fn field_eq(&mut self, field: Field, value: u64) -> InputSet {
         self.field_masked_eq(field, u64::MAX, value)
