@@ -16,6 +16,7 @@ use seccheck::bpf::{decode, validate, ByteOrder, Program};
 use seccheck::emu::{run_stack, Emulator};
 use seccheck::kernel::{health, Abi, OracleInput, Prober};
 use seccheck::seccomp::{Action, SeccompData};
+use seccheck::symbolic::{analyze, Options};
 use seccheck::testgen;
 
 fn kernel_usable() -> bool {
@@ -123,10 +124,17 @@ fn emulator_agrees_with_the_kernel() {
     }
     let (mut compared, mut bad) = (0, Vec::new());
     for (name, p) in &programs {
-        let emu = Emulator::new(&validate(p).unwrap_or_else(|v| panic!("{name}: {v:?}")));
+        let valid = validate(p).unwrap_or_else(|v| panic!("{name}: {v:?}"));
+        let emu = Emulator::new(&valid);
         let inputs = oracle_inputs(&mut rng, p, 150);
         let (n, b) = compare(name, std::slice::from_ref(p), &inputs, |d| emu.action(d));
         compared += n;
+        bad.extend(b);
+        // The symbolic evaluator is the third judge, on a sample of the same inputs.
+        let analysis = analyze(&valid, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, b) = compare(&format!("{name} (symbolic)"), std::slice::from_ref(p), &inputs[..30], |d| {
+            analysis.exit_for(d).map(|e| e.action()).expect("every input has an exit")
+        });
         bad.extend(b);
     }
     println!("emulator vs kernel: {} programs, {compared} inputs, {} disagreements", programs.len(), bad.len());
