@@ -11,7 +11,6 @@ pub mod arch;
 pub mod bpf;
 pub mod cli;
 pub mod emu;
-#[allow(unsafe_code)]
 pub mod kernel;
 pub mod policy;
 pub mod report;

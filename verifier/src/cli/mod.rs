@@ -7,6 +7,7 @@ mod asm;
 mod disasm;
 mod emu;
 mod input;
+mod pid;
 mod scan;
 mod validate;
 
@@ -29,6 +30,7 @@ enum Command {
     Asm(asm::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Pid(pid::Args),
 }
 
 /// What a subcommand concluded.
@@ -54,6 +56,9 @@ pub enum CliError {
     /// Every assembler error, one per line after the first.
     #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
+    /// A live process could not be read (no such pid, permissions, kernel support).
+    #[error("{0}")]
+    Live(#[from] crate::kernel::live::LiveError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -75,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Pid(a) => pid::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -13,8 +13,8 @@
 //! filter blocks forever in uninterruptible sleep, and only a reboot helps.
 //!
 //! So:
-//! - [`pace`] rate-limits filter installations process-wide (every code path
-//!   that installs a filter calls it), which keeps the free queue short;
+//! - [`pace`] rate-limits JIT compilations process-wide (every code path that
+//!   makes the kernel compile a filter calls it), which keeps the free queue short;
 //! - [`check`] detects a kernel already in that state — cheaply, by reading
 //!   `/proc/*/wchan`, never by trying to install a filter (which would only add
 //!   another task that cannot be killed) — so callers can refuse with a clear
@@ -72,28 +72,25 @@ fn check_in(proc_root: &std::path::Path) -> Result<(), KernelUnavailable> {
     }
 }
 
-/// Filter installations allowed per second, process-wide.
-pub const MAX_INSTALLS_PER_SECOND: u32 = 400;
+/// Most BPF JIT compilations (filter installs, accepted validations) this
+/// process starts per second.
+pub const JIT_PER_SECOND: u32 = 400;
+/// Compilations allowed in one burst before pacing starts.
+pub const JIT_BURST: u32 = 50;
 
-static PACE: Mutex<Option<(Instant, u32)>> = Mutex::new(None);
-
-/// Wait, if needed, so that this process installs at most
-/// [`MAX_INSTALLS_PER_SECOND`] filters per second. Call before every install.
-pub fn pace() {
+/// Take `n` JIT compilations from the process-wide token bucket, sleeping as
+/// needed. Every code path that makes the kernel compile a filter calls it.
+pub fn pace(n: u32) {
+    static BUCKET: Mutex<Option<(f64, Instant)>> = Mutex::new(None);
     let wait = {
-        let mut g = PACE.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = BUCKET.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let (start, count) = g.get_or_insert((now, 0));
-        if now.duration_since(*start) >= Duration::from_secs(1) {
-            *start = now;
-            *count = 0;
-        }
-        *count += 1;
-        if *count > MAX_INSTALLS_PER_SECOND {
-            let w = Duration::from_secs(1).saturating_sub(now.duration_since(*start));
-            *start = now + w;
-            *count = 1;
-            w
+        let (tokens, last) = b.unwrap_or((JIT_BURST as f64, now));
+        let refill = (tokens + now.duration_since(last).as_secs_f64() * JIT_PER_SECOND as f64).min(JIT_BURST as f64);
+        let left = refill - n as f64;
+        *b = Some((left, now));
+        if left < 0.0 {
+            Duration::from_secs_f64(-left / JIT_PER_SECOND as f64)
         } else {
             Duration::ZERO
         }
@@ -110,11 +107,11 @@ mod tests {
     #[test]
     fn pace_limits_the_rate() {
         let t = Instant::now();
-        for _ in 0..(MAX_INSTALLS_PER_SECOND + 10) {
-            pace();
+        for _ in 0..(JIT_BURST + JIT_PER_SECOND / 2) {
+            pace(1);
         }
-        // The first MAX_INSTALLS_PER_SECOND pass at once; the rest wait for the next second.
-        assert!(t.elapsed() >= Duration::from_millis(900), "{:?}", t.elapsed());
+        // The burst passes at once; the rest drain at JIT_PER_SECOND.
+        assert!(t.elapsed() >= Duration::from_millis(450), "{:?}", t.elapsed());
     }
 
     fn fake_proc(blocked: usize, other: usize) -> tempfile::TempDir {

@@ -8,10 +8,7 @@
 //! `CAP_SYS_ADMIN`, a tracer that is not itself under seccomp, and
 //! `CONFIG_CHECKPOINT_RESTORE`.
 
-use crate::bpf::{Insn, Program};
-
-/// `PTRACE_SECCOMP_GET_FILTER` (include/uapi/linux/ptrace.h); not in the libc crate.
-const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
+use crate::bpf::Program;
 
 /// Why a filter could not be installed or read back.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +29,9 @@ pub enum ReadbackError {
     /// The kernel cannot load filters now (see [`super::health`]).
     #[error("{0}")]
     Unavailable(#[from] super::health::KernelUnavailable),
+    /// Reading the installed filter back failed (see [`crate::kernel::live`]).
+    #[error("reading the filter back: {0}")]
+    Live(#[from] crate::kernel::live::LiveError),
     /// The program is empty or longer than a `sock_fprog` can say.
     #[error("a program of {0} instructions cannot be passed to seccomp(2)")]
     Length(usize),
@@ -70,7 +70,7 @@ pub fn install_and_read_back(program: &Program) -> Result<Program, ReadbackError
         filter: filter.as_ptr() as *mut libc::sock_filter,
     };
     super::health::check()?;
-    super::health::pace();
+    super::health::pace(1);
 
     // SAFETY: fork has no memory-safety preconditions. In the child we only call
     // async-signal-safe functions (prctl, syscall, _exit) on data prepared before
@@ -145,50 +145,12 @@ fn read_back_from(pid: libc::pid_t) -> Result<Program, ReadbackError> {
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    // SAFETY: ptrace requests on our own child; the buffer passed to
-    // PTRACE_SECCOMP_GET_FILTER holds exactly the count the kernel reported.
-    unsafe {
-        if libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) != 0 {
-            return Err(last_os("PTRACE_SEIZE"));
-        }
-        if libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) != 0 {
-            return Err(last_os("PTRACE_INTERRUPT"));
-        }
-        let mut status = 0;
-        if libc::waitpid(pid, &mut status, 0) != pid {
-            return Err(last_os("waitpid"));
-        }
-        let n = libc::ptrace(
-            PTRACE_SECCOMP_GET_FILTER,
-            pid,
-            0usize,
-            std::ptr::null_mut::<libc::c_void>(),
-        );
-        if n < 0 {
-            return Err(last_os("PTRACE_SECCOMP_GET_FILTER"));
-        }
-        let mut buf = vec![
-            libc::sock_filter {
-                code: 0,
-                jt: 0,
-                jf: 0,
-                k: 0
-            };
-            n as usize
-        ];
-        let m = libc::ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0usize, buf.as_mut_ptr());
-        if m != n {
-            return Err(last_os("PTRACE_SECCOMP_GET_FILTER"));
-        }
-        Ok(Program::new(
-            buf.iter()
-                .map(|f| Insn {
-                    code: f.code,
-                    jt: f.jt,
-                    jf: f.jf,
-                    k: f.k,
-                })
-                .collect(),
-        ))
-    }
+    // Filter mode: read the stack as for any live process; the newest filter
+    // is the one the child just installed.
+    let mut stack = crate::kernel::live::read_stack(pid)?;
+    let newest = stack.pop().ok_or_else(|| ReadbackError::Sys {
+        call: "PTRACE_SECCOMP_GET_FILTER",
+        source: std::io::Error::other("the child is in filter mode but the kernel reports no filter"),
+    })?;
+    Ok(newest.program)
 }

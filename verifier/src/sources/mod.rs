@@ -169,6 +169,9 @@ pub enum SourceError {
     /// The file is larger than [`MAX_INPUT_BYTES`].
     #[error("{0}: is larger than {MAX_INPUT_BYTES} bytes; no seccomp filter or profile is that large")]
     TooLarge(PathBuf),
+    /// An ELF file larger than [`MAX_ELF_BYTES`].
+    #[error("{0}: is an ELF file larger than {MAX_ELF_BYTES} bytes; binaries are read up to 256 MiB")]
+    ElfTooLarge(PathBuf),
     /// Malformed hex / C array / decimal text.
     #[error("{format} text: {err}")]
     Text { format: &'static str, err: text::TextError },
@@ -387,6 +390,10 @@ pub(crate) fn check_loadable(program: &Program) -> Result<(), SourceError> {
 /// larger bound.)
 pub const MAX_INPUT_BYTES: u64 = 4 << 20;
 
+/// ELF binaries (read whole for `BINARY#N`) are bounded like `seccheck scan`
+/// bounds them: a Rust binary with debug info is easily over [`MAX_INPUT_BYTES`].
+pub const MAX_ELF_BYTES: u64 = 256 << 20;
+
 /// How an input file is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum InputFormat {
@@ -450,7 +457,7 @@ pub struct Loaded {
 pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<Loaded, SourceError> {
     let (path, select) = split_selector(path);
     let in_file = |e: SourceError| match e {
-        e @ (SourceError::Io { .. } | SourceError::Directory(_) | SourceError::TooLarge(_) | SourceError::InFile { .. }) => e,
+        e @ (SourceError::Io { .. } | SourceError::Directory(_) | SourceError::TooLarge(_) | SourceError::ElfTooLarge(_) | SourceError::InFile { .. }) => e,
         e => SourceError::InFile { file: path.clone(), source: Box::new(e) },
     };
     let bytes = read_bounded(&path)?;
@@ -474,17 +481,24 @@ fn split_selector(path: &Path) -> (PathBuf, Option<usize>) {
     (path.to_path_buf(), None)
 }
 
-/// Read a whole file, refusing directories and anything over [`MAX_INPUT_BYTES`].
+/// Read a whole file, refusing directories and anything over [`MAX_INPUT_BYTES`]
+/// ([`MAX_ELF_BYTES`] for an ELF file).
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SourceError> {
     if path.is_dir() {
         return Err(SourceError::Directory(path.to_owned()));
     }
     let io = |source| SourceError::Io { file: path.to_owned(), source };
-    let f = std::fs::File::open(path).map_err(io)?;
+    let mut f = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    f.by_ref().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(SourceError::TooLarge(path.to_owned()));
+        if !elf::is_elf(&bytes) {
+            return Err(SourceError::TooLarge(path.to_owned()));
+        }
+        f.take(MAX_ELF_BYTES + 1 - bytes.len() as u64).read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() as u64 > MAX_ELF_BYTES {
+            return Err(SourceError::ElfTooLarge(path.to_owned()));
+        }
     }
     Ok(bytes)
 }

@@ -1,0 +1,481 @@
+//! Does the running kernel accept a filter?
+//!
+//! [`accepts`] forks a child that sets `PR_SET_NO_NEW_PRIVS` and calls
+//! `seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog)`. The child reports through a
+//! `MAP_SHARED` page with plain stores, so no system call is needed after the
+//! filter exists: a refusal is recorded (and the child exits) while no filter
+//! is installed yet; after a successful install the child records that and
+//! kills itself with `ud2` (SIGILL, default action), which no filter can stop.
+//!
+//! [`Validator`] answers the same question for many programs from one child:
+//! the child first installs an allow-all filter *with a listener*
+//! (`SECCOMP_FILTER_FLAG_NEW_LISTENER`) and then submits every program with
+//! that flag again. `seccomp_set_mode_filter` (kernel/seccomp.c) runs
+//! `seccomp_prepare_user_filter` — the length check, `bpf_check_classic` and
+//! `seccomp_check_filter` — *before* `has_duplicate_listener`, which refuses a
+//! second listener in the chain with `-EBUSY` before anything is attached. So
+//! `EBUSY` means "prepared, would attach", any other error is the kernel's
+//! verdict, and the child's filter chain never grows. The only check skipped
+//! is `seccomp_attach_filter`'s chain length (`MAX_INSNS_PER_PATH` = 32768
+//! instructions), which a single program of at most 4096 cannot hit. The
+//! kernel tests hold the two against each other.
+//!
+//! Both are paced by [`super::health::pace`]: every accepted program costs the
+//! kernel a JIT compilation and a deferred free, and an unpaced flood of them
+//! deadlocked this kernel's JIT allocator (see [`super::JIT_PER_SECOND`]).
+
+use super::sys::{self, *};
+use super::{OracleError, Verdict, MAX_FPROG_LEN, TIMEOUT_SECS};
+use crate::bpf::Program;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+
+/// Child progress, written by the child with plain stores into shared memory.
+const STATE_SETUP: u32 = 0;
+const STATE_REJECTED: u32 = 1;
+const STATE_INSTALLED: u32 = 2;
+const STATE_READY: u32 = 3;
+const STATE_SETUP_FAILED: u32 = 4;
+
+/// Exit code of a child whose setup failed (details in shared memory).
+pub(super) const EXIT_SETUP_FAILED: i32 = 0x53;
+
+/// Setup steps of every oracle child, by index (for error messages).
+pub(super) const SETUP_STEPS: &[&str] = &[
+    "set PR_SET_PDEATHSIG",
+    "outlive its parent",
+    "limit core dumps (RLIMIT_CORE)",
+    "clear its signal mask",
+    "reset signal dispositions",
+    "set PR_SET_DUMPABLE to 0",
+    "set PR_SET_NO_NEW_PRIVS",
+    "install the listener filter",
+    "record its thread id",
+    "start a helper thread",
+];
+pub(super) const STEP_DUMPABLE: u32 = 5;
+pub(super) const STEP_NNP: u32 = 6;
+pub(super) const STEP_LISTENER: u32 = 7;
+pub(super) const STEP_TID: u32 = 8;
+pub(super) const STEP_THREAD: u32 = 9;
+
+/// Setup failure as reported by the child.
+#[repr(C)]
+#[derive(Default)]
+pub(super) struct SetupReport {
+    pub step: AtomicU32,
+    pub errno: AtomicI64,
+}
+
+impl SetupReport {
+    pub fn error(&self) -> OracleError {
+        let step = self.step.load(Ordering::Acquire) as usize;
+        OracleError::ChildSetup {
+            step: SETUP_STEPS.get(step).copied().unwrap_or("set itself up"),
+            errno: self.errno.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// Common hygiene of every oracle child, before anything else: die with the
+/// parent thread, never dump core (core_pattern may be a plain file), and
+/// start from an empty signal mask with default dispositions for the signals
+/// the oracle relies on (a fork inherits the test process's handlers).
+/// Returns the failed step and errno.
+///
+/// Async-signal-safe: raw system calls only.
+pub(super) fn child_hygiene(parent: i64) -> Result<(), (u32, i64)> {
+    let check = |step: u32, r: i64| if r < 0 { Err((step, -r)) } else { Ok(()) };
+    // SAFETY (all calls below): plain system calls on this process with
+    // pointers to locals that outlive them.
+    unsafe {
+        check(0, syscall6(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0))?;
+        // If the parent already died, PDEATHSIG will never fire.
+        if syscall6(SYS_GETPPID, 0, 0, 0, 0, 0, 0) != parent {
+            return Err((1, 3 /* ESRCH */));
+        }
+        let zero = [0u64; 2];
+        check(2, syscall6(SYS_PRLIMIT64, 0, RLIMIT_CORE, zero.as_ptr() as u64, 0, 0, 0))?;
+        let empty_mask = 0u64;
+        check(3, syscall6(SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, &empty_mask as *const u64 as u64, 0, 8, 0, 0))?;
+        // struct kernel_sigaction { handler, flags, restorer, mask }: SIG_DFL.
+        let dfl = [0u64; 4];
+        for sig in [SIGILL, SIGTRAP as u64, SIGSYS as u64, 11 /* SIGSEGV */, 7 /* SIGBUS */] {
+            check(4, syscall6(SYS_RT_SIGACTION, sig, dfl.as_ptr() as u64, 0, 8, 0, 0))?;
+        }
+    }
+    Ok(())
+}
+
+/// The pid of this process, as the child's `getppid()` will report it.
+pub(super) fn own_pid() -> i64 {
+    // SAFETY: getpid has no arguments and no side effects.
+    unsafe { syscall6(SYS_GETPID, 0, 0, 0, 0, 0, 0) }
+}
+
+/// Fork: `clone(SIGCHLD)` with no other flags. Returns 0 in the child.
+///
+/// # Safety
+/// In the child only async-signal-safe code may run, and it must never return
+/// into code that assumes it is the parent.
+pub(super) unsafe fn fork() -> Result<i32, OracleError> {
+    // SAFETY: the caller upholds the post-fork contract.
+    let r = unsafe { syscall6(SYS_CLONE, SIGCHLD, 0, 0, 0, 0, 0) };
+    if r < 0 {
+        return Err(OracleError::Sys { what: "fork", errno: -r });
+    }
+    Ok(r as i32)
+}
+
+/// Kill `pid` (not yet reaped, so the pid cannot have been reused) and reap it.
+pub(super) fn kill_and_reap(pid: i32) {
+    // SAFETY: `pid` is our unreaped child.
+    unsafe {
+        syscall6(SYS_KILL, pid as u64, SIGKILL, 0, 0, 0, 0);
+    }
+    while let Ok(Some(s)) = sys::wait(pid, 0) {
+        if matches!(WaitStatus::from_raw(s), WaitStatus::Exited(_) | WaitStatus::Signaled(_)) {
+            break;
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct AcceptShared {
+    state: AtomicU32,
+    result: AtomicI64,
+    setup: SetupReport,
+}
+
+struct AcceptPlan {
+    shared: *const AcceptShared,
+    fprog: SockFprog,
+    parent: i64,
+}
+
+fn fprog_len(p: &Program) -> Result<u16, OracleError> {
+    if p.len() > MAX_FPROG_LEN {
+        return Err(OracleError::TooLong { len: p.len() });
+    }
+    Ok(p.len() as u16)
+}
+
+/// Does the running kernel accept `p` as a seccomp filter? Installs it in a
+/// forked child (after `PR_SET_NO_NEW_PRIVS`), never on the caller.
+pub fn accepts(p: &Program) -> Result<Verdict, OracleError> {
+    let len = fprog_len(p)?;
+    super::health::check()?;
+    super::health::pace(1);
+    let bytes = p.to_bytes();
+    let map = Mapping::new(std::mem::size_of::<AcceptShared>(), true, false)
+        .map_err(|errno| OracleError::Sys { what: "mmap", errno })?;
+    let shared = map.addr as *const AcceptShared;
+    let plan = AcceptPlan {
+        shared,
+        fprog: SockFprog { len, filter: bytes.as_ptr() as u64 },
+        parent: own_pid(),
+    };
+    // SAFETY: the child runs only `accept_child`, which is async-signal-safe
+    // and never returns.
+    let pid = unsafe { fork()? };
+    if pid == 0 {
+        // SAFETY: `plan` is valid in the child's copy of the address space.
+        unsafe { accept_child(&plan) }
+    }
+    let status = loop {
+        match sys::wait(pid, 0) {
+            Ok(Some(s)) => match WaitStatus::from_raw(s) {
+                WaitStatus::Exited(_) | WaitStatus::Signaled(_) => break WaitStatus::from_raw(s),
+                _ => continue,
+            },
+            Ok(None) => continue,
+            Err(errno) => return Err(OracleError::Sys { what: "wait4", errno }),
+        }
+    };
+    // SAFETY: the mapping is live and the child is gone.
+    let sh = unsafe { &*shared };
+    match sh.state.load(Ordering::Acquire) {
+        STATE_INSTALLED => Ok(Verdict::Accepted),
+        STATE_REJECTED => Ok(Verdict::Rejected { errno: sh.result.load(Ordering::Acquire) as i32 }),
+        STATE_SETUP_FAILED => Err(sh.setup.error()),
+        s => Err(OracleError::Unexpected(format!("validation child ended in state {s} with {status:?}"))),
+    }
+}
+
+/// The forked child of [`accepts`].
+///
+/// # Safety
+/// Only in a freshly forked child; `plan` must be valid there.
+unsafe fn accept_child(plan: &AcceptPlan) -> ! {
+    // SAFETY: the shared page outlives the child (the parent unmaps it only
+    // after reaping us).
+    let sh = unsafe { &*plan.shared };
+    let fail = |(step, errno): (u32, i64)| -> ! {
+        sh.setup.step.store(step, Ordering::Release);
+        sh.setup.errno.store(errno, Ordering::Release);
+        sh.state.store(STATE_SETUP_FAILED, Ordering::Release);
+        exit_group(EXIT_SETUP_FAILED as u64)
+    };
+    if let Err(e) = child_hygiene(plan.parent) {
+        fail(e)
+    }
+    // SAFETY: prctl/seccomp on this process; `fprog` points into the child's
+    // copy of the parent's buffer.
+    unsafe {
+        let r = syscall6(SYS_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
+        if r < 0 {
+            fail((STEP_DUMPABLE, -r))
+        }
+        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+        if r < 0 {
+            fail((STEP_NNP, -r))
+        }
+        let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, &plan.fprog as *const SockFprog as u64);
+        if r < 0 {
+            sh.result.store(-r, Ordering::Release);
+            sh.state.store(STATE_REJECTED, Ordering::Release);
+            exit_group(0)
+        }
+    }
+    // From here on every system call meets the new filter: record and die
+    // without one.
+    sh.state.store(STATE_INSTALLED, Ordering::Release);
+    die()
+}
+
+/// Offset of the program bytes in the validator's shared region.
+const PROGRAM_OFFSET: usize = 4096;
+
+#[repr(C)]
+#[derive(Default)]
+struct ValidatorShared {
+    state: AtomicU32,
+    req: AtomicU32,
+    resp: AtomicU32,
+    result: AtomicI64,
+    setup: SetupReport,
+    fprog_len: AtomicU32,
+}
+
+/// Many validations from one long-lived child (see the module docs for why
+/// `-EBUSY` means "accepted"). Several thousand programs per second.
+pub struct Validator {
+    map: Mapping,
+    pid: Option<i32>,
+    parent: i64,
+    /// Programs judged so far.
+    pub count: u64,
+    /// Children started (one, unless a program got attached or a child died).
+    pub spawns: u64,
+}
+
+impl Validator {
+    pub fn new() -> Result<Validator, OracleError> {
+        super::health::check()?;
+        let map = Mapping::new(PROGRAM_OFFSET + MAX_FPROG_LEN * 8, true, false)
+            .map_err(|errno| OracleError::Sys { what: "mmap", errno })?;
+        Ok(Validator { map, pid: None, parent: own_pid(), count: 0, spawns: 0 })
+    }
+
+    fn shared(&self) -> &ValidatorShared {
+        // SAFETY: the mapping starts with a zero-initialised ValidatorShared
+        // (all-atomic, valid when zeroed) and lives as long as `self`.
+        unsafe { &*(self.map.addr as *const ValidatorShared) }
+    }
+
+    fn spawn(&mut self) -> Result<i32, OracleError> {
+        let sh = self.shared();
+        sh.state.store(STATE_SETUP, Ordering::Release);
+        sh.req.store(0, Ordering::Release);
+        sh.resp.store(0, Ordering::Release);
+        let base = self.map.addr as u64;
+        let parent = self.parent;
+        // SAFETY: the child runs only `validator_child`, async-signal-safe and
+        // never returning.
+        let pid = unsafe { fork()? };
+        if pid == 0 {
+            // SAFETY: the mapping is inherited at the same address.
+            unsafe { validator_child(base, parent) }
+        }
+        self.spawns += 1;
+        // Wait for the child to finish its setup.
+        if let Err((e, reaped)) =
+            self.wait_for(pid, |sh| sh.state.load(Ordering::Acquire) != STATE_SETUP, |sh| &sh.state, STATE_SETUP)
+        {
+            if !reaped {
+                kill_and_reap(pid);
+            }
+            return Err(e);
+        }
+        if self.shared().state.load(Ordering::Acquire) != STATE_READY {
+            let e = self.shared().setup.error();
+            kill_and_reap(pid);
+            return Err(e);
+        }
+        self.pid = Some(pid);
+        Ok(pid)
+    }
+
+    /// Wait until `done(shared)`, sleeping on the futex `word` while it holds
+    /// `val`; fails if the child dies (then it is already reaped: the flag is
+    /// true) or the timeout passes.
+    fn wait_for(
+        &self,
+        pid: i32,
+        done: impl Fn(&ValidatorShared) -> bool,
+        word: impl Fn(&ValidatorShared) -> &AtomicU32,
+        val: u32,
+    ) -> Result<(), (OracleError, bool)> {
+        let tick = Timespec { sec: 0, nsec: 100_000_000 };
+        let mut ticks = 0u32;
+        while !done(self.shared()) {
+            // SAFETY: the futex word lives in our shared mapping.
+            let r = unsafe { futex_wait(word(self.shared()) as *const AtomicU32 as *const u32, val, Some(&tick)) };
+            if r == -ETIMEDOUT {
+                ticks += 1;
+                if let Ok(Some(s)) = sys::wait(pid, WNOHANG) {
+                    let e = if self.shared().state.load(Ordering::Acquire) == STATE_SETUP_FAILED {
+                        self.shared().setup.error()
+                    } else {
+                        OracleError::Unexpected(format!("validation child died: {:?}", WaitStatus::from_raw(s)))
+                    };
+                    return Err((e, true));
+                }
+                if ticks > TIMEOUT_SECS * 10 {
+                    return Err((OracleError::Timeout, false));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Does the running kernel accept `p`?
+    pub fn accepts(&mut self, p: &Program) -> Result<Verdict, OracleError> {
+        let len = fprog_len(p)?;
+        let pid = match self.pid {
+            Some(pid) => pid,
+            None => self.spawn()?,
+        };
+        let bytes = p.to_bytes();
+        // SAFETY: the program area lies inside the mapping (MAX_FPROG_LEN * 8
+        // bytes after PROGRAM_OFFSET) and the child only reads it after the
+        // release store of `req` below.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.map.addr.add(PROGRAM_OFFSET), bytes.len());
+        }
+        let sh = self.shared();
+        sh.fprog_len.store(len as u32, Ordering::Release);
+        let req = sh.req.load(Ordering::Acquire).wrapping_add(1);
+        sh.req.store(req, Ordering::Release);
+        // SAFETY: futex word in our mapping.
+        unsafe { futex_wake(&sh.req as *const AtomicU32 as *const u32) };
+        let prev = req.wrapping_sub(1);
+        let res = self.wait_for(pid, |sh| sh.resp.load(Ordering::Acquire) == req, |sh| &sh.resp, prev);
+        if let Err((e, reaped)) = res {
+            if !reaped {
+                kill_and_reap(pid);
+            }
+            self.pid = None;
+            return Err(e);
+        }
+        self.count += 1;
+        let r = self.shared().result.load(Ordering::Acquire);
+        if r == -EBUSY {
+            // The kernel compiled (and now frees) the program: pace the next one.
+            super::health::pace(1);
+            Ok(Verdict::Accepted)
+        } else if r < 0 {
+            Ok(Verdict::Rejected { errno: -r as i32 })
+        } else {
+            // Attached for real (only possible if the listener vanished): the
+            // child's chain is no longer clean, start over next time.
+            kill_and_reap(pid);
+            self.pid = None;
+            Ok(Verdict::Accepted)
+        }
+    }
+}
+
+impl Drop for Validator {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            kill_and_reap(pid);
+        }
+    }
+}
+
+/// The long-lived child of [`Validator`].
+///
+/// # Safety
+/// Only in a freshly forked child; `base` is the shared mapping.
+unsafe fn validator_child(base: u64, parent: i64) -> ! {
+    // SAFETY: the mapping is inherited and outlives us.
+    let sh = unsafe { &*(base as *const ValidatorShared) };
+    let fail = |(step, errno): (u32, i64)| -> ! {
+        sh.setup.step.store(step, Ordering::Release);
+        sh.setup.errno.store(errno, Ordering::Release);
+        sh.state.store(STATE_SETUP_FAILED, Ordering::Release);
+        // SAFETY: futex word in the shared mapping.
+        unsafe { futex_wake(&sh.state as *const AtomicU32 as *const u32) };
+        exit_group(EXIT_SETUP_FAILED as u64)
+    };
+    if let Err(e) = child_hygiene(parent) {
+        fail(e)
+    }
+    // An allow-all filter with a listener: `ret ALLOW`.
+    let allow = crate::bpf::Insn::stmt(0x06, crate::seccomp::SECCOMP_RET_ALLOW).to_bytes();
+    let allow_prog = SockFprog { len: 1, filter: allow.as_ptr() as u64 };
+    let fprog = SockFprog { len: 0, filter: base + PROGRAM_OFFSET as u64 };
+    // SAFETY: system calls on this process with pointers to live memory.
+    unsafe {
+        let r = syscall6(SYS_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
+        if r < 0 {
+            fail((STEP_DUMPABLE, -r))
+        }
+        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+        if r < 0 {
+            fail((STEP_NNP, -r))
+        }
+        let r = syscall3(
+            SYS_SECCOMP,
+            SECCOMP_SET_MODE_FILTER,
+            SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &allow_prog as *const SockFprog as u64,
+        );
+        if r < 0 {
+            fail((STEP_LISTENER, -r))
+        }
+    }
+    sh.state.store(STATE_READY, Ordering::Release);
+    // SAFETY: futex word in the shared mapping.
+    unsafe { futex_wake(&sh.state as *const AtomicU32 as *const u32) };
+    let mut seen = 0u32;
+    let mut fprog = fprog;
+    loop {
+        let req = sh.req.load(Ordering::Acquire);
+        if req == seen {
+            // SAFETY: futex word in the shared mapping.
+            unsafe { futex_wait(&sh.req as *const AtomicU32 as *const u32, seen, None) };
+            continue;
+        }
+        seen = req;
+        fprog.len = sh.fprog_len.load(Ordering::Acquire) as u16;
+        // SAFETY: `fprog` points into the shared mapping, filled before `req`.
+        let r = unsafe {
+            syscall3(
+                SYS_SECCOMP,
+                SECCOMP_SET_MODE_FILTER,
+                SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                &fprog as *const SockFprog as u64,
+            )
+        };
+        sh.result.store(r, Ordering::Release);
+        sh.resp.store(seen, Ordering::Release);
+        // SAFETY: futex word in the shared mapping.
+        unsafe { futex_wake(&sh.resp as *const AtomicU32 as *const u32) };
+        if r >= 0 {
+            // A filter got attached; this child is no longer clean.
+            die()
+        }
+    }
+}
