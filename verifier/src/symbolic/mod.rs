@@ -46,6 +46,7 @@
 pub mod bdd;
 pub mod cond;
 mod eval;
+pub mod multi;
 pub mod table;
 pub mod vars;
 pub mod word;
@@ -57,6 +58,7 @@ use bdd::{Bdd, Manager};
 use serde::Serialize;
 use vars::Field;
 
+pub use multi::{analyze_many, Session};
 pub use table::{Table, TableOptions};
 
 /// Limits of one analysis. Each limit turns into an explicit error, never into

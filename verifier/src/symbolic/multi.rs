@@ -1,0 +1,428 @@
+//! Several programs in one BDD manager, so their input sets can be combined.
+//!
+//! Comparing two filters (difference, refinement) or working out what a stack of
+//! filters does needs their input sets in one manager: a [`Bdd`] handle means
+//! something only in the manager that built it, and "equal handles ⇔ equal
+//! sets" holds only there. A [`Session`] owns one manager and evaluates each
+//! program into it with the same evaluator as [`analyze`](super::analyze)
+//! (`eval::evaluate_in`). Each program's exits are kept apart;
+//! [`Session::program`] shows one of them through the ordinary [`Analysis`] API
+//! (`by_action`, `table`, `example`, set algebra, …), and every [`InputSet`]
+//! handle stays valid whichever program is being shown. [`Session::derived`]
+//! does the same for a meaning the caller built out of the programs' sets (the
+//! effective return value of a stack, `crate::stack`).
+//!
+//! [`Session::regions`] splits labelled sets by arch and syscall number the way
+//! [`table`](super::table) splits a program's actions — known arches (x86_64
+//! and x32 told apart by `__X32_SYSCALL_BIT`), arch values no known arch uses,
+//! syscall names from the arch tables and ranges of unnamed numbers — so that a
+//! report can say *where* two meanings differ, with readable argument
+//! conditions ([`cond`](super::cond)).
+//!
+//! The node budget ([`Options::node_limit`]) is shared by everything in the
+//! session. Running out is sticky ([`Session::exhausted`]): the manager answers
+//! FALSE from then on, so callers check it before trusting any result.
+
+use super::bdd::{Bdd, Manager};
+use super::cond::{self, Condition};
+use super::table::{known_audits, nr_domain, partition, ALL_NR};
+use super::vars::Field;
+use super::{eval, Analysis, Exit, ExitKind, InputSet, Options, SymbolicError};
+use crate::arch::Arch;
+use crate::bpf::validate::ValidProgram;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which program of a session failed to evaluate, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("program {program}: {error}")]
+pub struct ProgramError {
+    /// Index in the order the programs were given.
+    pub program: usize,
+    pub error: SymbolicError,
+}
+
+/// Several programs' exact meanings in one BDD manager.
+pub struct Session {
+    /// The shared manager, with the exits of whichever meaning is being shown.
+    an: Analysis,
+    programs: Vec<Meaning>,
+    opts: Options,
+}
+
+struct Meaning {
+    exits: Vec<Exit>,
+    reach: Vec<Bdd>,
+}
+
+/// Evaluate every program of `programs` into one session (program `i` of the
+/// session is `programs[i]`).
+pub fn analyze_many(programs: &[&ValidProgram], opts: &Options) -> Result<Session, ProgramError> {
+    let mut s = Session::new(opts);
+    for (i, p) in programs.iter().enumerate() {
+        s.add(p).map_err(|error| ProgramError { program: i, error })?;
+    }
+    Ok(s)
+}
+
+impl Exit {
+    /// An exit of a meaning derived from a session's sets (see
+    /// [`Session::derived`]): no single instruction decides it, so `insn` is
+    /// [`Exit::DERIVED`].
+    pub fn derived(ret: u32, inputs: InputSet) -> Exit {
+        Exit { insn: Exit::DERIVED, kind: ExitKind::Return, ret, inputs: inputs.0 }
+    }
+
+    /// The `insn` of a derived exit.
+    pub const DERIVED: usize = usize::MAX;
+}
+
+impl Session {
+    /// An empty session with the given limits (the node limit is for the whole
+    /// session).
+    pub fn new(opts: &Options) -> Session {
+        let m = Manager::with_limit(opts.node_limit);
+        Session { an: Analysis { m, exits: Vec::new(), reach: Vec::new() }, programs: Vec::new(), opts: opts.clone() }
+    }
+
+    /// Evaluate `p` into the session; returns its index. After an error the
+    /// session keeps what it had, but a `NodeLimit` error leaves the manager
+    /// [`exhausted`](Session::exhausted) for any further work.
+    pub fn add(&mut self, p: &ValidProgram) -> Result<usize, SymbolicError> {
+        let ev = eval::evaluate_in(&mut self.an.m, p, &self.opts)?;
+        self.programs.push(Meaning { exits: ev.exits, reach: ev.reach });
+        Ok(self.programs.len() - 1)
+    }
+
+    /// Number of programs evaluated.
+    pub fn len(&self) -> usize {
+        self.programs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.programs.is_empty()
+    }
+
+    /// The exits of program `program` (as [`Analysis::exits`]).
+    pub fn exits(&self, program: usize) -> &[Exit] {
+        &self.programs[program].exits
+    }
+
+    /// Program `program` through the [`Analysis`] API. Sets from any view of
+    /// this session may be mixed freely.
+    pub fn program(&mut self, program: usize) -> &mut Analysis {
+        let p = &self.programs[program];
+        self.an.exits.clone_from(&p.exits);
+        self.an.reach.clone_from(&p.reach);
+        &mut self.an
+    }
+
+    /// A meaning built from this session's sets, through the [`Analysis`] API
+    /// (for its table, examples, `by_action`). The exits must partition the
+    /// input space (every input in exactly one), as a program's do; `reach` is
+    /// empty for a derived meaning.
+    pub fn derived(&mut self, exits: Vec<Exit>) -> &mut Analysis {
+        debug_assert!(exits.iter().all(|e| (e.inputs.index() as usize) < self.an.m.node_count()));
+        self.an.exits = exits;
+        self.an.reach = Vec::new();
+        &mut self.an
+    }
+
+    /// The set algebra of the session (whichever meaning is being shown).
+    pub fn sets(&mut self) -> &mut Analysis {
+        &mut self.an
+    }
+
+    /// Did any operation run out of nodes? Sticky; results computed since are
+    /// wrong and must not be used.
+    pub fn exhausted(&self) -> bool {
+        self.an.m.exhausted()
+    }
+
+    /// The session's node budget.
+    pub fn node_limit(&self) -> usize {
+        self.an.m.limit()
+    }
+
+    /// Split the sets `labelled[i]` (label `i`) by arch and syscall number.
+    ///
+    /// Every input of every labelled set lands in exactly one [`LabelPart`];
+    /// inputs in no labelled set appear nowhere. Arch values split into classes
+    /// that the sets treat alike; a known arch gets its own entry unless its
+    /// class also holds arch values no known arch uses, in which case it is
+    /// folded into that [`ArchKey::Other`] entry (as [`Analysis::table`] does).
+    /// Within an entry, syscall numbers split into classes with identical
+    /// argument conditions per label; each class lists its numbers as rows
+    /// (named where the arch's table names them, else ranges).
+    pub fn regions(&mut self, labelled: &[InputSet]) -> Regions {
+        let tuple: Vec<Bdd> = labelled.iter().map(|s| s.0).collect();
+        let known = known_audits();
+        // Arch value classes with something in them: (sub-diagrams, intervals, holds unknown values).
+        let mut classes: Vec<(Vec<Bdd>, Vec<(u64, u64)>, bool)> = Vec::new();
+        for (lo, hi, t) in partition(&self.an.m, Field::Arch, &tuple) {
+            if t.iter().all(|f| f.is_false()) {
+                continue;
+            }
+            let known_inside = known.iter().filter(|&&k| lo <= k as u64 && k as u64 <= hi).count() as u64;
+            let has_unknown = hi - lo + 1 > known_inside;
+            match classes.iter_mut().find(|c| c.0 == t) {
+                Some(c) => {
+                    c.1.push((lo, hi));
+                    c.2 |= has_unknown;
+                }
+                None => classes.push((t, vec![(lo, hi)], has_unknown)),
+            }
+        }
+        let class_of = |audit: u32| {
+            classes.iter().position(|c| c.1.iter().any(|&(lo, hi)| lo <= audit as u64 && audit as u64 <= hi))
+        };
+        let mut rendered = HashMap::new();
+        let mut arches = Vec::new();
+        let mut folded: Vec<(usize, Arch)> = Vec::new();
+        for a in Arch::all() {
+            let Some(ci) = class_of(a.audit_arch()) else { continue };
+            if classes[ci].2 {
+                folded.push((ci, a));
+                continue;
+            }
+            let arch_set = self.an.arch(a).0;
+            let nr = nr_classes(&mut self.an.m, Some(a), &classes[ci].0, nr_domain(a), &tuple, arch_set, &mut rendered);
+            if !nr.is_empty() {
+                arches.push(ArchRegions { arch: ArchKey::Known(a), classes: nr });
+            }
+        }
+        let unknown: Vec<usize> = (0..classes.len()).filter(|&c| classes[c].2).collect();
+        if !unknown.is_empty() {
+            let m = &mut self.an.m;
+            let mut known_set = Bdd::FALSE;
+            for &k in &known {
+                let e = cond::masked_eq(m, Field::Arch, u32::MAX as u64, k as u64);
+                known_set = m.or(known_set, e);
+            }
+            for ci in unknown {
+                let mut s = Bdd::FALSE;
+                for &(lo, hi) in &classes[ci].1 {
+                    let r = cond::range(m, Field::Arch, lo, hi);
+                    s = m.or(s, r);
+                }
+                // `always` when the class holds every unknown arch value.
+                let outside = m.or(s, known_set);
+                let when = if outside.is_true() {
+                    Condition::Always
+                } else {
+                    let exact = m.diff(s, known_set);
+                    let candidates = [cond::render(m, exact), cond::render(m, outside), cond::render(m, s)];
+                    candidates.into_iter().min_by_key(|c| c.to_string().len()).expect("three candidates")
+                };
+                let t = classes[ci].0.clone();
+                let nr = nr_classes(m, None, &t, &ALL_NR, &tuple, s, &mut rendered);
+                let known = folded.iter().filter(|f| f.0 == ci).map(|f| f.1).collect();
+                arches.push(ArchRegions { arch: ArchKey::Other { when, known }, classes: nr });
+            }
+        }
+        Regions { arches }
+    }
+}
+
+/// Syscall-number classes of one arch class. `t`: the labelled sets below the
+/// arch levels; `arch_set`: the arch values (and x32 bit) of the entry.
+fn nr_classes(
+    m: &mut Manager,
+    arch: Option<Arch>,
+    t: &[Bdd],
+    domain: &[(u64, u64)],
+    labelled: &[Bdd],
+    arch_set: Bdd,
+    rendered: &mut HashMap<Bdd, Condition>,
+) -> Vec<NrClass> {
+    let mut classes: Vec<(Vec<Bdd>, Vec<(u64, u64)>)> = Vec::new();
+    for (lo, hi, sub) in partition(m, Field::Nr, t) {
+        if sub.iter().all(|f| f.is_false()) {
+            continue;
+        }
+        let ci = match classes.iter().position(|c| c.0 == sub) {
+            Some(i) => i,
+            None => {
+                classes.push((sub, Vec::new()));
+                classes.len() - 1
+            }
+        };
+        for &(dlo, dhi) in domain {
+            let (a, b) = (lo.max(dlo), hi.min(dhi));
+            if a <= b {
+                classes[ci].1.push((a, b));
+            }
+        }
+    }
+    let names: &[(u32, &'static str)] = arch.map_or(&[], |a| a.syscalls());
+    let mut out = Vec::new();
+    for (sub, pieces) in classes {
+        if pieces.is_empty() {
+            continue;
+        }
+        let mut rows = Vec::new();
+        let mut nr_set = Bdd::FALSE;
+        for &(a, b) in &pieces {
+            named_rows(names, a, b, &mut rows);
+            let r = cond::range(m, Field::Nr, a, b);
+            nr_set = m.or(nr_set, r);
+        }
+        let where_ = m.and(arch_set, nr_set);
+        let mut parts = Vec::new();
+        for (label, &f) in sub.iter().enumerate() {
+            if f.is_false() {
+                continue;
+            }
+            let when = rendered.entry(f).or_insert_with(|| cond::render(m, f)).clone();
+            let inputs = InputSet(m.and(labelled[label], where_));
+            parts.push(LabelPart { label, when, inputs });
+        }
+        out.push(NrClass { rows, parts });
+    }
+    out.sort_by_key(|c| c.rows.first().map(|r| r.nr));
+    out
+}
+
+/// Rows for the numbers `a..=b`: each named number alone, the unnamed numbers
+/// between them as ranges.
+fn named_rows(names: &[(u32, &'static str)], a: u64, b: u64, rows: &mut Vec<NrRow>) {
+    let unnamed = |lo: u64, hi: u64| NrRow { nr: lo as u32, nr_last: (hi != lo).then_some(hi as u32), name: None };
+    let mut next = a;
+    let start = names.partition_point(|&(n, _)| (n as u64) < a);
+    for &(n, name) in names[start..].iter().take_while(|&&(n, _)| n as u64 <= b) {
+        if next < n as u64 {
+            rows.push(unnamed(next, n as u64 - 1));
+        }
+        rows.push(NrRow { nr: n, nr_last: None, name: Some(name) });
+        next = n as u64 + 1;
+    }
+    if next <= b {
+        rows.push(unnamed(next, b));
+    }
+}
+
+/// Labelled sets split by arch and syscall number ([`Session::regions`]).
+#[derive(Clone, Debug)]
+pub struct Regions {
+    /// Known arches in [`Arch::all`] order, then classes of other arch values.
+    pub arches: Vec<ArchRegions>,
+}
+
+/// One arch entry.
+#[derive(Clone, Debug)]
+pub struct ArchRegions {
+    pub arch: ArchKey,
+    /// Ascending by first number.
+    pub classes: Vec<NrClass>,
+}
+
+/// A known arch, or a class of arch values no known arch uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArchKey {
+    Known(Arch),
+    /// Arch values outside the known ones (`when` says which; `always`: all of
+    /// them), plus the known arches in `known` that behave like them.
+    Other {
+        when: Condition,
+        known: Vec<Arch>,
+    },
+}
+
+/// Syscall numbers whose labelled argument conditions are identical.
+#[derive(Clone, Debug)]
+pub struct NrClass {
+    /// Ascending.
+    pub rows: Vec<NrRow>,
+    /// Per label meeting these numbers, ascending by label.
+    pub parts: Vec<LabelPart>,
+}
+
+/// One syscall number, or a range of unnamed numbers `nr..=nr_last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NrRow {
+    pub nr: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nr_last: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'static str>,
+}
+
+/// The part of labelled set `label` on one arch entry and number class.
+#[derive(Clone, Debug)]
+pub struct LabelPart {
+    pub label: usize,
+    /// The argument (and ip) condition, the same for every number of the class.
+    pub when: Condition,
+    /// Exactly the inputs of the set on these arch values and numbers.
+    pub inputs: InputSet,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpf::insn::*;
+    use crate::bpf::validate::validate;
+    use crate::seccomp::{Action, SeccompData};
+
+    fn prog(insns: &[Insn]) -> ValidProgram {
+        validate(&Program::new(insns.to_vec())).unwrap()
+    }
+
+    #[test]
+    fn programs_share_one_manager() {
+        let allow = prog(&[Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000)]);
+        let getpid_eperm = prog(&[
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 39, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, 0x0005_0001),
+            Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+        ]);
+        let mut s = analyze_many(&[&allow, &getpid_eperm, &getpid_eperm], &Options::default()).unwrap();
+        assert_eq!(s.len(), 3);
+        let a = s.program(0).by_action();
+        let b = s.program(1).by_action();
+        let c = s.program(2).by_action();
+        // Same program twice: the very same handles.
+        assert_eq!(b, c);
+        assert_eq!(a, vec![(Action::Allow, s.sets().all())]);
+        let (eperm, allow_b) = (b[0].1, b[1].1);
+        assert_eq!(b[0].0, Action::Errno(1));
+        let sets = s.sets();
+        let both = sets.and(a[0].1, allow_b);
+        assert_eq!(both, allow_b);
+        let nr39 = sets.field_eq(Field::Nr, 39);
+        assert_eq!(eperm, nr39);
+        let d = SeccompData { nr: 39, ..Default::default() };
+        assert!(s.program(1).exit_for(&d).is_some_and(|e| e.action() == Action::Errno(1)));
+        assert!(!s.exhausted());
+    }
+
+    #[test]
+    fn regions_split_by_arch_and_number() {
+        // x86_64: getpid → label 0; every other arch value with nr 1 → label 1.
+        let mut s = Session::new(&Options::default());
+        let sets = s.sets();
+        let x86 = sets.arch(Arch::X86_64);
+        let getpid = sets.field_eq(Field::Nr, 39);
+        let l0 = sets.and(x86, getpid);
+        let x86_audit = sets.field_eq(Field::Arch, Arch::X86_64.audit_arch() as u64);
+        let other = sets.not(x86_audit);
+        let one = sets.field_eq(Field::Nr, 1);
+        let l1 = sets.and(other, one);
+        let r = s.regions(&[l0, l1]);
+        let keys: Vec<&ArchKey> = r.arches.iter().map(|a| &a.arch).collect();
+        assert_eq!(keys[0], &ArchKey::Known(Arch::X86_64));
+        assert!(matches!(keys[1], ArchKey::Other { known, .. } if known.len() == Arch::all().count() - 2));
+        assert_eq!(keys.len(), 2);
+        let c = &r.arches[0].classes;
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].rows, vec![NrRow { nr: 39, nr_last: None, name: Some("getpid") }]);
+        assert_eq!(c[0].parts.len(), 1);
+        assert_eq!((c[0].parts[0].label, &c[0].parts[0].when), (0, &Condition::Always));
+        assert_eq!(c[0].parts[0].inputs, l0);
+        let o = &r.arches[1].classes;
+        assert_eq!(o[0].rows, vec![NrRow { nr: 1, nr_last: None, name: None }]);
+        assert_eq!(o[0].parts[0].inputs, l1);
+    }
+}
