@@ -104,8 +104,8 @@ pub(super) struct Evaluated {
     pub reach: Vec<Bdd>,
 }
 
-struct Evaluator<'o, 'm> {
-    m: &'m mut Manager,
+struct Evaluator<'o> {
+    m: Manager,
     opts: &'o Options,
     /// Loaded words by offset, for little- and big-endian machines.
     loads: [[Option<Word>; 2]; 16],
@@ -113,19 +113,17 @@ struct Evaluator<'o, 'm> {
 }
 
 pub(super) fn evaluate(p: &ValidProgram, opts: &Options) -> Result<(Manager, Evaluated), SymbolicError> {
-    let mut m = Manager::with_limit(opts.node_limit);
-    let ev = evaluate_in(&mut m, p, opts)?;
-    Ok((m, ev))
+    let (m, r) = evaluate_in(Manager::with_limit(opts.node_limit), p, opts);
+    r.map(|ev| (m, ev))
 }
 
-/// [`evaluate`] into an existing manager, so that several programs' input sets
-/// can be combined (`multi.rs`). The node budget is the manager's: `NodeLimit`
-/// reports `m.limit()`.
-pub(super) fn evaluate_in(m: &mut Manager, p: &ValidProgram, opts: &Options) -> Result<Evaluated, SymbolicError> {
+/// [`evaluate`] into a manager that may already hold other programs' sets
+/// (`multi.rs`), made with the same `opts.node_limit`. The manager comes back
+/// whatever the outcome.
+pub(super) fn evaluate_in(mut m: Manager, p: &ValidProgram, opts: &Options) -> (Manager, Result<Evaluated, SymbolicError>) {
     let insns = p.insns();
     let live = liveness(insns);
     let endian_var = m.var(endianness_level());
-    let limit = m.limit();
     let mut ev = Evaluator { m, opts, loads: Default::default(), endian_var };
     let mut pending: Vec<Vec<Incoming>> = (0..insns.len()).map(|_| Vec::new()).collect();
     let mut reach = vec![Bdd::FALSE; insns.len()];
@@ -145,16 +143,20 @@ pub(super) fn evaluate_in(m: &mut Manager, p: &ValidProgram, opts: &Options) -> 
         reach[pc] = path;
         let out = ev.step(pc, &insns[pc], path, &mut st, &mut exits);
         if ev.m.exhausted() {
-            return Err(SymbolicError::NodeLimit { insn: pc, limit });
+            return (ev.m, Err(SymbolicError::NodeLimit { insn: pc, limit: opts.node_limit }));
         }
-        for (target, cond) in out? {
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return (ev.m, Err(e)),
+        };
+        for (target, cond) in out {
             pending[target].push(Incoming { path: cond, st: st.clone() });
         }
     }
-    Ok(Evaluated { exits, reach })
+    (ev.m, Ok(Evaluated { exits, reach }))
 }
 
-impl Evaluator<'_, '_> {
+impl Evaluator<'_> {
     fn merge(&mut self, mut inc: Vec<Incoming>, live: u32) -> (Bdd, State) {
         if inc.len() == 1 {
             let i = inc.pop().unwrap();
@@ -472,7 +474,7 @@ impl Evaluator<'_, '_> {
                         let zero = self.m.diff(set, f);
                         let one = self.m.and(set, f);
                         if self.m.exhausted() {
-                            return Err(SymbolicError::NodeLimit { insn: pc, limit: self.m.limit() });
+                            return Err(SymbolicError::NodeLimit { insn: pc, limit: self.opts.node_limit });
                         }
                         if !one.is_false() {
                             stack.push((one, bit - 1, val | 1 << bit));

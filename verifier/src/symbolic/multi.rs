@@ -5,7 +5,7 @@
 //! something only in the manager that built it, and "equal handles ⇔ equal
 //! sets" holds only there. A [`Session`] owns one manager and evaluates each
 //! program into it with the same evaluator as [`analyze`](super::analyze)
-//! (`eval::evaluate_in`). Each program's exits are kept apart;
+//! (`eval::evaluate_in` takes the manager and hands it back). Each program's exits are kept apart;
 //! [`Session::program`] shows one of them through the ordinary [`Analysis`] API
 //! (`by_action`, `table`, `example`, set algebra, …), and every [`InputSet`]
 //! handle stays valid whichever program is being shown. [`Session::derived`]
@@ -50,6 +50,9 @@ pub struct Session {
     opts: Options,
 }
 
+/// Ascending, disjoint `lo..=hi` intervals of one field's values.
+type Intervals = Vec<(u64, u64)>;
+
 struct Meaning {
     exits: Vec<Exit>,
     reach: Vec<Bdd>,
@@ -89,7 +92,9 @@ impl Session {
     /// session keeps what it had, but a `NodeLimit` error leaves the manager
     /// [`exhausted`](Session::exhausted) for any further work.
     pub fn add(&mut self, p: &ValidProgram) -> Result<usize, SymbolicError> {
-        let ev = eval::evaluate_in(&mut self.an.m, p, &self.opts)?;
+        let (m, r) = eval::evaluate_in(std::mem::take(&mut self.an.m), p, &self.opts);
+        self.an.m = m;
+        let ev = r?;
         self.programs.push(Meaning { exits: ev.exits, reach: ev.reach });
         Ok(self.programs.len() - 1)
     }
@@ -158,7 +163,7 @@ impl Session {
         let tuple: Vec<Bdd> = labelled.iter().map(|s| s.0).collect();
         let known = known_audits();
         // Arch value classes with something in them: (sub-diagrams, intervals, holds unknown values).
-        let mut classes: Vec<(Vec<Bdd>, Vec<(u64, u64)>, bool)> = Vec::new();
+        let mut classes: Vec<(Vec<Bdd>, Intervals, bool)> = Vec::new();
         for (lo, hi, t) in partition(&self.an.m, Field::Arch, &tuple) {
             if t.iter().all(|f| f.is_false()) {
                 continue;
@@ -235,7 +240,7 @@ fn nr_classes(
     arch_set: Bdd,
     rendered: &mut HashMap<Bdd, Condition>,
 ) -> Vec<NrClass> {
-    let mut classes: Vec<(Vec<Bdd>, Vec<(u64, u64)>)> = Vec::new();
+    let mut classes: Vec<(Vec<Bdd>, Intervals)> = Vec::new();
     for (lo, hi, sub) in partition(m, Field::Nr, t) {
         if sub.iter().all(|f| f.is_false()) {
             continue;
