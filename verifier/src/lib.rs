@@ -17,5 +17,6 @@ pub mod report;
 pub mod seccomp;
 pub mod symbolic;
 pub mod sources;
+pub mod stack;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
