@@ -25,10 +25,9 @@
 
 use super::bdd::{Bdd, Manager};
 use super::cond::{self, Condition};
-use super::table::{known_audits, nr_domain, partition, ALL_NR};
 use super::vars::Field;
 use super::{eval, Analysis, Exit, ExitKind, InputSet, Options, SymbolicError};
-use crate::arch::Arch;
+use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::bpf::validate::ValidProgram;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -158,121 +157,127 @@ impl Session {
     /// folded into that [`ArchKey::Other`] entry (as [`Analysis::table`] does).
     /// Within an entry, syscall numbers split into classes with identical
     /// argument conditions per label; each class lists its numbers as rows
-    /// (named where the arch's table names them, else ranges).
+    /// (named where the arch's table names them, else ranges), or, when they
+    /// form more than [`MAX_ROW_INTERVALS`] intervals (`nr & 1 == 0`), as an
+    /// exact condition plus the named syscalls in it.
+    ///
+    /// Classes are found on the diagrams' nodes (memoised on tuples of nodes),
+    /// never by enumerating values, so sets like "every even number" cost what
+    /// their diagrams cost.
     pub fn regions(&mut self, labelled: &[InputSet]) -> Regions {
         let tuple: Vec<Bdd> = labelled.iter().map(|s| s.0).collect();
-        let known = known_audits();
-        // Arch value classes with something in them: (sub-diagrams, intervals, holds unknown values).
-        let mut classes: Vec<(Vec<Bdd>, Intervals, bool)> = Vec::new();
-        for (lo, hi, t) in partition(&self.an.m, Field::Arch, &tuple) {
-            if t.iter().all(|f| f.is_false()) {
-                continue;
-            }
-            let known_inside = known.iter().filter(|&&k| lo <= k as u64 && k as u64 <= hi).count() as u64;
-            let has_unknown = hi - lo + 1 > known_inside;
-            match classes.iter_mut().find(|c| c.0 == t) {
-                Some(c) => {
-                    c.1.push((lo, hi));
-                    c.2 |= has_unknown;
-                }
-                None => classes.push((t, vec![(lo, hi)], has_unknown)),
-            }
+        let arch_sets: Vec<(Arch, Bdd)> = Arch::all().map(|a| (a, self.an.arch(a).0)).collect();
+        let m = &mut self.an.m;
+        let mut audits: Vec<u32> = Arch::all().map(|a| a.audit_arch()).collect();
+        audits.sort_unstable();
+        audits.dedup();
+        let mut known_set = Bdd::FALSE;
+        for &k in &audits {
+            let e = cond::masked_eq(m, Field::Arch, u32::MAX as u64, k as u64);
+            known_set = m.or(known_set, e);
         }
-        let class_of = |audit: u32| {
-            classes.iter().position(|c| c.1.iter().any(|&(lo, hi)| lo <= audit as u64 && audit as u64 <= hi))
-        };
+        // (sub-diagrams below arch, arch values, holds unknown values)
+        let mut classes: Vec<(Vec<Bdd>, Bdd, bool)> = Vec::new();
+        for (t, values) in classes_below(m, Field::Arch, &tuple) {
+            let unknown = !m.diff(values, known_set).is_false();
+            classes.push((t, values, unknown));
+        }
+        classes.sort_by_key(|c| min_value(m, c.1));
         let mut rendered = HashMap::new();
         let mut arches = Vec::new();
         let mut folded: Vec<(usize, Arch)> = Vec::new();
-        for a in Arch::all() {
-            let Some(ci) = class_of(a.audit_arch()) else { continue };
+        for &(a, arch_set) in &arch_sets {
+            let Some(ci) = classes.iter().position(|c| member(m, c.1, a.audit_arch() as u64)) else { continue };
             if classes[ci].2 {
                 folded.push((ci, a));
                 continue;
             }
-            let arch_set = self.an.arch(a).0;
-            let nr = nr_classes(&mut self.an.m, Some(a), &classes[ci].0, nr_domain(a), &tuple, arch_set, &mut rendered);
+            let x32 = X32_SYSCALL_BIT as u64;
+            let domain = match a {
+                Arch::X86_64 => cond::masked_eq(m, Field::Nr, x32, 0),
+                Arch::X32 => cond::masked_eq(m, Field::Nr, x32, x32),
+                _ => Bdd::TRUE,
+            };
+            let nr = nr_classes(m, Some(a), &classes[ci].0, domain, &tuple, arch_set, &mut rendered);
             if !nr.is_empty() {
                 arches.push(ArchRegions { arch: ArchKey::Known(a), classes: nr });
             }
         }
         let unknown: Vec<usize> = (0..classes.len()).filter(|&c| classes[c].2).collect();
-        if !unknown.is_empty() {
-            let m = &mut self.an.m;
-            let mut known_set = Bdd::FALSE;
-            for &k in &known {
-                let e = cond::masked_eq(m, Field::Arch, u32::MAX as u64, k as u64);
-                known_set = m.or(known_set, e);
-            }
-            for ci in unknown {
-                let mut s = Bdd::FALSE;
-                for &(lo, hi) in &classes[ci].1 {
-                    let r = cond::range(m, Field::Arch, lo, hi);
-                    s = m.or(s, r);
-                }
-                // `always` when the class holds every unknown arch value.
-                let outside = m.or(s, known_set);
-                let when = if outside.is_true() {
-                    Condition::Always
-                } else {
-                    let exact = m.diff(s, known_set);
-                    let candidates = [cond::render(m, exact), cond::render(m, outside), cond::render(m, s)];
-                    candidates.into_iter().min_by_key(|c| c.to_string().len()).expect("three candidates")
-                };
-                let t = classes[ci].0.clone();
-                let nr = nr_classes(m, None, &t, &ALL_NR, &tuple, s, &mut rendered);
-                let known = folded.iter().filter(|f| f.0 == ci).map(|f| f.1).collect();
-                arches.push(ArchRegions { arch: ArchKey::Other { when, known }, classes: nr });
-            }
+        for ci in unknown {
+            let s = classes[ci].1;
+            // `always` when the class holds every unknown arch value.
+            let outside = m.or(s, known_set);
+            let when = if outside.is_true() {
+                Condition::Always
+            } else {
+                let exact = m.diff(s, known_set);
+                let candidates = [cond::render(m, exact), cond::render(m, outside), cond::render(m, s)];
+                candidates.into_iter().min_by_key(|c| c.to_string().len()).expect("three candidates")
+            };
+            let t = classes[ci].0.clone();
+            let nr = nr_classes(m, None, &t, Bdd::TRUE, &tuple, s, &mut rendered);
+            let known = folded.iter().filter(|f| f.0 == ci).map(|f| f.1).collect();
+            arches.push(ArchRegions { arch: ArchKey::Other { when, known }, classes: nr });
         }
         Regions { arches }
     }
 }
 
-/// Syscall-number classes of one arch class. `t`: the labelled sets below the
-/// arch levels; `arch_set`: the arch values (and x32 bit) of the entry.
+/// A class of syscall numbers with more intervals than this is described by
+/// an exact condition on `nr` instead of rows.
+pub const MAX_ROW_INTERVALS: usize = 4096;
+
+/// Syscall-number classes of one arch entry. `t`: the labelled sets below the
+/// arch levels; `domain`: the numbers of the entry (x86_64 and x32 split by
+/// `__X32_SYSCALL_BIT`); `arch_set`: the arch values (and x32 bit) of the entry.
 fn nr_classes(
     m: &mut Manager,
     arch: Option<Arch>,
     t: &[Bdd],
-    domain: &[(u64, u64)],
+    domain: Bdd,
     labelled: &[Bdd],
     arch_set: Bdd,
     rendered: &mut HashMap<Bdd, Condition>,
 ) -> Vec<NrClass> {
-    let mut classes: Vec<(Vec<Bdd>, Intervals)> = Vec::new();
-    for (lo, hi, sub) in partition(m, Field::Nr, t) {
-        if sub.iter().all(|f| f.is_false()) {
-            continue;
-        }
-        let ci = match classes.iter().position(|c| c.0 == sub) {
-            Some(i) => i,
-            None => {
-                classes.push((sub, Vec::new()));
-                classes.len() - 1
-            }
-        };
-        for &(dlo, dhi) in domain {
-            let (a, b) = (lo.max(dlo), hi.min(dhi));
-            if a <= b {
-                classes[ci].1.push((a, b));
-            }
-        }
-    }
     let names: &[(u32, &'static str)] = arch.map_or(&[], |a| a.syscalls());
-    let mut out = Vec::new();
-    for (sub, pieces) in classes {
-        if pieces.is_empty() {
+    let mut out: Vec<(u64, NrClass)> = Vec::new();
+    for (sub, numbers) in classes_below(m, Field::Nr, t) {
+        let numbers = m.and(numbers, domain);
+        if numbers.is_false() {
             continue;
         }
         let mut rows = Vec::new();
-        let mut nr_set = Bdd::FALSE;
-        for &(a, b) in &pieces {
-            named_rows(names, a, b, &mut rows);
-            let r = cond::range(m, Field::Nr, a, b);
-            nr_set = m.or(nr_set, r);
-        }
-        let where_ = m.and(arch_set, nr_set);
+        let condition = match intervals(m, Field::Nr, numbers, MAX_ROW_INTERVALS) {
+            Some(iv) => {
+                for (a, b) in iv {
+                    named_rows(names, a, b, &mut rows);
+                }
+                None
+            }
+            None => {
+                rows.extend(
+                    names
+                        .iter()
+                        .filter(|&&(n, _)| member(m, numbers, n as u64))
+                        .map(|&(nr, name)| NrRow { nr, nr_last: None, name: Some(name) }),
+                );
+                // Within x86_64 or x32, the state of __X32_SYSCALL_BIT goes
+                // without saying (the entry's header says it).
+                let plain = cond::render(m, numbers);
+                let x32_bit = Field::Nr.level(X32_SYSCALL_BIT.trailing_zeros());
+                let in_domain = match arch {
+                    Some(Arch::X86_64) => Some(m.restrict(numbers, &[(x32_bit, false)])),
+                    Some(Arch::X32) => Some(m.restrict(numbers, &[(x32_bit, true)])),
+                    _ => None,
+                };
+                match in_domain.map(|f| cond::render(m, f)) {
+                    Some(c) if c.to_string().len() < plain.to_string().len() => Some(c),
+                    _ => Some(plain),
+                }
+            }
+        };
+        let where_ = m.and(arch_set, numbers);
         let mut parts = Vec::new();
         for (label, &f) in sub.iter().enumerate() {
             if f.is_false() {
@@ -282,10 +287,115 @@ fn nr_classes(
             let inputs = InputSet(m.and(labelled[label], where_));
             parts.push(LabelPart { label, when, inputs });
         }
-        out.push(NrClass { rows, parts });
+        out.push((min_value(m, numbers), NrClass { rows, numbers: condition, parts }));
     }
-    out.sort_by_key(|c| c.rows.first().map(|r| r.nr));
-    out
+    out.sort_by_key(|c| c.0);
+    out.into_iter().map(|c| c.1).collect()
+}
+
+/// The distinct tuples of sub-diagrams that `tuple` leads to below `field`
+/// (except the all-empty one), each with exactly the values of the field that
+/// lead there (a set over the field's levels). Walks tuples of nodes, memoised;
+/// never enumerates values.
+fn classes_below(m: &mut Manager, field: Field, tuple: &[Bdd]) -> Vec<(Vec<Bdd>, Bdd)> {
+    let w = FieldWalk { end: field.end_level() };
+    let mut exits: Vec<Vec<Bdd>> = Vec::new();
+    let mut seen: std::collections::HashSet<Vec<Bdd>> = std::collections::HashSet::new();
+    let mut stack = vec![tuple.to_vec()];
+    while let Some(t) = stack.pop() {
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.insert(t.clone());
+        match w.top(m, &t) {
+            None if t.iter().any(|f| !f.is_false()) => exits.push(t),
+            None => {}
+            Some(l) => {
+                let (lo, hi) = w.cofactors(m, &t, l);
+                stack.push(hi);
+                stack.push(lo);
+            }
+        }
+    }
+    exits
+        .into_iter()
+        .map(|e| {
+            let values = w.select(m, tuple.to_vec(), &e, &mut HashMap::new());
+            (e, values)
+        })
+        .collect()
+}
+
+/// Walking tuples of diagrams down to the end of one field.
+struct FieldWalk {
+    end: u32,
+}
+
+impl FieldWalk {
+    /// The highest level of the field the tuple tests, if any.
+    fn top(&self, m: &Manager, t: &[Bdd]) -> Option<u32> {
+        t.iter().filter(|f| !f.is_const() && m.level(**f) < self.end).map(|&f| m.level(f)).min()
+    }
+
+    /// The tuple with the variable at `l` set to 0, and to 1.
+    fn cofactors(&self, m: &Manager, t: &[Bdd], l: u32) -> (Vec<Bdd>, Vec<Bdd>) {
+        let at = |f: Bdd| !f.is_const() && m.level(f) == l;
+        let lo = t.iter().map(|&f| if at(f) { m.low(f) } else { f }).collect();
+        let hi = t.iter().map(|&f| if at(f) { m.high(f) } else { f }).collect();
+        (lo, hi)
+    }
+
+    /// The field values under which `t` leads to `exit`.
+    fn select(&self, m: &mut Manager, t: Vec<Bdd>, exit: &[Bdd], memo: &mut HashMap<Vec<Bdd>, Bdd>) -> Bdd {
+        let Some(l) = self.top(m, &t) else { return Manager::constant(t == exit) };
+        if let Some(&r) = memo.get(&t) {
+            return r;
+        }
+        let (lo, hi) = self.cofactors(m, &t, l);
+        let (l0, h0) = (self.select(m, lo, exit, memo), self.select(m, hi, exit, memo));
+        let r = m.mk(l, l0, h0);
+        memo.insert(t, r);
+        r
+    }
+}
+
+/// Is `value` in `s`, a set over `field`'s levels (or constant)?
+fn member(m: &Manager, s: Bdd, value: u64) -> bool {
+    let mut f = s;
+    while !f.is_const() {
+        let (_, bit) = Field::of_level(m.level(f));
+        f = if value >> bit & 1 == 1 { m.high(f) } else { m.low(f) };
+    }
+    f.is_true()
+}
+
+/// The smallest value in `s`, a non-empty set over one field's levels.
+fn min_value(m: &Manager, s: Bdd) -> u64 {
+    m.pick_min(s).map_or(0, |ones| ones.iter().fold(0u64, |v, &l| v | 1 << Field::of_level(l).1))
+}
+
+/// The maximal intervals of `field` values in `s` (a set over its levels),
+/// ascending; `None` past `cap` intervals.
+fn intervals(m: &Manager, field: Field, s: Bdd, cap: usize) -> Option<Intervals> {
+    fn go(m: &Manager, f: Bdd, level: u32, end: u32, prefix: u64, out: &mut Intervals, cap: usize) -> bool {
+        if f.is_false() {
+            return true;
+        }
+        if f.is_true() {
+            let hi = prefix | ((1u64 << (end - level)) - 1);
+            match out.last_mut() {
+                Some(last) if last.1 + 1 == prefix => last.1 = hi,
+                _ => out.push((prefix, hi)),
+            }
+            return out.len() <= cap;
+        }
+        let (lo, hi) = if m.level(f) == level { (m.low(f), m.high(f)) } else { (f, f) };
+        let bit = end - 1 - level;
+        go(m, lo, level + 1, end, prefix, out, cap) && go(m, hi, level + 1, end, prefix | 1 << bit, out, cap)
+    }
+    debug_assert_eq!(field.width(), 32);
+    let mut out = Vec::new();
+    go(m, s, field.first_level(), field.end_level(), 0, &mut out, cap).then_some(out)
 }
 
 /// Rows for the numbers `a..=b`: each named number alone, the unnamed numbers
@@ -337,8 +447,12 @@ pub enum ArchKey {
 /// Syscall numbers whose labelled argument conditions are identical.
 #[derive(Clone, Debug)]
 pub struct NrClass {
-    /// Ascending.
+    /// Ascending: every number of the class, or, when `numbers` is set, only
+    /// the named syscalls among them.
     pub rows: Vec<NrRow>,
+    /// The class's numbers as an exact condition on `nr`, when they form more
+    /// than [`MAX_ROW_INTERVALS`] intervals.
+    pub numbers: Option<Condition>,
     /// Per label meeting these numbers, ascending by label.
     pub parts: Vec<LabelPart>,
 }
@@ -429,5 +543,25 @@ mod tests {
         let o = &r.arches[1].classes;
         assert_eq!(o[0].rows, vec![NrRow { nr: 1, nr_last: None, name: None }]);
         assert_eq!(o[0].parts[0].inputs, l1);
+    }
+
+    /// Scattered numbers (every even nr: 2^31 intervals) are described by a
+    /// condition, found without enumerating them.
+    #[test]
+    fn scattered_numbers_become_a_condition() {
+        let mut s = Session::new(&Options::default());
+        let sets = s.sets();
+        let x86 = sets.arch(Arch::X86_64);
+        let even = sets.field_masked_eq(Field::Nr, 1, 0);
+        let l0 = sets.and(x86, even);
+        let r = s.regions(&[l0]);
+        assert_eq!(r.arches.len(), 1);
+        let c = &r.arches[0].classes;
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].numbers.as_ref().map(|c| c.to_string()).as_deref(), Some("nr & 0x1 == 0"));
+        let names: Vec<&str> = c[0].rows.iter().filter_map(|r| r.name).collect();
+        assert_eq!(&names[..3], ["read", "open", "stat"]);
+        assert!(c[0].rows.iter().all(|r| r.nr % 2 == 0 && r.nr_last.is_none()));
+        assert_eq!(c[0].parts[0].inputs, l0);
     }
 }

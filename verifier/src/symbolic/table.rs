@@ -99,7 +99,7 @@ impl Outcome {
 }
 
 /// The distinct arch values (x32 shares x86_64's).
-pub(super) fn known_audits() -> Vec<u32> {
+fn known_audits() -> Vec<u32> {
     let mut v: Vec<u32> = Arch::all().map(|a| a.audit_arch()).collect();
     v.sort_unstable();
     v.dedup();
@@ -108,7 +108,7 @@ pub(super) fn known_audits() -> Vec<u32> {
 
 /// Walk the levels of one 32-bit `field` for a tuple of diagrams and return the
 /// maximal intervals of field values with the tuple of sub-diagrams below.
-pub(super) fn partition(m: &Manager, field: Field, tuple: &[Bdd]) -> Vec<(u64, u64, Vec<Bdd>)> {
+fn partition(m: &Manager, field: Field, tuple: &[Bdd]) -> Vec<(u64, u64, Vec<Bdd>)> {
     fn go(m: &Manager, field: Field, level: u32, prefix: u64, tuple: Vec<Bdd>, out: &mut Vec<(u64, u64, Vec<Bdd>)>) {
         let end = field.end_level();
         if level == end || tuple.iter().all(|&f| f.is_const() || m.level(f) >= end) {
@@ -249,11 +249,11 @@ fn parse_nr(s: &str) -> Option<u32> {
     }
 }
 
-pub(super) const ALL_NR: [(u64, u64); 1] = [(0, u32::MAX as u64)];
+const ALL_NR: [(u64, u64); 1] = [(0, u32::MAX as u64)];
 const X86_64_NR: [(u64, u64); 2] = [(0, 0x3fff_ffff), (0x8000_0000, 0xbfff_ffff)];
 const X32_NR: [(u64, u64); 2] = [(0x4000_0000, 0x7fff_ffff), (0xc000_0000, 0xffff_ffff)];
 
-pub(super) fn nr_domain(a: Arch) -> &'static [(u64, u64)] {
+fn nr_domain(a: Arch) -> &'static [(u64, u64)] {
     debug_assert_eq!(X32_SYSCALL_BIT, 0x4000_0000);
     match a {
         Arch::X86_64 => &X86_64_NR,
