@@ -10,6 +10,7 @@
 pub mod arch;
 pub mod bpf;
 pub mod cli;
+pub mod diff;
 pub mod emu;
 pub mod kernel;
 pub mod policy;
