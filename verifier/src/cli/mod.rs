@@ -4,11 +4,13 @@
 //! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
 
 mod asm;
+mod diff;
 mod disasm;
 mod emu;
 mod input;
 mod pid;
 mod scan;
+mod stack;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +32,8 @@ enum Command {
     Asm(asm::Args),
     Emu(emu::Args),
     Scan(scan::Args),
+    Diff(diff::Args),
+    Stack(stack::Args),
     Pid(pid::Args),
 }
 
@@ -80,6 +84,8 @@ pub fn main() -> ExitCode {
         Command::Asm(a) => asm::run(a, &mut out),
         Command::Emu(a) => emu::run(a, &mut out),
         Command::Scan(a) => scan::run(a, &mut out),
+        Command::Diff(a) => diff::run(a, &mut out),
+        Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
     };
     let _ = out.flush();
