@@ -11,6 +11,7 @@ pub mod arch;
 pub mod bpf;
 pub mod cli;
 pub mod cost;
+pub mod diff;
 pub mod emu;
 pub mod kernel;
 pub mod lints;
@@ -20,5 +21,6 @@ pub mod report;
 pub mod seccomp;
 pub mod symbolic;
 pub mod sources;
+pub mod stack;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;

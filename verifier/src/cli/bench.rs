@@ -8,7 +8,7 @@
 //! seccompiler thread category or Kubernetes profile. `A+B` installs A, then B
 //! on top (a stack of two filters).
 
-use super::input::{Endian, FilterArgs, LoaderArg, OptimizeArg};
+use super::input::{Endian, FilterArgs, InputOptions, LoaderArg, OptimizeArg};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
 use crate::bpf::validate::validate;
@@ -69,20 +69,22 @@ fn filter_args(spec: &str, host: &str) -> FilterArgs {
     };
     let mut a = FilterArgs {
         file: PathBuf::from(path),
-        input_format: InputFormat::Auto,
-        endian: Endian::Little,
-        filter: None,
-        host_arch: host.to_string(),
-        optimize: OptimizeArg::Runc,
-        loader: LoaderArg::Runc,
-        caps: None,
-        kernel_version: None,
+        input: InputOptions {
+            input_format: InputFormat::Auto,
+            endian: Endian::Little,
+            filter: None,
+            host_arch: host.to_string(),
+            optimize: OptimizeArg::Runc,
+            loader: LoaderArg::Runc,
+            caps: None,
+            kernel_version: None,
+        },
     };
     match suffix {
-        Some("opt1") => (a.optimize, a.loader) = (OptimizeArg::Linear, LoaderArg::Raw),
-        Some("opt2") => (a.optimize, a.loader) = (OptimizeArg::Tree, LoaderArg::Raw),
+        Some("opt1") => (a.input.optimize, a.input.loader) = (OptimizeArg::Linear, LoaderArg::Raw),
+        Some("opt2") => (a.input.optimize, a.input.loader) = (OptimizeArg::Tree, LoaderArg::Raw),
         Some("runc") => {}
-        Some(name) => a.filter = Some(name.to_string()),
+        Some(name) => a.input.filter = Some(name.to_string()),
         None => {}
     }
     a

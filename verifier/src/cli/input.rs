@@ -4,7 +4,7 @@ use super::CliError;
 use crate::arch::Arch;
 use crate::bpf::{ByteOrder, Program};
 use crate::sources::{self, CompileOptions, DockerOptions, InputFormat, KernelVersion, Loader, Loaded, Optimize, ReadOptions, SeccompilerOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct FilterArgs {
@@ -12,6 +12,13 @@ pub struct FilterArgs {
     /// (`BINARY#N` picks an embedded filter), or a profile (Docker/OCI JSON,
     /// seccompiler JSON, Kubernetes SeccompProfile YAML) compiled by its real generator.
     pub file: PathBuf,
+    #[command(flatten)]
+    pub input: InputOptions,
+}
+
+/// How to read a filter file, for subcommands that read several (`diff`, `stack`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct InputOptions {
     /// Input encoding (detected from the content by default).
     #[arg(long = "input-format", value_enum, default_value_t = InputFormat::Auto, help_heading = "Input")]
     pub input_format: InputFormat,
@@ -66,6 +73,18 @@ impl FilterArgs {
         self.file.display().to_string()
     }
 
+    /// Read (and, for profiles, compile) the filter; errors name the file.
+    pub fn load_full(&self) -> Result<Loaded, CliError> {
+        self.input.load_full(&self.file)
+    }
+
+    /// Read the filter's program.
+    pub fn load(&self) -> Result<Program, CliError> {
+        self.load_full().map(|l| l.program)
+    }
+}
+
+impl InputOptions {
     fn read_options(&self) -> Result<ReadOptions, CliError> {
         let host = Arch::from_name(&self.host_arch)
             .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", self.host_arch)))?;
@@ -102,13 +121,8 @@ impl FilterArgs {
         })
     }
 
-    /// Read (and, for profiles, compile) the filter; errors name the file.
-    pub fn load_full(&self) -> Result<Loaded, CliError> {
-        Ok(sources::read_file(&self.file, &self.read_options()?)?)
-    }
-
-    /// Read the filter's program.
-    pub fn load(&self) -> Result<Program, CliError> {
-        self.load_full().map(|l| l.program)
+    /// Read (and, for profiles, compile) the filter in `file`; errors name the file.
+    pub fn load_full(&self, file: &Path) -> Result<Loaded, CliError> {
+        Ok(sources::read_file(file, &self.read_options()?)?)
     }
 }

@@ -54,8 +54,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    let fallback = Arch::from_name(&args.filter.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.host_arch)))?;
+    let fallback = Arch::from_name(&args.filter.input.host_arch)
+        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
     let loaded = args.filter.load_full()?;
     let valid = match validate(&loaded.program) {
         Ok(v) => v,

@@ -5,6 +5,7 @@
 
 mod asm;
 mod check;
+mod diff;
 mod disasm;
 mod bench;
 mod emu;
@@ -14,6 +15,7 @@ mod lint;
 mod pid;
 mod scan;
 mod table;
+mod stack;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +41,8 @@ enum Command {
     Scan(scan::Args),
     Lint(lint::Args),
     Explain(explain::Args),
+    Diff(diff::Args),
+    Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
 }
@@ -94,6 +98,8 @@ pub fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a, &mut out),
         Command::Lint(a) => lint::run(a, &mut out),
         Command::Explain(a) => explain::run(a, &mut out),
+        Command::Diff(a) => diff::run(a, &mut out),
+        Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
     };

@@ -119,13 +119,21 @@ struct Evaluator<'o> {
 }
 
 pub(super) fn evaluate(p: &ValidProgram, opts: &Options, trace: bool) -> Result<(Manager, Evaluated), SymbolicError> {
-    let insns = p.insns();
-    let live = liveness(insns);
     // About 200 nodes per instruction is what libseccomp output needs.
-    let mut m = Manager::with_capacity(opts.node_limit, insns.len() * 200);
+    let mut m = Manager::with_capacity(opts.node_limit, p.insns().len() * 200);
     if trace {
         m.start_trace();
     }
+    let (m, r) = evaluate_in(m, p, opts);
+    r.map(|ev| (m, ev))
+}
+
+/// [`evaluate`] into a manager that may already hold other programs' sets
+/// (`multi.rs`), made with the same `opts.node_limit`. The manager comes back
+/// whatever the outcome.
+pub(super) fn evaluate_in(mut m: Manager, p: &ValidProgram, opts: &Options) -> (Manager, Result<Evaluated, SymbolicError>) {
+    let insns = p.insns();
+    let live = liveness(insns);
     let endian_var = m.var(endianness_level());
     let mut ev = Evaluator { m, opts, loads: Default::default(), endian_var, ret_words: Vec::new(), branches: vec![None; insns.len()] };
     let mut pending: Vec<Vec<Incoming>> = (0..insns.len()).map(|_| Vec::new()).collect();
@@ -146,13 +154,17 @@ pub(super) fn evaluate(p: &ValidProgram, opts: &Options, trace: bool) -> Result<
         reach[pc] = path;
         let out = ev.step(pc, &insns[pc], path, &mut st, &mut exits);
         if ev.m.exhausted() {
-            return Err(SymbolicError::NodeLimit { insn: pc, limit: opts.node_limit });
+            return (ev.m, Err(SymbolicError::NodeLimit { insn: pc, limit: opts.node_limit }));
         }
-        for (target, cond) in out? {
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return (ev.m, Err(e)),
+        };
+        for (target, cond) in out {
             pending[target].push(Incoming { path: cond, st: st.clone() });
         }
     }
-    Ok((ev.m, Evaluated { exits, reach, ret_words: ev.ret_words, branches: ev.branches }))
+    (ev.m, Ok(Evaluated { exits, reach, ret_words: ev.ret_words, branches: ev.branches }))
 }
 
 impl Evaluator<'_> {

@@ -46,6 +46,7 @@
 pub mod bdd;
 pub mod cond;
 mod eval;
+pub mod multi;
 pub mod table;
 pub mod vars;
 pub mod word;
@@ -58,6 +59,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use vars::Field;
 
+pub use multi::{analyze_many, Session};
 pub use table::{Table, TableOptions};
 
 /// Limits of one analysis. Each limit turns into an explicit error, never into

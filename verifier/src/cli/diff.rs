@@ -1,0 +1,127 @@
+//! `seccheck diff A B`: where two filters take different actions, exactly.
+//!
+//! Lists every region of inputs — per arch (x32 apart, then other arch values),
+//! per syscall (named, or ranges of unnamed numbers), with the argument
+//! conditions — where A and B take a different action or the same action with
+//! different data (ERRNO(1) vs ERRNO(13)), each with one concrete input that the
+//! emulator has run through both. Exit 0 when they are equivalent, 1 when they
+//! differ, 2 on bad input.
+//!
+//! `--refines`: exit 0 when A is at least as strict as B on every input (A's
+//! action ranks at or below B's in the kernel's precedence KILL_PROCESS <
+//! KILL_THREAD < TRAP < ERRNO < USER_NOTIF < TRACE < LOG < ALLOW; data does not
+//! count, so ERRNO(1) and ERRNO(13) are equally strict; an unknown action value
+//! counts as the KILL_PROCESS it acts as), else 1 with every region where A is
+//! less strict.
+//!
+//! `--stack`: each side is a comma-separated list of filters, a stack in
+//! installation order (oldest first), compared by its effective action, e.g.
+//! `seccheck diff --stack base.bpf,extra.bpf single.bpf`.
+
+use super::input::InputOptions;
+use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::bpf::validate::{validate, ValidProgram};
+use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement};
+use crate::symbolic::Options;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Compare two filters (or stacks of filters) exactly.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Filter A: a file in any input format (`BINARY#N` for an ELF's N-th
+    /// filter); with --stack, FILE,FILE,… oldest first.
+    pub a: String,
+    /// Filter B, in the same forms.
+    pub b: String,
+    /// Exit 0 iff A is at least as strict as B on every input; list where it is not.
+    #[arg(long)]
+    pub refines: bool,
+    /// Each side is a comma-separated stack of filters in installation order (oldest first).
+    #[arg(long)]
+    pub stack: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub input: InputOptions,
+}
+
+/// Read, compile (profiles) and validate one filter; a filter the kernel would
+/// refuse is bad input (it never runs, so there is nothing to compare).
+pub(super) fn load_valid(input: &InputOptions, file: &Path) -> Result<ValidProgram, CliError> {
+    let program = input.load_full(file)?.program;
+    validate(&program).map_err(|v| CliError::Input {
+        file: file.display().to_string(),
+        msg: format!(
+            "the kernel refuses this filter: {}",
+            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+        ),
+    })
+}
+
+/// One side: its files (split at commas with `--stack`).
+fn side_files(arg: &str, stack: bool) -> Result<Vec<PathBuf>, CliError> {
+    if !stack {
+        return Ok(vec![PathBuf::from(arg)]);
+    }
+    let files: Vec<PathBuf> = arg.split(',').map(PathBuf::from).collect();
+    if files.iter().any(|f| f.as_os_str().is_empty()) {
+        return Err(CliError::Usage(format!("--stack side `{arg}` has an empty file name; expected FILE,FILE,…")));
+    }
+    Ok(files)
+}
+
+/// How a side is named in the report.
+pub(super) fn side_name(files: &[PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    match names.len() {
+        1 => names[0].clone(),
+        _ => format!("{} (stack, oldest first)", names.join(" + ")),
+    }
+}
+
+#[derive(Serialize)]
+struct DiffReport<'a> {
+    a: Vec<String>,
+    b: Vec<String>,
+    #[serde(flatten)]
+    diff: &'a Diff,
+}
+
+#[derive(Serialize)]
+struct RefinesReport<'a> {
+    a: Vec<String>,
+    b: Vec<String>,
+    #[serde(flatten)]
+    refinement: &'a Refinement,
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let fa = side_files(&args.a, args.stack)?;
+    let fb = side_files(&args.b, args.stack)?;
+    let pa = fa.iter().map(|f| load_valid(&args.input, f)).collect::<Result<Vec<_>, _>>()?;
+    let pb = fb.iter().map(|f| load_valid(&args.input, f)).collect::<Result<Vec<_>, _>>()?;
+    let unexact = |e: crate::diff::CompareError| CliError::Input {
+        file: format!("{} vs {}", side_name(&fa), side_name(&fb)),
+        msg: e.to_string(),
+    };
+    let strings = |fs: &[PathBuf]| fs.iter().map(|f| f.display().to_string()).collect::<Vec<_>>();
+    let (na, nb) = (side_name(&fa), side_name(&fb));
+    let opts = Options::default();
+    if args.refines {
+        let r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
+        match args.format {
+            OutputFormat::Json => write_json(out, &RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r })?,
+            OutputFormat::Text => write!(out, "{}", r.render_text(&na, &nb))?,
+        }
+        return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
+    }
+    let d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
+    match args.format {
+        OutputFormat::Json => write_json(out, &DiffReport { a: strings(&fa), b: strings(&fb), diff: &d })?,
+        OutputFormat::Text => write!(out, "{}", d.render_text(&na, &nb))?,
+    }
+    Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
+}
