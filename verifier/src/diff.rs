@@ -39,6 +39,11 @@
 //! does not make an action stricter: `ERRNO(1)` and `ERRNO(13)` are equally
 //! strict, as are `TRAP(1)` and `TRAP(2)`; use [`diff`] to see data changes.
 //! Every region where A is less strict is a violation, with an example.
+//! Refinement is about the filters (or stacks) as given: an unknown action
+//! value kills the process when it is the final result, but stacked under a
+//! filter returning a lower-ranked known action it can lose to that action
+//! (`seccomp_run_filters` ranks it by its raw value), so a filter with unknown
+//! actions that refines B alone need not refine B inside every stack.
 
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
@@ -545,6 +550,25 @@ mod tests {
         let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
         assert!(!d.equivalent);
         insta::assert_snapshot!(d.render_text("old.s", "new.s"));
+    }
+
+    #[test]
+    fn findings_carry_side_a_as_the_counterexample() {
+        let r = refines(&asm(NEW), &asm(OLD), &Options::default()).unwrap();
+        let f = r.findings();
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].code, f[0].name, f[0].severity), ("D002", "less-strict", Severity::Error));
+        assert_eq!(
+            f[0].message,
+            "x86_64 (0xc000003e, nr without __X32_SYSCALL_BIT): close, getpid: A ALLOW, B ERRNO(1) EPERM"
+        );
+        let c = f[0].counterexample.as_ref().unwrap();
+        assert_eq!((c.syscall, c.action), (Some("close"), Action::Allow));
+        assert_eq!(f[0].insns, vec![*c.path.last().unwrap()]);
+        let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
+        let f = d.findings();
+        assert_eq!(f.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(), vec![("D001", Severity::Warning); 2]);
+        assert!(f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when arg2 & 0x3 == 1"), "{}", f[1].message);
     }
 
     #[test]
