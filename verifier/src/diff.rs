@@ -357,8 +357,8 @@ fn rows_text(r: &Region) -> Vec<String> {
         None => rows,
         Some(c) if rows.is_empty() => vec![format!("numbers with {c}")],
         Some(c) => {
-            let mut v = vec![format!("numbers with {c}, named")];
-            v.extend(rows);
+            let mut v = vec![format!("numbers with {c}, among them {}", rows[0])];
+            v.extend(rows.into_iter().skip(1));
             v
         }
     }
@@ -550,6 +550,44 @@ mod tests {
         let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
         assert!(!d.equivalent);
         insta::assert_snapshot!(d.render_text("old.s", "new.s"));
+    }
+
+    /// Every odd number: 2^30 intervals per arch entry, described by a
+    /// condition instead (and found without enumerating them).
+    #[test]
+    fn scattered_numbers_are_a_condition() {
+        let odd = asm("
+            ld [4]
+            jeq #0xc000003e, x86, kill
+        x86:
+            ld [0]
+            jset #1, eperm, allow
+        eperm: ret #0x50001
+        allow: ret #0x7fff0000
+        kill:  ret #0x80000000
+        ");
+        let all = asm("
+            ld [4]
+            jeq #0xc000003e, allow, kill
+        allow: ret #0x7fff0000
+        kill:  ret #0x80000000
+        ");
+        let d = diff(&odd, &all, &Options::default()).unwrap();
+        let got: Vec<(&ArchKey, String, Action, Action)> =
+            d.regions.iter().map(|r| (&r.arch, r.numbers.as_ref().unwrap().to_string(), r.a, r.b)).collect();
+        let x86 = ArchKey::Known(Arch::X86_64);
+        let x32 = ArchKey::Known(Arch::X32);
+        assert_eq!(
+            got,
+            vec![
+                (&x86, "nr & 0x1 == 1".to_string(), Action::Errno(1), Action::Allow),
+                (&x32, "nr & 0x1 == 1".to_string(), Action::Errno(1), Action::Allow),
+            ]
+        );
+        assert_eq!(d.regions[0].syscalls[0].name, Some("write"));
+        assert!(d.regions.iter().all(|r| r.example.input.nr % 2 == 1 && r.syscalls.iter().all(|s| s.nr % 2 == 1)));
+        let text = d.render_text("odd", "all");
+        assert!(text.contains("  numbers with nr & 0x1 == 1, among them write, close, fstat,"), "{text}");
     }
 
     #[test]
