@@ -39,6 +39,11 @@
 //! does not make an action stricter: `ERRNO(1)` and `ERRNO(13)` are equally
 //! strict, as are `TRAP(1)` and `TRAP(2)`; use [`diff`] to see data changes.
 //! Every region where A is less strict is a violation, with an example.
+//! Refinement is about the filters (or stacks) as given: an unknown action
+//! value kills the process when it is the final result, but stacked under a
+//! filter returning a lower-ranked known action it can lose to that action
+//! (`seccomp_run_filters` ranks it by its raw value), so a filter with unknown
+//! actions that refines B alone need not refine B inside every stack.
 
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
@@ -352,8 +357,8 @@ fn rows_text(r: &Region) -> Vec<String> {
         None => rows,
         Some(c) if rows.is_empty() => vec![format!("numbers with {c}")],
         Some(c) => {
-            let mut v = vec![format!("numbers with {c}, named")];
-            v.extend(rows);
+            let mut v = vec![format!("numbers with {c}, among them {}", rows[0])];
+            v.extend(rows.into_iter().skip(1));
             v
         }
     }
@@ -545,6 +550,63 @@ mod tests {
         let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
         assert!(!d.equivalent);
         insta::assert_snapshot!(d.render_text("old.s", "new.s"));
+    }
+
+    /// Every odd number: 2^30 intervals per arch entry, described by a
+    /// condition instead (and found without enumerating them).
+    #[test]
+    fn scattered_numbers_are_a_condition() {
+        let odd = asm("
+            ld [4]
+            jeq #0xc000003e, x86, kill
+        x86:
+            ld [0]
+            jset #1, eperm, allow
+        eperm: ret #0x50001
+        allow: ret #0x7fff0000
+        kill:  ret #0x80000000
+        ");
+        let all = asm("
+            ld [4]
+            jeq #0xc000003e, allow, kill
+        allow: ret #0x7fff0000
+        kill:  ret #0x80000000
+        ");
+        let d = diff(&odd, &all, &Options::default()).unwrap();
+        let got: Vec<(&ArchKey, String, Action, Action)> =
+            d.regions.iter().map(|r| (&r.arch, r.numbers.as_ref().unwrap().to_string(), r.a, r.b)).collect();
+        let x86 = ArchKey::Known(Arch::X86_64);
+        let x32 = ArchKey::Known(Arch::X32);
+        assert_eq!(
+            got,
+            vec![
+                (&x86, "nr & 0x1 == 1".to_string(), Action::Errno(1), Action::Allow),
+                (&x32, "nr & 0x1 == 1".to_string(), Action::Errno(1), Action::Allow),
+            ]
+        );
+        assert_eq!(d.regions[0].syscalls[0].name, Some("write"));
+        assert!(d.regions.iter().all(|r| r.example.input.nr % 2 == 1 && r.syscalls.iter().all(|s| s.nr % 2 == 1)));
+        let text = d.render_text("odd", "all");
+        assert!(text.contains("  numbers with nr & 0x1 == 1, among them write, close, fstat,"), "{text}");
+    }
+
+    #[test]
+    fn findings_carry_side_a_as_the_counterexample() {
+        let r = refines(&asm(NEW), &asm(OLD), &Options::default()).unwrap();
+        let f = r.findings();
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].code, f[0].name, f[0].severity), ("D002", "less-strict", Severity::Error));
+        assert_eq!(
+            f[0].message,
+            "x86_64 (0xc000003e, nr without __X32_SYSCALL_BIT): close, getpid: A ALLOW, B ERRNO(1) EPERM"
+        );
+        let c = f[0].counterexample.as_ref().unwrap();
+        assert_eq!((c.syscall, c.action), (Some("close"), Action::Allow));
+        assert_eq!(f[0].insns, vec![*c.path.last().unwrap()]);
+        let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
+        let f = d.findings();
+        assert_eq!(f.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(), vec![("D001", Severity::Warning); 2]);
+        assert!(f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when arg2 & 0x3 == 1"), "{}", f[1].message);
     }
 
     #[test]
