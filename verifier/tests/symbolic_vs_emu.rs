@@ -80,7 +80,7 @@ fn hand_written_filters_agree_with_the_emulator() {
     let mut rng = SmallRng::seed_from_u64(7);
     for (name, p) in hand_written() {
         let mut an = analyze(&p, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut ins = testgen::inputs_for(&mut rng, &p, 3000);
+        let mut ins = testgen::inputs_for(&mut rng, &p, 1000);
         ins.extend(boundary_inputs(&p));
         ins.extend(symbolic_boundary_inputs(&mut an, &p));
         check_against_emulator(&mut an, &p, &ins);
@@ -100,11 +100,16 @@ fn mutated_programs_are_caught() {
     let (mut differ, mut same) = (0, 0);
     for (name, p) in hand_written() {
         let mut orig = analyze(&p, &Options::default()).unwrap();
-        let mut ins = testgen::inputs_for(&mut rng, &p, 2000);
+        let mut ins = testgen::inputs_for(&mut rng, &p, 400);
         ins.extend(boundary_inputs(&p));
         ins.extend(symbolic_boundary_inputs(&mut orig, &p));
         let orig_emu = Emulator::new(&p);
-        for (i, insn) in p.insns().iter().enumerate() {
+        // Mutate at most ~24 evenly spaced instructions per program: each mutant
+        // costs a full analysis, and long programs would dominate the suite.
+        let stride = p.len().div_ceil(24).max(1);
+        // Computed once per program, not once per mutant and value.
+        let orig_by_value = orig.by_return_value();
+        for (i, insn) in p.insns().iter().enumerate().step_by(stride) {
             let mut mutants = Vec::new();
             let mut m = *insn;
             m.k = m.k.wrapping_add(1);
@@ -134,7 +139,7 @@ fn mutated_programs_are_caught() {
                 let mut diff = orig.none();
                 for (v, s) in mutant.by_return_value() {
                     let s = orig.import(&mutant, s);
-                    let o = orig.by_return_value().into_iter().find(|r| r.0 == v).map_or(orig.none(), |r| r.1);
+                    let o = orig_by_value.iter().find(|r| r.0 == v).map_or(orig.none(), |r| r.1);
                     let d = orig.diff(s, o);
                     diff = orig.or(diff, d);
                 }
@@ -155,7 +160,7 @@ fn mutated_programs_are_caught() {
         }
     }
     eprintln!("{differ} mutants differ, all caught; {same} equivalent");
-    assert!(differ > 50);
+    assert!(differ > 30, "only {differ} mutants differ");
 }
 
 #[test]
