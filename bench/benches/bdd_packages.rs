@@ -11,7 +11,7 @@ use seccheck_bench::symbolic_bench_filters;
 use std::hint::black_box;
 
 fn replay_ours(trace: &[TraceOp]) -> usize {
-    let mut m = Manager::with_limit(1 << 24);
+    let mut m = Manager::with_capacity(1 << 24, trace.len() * 4);
     let mut map: Vec<Bdd> = Vec::new();
     let get = |map: &Vec<Bdd>, i: u32| -> Bdd {
         if i < 2 {
@@ -71,26 +71,33 @@ fn replay_oxidd(trace: &[TraceOp]) -> usize {
     use oxidd::{BooleanFunction, Manager as _, ManagerRef};
     use std::collections::HashMap;
     let mref = oxidd::bcdd::new_manager(1 << 22, 1 << 20, 1);
-    mref.with_manager_exclusive(|m| {
+    // Variables need exclusive access; the operations take shared access
+    // themselves (calling them inside `with_manager_exclusive` deadlocks).
+    let (vars, f, t) = mref.with_manager_exclusive(|m| {
         m.add_vars(512);
         let vars: Vec<BCDDFunction> = (0..512).map(|v| BCDDFunction::var(m, v).unwrap()).collect();
-        let mut map: HashMap<u32, BCDDFunction> = HashMap::new();
-        map.insert(0, BCDDFunction::f(m));
-        map.insert(1, BCDDFunction::t(m));
-        for op in trace {
-            let (r, v) = match *op {
-                TraceOp::Mk { level, lo, hi, r } => (r, vars[level as usize].ite(&map[&hi], &map[&lo]).unwrap()),
-                TraceOp::Not { a, r } => (r, map[&a].not().unwrap()),
-                TraceOp::And { a, b, r } => (r, map[&a].and(&map[&b]).unwrap()),
-                TraceOp::Or { a, b, r } => (r, map[&a].or(&map[&b]).unwrap()),
-                TraceOp::Xor { a, b, r } => (r, map[&a].xor(&map[&b]).unwrap()),
-                TraceOp::Diff { a, b, r } => (r, map[&b].imp_strict(&map[&a]).unwrap()),
-                TraceOp::Ite { a, b, c, r } => (r, map[&a].ite(&map[&b], &map[&c]).unwrap()),
-            };
-            map.insert(r, v);
-        }
-        m.num_inner_nodes()
-    })
+        (vars, BCDDFunction::f(m), BCDDFunction::t(m))
+    });
+    let mut map: HashMap<u32, BCDDFunction> = HashMap::new();
+    map.insert(0, f);
+    map.insert(1, t);
+    for op in trace {
+        let (r, v) = match *op {
+            TraceOp::Mk { level, lo, hi, r } => (r, vars[level as usize].ite(&map[&hi], &map[&lo]).unwrap()),
+            TraceOp::Not { a, r } => (r, map[&a].not().unwrap()),
+            TraceOp::And { a, b, r } => (r, map[&a].and(&map[&b]).unwrap()),
+            TraceOp::Or { a, b, r } => (r, map[&a].or(&map[&b]).unwrap()),
+            TraceOp::Xor { a, b, r } => (r, map[&a].xor(&map[&b]).unwrap()),
+            TraceOp::Diff { a, b, r } => (r, map[&b].imp_strict(&map[&a]).unwrap()),
+            TraceOp::Ite { a, b, c, r } => (r, map[&a].ite(&map[&b], &map[&c]).unwrap()),
+        };
+        map.insert(r, v);
+    }
+    let n = map.len();
+    drop(map);
+    drop(vars);
+    let _ = mref.with_manager_shared(|m| m.num_inner_nodes());
+    n
 }
 
 fn packages(c: &mut Criterion) {

@@ -187,3 +187,55 @@ fn libseccomp_filters_agree_with_the_emulator() {
         eprintln!("{name}: {} insns, {} inputs agree", p.len(), ins.len());
     }
 }
+
+#[test]
+fn corpus_filters_agree_with_the_emulator() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
+    let mut rng = SmallRng::seed_from_u64(11);
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus/compiled exists") {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "bpf") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let p = seccheck::bpf::validate(&seccheck::bpf::decode(&bytes, seccheck::bpf::ByteOrder::Little).unwrap()).unwrap();
+        let mut an = analyze(&p, &Options::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut ins = testgen::inputs_for(&mut rng, &p, 500);
+        ins.extend(arch_syscall_inputs(&mut rng).into_iter().step_by(3));
+        ins.extend(symbolic_boundary_inputs(&mut an, &p));
+        check_against_emulator(&mut an, &p, &ins);
+        n += 1;
+    }
+    assert!(n >= 20, "only {n} corpus filters");
+}
+
+/// What cannot be computed exactly is an explicit error naming the instruction.
+#[test]
+fn limits_are_explicit_errors() {
+    // Two independent full words compared: exponential in any variable order.
+    let p = valid(seccheck::bpf::Program::new(vec![
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+        Insn::stmt(BPF_MISC | BPF_TAX, 0),
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+        Insn::jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1),
+        Insn::stmt(BPF_RET | BPF_K, 0),
+        Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+    ]));
+    let small = Options { node_limit: 1 << 16, ..Options::default() };
+    assert_eq!(analyze(&p, &small).err(), Some(SymbolicError::NodeLimit { insn: 3, limit: 1 << 16 }));
+    // MUL of two input words with too many values to split.
+    let p = valid(seccheck::bpf::Program::new(vec![
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+        Insn::stmt(BPF_MISC | BPF_TAX, 0),
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+        Insn::stmt(BPF_ALU | BPF_MUL | BPF_X, 0),
+        Insn::stmt(BPF_RET | BPF_K, 0),
+    ]));
+    assert!(matches!(analyze(&p, &Options::default()), Err(SymbolicError::Unsupported { insn: 3, .. })));
+    // RET A of a whole input word: 2^32 values.
+    let p = valid(seccheck::bpf::Program::new(vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0), Insn::stmt(BPF_RET | BPF_A, 0)]));
+    assert_eq!(analyze(&p, &Options::default()).err(), Some(SymbolicError::TooManyReturnValues { insn: 1, limit: 4096 }));
+    let e = SymbolicError::NodeLimit { insn: 3, limit: 1 << 16 };
+    assert_eq!(e.to_string(), "insn 3: the decision diagrams outgrew the budget of 65536 nodes; refusing to approximate (raise the node limit)");
+}

@@ -62,7 +62,7 @@ struct Entry {
 }
 
 /// Operation-cache entries at most (20 bytes each).
-const MAX_CACHE: usize = 1 << 16;
+const MAX_CACHE: usize = 1 << 22;
 
 const OP_AND: u32 = 1;
 const OP_OR: u32 = 2;
@@ -205,9 +205,10 @@ impl Manager {
             table[i] = id as u32;
         }
         self.table = table;
-        // Keep the (lossy) cache at about a quarter of the table, up to a cap.
-        if self.cache.len() < (cap / 4).min(MAX_CACHE) {
-            self.cache = vec![Entry::default(); (cap / 4).min(MAX_CACHE)];
+        // Keep the (lossy) cache about as large as the node store, up to a cap:
+        // heavy arithmetic re-derives shared subresults and thrashes a small one.
+        if self.cache.len() < cap.min(MAX_CACHE) {
+            self.cache = vec![Entry::default(); cap.min(MAX_CACHE)];
         }
     }
 

@@ -23,25 +23,84 @@
 //!
 //! ## Which BDD package, and why our own
 //!
-//! Measured with `cargo bench -p seccheck-bench --bench bdd_packages`: the
-//! evaluator's exact sequence of BDD operations, recorded on each workload,
-//! replayed on each package (same operations, same variable order; times are
-//! the replay only, medians of criterion runs on the 2-core CI machine):
+//! `cargo bench -p seccheck-bench --bench bdd_packages` records the
+//! evaluator's exact sequence of BDD operations on each workload
+//! ([`Analysis::trace_operations`]) and replays it on each package: same
+//! operations, same variable order, only the package differs. Medians on the
+//! shared 2-core VM (other jobs running, so ±30 %):
 //!
-//! | workload (ops) | ours | biodivine-lib-bdd 0.6 | oxidd 0.13 |
+//! | workload (recorded ops) | ours | biodivine-lib-bdd 0.6 | oxidd 0.13 (`bcdd`, 1 thread) |
 //! |---|---|---|---|
-//! | see `bench/benches/bdd_packages.rs` output, figures recorded in the report |||
+//! | Docker default, libseccomp linear (34 059) | 10.9 ms | 58.8 ms | 37.9 ms |
+//! | Docker default, libseccomp tree (42 206) | 5.9 ms | 66.2 ms | 46.5 ms |
+//! | Docker default, runc layout (42 384) | 8.6 ms | 99.9 ms | 83.4 ms |
+//! | Docker-like via libseccomp crate, linear (33 954) | 7.1 ms | 86.2 ms | 54.9 ms |
+//! | Docker-like via libseccomp crate, tree (42 101) | 8.1 ms | 83.0 ms | 64.2 ms |
+//! | parity of 30 argument bits, 2^30 paths (392) | 0.10 ms | 1.2 ms | 4.6 ms* |
+//! | 4096 instructions (46 667) | 9.4 ms | 115 ms | 87 ms |
 //!
-//! `biodivine-lib-bdd` stores each BDD as its own node vector: every `and`
-//! copies both operands into a fresh diagram, so the evaluator's "path condition
-//! ∧ 32-node comparison" costs O(|path condition|) instead of O(32), and nothing
-//! is shared between the thousands of path conditions. `oxidd` is a shared
-//! manager with complement edges and parallel apply, but pays for reference
-//! counting, a lock-free unique table and the manager-access closures on every
-//! operation, and it has no way to build a comparison chain bottom-up without
-//! `apply`. Our manager ([`bdd`]) is ~600 lines, hash-consed, with a lossy
-//! operation cache, no GC (a node budget instead), and is checked against truth
-//! tables by property tests and against the emulator by the differential tests.
+//! (*) mostly oxidd's manager set-up (sized for 4 Mi nodes, as ours is by
+//! default; ours sizes itself from the program length). Replays include
+//! translating handles through a map for every package.
+//!
+//! Why the others lose on this workload: `biodivine-lib-bdd` keeps every BDD
+//! as its own node vector, so each `and`/`or` copies its operands into a fresh
+//! diagram — "path condition ∧ 32-node comparison" costs O(|path condition|)
+//! instead of O(32), and nothing is shared between the thousands of path
+//! conditions. `oxidd` is a shared, hash-consed manager (the right design), but
+//! every operation goes through its reference-counted handles, a concurrent
+//! unique table and manager-lock closures, and a node can only be built through
+//! `apply` (`ite(var, hi, lo)`), where we build comparison chains bottom-up with
+//! `mk`. Ours ([`bdd`]) is a single-threaded hash-consed arena with a lossy
+//! operation cache, no reference counts and no garbage collection — an
+//! analysis lives for milliseconds, and the node budget bounds its memory. It
+//! is checked against truth tables by property tests (`bdd.rs`) and, through
+//! the evaluator, against the emulator on every differential test.
+//!
+//! ## Speed
+//!
+//! `cargo bench -p seccheck-bench --bench symbolic` (same VM):
+//!
+//! | filter | analysis + full table | one emulator run | ratio |
+//! |---|---|---|---|
+//! | Docker default x86_64+x32+i386, libseccomp linear (1001 insns) | 4.6 ms | 765 ns | ≈ 6 000 |
+//! | Docker default, libseccomp tree (1246 insns) | 5.2 ms | 45 ns | ≈ 115 000 |
+//! | Docker default, runc layout (1260 insns) | 5.7 ms | 59 ns | ≈ 96 000 |
+//! | Docker-like via libseccomp crate, linear / tree | 4.6 / 5.3 ms | 731 / 48 ns | ≈ 6 300 / 110 000 |
+//! | parity of 30 argument bits (2^30 paths, 64 insns) | 0.16 ms | 114 ns | ≈ 1 400 |
+//! | 4096 instructions, 681 argument-checked rules | 36.6 ms | 844 ns | ≈ 43 000 |
+//!
+//! Targets (DESIGN.md): < 20 ms for Docker's default, < 100 ms for 2^30 paths
+//! and for 4096 instructions. Analysis alone is 4–9 ms for the Docker filters;
+//! the table's time for the 4096-instruction filter goes into rendering 681
+//! rows of argument conditions. Under load from other jobs the same runs took up
+//! to 3× longer.
+//!
+//! ## Limits, and why
+//!
+//! - **Node budget** ([`Options::node_limit`], default 4 Mi nodes ≈ 160 MiB):
+//!   the Docker default profile for three arches needs ~160 k. Some functions
+//!   have no small BDD in *any* variable order: the sum, product or equality of
+//!   two independent input words (`A = arg0; X = arg1; ADD X` or `JEQ X`) is
+//!   exponential in the word width. Those stop with [`SymbolicError::NodeLimit`]
+//!   naming the instruction. With our order (most significant bit first, chosen
+//!   for comparisons and intervals), multiplication and division of an input
+//!   word by most constants, and shifts whose amount is read after the data,
+//!   can also blow up; filters do not do that, generated ALU soup does (about
+//!   6 % of random soups hit the budget, see `tests/symbolic_vs_emu.rs`).
+//! - **`MUL`/`DIV` by an input-dependent X** is split into X's concrete values
+//!   when there are at most 64 on the current inputs (each value then is a
+//!   constant operand, exact); otherwise [`SymbolicError::Unsupported`]. `DIV`
+//!   by an X that may be 0 always sends those inputs to a divide-by-zero exit
+//!   returning 0 first.
+//! - **`RET A`** gets one input set per distinct value; more than
+//!   [`Options::max_return_values`] (default 4096: every ERRNO fits) is
+//!   [`SymbolicError::TooManyReturnValues`]. The per-value sets are built
+//!   eagerly, which costs values × |path condition| nodes.
+//! - **Rendering** never approximates: a per-argument set is written in the
+//!   shortest exact form (value list, intervals, masks, or their negation); a
+//!   condition larger than 256 atoms (parity of 30 bits, say) is printed as "too
+//!   large to spell out", and [`Analysis::example`] still gives members.
 
 pub mod bdd;
 pub mod cond;

@@ -36,8 +36,10 @@ pub fn check_against_emulator(an: &mut Analysis, p: &ValidProgram, inputs: &[Sec
             want.path.last().unwrap(),
             p.insns()
         );
-        // Every instruction on the emulator's path has the input in its reach set.
-        for &pc in &want.path {
+        // Instructions on the emulator's path have the input in their reach
+        // sets (checked at up to 8 points: paths of linear filters are long).
+        let every = want.path.len().div_ceil(8).max(1);
+        for &pc in want.path.iter().step_by(every) {
             assert!(an.contains(an.reach(pc), d), "insn {pc} reach set misses {d:?}");
         }
     }
