@@ -6,7 +6,6 @@
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome};
-use crate::bpf::validate::validate;
 use crate::emu::Emulator;
 use crate::lints::{self, LintContext, LintOptions};
 use crate::policy::{self, check::check};
@@ -49,16 +48,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     })?;
     let name = args.filter.display_name();
     let loaded = args.filter.load_full()?;
-    let valid = match validate(&loaded.program) {
-        Ok(v) => v,
-        Err(v) => {
-            writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
-            for x in &v {
-                writeln!(out, "  {x}")?;
-            }
-            return Ok(Outcome::Findings);
-        }
-    };
+    let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
     let analysis_err = |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
     let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
     let emu = Emulator::new(&valid);

@@ -4,7 +4,6 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
-use crate::bpf::validate::validate;
 use crate::emu::Emulator;
 use crate::seccomp::SeccompData;
 use crate::sources::text::parse_c_uint;
@@ -76,16 +75,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let data = SeccompData { nr, arch: audit, instruction_pointer: number("--ip", &args.ip)?, args: argv };
     let program = args.filter.load()?;
-    let valid = match validate(&program) {
-        Ok(v) => v,
-        Err(v) => {
-            writeln!(out, "{}: the kernel refuses this filter, so it never runs:", args.filter.display_name())?;
-            for x in &v {
-                writeln!(out, "  {x}")?;
-            }
-            return Ok(Outcome::Findings);
-        }
-    };
+    let Some(valid) = super::accepted(out, &args.filter.display_name(), &program)? else { return Ok(Outcome::Findings) };
     let outcome = Emulator::new(&valid).trace(&data);
     match args.format {
         OutputFormat::Json => write_json(out, &outcome)?,

@@ -8,7 +8,6 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
-use crate::bpf::validate::validate;
 use crate::lints::{self, ArchSource, LintContext, LintOptions};
 use crate::report::{fails, Finding, Severity};
 use serde::Serialize;
@@ -57,16 +56,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let fallback = Arch::from_name(&args.filter.input.host_arch)
         .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
     let loaded = args.filter.load_full()?;
-    let valid = match validate(&loaded.program) {
-        Ok(v) => v,
-        Err(v) => {
-            writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
-            for x in &v {
-                writeln!(out, "  {x}")?;
-            }
-            return Ok(Outcome::Findings);
-        }
-    };
+    let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
     let opts = LintOptions {
         arches: given.or_else(|| loaded.compiled.as_ref().map(|c| c.arches.clone())),
         fallback_arch: Some(fallback),

@@ -140,3 +140,22 @@ fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::Co
     }
     Ok(())
 }
+
+/// The program as the kernel would accept it, or `None` after printing every
+/// reason it would refuse it (the caller then ends with [`Outcome::Findings`]).
+fn accepted(
+    out: &mut dyn Write,
+    name: &str,
+    program: &crate::bpf::Program,
+) -> Result<Option<crate::bpf::ValidProgram>, CliError> {
+    match crate::bpf::validate(program) {
+        Ok(v) => Ok(Some(v)),
+        Err(v) => {
+            writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
+            for x in &v {
+                writeln!(out, "  {x}")?;
+            }
+            Ok(None)
+        }
+    }
+}

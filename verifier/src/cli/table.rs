@@ -4,7 +4,6 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
-use crate::bpf::validate::validate;
 use crate::symbolic::{analyze, Options, TableOptions};
 use std::io::Write;
 
@@ -32,16 +31,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let loaded = args.filter.load_full()?;
     let name = args.filter.display_name();
-    let valid = match validate(&loaded.program) {
-        Ok(v) => v,
-        Err(v) => {
-            writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
-            for x in &v {
-                writeln!(out, "  {x}")?;
-            }
-            return Ok(Outcome::Findings);
-        }
-    };
+    let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
     let mut analysis = analyze(&valid, &Options::default())
         .map_err(|e| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") })?;
     let opts = TableOptions {
