@@ -14,20 +14,14 @@ use rand::{Rng, SeedableRng};
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{decode, validate, ByteOrder, Program};
 use seccheck::emu::{run_stack, Emulator};
-use seccheck::kernel::{health, Abi, OracleInput, Prober};
+use seccheck::kernel::{Abi, OracleInput, Prober};
 use seccheck::seccomp::{Action, SeccompData};
 use seccheck::symbolic::{analyze, Options};
 use seccheck::testgen;
 
-fn kernel_usable() -> bool {
-    match health::check() {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("KERNEL UNAVAILABLE, kernel comparison not run: {e}");
-            false
-        }
-    }
-}
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+use kernel_gate::kernel_usable;
 
 fn corpus() -> Vec<(String, Program)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");

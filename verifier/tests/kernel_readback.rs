@@ -6,20 +6,11 @@
 mod compile_corpus;
 
 use seccheck::bpf::{Insn, Program};
-use seccheck::kernel::health;
 use seccheck::kernel::readback::{install_and_read_back, ReadbackError};
 
-/// The kernel must be able to load filters; if it cannot (see
-/// `seccheck::kernel::health`), say so loudly instead of hanging forever.
-fn kernel_usable() -> bool {
-    match health::check() {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("KERNEL UNAVAILABLE, kernel comparison not run: {e}");
-            false
-        }
-    }
-}
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+use kernel_gate::kernel_usable;
 
 #[test]
 fn kernel_holds_the_compiled_bytes() {

@@ -16,23 +16,14 @@ use rand::{Rng, SeedableRng};
 use seccheck::bpf::insn::*;
 use seccheck::bpf::validate::{validate, violations, Rule};
 use seccheck::bpf::{Insn, Program};
-use seccheck::kernel::{accepts, health, Validator, Verdict};
+use seccheck::kernel::{accepts, Validator, Verdict};
 use seccheck::seccomp::SECCOMP_RET_ALLOW;
 use seccheck::testgen;
 use std::collections::BTreeMap;
 
-/// The kernel must be able to load filters; if it cannot (the JIT allocator
-/// deadlock described in `seccheck::kernel::health`), say so loudly instead of
-/// hanging forever.
-fn kernel_usable() -> bool {
-    match health::check() {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("KERNEL UNAVAILABLE, kernel comparison not run: {e}");
-            false
-        }
-    }
-}
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+use kernel_gate::kernel_usable;
 
 const RET_ALLOW: Insn = Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 const EINVAL: i32 = 22;

@@ -17,23 +17,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+use kernel_gate::kernel_usable;
+
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const NR_PTRACE: u32 = 101;
 const NR_PERSONALITY: u32 = 135;
-
-/// Filter A: x86_64 only; `ptrace` fails with EPERM; everything else allowed.
-/// The helper installs filters; if the kernel cannot load them now (the JIT
-/// allocator deadlock described in `seccheck::kernel::health`), say so loudly
-/// instead of hanging.
-fn kernel_usable() -> bool {
-    match seccheck::kernel::health::check() {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("KERNEL UNAVAILABLE, live-process test not run: {e}");
-            false
-        }
-    }
-}
 
 fn filter_a() -> Program {
     Program::new(vec![

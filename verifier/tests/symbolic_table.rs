@@ -5,7 +5,7 @@ mod common;
 
 use common::seccomp_lib::*;
 use common::*;
-use libseccomp::{ScmpAction, ScmpArch};
+use libseccomp::ScmpAction;
 use seccheck::arch::Arch;
 use seccheck::seccomp::Action;
 use seccheck::symbolic::{analyze, Options, TableOptions};
