@@ -13,7 +13,7 @@
 //! filter blocks forever in uninterruptible sleep, and only a reboot helps.
 //!
 //! So:
-//! - [`pace`] rate-limits JIT compilations process-wide (every code path that
+//! - [`pace`] rate-limits JIT compilations machine-wide (every code path that
 //!   makes the kernel compile a filter calls it), which keeps the free queue short;
 //! - [`check`] detects a kernel already in that state — cheaply, by reading
 //!   `/proc/*/wchan`, never by trying to install a filter (which would only add
@@ -72,37 +72,91 @@ fn check_in(proc_root: &std::path::Path) -> Result<(), KernelUnavailable> {
     }
 }
 
-/// Most BPF JIT compilations (filter installs, accepted validations) this
-/// process starts per second.
+/// Most BPF JIT compilations (filter installs, accepted validations) started
+/// per second on this machine, by all seccheck processes together.
 pub const JIT_PER_SECOND: u32 = 400;
 /// Compilations allowed in one burst before pacing starts.
 pub const JIT_BURST: u32 = 50;
 
-/// Take `n` JIT compilations from the process-wide token bucket, sleeping as
+/// The token bucket shared by every seccheck process on the machine: the
+/// deadlock above is a property of the machine's workqueue, so a per-process
+/// limit lets N parallel test binaries (or a test run beside `seccheck bench`)
+/// reach N times the safe rate. tmpfs, so it never touches a disk and is gone
+/// after the reboot that a deadlock needs anyway.
+const SHARED_BUCKET: &str = "/dev/shm/seccheck-jit-pace";
+
+/// Take `n` JIT compilations from the machine-wide token bucket, sleeping as
 /// needed. Every code path that makes the kernel compile a filter calls it.
+/// Where the shared file cannot be used (no `/dev/shm`, read-only), a bucket
+/// of this process alone paces instead.
 pub fn pace(n: u32) {
-    static BUCKET: Mutex<Option<(f64, Instant)>> = Mutex::new(None);
-    let wait = {
-        let mut b = BUCKET.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let (tokens, last) = b.unwrap_or((JIT_BURST as f64, now));
-        let refill = (tokens + now.duration_since(last).as_secs_f64() * JIT_PER_SECOND as f64).min(JIT_BURST as f64);
-        let left = refill - n as f64;
-        *b = Some((left, now));
-        if left < 0.0 {
-            Duration::from_secs_f64(-left / JIT_PER_SECOND as f64)
-        } else {
-            Duration::ZERO
-        }
-    };
+    let wait = shared_take(n).unwrap_or_else(|| local_take(n));
     if !wait.is_zero() {
         std::thread::sleep(wait);
     }
 }
 
+/// One bucket step: `tokens` left at time `last` (seconds), `n` taken at `now`.
+/// Returns the new level and how long the caller must wait before its
+/// compilations may start.
+fn take(tokens: f64, last: f64, now: f64, n: u32) -> (f64, Duration) {
+    // A clock that went backwards (wall clock reset) counts as no time passed.
+    let elapsed = (now - last).max(0.0);
+    let left = (tokens + elapsed * JIT_PER_SECOND as f64).min(JIT_BURST as f64) - n as f64;
+    let wait = if left < 0.0 { Duration::from_secs_f64(-left / JIT_PER_SECOND as f64) } else { Duration::ZERO };
+    (left, wait)
+}
+
+fn shared_take(n: u32) -> Option<Duration> {
+    use std::io::{Read, Seek, Write};
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(SHARED_BUCKET).ok()?;
+    f.lock().ok()?;
+    let mut text = String::new();
+    f.read_to_string(&mut text).ok()?;
+    // Wall-clock seconds: the only clock every process reads alike.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    let (tokens, last) = text
+        .split_once(' ')
+        .and_then(|(t, l)| Some((t.trim().parse::<f64>().ok()?, l.trim().parse::<f64>().ok()?)))
+        .filter(|(t, l)| t.is_finite() && l.is_finite())
+        .unwrap_or((JIT_BURST as f64, now));
+    let (left, wait) = take(tokens, last, now, n);
+    f.set_len(0).ok()?;
+    f.rewind().ok()?;
+    write!(f, "{left} {now}").ok()?;
+    // The lock is released when `f` is closed.
+    Some(wait)
+}
+
+fn local_take(n: u32) -> Duration {
+    static BUCKET: Mutex<Option<(f64, Instant)>> = Mutex::new(None);
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    let mut b = BUCKET.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    let (tokens, last) = b.unwrap_or((JIT_BURST as f64, now));
+    let secs = |t: Instant| t.duration_since(start).as_secs_f64();
+    let (left, wait) = take(tokens, secs(last), secs(now), n);
+    *b = Some((left, now));
+    wait
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_step_refills_at_the_rate_and_caps_at_the_burst() {
+        // 50 ms at 400/s refills 20 tokens, below the burst cap.
+        let (left, wait) = take(0.0, 10.0, 10.05, 1);
+        assert!((left - (0.05 * JIT_PER_SECOND as f64 - 1.0)).abs() < 1e-6, "{left}");
+        assert_eq!(wait, Duration::ZERO);
+        let (left, _) = take(0.0, 0.0, 1e6, 0);
+        assert_eq!(left, JIT_BURST as f64);
+        let (left, wait) = take(-10.0, 5.0, 4.0, 10);
+        assert_eq!(left, -20.0, "a clock going backwards adds nothing");
+        assert_eq!(wait, Duration::from_secs_f64(20.0 / JIT_PER_SECOND as f64));
+    }
 
     #[test]
     fn pace_limits_the_rate() {
