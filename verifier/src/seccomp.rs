@@ -76,6 +76,33 @@ impl SeccompData {
     }
 }
 
+/// x86-64 `__NR_uretprobe` and `__NR_uprobe` (arch/x86/entry/syscalls/syscall_64.tbl).
+pub const X86_64_UPROBE_SYSCALLS: [u32; 2] = [335, 336];
+
+/// `AUDIT_ARCH_X86_64` (include/uapi/linux/audit.h), the only arch that has
+/// these system calls.
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+
+/// Does the kernel skip every seccomp filter for this system call?
+///
+/// `seccomp_uprobe_exception` (kernel/seccomp.c): `uretprobe` and `uprobe`
+/// are issued by the kernel's own uprobe trampolines, so on the native arch
+/// (`sd->arch == SECCOMP_ARCH_NATIVE`, x86-64 only; x32 numbers carry
+/// `__X32_SYSCALL_BIT` and never match) `seccomp_is_const_allow` returns true
+/// before looking at the filter. Every filter's action-cache bitmap therefore
+/// has the bit set and `seccomp_cache_check_allow` lets the call through
+/// whatever the filters say. `uretprobe` since commit cf6cb56ef244 ("seccomp:
+/// passthrough uretprobe systemcall without filtering", Linux 6.14, backported
+/// to stable), `uprobe` since "seccomp: passthrough uprobe systemcall without
+/// filtering" (Linux 6.18). Called from anywhere but a trampoline, both only
+/// raise SIGILL (`SYSCALL_DEFINE0(uretprobe)`, `SYSCALL_DEFINE0(uprobe)`,
+/// arch/x86/kernel/uprobes.c), so the exemption grants nothing else.
+/// Measured on this machine kind (Linux 6.18): both run under a filter that
+/// kills everything.
+pub fn filters_bypassed(d: &SeccompData) -> bool {
+    d.arch == AUDIT_ARCH_X86_64 && X86_64_UPROBE_SYSCALLS.contains(&d.nr)
+}
+
 /// What the field at a byte offset of `struct seccomp_data` is, for listings.
 pub fn describe_offset(off: u32, little_endian: bool) -> String {
     match off {

@@ -125,6 +125,11 @@ pub enum KernelAction {
     /// audit record written *as* the system call proceeds, and an unknown
     /// value only shows by killing a process that got past every stop.
     AboveTrace,
+    /// The kernel ran none of the filters: the system call is exempt
+    /// ([`crate::seccomp::filters_bypassed`]) and ran. The oracle recognises
+    /// what such a call does outside a uprobe trampoline: SIGILL for
+    /// `uretprobe`, `-ENXIO` for `uprobe`.
+    Bypassed,
 }
 
 impl KernelAction {
@@ -143,6 +148,9 @@ impl KernelAction {
             KernelAction::Errno(d) => a == Action::Errno(d),
             KernelAction::UserNotif => a == Action::UserNotif,
             KernelAction::Trace(d) => a == Action::Trace(d),
+            // No filter action explains a call the filters never saw: compare
+            // with `seccomp::filters_bypassed` instead.
+            KernelAction::Bypassed => false,
         }
     }
 
@@ -155,6 +163,7 @@ impl KernelAction {
             KernelAction::UserNotif => "USER_NOTIF",
             KernelAction::Trace(_) => "TRACE",
             KernelAction::AboveTrace => "ABOVE_TRACE",
+            KernelAction::Bypassed => "BYPASSED",
         }
     }
 }
@@ -166,6 +175,7 @@ impl fmt::Display for KernelAction {
                 write!(f, "{}({d})", self.name())
             }
             KernelAction::AboveTrace => f.write_str("ALLOW, LOG or an unknown action above TRACE"),
+            KernelAction::Bypassed => f.write_str("no filter ran (the kernel exempts this call) and the call ran"),
             a => f.write_str(a.name()),
         }
     }

@@ -61,6 +61,10 @@
 //!   the next candidate repeats the probe.
 //! * **ALLOW / LOG**: the kernel runs the system call; the oracle never lets
 //!   that happen, so both end as P0's TRACE: [`KernelAction::AboveTrace`].
+//! * **no filter at all**: x86-64 `uretprobe`/`uprobe` skip every filter, P0
+//!   included (`seccomp_uprobe_exception`), so the one calls the oracle cannot
+//!   stop do run; outside a uprobe trampoline `uretprobe` raises SIGILL (which
+//!   is suppressed) and `uprobe` returns `-ENXIO`: [`KernelAction::Bypassed`].
 //!
 //! The child only uses raw system calls from prepared buffers (it was forked
 //! from a multi-threaded process), dies with the tracer (`PTRACE_O_EXITKILL`,
@@ -75,6 +79,9 @@ use crate::bpf::insn::*;
 use crate::bpf::Program;
 use crate::seccomp::{SeccompData, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+
+/// `ENXIO` (include/uapi/asm-generic/errno-base.h).
+const ENXIO: i64 = 6;
 
 /// Exit code of the child when the prober thread alone was killed.
 const EXIT_THREAD_KILLED: i32 = 0x4b;
@@ -211,6 +218,7 @@ enum Raw {
     Errno(u16),
     UserNotif,
     Trace(u16),
+    Bypassed,
 }
 
 impl Prober {
@@ -552,6 +560,7 @@ impl Prober {
             Raw::Errno(d) => KernelAction::Errno(d),
             Raw::UserNotif => KernelAction::UserNotif,
             Raw::Trace(d) => KernelAction::Trace(d),
+            Raw::Bypassed => KernelAction::Bypassed,
         };
         self.stats.probes += 1;
         Ok(KernelOutcome { action, data })
@@ -704,6 +713,12 @@ impl Prober {
                     Raw::UserNotif
                 } else {
                     let rax = get_regs(pid).map_err(alive)?.0[10] as i64;
+                    // `uprobe` outside a trampoline returns -ENXIO
+                    // (`SYSCALL_DEFINE0(uprobe)`, arch/x86/kernel/uprobes.c);
+                    // no filter saw it (`seccomp_uprobe_exception`).
+                    if rax == -ENXIO && data.nr == crate::seccomp::X86_64_UPROBE_SYSCALLS[1] && crate::seccomp::filters_bypassed(&data) {
+                        return Ok((Raw::Bypassed, data, true));
+                    }
                     if !(-4095..=0).contains(&rax) {
                         return Err(alive(OracleError::Unexpected(format!(
                             "the probed system call returned {rax}: it must not have run"
@@ -711,6 +726,14 @@ impl Prober {
                     }
                     Raw::Errno((-rax) as u16)
                 }
+            }
+            // An exempt call (`seccomp_uprobe_exception`) reached the kernel
+            // without any filter, the probe filter P0 included, and ran: outside
+            // a uprobe trampoline it only forces SIGILL. Suppress it like SIGSYS.
+            WaitStatus::Stopped(s) if s as u64 == SIGILL && crate::seccomp::filters_bypassed(&data) => {
+                cont(pid).map_err(alive)?;
+                expect_loop_stop(pid, sh)?;
+                Raw::Bypassed
             }
             WaitStatus::Signaled(s) if s == SIGSYS => return Ok((Raw::KillProcess, data, false)),
             WaitStatus::Exited(c) if c == EXIT_THREAD_KILLED => return Ok((Raw::KillThread, data, false)),
