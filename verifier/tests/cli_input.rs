@@ -128,6 +128,16 @@ fn emu_prints_action_first_and_json() {
     assert_eq!(v, serde_json::json!({"action": "KILL_PROCESS", "data": 0, "ret": 0x8000_0000u32, "path": [0, 1, 2]}));
     let o = seccheck(&["emu", f, "--arch", "0xc000003e", "--syscall", "0"]);
     assert_eq!(stdout(&o).lines().next(), Some("ALLOW"));
+    // uretprobe: the filter's answer, then why the kernel never asks for it.
+    let o = seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "uretprobe"]);
+    let text = stdout(&o);
+    assert!(text.lines().nth(1).unwrap().starts_with("note: the kernel runs no filter for this call"), "{text}");
+    let o = seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "335", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["filters_bypassed"], true);
+    let o = seccheck(&["emu", f, "--arch", "x32", "--syscall", "0x4000014f", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v.get("filters_bypassed").is_none(), "{v}");
 }
 
 #[test]

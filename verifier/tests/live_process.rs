@@ -297,7 +297,14 @@ fn a_stopped_process_stays_stopped() {
     let p = read_process(h.pid()).expect("read the stopped helper");
     let ab = p.threads.iter().find(|t| t.tid == h.tid("ab")).unwrap();
     assert_eq!(ab.filters.len(), 2);
-    // Still in its group stop (`T`, not the traced `t`), untraced.
+    // Back in its group stop (`T`, not the traced `t`), untraced. Detaching
+    // wakes each thread so that it re-enters the group stop (kernel/ptrace.c
+    // `__ptrace_unlink`: JOBCTL_STOP_PENDING, then `ptrace_signal_wake_up`),
+    // so a thread may be `R` for an instant before it is `T` again.
+    let start = Instant::now();
+    while !all_stopped() && start.elapsed() < PATIENCE {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     for (tid, state, tracer) in thread_states(h.pid()) {
         assert_eq!((state, tracer), ('T', 0), "thread {tid}");
     }

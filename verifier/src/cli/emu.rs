@@ -77,10 +77,24 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let program = args.filter.load()?;
     let Some(valid) = super::accepted(out, &args.filter.display_name(), &program)? else { return Ok(Outcome::Findings) };
     let outcome = Emulator::new(&valid).trace(&data);
+    // The filter's answer is shown either way; the kernel may not ask for it.
+    let bypassed = crate::seccomp::filters_bypassed(&data);
+    const BYPASS_NOTE: &str = "the kernel runs no filter for this call (seccomp_uprobe_exception, kernel/seccomp.c, \
+                               Linux 6.14+ for uretprobe, 6.18+ for uprobe): it runs whatever the filter says";
     match args.format {
-        OutputFormat::Json => write_json(out, &outcome)?,
+        OutputFormat::Json => {
+            let mut v = serde_json::to_value(&outcome).map_err(|e| CliError::Output(e.into()))?;
+            if bypassed {
+                v["filters_bypassed"] = serde_json::json!(true);
+                v["note"] = serde_json::json!(BYPASS_NOTE);
+            }
+            write_json(out, &v)?
+        }
         OutputFormat::Text => {
             writeln!(out, "{}", outcome.action)?;
+            if bypassed {
+                writeln!(out, "note: {BYPASS_NOTE}")?;
+            }
             let name = arch.and_then(|a| a.syscall_name(nr)).map(|n| format!(" ({n})")).unwrap_or_default();
             writeln!(out, "input: arch {audit:#x}{} nr {nr}{name} ip {:#x} args [{}]",
                 arch.map(|a| format!(" ({a})")).unwrap_or_default(),

@@ -90,6 +90,10 @@ impl CacheGeometry {
 /// `pc++`, and `false` when the walk runs off the end (the kernel's
 /// `WARN_ON(1)` case, impossible for validated programs).
 pub fn is_const_allow(program: &Program, nr: u32, arch: u32) -> bool {
+    // "Our single exception to filtering": `seccomp_uprobe_exception` first.
+    if crate::seccomp::filters_bypassed(&crate::seccomp::SeccompData { nr, arch, ..Default::default() }) {
+        return true;
+    }
     let insns = &program.insns;
     let mut reg: u32 = 0;
     let mut pc: usize = 0;
@@ -224,13 +228,19 @@ mod tests {
         assert!(!c.is_cached(I386, 39), "i386 is killed: constant but not ALLOW");
         assert!(!c.is_cached(X86_64, 39 | 0x4000_0000), "x32 numbers are out of range");
         assert!(!c.is_cached(0xc000_00b7, 39), "aarch64 is neither native nor compat here");
-        assert_eq!(c.cached_numbers(X86_64), vec![39]);
+        // uretprobe and uprobe: seccomp_uprobe_exception, whatever the filter says.
+        assert_eq!(c.cached_numbers(X86_64), vec![39, 335, 336]);
     }
 
     #[test]
     fn allow_with_data_ret_a_and_other_insns_are_not_cached() {
         let allow_data = p(&[Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW | 1)]);
         assert!(!is_const_allow(&allow_data, 0, X86_64));
+        // seccomp_uprobe_exception: uretprobe and uprobe, native x86-64 only.
+        for nr in crate::seccomp::X86_64_UPROBE_SYSCALLS {
+            assert!(is_const_allow(&allow_data, nr, X86_64));
+            assert!(!is_const_allow(&allow_data, nr, 0x4000_0003), "not for i386");
+        }
         let ret_a = p(&[Insn::stmt(BPF_LD | BPF_IMM, SECCOMP_RET_ALLOW), Insn::stmt(BPF_RET | BPF_A, 0)]);
         assert!(!is_const_allow(&ret_a, 0, X86_64), "LD IMM is not in the walk's list");
         let jeq_x = p(&[
@@ -266,7 +276,7 @@ mod tests {
         let a = ActionCache::prepare(&[&allow_all, &s], geo());
         let b = ActionCache::prepare(&[&s, &allow_all], geo());
         assert_eq!(a, b);
-        assert_eq!(a.cached_numbers(X86_64), vec![39]);
+        assert_eq!(a.cached_numbers(X86_64), vec![39, 335, 336]);
         assert!(a.cached_numbers(I386).is_empty());
     }
 
