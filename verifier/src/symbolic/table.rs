@@ -17,7 +17,7 @@ use super::cond::{self, num, Condition};
 use super::vars::Field;
 use super::Analysis;
 use crate::arch::{Arch, X32_SYSCALL_BIT};
-use crate::seccomp::Action;
+use crate::seccomp::{Action, SeccompData};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -48,6 +48,10 @@ pub struct ArchTable {
     pub rows: Vec<Row>,
     /// Every number without a row of its own.
     pub other_nr: Vec<Outcome>,
+    /// Numbers for which the kernel runs no filter at all, whatever the rows
+    /// say ([`crate::seccomp::filters_bypassed`]: x86-64 uretprobe, uprobe).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kernel_exempt: Vec<u32>,
 }
 
 /// A class of arch values outside the listed arches that behave alike.
@@ -298,7 +302,11 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
         }
         let t = classes[ci].0.clone();
         let (rows, other_nr) = b.arch_rows(Some(a), &t, nr_domain(a));
-        arches.push(ArchTable { arch: a, rows, other_nr });
+        let kernel_exempt = crate::seccomp::X86_64_UPROBE_SYSCALLS
+            .into_iter()
+            .filter(|&nr| crate::seccomp::filters_bypassed(&SeccompData { nr, arch: a.audit_arch(), ..Default::default() }) && a != Arch::X32)
+            .collect();
+        arches.push(ArchTable { arch: a, rows, other_nr, kernel_exempt });
     }
     let mut other_arch = Vec::new();
     if opts.arches.is_none() {
@@ -429,6 +437,20 @@ impl Table {
                 _ => "",
             });
             render_rows(&mut out, &a.rows, &a.other_nr);
+            if !a.kernel_exempt.is_empty() {
+                let names: Vec<String> = a
+                    .kernel_exempt
+                    .iter()
+                    .map(|&nr| format!("{} ({nr})", a.arch.syscall_name(nr).unwrap_or("?")))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  note: {} run even where this table denies them: the kernel runs no seccomp filter for them \
+                     (seccomp_uprobe_exception, Linux 6.14+/6.18+); outside a uprobe trampoline they only \
+                     raise SIGILL or return ENXIO",
+                    names.join(" and ")
+                );
+            }
         }
         for o in &self.other_arch {
             let mut head = String::from("any other arch");
