@@ -138,6 +138,26 @@ pub struct Example {
     pub syscall: Option<&'static str>,
     pub a: StackRun,
     pub b: StackRun,
+    /// Whether the running kernel, asked with this input under each side,
+    /// took both actions (`None`: not asked; see `kernel::confirm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_confirmed: Option<bool>,
+}
+
+impl Example {
+    /// The example as side A's (`a == true`) or B's counterexample.
+    pub fn counterexample(&self, a: bool) -> Counterexample {
+        let run = if a { &self.a } else { &self.b };
+        let decided = run.decided_by.or(if run.filters.len() == 1 { Some(0) } else { None });
+        Counterexample {
+            arch: self.arch,
+            syscall: self.syscall,
+            input: self.input,
+            action: run.action,
+            path: decided.map(|i| run.filters[i].path.clone()).unwrap_or_default(),
+            kernel_confirmed: None,
+        }
+    }
 }
 
 /// Every region where the two sides take different actions.
@@ -253,7 +273,14 @@ fn compare(
                     when: part.when,
                     a: x,
                     b: y,
-                    example: Example { input, arch, syscall: arch.and_then(|a| a.syscall_name(input.nr)), a: ra, b: rb },
+                    example: Example {
+                        input,
+                        arch,
+                        syscall: arch.and_then(|a| a.syscall_name(input.nr)),
+                        a: ra,
+                        b: rb,
+                        kernel_confirmed: None,
+                    },
                 });
             }
         }
@@ -283,9 +310,7 @@ impl Refinement {
 }
 
 fn finding(r: &Region, code: &'static str, name: &'static str, severity: Severity) -> Finding {
-    let e = &r.example;
-    let decided = e.a.decided_by.or(if e.a.filters.len() == 1 { Some(0) } else { None });
-    let path = decided.map(|i| e.a.filters[i].path.clone()).unwrap_or_default();
+    let counterexample = r.example.counterexample(true);
     let mut message = format!("{}: A {}, B {}", region_label(r), r.a, r.b);
     if r.when != Condition::Always {
         let _ = write!(message, " when {}", r.when);
@@ -295,16 +320,9 @@ fn finding(r: &Region, code: &'static str, name: &'static str, severity: Severit
         name,
         severity,
         message,
-        insns: path.last().copied().into_iter().collect(),
+        insns: counterexample.path.last().copied().into_iter().collect(),
         policy_line: None,
-        counterexample: Some(Counterexample {
-            arch: e.arch,
-            syscall: e.syscall,
-            input: e.input,
-            action: e.a.action,
-            path,
-            kernel_confirmed: None,
-        }),
+        counterexample: Some(counterexample),
     }
 }
 
@@ -447,7 +465,12 @@ fn render_regions(out: &mut String, regions: &[Region]) {
             let _ = write!(out, " when {}", r.when);
         }
         let e = &r.example;
-        let _ = writeln!(out, "\n      e.g. {}", input_text(e));
+        let kernel = match e.kernel_confirmed {
+            Some(true) => " [kernel agrees]",
+            Some(false) => " [KERNEL DISAGREES]",
+            None => "",
+        };
+        let _ = writeln!(out, "\n      e.g. {}{kernel}", input_text(e));
         let _ = writeln!(out, "        A: {}", run_text(&e.a));
         let _ = writeln!(out, "        B: {}", run_text(&e.b));
     }

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+
 fn seccheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("run seccheck")
 }
@@ -76,18 +79,18 @@ const LAYER: &str = "\
 fn diff_exit_codes_and_golden_text() {
     let d = tempfile::tempdir().unwrap();
     let (old, new) = (write(d.path(), "old.c", OLD), write(d.path(), "new.c", NEW));
-    let o = seccheck(&["diff", &old, &new]);
+    let o = seccheck(&["diff", "--no-kernel", &old, &new]);
     assert_eq!(code(&o), Some(1), "{}", stderr(&o));
     insta::assert_snapshot!("diff_text", scrub(&stdout(&o), d.path()));
     let o = seccheck(&["diff", &old, &old]);
     assert_eq!(code(&o), Some(0));
     assert!(stdout(&o).contains("equivalent"));
     // new allows getpid where old denied it: new does not refine old …
-    let o = seccheck(&["diff", "--refines", &new, &old]);
+    let o = seccheck(&["diff", "--no-kernel", "--refines", &new, &old]);
     assert_eq!(code(&o), Some(1));
     insta::assert_snapshot!("refines_text", scrub(&stdout(&o), d.path()));
     // … but old refines new (EPERM and EACCES are equally strict).
-    let o = seccheck(&["diff", "--refines", &old, &new]);
+    let o = seccheck(&["diff", "--no-kernel", "--refines", &old, &new]);
     assert_eq!(code(&o), Some(0), "{}", stdout(&o));
 }
 
@@ -95,11 +98,11 @@ fn diff_exit_codes_and_golden_text() {
 fn diff_json_is_the_report_model() {
     let d = tempfile::tempdir().unwrap();
     let (old, new) = (write(d.path(), "old.c", OLD), write(d.path(), "new.c", NEW));
-    let o = seccheck(&["diff", &old, &new, "--format", "json"]);
+    let o = seccheck(&["diff", "--no-kernel", &old, &new, "--format", "json"]);
     assert_eq!(code(&o), Some(1));
     serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("valid JSON");
     insta::assert_snapshot!("diff_json", scrub(&stdout(&o), d.path()));
-    let o = seccheck(&["diff", "--refines", &new, &old, "--format", "json"]);
+    let o = seccheck(&["diff", "--no-kernel", "--refines", &new, &old, "--format", "json"]);
     assert_eq!(code(&o), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["refines"], false);
@@ -137,7 +140,7 @@ fn stacks_as_sides_and_as_a_table() {
     let d = tempfile::tempdir().unwrap();
     let (old, layer) = (write(d.path(), "old.c", OLD), write(d.path(), "layer.c", LAYER));
     let both = format!("{old},{layer}");
-    let o = seccheck(&["diff", "--stack", &both, &old]);
+    let o = seccheck(&["diff", "--no-kernel", "--stack", &both, &old]);
     assert_eq!(code(&o), Some(1), "{}", stderr(&o));
     insta::assert_snapshot!("diff_stack_text", scrub(&stdout(&o), d.path()));
     // Adding a layer never loosens: the stack refines its base.
@@ -218,4 +221,28 @@ fn filters_embedded_in_an_elf_binary() {
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("ERRNO(1) EPERM: getpid") && text.contains("TRAP(7): ptrace"), "{text}");
+}
+
+/// Without --no-kernel every region's example is run by the kernel under each
+/// side; the text says so per example and in one closing line.
+#[test]
+fn diff_examples_are_confirmed_by_the_kernel() {
+    if !kernel_gate::kernel_usable() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
+    let a = dir.join("docker_default.x86_64.runc.bpf");
+    let b = dir.join("seed_backend_denylist.x86_64.runc.bpf");
+    let o = seccheck(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code(&o), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let examples = text.lines().filter(|l| l.trim_start().starts_with("e.g. ")).count();
+    let x86 = text.lines().filter(|l| l.trim_start().starts_with("e.g. x86_64 ") || l.trim_start().starts_with("e.g. i386 ") || l.trim_start().starts_with("e.g. x32 ")).count();
+    let agreed = text.lines().filter(|l| l.trim_start().starts_with("e.g. ") && l.ends_with("[kernel agrees]")).count();
+    assert!(x86 > 10, "{text}");
+    assert_eq!(agreed, x86, "every example on an ABI this machine issues is confirmed:\n{text}");
+    assert!(!text.contains("KERNEL DISAGREES"), "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with(&format!("kernel: the running kernel took both sides' actions for {x86} of {x86} example(s)")), "{last}");
+    assert!(examples >= x86);
 }

@@ -14,7 +14,14 @@ use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
 use seccheck::lints::{self, LintContext, LintOptions};
 use seccheck::report::Finding;
+use seccheck::kernel::confirm::confirm;
 use std::collections::BTreeMap;
+
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+
+/// Counterexamples the kernel confirmed, over the whole test.
+static ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 use std::fmt::Write as _;
 
 /// Lint one filter; `(arch list, one line of codes)`.
@@ -30,6 +37,14 @@ fn lint(name: &str, program: &seccheck::bpf::Program, arches: Option<Vec<Arch>>)
             assert_eq!(exit, Some(c.action), "{name}: analysis and emulator disagree on {f}");
             assert_eq!(c.path.last().copied(), cx.analysis().exit_for(&c.input).map(|e| e.insn), "{name}: {f}");
         }
+    }
+    // The running kernel takes each counterexample's action (on a copy: the
+    // snapshot does not depend on whether it could be asked).
+    if kernel_gate::kernel_usable() {
+        let mut copies: Vec<_> = findings.iter().filter_map(|f| f.counterexample.clone()).collect();
+        let c = confirm(std::slice::from_ref(program), copies.iter_mut()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(c.disagreements(), 0, "{name}: {:#?}", copies.iter().filter(|c| c.kernel_confirmed == Some(false)).collect::<Vec<_>>());
+        ASKED.fetch_add(c.asked, std::sync::atomic::Ordering::Relaxed);
     }
     let arches = cx.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(",");
     (format!("{arches} ({:?})", cx.arch_source).to_lowercase(), findings)
@@ -101,4 +116,9 @@ fn lints_on_the_corpus() {
         writeln!(out, "{} {}: {on} filters, e.g. {first}", l.code, l.name).unwrap();
     }
     insta::assert_snapshot!(out);
+    let asked = ASKED.load(std::sync::atomic::Ordering::Relaxed);
+    println!("the kernel confirmed {asked} counterexamples");
+    if kernel_gate::kernel_usable() {
+        assert!(asked > 50, "only {asked} counterexamples asked");
+    }
 }

@@ -26,6 +26,9 @@ pub struct Args {
     /// Skip the built-in lints.
     #[arg(long)]
     pub no_lints: bool,
+    /// Do not ask the running kernel to confirm the counterexamples.
+    #[arg(long)]
+    pub no_kernel: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
@@ -59,8 +62,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         let cx = LintContext::new(&valid, &opts).map_err(|e| analysis_err(e.to_string()))?;
         findings.extend(lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?);
     }
+    let kernel = super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.no_kernel);
     match args.format {
-        CheckFormat::Json => write_json(out, &serde_json::json!({ "file": name, "policy": pname, "findings": findings }))?,
+        CheckFormat::Json => write_json(out, &serde_json::json!({ "file": name, "policy": pname, "findings": findings, "kernel": kernel }))?,
         CheckFormat::Sarif => write_json(out, &sarif::log(&name, Some(&pname), &findings))?,
         CheckFormat::Text => {
             if violations == 0 {
@@ -71,7 +75,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             for f in &findings {
                 writeln!(out, "{f}")?;
             }
+            if let Some(k) = &kernel {
+                writeln!(out, "{k}")?;
+            }
         }
     }
+    super::kernel_disagreed(&findings)?;
     Ok(if violations > 0 || fails(&findings) { Outcome::Findings } else { Outcome::Clean })
 }

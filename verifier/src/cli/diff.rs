@@ -21,7 +21,10 @@
 use super::input::InputOptions;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::bpf::validate::{validate, ValidProgram};
-use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement};
+use crate::bpf::Program;
+use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement, Region};
+use crate::kernel::confirm::confirm;
+use crate::report::Counterexample;
 use crate::symbolic::Options;
 use serde::Serialize;
 use std::io::Write;
@@ -41,6 +44,9 @@ pub struct Args {
     /// Each side is a comma-separated stack of filters in installation order (oldest first).
     #[arg(long)]
     pub stack: bool,
+    /// Do not ask the running kernel to confirm each region's example.
+    #[arg(long)]
+    pub no_kernel: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -88,6 +94,8 @@ struct DiffReport<'a> {
     b: Vec<String>,
     #[serde(flatten)]
     diff: &'a Diff,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +104,8 @@ struct RefinesReport<'a> {
     b: Vec<String>,
     #[serde(flatten)]
     refinement: &'a Refinement,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel: Option<String>,
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -110,18 +120,76 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let strings = |fs: &[PathBuf]| fs.iter().map(|f| f.display().to_string()).collect::<Vec<_>>();
     let (na, nb) = (side_name(&fa), side_name(&fb));
     let opts = Options::default();
+    let progs = |v: &[ValidProgram]| v.iter().map(|p| p.program().clone()).collect::<Vec<_>>();
+    let (sa, sb) = (progs(&pa), progs(&pb));
     if args.refines {
-        let r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
+        let mut r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
+        let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.no_kernel);
         match args.format {
-            OutputFormat::Json => write_json(out, &RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r })?,
-            OutputFormat::Text => write!(out, "{}", r.render_text(&na, &nb))?,
+            OutputFormat::Json => write_json(out, &RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r, kernel })?,
+            OutputFormat::Text => {
+                write!(out, "{}", r.render_text(&na, &nb))?;
+                if let Some(k) = kernel {
+                    writeln!(out, "{k}")?;
+                }
+            }
         }
+        disagreed(&r.violations)?;
         return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
     }
-    let d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
+    let mut d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
+    let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.no_kernel);
     match args.format {
-        OutputFormat::Json => write_json(out, &DiffReport { a: strings(&fa), b: strings(&fb), diff: &d })?,
-        OutputFormat::Text => write!(out, "{}", d.render_text(&na, &nb))?,
+        OutputFormat::Json => write_json(out, &DiffReport { a: strings(&fa), b: strings(&fb), diff: &d, kernel })?,
+        OutputFormat::Text => {
+            write!(out, "{}", d.render_text(&na, &nb))?;
+            if let Some(k) = kernel {
+                writeln!(out, "{k}")?;
+            }
+        }
     }
+    disagreed(&d.regions)?;
     Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
+}
+
+/// Ask the kernel, for each region's example, whether side A's stack takes
+/// A's action and side B's stack B's; the line that says what was asked.
+fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: bool) -> Option<String> {
+    if regions.is_empty() {
+        return None;
+    }
+    if skip {
+        return Some(format!("kernel: not asked about the {} example(s) (--no-kernel)", regions.len()));
+    }
+    let mut ca: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(true)).collect();
+    let mut cb: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(false)).collect();
+    let asked = confirm(a, ca.iter_mut()).and_then(|x| Ok((x, confirm(b, cb.iter_mut())?)));
+    if let Err(e) = asked {
+        return Some(format!("kernel: examples not confirmed ({e})"));
+    }
+    let (mut both, mut asked) = (0, 0);
+    for ((r, x), y) in regions.iter_mut().zip(&ca).zip(&cb) {
+        r.example.kernel_confirmed = match (x.kernel_confirmed, y.kernel_confirmed) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        };
+        asked += r.example.kernel_confirmed.is_some() as usize;
+        both += (r.example.kernel_confirmed == Some(true)) as usize;
+    }
+    let mut line = format!("kernel: the running kernel took both sides' actions for {both} of {asked} example(s) it was asked about");
+    if asked < regions.len() {
+        line += &format!("; {} not askable here (an arch or instruction pointer this machine cannot issue)", regions.len() - asked);
+    }
+    Some(line)
+}
+
+fn disagreed(regions: &[Region]) -> Result<(), CliError> {
+    let bad = regions.iter().filter(|r| r.example.kernel_confirmed == Some(false)).count();
+    if bad == 0 {
+        return Ok(());
+    }
+    Err(CliError::KernelDisagrees(format!(
+        "the running kernel contradicted {bad} example(s) (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filters"
+    )))
 }

@@ -26,6 +26,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Do not ask the running kernel to confirm the counterexamples.
+    #[arg(long)]
+    pub no_kernel: bool,
 }
 
 #[derive(Serialize)]
@@ -34,6 +37,8 @@ struct Report<'a> {
     arches: Vec<&'static str>,
     arch_source: ArchSource,
     findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel: Option<String>,
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -64,10 +69,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let err = |e: lints::LintError| CliError::Input { file: name.clone(), msg: e.to_string() };
     let cx = LintContext::new(&valid, &opts).map_err(err)?;
-    let findings = lints::run(&cx).map_err(err)?;
+    let mut findings = lints::run(&cx).map_err(err)?;
+    let kernel = super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.no_kernel);
     let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
     match args.format {
-        OutputFormat::Json => write_json(out, &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings })?,
+        OutputFormat::Json => write_json(out, &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings, kernel })?,
         OutputFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
             let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
@@ -89,7 +95,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             for f in &findings {
                 writeln!(out, "{f}")?;
             }
+            if let Some(k) = &kernel {
+                writeln!(out, "{k}")?;
+            }
         }
     }
+    super::kernel_disagreed(&findings)?;
     Ok(if fails(&findings) { Outcome::Findings } else { Outcome::Clean })
 }

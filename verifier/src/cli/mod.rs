@@ -75,6 +75,9 @@ pub enum CliError {
     Live(#[from] crate::kernel::live::LiveError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// The running kernel contradicted a prediction.
+    #[error("{0}")]
+    KernelDisagrees(String),
 }
 
 /// Run the CLI with the process arguments and return the exit code.
@@ -139,6 +142,49 @@ fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::Co
         }
     }
     Ok(())
+}
+
+/// Ask the running kernel about every counterexample in `findings` under
+/// `stack` (unless `skip`), marking each `[kernel agrees]`. Returns the line
+/// that says what was asked, for text output. The oracle being unavailable
+/// (not Linux x86-64, no privileges, a kernel that cannot load filters) is
+/// said, not an error: the findings stand on the exact analysis.
+fn confirm_counterexamples(
+    stack: &[crate::bpf::Program],
+    findings: &mut [crate::report::Finding],
+    skip: bool,
+) -> Option<String> {
+    let examples: Vec<&mut crate::report::Counterexample> =
+        findings.iter_mut().filter_map(|f| f.counterexample.as_mut()).collect();
+    if examples.is_empty() {
+        return None;
+    }
+    let n = examples.len();
+    if skip {
+        return Some(format!("kernel: not asked about the {n} counterexample(s) (--no-kernel)"));
+    }
+    Some(match crate::kernel::confirm::confirm(stack, examples) {
+        Ok(c) => {
+            let mut line = format!("kernel: the running kernel took the predicted action for {} of {} counterexample(s) it was asked about", c.agreed, c.asked);
+            if c.not_askable > 0 {
+                line += &format!("; {} not askable here (an arch or instruction pointer this machine cannot issue)", c.not_askable);
+            }
+            line
+        }
+        Err(e) => format!("kernel: counterexamples not confirmed ({e})"),
+    })
+}
+
+/// After the output is written: a counterexample the kernel contradicted
+/// means seccheck's model is wrong, and the run must not look successful.
+fn kernel_disagreed(findings: &[crate::report::Finding]) -> Result<(), CliError> {
+    let bad = findings.iter().filter(|f| f.counterexample.as_ref().is_some_and(|c| c.kernel_confirmed == Some(false))).count();
+    if bad == 0 {
+        return Ok(());
+    }
+    Err(CliError::KernelDisagrees(format!(
+        "the running kernel contradicted {bad} counterexample(s) (marked KERNEL DISAGREES): seccheck's model of this filter is wrong there; please report it with the filter"
+    )))
 }
 
 /// The program as the kernel would accept it, or `None` after printing every

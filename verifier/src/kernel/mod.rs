@@ -12,6 +12,7 @@
 //!   kernel/seccomp.c). [`Validator`] answers the same question for many
 //!   programs from one long-lived child (see `validate.rs` for how).
 //! * [`readback`] — install a filter and read back what the kernel holds.
+//! * [`confirm`] — ask the kernel about every counterexample a finding prints.
 //! * [`action`] / [`Prober`] — the action the kernel takes for one system call
 //!   and the exact `struct seccomp_data` it built, *without letting the system
 //!   call run*. How each action is recognised, with the kernel code it relies
@@ -25,6 +26,7 @@ use crate::seccomp::{Action, SeccompData, SECCOMP_RET_TRACE};
 use serde::Serialize;
 use std::fmt;
 
+pub mod confirm;
 pub mod health;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod probe;

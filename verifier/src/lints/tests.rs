@@ -22,6 +22,8 @@ fn findings(code: &str, src: &str, arches: Option<&[Arch]>) -> Vec<Finding> {
             assert_eq!(exit, Some(c.action), "{f}");
         }
     }
+    // And the running kernel takes that action for that input.
+    crate::kernel::confirm::assert_kernel_agrees(std::slice::from_ref(&p), &all);
     all.into_iter().filter(|f| f.code == code).collect()
 }
 
