@@ -166,3 +166,87 @@ fn sarif_and_bad_policies() {
     assert!(e.contains("bad.toml: line 4, column"), "{e}");
     assert!(e.contains("expected a number or a constant"), "{e}");
 }
+
+/// The official SARIF 2.1.0 JSON schema, as the serde-sarif crate ships it in
+/// its source (`src/schema.json`, OASIS sarif-schema-2.1.0.json), found through
+/// `cargo metadata` so no path on this machine is written down.
+fn sarif_schema() -> serde_json::Value {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let o = Command::new(env!("CARGO"))
+        // Only this platform's packages, all of them already downloaded for the build.
+        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", host_triple(), "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&o.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pkg = meta["packages"].as_array().unwrap().iter().find(|p| p["name"] == "serde-sarif").expect("serde-sarif is a dev-dependency");
+    let dir = std::path::Path::new(pkg["manifest_path"].as_str().unwrap()).parent().unwrap().to_path_buf();
+    let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("src/schema.json")).unwrap()).unwrap();
+    assert_eq!(schema["title"], "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema");
+    schema
+}
+
+fn host_triple() -> &'static str {
+    if cfg!(target_arch = "x86_64") {
+        "x86_64-unknown-linux-gnu"
+    } else if cfg!(target_arch = "aarch64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        panic!("add this host's target triple")
+    }
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let d = tempfile::tempdir().unwrap();
+    let lax = setup(d.path(), "lax", LAX);
+    let pol = d.path().join("p.toml");
+    std::fs::write(&pol, POLICY).unwrap();
+    let mut schema = sarif_schema();
+    // The published schema's `language` patterns (of `run` and
+    // `toolComponent`) have an unbalanced `]` (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`),
+    // which the meta-schema's "regex" format rejects; seccheck writes no
+    // `language`, so exactly those patterns are dropped and the rest is checked
+    // as published.
+    fn drop_bad_patterns(v: &mut serde_json::Value) -> usize {
+        const BAD: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
+        match v {
+            serde_json::Value::Object(m) => {
+                let here = (m.get("pattern").and_then(|p| p.as_str()) == Some(BAD)) as usize;
+                if here == 1 {
+                    m.remove("pattern");
+                }
+                here + m.values_mut().map(drop_bad_patterns).sum::<usize>()
+            }
+            serde_json::Value::Array(a) => a.iter_mut().map(drop_bad_patterns).sum(),
+            _ => 0,
+        }
+    }
+    assert_eq!(drop_bad_patterns(&mut schema), 2);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    // With findings of every kind (properties with policy lines, lints,
+    // counterexamples), and with none.
+    let clean = d.path().join("clean.toml");
+    std::fs::write(&clean, "arches = [\"x86_64\"]\n").unwrap();
+    let mut results = 0;
+    for (p, expect) in [(&pol, 1), (&clean, 0)] {
+        let o = seccheck(&["check", &lax, "--policy", p.to_str().unwrap(), "--format", "sarif"]);
+        assert_eq!(o.status.code(), Some(expect), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+        // The typed model of the same schema reads it back too.
+        let typed: serde_sarif::sarif::Sarif = serde_json::from_value(v.clone()).unwrap();
+        results += typed.runs[0].results.as_ref().map_or(0, |r| r.len());
+    }
+    assert!(results > 0);
+    // The test of the test: the schema rejects a log without `runs`, and one of
+    // ours with a level SARIF does not have.
+    assert!(!validator.is_valid(&serde_json::json!({ "version": "2.1.0" })));
+    let o = seccheck(&["check", &lax, "--policy", pol.to_str().unwrap(), "--format", "sarif"]);
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(validator.is_valid(&v));
+    v["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    assert!(!validator.is_valid(&v));
+}
