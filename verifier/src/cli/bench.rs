@@ -60,6 +60,11 @@ pub struct Args {
     /// Do not measure: print the cost model's predictions (cache, instructions) only.
     #[arg(long = "predict-only")]
     pub predict_only: bool,
+    /// Also measure synthetic filters of 6, 1006 and 4006 instructions that
+    /// run on every call (never cached): the points the per-instruction cost
+    /// is fitted from.
+    #[arg(long = "size-sweep")]
+    pub size_sweep: bool,
 }
 
 fn filter_args(spec: &str, host: &str) -> FilterArgs {
@@ -135,6 +140,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
     for spec in &args.filters {
         subjects.push(load_subject(spec, host.name())?);
+    }
+    if args.size_sweep {
+        subjects.extend(overhead::SWEEP_SIZES.iter().map(|&n| Subject::size_sweep(n)));
     }
     let options = Options {
         threads,

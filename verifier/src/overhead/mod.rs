@@ -72,6 +72,33 @@ impl Subject {
     }
 }
 
+/// Lengths of the [`Subject::size_sweep`] filters: the instruction counts the
+/// design's own anchors were measured at (DESIGN.md, "What the kernel costs here").
+pub const SWEEP_SIZES: [usize; 3] = [6, 1006, 4006];
+
+impl Subject {
+    /// A filter that runs exactly `len` instructions for every system call and
+    /// that the kernel's action cache never serves: it loads `arg0` first (a
+    /// load outside `nr`/`arch` makes `seccomp_is_const_allow` give up), then
+    /// `len - 2` `add #1` (each one JIT-compiled instruction; a jump whose two
+    /// targets are the next instruction would be turned into a no-op by
+    /// `bpf_convert_filter`), then `ret ALLOW`. Measuring a few lengths gives
+    /// the model its per-instruction cost from points that differ in nothing else.
+    pub fn size_sweep(len: usize) -> Subject {
+        use crate::bpf::insn::*;
+        assert!((2..=BPF_MAXINSNS).contains(&len), "sweep length {len}");
+        let mut v = vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16)];
+        v.extend(std::iter::repeat_n(Insn::stmt(BPF_ALU | BPF_ADD | BPF_K, 1), len - 2));
+        v.push(Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW));
+        Subject {
+            label: format!("sweep: {len} insns"),
+            kind: SubjectKind::UnderTest,
+            stack: vec![validate(&Program::new(v)).expect("a straight line of ALU instructions is valid")],
+            note: format!("synthetic: {len} instructions on every path, never cached"),
+        }
+    }
+}
+
 /// Suite options.
 #[derive(Clone, Debug, Serialize)]
 pub struct Options {
@@ -748,6 +775,20 @@ pub(crate) mod tests {
         // The floor caches everything, the baseline runs nothing.
         assert!(p.decisions[1].iter().all(|d| d.calls.iter().all(|c| c.cached)));
         assert!(p.decisions[0].iter().all(|d| d.verdict == Verdict::Measured && d.calls.iter().all(|c| !c.cached && c.insns == 0)));
+    }
+
+    #[test]
+    fn sweep_filters_run_their_length_on_every_probe_and_are_never_cached() {
+        let ctx = ProbeContext::new();
+        let subjects = std::iter::once(Subject::baseline()).chain(SWEEP_SIZES.iter().map(|&n| Subject::size_sweep(n))).collect();
+        let p = plan(subjects, opts(), &ctx);
+        for (i, &n) in SWEEP_SIZES.iter().enumerate() {
+            assert_eq!(p.subjects[i + 1].stack[0].len(), n);
+            for d in &p.decisions[i + 1] {
+                assert_eq!(d.verdict, Verdict::Measured, "{n}: {:?}", d.probe);
+                assert!(d.calls.iter().all(|c| !c.cached && c.insns == n as u32 && c.filters_run == 1), "{n}: {d:?}");
+            }
+        }
     }
 
     /// Synthetic measurements with a known cost law (entry 40 ns per call,
