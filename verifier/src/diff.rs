@@ -147,16 +147,7 @@ pub struct Example {
 impl Example {
     /// The example as side A's (`a == true`) or B's counterexample.
     pub fn counterexample(&self, a: bool) -> Counterexample {
-        let run = if a { &self.a } else { &self.b };
-        let decided = run.decided_by.or(if run.filters.len() == 1 { Some(0) } else { None });
-        Counterexample {
-            arch: self.arch,
-            syscall: self.syscall,
-            input: self.input,
-            action: run.action,
-            path: decided.map(|i| run.filters[i].path.clone()).unwrap_or_default(),
-            kernel_confirmed: None,
-        }
+        Counterexample::from_stack_run(self.input, if a { &self.a } else { &self.b })
     }
 }
 

@@ -250,3 +250,37 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     v["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
     assert!(!validator.is_valid(&v));
 }
+
+/// `--stack A,B`: the properties hold of the stack's effective action, and a
+/// violation's counterexample names the filter that decided it.
+#[test]
+fn check_a_stack_by_its_effective_action() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
+    let docker = dir.join("docker_default.x86_64.runc.bpf");
+    let seed = dir.join("seed_backend_denylist.x86_64.runc.bpf");
+    let pol = d.path().join("p.toml");
+    std::fs::write(&pol, "arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"ptrace\", \"socket\"]\n").unwrap();
+    let p = pol.to_str().unwrap();
+    // Docker alone lets socket and (x32, i386) through; the seed's layer on top denies them.
+    let o = seccheck(&["check", docker.to_str().unwrap(), "--policy", p, "--no-kernel"]);
+    assert_eq!(o.status.code(), Some(1));
+    let both = format!("{},{}", docker.display(), seed.display());
+    let o = seccheck(&["check", "--stack", &both, "--policy", p]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("(stack, oldest first): every property of"), "{text}");
+    assert!(text.contains("lints look at one filter at a time"), "{text}");
+    // A property the stack breaks: connect must always run.
+    std::fs::write(&pol, "arches = [\"x86_64\"]\n[[allow]]\nsyscalls = [\"connect\"]\n").unwrap();
+    let o = seccheck(&["check", "--stack", &both, "--policy", p, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "P003").expect("connect does not always run");
+    assert_eq!(f["counterexample"]["syscall"], "connect");
+    assert_eq!(f["counterexample"]["action"], "ERRNO");
+    // An empty name in the list is a usage error.
+    let o = seccheck(&["check", "--stack", &format!("{},", docker.display()), "--policy", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("empty file name"));
+}

@@ -8,8 +8,8 @@ use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome};
 use crate::emu::Emulator;
 use crate::lints::{self, LintContext, LintOptions};
-use crate::policy::{self, check::check};
-use crate::report::{fails, sarif, Finding};
+use crate::policy::{self, check::check, check::check_with};
+use crate::report::{fails, sarif, Counterexample, Finding};
 use crate::sources::read_bounded;
 use crate::symbolic::{analyze, Options};
 use std::io::Write;
@@ -29,6 +29,11 @@ pub struct Args {
     /// Do not ask the running kernel to confirm the counterexamples.
     #[arg(long)]
     pub no_kernel: bool,
+    /// FILE is a stack: comma-separated filters in installation order (oldest
+    /// first), checked by their effective action (`seccomp_run_filters`).
+    /// Lints look at single filters and are not run on a stack.
+    #[arg(long)]
+    pub stack: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
@@ -49,20 +54,35 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         file: pname.clone(),
         msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
     })?;
-    let name = args.filter.display_name();
-    let loaded = args.filter.load_full()?;
-    let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
+    let name = if args.stack {
+        super::diff::side_name(&super::diff::side_files(&args.filter.file.to_string_lossy(), true)?)
+    } else {
+        args.filter.display_name()
+    };
     let analysis_err = |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
-    let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
-    let emu = Emulator::new(&valid);
-    let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu);
-    let violations = findings.len();
-    if !args.no_lints {
-        let opts = LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() };
-        let cx = LintContext::new(&valid, &opts).map_err(|e| analysis_err(e.to_string()))?;
-        findings.extend(lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?);
-    }
-    let kernel = super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.no_kernel);
+    let (mut findings, violations, programs, compiled) = if args.stack {
+        let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
+        let valid = files.iter().map(|f| super::diff::load_valid(&args.filter.input, f)).collect::<Result<Vec<_>, _>>()?;
+        let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
+        let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
+        let findings = check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)));
+        let n = findings.len();
+        (findings, n, valid.iter().map(|v| v.program().clone()).collect::<Vec<_>>(), None)
+    } else {
+        let loaded = args.filter.load_full()?;
+        let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
+        let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
+        let emu = Emulator::new(&valid);
+        let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu);
+        let n = findings.len();
+        if !args.no_lints {
+            let opts = LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() };
+            let cx = LintContext::new(&valid, &opts).map_err(|e| analysis_err(e.to_string()))?;
+            findings.extend(lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?);
+        }
+        (findings, n, vec![loaded.program], loaded.compiled)
+    };
+    let kernel = super::confirm_counterexamples(&programs, &mut findings, args.no_kernel);
     match args.format {
         CheckFormat::Json => write_json(out, &serde_json::json!({ "file": name, "policy": pname, "findings": findings, "kernel": kernel }))?,
         CheckFormat::Sarif => write_json(out, &sarif::log(&name, Some(&pname), &findings))?,
@@ -71,6 +91,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 writeln!(out, "{name}: every property of {pname} holds")?;
             } else {
                 writeln!(out, "{name}: {violations} propert{} of {pname} violated", if violations == 1 { "y" } else { "ies" })?;
+            }
+            super::write_compile_notes(out, &compiled)?;
+            if args.stack && !args.no_lints {
+                writeln!(out, "note: lints look at one filter at a time and were not run on this stack; run `seccheck lint` on each filter")?;
             }
             for f in &findings {
                 writeln!(out, "{f}")?;

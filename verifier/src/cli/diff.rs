@@ -68,7 +68,7 @@ pub(super) fn load_valid(input: &InputOptions, file: &Path) -> Result<ValidProgr
 }
 
 /// One side: its files (split at commas with `--stack`).
-fn side_files(arg: &str, stack: bool) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn side_files(arg: &str, stack: bool) -> Result<Vec<PathBuf>, CliError> {
     if !stack {
         return Ok(vec![PathBuf::from(arg)]);
     }

@@ -12,7 +12,7 @@ use super::{ActionKind, Class, Default, Policy, RuleKind};
 use crate::arch::Arch;
 use crate::emu::Emulator;
 use crate::report::{Counterexample, Finding, Severity};
-use crate::seccomp::Action;
+use crate::seccomp::{Action, SeccompData};
 use crate::symbolic::vars::Field;
 use crate::symbolic::{Analysis, InputSet};
 
@@ -105,6 +105,13 @@ fn classes(a: &mut Analysis) -> Classes {
 /// Check every property of `policy` on the analysed program. Returns every
 /// violation, each with a counterexample run through `emu`.
 pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> {
+    check_with(policy, a, &|d| Counterexample::from_input(emu, d))
+}
+
+/// [`check`] for any meaning `a` stands for (one filter, or the effective
+/// meaning of a stack: [`crate::stack::Stack::analysis`]); `example` turns a
+/// violating input into its counterexample by running it concretely.
+pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) -> Counterexample) -> Vec<Finding> {
     let cls = classes(a);
     let mut out = Vec::new();
     let mut listed = a.none();
@@ -121,7 +128,7 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
             "{scope} syscalls are not denied, but the policy lists only {}",
             policy.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
         );
-        out.push(finding(a, emu, codes::ARCH, msg, None, set));
+        out.push(finding(a, example, codes::ARCH, msg, None, set));
     }
 
     let mut allowed_region = a.none();
@@ -141,7 +148,7 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
                         RuleKind::Deny => {
                             let bad = a.and(ts, not_denied);
                             if !a.is_empty(bad) {
-                                out.push(finding(a, emu, codes::DENY, format!("{what} is not denied"), Some(rule.line), bad));
+                                out.push(finding(a, example, codes::DENY, format!("{what} is not denied"), Some(rule.line), bad));
                             }
                         }
                         RuleKind::Allow => {
@@ -149,7 +156,7 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
                             let not_runs = a.not(cls.runs);
                             let bad = a.and(ts, not_runs);
                             if !a.is_empty(bad) {
-                                out.push(finding(a, emu, codes::ALLOW, format!("{what} does not always run"), Some(rule.line), bad));
+                                out.push(finding(a, example, codes::ALLOW, format!("{what} does not always run"), Some(rule.line), bad));
                             }
                         }
                         RuleKind::AllowOnlyIf => {
@@ -162,7 +169,7 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
                             let bad = a.and(outside, cls.runs);
                             if !a.is_empty(bad) {
                                 let cond = rule.when.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
-                                out.push(finding(a, emu, codes::ONLY_IF, format!("{what} runs although `{cond}` does not hold"), Some(rule.line), bad));
+                                out.push(finding(a, example, codes::ONLY_IF, format!("{what} runs although `{cond}` does not hold"), Some(rule.line), bad));
                             }
                         }
                     }
@@ -179,7 +186,7 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
             let arch_set = a.arch(arch);
             let bad_arch = a.and(bad, arch_set);
             for (label, set) in split_by_syscall(a, arch, bad_arch) {
-                out.push(finding(a, emu, codes::DEFAULT, format!("{label} runs, but no allow rule names it (default = \"deny\")"), None, set));
+                out.push(finding(a, example, codes::DEFAULT, format!("{label} runs, but no allow rule names it (default = \"deny\")"), None, set));
             }
         }
     }
@@ -187,7 +194,7 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
     for k in &policy.forbid {
         if let Some((_, set)) = cls.by_kind.iter().find(|(kk, _)| kk == k) {
             for (scope, s) in split_by_arch(a, *set) {
-                out.push(finding(a, emu, codes::FORBID, format!("{scope} inputs reach the forbidden action {k:?}"), None, s));
+                out.push(finding(a, example, codes::FORBID, format!("{scope} inputs reach the forbidden action {k:?}"), None, s));
             }
         }
     }
@@ -240,8 +247,15 @@ fn split_by_syscall(a: &mut Analysis, arch: Arch, set: InputSet) -> Vec<(String,
     out
 }
 
-fn finding(a: &mut Analysis, emu: &Emulator, code: (&'static str, &'static str), message: String, policy_line: Option<usize>, set: InputSet) -> Finding {
-    let counterexample = a.example(set).map(|d| Counterexample::from_input(emu, d));
+fn finding(
+    a: &mut Analysis,
+    example: &dyn Fn(SeccompData) -> Counterexample,
+    code: (&'static str, &'static str),
+    message: String,
+    policy_line: Option<usize>,
+    set: InputSet,
+) -> Finding {
+    let counterexample = a.example(set).map(example);
     let insns = counterexample.as_ref().map(|c| c.path.last().copied().into_iter().collect()).unwrap_or_default();
     Finding { code: code.0, name: code.1, severity: Severity::Error, message, insns, policy_line, counterexample }
 }

@@ -69,6 +69,24 @@ impl Counterexample {
     }
 }
 
+impl Counterexample {
+    /// One for a stack of filters: the stack's effective action for `input`,
+    /// with the path of the filter that decided it (none when no filter ranked
+    /// below ALLOW).
+    pub fn from_stack_run(input: SeccompData, run: &crate::stack::StackRun) -> Counterexample {
+        let arch = Arch::from_audit(input.arch, input.nr);
+        let decided = run.decided_by.or(if run.filters.len() == 1 { Some(0) } else { None });
+        Counterexample {
+            arch,
+            syscall: arch.and_then(|a| a.syscall_name(input.nr)),
+            input,
+            action: run.action,
+            path: decided.map(|i| run.filters[i].path.clone()).unwrap_or_default(),
+            kernel_confirmed: None,
+        }
+    }
+}
+
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.input;
