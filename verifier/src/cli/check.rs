@@ -68,6 +68,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             } else {
                 writeln!(out, "{name}: {violations} propert{} of {pname} violated", if violations == 1 { "y" } else { "ies" })?;
             }
+            super::write_compile_notes(out, &loaded.compiled)?;
             for f in &findings {
                 writeln!(out, "{f}")?;
             }
