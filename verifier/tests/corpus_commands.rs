@@ -134,14 +134,27 @@ fn every_corpus_input_through_every_command() {
         }
         jobs.push((vec!["scan".into(), file.clone()], &[2], Some("not an ELF file")));
     }
-    let mut compiled: Vec<String> = std::fs::read_dir(root.join("corpus/compiled"))
-        .unwrap()
+    // Compiled filters, and the filters read back from containers real runc started.
+    let mut compiled: Vec<String> = ["corpus/compiled", "corpus/runc-readback"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "bpf"))
         .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
         .collect();
     compiled.sort();
-    assert!(compiled.len() >= 20, "{compiled:?}");
+    assert!(compiled.len() >= 22, "{compiled:?}");
+    // The OCI seccomp objects those containers were started with.
+    for e in std::fs::read_dir(root.join("corpus/runc-readback")).unwrap() {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with(".oci.json") {
+            let file = p.strip_prefix(&root).unwrap().display().to_string();
+            let select = ["--kernel-version", "6.18", "--optimize", "1"].map(str::to_string);
+            for (args, codes) in commands(&file, &select, "x86_64", &policy_for("x86_64")) {
+                jobs.push((args, codes, None));
+            }
+        }
+    }
     for file in &compiled {
         let host = host_of(file);
         for (args, codes) in commands(file, &[], host, &policy_for(host)) {
@@ -199,7 +212,7 @@ fn every_corpus_input_through_every_command() {
                 failures.push(format!("{shown}: exit {} without output", r.code));
             }
             // Profiles: the text names the generator.
-            let is_profile = r.args.get(1).is_some_and(|f| f.starts_with("corpus/profiles/"));
+            let is_profile = r.args.get(1).is_some_and(|f| f.starts_with("corpus/profiles/") || f.ends_with(".oci.json"));
             if is_profile && r.args[0] != "bench" && !r.stdout.contains("compiled by ") {
                 failures.push(format!("{shown}: the output does not say which generator compiled the filter"));
             }
