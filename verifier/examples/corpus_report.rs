@@ -100,6 +100,7 @@ fn policy_of<'a>(checks: &'a [PolicyCheck], c: &Compiled) -> Option<&'a PolicyCh
 }
 
 /// Every compiled file a policy check applies to.
+#[allow(dead_code)] // used by the corpus_policies test, not by main or corpus_report
 pub fn compiled_for(root: &Path, check: &PolicyCheck) -> Result<Vec<Compiled>, String> {
     let checks = [check.clone()];
     Ok(compiled(root)?.into_iter().filter(|c| policy_of(&checks, c).is_some()).collect())

@@ -21,8 +21,11 @@ use corpus_report::{compiled_for, policy_checks, PolicyCheck};
 use std::path::Path;
 use std::process::Command;
 
-/// `(policy, exit code, [(property code, counterexample syscall)])` in output order.
-const EXPECTED: &[(&str, i32, &[(&str, &str)])] = &[
+/// `(property code, counterexample syscall)` of one violation.
+type Violation = (&'static str, &'static str);
+
+/// `(policy, exit code, violations)` in output order.
+const EXPECTED: &[(&str, i32, &[Violation])] = &[
     (
         "docker_default.toml",
         1,
