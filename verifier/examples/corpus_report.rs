@@ -19,7 +19,9 @@ use seccheck::emu::Emulator;
 use seccheck::lints::{self, LintContext, LintOptions};
 use seccheck::policy;
 use seccheck::report::{Finding, Severity};
-use seccheck::sources::{detect_format, ProfileFormat, SourceError};
+use seccheck::sources::{
+    compile, detect_format, CompileOptions, CompiledFilter, DockerOptions, KernelVersion, ProfileFormat, SeccompilerOptions, SourceError,
+};
 use seccheck::symbolic::{analyze, Options};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,6 +41,9 @@ pub struct PolicyCheck {
     pub filter: Option<String>,
     /// The host arch the policy is written for.
     pub host: String,
+    /// Further compile options (`--caps CAP_SYS_ADMIN`); the compiled corpus has
+    /// none, so only checks without them have rows in the report.
+    pub options: Vec<String>,
 }
 
 /// One row of `corpus/compiled/INDEX.tsv`.
@@ -66,13 +71,14 @@ fn tsv(path: &Path, columns: usize) -> Result<Vec<Vec<String>>, String> {
 }
 
 pub fn policy_checks(root: &Path) -> Result<Vec<PolicyCheck>, String> {
-    Ok(tsv(&root.join("corpus/policies/INDEX.tsv"), 4)?
+    Ok(tsv(&root.join("corpus/policies/INDEX.tsv"), 5)?
         .into_iter()
         .map(|c| PolicyCheck {
             policy: c[0].clone(),
             profile: c[1].clone(),
             filter: (c[2] != "-").then(|| c[2].clone()),
             host: c[3].clone(),
+            options: if c[4] == "-" { Vec::new() } else { c[4].split(' ').map(str::to_string).collect() },
         })
         .collect())
 }
@@ -95,7 +101,8 @@ fn host_of(c: &Compiled) -> Option<&str> {
 /// The policy check that applies to a compiled file: same profile, same filter, same host.
 fn policy_of<'a>(checks: &'a [PolicyCheck], c: &Compiled) -> Option<&'a PolicyCheck> {
     checks.iter().find(|p| {
-        p.profile == c.source && p.filter.as_deref().unwrap_or("profile") == c.label && host_of(c) == Some(p.host.as_str())
+        p.options.is_empty()
+            && p.profile == c.source && p.filter.as_deref().unwrap_or("profile") == c.label && host_of(c) == Some(p.host.as_str())
     })
 }
 
@@ -153,16 +160,38 @@ fn evaluate(root: &Path, c: &Compiled, checks: &[PolicyCheck]) -> Result<Row, St
     let lint_findings = lints::run(&cx).map_err(|e| err(e.to_string()))?;
     let policy = match policy_of(checks, c) {
         None => None,
-        Some(p) => {
-            let path = root.join("corpus/policies").join(&p.policy);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let pol = policy::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))?;
-            let mut analysis = analyze(&valid, &Options::default()).map_err(|e| err(e.to_string()))?;
-            let findings = policy::check::check(&pol, &mut analysis, &Emulator::new(&valid));
-            Some((p.policy.clone(), findings))
-        }
+        Some(p) => Some((p.policy.clone(), claims(root, &p.policy, &valid).map_err(err)?)),
     };
     Ok(Row { compiled: c.clone(), lints: severities(&lint_findings), policy })
+}
+
+/// The property findings of `corpus/policies/{policy}` on `valid`.
+fn claims(root: &Path, policy: &str, valid: &seccheck::bpf::ValidProgram) -> Result<Vec<Finding>, String> {
+    let path = root.join("corpus/policies").join(policy);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let pol = policy::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))?;
+    let mut analysis = analyze(valid, &Options::default()).map_err(|e| e.to_string())?;
+    Ok(policy::check::check(&pol, &mut analysis, &Emulator::new(valid)))
+}
+
+/// A check with its own compile options (only `--caps` is used): the profile
+/// compiled here as the compiled corpus is, plus those options.
+fn with_options(root: &Path, p: &PolicyCheck) -> Result<(CompiledFilter, Vec<Finding>), String> {
+    let err = |e: String| format!("corpus/policies/INDEX.tsv: {}: {e}", p.policy);
+    let host = Arch::from_name(&p.host).ok_or_else(|| err(format!("unknown host `{}`", p.host)))?;
+    let mut docker = DockerOptions { host_arch: host, kernel: Some(KernelVersion { kernel: 6, major: 18 }), ..DockerOptions::default() };
+    match p.options.as_slice() {
+        [flag, caps] if flag == "--caps" => docker.capabilities = caps.split(',').map(str::to_string).collect(),
+        other => return Err(err(format!("options {other:?}: the report knows `--caps LIST` only"))),
+    }
+    let opts = CompileOptions { docker, seccompiler: SeccompilerOptions { target: host, thread: None } };
+    let bytes = std::fs::read(root.join("corpus/profiles").join(&p.profile)).map_err(|e| err(e.to_string()))?;
+    let filters = compile(&bytes, &opts).map_err(|e| err(e.to_string()))?;
+    let want = p.filter.as_deref().unwrap_or("profile");
+    let f = filters.into_iter().find(|f| f.label == want).ok_or_else(|| err(format!("no filter `{want}`")))?;
+    let valid = validate(&f.program).map_err(|v| err(format!("the kernel would refuse it: {v:?}")))?;
+    let findings = claims(root, &p.policy, &valid).map_err(err)?;
+    Ok((f, findings))
 }
 
 /// The profiles no generator here compiles, with the refusal `seccheck` gives.
@@ -220,18 +249,29 @@ pub fn render(root: &Path) -> Result<String, String> {
         writeln!(w, "| `{}` | `{}`{label} | {} | {} | {} | {} | {p} | {v} |", c.file, c.source, c.generator, c.options, c.instructions, r.lints).unwrap();
     }
     writeln!(w).unwrap();
+    writeln!(w, "Checks with other compile options (the profile compiled here as above, plus the options):").unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "| profile | options | generator | instructions | policy | claims |").unwrap();
+    writeln!(w, "| --- | --- | --- | ---: | --- | --- |").unwrap();
+    let mut failing: Vec<(String, String, Vec<Finding>)> = Vec::new();
+    for p in checks.iter().filter(|p| !p.options.is_empty()) {
+        let (f, findings) = with_options(root, p)?;
+        writeln!(w, "| `{}` | `{}` | {} | {} | `{}` | {} |", p.profile, p.options.join(" "), f.generator, f.program.len(), p.policy, verdict(&findings)).unwrap();
+        failing.push((p.policy.clone(), p.profile.clone(), findings));
+    }
+    writeln!(w).unwrap();
     writeln!(w, "## Claims that fail").unwrap();
     writeln!(w).unwrap();
     let mut seen = Vec::new();
-    for r in &rows {
-        let Some((p, findings)) = &r.policy else { continue };
-        if findings.is_empty() || seen.contains(p) {
+    let from_rows = rows.iter().filter_map(|r| r.policy.as_ref().map(|(p, f)| (p.clone(), r.compiled.source.clone(), f.clone())));
+    for (p, source, findings) in from_rows.chain(failing) {
+        if findings.is_empty() || seen.contains(&p) {
             continue;
         }
         seen.push(p.clone());
-        writeln!(w, "`{p}` on `{}`:", r.compiled.source).unwrap();
+        writeln!(w, "`{p}` on `{source}`:").unwrap();
         writeln!(w).unwrap();
-        for f in findings {
+        for f in &findings {
             // The example without its instruction path (that is in `seccheck check`'s output).
             let ex = f
                 .counterexample
