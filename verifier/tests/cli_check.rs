@@ -231,3 +231,29 @@ fn x32_numbers_that_name_no_syscall_do_not_count_as_open() {
     let nr = f["counterexample"]["input"]["nr"].as_u64().unwrap();
     assert!(seccheck::arch::Arch::X32.syscall_name(nr as u32).is_some(), "{nr:#x} names an x32 syscall");
 }
+
+/// socketcall carries socket's arguments in memory: a condition on them cannot
+/// be enforced for the multiplexed call, so it is a violation wherever
+/// socketcall(SYS_SOCKET) runs, however its registers look.
+#[test]
+fn conditions_on_socketcall_arguments_are_unknown() {
+    let d = tempfile::tempdir().unwrap();
+    // i386: socket (359) only for AF_UNIX; socketcall (102) always allowed.
+    let f = setup(
+        d.path(),
+        "f",
+        "ld [4]\njeq #0x40000003, nr, kill\nnr: ld [0]\njeq #359, sock, allow\nsock: ld [16]\njeq #1, allow, deny\nallow: ret #0x7fff0000\ndeny: ret #0x50001\nkill: ret #0x80000000\n",
+    );
+    let pol = d.path().join("s.toml");
+    std::fs::write(&pol, "arches = [\"i386\"]\n[[allow_only_if]]\nsyscalls = [\"socket\"]\nwhen = \"arg0 & 0xffffffff == AF_UNIX\"\n").unwrap();
+    let o = seccheck(&["check", &f, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let msg = findings[0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("i386 socketcall when arg0 == 0x1 (socketcall passes the call's arguments in memory"), "{msg}");
+    assert!(msg.ends_with("runs, so `arg0 & 0xffffffff == AF_UNIX` is not enforced"), "{msg}");
+    assert_eq!(findings[0]["counterexample"]["input"]["args"][0], 1);
+    assert_eq!(findings[0]["counterexample"]["action"], "ALLOW");
+}

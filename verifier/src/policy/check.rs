@@ -153,7 +153,21 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
                 let Ok(targets) = families::expand(name, arch) else { continue };
                 for t in &targets {
                     let ts = target_set(a, arch_set, t);
-                    let what = target_label(name, t, arch);
+                    let mut what = target_label(name, t, arch);
+                    // A call routed through a multiplexer carries its arguments
+                    // elsewhere, so a condition on them cannot be decided here.
+                    let unreadable = routed(t) && rule.when.as_ref().is_some_and(|(_, e)| mentions_args(e));
+                    let when = match (unreadable, &rule.kind) {
+                        (false, _) => when,
+                        // The rule must hold for every such call: any of them may
+                        // carry arguments where it applies.
+                        (true, RuleKind::Deny | RuleKind::Allow) => None,
+                        // Any such call that runs may carry arguments outside the condition.
+                        (true, RuleKind::AllowOnlyIf) => Some(a.none()),
+                    };
+                    if unreadable {
+                        what.push_str(&format!(" ({})", routed_note(t)));
+                    }
                     match rule.kind {
                         RuleKind::Deny => {
                             let ts = when.map_or(ts, |w| a.and(ts, w));
@@ -181,7 +195,12 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
                             let bad = a.and(outside, cls.runs);
                             if !a.is_empty(bad) {
                                 let cond = rule.when.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
-                                out.push(finding(a, emu, codes::ONLY_IF, format!("{what} runs although `{cond}` does not hold"), Some(rule.line), bad));
+                                let msg = if unreadable {
+                                    format!("{what} runs, so `{cond}` is not enforced")
+                                } else {
+                                    format!("{what} runs although `{cond}` does not hold")
+                                };
+                                out.push(finding(a, emu, codes::ONLY_IF, msg, Some(rule.line), bad));
                             }
                         }
                     }
@@ -211,6 +230,32 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> 
         }
     }
     out
+}
+
+/// A target that is a multiplexer entry for another call (`socketcall` with
+/// `arg0 == SYS_SOCKET`), not the multiplexer named for itself.
+fn routed(t: &Target) -> bool {
+    matches!(t.name, "socketcall" | "ipc") && t.when != Expr::True
+}
+
+fn routed_note(t: &Target) -> &'static str {
+    if t.name == "socketcall" {
+        // net/socket.c SYSCALL_DEFINE2(socketcall): copy_from_user(a, args, ...)
+        "socketcall passes the call's arguments in memory, which a seccomp filter cannot read, so the condition is taken as unknown"
+    } else {
+        // ipc/syscall.c ksys_ipc: the call's arguments arrive shifted, per call
+        "ipc passes the call's arguments in other positions; the condition is not translated, so it is taken as unknown"
+    }
+}
+
+/// Does `e` look at a syscall argument (not only at `ip`)?
+fn mentions_args(e: &Expr) -> bool {
+    match e {
+        Expr::True => false,
+        Expr::Not(x) => mentions_args(x),
+        Expr::And(x, y) | Expr::Or(x, y) => mentions_args(x) || mentions_args(y),
+        Expr::Cmp { field, .. } | Expr::In { field, .. } => matches!(field, ExprField::Arg(_)),
+    }
 }
 
 fn target_label(name: &str, t: &Target, arch: Arch) -> String {
