@@ -167,6 +167,97 @@ fn sarif_and_bad_policies() {
     assert!(e.contains("expected a number or a constant"), "{e}");
 }
 
+#[test]
+fn deny_and_allow_rules_can_be_scoped_with_when() {
+    let d = tempfile::tempdir().unwrap();
+    let strict = setup(d.path(), "strict", STRICT);
+    let pol = d.path().join("w.toml");
+    // STRICT allows openat only with arg2 & 3 == 0 and the high half 0.
+    std::fs::write(
+        &pol,
+        r#"arches = ["x86_64"]
+[[deny]]
+syscalls = ["openat"]
+when = "arg2 & O_ACCMODE != O_RDONLY"
+
+[[allow]]
+syscalls = ["openat"]
+when = "arg2 & O_ACCMODE == O_RDONLY"
+"#,
+    )
+    .unwrap();
+    let o = seccheck(&["check", &strict, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    // The deny rule holds; the allow rule fails on a read-only flag value with
+    // the high half set, which STRICT denies.
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["code"], "P003");
+    assert_eq!(findings[0]["message"], "x86_64 openat where `arg2 & O_ACCMODE == O_RDONLY` does not always run");
+    let flags = findings[0]["counterexample"]["input"]["args"][2].as_u64().unwrap();
+    assert_eq!(flags & 3, 0);
+    assert_ne!(flags >> 32, 0, "{flags:#x}");
+    assert_eq!(findings[0]["policy_line"], 7);
+
+    std::fs::write(&pol, "arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"openat\"]\nwhen = \"arg9 == 0\"\n").unwrap();
+    let o = seccheck(&["check", &strict, "--policy", pol.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("w.toml: line 4, column 9: in `when`"), "{e}");
+}
+
+/// libseccomp lets nr -1 through its x32 guard on purpose; the kernel runs no
+/// syscall for it, so an x86_64-only policy holds. An x32 number that names a
+/// syscall and runs is a violation.
+#[test]
+fn x32_numbers_that_name_no_syscall_do_not_count_as_open() {
+    let d = tempfile::tempdir().unwrap();
+    let guard = setup(
+        d.path(),
+        "guard",
+        "ld [4]\njeq #0xc000003e, nr, kill\nnr: ld [0]\njge #0x40000000, x32, allow\nx32: jeq #0xffffffff, allow, kill\nallow: ret #0x7fff0000\nkill: ret #0x80000000\n",
+    );
+    let open = setup(d.path(), "open", "ld [4]\njeq #0xc000003e, allow, kill\nallow: ret #0x7fff0000\nkill: ret #0x80000000\n");
+    let pol = d.path().join("a.toml");
+    std::fs::write(&pol, "arches = [\"x86_64\"]\n").unwrap();
+    let o = seccheck(&["check", &guard, "--policy", pol.to_str().unwrap(), "--no-lints"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = seccheck(&["check", &open, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "P001", "{v:#}");
+    let nr = f["counterexample"]["input"]["nr"].as_u64().unwrap();
+    assert!(seccheck::arch::Arch::X32.syscall_name(nr as u32).is_some(), "{nr:#x} names an x32 syscall");
+}
+
+/// socketcall carries socket's arguments in memory: a condition on them cannot
+/// be enforced for the multiplexed call, so it is a violation wherever
+/// socketcall(SYS_SOCKET) runs, however its registers look.
+#[test]
+fn conditions_on_socketcall_arguments_are_unknown() {
+    let d = tempfile::tempdir().unwrap();
+    // i386: socket (359) only for AF_UNIX; socketcall (102) always allowed.
+    let f = setup(
+        d.path(),
+        "f",
+        "ld [4]\njeq #0x40000003, nr, kill\nnr: ld [0]\njeq #359, sock, allow\nsock: ld [16]\njeq #1, allow, deny\nallow: ret #0x7fff0000\ndeny: ret #0x50001\nkill: ret #0x80000000\n",
+    );
+    let pol = d.path().join("s.toml");
+    std::fs::write(&pol, "arches = [\"i386\"]\n[[allow_only_if]]\nsyscalls = [\"socket\"]\nwhen = \"arg0 & 0xffffffff == AF_UNIX\"\n").unwrap();
+    let o = seccheck(&["check", &f, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let msg = findings[0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("i386 socketcall when arg0 == 0x1 (socketcall passes the call's arguments in memory"), "{msg}");
+    assert!(msg.ends_with("runs, so `arg0 & 0xffffffff == AF_UNIX` is not enforced"), "{msg}");
+    assert_eq!(findings[0]["counterexample"]["input"]["args"][0], 1);
+    assert_eq!(findings[0]["counterexample"]["action"], "ALLOW");
+}
+
 /// The official SARIF 2.1.0 JSON schema, as the serde-sarif crate ships it in
 /// its source (`src/schema.json`, OASIS sarif-schema-2.1.0.json), found through
 /// `cargo metadata` so no path on this machine is written down.

@@ -48,6 +48,13 @@ pub struct Args {
     /// The host arch profiles are compiled for.
     #[arg(long = "host-arch", default_value = "x86_64")]
     pub host_arch: String,
+    /// Container capabilities for profiles' includes/excludes (comma-separated);
+    /// default: Docker's default set.
+    #[arg(long, value_delimiter = ',')]
+    pub caps: Option<Vec<String>>,
+    /// Kernel version for profiles' minKernel includes (e.g. 6.1); default: the running kernel.
+    #[arg(long = "kernel-version")]
+    pub kernel_version: Option<String>,
     /// Write a Markdown report with SVG plots (and report.json) into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -67,7 +74,14 @@ pub struct Args {
     pub size_sweep: bool,
 }
 
-fn filter_args(spec: &str, host: &str) -> FilterArgs {
+/// How profiles are compiled, from the command line (the same for every FILE).
+struct ProfileArgs<'a> {
+    host: &'a str,
+    caps: &'a Option<Vec<String>>,
+    kernel_version: &'a Option<String>,
+}
+
+fn filter_args(spec: &str, p: &ProfileArgs) -> FilterArgs {
     let (path, suffix) = match spec.rsplit_once('@') {
         Some((p, s)) if !std::path::Path::new(spec).exists() => (p, Some(s)),
         _ => (spec, None),
@@ -78,11 +92,11 @@ fn filter_args(spec: &str, host: &str) -> FilterArgs {
             input_format: InputFormat::Auto,
             endian: Endian::Little,
             filter: None,
-            host_arch: host.to_string(),
+            host_arch: p.host.to_string(),
             optimize: OptimizeArg::Runc,
             loader: LoaderArg::Runc,
-            caps: None,
-            kernel_version: None,
+            caps: p.caps.clone(),
+            kernel_version: p.kernel_version.clone(),
         },
     };
     match suffix {
@@ -95,11 +109,11 @@ fn filter_args(spec: &str, host: &str) -> FilterArgs {
     a
 }
 
-fn load_subject(spec: &str, host: &str) -> Result<Subject, CliError> {
+fn load_subject(spec: &str, p: &ProfileArgs) -> Result<Subject, CliError> {
     let mut stack = Vec::new();
     let mut notes = Vec::new();
     for part in spec.split('+') {
-        let fa = filter_args(part, host);
+        let fa = filter_args(part, p);
         let loaded = fa.load_full()?;
         let valid = validate(&loaded.program).map_err(|v| CliError::Input {
             file: fa.display_name(),
@@ -139,7 +153,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
     for spec in &args.filters {
-        subjects.push(load_subject(spec, host.name())?);
+        let p = ProfileArgs { host: host.name(), caps: &args.caps, kernel_version: &args.kernel_version };
+        subjects.push(load_subject(spec, &p)?);
     }
     if args.size_sweep {
         subjects.extend(overhead::SWEEP_SIZES.iter().map(|&n| Subject::size_sweep(n)));

@@ -60,9 +60,16 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         args.filter.display_name()
     };
     let analysis_err = |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
+    let mut stack_made = None;
     let (mut findings, violations, programs, compiled) = if args.stack {
         let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
-        let valid = files.iter().map(|f| super::diff::load_valid(&args.filter.input, f)).collect::<Result<Vec<_>, _>>()?;
+        let (valid, made): (Vec<_>, Vec<_>) = files
+            .iter()
+            .map(|f| super::diff::load_valid_compiled(&args.filter.input, f))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
+        stack_made = Some((files, made));
         let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
         let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
         let findings = check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)));
@@ -93,6 +100,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 writeln!(out, "{name}: {violations} propert{} of {pname} violated", if violations == 1 { "y" } else { "ies" })?;
             }
             super::write_compile_notes(out, &compiled)?;
+            if let Some((files, made)) = &stack_made {
+                super::diff::write_made_by(out, files, made)?;
+            }
             if args.stack && !args.no_lints {
                 writeln!(out, "note: lints look at one filter at a time and were not run on this stack; run `seccheck lint` on each filter")?;
             }

@@ -56,15 +56,32 @@ pub struct Args {
 
 /// Read, compile (profiles) and validate one filter; a filter the kernel would
 /// refuse is bad input (it never runs, so there is nothing to compare).
-pub(super) fn load_valid(input: &InputOptions, file: &Path) -> Result<ValidProgram, CliError> {
-    let program = input.load_full(file)?.program;
-    validate(&program).map_err(|v| CliError::Input {
+/// Returns `compiled by GENERATOR for ARCHES` for a profile with it.
+pub(super) fn load_valid_compiled(input: &InputOptions, file: &Path) -> Result<(ValidProgram, Option<String>), CliError> {
+    let loaded = input.load_full(file)?;
+    let made_by = loaded.compiled.as_ref().map(|c| {
+        format!("compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))
+    });
+    let program = loaded.program;
+    let valid = validate(&program).map_err(|v| CliError::Input {
         file: file.display().to_string(),
         msg: format!(
             "the kernel refuses this filter: {}",
             v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
         ),
-    })
+    })?;
+    Ok((valid, made_by))
+}
+
+/// `FILE: compiled by …` for every profile among the inputs, so a reader knows
+/// which generator made the filter being compared.
+pub(super) fn write_made_by(out: &mut dyn Write, files: &[PathBuf], made_by: &[Option<String>]) -> Result<(), CliError> {
+    for (f, m) in files.iter().zip(made_by) {
+        if let Some(m) = m {
+            writeln!(out, "{}: {m}", f.display())?;
+        }
+    }
+    Ok(())
 }
 
 /// One side: its files (split at commas with `--stack`).
@@ -111,8 +128,14 @@ struct RefinesReport<'a> {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let fa = side_files(&args.a, args.stack)?;
     let fb = side_files(&args.b, args.stack)?;
-    let pa = fa.iter().map(|f| load_valid(&args.input, f)).collect::<Result<Vec<_>, _>>()?;
-    let pb = fb.iter().map(|f| load_valid(&args.input, f)).collect::<Result<Vec<_>, _>>()?;
+    let (pa, ma): (Vec<_>, Vec<_>) =
+        fa.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (pb, mb): (Vec<_>, Vec<_>) =
+        fb.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let made_by = |out: &mut dyn Write| -> Result<(), CliError> {
+        write_made_by(out, &fa, &ma)?;
+        write_made_by(out, &fb, &mb)
+    };
     let unexact = |e: crate::diff::CompareError| CliError::Input {
         file: format!("{} vs {}", side_name(&fa), side_name(&fb)),
         msg: e.to_string(),
@@ -128,6 +151,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         match args.format {
             OutputFormat::Json => write_json(out, &RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r, kernel })?,
             OutputFormat::Text => {
+                made_by(out)?;
                 write!(out, "{}", r.render_text(&na, &nb))?;
                 if let Some(k) = kernel {
                     writeln!(out, "{k}")?;
@@ -142,6 +166,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match args.format {
         OutputFormat::Json => write_json(out, &DiffReport { a: strings(&fa), b: strings(&fb), diff: &d, kernel })?,
         OutputFormat::Text => {
+            made_by(out)?;
             write!(out, "{}", d.render_text(&na, &nb))?;
             if let Some(k) = kernel {
                 writeln!(out, "{k}")?;

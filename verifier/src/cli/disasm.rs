@@ -29,11 +29,22 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         None => None,
         Some(a) => Some(Arch::from_name(a).ok_or_else(|| CliError::Usage(format!("unknown arch `{a}`")))?),
     };
-    let program = args.filter.load()?;
+    let loaded = args.filter.load_full()?;
+    let program = loaded.program;
     let opts = DisasmOptions { comments: !args.no_comments, arch };
     match args.format {
         OutputFormat::Json => write_json(out, &listing(&program, &opts))?,
-        OutputFormat::Text => out.write_all(disassemble(&program, &opts).as_bytes())?,
+        OutputFormat::Text => {
+            // As `;` comments, so the listing still assembles back (`seccheck asm`).
+            if let (Some(c), true) = (&loaded.compiled, opts.comments) {
+                let arches = c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
+                writeln!(out, "; compiled by {} for {arches}", c.generator)?;
+                for n in &c.notes {
+                    writeln!(out, "; note: {n}")?;
+                }
+            }
+            out.write_all(disassemble(&program, &opts).as_bytes())?
+        }
     }
     Ok(Outcome::Clean)
 }

@@ -74,8 +74,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         argv[i] = number(&format!("argument {i}"), a.trim())?;
     }
     let data = SeccompData { nr, arch: audit, instruction_pointer: number("--ip", &args.ip)?, args: argv };
-    let program = args.filter.load()?;
-    let Some(valid) = super::accepted(out, &args.filter.display_name(), &program)? else { return Ok(Outcome::Findings) };
+    let loaded = args.filter.load_full()?;
+    let Some(valid) = super::accepted(out, &args.filter.display_name(), &loaded.program)? else { return Ok(Outcome::Findings) };
     let outcome = Emulator::new(&valid).trace(&data);
     // The filter's answer is shown either way; the kernel may not ask for it.
     let bypassed = crate::seccomp::filters_bypassed(&data);
@@ -100,6 +100,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 arch.map(|a| format!(" ({a})")).unwrap_or_default(),
                 data.instruction_pointer,
                 argv.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", "))?;
+            super::write_compile_notes(out, &loaded.compiled)?;
             writeln!(out, "return value {:#010x} after {} instructions:", outcome.ret, outcome.path.len())?;
             let lines = crate::bpf::listing(valid.program(), &crate::bpf::DisasmOptions { comments: true, arch });
             let width = outcome.path.iter().map(|&pc| lines[pc].text.len()).max().unwrap_or(0);

@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::arch::Arch;
-use crate::bpf::{ByteOrder, Program};
+use crate::bpf::ByteOrder;
 use crate::sources::{self, CompileOptions, DockerOptions, InputFormat, KernelVersion, Loader, Loaded, Optimize, ReadOptions, SeccompilerOptions};
 use std::path::{Path, PathBuf};
 
@@ -76,11 +76,6 @@ impl FilterArgs {
     /// Read (and, for profiles, compile) the filter; errors name the file.
     pub fn load_full(&self) -> Result<Loaded, CliError> {
         self.input.load_full(&self.file)
-    }
-
-    /// Read the filter's program.
-    pub fn load(&self) -> Result<Program, CliError> {
-        self.load_full().map(|l| l.program)
     }
 }
 

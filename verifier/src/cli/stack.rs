@@ -8,7 +8,7 @@
 //! them). The output is the effective per-arch, per-syscall table with the
 //! argument conditions, exact for every input. Exit 0, or 2 on bad input.
 
-use super::diff::{load_valid, side_name};
+use super::diff::{load_valid_compiled, side_name};
 use super::input::InputOptions;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
@@ -51,7 +51,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         .iter()
         .map(|a| Arch::from_name(a.trim()).ok_or_else(|| CliError::Usage(format!("unknown --arch `{a}`"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let programs = args.files.iter().map(|f| load_valid(&args.input, f)).collect::<Result<Vec<_>, _>>()?;
+    let (programs, made_by): (Vec<_>, Vec<_>) =
+        args.files.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
     let mut s = stack::analyze(&programs, &Options::default())
         .map_err(|e| CliError::Input { file: side_name(&args.files), msg: e.to_string() })?;
     let opts = TableOptions {
@@ -64,8 +65,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Json => write_json(out, &Report { filters: names, table: &table })?,
         OutputFormat::Text => {
             writeln!(out, "effective action of {} filter{} (installation order, the last runs first):", names.len(), if names.len() == 1 { "" } else { "s" })?;
-            for (i, n) in names.iter().enumerate() {
-                writeln!(out, "  {i}: {n}")?;
+            for (i, (n, m)) in names.iter().zip(&made_by).enumerate() {
+                match m {
+                    Some(m) => writeln!(out, "  {i}: {n} ({m})")?,
+                    None => writeln!(out, "  {i}: {n}")?,
+                }
             }
             write!(out, "{}", table.render_text())?;
         }

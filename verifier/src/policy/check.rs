@@ -122,7 +122,22 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
     // Unlisted arches, x32 included unless listed: must be denied.
     let unlisted = a.not(listed);
     let not_denied = a.not(cls.denied);
-    let bad = a.and(unlisted, not_denied);
+    let mut bad = a.and(unlisted, not_denied);
+    if !policy.arches.contains(&Arch::X32) {
+        // An x32-bit number that names no x32 syscall (-1 among them, which
+        // libseccomp lets through on purpose) runs nothing: do_syscall_x32
+        // (arch/x86/entry/syscall_64.c) returns -ENOSYS for it. Only the x32
+        // table's numbers are syscalls a filter must deny (as lint SC002 counts).
+        let x32 = a.arch(Arch::X32);
+        let mut named = a.none();
+        for &(nr, _) in Arch::X32.syscalls() {
+            let n = a.field_eq(Field::Nr, nr as u64);
+            named = a.or(named, n);
+        }
+        let named = a.and(x32, named);
+        let harmless = a.diff(x32, named);
+        bad = a.diff(bad, harmless);
+    }
     for (scope, set) in split_by_arch(a, bad) {
         let msg = format!(
             "{scope} syscalls are not denied, but the policy lists only {}",
@@ -133,9 +148,11 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
 
     let mut allowed_region = a.none();
     for rule in &policy.rules {
-        let when = match (&rule.kind, &rule.when) {
-            (RuleKind::AllowOnlyIf, Some((_, e))) => Some(compile_expr(a, e)),
-            _ => None,
+        let when = rule.when.as_ref().map(|(_, e)| compile_expr(a, e));
+        // Where a deny or allow rule applies, as said in its message.
+        let scope = match (&rule.kind, &rule.when) {
+            (RuleKind::Deny | RuleKind::Allow, Some((t, _))) => format!(" where `{t}`"),
+            _ => String::new(),
         };
         for &arch in &policy.arches {
             let arch_set = a.arch(arch);
@@ -143,20 +160,36 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
                 let Ok(targets) = families::expand(name, arch) else { continue };
                 for t in &targets {
                     let ts = target_set(a, arch_set, t);
-                    let what = target_label(name, t, arch);
+                    let mut what = target_label(name, t, arch);
+                    // A call routed through a multiplexer carries its arguments
+                    // elsewhere, so a condition on them cannot be decided here.
+                    let unreadable = routed(t) && rule.when.as_ref().is_some_and(|(_, e)| mentions_args(e));
+                    let when = match (unreadable, &rule.kind) {
+                        (false, _) => when,
+                        // The rule must hold for every such call: any of them may
+                        // carry arguments where it applies.
+                        (true, RuleKind::Deny | RuleKind::Allow) => None,
+                        // Any such call that runs may carry arguments outside the condition.
+                        (true, RuleKind::AllowOnlyIf) => Some(a.none()),
+                    };
+                    if unreadable {
+                        what.push_str(&format!(" ({})", routed_note(t)));
+                    }
                     match rule.kind {
                         RuleKind::Deny => {
+                            let ts = when.map_or(ts, |w| a.and(ts, w));
                             let bad = a.and(ts, not_denied);
                             if !a.is_empty(bad) {
-                                out.push(finding(a, example, codes::DENY, format!("{what} is not denied"), Some(rule.line), bad));
+                                out.push(finding(a, example, codes::DENY, format!("{what}{scope} is not denied"), Some(rule.line), bad));
                             }
                         }
                         RuleKind::Allow => {
+                            let ts = when.map_or(ts, |w| a.and(ts, w));
                             allowed_region = a.or(allowed_region, ts);
                             let not_runs = a.not(cls.runs);
                             let bad = a.and(ts, not_runs);
                             if !a.is_empty(bad) {
-                                out.push(finding(a, example, codes::ALLOW, format!("{what} does not always run"), Some(rule.line), bad));
+                                out.push(finding(a, example, codes::ALLOW, format!("{what}{scope} does not always run"), Some(rule.line), bad));
                             }
                         }
                         RuleKind::AllowOnlyIf => {
@@ -169,7 +202,12 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
                             let bad = a.and(outside, cls.runs);
                             if !a.is_empty(bad) {
                                 let cond = rule.when.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
-                                out.push(finding(a, example, codes::ONLY_IF, format!("{what} runs although `{cond}` does not hold"), Some(rule.line), bad));
+                                let msg = if unreadable {
+                                    format!("{what} runs, so `{cond}` is not enforced")
+                                } else {
+                                    format!("{what} runs although `{cond}` does not hold")
+                                };
+                                out.push(finding(a, example, codes::ONLY_IF, msg, Some(rule.line), bad));
                             }
                         }
                     }
@@ -199,6 +237,32 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
         }
     }
     out
+}
+
+/// A target that is a multiplexer entry for another call (`socketcall` with
+/// `arg0 == SYS_SOCKET`), not the multiplexer named for itself.
+fn routed(t: &Target) -> bool {
+    matches!(t.name, "socketcall" | "ipc") && t.when != Expr::True
+}
+
+fn routed_note(t: &Target) -> &'static str {
+    if t.name == "socketcall" {
+        // net/socket.c SYSCALL_DEFINE2(socketcall): copy_from_user(a, args, ...)
+        "socketcall passes the call's arguments in memory, which a seccomp filter cannot read, so the condition is taken as unknown"
+    } else {
+        // ipc/syscall.c ksys_ipc: the call's arguments arrive shifted, per call
+        "ipc passes the call's arguments in other positions; the condition is not translated, so it is taken as unknown"
+    }
+}
+
+/// Does `e` look at a syscall argument (not only at `ip`)?
+fn mentions_args(e: &Expr) -> bool {
+    match e {
+        Expr::True => false,
+        Expr::Not(x) => mentions_args(x),
+        Expr::And(x, y) | Expr::Or(x, y) => mentions_args(x) || mentions_args(y),
+        Expr::Cmp { field, .. } | Expr::In { field, .. } => matches!(field, ExprField::Arg(_)),
+    }
 }
 
 fn target_label(name: &str, t: &Target, arch: Arch) -> String {

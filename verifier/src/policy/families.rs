@@ -90,8 +90,12 @@ fn write_flags(arg: u8) -> Expr {
     )
 }
 
-/// All `CLONE_NEW*` flags (include/uapi/linux/sched.h).
-const CLONE_NEW_MASK: u64 = 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000 | 0x2_0000 | 0x80;
+/// The `CLONE_NEW*` flags `clone(2)` can pass (include/uapi/linux/sched.h).
+/// `CLONE_NEWTIME` (0x80) is not among them: `clone` takes its flags from the low
+/// 32 bits and the low byte (`CSIGNAL`) is the exit signal (kernel/fork.c
+/// `SYSCALL_DEFINE5(clone)`: `.flags = lower_32_bits(clone_flags) & ~CSIGNAL`), so
+/// only `clone3` and `unshare` can create a time namespace.
+const CLONE_NEW_MASK: u64 = 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000 | 0x2_0000;
 
 /// Expand `@family` or a plain syscall name for `arch`. Names the arch does not
 /// have expand to nothing (the caller reports names that exist on no arch).
@@ -177,5 +181,17 @@ mod tests {
         let creat = t.iter().find(|t| t.name == "creat").unwrap();
         assert_eq!(creat.when, Expr::True);
         assert!(matches!(expand("@file-write-open", Arch::Mips), Err(FamilyError::ArchConstants { .. })));
+    }
+
+    #[test]
+    fn clone_namespace_flags_leave_out_the_exit_signal_byte() {
+        let t = expand("@namespaces", Arch::X86_64).unwrap();
+        let clone = t.iter().find(|t| t.name == "clone").unwrap();
+        // 0x80 is CLONE_NEWTIME for clone3, but an exit signal for clone.
+        assert!(!clone.when.eval(&[0x80 | 17, 0, 0, 0, 0, 0], 0));
+        assert!(clone.when.eval(&[0x1000_0000, 0, 0, 0, 0, 0], 0)); // CLONE_NEWUSER
+        assert!(!clone.when.eval(&[0x1_0000_0000, 0, 0, 0, 0, 0], 0)); // above the 32 bits clone reads
+        let clone3 = t.iter().find(|t| t.name == "clone3").unwrap();
+        assert_eq!(clone3.when, Expr::True);
     }
 }

@@ -10,6 +10,10 @@
 //! [[allow]]
 //! syscalls = ["read", "write", "exit_group"]
 //!
+//! [[allow]]                          # must run whenever `when` holds
+//! syscalls = ["socket"]
+//! when = "arg0 & 0xffffffff == AF_UNIX"
+//!
 //! [[allow_only_if]]
 //! syscalls = ["openat"]
 //! when = "arg2 & O_ACCMODE == O_RDONLY"
@@ -62,7 +66,9 @@ pub struct Rule {
     pub kind: RuleKind,
     /// As written: names and `@families`.
     pub syscalls: Vec<String>,
-    /// For `allow_only_if`: the condition, as written and parsed.
+    /// The condition, as written and parsed: for `allow_only_if`, where the
+    /// syscalls may run; for `deny` and `allow`, where the rule applies (absent:
+    /// every argument value).
     pub when: Option<(String, Expr)>,
     /// 1-based line of the rule's `syscalls` key in the policy file.
     pub line: usize,
@@ -71,9 +77,9 @@ pub struct Rule {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
-    /// The syscalls must be denied for every argument value.
+    /// The syscalls must be denied for every argument value (where `when` holds).
     Deny,
-    /// The syscalls must run for every argument value.
+    /// The syscalls must run for every argument value (where `when` holds).
     Allow,
     /// The syscalls may run only when `when` holds.
     AllowOnlyIf,
@@ -168,6 +174,8 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawRule {
     syscalls: Spanned<Vec<Spanned<String>>>,
+    /// Restricts the rule to the inputs where it holds.
+    when: Option<Spanned<String>>,
     /// Free text kept for reports.
     #[allow(dead_code)]
     reason: Option<String>,
@@ -276,24 +284,24 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
         }
         list.get_ref().iter().map(|s| s.get_ref().clone()).collect()
     };
-    for r in &raw.deny {
-        let syscalls = check_names(&mut errors, &r.syscalls);
-        rules.push(Rule { kind: RuleKind::Deny, syscalls, when: None, line: line_col(text, r.syscalls.span().start).0 });
-    }
-    for r in &raw.allow {
-        let syscalls = check_names(&mut errors, &r.syscalls);
-        rules.push(Rule { kind: RuleKind::Allow, syscalls, when: None, line: line_col(text, r.syscalls.span().start).0 });
+    let parse_when = |errors: &mut Vec<PolicyError>, w: &Spanned<String>| match expr::parse(w.get_ref(), &arches) {
+        Ok(e) => Some((w.get_ref().clone(), e)),
+        Err(e) => {
+            // The string's span starts at its opening quote.
+            err_at(errors, w.span().start + 1 + e.offset, format!("in `when`: {}", e.msg));
+            None
+        }
+    };
+    for (kind, list) in [(RuleKind::Deny, &raw.deny), (RuleKind::Allow, &raw.allow)] {
+        for r in list {
+            let syscalls = check_names(&mut errors, &r.syscalls);
+            let when = r.when.as_ref().and_then(|w| parse_when(&mut errors, w));
+            rules.push(Rule { kind, syscalls, when, line: line_col(text, r.syscalls.span().start).0 });
+        }
     }
     for r in &raw.allow_only_if {
         let syscalls = check_names(&mut errors, &r.syscalls);
-        // The string's span starts at its opening quote.
-        let when = match expr::parse(r.when.get_ref(), &arches) {
-            Ok(e) => Some((r.when.get_ref().clone(), e)),
-            Err(e) => {
-                err_at(&mut errors, r.when.span().start + 1 + e.offset, format!("in `when`: {}", e.msg));
-                None
-            }
-        };
+        let when = parse_when(&mut errors, &r.when);
         rules.push(Rule { kind: RuleKind::AllowOnlyIf, syscalls, when, line: line_col(text, r.syscalls.span().start).0 });
     }
 
