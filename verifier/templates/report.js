@@ -37,6 +37,9 @@
         apply();
       });
     });
+    // report.html?q=openat opens the page filtered (links in reviews, tests).
+    var m = /[?&]q=([^&#]*)/.exec(window.location.search);
+    if (m) { box.value = decodeURIComponent(m[1].replace(/\+/g, " ")); }
     apply();
     body.setAttribute("data-matrix-rows", String(rows.length));
   }

@@ -14,9 +14,22 @@ use std::fmt::Write as _;
 /// Longest comment GitHub accepts (characters).
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 
-/// Text safe outside code spans: no raw HTML, no table breaks.
+/// Text safe in a comment and in a table cell: no raw HTML and no table
+/// breaks. Code spans (between backticks) show entities literally, so inside
+/// them only `|` is escaped (GFM honours `\|` there).
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|")
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            let part = part.replace('|', "\\|");
+            if i % 2 == 1 {
+                part
+            } else {
+                part.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// A code span that survives tables (GFM honours `\|` inside them).
@@ -71,7 +84,7 @@ fn finding(f: &FindingView) -> String {
 }
 
 fn cell_line(c: &Cell) -> String {
-    c.conditions.iter().map(|l| format!("{} when {}", l.action, l.when)).collect::<Vec<_>>().join("; ")
+    c.conditions.iter().map(|l| format!("{} when {}", esc(&l.action), code(&l.when))).collect::<Vec<_>>().join("; ")
 }
 
 /// Per column: syscalls grouped by their (unconditional) action, then each
@@ -92,13 +105,17 @@ fn arch_section(out: &mut String, m: &Matrix, col: usize, counts: &str) {
     }
     groups.sort_by_key(|g| (g.1, std::cmp::Reverse(g.2.len())));
     let mut b = String::new();
+    if let ([(action, _, names)], true) = (groups.as_slice(), conditional.is_empty()) {
+        let _ = writeln!(b, "**{}** for all {} syscall names\n", esc(action), names.len());
+        groups.clear();
+    }
     for (action, _, names) in &groups {
         let _ = writeln!(b, "**{}** ({}): {}\n", esc(action), names.len(), names.join(", "));
     }
     if !conditional.is_empty() {
         let _ = writeln!(b, "**depends on the arguments** ({}):\n", conditional.len());
         for (name, c) in &conditional {
-            let _ = writeln!(b, "- `{name}`: {}", esc(&cell_line(c)));
+            let _ = writeln!(b, "- `{name}`: {}", cell_line(c));
         }
         b.push('\n');
     }
@@ -199,7 +216,7 @@ pub fn render(r: &Review) -> String {
                     code(&g.example)
                 );
             }
-            details(&mut out, &format!("{} regions differ, {} less strict now", d.regions.len(), d.looser), &b);
+            details(&mut out, &format!("{} differ, {} less strict now", plural(d.regions.len(), "region"), d.looser), &b);
         }
     }
     if let Some(bv) = &r.bench {

@@ -468,7 +468,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         reasons.push(if p.failed == 0 {
             format!("all {} properties of {} hold", p.total, p.policy)
         } else {
-            format!("{} of {} properties of {} fail ({violations} violations)", prop_failed, p.total, p.policy)
+            format!("{} of {} properties of {} fail ({})", prop_failed, p.total, p.policy, plural(violations, "violation"))
         });
     }
     reasons.push(format!(
@@ -573,7 +573,7 @@ fn properties(pname: &str, pol: &Policy, raw: &[(&str, Finding)], views: &[Findi
             RuleKind::Allow => (codes::ALLOW.0, format!("allow {names} for every argument value")),
             RuleKind::AllowOnlyIf => {
                 let when = r.when.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
-                (codes::ONLY_IF.0, format!("{names} run only when `{when}`"))
+                (codes::ONLY_IF.0, format!("{names} may run only when `{when}`"))
             }
         };
         items.push((code, label, Some(r.line)));
@@ -582,7 +582,9 @@ fn properties(pname: &str, pol: &Policy, raw: &[(&str, Finding)], views: &[Findi
         items.push((codes::DEFAULT.0, "default = \"deny\": nothing outside the allow rules runs".to_string(), None));
     }
     if !pol.forbid.is_empty() {
-        let names: Vec<String> = pol.forbid.iter().map(|k| format!("{k:?}")).collect();
+        // The names the policy file uses (`user_notif`), from ActionKind's serde names.
+        let names: Vec<String> =
+            pol.forbid.iter().map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{k:?}"))).collect();
         items.push((codes::FORBID.0, format!("no input reaches {}", names.join(", ")), None));
     }
     let items: Vec<Property> = items
