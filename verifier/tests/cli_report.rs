@@ -76,22 +76,8 @@ kill:
     ret #0x80000000
 ";
 
-const POLICY: &str = r#"arches = ["x86_64"]
-default = "deny"
-
-[[deny]]
-syscalls = ["@process-create", "ptrace"]
-
-[[allow]]
-syscalls = ["read", "write", "exit_group"]
-
-[[allow_only_if]]
-syscalls = ["openat"]
-when = "arg2 & O_ACCMODE == O_RDONLY"
-
-[actions]
-forbid = ["user_notif", "trace"]
-"#;
+/// The policy of DESIGN.md (shared with cli_check.rs).
+const POLICY: &str = include_str!("common/design_policy.toml");
 
 /// A temporary directory holding clean.bpf, older.bpf and policy.toml.
 fn setup() -> tempfile::TempDir {
@@ -312,4 +298,27 @@ fn bench_puts_the_overhead_table_and_plots_in_the_page() {
     assert!(bench.contains("<td>no filter (latency)</td>") && bench.contains("<td>allow.bpf</td>"), "{bench}");
     assert!(count(bench, "<img alt=") >= 2 && bench.contains("src=\"data:image&#x2f;svg+xml;charset=utf-8,%3Csvg"), "{bench}");
     assert!(bench.contains("kernel ") && bench.contains("load while measuring"), "{bench}");
+}
+
+/// The committed examples (reports/examples/, regenerate.sh) open offline and
+/// show every section they were made with.
+#[test]
+fn committed_examples_show_every_section() {
+    let dir = root().join("reports/examples");
+    for (name, sections) in [
+        ("docker_default", &["verdict", "properties", "findings", "matrix", "diff", "disasm"][..]),
+        ("seed_backend_denylist", &["verdict", "properties", "findings", "matrix", "disasm"][..]),
+    ] {
+        let html = std::fs::read_to_string(dir.join(format!("{name}.html"))).unwrap();
+        assert_self_contained(&html);
+        for s in sections {
+            assert!(html.contains(&format!(" id=\"{s}\"")), "{name}.html: no {s}");
+        }
+        assert!(html.contains("<body data-verdict=\"fail\">"), "{name}.html");
+        let (ids, links) = ids_and_links(&html);
+        assert!(links.iter().all(|l| ids.contains(l)), "{name}.html");
+        let md = std::fs::read_to_string(dir.join(format!("{name}.md"))).unwrap();
+        assert!(md.starts_with(&format!("## ❌ FAIL seccheck: `corpus/profiles/{name}.json`")), "{name}.md");
+        assert!(md.len() < 65_536 && md.contains("### Findings") && md.contains("### Syscalls"), "{name}.md");
+    }
 }

@@ -574,7 +574,8 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
 pub fn plots(report: &Report) -> Result<Vec<(String, String)>, ReportError> {
     let dir = tempfile::tempdir().map_err(|source| ReportError::Io { path: "temporary directory".into(), source })?;
     let mut out = Vec::new();
-    let drawn: [(&str, &str, fn(&Report, &Path) -> Result<(), ReportError>); 3] = [
+    type Draw = fn(&Report, &Path) -> Result<(), ReportError>;
+    let drawn: [(&str, &str, Draw); 3] = [
         ("overhead per syscall", "overhead.svg", plot_overhead),
         ("scaling with processes", "scaling.svg", plot_scaling),
         ("predicted vs measured", "model.svg", plot_model),
