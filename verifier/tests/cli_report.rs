@@ -322,3 +322,32 @@ fn committed_examples_show_every_section() {
         assert!(md.len() < 65_536 && md.contains("### Findings") && md.contains("### Syscalls"), "{name}.md");
     }
 }
+
+/// Each action lands in its class; a filter that never tests `arch` gets the
+/// arch it is assumed to be for (--host-arch) as its column, the rest listed
+/// below the matrix.
+#[test]
+fn cells_are_coloured_by_action_class() {
+    let d = tempfile::tempdir().unwrap();
+    let src = "ld [0]\njeq #0, log, n1\nn1: jeq #1, notif, n2\nn2: jeq #39, trace, n3\nn3: jeq #3, trap, n4\nn4: jeq #60, allow, kill\n\
+               log: ret #0x7ffc0000\nnotif: ret #0x7fc00000\ntrace: ret #0x7ff00007\ntrap: ret #0x00030002\nallow: ret #0x7fff0000\nkill: ret #0\n";
+    std::fs::write(d.path().join("c.s"), src).unwrap();
+    assert!(seccheck_in(d.path(), &["asm", "c.s", "-o", "c.bpf"]).status.success());
+    let o = seccheck_in(d.path(), &["report", "c.bpf", "-o", "r.html"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let html = std::fs::read_to_string(d.path().join("r.html")).unwrap();
+    assert!(html.contains("<th title=\"AUDIT_ARCH_X86_64 0xc000003e, nr without __X32_SYSCALL_BIT\">x86_64</th></tr>"), "one column");
+    for (name, nr, class, action) in [
+        ("read", 0, "logged", "LOG"),
+        ("write", 1, "delegated", "USER_NOTIF"),
+        ("getpid", 39, "delegated", "TRACE(7)"),
+        ("close", 3, "denied", "TRAP(2)"),
+        ("exit", 60, "allowed", "ALLOW"),
+        ("mmap", 9, "killed", "KILL_THREAD"),
+    ] {
+        let want = format!("data-name=\"{name}\" data-classes=\"{class}\" data-nrs=\"{nr} \"><td class=\"name\">{name}</td><td class=\"c-{class}\"><span class=\"nr\">{nr}</span>{action}</td>");
+        assert!(html.contains(&want), "{want}");
+    }
+    assert!(html.contains("<b>any other arch value (including x32, i386, aarch64"), "the other arches are listed");
+    assert!(html.contains("nr 1: USER_NOTIF; nr 3: TRAP(2); nr 39: TRACE(7); nr 60: ALLOW; every other syscall: KILL_THREAD</li>"));
+}

@@ -52,3 +52,20 @@ pub fn render(review: &Review) -> Result<String, HtmlError> {
     let t = env.get_template("report.html").map_err(|e| HtmlError(e.to_string()))?;
     t.render(review).map_err(|e| HtmlError(format!("{e:#}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_data_uri_encodes_what_a_url_cannot_hold() {
+        let uri = svg_data_uri("<svg a=\"1\"># %</svg>");
+        assert_eq!(uri, "data:image/svg+xml;charset=utf-8,%3Csvg%20a=%221%22%3E%23%20%25%3C/svg%3E");
+    }
+
+    #[test]
+    fn the_template_compiles() {
+        let env = environment().unwrap();
+        assert!(env.get_template("report.html").is_ok());
+    }
+}

@@ -247,3 +247,22 @@ pub fn render(r: &Review) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_code_spans_literal() {
+        assert_eq!(esc("a <b> & `x & y | z` | w"), "a &lt;b&gt; &amp; `x & y \\| z` \\| w");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
+
+    #[test]
+    fn long_paths_are_shortened() {
+        let p: Vec<usize> = (0..30).collect();
+        assert_eq!(path_text(&p), "0 1 2 3 4 5 6 7 8 9 10 11 … 24 25 26 27 28 29 (30 instructions)");
+        assert_eq!(path_text(&[1, 2]), "1 2");
+    }
+}
