@@ -37,9 +37,15 @@
         apply();
       });
     });
-    // report.html?q=openat opens the page filtered (links in reviews, tests).
+    // report.html?q=openat opens the page filtered (links in reviews, tests);
     var m = /[?&]q=([^&#]*)/.exec(window.location.search);
     if (m) { box.value = decodeURIComponent(m[1].replace(/\+/g, " ")); }
+    // ?only=conditional,delegated presses only those class buttons.
+    var only = /[?&]only=([^&#]*)/.exec(window.location.search);
+    if (only) {
+      var keep = decodeURIComponent(only[1]).split(",");
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", keep.indexOf(b.getAttribute("data-class")) >= 0 ? "true" : "false"); });
+    }
     apply();
     body.setAttribute("data-matrix-rows", String(rows.length));
   }

@@ -126,6 +126,18 @@ fn the_report_renders_in_chromium_without_errors() {
     assert!(dom.contains(&format!("<span id=\"matrix-shown\">{want}</span>")), "filtered count");
     assert_eq!(dom.matches("class=\"sc hidden\"").count() + dom.matches("class=\"sc other hidden\"").count(), names.len() + 1 - want);
 
+    // ?only=conditional: the class buttons filter by the cells' classes; in
+    // Docker's profile clone, personality and socket depend on their arguments.
+    let o = headless(&browser, &profile, &format!("{url}?only=conditional"), &["--dump-dom", "--virtual-time-budget=3000"]);
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(console_lines(&o.stderr), Vec::<String>::new());
+    let shown: Vec<&str> = dom
+        .match_indices("<tr class=\"sc\" data-name=\"")
+        .map(|(i, p)| dom[i + p.len()..].split('"').next().unwrap())
+        .collect();
+    assert_eq!(shown, vec!["clone", "personality", "socket"], "rows left visible");
+    assert!(dom.contains("<button type=\"button\" class=\"c-allowed\" data-class=\"allowed\" aria-pressed=\"false\""));
+
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-docker_default.png");
     let _ = std::fs::remove_file(&shot);
     let o = headless(&browser, &profile, &url, &["--hide-scrollbars", "--window-size=1280,1800", &format!("--screenshot={}", shot.display())]);
