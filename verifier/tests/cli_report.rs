@@ -351,3 +351,22 @@ fn cells_are_coloured_by_action_class() {
     assert!(html.contains("<b>any other arch value (including x32, i386, aarch64"), "the other arches are listed");
     assert!(html.contains("nr 1: USER_NOTIF; nr 3: TRAP(2); nr 39: TRACE(7); nr 60: ALLOW; every other syscall: KILL_THREAD</li>"));
 }
+
+/// --confirm: the running kernel runs every counterexample and agrees.
+#[test]
+fn confirm_asks_the_kernel_about_every_counterexample() {
+    if !kernel_gate::kernel_usable() {
+        return;
+    }
+    let d = setup();
+    let o = seccheck_in(d.path(), &["report", "older.bpf", "--policy", "policy.toml", "--confirm", "-o", "r.md"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("; the kernel agrees on 2 of 2 counterexamples it ran"), "{}", text(&o));
+    let md = std::fs::read_to_string(d.path().join("r.md")).unwrap();
+    let examples: Vec<&str> = md.lines().filter(|l| l.starts_with("- example: ")).collect();
+    assert_eq!(examples.len(), 2, "{md}");
+    assert!(examples.iter().all(|l| l.ends_with("(kernel agrees)")), "{examples:?}");
+    let o = seccheck_in(d.path(), &["report", "older.bpf", "--confirm", "-o", "r.html"]);
+    let html = std::fs::read_to_string(d.path().join("r.html")).unwrap();
+    assert!(html.contains("<span class=\"count\">kernel agrees</span>"), "{}", text(&o));
+}

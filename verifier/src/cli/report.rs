@@ -1,4 +1,4 @@
-//! `seccheck report FILE [--policy P] [--against OLD] [--bench] -o report.html|report.md`:
+//! `seccheck report FILE [--policy P] [--against OLD] [--bench] [--confirm] -o report.html|report.md`:
 //! the page a reviewer reads before approving a profile.
 //!
 //! One file with the verdict at the top (policy properties and lints, pass or
@@ -10,7 +10,8 @@
 //! the old one, and with `--bench` the overhead measured on this kernel (table
 //! and plots). The format follows the extension of `-o` (`.html`/`.htm`, or
 //! `.md` for a GitHub pull-request comment); `--format` overrides it. The file
-//! is written whole or not at all.
+//! is written whole or not at all. `--confirm` runs every counterexample
+//! through the running kernel and marks each one the kernel agrees with.
 //!
 //! Exit codes as `check`: 0 when the verdict passes (every property holds, no
 //! lint warning or error; changes against OLD are reported, not judged), 1 when
@@ -21,6 +22,9 @@ use super::input::FilterArgs;
 use super::{CliError, Outcome};
 use crate::arch::Arch;
 use crate::cost::CacheGeometry;
+use crate::emu::Emulator;
+use crate::kernel::{Abi, OracleInput};
+use crate::report::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::overhead::{self, Subject, SubjectKind};
 use crate::policy::{self, Policy};
@@ -55,6 +59,10 @@ pub struct Args {
     /// Where to write the report; its extension picks the format.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
+    /// Ask the running kernel to run every finding's counterexample (x86_64,
+    /// x32 and i386 inputs, on an x86_64 host) and say whether it agrees.
+    #[arg(long)]
+    pub confirm: bool,
     /// The format, when the extension does not say it.
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
@@ -153,6 +161,37 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
         _ => None,
     };
+    // --confirm: each counterexample through the kernel oracle (which paces
+    // its filter loads, kernel::health), compared as kernel_emulate.rs does.
+    let valid = crate::bpf::validate(&loaded.program).ok();
+    let emu = valid.as_ref().map(Emulator::new);
+    let mut oracle_error: Option<String> = None;
+    let mut confirm = |c: &Counterexample| -> Option<bool> {
+        let abi = match c.arch? {
+            Arch::X86_64 => Abi::X86_64,
+            Arch::X32 => Abi::X32,
+            Arch::I386 => Abi::I386,
+            _ => return None,
+        };
+        let input = OracleInput { abi, nr: c.input.nr, args: c.input.args };
+        let out = match crate::kernel::action(std::slice::from_ref(&loaded.program), &input) {
+            Ok(o) => o,
+            Err(e) => {
+                oracle_error.get_or_insert_with(|| e.to_string());
+                return None;
+            }
+        };
+        // The kernel reports its own instruction pointer (the probe site):
+        // the answer is about this input only if the filter's answer does
+        // not depend on it.
+        let mut same = out.data;
+        same.instruction_pointer = c.input.instruction_pointer;
+        let ours = emu.as_ref()?.trace(&out.data).action;
+        if same != c.input || ours != c.action {
+            return None;
+        }
+        Some(out.action.agrees_with(ours))
+    };
     let input = ReviewInput {
         name: name.clone(),
         loaded: &loaded,
@@ -161,10 +200,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         bench,
         fallback_arch: fallback,
         tool: format!("seccheck {}", env!("CARGO_PKG_VERSION")),
+        confirm: if args.confirm { Some(&mut confirm) } else { None },
     };
     let r = review::build(input).map_err(|e| match e {
         review::ReviewError::Analysis { file, msg } => CliError::Input { file, msg: format!("cannot be analysed exactly: {msg}") },
     })?;
+    if let Some(e) = oracle_error {
+        return Err(CliError::Usage(format!("--confirm: the kernel could not be asked: {e}")));
+    }
     let text = match format {
         ReportFormat::Html => html::render(&r).map_err(|e| CliError::Usage(e.to_string()))?,
         ReportFormat::Markdown => markdown::render(&r),

@@ -22,7 +22,7 @@ use crate::diff::{self, strictness, Diff};
 use crate::emu::Emulator;
 use crate::lints::{self, LintContext, LintOptions};
 use crate::policy::{self, Policy, RuleKind};
-use crate::report::{fails, Finding, Severity};
+use crate::report::{fails, Counterexample, Finding, Severity};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::Loaded;
 use crate::symbolic::cond::Condition;
@@ -47,6 +47,10 @@ pub struct ReviewInput<'a> {
     pub fallback_arch: Arch,
     /// What produced the report (`seccheck 0.1.0`).
     pub tool: String,
+    /// Asks the running kernel whether it takes a counterexample's action on
+    /// its input (`None`: it could not be asked for this input). The caller
+    /// does the kernel I/O; `None` here: nobody is asked.
+    pub confirm: Option<&'a mut dyn FnMut(&Counterexample) -> Option<bool>>,
 }
 
 /// Why a review could not be built.
@@ -428,6 +432,19 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     }
     drop(cx);
     raw.extend(lint_findings.into_iter().map(|f| ("lint", f)));
+    // (asked, agreed) when the kernel was asked.
+    let mut confirmed: Option<(usize, usize)> = None;
+    if let Some(confirm) = input.confirm {
+        let (mut asked, mut agreed) = (0, 0);
+        for (_, f) in raw.iter_mut() {
+            if let Some(c) = f.counterexample.as_mut() {
+                c.kernel_confirmed = confirm(c);
+                asked += c.kernel_confirmed.is_some() as usize;
+                agreed += (c.kernel_confirmed == Some(true)) as usize;
+            }
+        }
+        confirmed = Some((asked, agreed));
+    }
 
     let lines = listing(program, &DisasmOptions::default());
     let findings: Vec<FindingView> = raw.iter().enumerate().map(|(i, (source, f))| finding_view(i, source, f, &lines)).collect();
@@ -462,7 +479,9 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     let prop_failed = properties.as_ref().map_or(0, |p| p.failed);
     let violations = raw.iter().filter(|(s, _)| *s == "property").count();
     let lint_fail = fails(&raw.iter().filter(|(s, _)| *s == "lint").map(|(_, f)| f.clone()).collect::<Vec<_>>());
-    let pass = violations == 0 && !lint_fail;
+    // A disagreement with the kernel is a bug in seccheck: no verdict passes on it.
+    let disagree = confirmed.map_or(0, |(asked, agreed)| asked - agreed);
+    let pass = violations == 0 && !lint_fail && disagree == 0;
     let mut reasons = Vec::new();
     if let Some(p) = &properties {
         reasons.push(if p.failed == 0 {
@@ -482,6 +501,13 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             format!("equivalent to {}", d.against)
         } else {
             format!("{} changed from {} ({} looser)", plural(d.regions.len(), "region"), d.against, d.looser)
+        });
+    }
+    if let Some((asked, agreed)) = confirmed {
+        reasons.push(if disagree > 0 {
+            format!("the kernel DISAGREES on {disagree} of {asked} counterexamples (a seccheck bug)")
+        } else {
+            format!("the kernel agrees on {agreed} of {asked} counterexamples it ran")
         });
     }
     let headline = format!("{}: {}", if pass { "PASS" } else { "FAIL" }, reasons.join("; "));
