@@ -249,6 +249,11 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     std::fs::write(d.path().join("refused.bpf"), [0x20u8, 0, 0, 0, 0, 0, 0, 0]).unwrap();
     run(&["report", "clean.bpf", "--against", "refused.bpf", "-o", "r.html"], "refused.bpf: the kernel refuses this filter");
     run(&["report", "clean.bpf", "--host-arch", "vax", "-o", "r.md"], "unknown --host-arch `vax`");
+    // Bench options without --bench are a usage error (clap's, several lines).
+    let o = seccheck_in(d.path(), &["report", "clean.bpf", "--bench-rounds", "3", "-o", "r.html"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bench"), "{}", text(&o));
+    assert!(!d.path().join("r.html").exists());
     // --format overrides the extension.
     let o = seccheck_in(d.path(), &["report", "clean.bpf", "-o", "r.txt", "--format", "markdown"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

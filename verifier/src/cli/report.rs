@@ -51,10 +51,10 @@ pub struct Args {
     #[arg(long)]
     pub bench: bool,
     /// With --bench: concurrent processes, comma-separated (default: 1 up to the number of CPUs).
-    #[arg(long = "bench-threads", value_delimiter = ',')]
+    #[arg(long = "bench-threads", value_delimiter = ',', requires = "bench")]
     pub bench_threads: Vec<usize>,
     /// With --bench: interleaved repetitions of every measurement.
-    #[arg(long = "bench-rounds", default_value_t = 5)]
+    #[arg(long = "bench-rounds", default_value_t = 5, requires = "bench")]
     pub bench_rounds: usize,
     /// Where to write the report; its extension picks the format.
     #[arg(short = 'o', long = "output")]
