@@ -50,8 +50,11 @@ pub struct ReviewInput<'a> {
     /// Asks the running kernel whether it takes a counterexample's action on
     /// its input (`None`: it could not be asked for this input). The caller
     /// does the kernel I/O; `None` here: nobody is asked.
-    pub confirm: Option<&'a mut dyn FnMut(&Counterexample) -> Option<bool>>,
+    pub confirm: Option<Confirm<'a>>,
 }
+
+/// See [`ReviewInput::confirm`].
+pub type Confirm<'a> = &'a mut dyn FnMut(&Counterexample) -> Option<bool>;
 
 /// Why a review could not be built.
 #[derive(Debug, thiserror::Error)]
