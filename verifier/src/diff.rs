@@ -335,7 +335,7 @@ fn row_label(r: &NrRow) -> String {
     }
 }
 
-fn arch_label(k: &ArchKey) -> String {
+pub(crate) fn arch_label(k: &ArchKey) -> String {
     match k {
         ArchKey::Known(a) => format!(
             "{a} ({:#010x}{})",
@@ -360,7 +360,7 @@ fn arch_label(k: &ArchKey) -> String {
     }
 }
 
-fn rows_text(r: &Region) -> Vec<String> {
+pub(crate) fn rows_text(r: &Region) -> Vec<String> {
     let rows: Vec<String> = r.syscalls.iter().map(row_label).collect();
     match &r.numbers {
         None => rows,
@@ -389,7 +389,7 @@ fn path_text(path: &[usize]) -> String {
     }
 }
 
-fn run_text(r: &StackRun) -> String {
+pub(crate) fn run_text(r: &StackRun) -> String {
     match r.filters.len() {
         0 => format!("{} (no filter)", r.action),
         1 => format!("{} {}", r.action, path_text(&r.filters[0].path)),
@@ -400,7 +400,7 @@ fn run_text(r: &StackRun) -> String {
     }
 }
 
-fn input_text(e: &Example) -> String {
+pub(crate) fn input_text(e: &Example) -> String {
     let d = &e.input;
     let mut s = match e.arch {
         Some(a) => format!("{a} "),

@@ -52,22 +52,8 @@ kill:
     ret #0x80000000
 ";
 
-const POLICY: &str = r#"arches = ["x86_64"]
-default = "deny"
-
-[[deny]]
-syscalls = ["@process-create", "ptrace"]
-
-[[allow]]
-syscalls = ["read", "write", "exit_group"]
-
-[[allow_only_if]]
-syscalls = ["openat"]
-when = "arg2 & O_ACCMODE == O_RDONLY"
-
-[actions]
-forbid = ["user_notif", "trace"]
-"#;
+/// The policy of DESIGN.md, shared with cli_report.rs.
+const POLICY: &str = include_str!("common/design_policy.toml");
 
 fn setup(d: &std::path::Path, name: &str, src: &str) -> String {
     let s = d.join(format!("{name}.s"));

@@ -13,6 +13,7 @@ mod explain;
 mod input;
 mod lint;
 mod pid;
+mod report;
 mod scan;
 mod table;
 mod stack;
@@ -45,6 +46,7 @@ enum Command {
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
+    Report(report::Args),
 }
 
 /// What a subcommand concluded.
@@ -105,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
+        Command::Report(a) => report::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -3,9 +3,14 @@
 //! Every checker (policy properties, lints, diffs) returns [`Finding`]s; the CLI
 //! decides the exit code and picks a renderer: text for people, JSON for tools,
 //! SARIF 2.1.0 for code-scanning UIs. [`overhead`] renders `seccheck bench`
-//! results (terminal table, Markdown + SVG report).
+//! results (terminal table, Markdown + SVG report). [`review`] gathers every
+//! analysis of one filter for `seccheck report`, rendered by [`html`] (one
+//! self-contained page) and [`markdown`] (a pull-request comment).
 
+pub mod html;
+pub mod markdown;
 pub mod overhead;
+pub mod review;
 pub mod sarif;
 
 use crate::arch::Arch;

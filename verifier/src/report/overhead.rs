@@ -541,6 +541,56 @@ pub fn write(report: &Report, dir: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// Per thread count, the overhead table of [`text`] as `(title, header,
+/// rows)`, for reports that lay it out themselves (`seccheck report`).
+pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+    let probes = probes_of(report);
+    report
+        .options
+        .threads
+        .iter()
+        .map(|&threads| {
+            let title = format!("{threads} concurrent process{}: ns per call, median ± half-IQR over {} interleaved rounds", if threads == 1 { "" } else { "es" }, report.options.rounds);
+            let mut header = vec!["filter".to_string()];
+            header.extend(probes.iter().map(|p| p.name()));
+            let rows = report
+                .subjects
+                .iter()
+                .map(|s| {
+                    let mut line = vec![if s.kind == SubjectKind::Baseline { "no filter (latency)".into() } else { s.label.clone() }];
+                    for &p in &probes {
+                        line.push(report.rows.iter().find(|r| r.subject == s.label && r.probe == p && r.threads == threads).map(cell).unwrap_or_else(|| "skipped".into()));
+                    }
+                    line
+                })
+                .collect();
+            (title, header, rows)
+        })
+        .collect()
+}
+
+/// The plots of [`write`] as `(title, SVG document)`, drawn in a temporary
+/// directory (plotters' SVG backend writes files), for reports that embed them.
+pub fn plots(report: &Report) -> Result<Vec<(String, String)>, ReportError> {
+    let dir = tempfile::tempdir().map_err(|source| ReportError::Io { path: "temporary directory".into(), source })?;
+    let mut out = Vec::new();
+    type Draw = fn(&Report, &Path) -> Result<(), ReportError>;
+    let drawn: [(&str, &str, Draw); 3] = [
+        ("overhead per syscall", "overhead.svg", plot_overhead),
+        ("scaling with processes", "scaling.svg", plot_scaling),
+        ("predicted vs measured", "model.svg", plot_model),
+    ];
+    for (title, file, draw) in drawn {
+        let path = dir.path().join(file);
+        draw(report, &path)?;
+        if path.exists() {
+            let svg = std::fs::read_to_string(&path).map_err(|source| ReportError::Io { path: path.display().to_string(), source })?;
+            out.push((title.to_string(), svg));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,198 @@
+//! `seccheck report FILE [--policy P] [--against OLD] [--bench] [--confirm] -o report.html|report.md`:
+//! the page a reviewer reads before approving a profile.
+//!
+//! One file with the verdict at the top (policy properties and lints, pass or
+//! fail with counts, the generator that produced the filter, its arches), the
+//! per-arch syscall matrix coloured by action class (searchable in HTML, with
+//! the argument conditions on expansion), every finding with its
+//! counterexample and the instructions involved (linked to the annotated
+//! disassembly), with `--against` every region where the filter differs from
+//! the old one, and with `--bench` the overhead measured on this kernel (table
+//! and plots). The format follows the extension of `-o` (`.html`/`.htm`, or
+//! `.md` for a GitHub pull-request comment); `--format` overrides it. The file
+//! is written whole or not at all. `--confirm` runs every counterexample
+//! through the running kernel and marks each one the kernel agrees with.
+//!
+//! Exit codes as `check`: 0 when the verdict passes (every property holds, no
+//! lint warning or error; changes against OLD are reported, not judged), 1 when
+//! something fails (or the kernel refuses the filter), 2 on bad input.
+
+use super::diff::load_valid_compiled;
+use super::input::FilterArgs;
+use super::{CliError, Outcome};
+use crate::arch::Arch;
+use crate::cost::CacheGeometry;
+use crate::report::Counterexample;
+use crate::kernel::overhead::{Probe, ProbeContext};
+use crate::overhead::{self, Subject, SubjectKind};
+use crate::policy::{self, Policy};
+use crate::report::review::{self, ReviewInput};
+use crate::report::{html, markdown};
+use crate::sources::read_bounded;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Write one reviewable page about a filter: verdict, syscall matrix, findings,
+/// disassembly, and optionally the diff and the overhead.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The properties to check, as policy.toml.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// The filter this one replaces (any input format, read with the same
+    /// input options): every region where they differ.
+    #[arg(long)]
+    pub against: Option<PathBuf>,
+    /// Measure the overhead on this kernel (takes a while; numbers are noise on a busy machine).
+    #[arg(long)]
+    pub bench: bool,
+    /// With --bench: concurrent processes, comma-separated (default: 1 up to the number of CPUs).
+    #[arg(long = "bench-threads", value_delimiter = ',', requires = "bench")]
+    pub bench_threads: Vec<usize>,
+    /// With --bench: interleaved repetitions of every measurement.
+    #[arg(long = "bench-rounds", default_value_t = 5, requires = "bench")]
+    pub bench_rounds: usize,
+    /// Where to write the report; its extension picks the format.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Ask the running kernel to run every finding's counterexample (x86_64,
+    /// x32 and i386 inputs, on an x86_64 host) and say whether it agrees.
+    #[arg(long)]
+    pub confirm: bool,
+    /// The format, when the extension does not say it.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Markdown,
+}
+
+fn format_of(args: &Args) -> Result<ReportFormat, CliError> {
+    if let Some(f) = args.format {
+        return Ok(f);
+    }
+    let ext = args.output.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("html" | "htm") => Ok(ReportFormat::Html),
+        Some("md" | "markdown") => Ok(ReportFormat::Markdown),
+        _ => Err(CliError::Usage(format!(
+            "-o {}: cannot tell the format from the extension; expected .html, .htm or .md, or give --format html|markdown",
+            args.output.display()
+        ))),
+    }
+}
+
+fn read_policy(path: &Path) -> Result<Policy, CliError> {
+    let pname = path.display().to_string();
+    let text = read_bounded(path)?;
+    let text = std::str::from_utf8(&text).map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
+    policy::parse(text).map_err(|errs| CliError::Input { file: pname, msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  ") })
+}
+
+/// Measure the filter next to the no-filter baseline and the all-cacheable floor.
+fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<review::BenchView, CliError> {
+    let native = crate::kernel::overhead::native_audit_arch()
+        .ok_or_else(|| CliError::Usage("--bench measures on x86_64 or aarch64 hosts only".into()))?;
+    let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
+    let geometry = CacheGeometry::linux_6_18(running).ok_or_else(|| CliError::Usage(format!("no action-cache geometry known for {running}")))?;
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = if args.bench_threads.is_empty() { (1..=cpus).collect() } else { args.bench_threads.clone() };
+    if args.bench_rounds == 0 || threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
+        return Err(CliError::Usage(format!("--bench-rounds must be ≥ 1 and --bench-threads values 1..={}", crate::kernel::overhead::MAX_PROCESSES)));
+    }
+    let label = args.filter.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| args.filter.display_name());
+    let subjects = vec![Subject::baseline(), Subject::entry_floor(), Subject { label, kind: SubjectKind::UnderTest, stack: vec![valid], note }];
+    let options = overhead::Options {
+        threads,
+        rounds: args.bench_rounds,
+        batches: 25,
+        batch_ns: 100_000.0,
+        probes: Probe::HOT.to_vec(),
+        geometry,
+        probe_bitmap: false,
+    };
+    let ctx = ProbeContext::new();
+    let plan = overhead::plan(subjects, options, &ctx);
+    let measured = overhead::measure(plan, &ctx, &mut |_| {}).map_err(|e| CliError::Usage(format!("--bench: measurement failed: {e}")))?;
+    let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let report = overhead::analyze(measured, command);
+    review::bench_view(&report).map_err(|e| CliError::Usage(format!("--bench: {e}")))
+}
+
+/// Write `text` to `path` whole: into a temporary file beside it, then renamed.
+fn write_whole(path: &Path, text: &str) -> Result<(), CliError> {
+    let fail = |e: std::io::Error| CliError::Input { file: path.display().to_string(), msg: format!("cannot write the report: {e}") };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // Readable like any file the user writes (a temporary file is 0600).
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    tmp.write_all(text.as_bytes()).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let format = format_of(&args)?;
+    let fallback = Arch::from_name(&args.filter.input.host_arch)
+        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let policy = args.policy.as_deref().map(read_policy).transpose()?;
+    let name = args.filter.display_name();
+    let loaded = args.filter.load_full()?;
+    let against = match &args.against {
+        Some(p) => Some((p.display().to_string(), load_valid_compiled(&args.filter.input, p)?.0)),
+        None => None,
+    };
+    let bench = match (args.bench, crate::bpf::validate(&loaded.program)) {
+        (true, Ok(valid)) => {
+            let note = loaded.compiled.as_ref().map_or_else(|| loaded.format.name().to_string(), |c| c.generator.clone());
+            Some(bench(&args, valid, note)?)
+        }
+        _ => None,
+    };
+    // --confirm: each counterexample through the kernel oracle, judged as
+    // `check` and `lint` judge theirs (kernel::confirm).
+    let mut oracle_error: Option<String> = None;
+    let mut confirm = |c: &Counterexample| -> Option<bool> {
+        let mut copy = c.clone();
+        match crate::kernel::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
+            Ok(_) => copy.kernel_confirmed,
+            Err(e) => {
+                oracle_error.get_or_insert_with(|| e.to_string());
+                None
+            }
+        }
+    };
+    let input = ReviewInput {
+        name: name.clone(),
+        loaded: &loaded,
+        policy: args.policy.as_ref().zip(policy.as_ref()).map(|(p, pol)| (p.display().to_string(), pol)),
+        against: against.as_ref().map(|(n, p)| (n.clone(), p)),
+        bench,
+        fallback_arch: fallback,
+        tool: format!("seccheck {}", env!("CARGO_PKG_VERSION")),
+        confirm: if args.confirm { Some(&mut confirm) } else { None },
+    };
+    let r = review::build(input).map_err(|e| match e {
+        review::ReviewError::Analysis { file, msg } => CliError::Input { file, msg: format!("cannot be analysed exactly: {msg}") },
+    })?;
+    if let Some(e) = oracle_error {
+        return Err(CliError::Usage(format!("--confirm: the kernel could not be asked: {e}")));
+    }
+    let text = match format {
+        ReportFormat::Html => html::render(&r).map_err(|e| CliError::Usage(e.to_string()))?,
+        ReportFormat::Markdown => markdown::render(&r),
+    };
+    write_whole(&args.output, &text)?;
+    writeln!(out, "{}: {} ({} written)", name, r.verdict.headline, args.output.display())?;
+    Ok(if r.verdict.pass { Outcome::Clean } else { Outcome::Findings })
+}
