@@ -17,6 +17,9 @@ mod scan;
 mod table;
 mod stack;
 mod validate;
+mod record;
+mod generate;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -45,6 +48,9 @@ enum Command {
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
+    Record(record::Args),
+    Generate(generate::Args),
+    Run(run::Args),
 }
 
 /// What a subcommand concluded.
@@ -54,6 +60,8 @@ pub enum Outcome {
     Clean,
     /// Exit 1: findings, rejection, differences.
     Findings,
+    /// The exit status of a command seccheck ran (`record`, `run`).
+    Exit(u8),
 }
 
 /// An error that ends the run with exit code 2.
@@ -102,11 +110,15 @@ pub fn main() -> ExitCode {
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
+        Command::Record(a) => record::run(a, &mut out),
+        Command::Generate(a) => generate::run(a, &mut out),
+        Command::Run(a) => run::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::Exit(code)) => ExitCode::from(code),
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
         Err(e) => {
             eprintln!("seccheck: error: {e}");
