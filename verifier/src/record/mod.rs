@@ -406,7 +406,11 @@ mod tests {
         assert_eq!(command(&[]).unwrap_err(), CommandError::Empty);
         let e = command(&["seccheck-no-such-command".into()]).unwrap_err();
         assert!(e.to_string().starts_with("`seccheck-no-such-command`: command not found (searched PATH="), "{e}");
-        assert_eq!(command(&["/etc/hostname".into()]).unwrap_err(), CommandError::NotExecutable("/etc/hostname".into()));
+        let d = tempfile::tempdir().unwrap();
+        let plain = d.path().join("plain");
+        std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+        let shown = plain.display().to_string();
+        assert_eq!(command(&[plain.into()]).unwrap_err(), CommandError::NotExecutable(shown));
         assert!(matches!(command(&["./no/such".into()]).unwrap_err(), CommandError::NotFound(..)));
     }
 }

@@ -265,4 +265,22 @@ mod tests {
         let v = verify("profile.json", &c, &bad, &g.expectations).unwrap();
         assert!(!v.holds() && v.policy_violations > 0);
     }
+
+    /// A small allow-list whose newest syscall (rseq, 334) is below x86_64's 335..=423 gap:
+    /// runc's ENOSYS stub covers the gap, and SC005 used to take the profile's
+    /// EPERM for a stated denial of `execveat` (regression test for the
+    /// default-action detection in `lints`).
+    #[test]
+    fn a_small_allow_list_under_the_runc_stub_has_no_lint_error() {
+        let mut a = Aggregate::new();
+        for n in ["execve", "read", "openat", "exit_group", "close", "rseq"] {
+            a.add(1, X86, Arch::X86_64.syscall_nr(n).unwrap(), &[0; 6]);
+        }
+        let t = vec![("t.json".to_string(), a.into_trace(vec![], ExitRecord::Code(0), 0.0))];
+        let g = generate(&t, &GenerateOptions::default()).unwrap();
+        let c = compile("p.json", &serde_json::to_vec(&g.profile).unwrap()).unwrap();
+        let v = verify("p.json", &c, &g.policy, &g.expectations).unwrap();
+        assert_eq!(v.lint_errors, 0, "{:#?}", v.findings);
+        assert!(v.holds());
+    }
 }
