@@ -362,6 +362,21 @@ fn supervise(plan: &Plan, sh: &Shared, on_call: &mut dyn FnMut(&SyscallEvent)) -
     }
     let r = serve(pid, plan, sh, sfd, on_call);
     close(sfd);
+    if r.is_err() {
+        // Nobody serves the command any more: a task of it may be blocked in a
+        // notification forever. End the command and the reaper.
+        let target = sh.target_pid.load(Ordering::Acquire);
+        // SAFETY: kill on our child and on the grandchild, neither reaped by us
+        // (the reaper may have reaped the grandchild; then the pid is a zombie-free
+        // number that nobody reused yet only if the reaper still lives, which
+        // it does until we kill it below).
+        unsafe {
+            if target > 0 && sh.target_reaped.load(Ordering::Acquire) == 0 {
+                syscall6(SYS_KILL, target as u64, SIGKILL, 0, 0, 0, 0);
+            }
+            syscall6(SYS_KILL, pid as u64, SIGKILL, 0, 0, 0, 0);
+        }
+    }
     // The reaper exits once every process of the command is reaped.
     let _ = sys::wait(pid, 0);
     r
@@ -557,6 +572,9 @@ unsafe fn target(plan: &Plan, sh: &Shared) -> ! {
             fail(sh, STATE_SETUP_FAILED, STEP_SIGMASK, -r);
             exit_group(EXIT_SETUP);
         }
+        // Our own pid, before the supervisor can need it: the reaper's store
+        // after its fork may come later than our "listener ready".
+        sh.target_pid.store(syscall6(SYS_GETPID, 0, 0, 0, 0, 0, 0) as i32, Ordering::Release);
         let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_NNP, -r);
