@@ -290,11 +290,7 @@ pub fn generate(traces: &[(String, Trace)], opts: &GenerateOptions) -> Result<Ge
         rules.insert(name.clone(), rule_for(name, m, opts));
     }
     if !base_docker && by_name.contains_key("clone3") {
-        let clone_restricted = match rules.get("clone") {
-            Some(Rule::Masked { .. }) => true,
-            None => true,
-            _ => false,
-        };
+        let clone_restricted = matches!(rules.get("clone"), Some(Rule::Masked { .. }) | None);
         if opts.args == ArgMode::Strict && clone_restricted {
             rules.insert("clone3".into(), Rule::Enosys);
             rules.entry("clone".into()).or_insert(Rule::Masked {

@@ -153,10 +153,13 @@ pub struct BlockedCall {
     pub values: Vec<(&'static str, Vec<u64>, bool)>,
 }
 
+/// Per blocked `(arch, nr, action)`: count, first arguments, recorded values.
+type BlockedEntry = (u64, [u64; 6], Vec<(BTreeSet<u64>, bool)>);
+
 /// Decides every call of a run with the profile's emulator; keeps what it blocks.
 pub struct Blocked {
     emu: Emulator,
-    map: BTreeMap<(Arch, u32, Action), (u64, [u64; 6], Vec<(BTreeSet<u64>, bool)>)>,
+    map: BTreeMap<(Arch, u32, Action), BlockedEntry>,
     pub calls: u64,
     /// Calls of an arch value the kernel does not define, or beyond the limits.
     pub unclassified: u64,
