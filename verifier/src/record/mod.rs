@@ -143,6 +143,19 @@ pub fn kernel_value(arch: Arch, kind: ArgKind, v: u64) -> u64 {
     }
 }
 
+/// Add one call's values of `params` to their bounded sets (`(values,
+/// overflowed)` per parameter).
+pub(crate) fn add_values(slots: &mut [(BTreeSet<u64>, bool)], params: &[(u8, &'static str, ArgKind)], arch: Arch, args: &[u64; 6]) {
+    for (slot, (i, _, kind)) in slots.iter_mut().zip(params) {
+        let v = kernel_value(arch, *kind, args[usize::from(*i)]);
+        if slot.0.len() < MAX_VALUES {
+            slot.0.insert(v);
+        } else if !slot.0.contains(&v) {
+            slot.1 = true;
+        }
+    }
+}
+
 #[derive(Default, Clone)]
 struct Entry {
     count: u64,
@@ -187,14 +200,7 @@ impl Aggregate {
         if e.values.len() != params.len() {
             e.values = vec![(BTreeSet::new(), false); params.len()];
         }
-        for (slot, (i, _, kind)) in e.values.iter_mut().zip(&params) {
-            let v = kernel_value(arch, *kind, args[usize::from(*i)]);
-            if slot.0.len() < MAX_VALUES {
-                slot.0.insert(v);
-            } else if !slot.0.contains(&v) {
-                slot.1 = true;
-            }
-        }
+        add_values(&mut e.values, &params, arch, args);
     }
 
     pub fn notifications(&self) -> u64 {

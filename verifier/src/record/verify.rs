@@ -12,7 +12,7 @@
 //! the `seccomp_data` the kernel reported — without disturbing the run.
 
 use super::generate::{Expectation, Expected, ENOSYS};
-use super::{kernel_value, recorded_params, MAX_SYSCALLS, MAX_VALUES};
+use super::{add_values, recorded_params, MAX_SYSCALLS};
 use crate::arch::Arch;
 use crate::bpf::ValidProgram;
 use crate::emu::Emulator;
@@ -189,14 +189,7 @@ impl Blocked {
         let params = arch.syscall_name(d.nr).map(|n| recorded_params(arch, n)).unwrap_or_default();
         let e = self.map.entry(key).or_insert_with(|| (0, d.args, vec![(BTreeSet::new(), false); params.len()]));
         e.0 += 1;
-        for (slot, (i, _, kind)) in e.2.iter_mut().zip(&params) {
-            let v = kernel_value(arch, *kind, d.args[usize::from(*i)]);
-            if slot.0.len() < MAX_VALUES {
-                slot.0.insert(v);
-            } else if !slot.0.contains(&v) {
-                slot.1 = true;
-            }
-        }
+        add_values(&mut e.2, &params, arch, &d.args);
     }
 
     pub fn results(&self) -> Vec<BlockedCall> {
