@@ -53,7 +53,8 @@
 //!    blocked child) and continued it. A child that signalled "ready" with a
 //!    futex wake or a socket write would wait forever for a supervisor that
 //!    waits for that very signal. The listener fd is `O_CLOEXEC`
-//!    (`seccomp_new_listener`), so the command never holds it.
+//!    (`get_unused_fd_flags(O_CLOEXEC)` in `seccomp_set_mode_filter`), so the
+//!    command never holds it.
 //! 3. The end of the run is "every task that holds the filter is gone". An
 //!    intermediate *reaper* process (not filtered) makes itself a child
 //!    subreaper (`PR_SET_CHILD_SUBREAPER`), forks the command and reaps every
