@@ -277,3 +277,22 @@ fn a_profile_that_denies_execve_is_reported_not_run() {
     let err = text(&r.stderr);
     assert!(err.contains("cannot execute: errno 1 (EPERM: the filter denies execve"), "{err}");
 }
+
+#[test]
+fn docker_default_base_inherits_dockers_bypassable_socket_rule_and_says_so() {
+    if !kernel_usable() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (t, prof) = (p(d.path(), "t.json"), p(d.path(), "p.json"));
+    assert_eq!(seccheck(&["record", "-o", &t, "--", "cat", "/etc/hostname"]).status.code(), Some(0));
+    let g = seccheck(&["generate", &t, "-o", &prof, "--base", "docker-default"]);
+    let out = text(&g.stdout);
+    // Docker's `socket` rules compare the 32-bit family on all 64 bits (SC008).
+    assert_eq!(g.status.code(), Some(1), "{out}");
+    assert!(out.contains("error[SC008 arg-high-half-unchecked]: x86_64 socket"), "{out}");
+    assert!(out.contains("NOT verified: 0 policy violations, 1 lint errors, 0 recorded call shapes not allowed"), "{out}");
+    // The profile is still written, and the command runs under it.
+    let r = seccheck(&["run", "--profile", &prof, "--", "cat", "/etc/hostname"]);
+    assert_eq!(r.stdout, std::fs::read("/etc/hostname").unwrap());
+}
