@@ -17,6 +17,7 @@ pub mod kernel;
 pub mod lints;
 pub mod policy;
 pub mod overhead;
+pub mod record;
 pub mod report;
 pub mod seccomp;
 pub mod symbolic;

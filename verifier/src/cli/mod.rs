@@ -18,6 +18,9 @@ mod scan;
 mod table;
 mod stack;
 mod validate;
+mod record;
+mod generate;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -47,6 +50,9 @@ enum Command {
     Pid(pid::Args),
     Bench(bench::Args),
     Report(report::Args),
+    Record(record::Args),
+    Generate(generate::Args),
+    Run(run::Args),
 }
 
 /// What a subcommand concluded.
@@ -56,6 +62,8 @@ pub enum Outcome {
     Clean,
     /// Exit 1: findings, rejection, differences.
     Findings,
+    /// The exit status of a command seccheck ran (`record`, `run`).
+    Exit(u8),
 }
 
 /// An error that ends the run with exit code 2.
@@ -108,11 +116,15 @@ pub fn main() -> ExitCode {
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
         Command::Report(a) => report::run(a, &mut out),
+        Command::Record(a) => record::run(a, &mut out),
+        Command::Generate(a) => generate::run(a, &mut out),
+        Command::Run(a) => run::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::Exit(code)) => ExitCode::from(code),
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
         Err(e) => {
             eprintln!("seccheck: error: {e}");

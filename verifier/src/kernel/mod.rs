@@ -33,6 +33,8 @@ mod probe;
 pub mod readback;
 pub mod live;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod record;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sys;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod validate;

@@ -132,6 +132,10 @@ pub struct LintOptions {
 
 /// Unassigned syscall numbers looked at to find an arch's default action.
 const GAP_SAMPLE: usize = 256;
+/// Under runc's stub, fewer numbers than this below it do not decide the default.
+const MIN_GAPS: usize = 16;
+/// `ENOSYS` (include/uapi/asm-generic/errno.h), runc's stub answer.
+const ENOSYS: u16 = 38;
 
 /// Where [`LintContext::arches`] comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -269,10 +273,11 @@ impl<'p> LintContext<'p> {
     }
 
     /// What `arch` does with syscall numbers no rule names: the action most of
-    /// its unassigned numbers below its highest one get (the profile's default
-    /// even under runc's `-ENOSYS` stub, which only covers numbers above the
-    /// profile's newest syscall), or, for a table without gaps, the action most
-    /// of the 64 numbers after it get. With the inputs taking that action.
+    /// its unassigned numbers get, or, for a table without gaps, the action most
+    /// of the 64 numbers after it get. Under runc's `-ENOSYS` stub, which covers
+    /// every number above the profile's newest syscall (gaps included), only
+    /// numbers up to the newest one the stub does not answer count, and when
+    /// there are no gaps there, all of them vote. With the inputs taking that action.
     pub fn default_action(&self, arch: Arch) -> Option<(Action, InputSet)> {
         self.defaults.iter().find(|d| d.arch == arch).map(|d| d.default)
     }
@@ -295,25 +300,58 @@ impl<'p> LintContext<'p> {
         let (&(first, _), &(last, _)) = (table.first()?, table.last()?);
         // The first unassigned numbers are enough to tell the default, and
         // some tables have vast gaps (arm's private calls at 0x0f0000).
+        let future: Vec<u32> = (last + 1..=last.saturating_add(64)).collect();
+        let future = self.majority(arch, &future);
+        // runc's stub (sources/docker.rs) answers ERRNO(ENOSYS) for every number
+        // above the profile's newest syscall, gaps in the table included: then
+        // only numbers below the highest one that gets something else show the
+        // default. (A small allow-list naming nothing above x86_64's 335..=423
+        // gap otherwise has its ERRNO(EPERM) default mistaken for the stub's
+        // ENOSYS, and every unnamed syscall below its newest one for a denial
+        // of its own.)
+        let stub = future.is_some_and(|(a, _)| a == Action::Errno(ENOSYS));
+        let boundary = match future {
+            Some((_, f)) if stub => table.iter().rev().map(|&(nr, _)| nr).find(|&nr| {
+                let s = self.syscall(arch, nr);
+                !self.analysis().subset(s, f)
+            }),
+            _ => Some(last),
+        };
+        let below = |nr: u32| boundary.is_some_and(|b| nr <= b);
         let mut gaps: Vec<u32> = Vec::new();
         let mut next = first;
-        for &(nr, _) in table {
+        for &(nr, _) in table.iter().take_while(|&&(nr, _)| below(nr)) {
             gaps.extend((next..nr).take(GAP_SAMPLE - gaps.len()));
             next = nr + 1;
         }
-        let future: Vec<u32> = (last + 1..=last.saturating_add(64)).collect();
-        let future = self.majority(arch, &future);
-        let default = if gaps.is_empty() { future } else { self.majority(arch, &gaps) }?;
+        // runc adds no stub when the default is ALLOW, LOG or TRACE
+        // (`wants_stub`), so under the stub those never are the default.
+        let stubbed_default = |a: Action| !matches!(a.effective(), Action::Allow | Action::Log | Action::Trace(_));
+        let default = match boundary {
+            _ if !stub && !gaps.is_empty() => self.majority(arch, &gaps),
+            _ if stub && gaps.len() >= MIN_GAPS => self.majority_of(arch, &gaps, stubbed_default),
+            // Under the stub without gaps below it (x86_64 has none below 335),
+            // every number up to the boundary votes.
+            Some(b) if stub && (b - first) as usize >= MIN_GAPS => {
+                self.majority_of(arch, &(first..=b).take(GAP_SAMPLE * 4).collect::<Vec<u32>>(), stubbed_default)
+            }
+            _ => future,
+        }?;
         Some(ArchDefault { arch, default, future })
     }
 
     /// The action most of `numbers` (for every argument value) get on `arch`.
     fn majority(&self, arch: Arch, numbers: &[u32]) -> Option<(Action, InputSet)> {
+        self.majority_of(arch, numbers, |_| true)
+    }
+
+    /// As [`Self::majority`], counting only actions `eligible` accepts.
+    fn majority_of(&self, arch: Arch, numbers: &[u32], eligible: impl Fn(Action) -> bool) -> Option<(Action, InputSet)> {
         let mut counts: Vec<usize> = vec![0; self.actions.len()];
         for &nr in numbers {
             let s = self.syscall(arch, nr);
             let a = self.analysis();
-            if let Some(i) = self.actions.iter().position(|&(_, set)| a.subset(s, set)) {
+            if let Some(i) = self.actions.iter().position(|&(act, set)| eligible(act) && a.subset(s, set)) {
                 counts[i] += 1;
             }
         }

@@ -1,0 +1,132 @@
+//! `seccheck generate trace.json… -o profile.json [--policy-out policy.toml]`:
+//! a least-privilege Docker/OCI profile from recorded traces, and the proof
+//! that it means what it should (see `crate::record::generate` for the rules).
+//!
+//! After writing, the profile is compiled with libseccomp exactly as runc loads
+//! it and checked: the generated policy holds (every violation with a
+//! counterexample), no lint reports an error, and every recorded call shape is
+//! allowed (or gets the promised `ENOSYS`). Exit 0 when all of that holds, 1
+//! (files still written, marked NOT verified) when something does not, 2 on bad
+//! input.
+
+use super::{CliError, Outcome};
+use crate::record::generate::{generate, ArgMode, Base, DefaultAction, GenerateOptions};
+use crate::record::read_trace;
+use crate::record::verify::{compile, verify};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Generate a Docker/OCI profile (and policy.toml) from traces, then prove it.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Trace files written by `seccheck record`.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+    /// The profile to write.
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Where to write the policy.toml the profile is checked against.
+    #[arg(long)]
+    pub policy_out: Option<PathBuf>,
+    /// Start from nothing, or from Docker's default profile.
+    #[arg(long, value_enum, default_value_t = BaseArg::None)]
+    pub base: BaseArg,
+    /// How far arguments are restricted.
+    #[arg(long, value_enum, default_value_t = ArgsArg::Strict)]
+    pub args: ArgsArg,
+    /// What everything else gets: errno = EPERM, kill = SCMP_ACT_KILL_PROCESS.
+    #[arg(long, value_enum, default_value_t = DefaultArg::Errno)]
+    pub default_action: DefaultArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaseArg {
+    None,
+    DockerDefault,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArgsArg {
+    Strict,
+    Loose,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DefaultArg {
+    Errno,
+    Kill,
+}
+
+fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::Input { file: path.display().to_string(), msg: format!("cannot write: {e}") })
+}
+
+pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let mut traces = Vec::new();
+    for t in &args.traces {
+        let tr = read_trace(t).map_err(|e| CliError::Usage(e.to_string()))?;
+        traces.push((t.display().to_string(), tr));
+    }
+    let opts = GenerateOptions {
+        base: match args.base {
+            BaseArg::None => Base::None,
+            BaseArg::DockerDefault => Base::DockerDefault,
+        },
+        args: match args.args {
+            ArgsArg::Strict => ArgMode::Strict,
+            ArgsArg::Loose => ArgMode::Loose,
+        },
+        default: match args.default_action {
+            DefaultArg::Errno => DefaultAction::Errno,
+            DefaultArg::Kill => DefaultAction::Kill,
+        },
+    };
+    let g = generate(&traces, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut text = serde_json::to_vec_pretty(&g.profile).map_err(|e| CliError::Output(e.into()))?;
+    text.push(b'\n');
+    write_file(&args.output, &text)?;
+    if let Some(p) = &args.policy_out {
+        write_file(p, g.policy.as_bytes())?;
+    }
+    let name = args.output.display().to_string();
+    let recorded: u64 = traces.iter().map(|(_, t)| t.syscalls.len() as u64).sum();
+    writeln!(
+        out,
+        "{name}: {} syscalls allowed ({} with argument rules) from {recorded} recorded (arch, syscall) pairs",
+        g.allowed_names, g.restricted_names
+    )?;
+    for n in &g.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    let compiled = compile(&name, &text).map_err(|e| CliError::Usage(e.to_string()))?;
+    writeln!(out, "compiled by {}: {} instructions", compiled.generator, compiled.program.program().len())?;
+    for n in &compiled.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    let v = verify(&name, &compiled, &g.policy, &g.expectations).map_err(|e| CliError::Usage(e.to_string()))?;
+    for f in &v.findings {
+        writeln!(out, "{f}")?;
+    }
+    for u in &v.unmet {
+        let e = &u.expectation;
+        let a: Vec<String> = e.args.iter().map(|x| format!("{x:#x}")).collect();
+        writeln!(out, "error: recorded call {} {}({}) gets {}, not {:?}", e.arch.name(), e.name, a.join(", "), u.got, e.expected)?;
+    }
+    if v.holds() {
+        writeln!(
+            out,
+            "verified: the generated policy holds, no lint error, all {} recorded call shapes get what they need",
+            v.checked_shapes
+        )?;
+        Ok(Outcome::Clean)
+    } else {
+        writeln!(
+            out,
+            "NOT verified: {} policy violations, {} lint errors, {} recorded call shapes not allowed",
+            v.policy_violations,
+            v.lint_errors,
+            v.unmet.len()
+        )?;
+        Ok(Outcome::Findings)
+    }
+}

@@ -1,0 +1,124 @@
+//! `seccheck record [-o trace.json] -- CMD ARGS…`: run a command and record
+//! every system call of its whole process tree, per ABI, with the argument
+//! values a profile can decide on (see `crate::record` and `kernel::record`).
+//!
+//! `seccheck record --check profile.json -- CMD`: CI mode. The command runs
+//! undisturbed (every call continues); each call is decided by seccheck's
+//! emulator on the profile as runc would compile it, on the exact
+//! `seccomp_data` the kernel reported. Exit 1 listing every kind of call the
+//! profile would have blocked (with its argument values), else the command's
+//! own status (0 when it succeeded).
+//!
+//! Without `--check` the exit status is the command's (128 + N when it died of
+//! signal N); 2 means seccheck could not run it. The summary goes to stderr,
+//! since the command's output shares stdout.
+
+use super::{CliError, Outcome};
+use crate::record::verify::{compile, Blocked};
+use crate::record::{command, Aggregate, ExitRecord};
+use crate::seccomp::SeccompData;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Record every syscall of a command's process tree, or check it against a profile.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Where the trace goes (seccheck-trace/1 JSON); default trace.json, none with --check.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// CI mode: report every call this Docker/OCI profile would have blocked; exit 1 if any.
+    #[arg(long, value_name = "PROFILE")]
+    pub check: Option<PathBuf>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::Input { file: path.display().to_string(), msg: format!("cannot write: {e}") })
+}
+
+pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let cmd = command(&args.command).map_err(|e| CliError::Usage(e.to_string()))?;
+    let profile = match &args.check {
+        Some(p) => {
+            let name = p.display().to_string();
+            let bytes = crate::sources::read_bounded(p)?;
+            Some((name.clone(), compile(&name, &bytes).map_err(|e| CliError::Usage(e.to_string()))?))
+        }
+        None => None,
+    };
+    let mut agg = Aggregate::new();
+    let mut blocked = profile.as_ref().map(|(_, c)| Blocked::new(&c.program));
+    let start = std::time::Instant::now();
+    let exit = crate::kernel::record::record(&cmd, &mut |ev| {
+        agg.add(ev.tid, ev.arch, ev.nr as u32, &ev.args);
+        if let Some(b) = blocked.as_mut() {
+            b.add(&SeccompData { nr: ev.nr as u32, arch: ev.arch, instruction_pointer: ev.instruction_pointer, args: ev.args });
+        }
+    })
+    .map_err(|e| CliError::Usage(format!("{}: {e}", args.command[0].to_string_lossy())))?;
+    let wall = start.elapsed().as_secs_f64();
+    let exit_rec = match exit {
+        crate::kernel::record::Exit::Code(c) => ExitRecord::Code(c),
+        crate::kernel::record::Exit::Signal(s) => ExitRecord::Signal(s),
+    };
+    let shown: Vec<String> = args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let trace = agg.into_trace(shown, exit_rec, wall);
+    let output = args.output.clone().or_else(|| args.check.is_none().then(|| PathBuf::from("trace.json")));
+    let mut err = std::io::stderr().lock();
+    let how = match exit {
+        crate::kernel::record::Exit::Code(c) => format!("exited with {c}"),
+        crate::kernel::record::Exit::Signal(s) => format!("was killed by signal {s}"),
+    };
+    if let Some(o) = &output {
+        let mut text = serde_json::to_vec_pretty(&trace).map_err(|e| CliError::Output(e.into()))?;
+        text.push(b'\n');
+        write_file(o, &text)?;
+        writeln!(
+            err,
+            "seccheck: recorded {} calls of {} syscalls from {} tasks in {:.3} s into {}; the command {how}",
+            trace.recorder.notifications,
+            trace.syscalls.len(),
+            trace.recorder.tasks,
+            wall,
+            o.display()
+        )?;
+    }
+    let status = exit.shell_status().clamp(0, 255) as u8;
+    let (Some((pname, _)), Some(b)) = (profile, blocked) else { return Ok(Outcome::Exit(status)) };
+    let results = b.results();
+    if results.is_empty() {
+        writeln!(err, "seccheck: {pname} allows every one of the {} calls; the command {how}", b.calls)?;
+        return Ok(Outcome::Exit(status));
+    }
+    let total: u64 = results.iter().map(|r| r.count).sum();
+    writeln!(err, "seccheck: {pname} would have blocked {total} of {} calls ({} kinds); the command {how}:", b.calls, results.len())?;
+    for r in &results {
+        let name = r.name.map_or_else(|| format!("#{:#x}", r.nr), str::to_string);
+        let vals: Vec<String> = r
+            .values
+            .iter()
+            .map(|(p, v, o)| {
+                let v: Vec<String> = v.iter().map(|x| format!("{x:#x}")).collect();
+                format!("{p} in {{{}}}{}", v.join(", "), if *o { " and more" } else { "" })
+            })
+            .collect();
+        let ex: Vec<String> = r.example.iter().map(|x| format!("{x:#x}")).collect();
+        writeln!(
+            err,
+            "  {} {name} (nr {}) ×{} → {}{}; first call's args: {}",
+            r.arch.name(),
+            r.nr,
+            r.count,
+            r.action,
+            if vals.is_empty() { String::new() } else { format!("; {}", vals.join("; ")) },
+            ex.join(", ")
+        )?;
+    }
+    if b.unclassified > 0 {
+        writeln!(err, "  and {} calls of unknown arch values or beyond the limits", b.unclassified)?;
+    }
+    Ok(Outcome::Findings)
+}
