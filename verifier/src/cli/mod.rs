@@ -10,6 +10,7 @@ mod disasm;
 mod bench;
 mod emu;
 mod explain;
+mod fuzz_generator;
 mod input;
 mod lint;
 mod pid;
@@ -45,6 +46,7 @@ enum Command {
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
+    FuzzGenerator(fuzz_generator::Args),
 }
 
 /// What a subcommand concluded.
@@ -102,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
+        Command::FuzzGenerator(a) => fuzz_generator::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
