@@ -148,3 +148,25 @@ fn seccompiler_compiles_plain_filters_exactly() {
     };
     assert_eq!(check(&SeccompilerCompiler, &case, 1).unwrap(), Verdict::Agrees, "{}", case.json());
 }
+
+#[test]
+fn libseccomp_rule_lost() {
+    // brk: TRAP when arg0 >= 4; TRAP when arg5 == 7 and arg0 >= 0. The second
+    // rule is missing from the filter (and from libseccomp's PFC export).
+    let case = DockerCase {
+        default: DAction::Allow,
+        arches: vec![],
+        rules: vec![
+            DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(0, DOp::Ge, 4, 0)] },
+            DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(5, DOp::Eq, 7, 0), arg(0, DOp::Ge, 0, 0)] },
+        ],
+    };
+    for comp in both_levels() {
+        let d = diverges(&comp, &case);
+        let p = comp.compile(&case).unwrap();
+        assert_eq!(d.input.args[5], 7);
+        assert!(d.input.args[0] < 4);
+        assert_eq!((d.expected, d.actual), (Action::Trap(0), Action::Allow));
+        assert_eq!(ls::known(&case, &p, &d), Some(ls::RULE_LOST), "{}", comp.name());
+    }
+}
