@@ -323,14 +323,7 @@ impl Case for DockerCase {
     }
 
     fn shrink(&self) -> Vec<DockerCase> {
-        let mut out = Vec::new();
-        for i in 0..self.rules.len() {
-            let mut c = self.clone();
-            c.rules.remove(i);
-            if !c.rules.is_empty() {
-                out.push(c);
-            }
-        }
+        let mut out: Vec<DockerCase> = super::without_each(&self.rules).into_iter().filter(|r| !r.is_empty()).map(|rules| DockerCase { rules, ..self.clone() }).collect();
         for i in 0..self.arches.len() {
             let mut c = self.clone();
             c.arches.remove(i);

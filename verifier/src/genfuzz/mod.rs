@@ -508,6 +508,11 @@ pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budg
     (best, div)
 }
 
+/// `items` with each element left out in turn (a shrinking step).
+pub(crate) fn without_each<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    (0..items.len()).map(|i| items.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, x)| x.clone()).collect()).collect()
+}
+
 /// A finding: a minimised policy and the input where its compiled filter
 /// does something else than the policy says.
 #[derive(Clone, Debug)]

@@ -231,14 +231,7 @@ impl Case for SeccompilerCase {
     }
 
     fn shrink(&self) -> Vec<SeccompilerCase> {
-        let mut out = Vec::new();
-        for i in 0..self.rules.len() {
-            let mut c = self.clone();
-            c.rules.remove(i);
-            if !c.rules.is_empty() {
-                out.push(c);
-            }
-        }
+        let mut out: Vec<SeccompilerCase> = super::without_each(&self.rules).into_iter().filter(|r| !r.is_empty()).map(|rules| SeccompilerCase { rules, ..self.clone() }).collect();
         for (i, r) in self.rules.iter().enumerate() {
             if let Some(args) = &r.args {
                 for j in 0..args.len() {
