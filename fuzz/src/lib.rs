@@ -129,7 +129,7 @@ fn mutate(rng: &mut SplitMix, d: &mut Vec<u8>) {
             }
             1 if n > 0 => {
                 let i = rng.below(n as u64) as usize;
-                d[i] = rng.next() as u8;
+                d[i] = rng.next_u64() as u8;
             }
             2 => {
                 let i = rng.below(n as u64 + 1) as usize;

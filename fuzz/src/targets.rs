@@ -344,10 +344,10 @@ fn rewrite(insns: &[Insn], choice: u8, at: usize) -> Option<Vec<Insn>> {
             v[at].jf = jf.unwrap_or(i.jf);
         }
         // `a > k` ⇔ `a >= k + 1`, and back.
-        1 if i.code & 0xf8 == BPF_JMP | BPF_JGT && i.code & 0x08 == BPF_K && i.k != u32::MAX => {
+        1 if i.code == BPF_JMP | BPF_JGT | BPF_K && i.k != u32::MAX => {
             v[at] = Insn::jump(BPF_JMP | BPF_JGE | BPF_K, i.k + 1, i.jt, i.jf)
         }
-        1 if i.code & 0xf8 == BPF_JMP | BPF_JGE && i.code & 0x08 == BPF_K && i.k != 0 => {
+        1 if i.code == BPF_JMP | BPF_JGE | BPF_K && i.k != 0 => {
             v[at] = Insn::jump(BPF_JMP | BPF_JGT | BPF_K, i.k - 1, i.jt, i.jf)
         }
         // A branch whose arms meet is an unconditional jump.
@@ -450,6 +450,14 @@ mod tests {
         let q = insert_nop(&p, 3).unwrap();
         assert_eq!(q[1], Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 2, 0));
         assert_eq!(q[3], Insn::stmt(BPF_JMP | BPF_JA, 0));
+    }
+
+    #[test]
+    fn jgt_and_jge_rewrite_into_each_other() {
+        let p = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        assert_eq!(rewrite(&p, 1, 0).unwrap()[0], Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 8, 0, 1));
+        let q = [Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        assert!(rewrite(&q, 1, 0).is_none(), "JGE 0 has no JGT form");
     }
 
     #[test]

@@ -378,14 +378,14 @@ pub fn samples(model: &Model, seed: u64, n: usize) -> Vec<SeccompData> {
     arches.extend([(Arch::I386.audit_arch(), false), (Arch::Aarch64.audit_arch(), false), (0, false), (Arch::X86_64.audit_arch(), true)]);
     let near = |rng: &mut SplitMix| -> u64 {
         if ks.is_empty() || rng.below(5) == 0 {
-            return rng.next();
+            return rng.next_u64();
         }
         let k = ks[rng.below(ks.len() as u64) as usize];
         match rng.below(7) {
             0 => k.wrapping_sub(1),
             1 => k.wrapping_add(1),
             2 => k ^ (1 << rng.below(64)),
-            3 => (k & 0xffff_ffff) | (rng.next() << 32),
+            3 => (k & 0xffff_ffff) | (rng.next_u64() << 32),
             4 => k & 0xffff_ffff,
             _ => k,
         }
@@ -405,7 +405,7 @@ pub fn samples(model: &Model, seed: u64, n: usize) -> Vec<SeccompData> {
             for a in &mut args {
                 *a = if rng.below(6) == 0 { 0 } else { near(&mut rng) };
             }
-            SeccompData { nr, arch, instruction_pointer: rng.next(), args }
+            SeccompData { nr, arch, instruction_pointer: rng.next_u64(), args }
         })
         .collect()
 }
@@ -417,7 +417,7 @@ pub fn samples(model: &Model, seed: u64, n: usize) -> Vec<SeccompData> {
 pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -426,12 +426,12 @@ impl SplitMix {
     }
     /// Uniform-enough in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut v = Vec::with_capacity(n + 8);
         while v.len() < n {
-            v.extend_from_slice(&self.next().to_le_bytes());
+            v.extend_from_slice(&self.next_u64().to_le_bytes());
         }
         v.truncate(n);
         v
