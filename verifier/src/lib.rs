@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cost;
 pub mod diff;
 pub mod emu;
+pub mod genfuzz;
 pub mod kernel;
 pub mod lints;
 pub mod policy;

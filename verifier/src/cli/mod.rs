@@ -10,6 +10,7 @@ mod disasm;
 mod bench;
 mod emu;
 mod explain;
+mod fuzz_generator;
 mod input;
 mod lint;
 mod pid;
@@ -53,6 +54,7 @@ enum Command {
     Record(record::Args),
     Generate(generate::Args),
     Run(run::Args),
+    FuzzGenerator(fuzz_generator::Args),
 }
 
 /// What a subcommand concluded.
@@ -119,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => record::run(a, &mut out),
         Command::Generate(a) => generate::run(a, &mut out),
         Command::Run(a) => run::run(a, &mut out),
+        Command::FuzzGenerator(a) => fuzz_generator::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -817,7 +817,8 @@ fn runc_specconv(p: &Profile, r: &Resolved) -> Result<RuncConfig, SourceError> {
 // ---------------------------------------------------------------------------
 // Stage 3: runc's InitSeccomp with the real libseccomp
 
-fn libseccomp_version() -> String {
+/// The linked libseccomp's version, as it reports it (`seccomp_version`).
+pub fn libseccomp_version() -> String {
     match libseccomp::ScmpVersion::current() {
         Ok(v) => format!("{}.{}.{}", v.major, v.minor, v.micro),
         Err(_) => "(unknown version)".into(),

@@ -1,0 +1,11 @@
+//! libFuzzer entry point for the `validate_kernel` target (see fuzz/src/targets.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let t = fuzz::targets::target("validate_kernel").expect("target exists");
+    if let Err(f) = (t.run)(data) {
+        if !f.kind.starts_with("known:") {
+            panic!("{}: {}", f.kind, f.detail);
+        }
+    }
+});

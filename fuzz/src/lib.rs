@@ -1,0 +1,223 @@
+//! seccheck's fuzzing: targets (see [`targets`]) and a runner that works on
+//! the stable toolchain.
+//!
+//! Why a runner of our own: `cargo fuzz` needs nightly and sanitizer
+//! instrumentation; CI and most users have stable. The runner is
+//! structure-aware random testing, not coverage-guided (no stable, offline way
+//! to get coverage feedback here): every target reads its bytes through
+//! `arbitrary::Unstructured` into *valid, filter-shaped* programs, policies or
+//! texts, so random bytes already reach deep code. Each execution's bytes are
+//! either fresh (a seeded splitmix64 stream, random length) or a mutation of a
+//! corpus entry (the target's regression files plus `fuzz/corpus/TARGET/`).
+//! A failure (panic or broken property) is minimised (chunk removal, byte
+//! simplification, while the same failure kind persists) and saved under
+//! `fuzz/regressions/TARGET/`, which `cargo test -p fuzz` replays.
+
+pub mod targets;
+
+use seccheck::genfuzz::SplitMix;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use targets::{Failure, Target};
+
+/// Run `t` once on `data`, turning a panic into a [`Failure`] of kind `panic`.
+pub fn run_once(t: &Target, data: &[u8]) -> Result<(), Failure> {
+    match catch_unwind(AssertUnwindSafe(|| (t.run)(data))) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned()).unwrap_or_else(|| "non-string panic".into());
+            Err(Failure { kind: "panic".into(), detail: msg })
+        }
+    }
+}
+
+/// Shrink `data` while `t` still fails with the same kind: remove chunks of
+/// halving size, then lower bytes to 0. Bounded by `budget`.
+pub fn minimise(t: &Target, data: &[u8], kind: &str, budget: Duration) -> Vec<u8> {
+    let start = Instant::now();
+    let same = |d: &[u8]| matches!(run_once(t, d), Err(f) if f.kind == kind);
+    let mut best = data.to_vec();
+    let mut chunk = best.len().max(1);
+    while chunk >= 1 && start.elapsed() < budget {
+        let mut i = 0;
+        let mut progressed = false;
+        while i < best.len() && start.elapsed() < budget {
+            let mut cand = best.clone();
+            cand.drain(i..(i + chunk).min(best.len()));
+            if same(&cand) {
+                best = cand;
+                progressed = true;
+            } else {
+                i += chunk;
+            }
+        }
+        if !progressed {
+            chunk /= 2;
+        }
+    }
+    for i in 0..best.len() {
+        if start.elapsed() >= budget {
+            break;
+        }
+        if best[i] != 0 {
+            let mut cand = best.clone();
+            cand[i] = 0;
+            if same(&cand) {
+                best = cand;
+            }
+        }
+    }
+    best
+}
+
+/// Where a target's regression files live.
+pub fn regression_dir(root: &Path, target: &str) -> PathBuf {
+    root.join("regressions").join(target)
+}
+
+/// The regression files of a target, sorted by name.
+pub fn regression_files(root: &Path, target: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(regression_dir(root, target))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// What a regression file expects: a file named `known-<id>-*.bin` must
+/// still fail with kind `known:<id>` (a generator bug, until it is fixed);
+/// every other file must pass.
+pub fn expected_kind(file: &Path) -> Option<String> {
+    let name = file.file_name()?.to_str()?;
+    let rest = name.strip_prefix("known-")?;
+    let id = rest.rsplit_once('-')?.0;
+    Some(format!("known:{id}"))
+}
+
+/// A stable FNV-1a hash, for regression file names.
+pub fn fnv(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Counters of one run.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub execs: u64,
+    pub elapsed: Duration,
+    /// Failures by kind: (kind, count, saved file).
+    pub failures: Vec<(String, u64, Option<PathBuf>)>,
+}
+
+impl Stats {
+    pub fn execs_per_second(&self) -> f64 {
+        self.execs as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+    /// Failures that are not known generator issues.
+    pub fn new_failures(&self) -> u64 {
+        self.failures.iter().filter(|f| !f.0.starts_with("known:")).map(|f| f.1).sum()
+    }
+}
+
+fn mutate(rng: &mut SplitMix, d: &mut Vec<u8>) {
+    for _ in 0..=rng.below(4) {
+        let n = d.len();
+        match rng.below(6) {
+            0 if n > 0 => {
+                let i = rng.below(n as u64) as usize;
+                d[i] ^= 1 << rng.below(8);
+            }
+            1 if n > 0 => {
+                let i = rng.below(n as u64) as usize;
+                d[i] = rng.next_u64() as u8;
+            }
+            2 => {
+                let i = rng.below(n as u64 + 1) as usize;
+                let len = 1 + rng.below(16) as usize;
+                let extra = rng.bytes(len);
+                d.splice(i..i, extra);
+            }
+            3 if n > 1 => {
+                let i = rng.below(n as u64) as usize;
+                let len = 1 + rng.below((n - i) as u64) as usize;
+                d.drain(i..i + len.min(16));
+            }
+            4 if n > 8 => {
+                let i = rng.below(n as u64 - 4) as usize;
+                d[i..i + 4].copy_from_slice(&(rng.below(600) as u32).to_le_bytes());
+            }
+            _ => d.truncate(rng.below(n as u64 + 1) as usize),
+        }
+    }
+}
+
+/// Options of one run.
+pub struct RunOptions {
+    pub seconds: f64,
+    pub seed: u64,
+    /// `fuzz/` (regressions and corpus live under it).
+    pub root: PathBuf,
+    /// Save minimised failures as regression files.
+    pub save: bool,
+    /// Time for minimising each new failure kind.
+    pub minimise_budget: Duration,
+}
+
+/// Fuzz `t` for `opts.seconds`. One file is saved per new failure kind.
+pub fn run(t: &Target, opts: &RunOptions) -> Stats {
+    let start = Instant::now();
+    let budget = Duration::from_secs_f64(opts.seconds);
+    let mut rng = SplitMix(opts.seed);
+    let mut corpus: Vec<Vec<u8>> = regression_files(&opts.root, t.name).iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    let corpus_dir = opts.root.join("corpus").join(t.name);
+    if let Ok(rd) = std::fs::read_dir(&corpus_dir) {
+        corpus.extend(rd.filter_map(|e| e.ok()).filter_map(|e| std::fs::read(e.path()).ok()));
+    }
+    let mut stats = Stats::default();
+    while start.elapsed() < budget {
+        let data = if !corpus.is_empty() && rng.below(2) == 0 {
+            let mut d = corpus[rng.below(corpus.len() as u64) as usize].clone();
+            mutate(&mut rng, &mut d);
+            d
+        } else {
+            let len = match rng.below(4) {
+                0 => rng.below(64),
+                1 => rng.below(512),
+                _ => rng.below(4096),
+            } as usize;
+            rng.bytes(len)
+        };
+        stats.execs += 1;
+        if let Err(f) = run_once(t, &data) {
+            if let Some(e) = stats.failures.iter_mut().find(|e| e.0 == f.kind) {
+                e.1 += 1;
+                continue;
+            }
+            eprintln!("{}: {} after {} execs: {}", t.name, f.kind, stats.execs, f.detail.lines().next().unwrap_or(""));
+            let small = minimise(t, &data, &f.kind, opts.minimise_budget);
+            let saved = opts.save.then(|| save(opts, t, &f, &small)).flatten();
+            if let Some(p) = &saved {
+                eprintln!("  minimised to {} bytes: {}", small.len(), p.display());
+            }
+            if let Err(f2) = run_once(t, &small) {
+                eprintln!("  {}", f2.detail.replace('\n', "\n  "));
+            }
+            stats.failures.push((f.kind, 1, saved));
+        }
+    }
+    stats.elapsed = start.elapsed();
+    stats
+}
+
+fn save(opts: &RunOptions, t: &Target, f: &Failure, data: &[u8]) -> Option<PathBuf> {
+    let dir = regression_dir(&opts.root, t.name);
+    std::fs::create_dir_all(&dir).ok()?;
+    let kind: String = f.kind.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let name = match f.kind.strip_prefix("known:") {
+        Some(id) => format!("known-{id}-{:016x}.bin", fnv(data)),
+        None => format!("{kind}-{:016x}.bin", fnv(data)),
+    };
+    let p = dir.join(name);
+    std::fs::write(&p, data).ok()?;
+    Some(p)
+}

@@ -1,0 +1,469 @@
+//! The fuzz targets: plain functions from bytes (read through
+//! [`arbitrary::Unstructured`]) to `Ok(())` or a [`Failure`]. The stable
+//! runner, the libFuzzer entry points (`libfuzzer/fuzz_targets/`) and the
+//! regression replay (`tests/regressions.rs`) all call these.
+//!
+//! Structure-aware: most targets read a seed from the bytes and build valid
+//! programs with `seccheck::testgen` (filter-shaped programs, ALU/jump soup,
+//! mutations), then read further choices (which rewrite, which inputs) from
+//! the remaining bytes; raw-byte targets decode the bytes as they are.
+
+use arbitrary::Unstructured;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use seccheck::bpf::insn::*;
+use seccheck::bpf::{self, decode, disassemble, ByteOrder, DisasmOptions, Program, ValidProgram};
+use seccheck::emu::Emulator;
+use seccheck::genfuzz::{self, Case, Verdict};
+use seccheck::seccomp::SeccompData;
+use seccheck::symbolic;
+use seccheck::testgen;
+
+/// Why a target rejected an input: a panic (caught by the runner) or a broken
+/// property. `kind` is stable per cause (used to deduplicate and to name
+/// regression files); `known:<id>` marks a known generator issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: String,
+    pub detail: String,
+}
+
+fn fail(kind: &str, detail: impl Into<String>) -> Result<(), Failure> {
+    Err(Failure { kind: kind.into(), detail: detail.into() })
+}
+
+/// A target: name, function, what it checks, whether it needs the kernel.
+pub struct Target {
+    pub name: &'static str,
+    pub run: fn(&[u8]) -> Result<(), Failure>,
+    pub about: &'static str,
+    pub kernel: bool,
+}
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
+    Target { name: "decode_validate", run: decode_validate, about: "decode (both byte orders), validate, disassemble and emulate any bytes: never panics; validate() agrees with violations()", kernel: false },
+    Target { name: "validate_kernel", run: validate_kernel, about: "validator's accept/reject equals the running kernel's (paced via kernel::health::pace)", kernel: true },
+    Target { name: "emu_symbolic", run: emu_symbolic, about: "emulator and symbolic evaluator give the same return value on generated and boundary inputs", kernel: false },
+    Target { name: "asm_roundtrip", run: asm_roundtrip, about: "disasm | asm is byte-exact for every decodable program; the assembler never panics on text", kernel: false },
+    Target { name: "policy_parse", run: policy_parse, about: "the policy.toml parser never panics; errors carry a line", kernel: false },
+    Target { name: "diff_props", run: diff_props, about: "diff(A, A) is empty; diff(A, B) and diff(B, A) agree (same regions, sides swapped); every region's example differs", kernel: false },
+    Target { name: "rewrites", run: rewrites, about: "optimiser-style rewrites (jump threading, JGT/JGE k±1, jt==jf → JA, NOP insertion with relocation, swapping independent statements) keep the program equivalent", kernel: false },
+    Target { name: "gen_libseccomp", run: gen_libseccomp, about: "random Docker/OCI profiles compiled by libseccomp (optimize 1 and 2) mean what their documentation says", kernel: false },
+    Target { name: "gen_seccompiler", run: gen_seccompiler, about: "random seccompiler JSON compiled by seccompiler means what its documentation says", kernel: false },
+];
+
+/// Look a target up by name.
+pub fn target(name: &str) -> Option<&'static Target> {
+    TARGETS.iter().find(|t| t.name == name)
+}
+
+/// A valid program chosen by the bytes: one of testgen's generators (seeded
+/// from the bytes), possibly mutated until valid, or the bytes decoded raw.
+fn program(u: &mut Unstructured) -> arbitrary::Result<Option<(ValidProgram, SmallRng)>> {
+    let seed: u64 = u.arbitrary()?;
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let p = match u.int_in_range(0u8..=5)? {
+        0 => {
+            let n = u.int_in_range(1usize..=64)?;
+            let bytes = u.bytes((n * 8).min(u.len() / 8 * 8))?;
+            match decode(bytes, ByteOrder::Little) {
+                Ok(p) => p,
+                Err(_) => return Ok(None),
+            }
+        }
+        1 => {
+            let base = testgen::valid_program(&mut rng);
+            testgen::mutate(&mut rng, &base)
+        }
+        _ => testgen::valid_program(&mut rng),
+    };
+    Ok(bpf::validate(&p).ok().map(|v| (v, rng)))
+}
+
+fn inputs(u: &mut Unstructured, p: &Program, rng: &mut SmallRng, n: usize) -> Vec<SeccompData> {
+    let mut v = testgen::inputs_for(rng, p, n);
+    while let Ok(true) = u.arbitrary::<bool>() {
+        let Ok(bytes) = u.bytes(64) else { break };
+        let w = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+        let q = |i: usize| u64::from(w(i)) | (u64::from(w(i + 4)) << 32);
+        v.push(SeccompData { nr: w(0), arch: w(4), instruction_pointer: q(8), args: [q(16), q(24), q(32), q(40), q(48), q(56)] });
+    }
+    v
+}
+
+/// Any bytes: decode, validate, disassemble, emulate. Nothing may panic, and
+/// `validate` must accept exactly when `violations` finds none.
+pub fn decode_validate(data: &[u8]) -> Result<(), Failure> {
+    for order in [ByteOrder::Little, ByteOrder::Big] {
+        let Ok(p) = decode(data, order) else { continue };
+        let v = bpf::validate::violations(&p);
+        let valid = bpf::validate(&p);
+        if valid.is_ok() != v.is_empty() {
+            return fail("validate-vs-violations", format!("validate ok={} but {} violations", valid.is_ok(), v.len()));
+        }
+        for x in &v {
+            if x.insn.is_some_and(|i| i > p.len()) {
+                return fail("violation-index-out-of-range", format!("{x} (program has {} insns)", p.len()));
+            }
+        }
+        let _ = disassemble(&p, &DisasmOptions::default());
+        if let Ok(vp) = valid {
+            let emu = Emulator::new(&vp);
+            let mut d = SeccompData::default();
+            for (i, c) in data.chunks(4).take(16).enumerate() {
+                let mut w = [0u8; 4];
+                w[..c.len()].copy_from_slice(c);
+                let w = u32::from_le_bytes(w);
+                match i {
+                    0 => d.nr = w,
+                    1 => d.arch = w,
+                    2..=3 => d.instruction_pointer ^= u64::from(w) << (32 * (i - 2)),
+                    _ => d.args[(i - 4) / 2] ^= u64::from(w) << (32 * ((i - 4) % 2)),
+                }
+            }
+            let _ = emu.trace(&d);
+        }
+    }
+    Ok(())
+}
+
+/// The validator and the running kernel agree on accept/reject. Programs are
+/// generated valid, mutated (both verdicts), or the raw bytes. Each kernel
+/// load is paced (`kernel::validate::accepts` calls `health::pace(1)`).
+pub fn validate_kernel(data: &[u8]) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let seed: u64 = u.arbitrary().unwrap_or(0);
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let p = match u.int_in_range(0u8..=3).unwrap_or(0) {
+        0 => match decode(u.take_rest(), ByteOrder::Little) {
+            Ok(p) if !p.is_empty() => p,
+            _ => return Ok(()),
+        },
+        1 => testgen::valid_program(&mut rng),
+        _ => {
+            let base = testgen::valid_program(&mut rng);
+            testgen::mutate(&mut rng, &base)
+        }
+    };
+    if p.len() > 4096 {
+        return Ok(());
+    }
+    let ours = bpf::validate(&p).is_ok();
+    match seccheck::kernel::accepts(&p) {
+        Ok(v) => {
+            let kernel = matches!(v, seccheck::kernel::Verdict::Accepted);
+            if kernel != ours {
+                return fail("validator-vs-kernel", format!("validator accepts={ours}, kernel accepts={kernel}: {v:?}\n{}", disassemble(&p, &DisasmOptions::default())));
+            }
+            Ok(())
+        }
+        Err(e) => fail("kernel-oracle-unavailable", e.to_string()),
+    }
+}
+
+/// Emulator ≡ symbolic evaluator on every sampled input. An explicit
+/// `SymbolicError` (budget, unsupported construct) is an allowed answer.
+pub fn emu_symbolic(data: &[u8]) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let Ok(Some((p, mut rng))) = program(&mut u) else { return Ok(()) };
+    let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
+    let Ok(an) = symbolic::analyze(&p, &opts) else { return Ok(()) };
+    let emu = Emulator::new(&p);
+    for d in inputs(&mut u, p.program(), &mut rng, 48) {
+        let o = emu.trace(&d);
+        match an.exit_for(&d) {
+            Some(e) if e.ret == o.ret && Some(&e.insn) == o.path.last() => {}
+            other => return fail("emu-vs-symbolic", format!("{d:?}: emulator {:#x} at {:?}, symbolic {:?}", o.ret, o.path.last(), other.map(|e| (e.ret, e.insn)))),
+        }
+    }
+    Ok(())
+}
+
+/// `disasm | asm` is byte-exact for any decodable program; the assembler
+/// never panics on arbitrary text.
+pub fn asm_roundtrip(data: &[u8]) -> Result<(), Failure> {
+    if let Some((&mode, rest)) = data.split_first() {
+        if mode & 1 == 1 {
+            let _ = bpf::assemble(&String::from_utf8_lossy(rest));
+            return Ok(());
+        }
+        if let Ok(p) = decode(&rest[..rest.len() / 8 * 8], ByteOrder::Little) {
+            for comments in [true, false] {
+                let text = disassemble(&p, &DisasmOptions { comments, arch: None });
+                match bpf::assemble(&text) {
+                    Ok(q) if q.to_bytes() == p.to_bytes() => {}
+                    Ok(q) => return fail("roundtrip-bytes-differ", format!("{} insns in, {} out\n{text}", p.len(), q.len())),
+                    Err(e) => return fail("roundtrip-assemble-error", format!("{:?}\n{text}", e.first())),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The policy parser never panics, and each error has a line number within the text.
+pub fn policy_parse(data: &[u8]) -> Result<(), Failure> {
+    let text = String::from_utf8_lossy(data);
+    if let Err(errs) = seccheck::policy::parse(&text) {
+        if errs.is_empty() {
+            return fail("policy-error-list-empty", "parse failed with no error");
+        }
+    }
+    Ok(())
+}
+
+fn two_programs(u: &mut Unstructured) -> Option<(ValidProgram, ValidProgram)> {
+    let (a, mut rng) = program(u).ok()??;
+    let b = if u.arbitrary::<bool>().ok()? {
+        bpf::validate(&testgen::mutate(&mut rng, a.program())).ok()?
+    } else {
+        program(u).ok()??.0
+    };
+    Some((a, b))
+}
+
+/// diff(A, A) is empty; diff(A, B) and diff(B, A) have the same regions with
+/// the sides swapped; every region's example really differs in the emulator.
+pub fn diff_props(data: &[u8]) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let Some((a, b)) = two_programs(&mut u) else { return Ok(()) };
+    let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
+    use seccheck::diff::diff;
+    let Ok(aa) = diff(&a, &a, &opts) else { return Ok(()) };
+    if !aa.equivalent || !aa.regions.is_empty() {
+        return fail("diff-self-not-empty", format!("{} regions", aa.regions.len()));
+    }
+    let (Ok(ab), Ok(ba)) = (diff(&a, &b, &opts), diff(&b, &a, &opts)) else { return Ok(()) };
+    let key = |d: &seccheck::diff::Diff, swap: bool| {
+        let mut v: Vec<String> = d.regions.iter().map(|r| {
+            let (x, y) = if swap { (r.b, r.a) } else { (r.a, r.b) };
+            format!("{:?} {:?} {:?} {:?} {x:?} {y:?}", r.arch, r.syscalls, r.numbers, r.when)
+        }).collect();
+        v.sort();
+        v
+    };
+    if ab.equivalent != ba.equivalent || key(&ab, false) != key(&ba, true) {
+        return fail("diff-not-symmetric", format!("A→B {} regions, B→A {} regions", ab.regions.len(), ba.regions.len()));
+    }
+    let (ea, eb) = (Emulator::new(&a), Emulator::new(&b));
+    for r in &ab.regions {
+        let d = r.example.input;
+        if ea.action(&d) == eb.action(&d) {
+            return fail("diff-example-does-not-differ", format!("{d:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Instructions whose index some jump lands on (so they must stay first in place).
+fn jump_targets(insns: &[Insn]) -> Vec<bool> {
+    let mut t = vec![false; insns.len() + 1];
+    for (pc, i) in insns.iter().enumerate() {
+        if i.class() == BPF_JMP {
+            for s in i.successors(pc).iter() {
+                if s != pc + 1 && s <= insns.len() {
+                    t[s] = true;
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Which of A, X, M[k] an instruction reads and writes (bit 0 = A, 1 = X,
+/// 2 + k = M[k]); `None` for jumps and returns.
+fn effects(i: &Insn) -> Option<(u32, u32)> {
+    const A: u32 = 1;
+    const X: u32 = 2;
+    let m = |k: u32| 4u32 << (k & 15);
+    Some(match i.class() {
+        BPF_LD if i.code & 0xe0 == BPF_MEM => (m(i.k), A),
+        BPF_LD => (0, A),
+        BPF_LDX if i.code & 0xe0 == BPF_MEM => (m(i.k), X),
+        BPF_LDX => (0, X),
+        BPF_ST => (A, m(i.k)),
+        BPF_STX => (X, m(i.k)),
+        BPF_ALU if i.code & 0x08 == BPF_X => (A | X, A),
+        BPF_ALU => (A, A),
+        BPF_MISC if i.code == BPF_MISC | BPF_TAX => (A, X),
+        BPF_MISC => (X, A),
+        _ => return None,
+    })
+}
+
+/// Insert `JA 0` before `at`, relocating every jump that crosses it. `None`
+/// when an offset would overflow.
+fn insert_nop(insns: &[Insn], at: usize) -> Option<Vec<Insn>> {
+    let mut out = Vec::with_capacity(insns.len() + 1);
+    for (pc, i) in insns.iter().enumerate() {
+        if pc == at {
+            out.push(Insn::stmt(BPF_JMP | BPF_JA, 0));
+        }
+        let mut j = *i;
+        if pc < at && i.class() == BPF_JMP {
+            if i.code == BPF_JMP | BPF_JA {
+                if pc + 1 + i.k as usize >= at {
+                    j.k = i.k.checked_add(1)?;
+                }
+            } else {
+                if pc + 1 + i.jt as usize >= at {
+                    j.jt = i.jt.checked_add(1)?;
+                }
+                if pc + 1 + i.jf as usize >= at {
+                    j.jf = i.jf.checked_add(1)?;
+                }
+            }
+        }
+        out.push(j);
+    }
+    Some(out)
+}
+
+/// Apply one semantics-preserving rewrite chosen by `choice` at `at`.
+fn rewrite(insns: &[Insn], choice: u8, at: usize) -> Option<Vec<Insn>> {
+    let mut v = insns.to_vec();
+    let n = v.len();
+    let i = v[at];
+    match choice % 5 {
+        // Jump threading: a branch to `JA x` goes to x directly.
+        0 if i.is_cond_jump() => {
+            let thread = |off: u8| -> Option<u8> {
+                let t = at + 1 + off as usize;
+                let ti = insns.get(t)?;
+                if ti.code != BPF_JMP | BPF_JA {
+                    return None;
+                }
+                u8::try_from(off as u64 + 1 + u64::from(ti.k)).ok()
+            };
+            let (jt, jf) = (thread(i.jt), thread(i.jf));
+            if jt.is_none() && jf.is_none() {
+                return None;
+            }
+            v[at].jt = jt.unwrap_or(i.jt);
+            v[at].jf = jf.unwrap_or(i.jf);
+        }
+        // `a > k` ⇔ `a >= k + 1`, and back.
+        1 if i.code == BPF_JMP | BPF_JGT | BPF_K && i.k != u32::MAX => {
+            v[at] = Insn::jump(BPF_JMP | BPF_JGE | BPF_K, i.k + 1, i.jt, i.jf)
+        }
+        1 if i.code == BPF_JMP | BPF_JGE | BPF_K && i.k != 0 => {
+            v[at] = Insn::jump(BPF_JMP | BPF_JGT | BPF_K, i.k - 1, i.jt, i.jf)
+        }
+        // A branch whose arms meet is an unconditional jump.
+        2 if i.is_cond_jump() && i.jt == i.jf => v[at] = Insn::stmt(BPF_JMP | BPF_JA, u32::from(i.jt)),
+        // A NOP, with every crossing jump relocated.
+        3 => return insert_nop(insns, at),
+        // Swap two adjacent independent statements when no jump lands between them.
+        4 if at + 1 < n => {
+            let (a, b) = (effects(&v[at])?, effects(&v[at + 1])?);
+            let independent = a.1 & (b.0 | b.1) == 0 && b.1 & a.0 == 0;
+            if !independent || jump_targets(insns)[at + 1] {
+                return None;
+            }
+            v.swap(at, at + 1);
+        }
+        _ => return None,
+    }
+    Some(v)
+}
+
+/// Optimiser-style rewrites keep the program equivalent: exactly (diff is
+/// empty) and on sampled inputs (same return value).
+pub fn rewrites(data: &[u8]) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let Ok(Some((p, mut rng))) = program(&mut u) else { return Ok(()) };
+    let mut insns = p.insns().to_vec();
+    let mut applied = Vec::new();
+    for _ in 0..u.int_in_range(1u8..=8).unwrap_or(1) {
+        let choice: u8 = u.arbitrary().unwrap_or(0);
+        let at = u.choose_index(insns.len()).unwrap_or(0);
+        if let Some(v) = rewrite(&insns, choice, at) {
+            if v.len() <= 4096 {
+                insns = v;
+                applied.push((choice % 5, at));
+            }
+        }
+    }
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let q = match bpf::validate(&Program::new(insns)) {
+        Ok(q) => q,
+        Err(v) => return fail("rewrite-invalid", format!("{applied:?}: {:?}", v.first())),
+    };
+    let (ep, eq) = (Emulator::new(&p), Emulator::new(&q));
+    for d in inputs(&mut u, p.program(), &mut rng, 32) {
+        if ep.run(&d) != eq.run(&d) {
+            return fail("rewrite-changes-result", format!("{applied:?}: {d:?}"));
+        }
+    }
+    let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
+    if let Ok(d) = seccheck::diff::diff(&p, &q, &opts) {
+        if !d.equivalent {
+            return fail("rewrite-not-equivalent", format!("{applied:?}: {} regions, e.g. {:?}", d.regions.len(), d.regions[0].example.input));
+        }
+    }
+    Ok(())
+}
+
+fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let Ok(case) = (campaign.generate)(&mut u) else { return Ok(()) };
+    for comp in &campaign.compilers {
+        match genfuzz::check(comp.as_ref(), &case, 1) {
+            Ok(Verdict::Agrees | Verdict::Refused(_) | Verdict::TooLarge) => {}
+            Ok(Verdict::Diverges(d)) => {
+                let p = comp.compile(&case).expect("it compiled a moment ago");
+                let kind = match (campaign.known)(&case, &p, &d) {
+                    Some(k) => format!("known:{k}"),
+                    None => format!("divergence:{}", comp.name()),
+                };
+                return fail(&kind, format!("{}: expected {}, got {} for {:?}\n{}", comp.generator(), genfuzz::action_text(d.expected), genfuzz::action_text(d.actual), d.input, case.json()));
+            }
+            Err(e) => return fail("self-check", e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+fn gen_libseccomp(data: &[u8]) -> Result<(), Failure> {
+    generator_target(data, genfuzz::libseccomp::campaign())
+}
+
+fn gen_seccompiler(data: &[u8]) -> Result<(), Failure> {
+    generator_target(data, genfuzz::seccompiler::campaign())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nop_insertion_relocates_crossing_jumps() {
+        let p = vec![
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),
+            Insn::stmt(BPF_RET | BPF_K, 0),
+            Insn::stmt(BPF_RET | BPF_K, 1),
+        ];
+        let q = insert_nop(&p, 3).unwrap();
+        assert_eq!(q[1], Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 2, 0));
+        assert_eq!(q[3], Insn::stmt(BPF_JMP | BPF_JA, 0));
+    }
+
+    #[test]
+    fn jgt_and_jge_rewrite_into_each_other() {
+        let p = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        assert_eq!(rewrite(&p, 1, 0).unwrap()[0], Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 8, 0, 1));
+        let q = [Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        assert!(rewrite(&q, 1, 0).is_none(), "JGE 0 has no JGT form");
+    }
+
+    #[test]
+    fn a_broken_rewrite_is_caught() {
+        // Swapping a store with the load it depends on is not independent.
+        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_ST, 0), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_none());
+        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_LDX | BPF_IMM, 2), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_some());
+    }
+}

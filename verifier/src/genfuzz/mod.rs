@@ -1,0 +1,837 @@
+//! Differential fuzzing of filter generators: random policies are compiled by a
+//! real generator (libseccomp through runc's conversion, seccompiler) and the
+//! compiled BPF is compared with the policy's meaning computed *independently of
+//! the BPF* — a reference semantics written from the formats' documentation.
+//!
+//! Why it exists: a generator that silently compiles a policy into a filter that
+//! means something else is the worst kind of seccomp bug (the profile reads
+//! right, the kernel enforces another thing). Reading the generator's code does
+//! not find those; comparing its output with what its documentation promises
+//! does.
+//!
+//! How:
+//! - [`libseccomp`] and [`seccompiler`] generate random policies from an
+//!   [`arbitrary::Unstructured`] byte stream (so the same generator serves the
+//!   stable runner, `cargo fuzz` and `seccheck fuzz-generator`), render them as
+//!   the generator's JSON, and state their meaning as a [`Model`].
+//! - A [`Model`] is the reference: per ABI, the syscall rules with their
+//!   argument conditions and actions, the default and bad-arch actions. It is
+//!   evaluated concretely ([`Model::expected`]) and as exact input sets in the
+//!   compiled program's own BDD manager ([`Model::sets`]).
+//! - [`compare`] looks for an input where the compiled program's action differs
+//!   from the model's, exactly (the symbolic set of such inputs must be empty)
+//!   and on sampled inputs through the emulator; every symbolic counterexample
+//!   is re-checked with the emulator and the concrete model, so a disagreement
+//!   between seccheck's own judges is reported as such, never as a generator bug.
+//! - Inputs the documentation leaves open are outside the comparison, counted,
+//!   never guessed: where two rules of one syscall with *different* actions
+//!   both match (libseccomp documents no precedence between overlapping rules),
+//!   and negative syscall numbers (`nr >= 2^31`: not syscalls; libseccomp lets
+//!   `-1`, the tracer's "skip", through by design).
+//! - [`shrink`] minimises a diverging policy (drop rules, names, conditions,
+//!   arches; simplify actions) while it still diverges.
+
+pub mod libseccomp;
+pub mod seccompiler;
+
+use crate::arch::{Arch, X32_SYSCALL_BIT};
+use crate::bpf::validate::{validate, ValidProgram};
+use crate::emu::Emulator;
+use crate::seccomp::{Action, SeccompData};
+use crate::symbolic::vars::Field;
+use crate::symbolic::{self, Analysis, InputSet};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// A comparison of one argument with constants, as the reference evaluates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq(u64),
+    Ne(u64),
+    Lt(u64),
+    Le(u64),
+    Ge(u64),
+    Gt(u64),
+    /// `(arg & mask) == value`, `value` as given (a generator whose documentation
+    /// says the value is masked first passes it masked).
+    MaskedEq { mask: u64, value: u64 },
+}
+
+/// One argument condition of a reference rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cond {
+    /// Argument index, 0..=5.
+    pub arg: u8,
+    /// Compare all 64 bits; otherwise the low 32 bits of the argument with the
+    /// low 32 bits of every constant (libseccomp on 32-bit ABIs, seccompiler `dword`).
+    pub wide: bool,
+    pub op: CmpOp,
+}
+
+impl Cond {
+    /// Does the condition hold for `args`?
+    pub fn holds(&self, args: &[u64; 6]) -> bool {
+        let m = if self.wide { u64::MAX } else { u64::from(u32::MAX) };
+        let a = args[self.arg as usize] & m;
+        match self.op {
+            CmpOp::Eq(v) => a == v & m,
+            CmpOp::Ne(v) => a != v & m,
+            CmpOp::Lt(v) => a < v & m,
+            CmpOp::Le(v) => a <= v & m,
+            CmpOp::Ge(v) => a >= v & m,
+            CmpOp::Gt(v) => a > v & m,
+            CmpOp::MaskedEq { mask, value } => a & mask == value & m,
+        }
+    }
+
+    /// The inputs where the condition holds, in `an`'s manager.
+    pub fn set(&self, an: &mut Analysis) -> InputSet {
+        let f = Field::Arg(self.arg);
+        let m = if self.wide { u64::MAX } else { u64::from(u32::MAX) };
+        match self.op {
+            CmpOp::Eq(v) => an.field_masked_eq(f, m, v & m),
+            CmpOp::Ne(v) => {
+                let eq = an.field_masked_eq(f, m, v & m);
+                an.not(eq)
+            }
+            CmpOp::Lt(v) if v & m == 0 => an.none(),
+            CmpOp::Lt(v) => an.field_masked_range(f, m, 0, (v & m) - 1),
+            CmpOp::Le(v) => an.field_masked_range(f, m, 0, v & m),
+            CmpOp::Ge(v) => an.field_masked_range(f, m, v & m, m),
+            CmpOp::Gt(v) if v & m == m => an.none(),
+            CmpOp::Gt(v) => an.field_masked_range(f, m, (v & m) + 1, m),
+            CmpOp::MaskedEq { mask, value } => an.field_masked_eq(f, mask & m, value & m),
+        }
+    }
+}
+
+/// One rule of the reference: this syscall number, when every condition holds
+/// (none: always), takes `action`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefRule {
+    pub nr: u32,
+    pub action: Action,
+    pub conds: Vec<Cond>,
+}
+
+/// The rules of one ABI the filter is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AbiModel {
+    pub abi: Arch,
+    pub default: Action,
+    pub rules: Vec<RefRule>,
+}
+
+/// What a policy means, per its format's documentation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Model {
+    pub abis: Vec<AbiModel>,
+    /// The action for an arch (ABI) the filter is not for.
+    pub bad_arch: Action,
+    /// `AUDIT_ARCH_X86_64` is two ABIs told apart by `nr >= __X32_SYSCALL_BIT`
+    /// (libseccomp, gen_bpf.c `_gen_bpf_arch`); otherwise one ABI per arch value
+    /// (seccompiler checks the arch value only).
+    pub x32_separate: bool,
+}
+
+/// What the reference says for one input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Action(Action),
+    /// Two rules with different actions match; the documentation does not say
+    /// which wins.
+    Unspecified,
+    /// Not a syscall (`nr >= 2^31`).
+    OutOfDomain,
+}
+
+const NEGATIVE_NR: u64 = 0x8000_0000;
+
+impl Model {
+    fn abi_of(&self, d: &SeccompData) -> Option<&AbiModel> {
+        let want = if self.x32_separate && d.arch == Arch::X86_64.audit_arch() {
+            Some(if d.nr >= X32_SYSCALL_BIT { Arch::X32 } else { Arch::X86_64 })
+        } else {
+            None
+        };
+        self.abis.iter().find(|a| match want {
+            Some(w) => a.abi == w,
+            None => a.abi.audit_arch() == d.arch,
+        })
+    }
+
+    /// The reference answer for `d`.
+    pub fn expected(&self, d: &SeccompData) -> Expect {
+        if u64::from(d.nr) >= NEGATIVE_NR {
+            return Expect::OutOfDomain;
+        }
+        let Some(abi) = self.abi_of(d) else { return Expect::Action(self.bad_arch) };
+        let mut matched: Vec<Action> = abi
+            .rules
+            .iter()
+            .filter(|r| r.nr == d.nr && r.conds.iter().all(|c| c.holds(&d.args)))
+            .map(|r| r.action)
+            .collect();
+        matched.sort();
+        matched.dedup();
+        match matched[..] {
+            [] => Expect::Action(abi.default),
+            [a] => Expect::Action(a),
+            _ => Expect::Unspecified,
+        }
+    }
+
+    fn abi_set(&self, an: &mut Analysis, abi: Arch) -> InputSet {
+        if self.x32_separate && matches!(abi, Arch::X86_64 | Arch::X32) {
+            // Within the domain (nr < 2^31), `nr & X32_SYSCALL_BIT` is `nr >= X32_SYSCALL_BIT`.
+            an.arch(abi)
+        } else {
+            an.field_eq(Field::Arch, u64::from(abi.audit_arch()))
+        }
+    }
+
+    /// The reference as exact input sets in `an`'s manager.
+    pub fn sets(&self, an: &mut Analysis) -> RefSets {
+        let mut expected: BTreeMap<Action, InputSet> = BTreeMap::new();
+        let mut add = |an: &mut Analysis, a: Action, s: InputSet| {
+            let cur = expected.get(&a).copied().unwrap_or(an.none());
+            let u = an.or(cur, s);
+            expected.insert(a, u);
+        };
+        let mut unspecified = an.none();
+        let mut covered = an.none();
+        for abi in &self.abis {
+            let abi_set = self.abi_set(an, abi.abi);
+            covered = an.or(covered, abi_set);
+            let mut by_nr: BTreeMap<u32, Vec<&RefRule>> = BTreeMap::new();
+            for r in &abi.rules {
+                by_nr.entry(r.nr).or_default().push(r);
+            }
+            let mut ruled = an.none();
+            for (nr, rules) in by_nr {
+                let nr_eq = an.field_eq(Field::Nr, u64::from(nr));
+                let nr_set = an.and(abi_set, nr_eq);
+                ruled = an.or(ruled, nr_set);
+                let mut per_action: BTreeMap<Action, InputSet> = BTreeMap::new();
+                for r in rules {
+                    let mut s = nr_set;
+                    for c in &r.conds {
+                        let cs = c.set(an);
+                        s = an.and(s, cs);
+                    }
+                    let cur = per_action.get(&r.action).copied().unwrap_or(an.none());
+                    let u = an.or(cur, s);
+                    per_action.insert(r.action, u);
+                }
+                let mut any = an.none();
+                let acts: Vec<(Action, InputSet)> = per_action.into_iter().collect();
+                for (i, &(a, s)) in acts.iter().enumerate() {
+                    for &(_, t) in &acts[i + 1..] {
+                        let both = an.and(s, t);
+                        unspecified = an.or(unspecified, both);
+                    }
+                    any = an.or(any, s);
+                    add(an, a, s);
+                }
+                let rest = an.diff(nr_set, any);
+                add(an, abi.default, rest);
+            }
+            let rest = an.diff(abi_set, ruled);
+            add(an, abi.default, rest);
+        }
+        let bad = an.not(covered);
+        add(an, self.bad_arch, bad);
+        let domain = an.field_masked_eq(Field::Nr, NEGATIVE_NR, 0);
+        RefSets { expected, unspecified, domain }
+    }
+
+    /// Every syscall number and argument constant the model mentions, to aim
+    /// sampled inputs at.
+    fn constants(&self) -> (Vec<u32>, Vec<u64>) {
+        let mut nrs = Vec::new();
+        let mut ks = Vec::new();
+        for abi in &self.abis {
+            for r in &abi.rules {
+                nrs.push(r.nr);
+                for c in &r.conds {
+                    match c.op {
+                        CmpOp::Eq(v) | CmpOp::Ne(v) | CmpOp::Lt(v) | CmpOp::Le(v) | CmpOp::Ge(v) | CmpOp::Gt(v) => ks.push(v),
+                        CmpOp::MaskedEq { mask, value } => ks.extend([mask, value, value | !mask]),
+                    }
+                }
+            }
+        }
+        nrs.sort_unstable();
+        nrs.dedup();
+        ks.sort_unstable();
+        ks.dedup();
+        (nrs, ks)
+    }
+}
+
+/// The reference as sets: per action the inputs that must get it, the inputs
+/// left open by the documentation, and the domain compared.
+pub struct RefSets {
+    pub expected: BTreeMap<Action, InputSet>,
+    pub unspecified: InputSet,
+    pub domain: InputSet,
+}
+
+/// How a divergence was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judge {
+    /// The exact comparison: the set of inputs whose action differs is not empty.
+    Symbolic,
+    /// A sampled input run through the emulator.
+    Sampled,
+}
+
+/// An input where the compiled filter and the policy's documented meaning differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    pub input: SeccompData,
+    pub expected: Action,
+    pub actual: Action,
+    pub judge: Judge,
+}
+
+/// seccheck's own judges disagreed, or could not answer: a bug or limit of
+/// seccheck, never reported as a generator finding.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SelfCheckError {
+    #[error("symbolic evaluation failed: {0}")]
+    Symbolic(#[from] symbolic::SymbolicError),
+    #[error("the BDD node budget ran out while building the reference sets")]
+    Exhausted,
+    #[error("symbolic exit says {symbolic:?} but the emulator says {emulator:?} for {input:?}")]
+    EmuVsSymbolic { input: SeccompData, symbolic: Action, emulator: Action },
+    #[error("the symbolic reference says {input:?} should not get {actual:?}, the concrete reference says it should")]
+    ReferenceVsReference { input: SeccompData, actual: Action },
+}
+
+/// BDD nodes one comparison may use (about 40 MiB): generated policies need
+/// far less; a case that needs more is counted as too large, not guessed.
+pub const GENFUZZ_NODE_LIMIT: usize = 1 << 20;
+
+/// Compare `p` with `model`: exactly, then on `samples` (each also checked
+/// against the symbolic exits). `Ok(None)`: they agree on every input of the domain.
+pub fn compare(p: &ValidProgram, model: &Model, samples: &[SeccompData]) -> Result<Option<Divergence>, SelfCheckError> {
+    let emu = Emulator::new(p);
+    let opts = symbolic::Options { node_limit: GENFUZZ_NODE_LIMIT, ..Default::default() };
+    let mut an = symbolic::analyze(p, &opts)?;
+    let refs = model.sets(&mut an);
+    if an.exhausted() {
+        return Err(SelfCheckError::Exhausted);
+    }
+    let open = an.not(refs.unspecified);
+    let compared = an.and(refs.domain, open);
+    let mut first: Option<Divergence> = None;
+    for (action, inputs) in an.by_action() {
+        let want = refs.expected.get(&action).copied().unwrap_or(an.none());
+        let inside = an.and(inputs, compared);
+        let wrong = an.diff(inside, want);
+        if an.is_empty(wrong) {
+            continue;
+        }
+        let d = an.example(wrong).expect("non-empty set has an example");
+        let got = emu.action(&d);
+        if got != action {
+            return Err(SelfCheckError::EmuVsSymbolic { input: d, symbolic: action, emulator: got });
+        }
+        match model.expected(&d) {
+            Expect::Action(e) if e != got => {
+                if first.is_none() {
+                    first = Some(Divergence { input: d, expected: e, actual: got, judge: Judge::Symbolic });
+                }
+            }
+            _ => return Err(SelfCheckError::ReferenceVsReference { input: d, actual: got }),
+        }
+    }
+    if an.exhausted() {
+        return Err(SelfCheckError::Exhausted);
+    }
+    for d in samples {
+        let got = emu.action(d);
+        if let Some(exit) = an.exit_for(d) {
+            if exit.action() != got {
+                return Err(SelfCheckError::EmuVsSymbolic { input: *d, symbolic: exit.action(), emulator: got });
+            }
+        }
+        if let Expect::Action(e) = model.expected(d) {
+            if e != got {
+                // The exact comparison must have seen it.
+                if first.is_none() {
+                    return Err(SelfCheckError::ReferenceVsReference { input: *d, actual: got });
+                }
+            }
+        }
+    }
+    Ok(first)
+}
+
+/// Inputs aimed at a model: its ABIs and a few others, its syscall numbers and
+/// their neighbours, arguments at and around its constants in both halves.
+pub fn samples(model: &Model, seed: u64, n: usize) -> Vec<SeccompData> {
+    let mut rng = SplitMix(seed);
+    let (nrs, ks) = model.constants();
+    let mut arches: Vec<(u32, bool)> = model.abis.iter().map(|a| (a.abi.audit_arch(), a.abi == Arch::X32)).collect();
+    arches.extend([(Arch::I386.audit_arch(), false), (Arch::Aarch64.audit_arch(), false), (0, false), (Arch::X86_64.audit_arch(), true)]);
+    let near = |rng: &mut SplitMix| -> u64 {
+        if ks.is_empty() || rng.below(5) == 0 {
+            return rng.next_u64();
+        }
+        let k = ks[rng.below(ks.len() as u64) as usize];
+        match rng.below(7) {
+            0 => k.wrapping_sub(1),
+            1 => k.wrapping_add(1),
+            2 => k ^ (1 << rng.below(64)),
+            3 => (k & 0xffff_ffff) | (rng.next_u64() << 32),
+            4 => k & 0xffff_ffff,
+            _ => k,
+        }
+    };
+    (0..n)
+        .map(|_| {
+            let (arch, x32) = arches[rng.below(arches.len() as u64) as usize];
+            let mut nr = if !nrs.is_empty() && rng.below(4) != 0 {
+                nrs[rng.below(nrs.len() as u64) as usize]
+            } else {
+                rng.below(600) as u32
+            };
+            if x32 {
+                nr |= X32_SYSCALL_BIT;
+            }
+            let mut args = [0u64; 6];
+            for a in &mut args {
+                *a = if rng.below(6) == 0 { 0 } else { near(&mut rng) };
+            }
+            SeccompData { nr, arch, instruction_pointer: rng.next_u64(), args }
+        })
+        .collect()
+}
+
+/// A small deterministic generator (splitmix64): byte streams for
+/// [`arbitrary::Unstructured`] and sampled inputs, reproducible from a seed
+/// without a dependency.
+#[derive(Clone, Debug)]
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform-enough in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            v.extend_from_slice(&self.next_u64().to_le_bytes());
+        }
+        v.truncate(n);
+        v
+    }
+}
+
+/// A generated policy of one format.
+pub trait Case: Clone + std::fmt::Debug {
+    /// The generator's input file.
+    fn json(&self) -> String;
+    /// Its documented meaning.
+    fn model(&self) -> Model;
+    /// Simpler variants, for minimisation (each strictly smaller).
+    fn shrink(&self) -> Vec<Self>;
+}
+
+/// One way of compiling a case: a generator at one setting.
+pub trait Compiler<C: Case> {
+    /// Short name, e.g. `libseccomp-o2`.
+    fn name(&self) -> String;
+    /// The generator and its version, as it describes itself.
+    fn generator(&self) -> String;
+    /// The compiled program, or the generator's refusal (not a finding).
+    fn compile(&self, case: &C) -> Result<ValidProgram, Refusal>;
+    /// How to rerun the finding's input with `seccheck emu` once the policy is saved as `file`.
+    fn reproducer(&self, file: &str, d: &SeccompData) -> String;
+}
+
+/// Why a generator did not produce a program for a case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+/// The outcome of checking one case with one compiler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Agrees,
+    Refused(Refusal),
+    Diverges(Divergence),
+    /// The exact comparison needed more than [`GENFUZZ_NODE_LIMIT`] nodes.
+    TooLarge,
+}
+
+/// Compile and compare one case.
+pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) -> Result<Verdict, SelfCheckError> {
+    let p = match compiler.compile(case) {
+        Ok(p) => p,
+        Err(r) => return Ok(Verdict::Refused(r)),
+    };
+    let model = case.model();
+    let s = samples(&model, sample_seed, 64);
+    Ok(match compare(&p, &model, &s) {
+        Ok(Some(d)) => Verdict::Diverges(d),
+        Ok(None) => Verdict::Agrees,
+        Err(SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. })) => Verdict::TooLarge,
+        Err(e) => return Err(e),
+    })
+}
+
+/// Minimise a diverging case greedily: take the first simpler variant that
+/// still diverges, until none does or `budget` runs out.
+pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budget: Duration) -> (C, Divergence) {
+    let start = Instant::now();
+    let (mut best, mut div) = (case.clone(), d);
+    'outer: while start.elapsed() < budget {
+        for c in best.shrink() {
+            if let Ok(Verdict::Diverges(d2)) = check(compiler, &c, 1) {
+                best = c;
+                div = d2;
+                continue 'outer;
+            }
+        }
+        break;
+    }
+    (best, div)
+}
+
+/// `items` with each element left out in turn (a shrinking step).
+pub(crate) fn without_each<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    (0..items.len()).map(|i| items.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, x)| x.clone()).collect()).collect()
+}
+
+/// A finding: a minimised policy and the input where its compiled filter
+/// does something else than the policy says.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub compiler: String,
+    pub generator: String,
+    pub policy_json: String,
+    pub divergence: Divergence,
+    /// `seccheck emu …` on the policy saved as `policy.json`.
+    pub reproducer: String,
+    /// The known generator issue this matches, if any (see the generator modules).
+    pub known: Option<&'static str>,
+    /// Which case of the run (`--seed`, case index) produced it.
+    pub seed: u64,
+    pub case: u64,
+}
+
+impl Finding {
+    /// Readable text block.
+    pub fn render(&self) -> String {
+        let d = &self.divergence;
+        let abi = Arch::from_audit(d.input.arch, d.input.nr);
+        let name = abi.and_then(|a| a.syscall_name(d.input.nr)).unwrap_or("?");
+        let args: Vec<String> = d.input.args.iter().map(|a| format!("{a:#x}")).collect();
+        format!(
+            "finding ({}{}): {}\n  input: arch {:#x} ({}), nr {} ({}), args [{}]\n  expected {} (the policy's documented meaning), got {} ({:?} judge)\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{}\n",
+            self.compiler,
+            self.known.map(|k| format!(", known issue: {k}")).unwrap_or_default(),
+            self.generator,
+            d.input.arch,
+            abi.map(|a| a.name()).unwrap_or("unknown arch"),
+            d.input.nr,
+            name,
+            args.join(", "),
+            action_text(d.expected),
+            action_text(d.actual),
+            d.judge,
+            self.seed,
+            self.case,
+            self.reproducer,
+            self.policy_json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"),
+        )
+    }
+}
+
+/// `ERRNO(13)`, `ALLOW`, …
+pub fn action_text(a: Action) -> String {
+    match a.data() {
+        Some(d) => format!("{}({d})", a.name()),
+        None => a.name().to_string(),
+    }
+}
+
+/// A generator's cases and compilers, for the run loop.
+pub struct Campaign<C: Case> {
+    pub generate: fn(&mut arbitrary::Unstructured) -> arbitrary::Result<C>,
+    pub compilers: Vec<Box<dyn Compiler<C>>>,
+    /// The known generator issue a (minimised) divergence matches, given the case,
+    /// its compiled program and the divergence.
+    pub known: fn(&C, &ValidProgram, &Divergence) -> Option<&'static str>,
+}
+
+/// Counters and findings of a run.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub cases: u64,
+    /// Per compiler: (name, compiled and compared, refused, diverged, too large to compare).
+    pub per_compiler: Vec<(String, u64, u64, u64, u64)>,
+    pub findings: Vec<Finding>,
+    /// Self-check failures of seccheck itself (a bug in seccheck; printed, exit 1).
+    pub self_check: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// Bytes of randomness each case is generated from.
+pub const CASE_BYTES: usize = 4096;
+
+/// The byte stream of case `i` of a run seeded with `seed`.
+pub fn case_bytes(seed: u64, i: u64) -> Vec<u8> {
+    SplitMix(seed ^ i.wrapping_mul(0xa076_1d64_78bd_642f)).bytes(CASE_BYTES)
+}
+
+/// Run a campaign for `budget`: generate cases, compile each with every
+/// compiler, compare, minimise the first `max_minimised` divergences per
+/// compiler and known issue.
+pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_minimised: usize) -> RunReport {
+    let start = Instant::now();
+    let mut rep = RunReport { per_compiler: campaign.compilers.iter().map(|c| (c.name(), 0, 0, 0, 0)).collect(), ..Default::default() };
+    let mut minimised: BTreeMap<(String, Option<&'static str>), usize> = BTreeMap::new();
+    let mut i = 0u64;
+    while start.elapsed() < budget {
+        let bytes = case_bytes(seed, i);
+        let mut u = arbitrary::Unstructured::new(&bytes);
+        let Ok(case) = (campaign.generate)(&mut u) else {
+            i += 1;
+            continue;
+        };
+        rep.cases += 1;
+        for (ci, comp) in campaign.compilers.iter().enumerate() {
+            match check(comp.as_ref(), &case, i) {
+                Ok(Verdict::Agrees) => rep.per_compiler[ci].1 += 1,
+                Ok(Verdict::Refused(_)) => rep.per_compiler[ci].2 += 1,
+                Ok(Verdict::TooLarge) => rep.per_compiler[ci].4 += 1,
+                Ok(Verdict::Diverges(d)) => {
+                    rep.per_compiler[ci].1 += 1;
+                    rep.per_compiler[ci].3 += 1;
+                    let program = comp.compile(&case).expect("it compiled a moment ago");
+                    let known = (campaign.known)(&case, &program, &d);
+                    let n = minimised.entry((comp.name(), known)).or_default();
+                    if *n >= max_minimised {
+                        continue;
+                    }
+                    *n += 1;
+                    let left = budget.saturating_sub(start.elapsed()).max(Duration::from_secs(1));
+                    let (small, d) = shrink(comp.as_ref(), &case, d, left.min(Duration::from_secs(10)));
+                    let program = comp.compile(&small).expect("the shrinker only keeps cases that compile");
+                    let known = (campaign.known)(&small, &program, &d);
+                    rep.findings.push(Finding {
+                        compiler: comp.name(),
+                        generator: comp.generator(),
+                        policy_json: small.json(),
+                        divergence: d,
+                        reproducer: comp.reproducer("policy.json", &d.input),
+                        known,
+                        seed,
+                        case: i,
+                    });
+                }
+                Err(e) => rep.self_check.push(format!("seed {seed} case {i} ({}): {e}", comp.name())),
+            }
+        }
+        i += 1;
+    }
+    rep.elapsed = start.elapsed();
+    rep
+}
+
+/// Validate a generator's output (the generator already checked it is loadable;
+/// a failure here is a refusal with the validator's reasons).
+fn valid(p: crate::bpf::Program) -> Result<ValidProgram, Refusal> {
+    validate(&p).map_err(|v| Refusal(format!("the kernel would refuse the output: {}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; "))))
+}
+
+/// A value that is often interesting for argument comparisons: 0, small,
+/// powers of two and their neighbours, the 32-bit boundary, high-half values,
+/// all ones.
+pub(crate) fn interesting_u64(u: &mut arbitrary::Unstructured) -> arbitrary::Result<u64> {
+    Ok(match u.int_in_range(0u8..=10)? {
+        0 => 0,
+        1 => u.int_in_range(0u64..=16)?,
+        2 => 1u64 << u.int_in_range(0u32..=63)?,
+        3 => (1u64 << u.int_in_range(1u32..=63)?) - 1,
+        4 => u64::from(u32::MAX) - u.int_in_range(0u64..=2)?,
+        5 => 0x1_0000_0000 + u.int_in_range(0u64..=5)?,
+        6 => u64::MAX - u.int_in_range(0u64..=2)?,
+        7 => u64::from(u.arbitrary::<u32>()?),
+        8 => (u64::from(u.int_in_range(1u32..=3)?) << 32) | u64::from(u.int_in_range(0u32..=8)?),
+        _ => u.arbitrary::<u64>()?,
+    })
+}
+
+/// Syscall names the generators draw from: long-standing syscalls (every
+/// libseccomp 2.5.4 table knows them where the kernel has them), some missing
+/// on some ABIs (`open`, `fork`, `time`, the x86-only ones), none multiplexed
+/// through i386/ppc/mips `socketcall`/`ipc` (libseccomp rewrites those rules;
+/// out of scope for this reference).
+pub const NAME_POOL: &[&str] = &[
+    "read", "write", "close", "openat", "open", "lseek", "mmap", "mprotect", "munmap", "brk", "ioctl",
+    "pread64", "pwrite64", "readv", "writev", "access", "pipe2", "dup", "dup3", "nanosleep", "getpid",
+    "gettid", "kill", "tkill", "tgkill", "exit", "exit_group", "futex", "clone", "fork", "vfork",
+    "execve", "execveat", "fcntl", "flock", "fsync", "ftruncate", "getcwd", "chdir", "fchdir",
+    "renameat", "mkdirat", "unlinkat", "prctl", "getuid", "setuid", "umask", "madvise", "mremap",
+    "ptrace", "personality", "mount", "umount2", "chroot", "pivot_root", "reboot", "setns", "unshare",
+    "bpf", "perf_event_open", "memfd_create", "getrandom", "statx", "epoll_create1", "eventfd2",
+    "prlimit64", "seccomp", "userfaultfd", "kexec_load", "init_module", "finit_module", "time",
+    "alarm", "pause", "poll", "uname", "ioperm", "iopl", "modify_ldt", "arch_prctl", "clone3",
+    "pidfd_open", "io_uring_setup", "process_vm_readv", "keyctl", "add_key",
+];
+
+/// Jumps that execute, for `d`, with the accumulator holding a different input
+/// word (or a computed value) than on another path into the same jump: the comparison then tests a
+/// word it was not written for. Returns the first such jump on `d`'s path.
+///
+/// A forward pass over the program DAG records, per instruction, which
+/// `LD W ABS` offsets the accumulator may come from (`None`: not a plain
+/// load, e.g. after ALU). Used to recognise a known libseccomp issue.
+pub fn jump_with_mixed_accumulator(p: &ValidProgram, d: &SeccompData) -> Option<usize> {
+    use crate::bpf::insn::*;
+    let insns = p.insns();
+    let mut src: Vec<Vec<Option<u32>>> = vec![Vec::new(); insns.len() + 1];
+    let mut reached = vec![false; insns.len()];
+    if !insns.is_empty() {
+        reached[0] = true;
+        src[0].push(None);
+    }
+    for pc in 0..insns.len() {
+        if !reached[pc] {
+            continue;
+        }
+        let i = insns[pc];
+        let out: Vec<Option<u32>> = if i.code == BPF_LD | BPF_W | BPF_ABS {
+            vec![Some(i.k)]
+        } else if matches!(i.class(), BPF_LD | BPF_ALU) || i.code == BPF_MISC | BPF_TXA {
+            vec![None]
+        } else {
+            src[pc].clone()
+        };
+        for t in i.successors(pc).iter() {
+            if t < insns.len() {
+                reached[t] = true;
+                for o in &out {
+                    if !src[t].contains(o) {
+                        src[t].push(*o);
+                    }
+                }
+            }
+        }
+    }
+    let path = Emulator::new(p).trace(d).path;
+    path.into_iter().find(|&pc| {
+        insns[pc].is_cond_jump() && src[pc].len() > 1 && src[pc].iter().any(|o| o.is_some())
+    })
+}
+
+/// A `JEQ K` on `d`'s path that compares the arch word (`ld [4]`, reloaded
+/// nowhere since) with a value that is no `AUDIT_ARCH_*`: a generator meant
+/// another word (used to recognise a known libseccomp issue).
+pub fn arch_word_compared_with_non_arch(p: &ValidProgram, d: &SeccompData) -> Option<usize> {
+    use crate::bpf::insn::*;
+    let insns = p.insns();
+    let path = Emulator::new(p).trace(d).path;
+    let mut a_is_arch = false;
+    for pc in path {
+        let i = insns[pc];
+        if i.class() == BPF_LD || i.class() == BPF_ALU || i.code == BPF_MISC | BPF_TXA {
+            a_is_arch = i.code == BPF_LD | BPF_W | BPF_ABS && i.k == 4;
+        } else if a_is_arch && i.code == BPF_JMP | BPF_JEQ | BPF_K && Arch::audit_name_of(i.k).is_none() {
+            return Some(pc);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(nr: u32, arch: Arch, args: [u64; 6]) -> SeccompData {
+        SeccompData { nr, arch: arch.audit_arch(), instruction_pointer: 0, args }
+    }
+
+    #[test]
+    fn narrow_conditions_compare_low_halves_only() {
+        let c = Cond { arg: 1, wide: false, op: CmpOp::Eq(0x1_0000_0005) };
+        assert!(c.holds(&[0, 5, 0, 0, 0, 0]));
+        assert!(c.holds(&[0, 0xdead_0000_0005, 0, 0, 0, 0]));
+        assert!(!c.holds(&[0, 6, 0, 0, 0, 0]));
+        let w = Cond { wide: true, ..c };
+        assert!(!w.holds(&[0, 5, 0, 0, 0, 0]));
+        assert!(w.holds(&[0, 0x1_0000_0005, 0, 0, 0, 0]));
+        let m = Cond { arg: 0, wide: true, op: CmpOp::MaskedEq { mask: 0xff, value: 0x107 } };
+        assert!(!m.holds(&[0x107, 0, 0, 0, 0, 0]), "value outside the mask never matches");
+    }
+
+    #[test]
+    fn overlapping_rules_with_different_actions_are_unspecified() {
+        let model = Model {
+            abis: vec![AbiModel {
+                abi: Arch::X86_64,
+                default: Action::Allow,
+                rules: vec![
+                    RefRule { nr: 0, action: Action::Errno(1), conds: vec![Cond { arg: 0, wide: true, op: CmpOp::Gt(5) }] },
+                    RefRule { nr: 0, action: Action::Trap(0), conds: vec![Cond { arg: 1, wide: true, op: CmpOp::Lt(5) }] },
+                ],
+            }],
+            bad_arch: Action::KillThread,
+            x32_separate: true,
+        };
+        assert_eq!(model.expected(&data(0, Arch::X86_64, [6, 9, 0, 0, 0, 0])), Expect::Action(Action::Errno(1)));
+        assert_eq!(model.expected(&data(0, Arch::X86_64, [6, 1, 0, 0, 0, 0])), Expect::Unspecified);
+        assert_eq!(model.expected(&data(0, Arch::X86_64, [1, 9, 0, 0, 0, 0])), Expect::Action(Action::Allow));
+        assert_eq!(model.expected(&data(0x4000_0000, Arch::X86_64, [0; 6])), Expect::Action(Action::KillThread));
+        assert_eq!(model.expected(&data(0xffff_ffff, Arch::X86_64, [0; 6])), Expect::OutOfDomain);
+        assert_eq!(model.expected(&data(0, Arch::Aarch64, [0; 6])), Expect::Action(Action::KillThread));
+    }
+
+    #[test]
+    fn symbolic_and_concrete_reference_agree_on_samples() {
+        // A hand-written filter that implements the model exactly must compare clean,
+        // and one with a changed constant must diverge.
+        use crate::bpf::insn::*;
+        let prog = |k: u32| {
+            validate(&crate::bpf::Program::new(vec![
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+                Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, Arch::Aarch64.audit_arch(), 1, 0),
+                Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_KILL_PROCESS),
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+                Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 63, 0, 3),
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+                Insn::jump(BPF_JMP | BPF_JGE | BPF_K, k, 0, 1),
+                Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ERRNO | 13),
+                Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW),
+            ]))
+            .unwrap()
+        };
+        let model = Model {
+            abis: vec![AbiModel {
+                abi: Arch::Aarch64,
+                default: Action::Allow,
+                rules: vec![RefRule { nr: 63, action: Action::Errno(13), conds: vec![Cond { arg: 0, wide: false, op: CmpOp::Ge(100) }] }],
+            }],
+            bad_arch: Action::KillProcess,
+            x32_separate: false,
+        };
+        let s = samples(&model, 7, 500);
+        assert_eq!(compare(&prog(100), &model, &s).unwrap(), None);
+        let d = compare(&prog(101), &model, &s).unwrap().expect("off by one must diverge");
+        assert_eq!(d.judge, Judge::Symbolic);
+        assert_eq!(d.input.args[0] & 0xffff_ffff, 100);
+        assert_eq!((d.expected, d.actual), (Action::Errno(13), Action::Allow));
+    }
+}

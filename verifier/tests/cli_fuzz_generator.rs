@@ -1,0 +1,35 @@
+//! `seccheck fuzz-generator`: exit codes, usage errors, and a short real run.
+
+use std::process::Command;
+
+fn seccheck(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("runs");
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+#[test]
+fn zero_seconds_is_a_usage_error() {
+    let (code, out, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--seconds", "0"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(err.trim(), "seccheck: error: --seconds must be at least 1");
+}
+
+#[test]
+fn unknown_generator_is_a_usage_error() {
+    let (code, _, err) = seccheck(&["fuzz-generator", "--generator", "kafel", "--seconds", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid value 'kafel'"), "{err}");
+}
+
+#[test]
+fn a_short_seccompiler_run_reports_its_known_finding_with_a_reproducer() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("found");
+    let (code, out, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--seconds", "2", "--seed", "1", "--max-findings", "1", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("seccompiler: ") && out.contains("compiled and compared exactly"), "{out}");
+    assert!(out.contains("known issue: seccompiler-unconditional-rule-dropped"), "{out}");
+    assert!(out.contains("seccheck emu policy.json --filter main --host-arch"), "{out}");
+    let saved = std::fs::read_to_string(out_dir.join("finding-0.json")).unwrap();
+    assert!(saved.contains("\"main\""), "{saved}");
+}

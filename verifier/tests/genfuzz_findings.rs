@@ -1,0 +1,172 @@
+//! The generator findings of `reports/generator-findings.md`, each as its
+//! minimised policy: compiled by the real generator, it must still differ
+//! from the documented meaning, and be recognised as its known issue. When a
+//! generator is fixed, its test here fails: update the report and turn the
+//! test into one that expects agreement.
+//!
+//! Plus policies that must compile to exactly what they mean (so the
+//! comparison is not simply always "different").
+
+use seccheck::arch::Arch;
+use seccheck::genfuzz::libseccomp::{self as ls, DAction, DArg, DOp, DRule, DockerCase, LibseccompCompiler};
+use seccheck::genfuzz::seccompiler::{self as sc, SAction, SCond, SOp, SRule, SeccompilerCase, SeccompilerCompiler};
+use seccheck::genfuzz::{check, Case, Compiler, Divergence, Verdict};
+use seccheck::seccomp::Action;
+use seccheck::sources::Optimize;
+
+fn diverges<C: Case>(comp: &dyn Compiler<C>, case: &C) -> Divergence {
+    match check(comp, case, 1).expect("seccheck's judges agree") {
+        Verdict::Diverges(d) => d,
+        other => panic!("{}: expected a divergence, got {other:?}\n{}", comp.name(), case.json()),
+    }
+}
+
+fn both_levels() -> [LibseccompCompiler; 2] {
+    [LibseccompCompiler { optimize: Optimize::Linear }, LibseccompCompiler { optimize: Optimize::BinaryTree }]
+}
+
+fn arg(index: u8, op: DOp, value: u64, value_two: u64) -> DArg {
+    DArg { index, op, value, value_two }
+}
+
+#[test]
+fn libseccomp_stale_accumulator() {
+    // tgkill: KILL_THREAD when arg0 != 0; TRACE when arg5 != 0 and arg0 != 0xfffffffd.
+    let case = DockerCase {
+        default: DAction::Log,
+        arches: vec![],
+        rules: vec![
+            DRule { names: vec!["tgkill"], action: DAction::KillThread, args: vec![arg(0, DOp::Ne, 0, 0)] },
+            DRule { names: vec!["tgkill"], action: DAction::Trace(None), args: vec![arg(5, DOp::Ne, 0, 0), arg(0, DOp::Ne, 0xffff_fffd, 0)] },
+        ],
+    };
+    for comp in both_levels() {
+        let d = diverges(&comp, &case);
+        let p = comp.compile(&case).unwrap();
+        assert_eq!(ls::known(&case, &p, &d), Some(ls::STALE_ACCUMULATOR), "{}", comp.name());
+        // arg0 = 1, arg5 = 0 matches only the first rule.
+        assert_eq!((d.expected, d.actual), (Action::KillThread, Action::Log));
+    }
+}
+
+#[test]
+fn libseccomp_arch_block_without_nr_load() {
+    // `time` does not exist on mips n64: that arch's block never loads nr.
+    let case = DockerCase {
+        default: DAction::Allow,
+        arches: vec![Arch::Mipsel64],
+        rules: vec![
+            DRule { names: vec!["unshare"], action: DAction::Errno(None), args: vec![arg(0, DOp::Le, 0, 0)] },
+            DRule { names: vec!["time"], action: DAction::Errno(None), args: vec![] },
+        ],
+    };
+    let comp = LibseccompCompiler { optimize: Optimize::Linear };
+    let d = diverges(&comp, &case);
+    let p = comp.compile(&case).unwrap();
+    assert_eq!(d.input.arch, Arch::Mipsel64.audit_arch());
+    assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
+    assert_eq!(ls::known(&case, &p, &d), Some(ls::ARCH_BLOCK_WITHOUT_NR_LOAD));
+}
+
+#[test]
+fn libseccomp_32bit_abi_rule_lost() {
+    // keyctl on mipsel (o32): the ERRNO rule (arg1 >= 0, arg3 != 0) vanishes there.
+    let case = DockerCase {
+        default: DAction::Allow,
+        arches: vec![Arch::Mipsel],
+        rules: vec![
+            DRule { names: vec!["keyctl"], action: DAction::KillProcess, args: vec![arg(3, DOp::Eq, 0, 0)] },
+            DRule { names: vec!["keyctl"], action: DAction::Errno(None), args: vec![arg(1, DOp::Ge, 0, 0), arg(3, DOp::Ne, 0, 0)] },
+        ],
+    };
+    let comp = LibseccompCompiler { optimize: Optimize::Linear };
+    let d = diverges(&comp, &case);
+    let p = comp.compile(&case).unwrap();
+    assert_eq!(d.input.arch, Arch::Mipsel.audit_arch());
+    assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
+    assert_eq!(ls::known(&case, &p, &d), Some(ls::NARROW_ABI_RULE_LOST));
+}
+
+#[test]
+fn libseccomp_compiles_plain_profiles_exactly() {
+    let case = DockerCase {
+        default: DAction::Errno(Some(38)),
+        arches: vec![Arch::I386, Arch::Aarch64],
+        rules: vec![
+            DRule { names: vec!["read", "write", "close"], action: DAction::Allow, args: vec![] },
+            DRule { names: vec!["openat"], action: DAction::Allow, args: vec![arg(2, DOp::MaskedEq, 3, 0)] },
+            DRule { names: vec!["ioctl"], action: DAction::Trap, args: vec![arg(1, DOp::Eq, 0x5401, 0), arg(0, DOp::Lt, 3, 0)] },
+            DRule { names: vec!["mmap"], action: DAction::KillProcess, args: vec![arg(2, DOp::MaskedEq, 0x4, 0x4)] },
+        ],
+    };
+    for comp in both_levels() {
+        assert_eq!(check(&comp, &case, 1).unwrap(), Verdict::Agrees, "{}\n{}", comp.name(), case.json());
+    }
+}
+
+#[test]
+fn seccompiler_unconditional_rule_dropped() {
+    let case = SeccompilerCase {
+        target: Arch::X86_64,
+        mismatch: SAction::Allow,
+        matched: SAction::Errno(1),
+        rules: vec![
+            SRule { syscall: "read", args: None },
+            SRule { syscall: "read", args: Some(vec![SCond { index: 0, qword: false, op: SOp::Eq, val: 5 }]) },
+        ],
+    };
+    let d = diverges(&SeccompilerCompiler, &case);
+    let p = SeccompilerCompiler.compile(&case).unwrap();
+    assert_eq!(d.input.nr, 0);
+    assert_ne!(d.input.args[0] & 0xffff_ffff, 5);
+    assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
+    assert_eq!(sc::known(&case, &p, &d), Some(sc::UNCONDITIONAL_RULE_DROPPED));
+}
+
+#[test]
+fn seccompiler_errno_above_16_bits_wraps() {
+    let case = SeccompilerCase { target: Arch::Aarch64, mismatch: SAction::Errno(65536), matched: SAction::Allow, rules: vec![SRule { syscall: "read", args: None }] };
+    let d = diverges(&SeccompilerCompiler, &case);
+    let p = SeccompilerCompiler.compile(&case).unwrap();
+    // errno 65536 becomes SECCOMP_RET_ERRNO | 0: the syscall "succeeds" with 0.
+    assert_eq!((d.expected, d.actual), (Action::Errno(4095), Action::Errno(0)));
+    assert_eq!(sc::known(&case, &p, &d), Some(sc::ERRNO_TRUNCATED));
+}
+
+#[test]
+fn seccompiler_compiles_plain_filters_exactly() {
+    let case = SeccompilerCase {
+        target: Arch::Riscv64,
+        mismatch: SAction::KillProcess,
+        matched: SAction::Allow,
+        rules: vec![
+            SRule { syscall: "read", args: None },
+            SRule { syscall: "ioctl", args: Some(vec![SCond { index: 1, qword: false, op: SOp::Eq, val: 0x5401 }]) },
+            SRule { syscall: "ioctl", args: Some(vec![SCond { index: 1, qword: true, op: SOp::MaskedEq(0xff00), val: 0x5400 }, SCond { index: 0, qword: true, op: SOp::Lt, val: 1 << 40 }]) },
+            SRule { syscall: "mmap", args: Some(vec![SCond { index: 2, qword: false, op: SOp::Ge, val: 3 }, SCond { index: 3, qword: true, op: SOp::Ne, val: 0 }]) },
+        ],
+    };
+    assert_eq!(check(&SeccompilerCompiler, &case, 1).unwrap(), Verdict::Agrees, "{}", case.json());
+}
+
+#[test]
+fn libseccomp_range_comparisons_merged() {
+    // brk: TRAP when arg0 >= 4; TRAP when arg5 == 7 and arg0 >= 0. The second
+    // rule is missing from the filter (and from libseccomp's PFC export).
+    let case = DockerCase {
+        default: DAction::Allow,
+        arches: vec![],
+        rules: vec![
+            DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(0, DOp::Ge, 4, 0)] },
+            DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(5, DOp::Eq, 7, 0), arg(0, DOp::Ge, 0, 0)] },
+        ],
+    };
+    for comp in both_levels() {
+        let d = diverges(&comp, &case);
+        let p = comp.compile(&case).unwrap();
+        assert_eq!(d.input.args[5], 7);
+        assert!(d.input.args[0] < 4);
+        assert_eq!((d.expected, d.actual), (Action::Trap(0), Action::Allow));
+        assert_eq!(ls::known(&case, &p, &d), Some(ls::RANGE_COMPARISONS_MERGED), "{}", comp.name());
+    }
+}
