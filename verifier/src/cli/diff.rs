@@ -148,33 +148,40 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.refines {
         let mut r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
         let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.no_kernel);
-        match args.format {
-            OutputFormat::Json => write_json(out, &RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r, kernel })?,
-            OutputFormat::Text => {
-                made_by(out)?;
-                write!(out, "{}", r.render_text(&na, &nb))?;
-                if let Some(k) = kernel {
-                    writeln!(out, "{k}")?;
-                }
-            }
-        }
+        let report = RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r, kernel: kernel.clone() };
+        emit(out, args.format, &report, &made_by, &r.render_text(&na, &nb), &kernel)?;
         disagreed(&r.violations)?;
         return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
     }
     let mut d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
     let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.no_kernel);
-    match args.format {
-        OutputFormat::Json => write_json(out, &DiffReport { a: strings(&fa), b: strings(&fb), diff: &d, kernel })?,
+    let report = DiffReport { a: strings(&fa), b: strings(&fb), diff: &d, kernel: kernel.clone() };
+    emit(out, args.format, &report, &made_by, &d.render_text(&na, &nb), &kernel)?;
+    disagreed(&d.regions)?;
+    Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
+}
+
+/// The report as JSON, or as text: the "compiled by" lines, the regions and
+/// what the kernel said.
+fn emit(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    json: &impl Serialize,
+    made_by: &dyn Fn(&mut dyn Write) -> Result<(), CliError>,
+    text: &str,
+    kernel: &Option<String>,
+) -> Result<(), CliError> {
+    match format {
+        OutputFormat::Json => write_json(out, json)?,
         OutputFormat::Text => {
             made_by(out)?;
-            write!(out, "{}", d.render_text(&na, &nb))?;
+            write!(out, "{text}")?;
             if let Some(k) = kernel {
                 writeln!(out, "{k}")?;
             }
         }
     }
-    disagreed(&d.regions)?;
-    Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
+    Ok(())
 }
 
 /// Ask the kernel, for each region's example, whether side A's stack takes
