@@ -150,14 +150,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.no_kernel);
         let report = RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r, kernel: kernel.clone() };
         emit(out, args.format, &report, &made_by, &r.render_text(&na, &nb), &kernel)?;
-        disagreed(&r.violations)?;
+        super::kernel_disagreed(confirmed_of(&r.violations))?;
         return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
     }
     let mut d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
     let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.no_kernel);
     let report = DiffReport { a: strings(&fa), b: strings(&fb), diff: &d, kernel: kernel.clone() };
     emit(out, args.format, &report, &made_by, &d.render_text(&na, &nb), &kernel)?;
-    disagreed(&d.regions)?;
+    super::kernel_disagreed(confirmed_of(&d.regions))?;
     Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
 }
 
@@ -211,17 +211,12 @@ fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: b
     }
     let mut line = format!("kernel: the running kernel took both sides' actions for {both} of {asked} example(s) it was asked about");
     if asked < regions.len() {
-        line += &format!("; {} not askable here (an arch or instruction pointer this machine cannot issue)", regions.len() - asked);
+        line += &format!("; {} {}", regions.len() - asked, super::NOT_ASKABLE);
     }
     Some(line)
 }
 
-fn disagreed(regions: &[Region]) -> Result<(), CliError> {
-    let bad = regions.iter().filter(|r| r.example.kernel_confirmed == Some(false)).count();
-    if bad == 0 {
-        return Ok(());
-    }
-    Err(CliError::KernelDisagrees(format!(
-        "the running kernel contradicted {bad} example(s) (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filters"
-    )))
+/// The `kernel_confirmed` of each region's example.
+fn confirmed_of(regions: &[Region]) -> impl Iterator<Item = Option<bool>> + '_ {
+    regions.iter().map(|r| r.example.kernel_confirmed)
 }

@@ -100,6 +100,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             }
         }
     }
-    super::kernel_disagreed(&findings)?;
+    super::kernel_disagreed(super::confirmed_of(&findings))?;
     Ok(if fails(&findings) { Outcome::Findings } else { Outcome::Clean })
 }

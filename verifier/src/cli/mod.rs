@@ -185,7 +185,7 @@ fn confirm_counterexamples(
         Ok(c) => {
             let mut line = format!("kernel: the running kernel took the predicted action for {} of {} counterexample(s) it was asked about", c.agreed, c.asked);
             if c.not_askable > 0 {
-                line += &format!("; {} not askable here (an arch or instruction pointer this machine cannot issue)", c.not_askable);
+                line += &format!("; {} {NOT_ASKABLE}", c.not_askable);
             }
             line
         }
@@ -193,16 +193,25 @@ fn confirm_counterexamples(
     })
 }
 
-/// After the output is written: a counterexample the kernel contradicted
-/// means seccheck's model is wrong, and the run must not look successful.
-fn kernel_disagreed(findings: &[crate::report::Finding]) -> Result<(), CliError> {
-    let bad = findings.iter().filter(|f| f.counterexample.as_ref().is_some_and(|c| c.kernel_confirmed == Some(false))).count();
+/// Why a counterexample was not put to the kernel, for the closing `kernel:` line.
+const NOT_ASKABLE: &str = "not askable here (an arch or instruction pointer this machine cannot issue)";
+
+/// After the output is written: an example the kernel contradicted (each
+/// `kernel_confirmed` of the examples shown) means seccheck's model is wrong,
+/// and the run must not look successful.
+fn kernel_disagreed(confirmed: impl IntoIterator<Item = Option<bool>>) -> Result<(), CliError> {
+    let bad = confirmed.into_iter().filter(|&c| c == Some(false)).count();
     if bad == 0 {
         return Ok(());
     }
     Err(CliError::KernelDisagrees(format!(
-        "the running kernel contradicted {bad} counterexample(s) (marked KERNEL DISAGREES): seccheck's model of this filter is wrong there; please report it with the filter"
+        "the running kernel contradicted {bad} example(s) (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filter(s)"
     )))
+}
+
+/// The `kernel_confirmed` of each finding's counterexample.
+fn confirmed_of(findings: &[crate::report::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
+    findings.iter().map(|f| f.counterexample.as_ref().and_then(|c| c.kernel_confirmed))
 }
 
 /// The program as the kernel would accept it, or `None` after printing every
