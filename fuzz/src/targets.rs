@@ -48,7 +48,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "asm_roundtrip", run: asm_roundtrip, about: "disasm | asm is byte-exact for every decodable program; the assembler never panics on text", kernel: false },
     Target { name: "policy_parse", run: policy_parse, about: "the policy.toml parser never panics; errors carry a line", kernel: false },
     Target { name: "diff_props", run: diff_props, about: "diff(A, A) is empty; diff(A, B) and diff(B, A) agree (same regions, sides swapped); every region's example differs", kernel: false },
-    Target { name: "rewrites", run: rewrites, about: "optimiser-style rewrites (jump threading, JGT/JGE k±1, jt==jf → JA, NOP insertion with relocation, swapping independent statements) keep the program equivalent", kernel: false },
+    Target { name: "rewrites", run: rewrites, about: "optimiser-style rewrites (jump threading, JGT/JGE k±1, jt==jf → JA, NOP insertion with relocation, swapping independent statements, reordering comparison chains) keep the program equivalent", kernel: false },
     Target { name: "gen_libseccomp", run: gen_libseccomp, about: "random Docker/OCI profiles compiled by libseccomp (optimize 1 and 2) mean what their documentation says", kernel: false },
     Target { name: "gen_seccompiler", run: gen_seccompiler, about: "random seccompiler JSON compiled by seccompiler means what its documentation says", kernel: false },
 ];
@@ -321,11 +321,14 @@ fn insert_nop(insns: &[Insn], at: usize) -> Option<Vec<Insn>> {
 }
 
 /// Apply one semantics-preserving rewrite chosen by `choice` at `at`.
+/// How many kinds of rewrite [`rewrite`] knows.
+const REWRITES: u8 = 6;
+
 fn rewrite(insns: &[Insn], choice: u8, at: usize) -> Option<Vec<Insn>> {
     let mut v = insns.to_vec();
     let n = v.len();
     let i = v[at];
-    match choice % 5 {
+    match choice % REWRITES {
         // Jump threading: a branch to `JA x` goes to x directly.
         0 if i.is_cond_jump() => {
             let thread = |off: u8| -> Option<u8> {
@@ -363,6 +366,24 @@ fn rewrite(insns: &[Insn], choice: u8, at: usize) -> Option<Vec<Insn>> {
             }
             v.swap(at, at + 1);
         }
+        // Reorder a comparison chain: `jeq k1, T1; jeq k2, T2, M` (the first
+        // test's miss falls into the second) tests A against disjoint values,
+        // so `jeq k2, T2; jeq k1, T1, M` is the same when k1 != k2 (or when
+        // both hit the same target). Repeated, this permutes whole chains, as
+        // an optimiser that sorts or rebalances syscall dispatch does.
+        5 if at + 1 < n => {
+            let (a, b) = (v[at], v[at + 1]);
+            let jeq = BPF_JMP | BPF_JEQ | BPF_K;
+            if a.code != jeq || b.code != jeq || a.jf != 0 || a.jt == 0 || jump_targets(insns)[at + 1] {
+                return None;
+            }
+            let (t1, t2) = (at + 1 + usize::from(a.jt), at + 2 + usize::from(b.jt));
+            if a.k == b.k && t1 != t2 {
+                return None;
+            }
+            v[at] = Insn::jump(jeq, b.k, b.jt.checked_add(1)?, 0);
+            v[at + 1] = Insn::jump(jeq, a.k, a.jt - 1, b.jf);
+        }
         _ => return None,
     }
     Some(v)
@@ -381,7 +402,7 @@ pub fn rewrites(data: &[u8]) -> Result<(), Failure> {
         if let Some(v) = rewrite(&insns, choice, at) {
             if v.len() <= 4096 {
                 insns = v;
-                applied.push((choice % 5, at));
+                applied.push((choice % REWRITES, at));
             }
         }
     }
@@ -458,6 +479,48 @@ mod tests {
         assert_eq!(rewrite(&p, 1, 0).unwrap()[0], Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 8, 0, 1));
         let q = [Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
         assert!(rewrite(&q, 1, 0).is_none(), "JGE 0 has no JGT form");
+    }
+
+    #[test]
+    fn comparison_chains_are_reordered_only_when_the_tests_are_disjoint() {
+        let ret = |k| Insn::stmt(BPF_RET | BPF_K, k);
+        let jeq = |k, jt, jf| Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
+        // 0: jeq 1 → 3; 1: jeq 2 → 4 else 5
+        let p = [jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
+        let q = rewrite(&p, 5, 0).unwrap();
+        assert_eq!(&q[..2], &[jeq(2, 3, 0), jeq(1, 1, 3)], "targets kept: 2 → 4, 1 → 3, else 5");
+        for a in 0..4u32 {
+            let run = |prog: &[Insn]| {
+                let mut pc = 0;
+                loop {
+                    let i = prog[pc];
+                    if i.class() == BPF_RET {
+                        return i.k;
+                    }
+                    pc += 1 + usize::from(if a == i.k { i.jt } else { i.jf });
+                }
+            };
+            assert_eq!(run(&p), run(&q), "A = {a}");
+        }
+        // The same value twice with different targets: the order decides.
+        assert!(rewrite(&[jeq(1, 2, 0), jeq(1, 2, 3), ret(0), ret(10), ret(20), ret(30)], 5, 0).is_none());
+        // Another jump lands on the second test: it cannot move.
+        let entered = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 9, 1, 0), jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
+        assert!(rewrite(&entered, 5, 1).is_none());
+    }
+
+    #[test]
+    fn every_rewrite_applies_to_generated_programs() {
+        // Otherwise the target would test nothing for that rewrite.
+        let mut applies = [0u32; REWRITES as usize];
+        for seed in 0..300u64 {
+            let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
+            let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
+            for choice in 0..REWRITES {
+                applies[usize::from(choice)] += (0..p.insns().len()).filter(|&at| rewrite(p.insns(), choice, at).is_some()).count() as u32;
+            }
+        }
+        assert!(applies.iter().all(|&n| n > 0), "{applies:?}");
     }
 
     #[test]

@@ -125,6 +125,51 @@ pub fn filter_like<R: Rng>(rng: &mut R) -> Program {
     Program::new(prog)
 }
 
+/// A valid program shaped like libseccomp's linear output (optimize 1, runc):
+/// optional arch check, one load of `nr`, then a chain of `jeq nr, BODY, 0`
+/// tests (values sometimes repeated) that fall through to the default return,
+/// and the bodies after it (a return, or an argument check).
+pub fn dispatch_chain<R: Rng>(rng: &mut R) -> Program {
+    let mut prog = Vec::new();
+    if rng.gen_bool(0.7) {
+        prog.push(Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4));
+        prog.push(Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, *interesting_arches().choose(rng).unwrap(), 1, 0));
+        prog.push(Insn::stmt(BPF_RET | BPF_K, pick_ret(rng)));
+    }
+    prog.push(Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0));
+    let n = rng.gen_range(1..24usize);
+    let mut values: Vec<u32> = Vec::with_capacity(n);
+    let mut bodies: Vec<Vec<Insn>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let v = if !values.is_empty() && rng.gen_bool(0.1) { *values.choose(rng).unwrap() } else { rng.gen_range(0..460) };
+        values.push(v);
+        bodies.push(if rng.gen_bool(0.6) {
+            vec![Insn::stmt(BPF_RET | BPF_K, pick_ret(rng))]
+        } else {
+            let off = 16 + 8 * rng.gen_range(0..6u32) + if rng.gen_bool(0.5) { 0 } else { 4 };
+            let op = *[BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET].choose(rng).unwrap();
+            vec![
+                Insn::stmt(BPF_LD | BPF_W | BPF_ABS, off),
+                Insn::jump(BPF_JMP | op | BPF_K, interesting_u32(rng), 0, 1),
+                Insn::stmt(BPF_RET | BPF_K, pick_ret(rng)),
+                Insn::stmt(BPF_RET | BPF_K, pick_ret(rng)),
+            ]
+        });
+    }
+    // Test i sits n - i instructions before the default return; body i
+    // starts after the default and the bodies before it (at most 24 + 1 +
+    // 23 * 4 away, so every offset fits in a byte).
+    let mut body_start = n + 1;
+    for (i, v) in values.iter().enumerate() {
+        let jt = body_start - i - 1;
+        prog.push(Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, *v, u8::try_from(jt).expect("offsets fit in a byte"), 0));
+        body_start += bodies[i].len();
+    }
+    prog.push(Insn::stmt(BPF_RET | BPF_K, pick_ret(rng)));
+    prog.extend(bodies.into_iter().flatten());
+    Program::new(prog)
+}
+
 /// A valid program of random instructions from the whole seccomp subset: every
 /// ALU op (K and X), loads of any word, scratch memory (stored before read on
 /// every path), forward jumps of every kind, `RET K` and `RET A`.
@@ -220,9 +265,10 @@ pub fn computed_action<R: Rng>(rng: &mut R) -> Program {
 
 /// One of the valid-program generators, chosen at random.
 pub fn valid_program<R: Rng>(rng: &mut R) -> Program {
-    match rng.gen_range(0..5) {
+    match rng.gen_range(0..6) {
         0 | 1 => filter_like(rng),
         2 => computed_action(rng),
+        5 => dispatch_chain(rng),
         3 => {
             let len = rng.gen_range(2..40);
             soup(rng, len)
