@@ -151,6 +151,9 @@ fn mutate(rng: &mut SplitMix, d: &mut Vec<u8>) {
     }
 }
 
+/// How often [`run`] prints a progress line on stderr.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
 /// Options of one run.
 pub struct RunOptions {
     pub seconds: f64,
@@ -174,7 +177,15 @@ pub fn run(t: &Target, opts: &RunOptions) -> Stats {
         corpus.extend(rd.filter_map(|e| e.ok()).filter_map(|e| std::fs::read(e.path()).ok()));
     }
     let mut stats = Stats::default();
+    let mut next_progress = PROGRESS_EVERY;
     while start.elapsed() < budget {
+        if start.elapsed() >= next_progress {
+            // A run cut short (timeout, Ctrl-C) has still said how far it got;
+            // failures were printed when found.
+            let s = start.elapsed().as_secs_f64();
+            eprintln!("{}: {s:.0} s: {} execs ({:.0}/s), {} failure kind{}", t.name, stats.execs, stats.execs as f64 / s, stats.failures.len(), if stats.failures.len() == 1 { "" } else { "s" });
+            next_progress += PROGRESS_EVERY;
+        }
         let data = if !corpus.is_empty() && rng.below(2) == 0 {
             let mut d = corpus[rng.below(corpus.len() as u64) as usize].clone();
             mutate(&mut rng, &mut d);
