@@ -434,9 +434,16 @@ fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Res
     for comp in &campaign.compilers {
         match genfuzz::check(comp.as_ref(), &case, 1) {
             Ok(Verdict::Agrees | Verdict::Refused(_) | Verdict::TooLarge) => {}
+            Ok(Verdict::Slow(slow)) => {
+                let kind = match slow.known {
+                    Some(k) => format!("known:{k}"),
+                    None => format!("slow:{}", comp.name()),
+                };
+                return fail(&kind, format!("{}: compiling took {:.1} s\n{}", comp.generator(), slow.time.as_secs_f64(), case.json()));
+            }
             Ok(Verdict::Diverges(d)) => {
-                let p = comp.compile(&case).expect("it compiled a moment ago");
-                let kind = match (campaign.known)(&case, &p, &d) {
+                let c = comp.compile(&case).expect("it compiled a moment ago");
+                let kind = match (campaign.known)(&case, &c.program, &d) {
                     Some(k) => format!("known:{k}"),
                     None => format!("divergence:{}", comp.name()),
                 };

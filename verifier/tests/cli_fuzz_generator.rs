@@ -30,6 +30,13 @@ fn a_short_seccompiler_run_reports_its_known_finding_with_a_reproducer() {
     assert!(out.contains("seccompiler: ") && out.contains("compiled and compared exactly"), "{out}");
     assert!(out.contains("known issue: seccompiler-unconditional-rule-dropped"), "{out}");
     assert!(out.contains("seccheck emu policy.json --filter main --host-arch"), "{out}");
+    // Streamed: each finding is printed when found, the counters close the run.
+    let (finding, summary) = (out.find("finding (").unwrap(), out.find(" cases in ").unwrap());
+    assert!(finding < summary, "{out}");
+    let last = out.trim_end().lines().last().unwrap();
+    let shown = out.matches("finding (").count();
+    let plural = if shown == 1 { "" } else { "s" };
+    assert_eq!(last, format!("{shown} finding{plural} shown above ({shown} of a known issue), 0 self-check failures"), "{out}");
     let saved = std::fs::read_to_string(out_dir.join("finding-0.json")).unwrap();
     assert!(saved.contains("\"main\""), "{saved}");
 }

@@ -97,6 +97,7 @@ fn filter_args(spec: &str, p: &ProfileArgs) -> FilterArgs {
             loader: LoaderArg::Runc,
             caps: p.caps.clone(),
             kernel_version: p.kernel_version.clone(),
+            libseccomp_timeout: crate::sources::docker::LIBSECCOMP_TIMEOUT.as_secs(),
         },
     };
     match suffix {

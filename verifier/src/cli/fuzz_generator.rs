@@ -7,16 +7,25 @@
 //! compared exactly with the policy's meaning computed from the formats'
 //! documentation (library: `genfuzz`). Every divergence is minimised and
 //! printed with the policy, the input, the expected and the actual action, the
-//! generator's version and a `seccheck emu` command that reproduces it.
+//! generator's version and a `seccheck emu` command that reproduces it. A
+//! compilation that takes seconds (generated policies take milliseconds) is
+//! a finding too, minimised and printed with a command that times it; one
+//! that never returns is reported by a watchdog (`--case-timeout`), with its
+//! policy, and ends the run.
+//!
+//! To fuzz another build of libseccomp, point the dynamic loader at it:
+//! `LD_LIBRARY_PATH=/opt/libseccomp/lib seccheck fuzz-generator --generator
+//! libseccomp` (the findings name the version that ran).
 //!
 //! Exit 0 when nothing was found, 1 with findings (or when seccheck's own
 //! judges disagreed), 2 on bad usage.
 
 use super::{CliError, Outcome};
-use crate::genfuzz::{self, Case, Finding, RunReport};
+use crate::genfuzz::{self, Case, Event, Finding, RunReport};
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Fuzz a filter generator: random policies, compiled, compared exactly with their documented meaning.
 #[derive(clap::Args, Debug)]
@@ -30,12 +39,18 @@ pub struct Args {
     /// Seed of the run (case i of seed s is always the same policy).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Minimise and print at most this many divergences per compiler and kind.
+    /// Minimise and print at most this many findings per compiler and kind.
     #[arg(long, default_value_t = 3)]
     pub max_findings: usize,
-    /// Write each finding's minimised policy to DIR/finding-N.json.
+    /// Write each finding's minimised policy to DIR/finding-N.json (and a
+    /// policy a compilation never returned from to DIR/hang.json).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A case whose compilation and comparison (or minimisation) take longer
+    /// than this is reported as a hang (the generator's, or seccheck's), with
+    /// its policy, and the run ends with exit 1.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub case_timeout: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -48,44 +63,166 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.seconds == 0 {
         return Err(CliError::Usage("--seconds must be at least 1".into()));
     }
+    if args.case_timeout == 0 {
+        return Err(CliError::Usage("--case-timeout must be at least 1".into()));
+    }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| CliError::Input { file: dir.display().to_string(), msg: format!("cannot create the output directory: {e}") })?;
     }
     let budget = Duration::from_secs(args.seconds);
-    let rep = match args.generator {
-        Generator::Libseccomp => go(&genfuzz::libseccomp::campaign(), budget, &args),
-        Generator::Seccompiler => go(&genfuzz::seccompiler::campaign(), budget, &args),
-    };
-    render(out, &rep, &args)
+    match args.generator {
+        Generator::Libseccomp => go(&genfuzz::libseccomp::campaign(), budget, &args, out),
+        Generator::Seccompiler => go(&genfuzz::seccompiler::campaign(), budget, &args, out),
+    }
 }
 
-fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args) -> RunReport {
-    genfuzz::run(c, budget, args.seed, args.max_findings)
-}
-
-fn render(out: &mut dyn Write, rep: &RunReport, args: &Args) -> Result<Outcome, CliError> {
+/// Run the campaign, printing each finding as soon as it is minimised (and
+/// a progress line on stderr every [`genfuzz::PROGRESS_EVERY`]), so a run
+/// that is cut short has shown what it found; the counters close the output.
+fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let mut failed: Option<CliError> = None;
+    let mut written = 0usize;
+    let current = Watchdog::start(Duration::from_secs(args.case_timeout), args.seed, args.out.clone());
+    let rep = genfuzz::run(c, budget, args.seed, args.max_findings, &mut |e| {
+        if let Event::Case { case, compiler, json, timing, minimising } = e {
+            current.set(case, compiler, json, timing, minimising);
+            return;
+        }
+        if failed.is_some() {
+            return;
+        }
+        let r = match e {
+            Event::Case { .. } => Ok(()),
+            Event::Finding(f) => {
+                let r = writeln!(out, "{}", f.render()).map_err(CliError::from).and_then(|()| match &args.out {
+                    Some(dir) => write_policy(dir, written, f),
+                    None => Ok(()),
+                });
+                written += 1;
+                r
+            }
+            Event::SelfCheck(s) => writeln!(out, "seccheck self-check failed (a bug in seccheck, not in the generator): {s}\n").map_err(CliError::from),
+            Event::Progress(rep) => {
+                eprintln!("fuzz-generator: {:.0} s: {}", rep.elapsed.as_secs_f64(), counters(rep).join("; "));
+                Ok(())
+            }
+        };
+        failed = r.and_then(|()| out.flush().map_err(CliError::from)).err();
+    });
+    current.stop();
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let secs = rep.elapsed.as_secs_f64().max(1e-9);
     writeln!(out, "{} cases in {:.1} s ({:.0} cases/s), seed {}", rep.cases, secs, rep.cases as f64 / secs, args.seed)?;
-    for (name, compared, refused, diverged, large) in &rep.per_compiler {
-        writeln!(out, "  {name}: {compared} compiled and compared exactly, {refused} refused by the generator, {large} too large to compare exactly, {diverged} diverged")?;
-    }
-    for (i, f) in rep.findings.iter().enumerate() {
-        write!(out, "\n{}", f.render())?;
-        if let Some(dir) = &args.out {
-            write_policy(dir, i, f)?;
-        }
-    }
-    for s in &rep.self_check {
-        writeln!(out, "seccheck self-check failed (a bug in seccheck, not in the generator): {s}")?;
+    for line in counters(&rep) {
+        writeln!(out, "  {line}")?;
     }
     let found = !rep.findings.is_empty() || !rep.self_check.is_empty();
-    if !found {
+    if found {
+        let known = rep.findings.iter().filter(|f| f.known.is_some()).count();
+        writeln!(out, "{} finding{} shown above ({known} of a known issue), {} self-check failure{}", rep.findings.len(), if rep.findings.len() == 1 { "" } else { "s" }, rep.self_check.len(), if rep.self_check.len() == 1 { "" } else { "s" })?;
+    } else {
         writeln!(out, "no divergence found")?;
     }
     Ok(if found { Outcome::Findings } else { Outcome::Clean })
 }
 
+/// One line per compiler: what happened to the cases.
+fn counters(rep: &RunReport) -> Vec<String> {
+    rep.per_compiler
+        .iter()
+        .map(|c| format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow))
+        .collect()
+}
+
 fn write_policy(dir: &std::path::Path, i: usize, f: &Finding) -> Result<(), CliError> {
     let p = dir.join(format!("finding-{i}.json"));
     std::fs::write(&p, &f.policy_json).map_err(|e| CliError::Input { file: p.display().to_string(), msg: format!("cannot write: {e}") })
+}
+
+/// The case being compiled, watched by a thread: a generator call that never
+/// returns cannot be interrupted from inside the process, so the watchdog
+/// reports the policy and ends the process.
+struct Watchdog {
+    state: Arc<Mutex<Watched>>,
+}
+
+#[derive(Default)]
+struct Watched {
+    since: Option<Instant>,
+    case: u64,
+    compiler: String,
+    json: String,
+    timing: String,
+    minimising: bool,
+    done: bool,
+}
+
+impl Watchdog {
+    fn start(limit: Duration, seed: u64, dir: Option<PathBuf>) -> Watchdog {
+        let state = Arc::new(Mutex::new(Watched::default()));
+        let watched = Arc::clone(&state);
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(200).min(limit));
+            let w = watched.lock().unwrap_or_else(|e| e.into_inner());
+            if w.done {
+                return;
+            }
+            // Minimising a slow case may take MINIMISE_SLOW_MAX by design.
+            let allowed = if w.minimising { limit + genfuzz::MINIMISE_SLOW_MAX } else { limit };
+            if w.since.is_some_and(|t| t.elapsed() >= allowed) {
+                report_hang(&w, allowed, seed, dir.as_deref());
+                std::process::exit(1);
+            }
+        });
+        Watchdog { state }
+    }
+
+    fn set(&self, case: u64, compiler: &str, json: &str, timing: &str, minimising: bool) {
+        let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        w.since = Some(Instant::now());
+        w.case = case;
+        w.minimising = minimising;
+        if w.compiler != compiler {
+            w.compiler = compiler.to_string();
+        }
+        w.json.clear();
+        w.json.push_str(json);
+        w.timing.clear();
+        w.timing.push_str(timing);
+    }
+
+    fn stop(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).done = true;
+    }
+}
+
+/// Print the hang on standard output. The main thread holds the stdout lock
+/// (it is stuck inside the generator), so this writes through a second
+/// handle on file descriptor 1, appending after what was already flushed;
+/// standard error gets one line too.
+fn report_hang(w: &Watched, limit: Duration, seed: u64, dir: Option<&std::path::Path>) {
+    let what = if w.minimising { "minimising case" } else { "case" };
+    let mut text = format!(
+        "hang ({}): {what} {} of seed {seed} has not finished after {} s: the generator (or seccheck's comparison) is stuck on this policy\n  reproduce: save it as policy.json, then\n    {}\n  policy.json:\n{}\n",
+        w.compiler,
+        w.case,
+        limit.as_secs(),
+        w.timing,
+        w.json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"),
+    );
+    if let Some(dir) = dir {
+        let p = dir.join("hang.json");
+        match std::fs::write(&p, &w.json) {
+            Ok(()) => text.push_str(&format!("  saved as {}\n", p.display())),
+            Err(e) => text.push_str(&format!("  could not save {}: {e}\n", p.display())),
+        }
+    }
+    let stdout = std::fs::OpenOptions::new().append(true).open("/proc/self/fd/1");
+    let printed = stdout.and_then(|mut f| f.write_all(text.as_bytes()));
+    eprintln!("seccheck fuzz-generator: {what} {} hung in {} for {} s{}", w.case, w.compiler, limit.as_secs(), if printed.is_ok() { " (policy on stdout)" } else { "" });
+    if printed.is_err() {
+        eprint!("{text}");
+    }
 }

@@ -4,7 +4,9 @@ use super::CliError;
 use crate::arch::Arch;
 use crate::bpf::ByteOrder;
 use crate::sources::{self, CompileOptions, DockerOptions, InputFormat, KernelVersion, Loader, Loaded, Optimize, ReadOptions, SeccompilerOptions};
+use crate::sources::docker::LIBSECCOMP_TIMEOUT;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct FilterArgs {
@@ -45,6 +47,10 @@ pub struct InputOptions {
     /// Kernel version for minKernel includes (e.g. 6.1); default: the running kernel.
     #[arg(long = "kernel-version", help_heading = "Profiles")]
     pub kernel_version: Option<String>,
+    /// Give up (exit 2) when libseccomp has not built the filter after this
+    /// many seconds: some rule sets take it hours. 0 waits as long as it takes.
+    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(), help_heading = "Profiles")]
+    pub libseccomp_timeout: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -93,6 +99,7 @@ impl InputOptions {
             LoaderArg::Runc => Loader::Runc,
             LoaderArg::Raw => Loader::Raw,
         };
+        docker.libseccomp_timeout = (self.libseccomp_timeout > 0).then(|| Duration::from_secs(self.libseccomp_timeout));
         if let Some(caps) = &self.caps {
             docker.capabilities = caps.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
         }

@@ -28,7 +28,7 @@
 //! Big-endian arches are not generated: libseccomp refuses to mix byte
 //! orders in one filter and the native arch here is little-endian.
 
-use super::{interesting_u64, valid, Case, CmpOp, Compiler, Cond, Divergence, Model, RefRule, Refusal, NAME_POOL};
+use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Model, RefRule, Refusal, Slow, NAME_POOL, SLOW_COMPILE};
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE};
@@ -379,6 +379,9 @@ impl LibseccompCompiler {
             kernel: Some(KernelVersion { kernel: 6, major: 18 }),
             optimize: self.optimize,
             loader: Loader::Raw,
+            // Timed by `compile`; a generator that never returns is caught
+            // by `seccheck fuzz-generator`'s watchdog.
+            libseccomp_timeout: None,
             ..DockerOptions::default()
         }
     }
@@ -397,10 +400,16 @@ impl Compiler<DockerCase> for LibseccompCompiler {
     fn generator(&self) -> String {
         format!("libseccomp {} optimize={} (runc conversion, raw export)", crate::sources::docker::libseccomp_version(), self.level())
     }
-    fn compile(&self, case: &DockerCase) -> Result<ValidProgram, Refusal> {
+    fn compile(&self, case: &DockerCase) -> Result<Compiled, Refusal> {
+        let start = std::time::Instant::now();
         let out = compile_docker(case.json().as_bytes(), &self.options()).map_err(|e| Refusal(e.to_string()))?;
+        let time = start.elapsed();
         let f = out.into_iter().next().ok_or_else(|| Refusal("no filter".into()))?;
-        valid(f.program)
+        let in_rules = f.rule_time.is_some_and(|t| t >= SLOW_COMPILE);
+        Ok(Compiled { program: valid(f.program)?, slow: Slow::of(time, in_rules.then_some(SLOW_RULE_ADD)) })
+    }
+    fn timing_command(&self, file: &str, _case: &DockerCase) -> String {
+        format!("time seccheck table {file} --optimize {} --loader raw --libseccomp-timeout 0", self.level())
     }
     fn reproducer(&self, file: &str, d: &SeccompData) -> String {
         format!(
@@ -427,6 +436,14 @@ pub fn campaign() -> super::Campaign<DockerCase> {
 /// skipped), so a rule's condition is tested on the wrong argument. Its own
 /// PFC export of the same filter is right. See `reports/generator-findings.md`.
 pub const STALE_ACCUMULATOR: &str = "libseccomp-stale-accumulator";
+
+/// libseccomp takes time growing with about the sixth power of the rules on
+/// one syscall to add some rule sets (`_db_tree_prune`, db.c, restarts each
+/// level of the existing rule tree for every node of the new rule's chain),
+/// so the container runtime does too. Recognised by where the time goes: in
+/// the `seccomp_rule_add` calls, not in the BPF export. See
+/// `reports/generator-findings.md`, L5.
+pub const SLOW_RULE_ADD: &str = "libseccomp-slow-rule-add";
 
 /// Known libseccomp/runc issues a divergence matches (see
 /// `reports/generator-findings.md`).

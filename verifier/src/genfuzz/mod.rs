@@ -454,10 +454,42 @@ pub trait Compiler<C: Case> {
     fn name(&self) -> String;
     /// The generator and its version, as it describes itself.
     fn generator(&self) -> String;
-    /// The compiled program, or the generator's refusal (not a finding).
-    fn compile(&self, case: &C) -> Result<ValidProgram, Refusal>;
+    /// The compiled program (timed: [`Compiled::slow`]), or the generator's
+    /// refusal (not a finding).
+    fn compile(&self, case: &C) -> Result<Compiled, Refusal>;
     /// How to rerun the finding's input with `seccheck emu` once the policy is saved as `file`.
     fn reproducer(&self, file: &str, d: &SeccompData) -> String;
+    /// How to time this compilation of `case` with `seccheck` once the policy is saved as `file`.
+    fn timing_command(&self, file: &str, case: &C) -> String;
+}
+
+/// A compilation this slow is a finding: generated policies compile in
+/// milliseconds (`reports/generator-findings.md`, L5).
+pub const SLOW_COMPILE: Duration = Duration::from_secs(2);
+
+/// What a generator made of a case.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub program: ValidProgram,
+    /// Set when the compilation took at least [`SLOW_COMPILE`].
+    pub slow: Option<Slow>,
+}
+
+/// A compilation that took at least [`SLOW_COMPILE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slow {
+    /// The whole compilation, as measured around the generator.
+    pub time: Duration,
+    /// The known generator issue it is, when the generator says where the
+    /// time went (libseccomp: in adding the rules, L5).
+    pub known: Option<&'static str>,
+}
+
+impl Slow {
+    /// `Some` when `time` reaches [`SLOW_COMPILE`].
+    pub fn of(time: Duration, known: Option<&'static str>) -> Option<Slow> {
+        (time >= SLOW_COMPILE).then_some(Slow { time, known })
+    }
 }
 
 /// Why a generator did not produce a program for a case.
@@ -470,42 +502,65 @@ pub enum Verdict {
     Agrees,
     Refused(Refusal),
     Diverges(Divergence),
+    /// The program means what the policy says (or was too large to compare),
+    /// but the generator took at least [`SLOW_COMPILE`] to make it.
+    Slow(Slow),
     /// The exact comparison needed more than [`GENFUZZ_NODE_LIMIT`] nodes.
     TooLarge,
 }
 
 /// Compile and compare one case.
 pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) -> Result<Verdict, SelfCheckError> {
-    let p = match compiler.compile(case) {
-        Ok(p) => p,
+    let c = match compiler.compile(case) {
+        Ok(c) => c,
         Err(r) => return Ok(Verdict::Refused(r)),
     };
     let model = case.model();
     let s = samples(&model, sample_seed, 64);
-    Ok(match compare(&p, &model, &s) {
-        Ok(Some(d)) => Verdict::Diverges(d),
-        Ok(None) => Verdict::Agrees,
-        Err(SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. })) => Verdict::TooLarge,
-        Err(e) => return Err(e),
+    Ok(match (compare(&c.program, &model, &s), c.slow) {
+        (Ok(Some(d)), _) => Verdict::Diverges(d),
+        (Ok(None) | Err(SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. })), Some(slow)) => Verdict::Slow(slow),
+        (Ok(None), None) => Verdict::Agrees,
+        (Err(SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. })), None) => Verdict::TooLarge,
+        (Err(e), _) => return Err(e),
     })
 }
 
 /// Minimise a diverging case greedily: take the first simpler variant that
 /// still diverges, until none does or `budget` runs out.
 pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budget: Duration) -> (C, Divergence) {
+    minimise(case, d, budget, |c| match check(compiler, c, 1) {
+        Ok(Verdict::Diverges(d)) => Some(d),
+        _ => None,
+    })
+}
+
+/// Minimise a slow case greedily: the first simpler variant that still takes
+/// at least [`SLOW_COMPILE`] for the same known reason, until none does or
+/// `budget` runs out. Every step costs at least [`SLOW_COMPILE`].
+pub fn shrink_slow<C: Case>(compiler: &dyn Compiler<C>, case: &C, slow: Slow, budget: Duration) -> (C, Slow) {
+    minimise(case, slow, budget, |c| compiler.compile(c).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known))
+}
+
+/// Greedy minimisation: replace `case` by its first simpler variant for which
+/// `still` answers, until none does or `budget` runs out.
+fn minimise<C: Case, T>(case: &C, found: T, budget: Duration, mut still: impl FnMut(&C) -> Option<T>) -> (C, T) {
     let start = Instant::now();
-    let (mut best, mut div) = (case.clone(), d);
+    let (mut best, mut what) = (case.clone(), found);
     'outer: while start.elapsed() < budget {
         for c in best.shrink() {
-            if let Ok(Verdict::Diverges(d2)) = check(compiler, &c, 1) {
+            if start.elapsed() >= budget {
+                break 'outer;
+            }
+            if let Some(w) = still(&c) {
                 best = c;
-                div = d2;
+                what = w;
                 continue 'outer;
             }
         }
         break;
     }
-    (best, div)
+    (best, what)
 }
 
 /// `items` with each element left out in turn (a shrinking step).
@@ -513,15 +568,24 @@ pub(crate) fn without_each<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
     (0..items.len()).map(|i| items.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, x)| x.clone()).collect()).collect()
 }
 
-/// A finding: a minimised policy and the input where its compiled filter
-/// does something else than the policy says.
+/// What is wrong with a generator's output.
+#[derive(Clone, Debug)]
+pub enum Problem {
+    /// The compiled filter does something else than the policy says for this input.
+    Diverges(Divergence),
+    /// The generator took at least [`SLOW_COMPILE`] to compile the policy.
+    Slow(Slow),
+}
+
+/// A finding: a minimised policy and what is wrong with its compiled filter.
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub compiler: String,
     pub generator: String,
     pub policy_json: String,
-    pub divergence: Divergence,
-    /// `seccheck emu …` on the policy saved as `policy.json`.
+    pub problem: Problem,
+    /// The `seccheck` command that shows it on the policy saved as
+    /// `policy.json` (`emu` for a divergence, `table` timed for a slow one).
     pub reproducer: String,
     /// The known generator issue this matches, if any (see the generator modules).
     pub known: Option<&'static str>,
@@ -533,14 +597,29 @@ pub struct Finding {
 impl Finding {
     /// Readable text block.
     pub fn render(&self) -> String {
-        let d = &self.divergence;
+        let policy = self.policy_json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
+        let known = self.known.map(|k| format!(", known issue: {k}")).unwrap_or_default();
+        let d = match &self.problem {
+            Problem::Diverges(d) => d,
+            Problem::Slow(s) => {
+                return format!(
+                    "finding ({}{known}): {}\n  slow: compiling took {:.1} s (generated policies take milliseconds; reported from {} s)\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{policy}\n",
+                    self.compiler,
+                    self.generator,
+                    s.time.as_secs_f64(),
+                    SLOW_COMPILE.as_secs(),
+                    self.seed,
+                    self.case,
+                    self.reproducer,
+                )
+            }
+        };
         let abi = Arch::from_audit(d.input.arch, d.input.nr);
         let name = abi.and_then(|a| a.syscall_name(d.input.nr)).unwrap_or("?");
         let args: Vec<String> = d.input.args.iter().map(|a| format!("{a:#x}")).collect();
         format!(
-            "finding ({}{}): {}\n  input: arch {:#x} ({}), nr {} ({}), args [{}]\n  expected {} (the policy's documented meaning), got {} ({:?} judge)\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{}\n",
+            "finding ({}{known}): {}\n  input: arch {:#x} ({}), nr {} ({}), args [{}]\n  expected {} (the policy's documented meaning), got {} ({:?} judge)\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{policy}\n",
             self.compiler,
-            self.known.map(|k| format!(", known issue: {k}")).unwrap_or_default(),
             self.generator,
             d.input.arch,
             abi.map(|a| a.name()).unwrap_or("unknown arch"),
@@ -553,7 +632,6 @@ impl Finding {
             self.seed,
             self.case,
             self.reproducer,
-            self.policy_json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"),
         )
     }
 }
@@ -575,12 +653,25 @@ pub struct Campaign<C: Case> {
     pub known: fn(&C, &ValidProgram, &Divergence) -> Option<&'static str>,
 }
 
+/// What happened to one compiler's cases in a run.
+#[derive(Debug, Default, Clone)]
+pub struct CompilerCounts {
+    pub name: String,
+    /// Compiled and compared exactly (or sampled, when too large).
+    pub compared: u64,
+    pub refused: u64,
+    pub diverged: u64,
+    /// Too large for the exact comparison (the emulator samples still ran).
+    pub too_large: u64,
+    /// Took at least [`SLOW_COMPILE`].
+    pub slow: u64,
+}
+
 /// Counters and findings of a run.
 #[derive(Debug, Default)]
 pub struct RunReport {
     pub cases: u64,
-    /// Per compiler: (name, compiled and compared, refused, diverged, too large to compare).
-    pub per_compiler: Vec<(String, u64, u64, u64, u64)>,
+    pub per_compiler: Vec<CompilerCounts>,
     pub findings: Vec<Finding>,
     /// Self-check failures of seccheck itself (a bug in seccheck; printed, exit 1).
     pub self_check: Vec<String>,
@@ -595,15 +686,46 @@ pub fn case_bytes(seed: u64, i: u64) -> Vec<u8> {
     SplitMix(seed ^ i.wrapping_mul(0xa076_1d64_78bd_642f)).bytes(CASE_BYTES)
 }
 
+/// What [`run`] reports while it runs, so a caller can stream it: a run that
+/// is cut short (a timeout, Ctrl-C) has already shown everything it found.
+pub enum Event<'a> {
+    /// About to compile case `case` (policy `json`) with `compiler` and
+    /// compare it; `minimising` when it is about to be minimised (many
+    /// compilations of smaller variants); `timing` is the command that times
+    /// the compilation. A generator that never returns from this is itself a
+    /// finding (`seccheck fuzz-generator` has a watchdog for it).
+    Case { case: u64, compiler: &'a str, json: &'a str, timing: &'a str, minimising: bool },
+    /// A minimised finding (also kept in the final [`RunReport`]).
+    Finding(&'a Finding),
+    /// A self-check failure of seccheck (also kept in the report).
+    SelfCheck(&'a str),
+    /// Every [`PROGRESS_EVERY`]: the counters so far (`elapsed` is up to date).
+    Progress(&'a RunReport),
+}
+
+/// The longest [`run`] spends minimising one slow compilation (each step
+/// takes [`SLOW_COMPILE`] or more), past the end of its budget if need be.
+pub const MINIMISE_SLOW_MAX: Duration = Duration::from_secs(120);
+
+/// How often [`run`] sends [`Event::Progress`].
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
 /// Run a campaign for `budget`: generate cases, compile each with every
-/// compiler, compare, minimise the first `max_minimised` divergences per
-/// compiler and known issue.
-pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_minimised: usize) -> RunReport {
+/// compiler, compare, minimise the first `max_minimised` divergences (and
+/// slow compilations) per compiler and known issue. `on` sees each finding as soon as it is
+/// minimised and a progress report every [`PROGRESS_EVERY`].
+pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_minimised: usize, on: &mut dyn FnMut(Event)) -> RunReport {
     let start = Instant::now();
-    let mut rep = RunReport { per_compiler: campaign.compilers.iter().map(|c| (c.name(), 0, 0, 0, 0)).collect(), ..Default::default() };
+    let mut rep = RunReport { per_compiler: campaign.compilers.iter().map(|c| CompilerCounts { name: c.name(), ..Default::default() }).collect(), ..Default::default() };
     let mut minimised: BTreeMap<(String, Option<&'static str>), usize> = BTreeMap::new();
     let mut i = 0u64;
+    let mut next_progress = PROGRESS_EVERY;
     while start.elapsed() < budget {
+        if start.elapsed() >= next_progress {
+            rep.elapsed = start.elapsed();
+            on(Event::Progress(&rep));
+            next_progress += PROGRESS_EVERY;
+        }
         let bytes = case_bytes(seed, i);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let Ok(case) = (campaign.generate)(&mut u) else {
@@ -611,38 +733,82 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
             continue;
         };
         rep.cases += 1;
+        let json = case.json();
         for (ci, comp) in campaign.compilers.iter().enumerate() {
-            match check(comp.as_ref(), &case, i) {
-                Ok(Verdict::Agrees) => rep.per_compiler[ci].1 += 1,
-                Ok(Verdict::Refused(_)) => rep.per_compiler[ci].2 += 1,
-                Ok(Verdict::TooLarge) => rep.per_compiler[ci].4 += 1,
-                Ok(Verdict::Diverges(d)) => {
-                    rep.per_compiler[ci].1 += 1;
-                    rep.per_compiler[ci].3 += 1;
-                    let program = comp.compile(&case).expect("it compiled a moment ago");
-                    let known = (campaign.known)(&case, &program, &d);
-                    let n = minimised.entry((comp.name(), known)).or_default();
-                    if *n >= max_minimised {
-                        continue;
-                    }
-                    *n += 1;
-                    let left = budget.saturating_sub(start.elapsed()).max(Duration::from_secs(1));
-                    let (small, d) = shrink(comp.as_ref(), &case, d, left.min(Duration::from_secs(10)));
-                    let program = comp.compile(&small).expect("the shrinker only keeps cases that compile");
-                    let known = (campaign.known)(&small, &program, &d);
-                    rep.findings.push(Finding {
-                        compiler: comp.name(),
-                        generator: comp.generator(),
-                        policy_json: small.json(),
-                        divergence: d,
-                        reproducer: comp.reproducer("policy.json", &d.input),
-                        known,
-                        seed,
-                        case: i,
-                    });
+            let name = comp.name();
+            let timing = comp.timing_command("policy.json", &case);
+            on(Event::Case { case: i, compiler: &name, json: &json, timing: &timing, minimising: false });
+            let counts = &mut rep.per_compiler[ci];
+            let verdict = check(comp.as_ref(), &case, i);
+            match &verdict {
+                Ok(Verdict::Agrees) => counts.compared += 1,
+                Ok(Verdict::Refused(_)) => counts.refused += 1,
+                Ok(Verdict::TooLarge) => counts.too_large += 1,
+                Ok(Verdict::Diverges(_)) => {
+                    counts.compared += 1;
+                    counts.diverged += 1;
                 }
-                Err(e) => rep.self_check.push(format!("seed {seed} case {i} ({}): {e}", comp.name())),
+                Ok(Verdict::Slow(_)) => {
+                    counts.compared += 1;
+                    counts.slow += 1;
+                }
+                Err(e) => {
+                    rep.self_check.push(format!("seed {seed} case {i} ({name}): {e}"));
+                    on(Event::SelfCheck(rep.self_check.last().expect("just pushed")));
+                }
             }
+            let (known, problem) = match verdict {
+                Ok(Verdict::Diverges(d)) => {
+                    let c = comp.compile(&case).expect("it compiled a moment ago");
+                    ((campaign.known)(&case, &c.program, &d), Problem::Diverges(d))
+                }
+                Ok(Verdict::Slow(s)) => (s.known, Problem::Slow(s)),
+                _ => continue,
+            };
+            let n = minimised.entry((name.clone(), known)).or_default();
+            if *n >= max_minimised {
+                continue;
+            }
+            *n += 1;
+            on(Event::Case { case: i, compiler: &name, json: &json, timing: &timing, minimising: true });
+            let left = budget.saturating_sub(start.elapsed());
+            let (small, problem, known_small) = match problem {
+                Problem::Diverges(d) => {
+                    let (small, d) = shrink(comp.as_ref(), &case, d, left.max(Duration::from_secs(1)).min(Duration::from_secs(10)));
+                    let c = comp.compile(&small).expect("the shrinker only keeps cases that compile");
+                    let k = (campaign.known)(&small, &c.program, &d);
+                    (small, Problem::Diverges(d), k)
+                }
+                // Each step takes SLOW_COMPILE or more: give it time even at
+                // the end of the budget (a slow finding is rare).
+                Problem::Slow(s) => {
+                    let (small, s) = shrink_slow(comp.as_ref(), &case, s, left.clamp(Duration::from_secs(30), MINIMISE_SLOW_MAX));
+                    (small, Problem::Slow(s), s.known)
+                }
+            };
+            if known_small != known {
+                // Minimising led to another issue: it counts there.
+                let m = minimised.entry((name.clone(), known_small)).or_default();
+                if *m >= max_minimised {
+                    continue;
+                }
+                *m += 1;
+            }
+            let reproducer = match &problem {
+                Problem::Diverges(d) => comp.reproducer("policy.json", &d.input),
+                Problem::Slow(_) => comp.timing_command("policy.json", &small),
+            };
+            rep.findings.push(Finding {
+                compiler: name.clone(),
+                generator: comp.generator(),
+                policy_json: small.json(),
+                problem,
+                reproducer,
+                known: known_small,
+                seed,
+                case: i,
+            });
+            on(Event::Finding(rep.findings.last().expect("just pushed")));
         }
         i += 1;
     }

@@ -19,7 +19,7 @@
 //!   calls carry `AUDIT_ARCH_X86_64`, so they are syscalls of no rule and get
 //!   the mismatch action.
 
-use super::{interesting_u64, valid, Case, CmpOp, Compiler, Cond, Divergence, Model, RefRule, Refusal, NAME_POOL};
+use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Model, RefRule, Refusal, Slow, NAME_POOL};
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE};
@@ -269,11 +269,16 @@ impl Compiler<SeccompilerCase> for SeccompilerCompiler {
     fn generator(&self) -> String {
         format!("seccompiler {SECCOMPILER_VERSION}")
     }
-    fn compile(&self, case: &SeccompilerCase) -> Result<ValidProgram, Refusal> {
+    fn compile(&self, case: &SeccompilerCase) -> Result<Compiled, Refusal> {
         let opts = SeccompilerOptions { target: case.target, thread: Some("main".into()) };
+        let start = std::time::Instant::now();
         let out = compile_seccompiler(case.json().as_bytes(), &opts).map_err(|e| Refusal(e.to_string()))?;
+        let time = start.elapsed();
         let f = out.into_iter().next().ok_or_else(|| Refusal("no filter".into()))?;
-        valid(f.program)
+        Ok(Compiled { program: valid(f.program)?, slow: Slow::of(time, None) })
+    }
+    fn timing_command(&self, file: &str, case: &SeccompilerCase) -> String {
+        format!("time seccheck table {file} --filter main --host-arch {}", case.target.name())
     }
     fn reproducer(&self, file: &str, d: &SeccompData) -> String {
         let target = Arch::from_audit(d.arch, 0).filter(|a| TARGETS.contains(a)).unwrap_or(Arch::X86_64);

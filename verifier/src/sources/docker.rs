@@ -203,7 +203,21 @@ pub struct DockerOptions {
     pub kernel: Option<KernelVersion>,
     pub optimize: Optimize,
     pub loader: Loader,
+    /// How long libseccomp may take to build the filter before seccheck gives
+    /// up with [`SourceError::GeneratorTimeout`]; `None` waits as long as it
+    /// takes ([`LIBSECCOMP_TIMEOUT`] by default).
+    pub libseccomp_timeout: Option<std::time::Duration>,
 }
+
+/// Real profiles build in milliseconds, but some rule sets take libseccomp
+/// minutes to hours (`_db_tree_prune`, db.c: `reports/generator-findings.md`,
+/// L5); runc spends the same time at every container start. After this long
+/// seccheck says so instead of seeming to hang.
+pub const LIBSECCOMP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Adding the rules took at least this long: the filter's notes say so (runc
+/// pays it at every container start).
+pub const SLOW_RULES_NOTE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Default for DockerOptions {
     /// x86_64 host, Docker's default capabilities, the running kernel, runc's
@@ -215,6 +229,7 @@ impl Default for DockerOptions {
             kernel: None,
             optimize: Optimize::Runc,
             loader: Loader::Runc,
+            libseccomp_timeout: Some(LIBSECCOMP_TIMEOUT),
         }
     }
 }
@@ -849,9 +864,59 @@ fn lib_err(path: &str, operation: &'static str, e: impl std::fmt::Display) -> So
 
 struct Built {
     raw: Program,
+    /// How long the `seccomp_rule_add` calls took.
+    rule_time: std::time::Duration,
     /// ABIs in the filter, in the order they were added.
     arches: Vec<Arch>,
     optimize: u32,
+}
+
+/// [`build_libseccomp`], on a worker thread when `opts.libseccomp_timeout`
+/// is set, waiting at most that long. A libseccomp call cannot be
+/// interrupted, so on a timeout the worker is left running: the caller
+/// reports the error and ends (the CLI exits 2).
+fn build_within_deadline(
+    config: RuncConfig,
+    path: &str,
+    opts: &DockerOptions,
+    notes: &mut Vec<Note>,
+) -> Result<(RuncConfig, Built), SourceError> {
+    let Some(limit) = opts.libseccomp_timeout else {
+        let built = build_libseccomp(&config, path, opts, notes)?;
+        return Ok((config, built));
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (root, o) = (path.to_owned(), opts.clone());
+    let worker = std::thread::Builder::new()
+        .name("libseccomp".into())
+        .spawn(move || {
+            let mut notes = Vec::new();
+            let built = build_libseccomp(&config, &root, &o, &mut notes);
+            // The receiver is gone only after a timeout; nothing to tell then.
+            let _ = tx.send((config, notes, built));
+        })
+        .map_err(|e| SourceError::Libseccomp {
+            path: display_path(path),
+            operation: "start building the filter",
+            message: e.to_string(),
+        })?;
+    match rx.recv_timeout(limit) {
+        Ok((config, more, built)) => {
+            let _ = worker.join();
+            notes.extend(more);
+            Ok((config, built?))
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(SourceError::GeneratorTimeout {
+            path: display_path(path),
+            generator: format!("libseccomp {}", libseccomp_version()),
+            seconds: limit.as_secs_f64(),
+        }),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(SourceError::Libseccomp {
+            path: display_path(path),
+            operation: "build the filter",
+            message: "the libseccomp worker thread panicked".into(),
+        }),
+    }
 }
 
 fn build_libseccomp(
@@ -927,6 +992,7 @@ fn build_libseccomp(
     ctx.set_ctl_nnp(false)
         .map_err(|e| lib_err(root, "clear the no-new-privs attribute", e))?;
 
+    let adding = std::time::Instant::now();
     for s in &c.syscalls {
         if s.name.is_empty() {
             return Err(SourceError::Refused {
@@ -998,6 +1064,17 @@ fn build_libseccomp(
             ctx.add_rule_conditional(act, nr, &conds).map_err(refused)?;
         }
     }
+    let rule_time = adding.elapsed();
+    if rule_time >= SLOW_RULES_NOTE {
+        notes.push(Note {
+            path: display_path(root),
+            message: format!(
+                "libseccomp {} took {:.1} s to add these rules (its rule pruning grows with about the sixth power of the rules on one syscall for some rule sets, seccheck's reports/generator-findings.md L5); runc spends the same at every container start",
+                libseccomp_version(),
+                rule_time.as_secs_f64()
+            ),
+        });
+    }
     if c.syscalls.iter().any(|s| s.action == RuncAction::Notify) && c.listener_path.is_empty() {
         return Err(SourceError::Refused {
             path: path_of("listenerPath"),
@@ -1021,6 +1098,7 @@ fn build_libseccomp(
     let raw = decode(&bytes, ByteOrder::Little)?;
     Ok(Built {
         raw,
+        rule_time,
         arches,
         optimize,
     })
@@ -1335,7 +1413,7 @@ pub(crate) fn compile_profile_value(
     let profile = read_profile(Node::root(v, path), &mut notes)?;
     let resolved = docker_setup(&profile, opts, docker_layer, &mut notes)?;
     let config = runc_specconv(&profile, &resolved)?;
-    let built = build_libseccomp(&config, path, opts, &mut notes)?;
+    let (config, built) = build_within_deadline(config, path, opts, &mut notes)?;
     let host_scmp = scmp_arch_of(opts.host_arch).expect("checked in build_libseccomp");
     let (program, stub_desc) = match opts.loader {
         Loader::Raw => (built.raw, " (raw export)".to_owned()),
@@ -1383,6 +1461,7 @@ pub(crate) fn compile_profile_value(
         arches: built.arches,
         load_flags,
         notes,
+        rule_time: Some(built.rule_time),
     }])
 }
 

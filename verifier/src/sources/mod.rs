@@ -69,6 +69,9 @@ pub struct CompiledFilter {
     /// What the generator did that the profile does not say (rules dropped,
     /// names ignored, rules filtered out by `includes`/`excludes`).
     pub notes: Vec<Note>,
+    /// How long the generator took to take the rules in (libseccomp's
+    /// `seccomp_rule_add` calls); `None` where it is not measured separately.
+    pub rule_time: Option<std::time::Duration>,
 }
 
 /// Something the generator did silently that a reader of the profile would not expect.
@@ -151,6 +154,11 @@ pub enum SourceError {
         operation: &'static str,
         message: String,
     },
+    /// The generator had not finished building the filter when its time ran
+    /// out (`--libseccomp-timeout`): some rule sets take libseccomp minutes to
+    /// hours, and the runtime loading the profile waits as long.
+    #[error("{path}: {generator} had not finished building the filter after {seconds} s; some rule sets take it minutes to hours (libseccomp's rule pruning, seccheck's reports/generator-findings.md L5), and runc would wait as long at every container start; --libseccomp-timeout 0 waits for it")]
+    GeneratorTimeout { path: String, generator: String, seconds: f64 },
     /// seccompiler refused the input.
     #[error("seccompiler: {message}")]
     Seccompiler { message: String },

@@ -126,6 +126,7 @@ pub fn compile_seccompiler(
             arches: vec![opts.target],
             load_flags: Vec::new(),
             notes: Vec::new(),
+            rule_time: None,
         });
     }
     Ok(out)
