@@ -81,7 +81,7 @@ pub enum CompareError {
     #[error("{side}, filter {filter}: {error}")]
     Symbolic { side: Side, filter: usize, error: SymbolicError },
     /// Combining the two sides outgrew the node budget.
-    #[error("comparing the filters outgrew the budget of {limit} BDD nodes; refusing to approximate (raise the node limit)")]
+    #[error("comparing the filters outgrew the budget of {limit} BDD nodes (or the work it allows); refusing to approximate (raise the node limit)")]
     NodeLimit { limit: usize },
     /// The sides return so many distinct actions (computed `RET A` values)
     /// that pairing them up would take more than [`MAX_ACTION_PAIRS`] set

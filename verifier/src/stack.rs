@@ -35,7 +35,7 @@ pub enum StackError {
     #[error("filter {filter}: {error}")]
     Symbolic { filter: usize, error: SymbolicError },
     /// Combining the filters outgrew the node budget.
-    #[error("combining the filters outgrew the budget of {limit} BDD nodes; refusing to approximate (raise the node limit)")]
+    #[error("combining the filters outgrew the budget of {limit} BDD nodes (or the work it allows); refusing to approximate (raise the node limit)")]
     NodeLimit { limit: usize },
 }
 

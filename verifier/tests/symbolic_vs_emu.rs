@@ -237,5 +237,5 @@ fn limits_are_explicit_errors() {
     let p = valid(seccheck::bpf::Program::new(vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0), Insn::stmt(BPF_RET | BPF_A, 0)]));
     assert_eq!(analyze(&p, &Options::default()).err(), Some(SymbolicError::TooManyReturnValues { insn: 1, limit: 4096 }));
     let e = SymbolicError::NodeLimit { insn: 3, limit: 1 << 16 };
-    assert_eq!(e.to_string(), "insn 3: the decision diagrams outgrew the budget of 65536 nodes; refusing to approximate (raise the node limit)");
+    assert_eq!(e.to_string(), "insn 3: the decision diagrams outgrew the budget of 65536 nodes (or the work it allows); refusing to approximate (raise the node limit)");
 }

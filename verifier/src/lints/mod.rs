@@ -114,7 +114,7 @@ pub fn find(name_or_code: &str) -> Option<&'static Lint> {
 pub enum LintError {
     #[error("symbolic analysis: {0}")]
     Symbolic(#[from] SymbolicError),
-    #[error("the lints' set operations outgrew the budget of {limit} decision-diagram nodes; refusing to report approximate findings (raise the node limit)")]
+    #[error("the lints' set operations outgrew the budget of {limit} decision-diagram nodes (or the work it allows); refusing to report approximate findings (raise the node limit)")]
     NodeLimit { limit: usize },
 }
 

@@ -13,7 +13,8 @@
 //! `level < level(lo)`, `level < level(hi)` and `lo != hi`; `(level, lo, hi)` is
 //! unique. So two handles are equal exactly when the functions are equal.
 //!
-//! Running out of the node budget does not unwind: the manager sets a sticky
+//! Running out of the node budget (or of the step budget that bounds time,
+//! [`STEPS_PER_NODE`] per node) does not unwind: the manager sets a sticky
 //! `exhausted` flag and returns FALSE from then on. Callers check
 //! [`Manager::exhausted`] after each unit of work (the evaluator: after each
 //! instruction) and turn it into an error; no result computed after exhaustion is
@@ -61,6 +62,13 @@ struct Entry {
     r: u32,
 }
 
+/// Work allowed per node of the budget. Real filters take about one step per
+/// node they keep (0.5 to 1.2 over the corpus and the bench filters, table
+/// included), random arithmetic programs (`testgen`) up to about 200; a
+/// symbolic `mul x` can take millions, which without this bound took minutes
+/// to reach the node budget (found by the `emu_symbolic` fuzz target).
+pub const STEPS_PER_NODE: u64 = 256;
+
 /// Operation-cache entries at most (20 bytes each).
 const MAX_CACHE: usize = 1 << 22;
 
@@ -78,6 +86,11 @@ pub struct Manager {
     table: Vec<u32>,
     cache: Vec<Entry>,
     limit: usize,
+    /// Recursion steps taken (operation-cache misses) and the most allowed:
+    /// the node budget bounds memory, this bounds time (an operation can
+    /// walk large diagrams for a small result, e.g. a symbolic `mul x`).
+    steps: u64,
+    step_limit: u64,
     exhausted: bool,
     trace: Option<Vec<TraceOp>>,
 }
@@ -125,6 +138,8 @@ impl Manager {
             table: vec![0; slots],
             cache: vec![Entry::default(); (slots / 2).clamp(1 << 12, MAX_CACHE)],
             limit: limit.max(2),
+            steps: 0,
+            step_limit: (limit.max(2) as u64).saturating_mul(STEPS_PER_NODE),
             exhausted: false,
             trace: None,
         };
@@ -210,6 +225,23 @@ impl Manager {
         if self.cache.len() < cap.min(MAX_CACHE) {
             self.cache = vec![Entry::default(); cap.min(MAX_CACHE)];
         }
+    }
+
+    /// Count one recursion step; `true` (and exhausted from then on) past
+    /// the step budget.
+    #[inline(always)]
+    fn spend(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.step_limit {
+            self.exhausted = true;
+        }
+        self.exhausted
+    }
+
+    /// Recursion steps per node kept so far (how close an analysis came to
+    /// the step budget, [`STEPS_PER_NODE`]).
+    pub fn steps_per_node(&self) -> f64 {
+        self.steps as f64 / self.nodes.len() as f64
     }
 
     #[inline(always)]
@@ -335,6 +367,9 @@ impl Manager {
         if let Some(r) = self.cache_get(OP_NOT, f.0, 0, 0) {
             return r;
         }
+        if self.spend() {
+            return Bdd::FALSE;
+        }
         let n = self.nodes[f.0 as usize];
         let lo = self.not_rec(Bdd(n.lo));
         let hi = self.not_rec(Bdd(n.hi));
@@ -359,6 +394,9 @@ impl Manager {
         let (a, b) = if a.0 < b.0 { (a, b) } else { (b, a) };
         if let Some(r) = self.cache_get(OP_AND, a.0, b.0, 0) {
             return r;
+        }
+        if self.spend() {
+            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -386,6 +424,9 @@ impl Manager {
         let (a, b) = if a.0 < b.0 { (a, b) } else { (b, a) };
         if let Some(r) = self.cache_get(OP_OR, a.0, b.0, 0) {
             return r;
+        }
+        if self.spend() {
+            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -420,6 +461,9 @@ impl Manager {
         if let Some(r) = self.cache_get(OP_XOR, a.0, b.0, 0) {
             return r;
         }
+        if self.spend() {
+            return Bdd::FALSE;
+        }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
         let (b0, b1) = self.cofactors(b, top);
@@ -445,6 +489,9 @@ impl Manager {
         }
         if let Some(r) = self.cache_get(OP_DIFF, a.0, b.0, 0) {
             return r;
+        }
+        if self.spend() {
+            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -483,6 +530,9 @@ impl Manager {
         }
         if let Some(r) = self.cache_get(OP_ITE, f.0, g.0, h.0) {
             return r;
+        }
+        if self.spend() {
+            return Bdd::FALSE;
         }
         let top = self.level(f).min(self.level(g)).min(self.level(h));
         let (f0, f1) = self.cofactors(f, top);

@@ -149,7 +149,7 @@ impl Default for Options {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "error", rename_all = "kebab-case")]
 pub enum SymbolicError {
-    #[error("insn {insn}: the decision diagrams outgrew the budget of {limit} nodes; refusing to approximate (raise the node limit)")]
+    #[error("insn {insn}: the decision diagrams outgrew the budget of {limit} nodes (or the work it allows); refusing to approximate (raise the node limit)")]
     NodeLimit { insn: usize, limit: usize },
     #[error("insn {insn}: {what} cannot be evaluated exactly")]
     Unsupported { insn: usize, what: &'static str },
@@ -503,6 +503,12 @@ impl Analysis {
     /// after it is meaningless, so a caller must turn this into an error.
     pub fn exhausted(&self) -> bool {
         self.m.exhausted()
+    }
+
+    /// Decision-diagram work per node so far; the budget allows
+    /// [`bdd::STEPS_PER_NODE`] per node of the node limit.
+    pub fn steps_per_node(&self) -> f64 {
+        self.m.steps_per_node()
     }
 }
 
