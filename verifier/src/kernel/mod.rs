@@ -210,6 +210,12 @@ pub enum OracleError {
     StackTooDeep { len: usize },
     #[error("{what} failed with errno {errno}")]
     Sys { what: &'static str, errno: i64 },
+    /// `seccomp(2)` failed with something else than EINVAL, again after
+    /// retries: the kernel could not load a filter it may well accept (ENOMEM,
+    /// or ENOTSUPP = 524 when the BPF JIT, always on, failed to compile it:
+    /// `bpf_prog_select_runtime`, kernel/bpf/core.c). Not a verdict.
+    #[error("the kernel could not load the filter now (seccomp failed with errno {errno}, not EINVAL: out of memory or a failed JIT compilation), so it says nothing about the filter")]
+    CouldNotLoad { errno: i32 },
     #[error("oracle child could not {step}: errno {errno}")]
     ChildSetup { step: &'static str, errno: i64 },
     #[error("seccomp filters are not available on this kernel (probe filter refused with errno {errno})")]

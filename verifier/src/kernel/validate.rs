@@ -163,6 +163,31 @@ fn fprog_len(p: &Program) -> Result<u16, OracleError> {
 /// Does the running kernel accept `p` as a seccomp filter? Installs it in a
 /// forked child (after `PR_SET_NO_NEW_PRIVS`), never on the caller.
 pub fn accepts(p: &Program) -> Result<Verdict, OracleError> {
+    verdict_or_retry(|| accepts_once(p))
+}
+
+/// EINVAL is the kernel's verdict on a filter (every rule of
+/// `bpf_check_classic` and `seccomp_check_filter` answers it); any other
+/// errno (ENOMEM, or ENOTSUPP when the always-on JIT failed: seen here after
+/// hundreds of thousands of loads) is the kernel being unable to load it just
+/// now. Retry those a few times, paced, then say so instead of answering.
+pub(super) fn verdict_or_retry(mut once: impl FnMut() -> Result<Verdict, OracleError>) -> Result<Verdict, OracleError> {
+    const EINVAL: i32 = 22;
+    let mut last = 0;
+    for attempt in 0..4u64 {
+        match once()? {
+            Verdict::Rejected { errno } if errno != EINVAL => {
+                last = errno;
+                std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
+                super::health::pace(1);
+            }
+            v => return Ok(v),
+        }
+    }
+    Err(OracleError::CouldNotLoad { errno: last })
+}
+
+fn accepts_once(p: &Program) -> Result<Verdict, OracleError> {
     let len = fprog_len(p)?;
     super::health::check()?;
     super::health::pace(1);
@@ -349,8 +374,13 @@ impl Validator {
         Ok(())
     }
 
-    /// Does the running kernel accept `p`?
+    /// Does the running kernel accept `p`? (Errors other than EINVAL are
+    /// retried, see [`verdict_or_retry`].)
     pub fn accepts(&mut self, p: &Program) -> Result<Verdict, OracleError> {
+        verdict_or_retry(|| self.accepts_once(p))
+    }
+
+    fn accepts_once(&mut self, p: &Program) -> Result<Verdict, OracleError> {
         let len = fprog_len(p)?;
         let pid = match self.pid {
             Some(pid) => pid,
