@@ -27,7 +27,7 @@ pub fn run_once(t: &Target, data: &[u8]) -> Result<(), Failure> {
         Ok(r) => r,
         Err(e) => {
             let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned()).unwrap_or_else(|| "non-string panic".into());
-            Err(Failure { kind: "panic".into(), detail: msg })
+            Err(Failure::new("panic", msg))
         }
     }
 }
@@ -205,6 +205,11 @@ pub fn run(t: &Target, opts: &RunOptions) -> Stats {
                 continue;
             }
             eprintln!("{}: {} after {} execs: {}", t.name, f.kind, stats.execs, f.detail.lines().next().unwrap_or(""));
+            if f.machine_dependent {
+                eprintln!("  depends on this machine's state: not minimised or saved\n  {}", f.detail.replace('\n', "\n  "));
+                stats.failures.push((f.kind, 1, None));
+                continue;
+            }
             let small = minimise(t, &data, &f.kind, opts.minimise_budget);
             let saved = opts.save.then(|| save(opts, t, &f, &small)).flatten();
             if let Some(p) = &saved {

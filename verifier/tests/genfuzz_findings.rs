@@ -10,9 +10,12 @@
 use seccheck::arch::Arch;
 use seccheck::genfuzz::libseccomp::{self as ls, DAction, DArg, DOp, DRule, DockerCase, LibseccompCompiler};
 use seccheck::genfuzz::seccompiler::{self as sc, SAction, SCond, SOp, SRule, SeccompilerCase, SeccompilerCompiler};
-use seccheck::genfuzz::{check, Case, Compiler, Divergence, Verdict};
+use seccheck::genfuzz::{check, Case, Compiler, Divergence, NotCompiled, Verdict, LIMITS, MINIMISE_LIMITS};
 use seccheck::seccomp::Action;
 use seccheck::sources::Optimize;
+
+#[path = "common/generator_cases.rs"]
+mod generator_cases;
 
 fn diverges<C: Case>(comp: &dyn Compiler<C>, case: &C) -> Divergence {
     match check(comp, case, 1).expect("seccheck's judges agree") {
@@ -42,7 +45,7 @@ fn libseccomp_stale_accumulator() {
     };
     for comp in both_levels() {
         let d = diverges(&comp, &case);
-        let p = comp.compile(&case).unwrap().program;
+        let p = comp.compile(&case, LIMITS).unwrap().program;
         assert_eq!(ls::known(&case, &p, &d), Some(ls::STALE_ACCUMULATOR), "{}", comp.name());
         // arg0 = 1, arg5 = 0 matches only the first rule.
         assert_eq!((d.expected, d.actual), (Action::KillThread, Action::Log));
@@ -62,7 +65,7 @@ fn libseccomp_arch_block_without_nr_load() {
     };
     let comp = LibseccompCompiler { optimize: Optimize::Linear };
     let d = diverges(&comp, &case);
-    let p = comp.compile(&case).unwrap().program;
+    let p = comp.compile(&case, LIMITS).unwrap().program;
     assert_eq!(d.input.arch, Arch::Mipsel64.audit_arch());
     assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
     assert_eq!(ls::known(&case, &p, &d), Some(ls::ARCH_BLOCK_WITHOUT_NR_LOAD));
@@ -81,7 +84,7 @@ fn libseccomp_32bit_abi_rule_lost() {
     };
     let comp = LibseccompCompiler { optimize: Optimize::Linear };
     let d = diverges(&comp, &case);
-    let p = comp.compile(&case).unwrap().program;
+    let p = comp.compile(&case, LIMITS).unwrap().program;
     assert_eq!(d.input.arch, Arch::Mipsel.audit_arch());
     assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
     assert_eq!(ls::known(&case, &p, &d), Some(ls::NARROW_ABI_RULE_LOST));
@@ -116,7 +119,7 @@ fn seccompiler_unconditional_rule_dropped() {
         ],
     };
     let d = diverges(&SeccompilerCompiler, &case);
-    let p = SeccompilerCompiler.compile(&case).unwrap().program;
+    let p = SeccompilerCompiler.compile(&case, LIMITS).unwrap().program;
     assert_eq!(d.input.nr, 0);
     assert_ne!(d.input.args[0] & 0xffff_ffff, 5);
     assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
@@ -127,7 +130,7 @@ fn seccompiler_unconditional_rule_dropped() {
 fn seccompiler_errno_above_16_bits_wraps() {
     let case = SeccompilerCase { target: Arch::Aarch64, mismatch: SAction::Errno(65536), matched: SAction::Allow, rules: vec![SRule { syscall: "read", args: None }] };
     let d = diverges(&SeccompilerCompiler, &case);
-    let p = SeccompilerCompiler.compile(&case).unwrap().program;
+    let p = SeccompilerCompiler.compile(&case, LIMITS).unwrap().program;
     // errno 65536 becomes SECCOMP_RET_ERRNO | 0: the syscall "succeeds" with 0.
     assert_eq!((d.expected, d.actual), (Action::Errno(4095), Action::Errno(0)));
     assert_eq!(sc::known(&case, &p, &d), Some(sc::ERRNO_TRUNCATED));
@@ -163,7 +166,7 @@ fn libseccomp_range_comparisons_merged() {
     };
     for comp in both_levels() {
         let d = diverges(&comp, &case);
-        let p = comp.compile(&case).unwrap().program;
+        let p = comp.compile(&case, LIMITS).unwrap().program;
         assert_eq!(d.input.args[5], 7);
         assert!(d.input.args[0] < 4);
         assert_eq!((d.expected, d.actual), (Action::Trap(0), Action::Allow));
@@ -171,12 +174,18 @@ fn libseccomp_range_comparisons_merged() {
     }
 }
 
-/// L5: `k` rules comparing ioctl's arg2 with values whose high halves
-/// differ, then one rule with two range comparisons (`arg0 >= 5 && arg1 >= 5`).
-fn slow_rule_add_case(k: u64) -> DockerCase {
-    let mut rules: Vec<DRule> = (0..k).map(|i| DRule { names: vec!["ioctl"], action: DAction::Errno(None), args: vec![arg(2, DOp::Eq, ((i + 1) << 32) | 7, 0)] }).collect();
-    rules.push(DRule { names: vec!["ioctl"], action: DAction::KillProcess, args: vec![arg(0, DOp::Ge, 5, 0), arg(1, DOp::Ge, 5, 0)] });
-    DockerCase { default: DAction::Allow, arches: vec![], rules }
+#[test]
+fn libseccomp_slow_rule_add() {
+    // Twice the rules take about 2^6 = 64 times as long (`_db_tree_prune`);
+    // a rule database linear or quadratic in the rules would take 2 to 4
+    // times as long. The ratio, not a duration, so a faster machine passes
+    // too; 8 leaves a wide margin for noise on both sides.
+    let (small, large) = (rule_time(&generator_cases::slow_rule_add(10)), rule_time(&generator_cases::slow_rule_add(20)));
+    assert!(large / small > 8.0, "10 rules: {small:.4} s, 20 rules: {large:.4} s (ratio {:.1}): has libseccomp's rule pruning been fixed? Update reports/generator-findings.md (L5)", large / small);
+    // And the filter still means what the policy says: the finding is time only.
+    for comp in both_levels() {
+        assert!(matches!(check(&comp, &generator_cases::slow_rule_add(10), 1).unwrap(), Verdict::Agrees), "{}", comp.name());
+    }
 }
 
 /// The fastest of three timings of libseccomp adding the rules of `case`.
@@ -191,15 +200,21 @@ fn rule_time(case: &DockerCase) -> f64 {
 }
 
 #[test]
-fn libseccomp_slow_rule_add() {
-    // Twice the rules take about 2^6 = 64 times as long (`_db_tree_prune`);
-    // a rule database linear or quadratic in the rules would take 2 to 4
-    // times as long. The ratio, not a duration, so a faster machine passes
-    // too; 8 leaves a wide margin for noise on both sides.
-    let (small, large) = (rule_time(&slow_rule_add_case(10)), rule_time(&slow_rule_add_case(20)));
-    assert!(large / small > 8.0, "10 rules: {small:.4} s, 20 rules: {large:.4} s (ratio {:.1}): has libseccomp's rule pruning been fixed? Update reports/generator-findings.md (L5)", large / small);
-    // And the filter still means what the policy says: the finding is time only.
+fn libseccomp_loops_forever() {
+    // Compiled in a child that is caught spinning inside libseccomp and killed.
     for comp in both_levels() {
-        assert!(matches!(check(&comp, &slow_rule_add_case(10), 1).unwrap(), Verdict::Agrees), "{}", comp.name());
+        let start = std::time::Instant::now();
+        match comp.compile(&generator_cases::loops_forever(), MINIMISE_LIMITS) {
+            Err(NotCompiled::Hung(h)) => {
+                assert_eq!(h.known, Some(ls::LOOPS_FOREVER), "{h:?}");
+                assert!(h.spinning_at.as_deref().is_some_and(|at| at.starts_with("libseccomp.so")), "{h:?}");
+            }
+            other => panic!("{}: expected libseccomp to loop (has it been fixed? update reports/generator-findings.md, L6): {other:?}", comp.name()),
+        }
+        assert!(start.elapsed() < MINIMISE_LIMITS.give_up, "caught as a loop, not at the time limit: {:?}", start.elapsed());
     }
+    // Without the second rule's arg2 test it compiles, and means what it says.
+    let mut fine = generator_cases::loops_forever();
+    fine.rules[1].args.remove(0);
+    assert!(matches!(check(&LibseccompCompiler { optimize: Optimize::Linear }, &fine, 1).unwrap(), Verdict::Agrees));
 }

@@ -125,6 +125,12 @@ impl InputOptions {
 
     /// Read (and, for profiles, compile) the filter in `file`; errors name the file.
     pub fn load_full(&self, file: &Path) -> Result<Loaded, CliError> {
-        Ok(sources::read_file(file, &self.read_options()?)?)
+        sources::read_file(file, &self.read_options()?).map_err(|e| {
+            if e.is_generator_timeout() {
+                CliError::SourceHint(e, "--libseccomp-timeout 0 waits for it")
+            } else {
+                e.into()
+            }
+        })
     }
 }

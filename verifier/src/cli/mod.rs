@@ -77,6 +77,9 @@ pub enum CliError {
     /// Unreadable or malformed input; the message names the file.
     #[error("{0}")]
     Source(#[from] crate::sources::SourceError),
+    /// The same, with what the user can do about it in this command.
+    #[error("{0}; {1}")]
+    SourceHint(crate::sources::SourceError, &'static str),
     #[error("{0}")]
     Usage(String),
     /// Every assembler error, one per line after the first.

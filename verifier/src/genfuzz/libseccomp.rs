@@ -28,7 +28,7 @@
 //! Big-endian arches are not generated: libseccomp refuses to mix byte
 //! orders in one filter and the native arch here is little-endian.
 
-use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Model, RefRule, Refusal, Slow, NAME_POOL, SLOW_COMPILE};
+use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Hang, Limits, Model, NotCompiled, RefRule, Refusal, Slow, NAME_POOL};
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE};
@@ -400,13 +400,19 @@ impl Compiler<DockerCase> for LibseccompCompiler {
     fn generator(&self) -> String {
         format!("libseccomp {} optimize={} (runc conversion, raw export)", crate::sources::docker::libseccomp_version(), self.level())
     }
-    fn compile(&self, case: &DockerCase) -> Result<Compiled, Refusal> {
+    /// In a forked child (`kernel::isolate`): libseccomp loops forever on
+    /// some rule sets (L6), and a call into C cannot be interrupted.
+    fn compile(&self, case: &DockerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
+        let json = case.json();
+        let opts = self.options();
         let start = std::time::Instant::now();
-        let out = compile_docker(case.json().as_bytes(), &self.options()).map_err(|e| Refusal(e.to_string()))?;
+        let answer = isolated(limits, move || encode(compile_docker(json.as_bytes(), &opts)))?;
         let time = start.elapsed();
-        let f = out.into_iter().next().ok_or_else(|| Refusal("no filter".into()))?;
-        let in_rules = f.rule_time.is_some_and(|t| t >= SLOW_COMPILE);
-        Ok(Compiled { program: valid(f.program)?, slow: Slow::of(time, in_rules.then_some(SLOW_RULE_ADD)) })
+        let (program, rule_time) = decode(&answer)?;
+        // Known when the time went into adding the rules (fork and export
+        // take milliseconds).
+        let in_rules = rule_time >= time / 2;
+        Ok(Compiled { program: valid(program)?, slow: Slow::of(time, in_rules.then_some(SLOW_RULE_ADD)) })
     }
     fn timing_command(&self, file: &str, _case: &DockerCase) -> String {
         format!("time seccheck table {file} --optimize {} --loader raw --libseccomp-timeout 0", self.level())
@@ -428,6 +434,7 @@ pub fn campaign() -> super::Campaign<DockerCase> {
         generate,
         compilers: vec![Box::new(LibseccompCompiler { optimize: Optimize::Linear }), Box::new(LibseccompCompiler { optimize: Optimize::BinaryTree })],
         known,
+        shared_rule_stage: true,
     }
 }
 
@@ -444,6 +451,68 @@ pub const STALE_ACCUMULATOR: &str = "libseccomp-stale-accumulator";
 /// the `seccomp_rule_add` calls, not in the BPF export. See
 /// `reports/generator-findings.md`, L5.
 pub const SLOW_RULE_ADD: &str = "libseccomp-slow-rule-add";
+
+/// libseccomp spins forever in a tight loop while adding the rules of some
+/// rule sets: a node of the new rule's chain gets linked into a level of the
+/// existing rule tree as its own predecessor, and `_db_level_clean` (db.c)
+/// walks that list forever. Recognised by the compiling child being caught
+/// spinning inside libseccomp. See `reports/generator-findings.md`, L6.
+pub const LOOPS_FOREVER: &str = "libseccomp-loops-forever";
+
+/// The compiler's answer as bytes: `0`, the rule time in nanoseconds, the
+/// program's `sock_filter`s; or `1` and the refusal.
+fn encode(r: Result<Vec<crate::sources::CompiledFilter>, crate::sources::SourceError>) -> Vec<u8> {
+    match r.map(|v| v.into_iter().next()) {
+        Ok(Some(f)) => {
+            let nanos = f.rule_time.unwrap_or_default().as_nanos() as u64;
+            [&[0u8][..], &nanos.to_le_bytes(), &f.program.to_bytes()].concat()
+        }
+        Ok(None) => [&[1u8][..], b"no filter"].concat(),
+        Err(e) => [&[1u8][..], e.to_string().as_bytes()].concat(),
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<(crate::bpf::Program, std::time::Duration), NotCompiled> {
+    let garbled = || NotCompiled::Refused(Refusal(format!("seccheck: the compiling child's answer is garbled ({} bytes)", bytes.len())));
+    match bytes.split_first() {
+        Some((0, rest)) if rest.len() >= 8 => {
+            let nanos = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+            let program = crate::bpf::decode(&rest[8..], crate::bpf::ByteOrder::Little).map_err(|_| garbled())?;
+            Ok((program, std::time::Duration::from_nanos(nanos)))
+        }
+        Some((1, msg)) => Err(NotCompiled::Refused(Refusal(String::from_utf8_lossy(msg).into_owned()))),
+        _ => Err(garbled()),
+    }
+}
+
+/// `f` in a forked child within `limits`; a child caught spinning inside
+/// libseccomp is [`LOOPS_FOREVER`].
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn isolated(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotCompiled> {
+    use crate::kernel::isolate::{self, Isolated, Stuck};
+    let l = isolate::Limits { spin_check: limits.spin_check, give_up: limits.give_up };
+    match isolate::run(l, f) {
+        Ok(Isolated::Done(bytes)) => Ok(bytes),
+        Ok(Isolated::TimedOut { after, stuck }) => {
+            let in_libseccomp = |ip: u64| isolate::describe_address(ip).is_some_and(|at| at.starts_with("libseccomp.so"));
+            let (spinning_at, known) = match stuck {
+                Stuck::Spinning { ip } => (Some(isolate::describe_address(ip).unwrap_or_else(|| format!("{ip:#x}"))), in_libseccomp(ip).then_some(LOOPS_FOREVER)),
+                // Busy inside libseccomp all along: the slow class (every
+                // such case looked at was in `_db_tree_prune`).
+                Stuck::Working { ips } => (None, (!ips.is_empty() && ips.iter().all(|&ip| in_libseccomp(ip))).then_some(SLOW_RULE_ADD)),
+            };
+            Err(NotCompiled::Hung(Hang { after, spinning_at, known }))
+        }
+        Ok(Isolated::Died { status }) => Err(NotCompiled::Refused(Refusal(format!("the compiling child died: {status}")))),
+        Err(e) => Err(NotCompiled::Refused(Refusal(format!("cannot start the compiling child: {e}")))),
+    }
+}
+
+/// Without `kernel::isolate`, in this process (a hang hangs the caller).
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn isolated(_: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotCompiled> {
+    Ok(f())
+}
 
 /// Known libseccomp/runc issues a divergence matches (see
 /// `reports/generator-findings.md`).

@@ -454,9 +454,10 @@ pub trait Compiler<C: Case> {
     fn name(&self) -> String;
     /// The generator and its version, as it describes itself.
     fn generator(&self) -> String;
-    /// The compiled program (timed: [`Compiled::slow`]), or the generator's
-    /// refusal (not a finding).
-    fn compile(&self, case: &C) -> Result<Compiled, Refusal>;
+    /// The compiled program (timed: [`Compiled::slow`]), the generator's
+    /// refusal (not a finding), or a compilation that did not end within
+    /// `limits` (a finding).
+    fn compile(&self, case: &C, limits: Limits) -> Result<Compiled, NotCompiled>;
     /// How to rerun the finding's input with `seccheck emu` once the policy is saved as `file`.
     fn reproducer(&self, file: &str, d: &SeccompData) -> String;
     /// How to time this compilation of `case` with `seccheck` once the policy is saved as `file`.
@@ -466,6 +467,24 @@ pub trait Compiler<C: Case> {
 /// A compilation this slow is a finding: generated policies compile in
 /// milliseconds (`reports/generator-findings.md`, L5).
 pub const SLOW_COMPILE: Duration = Duration::from_secs(2);
+
+/// How long a compilation may run (generators that can hang run in a child
+/// process, `kernel::isolate`; the others ignore this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// After this long, a generator stuck in a tight loop is given up on.
+    pub spin_check: Duration,
+    /// After this long, it is given up on whatever it is doing.
+    pub give_up: Duration,
+}
+
+/// Limits of a fuzzing run: a loop is recognised once the compilation is
+/// slow; anything else gets 20 s (ten times slow).
+pub const LIMITS: Limits = Limits { spin_check: SLOW_COMPILE, give_up: Duration::from_secs(20) };
+
+/// Limits while minimising a hang: its variants are expected to hang too,
+/// and each one that does costs this much.
+pub const MINIMISE_LIMITS: Limits = Limits { spin_check: Duration::from_millis(500), give_up: Duration::from_secs(5) };
 
 /// What a generator made of a case.
 #[derive(Clone, Debug)]
@@ -492,9 +511,37 @@ impl Slow {
     }
 }
 
+/// A compilation that did not end within its [`Limits`]; it was killed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hang {
+    /// How long it ran.
+    pub after: Duration,
+    /// Where it was spinning (`libseccomp.so.2+0x7ec7`) when it was caught
+    /// in a tight loop; `None` when it was still working at
+    /// [`Limits::give_up`].
+    pub spinning_at: Option<String>,
+    /// The known generator issue it is.
+    pub known: Option<&'static str>,
+}
+
 /// Why a generator did not produce a program for a case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal(pub String);
+
+/// Why there is no program to compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotCompiled {
+    /// The generator refused the case (not a finding).
+    Refused(Refusal),
+    /// It did not end within its limits (a finding).
+    Hung(Hang),
+}
+
+impl From<Refusal> for NotCompiled {
+    fn from(r: Refusal) -> Self {
+        NotCompiled::Refused(r)
+    }
+}
 
 /// The outcome of checking one case with one compiler.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -502,49 +549,78 @@ pub enum Verdict {
     Agrees,
     Refused(Refusal),
     Diverges(Divergence),
-    /// The program means what the policy says (or was too large to compare),
-    /// but the generator took at least [`SLOW_COMPILE`] to make it.
-    Slow(Slow),
+    /// The program means what the policy says (or was too large to compare
+    /// exactly: `too_large`), but the generator took at least
+    /// [`SLOW_COMPILE`] to make it.
+    Slow { slow: Slow, too_large: bool },
+    /// The generator did not end (see [`Hang`]).
+    Hung(Hang),
     /// The exact comparison needed more than [`GENFUZZ_NODE_LIMIT`] nodes.
     TooLarge,
 }
 
-/// Compile and compare one case.
+/// Compile and compare one case within [`LIMITS`].
 pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) -> Result<Verdict, SelfCheckError> {
-    let c = match compiler.compile(case) {
+    check_within(compiler, case, sample_seed, LIMITS).map(|(v, _)| v)
+}
+
+/// Compile and compare one case; the verdict and, when there was one to
+/// compare, the compiled program.
+pub fn check_within<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64, limits: Limits) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
+    let c = match compiler.compile(case, limits) {
         Ok(c) => c,
-        Err(r) => return Ok(Verdict::Refused(r)),
+        Err(NotCompiled::Refused(r)) => return Ok((Verdict::Refused(r), None)),
+        Err(NotCompiled::Hung(h)) => return Ok((Verdict::Hung(h), None)),
     };
     let model = case.model();
     let s = samples(&model, sample_seed, 64);
-    Ok(match (compare(&c.program, &model, &s), c.slow) {
+    let too_large = |e: &SelfCheckError| matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }));
+    let verdict = match (compare(&c.program, &model, &s), c.slow) {
         (Ok(Some(d)), _) => Verdict::Diverges(d),
-        (Ok(None) | Err(SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. })), Some(slow)) => Verdict::Slow(slow),
+        (Ok(None), Some(slow)) => Verdict::Slow { slow, too_large: false },
+        (Err(e), Some(slow)) if too_large(&e) => Verdict::Slow { slow, too_large: true },
         (Ok(None), None) => Verdict::Agrees,
-        (Err(SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. })), None) => Verdict::TooLarge,
+        (Err(e), None) if too_large(&e) => Verdict::TooLarge,
         (Err(e), _) => return Err(e),
-    })
+    };
+    Ok((verdict, Some(c.program)))
 }
 
 /// Minimise a diverging case greedily: take the first simpler variant that
 /// still diverges, until none does or `budget` runs out.
-pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budget: Duration) -> (C, Divergence) {
-    minimise(case, d, budget, |c| match check(compiler, c, 1) {
+pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Divergence) {
+    minimise(case, d, budget, watch, |c| match check(compiler, c, 1) {
         Ok(Verdict::Diverges(d)) => Some(d),
         _ => None,
     })
 }
 
 /// Minimise a slow case greedily: the first simpler variant that still takes
-/// at least [`SLOW_COMPILE`] for the same known reason, until none does or
-/// `budget` runs out. Every step costs at least [`SLOW_COMPILE`].
-pub fn shrink_slow<C: Case>(compiler: &dyn Compiler<C>, case: &C, slow: Slow, budget: Duration) -> (C, Slow) {
-    minimise(case, slow, budget, |c| compiler.compile(c).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known))
+/// at least half as long (and at least [`SLOW_COMPILE`]) for the same known
+/// reason, until none does or `budget` runs out. The margin keeps the
+/// result slow on a faster or idler machine; every step costs at least
+/// [`SLOW_COMPILE`].
+pub fn shrink_slow<C: Case>(compiler: &dyn Compiler<C>, case: &C, slow: Slow, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Slow) {
+    let floor = (slow.time / 2).max(SLOW_COMPILE);
+    minimise(case, slow, budget, watch, |c| compiler.compile(c, LIMITS).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known && s.time >= floor))
+}
+
+/// Minimise a hang greedily: the first simpler variant that still hangs the
+/// same way (spinning or not, same known issue) within [`MINIMISE_LIMITS`].
+pub fn shrink_hung<C: Case>(compiler: &dyn Compiler<C>, case: &C, hang: Hang, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Hang) {
+    let same = |h: &Hang, o: &Hang| h.known == o.known && h.spinning_at.is_some() == o.spinning_at.is_some();
+    let first = hang.clone();
+    minimise(case, hang, budget, watch, |c| match compiler.compile(c, MINIMISE_LIMITS) {
+        Err(NotCompiled::Hung(h)) if same(&h, &first) => Some(h),
+        _ => None,
+    })
 }
 
 /// Greedy minimisation: replace `case` by its first simpler variant for which
-/// `still` answers, until none does or `budget` runs out.
-fn minimise<C: Case, T>(case: &C, found: T, budget: Duration, mut still: impl FnMut(&C) -> Option<T>) -> (C, T) {
+/// `still` answers, until none does or `budget` runs out (checked before each
+/// variant, so one variant's check may run past it). `watch` sees each
+/// variant before it is checked.
+fn minimise<C: Case, T>(case: &C, found: T, budget: Duration, watch: &mut dyn FnMut(&C), mut still: impl FnMut(&C) -> Option<T>) -> (C, T) {
     let start = Instant::now();
     let (mut best, mut what) = (case.clone(), found);
     'outer: while start.elapsed() < budget {
@@ -552,6 +628,7 @@ fn minimise<C: Case, T>(case: &C, found: T, budget: Duration, mut still: impl Fn
             if start.elapsed() >= budget {
                 break 'outer;
             }
+            watch(&c);
             if let Some(w) = still(&c) {
                 best = c;
                 what = w;
@@ -575,6 +652,20 @@ pub enum Problem {
     Diverges(Divergence),
     /// The generator took at least [`SLOW_COMPILE`] to compile the policy.
     Slow(Slow),
+    /// The generator did not end.
+    Hung(Hang),
+}
+
+impl Problem {
+    /// `diverges`, `slow` or `hang`: findings of different kinds never
+    /// share a `--max-findings` budget.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::Diverges(_) => "diverges",
+            Problem::Slow(_) => "slow",
+            Problem::Hung(_) => "hang",
+        }
+    }
 }
 
 /// A finding: a minimised policy and what is wrong with its compiled filter.
@@ -585,7 +676,8 @@ pub struct Finding {
     pub policy_json: String,
     pub problem: Problem,
     /// The `seccheck` command that shows it on the policy saved as
-    /// `policy.json` (`emu` for a divergence, `table` timed for a slow one).
+    /// `policy.json` (`emu` for a divergence, `table` timed for a slow or
+    /// hanging one).
     pub reproducer: String,
     /// The known generator issue this matches, if any (see the generator modules).
     pub known: Option<&'static str>,
@@ -602,16 +694,15 @@ impl Finding {
         let d = match &self.problem {
             Problem::Diverges(d) => d,
             Problem::Slow(s) => {
-                return format!(
-                    "finding ({}{known}): {}\n  slow: compiling took {:.1} s (generated policies take milliseconds; reported from {} s)\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{policy}\n",
-                    self.compiler,
-                    self.generator,
-                    s.time.as_secs_f64(),
-                    SLOW_COMPILE.as_secs(),
-                    self.seed,
-                    self.case,
-                    self.reproducer,
-                )
+                let what = format!("slow: compiling took {:.1} s (generated policies take milliseconds; reported from {} s)", s.time.as_secs_f64(), SLOW_COMPILE.as_secs());
+                return self.render_with(&known, &what, &policy);
+            }
+            Problem::Hung(h) => {
+                let what = match &h.spinning_at {
+                    Some(at) => format!("hang: still compiling after {:.1} s, spinning in a tight loop at {at} (it never ends); killed", h.after.as_secs_f64()),
+                    None => format!("hang: still compiling after {:.1} s (not in a tight loop: maybe only very slow); killed", h.after.as_secs_f64()),
+                };
+                return self.render_with(&known, &what, &policy);
             }
         };
         let abi = Arch::from_audit(d.input.arch, d.input.nr);
@@ -636,6 +727,15 @@ impl Finding {
     }
 }
 
+impl Finding {
+    fn render_with(&self, known: &str, what: &str, policy: &str) -> String {
+        format!(
+            "finding ({}{known}): {}\n  {what}\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{policy}\n",
+            self.compiler, self.generator, self.seed, self.case, self.reproducer,
+        )
+    }
+}
+
 /// `ERRNO(13)`, `ALLOW`, …
 pub fn action_text(a: Action) -> String {
     match a.data() {
@@ -651,6 +751,10 @@ pub struct Campaign<C: Case> {
     /// The known generator issue a (minimised) divergence matches, given the case,
     /// its compiled program and the divergence.
     pub known: fn(&C, &ValidProgram, &Divergence) -> Option<&'static str>,
+    /// The compilers share the stage that takes the rules in (libseccomp at
+    /// two optimisation levels): when one hangs there (a known hang), the
+    /// others would too, and are counted as hung without being run.
+    pub shared_rule_stage: bool,
 }
 
 /// What happened to one compiler's cases in a run.
@@ -663,8 +767,10 @@ pub struct CompilerCounts {
     pub diverged: u64,
     /// Too large for the exact comparison (the emulator samples still ran).
     pub too_large: u64,
-    /// Took at least [`SLOW_COMPILE`].
+    /// Took at least [`SLOW_COMPILE`] (also counted as compared or too large).
     pub slow: u64,
+    /// Did not end within [`LIMITS`].
+    pub hung: u64,
 }
 
 /// Counters and findings of a run.
@@ -703,8 +809,9 @@ pub enum Event<'a> {
     Progress(&'a RunReport),
 }
 
-/// The longest [`run`] spends minimising one slow compilation (each step
-/// takes [`SLOW_COMPILE`] or more), past the end of its budget if need be.
+/// The budget [`run`] gives minimising one slow or hanging compilation (each
+/// step takes [`SLOW_COMPILE`] or more), past the end of its budget if need
+/// be; the last variant checked may run past it.
 pub const MINIMISE_SLOW_MAX: Duration = Duration::from_secs(120);
 
 /// How often [`run`] sends [`Event::Progress`].
@@ -717,7 +824,7 @@ pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_minimised: usize, on: &mut dyn FnMut(Event)) -> RunReport {
     let start = Instant::now();
     let mut rep = RunReport { per_compiler: campaign.compilers.iter().map(|c| CompilerCounts { name: c.name(), ..Default::default() }).collect(), ..Default::default() };
-    let mut minimised: BTreeMap<(String, Option<&'static str>), usize> = BTreeMap::new();
+    let mut minimised: BTreeMap<(String, &'static str, Option<&'static str>), usize> = BTreeMap::new();
     let mut i = 0u64;
     let mut next_progress = PROGRESS_EVERY;
     while start.elapsed() < budget {
@@ -734,69 +841,80 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
         };
         rep.cases += 1;
         let json = case.json();
+        let mut hung_in_rules = false;
         for (ci, comp) in campaign.compilers.iter().enumerate() {
             let name = comp.name();
+            if hung_in_rules {
+                rep.per_compiler[ci].hung += 1;
+                continue;
+            }
             let timing = comp.timing_command("policy.json", &case);
             on(Event::Case { case: i, compiler: &name, json: &json, timing: &timing, minimising: false });
             let counts = &mut rep.per_compiler[ci];
-            let verdict = check(comp.as_ref(), &case, i);
-            match &verdict {
-                Ok(Verdict::Agrees) => counts.compared += 1,
-                Ok(Verdict::Refused(_)) => counts.refused += 1,
-                Ok(Verdict::TooLarge) => counts.too_large += 1,
-                Ok(Verdict::Diverges(_)) => {
-                    counts.compared += 1;
+            let checked = check_within(comp.as_ref(), &case, i, LIMITS);
+            match &checked {
+                Ok((Verdict::Agrees | Verdict::Diverges(_), _)) | Ok((Verdict::Slow { too_large: false, .. }, _)) => counts.compared += 1,
+                Ok((Verdict::TooLarge | Verdict::Slow { too_large: true, .. }, _)) => counts.too_large += 1,
+                Ok((Verdict::Refused(_), _)) => counts.refused += 1,
+                Ok((Verdict::Hung(_), _)) => counts.hung += 1,
+                Err(_) => {}
+            }
+            let (known, problem) = match checked {
+                Ok((Verdict::Diverges(d), program)) => {
                     counts.diverged += 1;
+                    ((campaign.known)(&case, &program.expect("a divergence has a program"), &d), Problem::Diverges(d))
                 }
-                Ok(Verdict::Slow(_)) => {
-                    counts.compared += 1;
+                Ok((Verdict::Slow { slow, .. }, _)) => {
                     counts.slow += 1;
+                    (slow.known, Problem::Slow(slow))
                 }
+                Ok((Verdict::Hung(h), _)) => {
+                    hung_in_rules = campaign.shared_rule_stage && h.known.is_some();
+                    (h.known, Problem::Hung(h))
+                }
+                Ok(_) => continue,
                 Err(e) => {
                     rep.self_check.push(format!("seed {seed} case {i} ({name}): {e}"));
                     on(Event::SelfCheck(rep.self_check.last().expect("just pushed")));
+                    continue;
                 }
-            }
-            let (known, problem) = match verdict {
-                Ok(Verdict::Diverges(d)) => {
-                    let c = comp.compile(&case).expect("it compiled a moment ago");
-                    ((campaign.known)(&case, &c.program, &d), Problem::Diverges(d))
-                }
-                Ok(Verdict::Slow(s)) => (s.known, Problem::Slow(s)),
-                _ => continue,
             };
-            let n = minimised.entry((name.clone(), known)).or_default();
-            if *n >= max_minimised {
+            let key = (name.clone(), problem.kind(), known);
+            if minimised.get(&key).copied().unwrap_or(0) >= max_minimised {
                 continue;
             }
-            *n += 1;
-            on(Event::Case { case: i, compiler: &name, json: &json, timing: &timing, minimising: true });
             let left = budget.saturating_sub(start.elapsed());
+            let mut watch = |c: &C| on(Event::Case { case: i, compiler: &name, json: &c.json(), timing: &comp.timing_command("policy.json", c), minimising: true });
             let (small, problem, known_small) = match problem {
                 Problem::Diverges(d) => {
-                    let (small, d) = shrink(comp.as_ref(), &case, d, left.max(Duration::from_secs(1)).min(Duration::from_secs(10)));
-                    let c = comp.compile(&small).expect("the shrinker only keeps cases that compile");
+                    let (small, d) = shrink(comp.as_ref(), &case, d, left.max(Duration::from_secs(1)).min(Duration::from_secs(10)), &mut watch);
+                    let c = comp.compile(&small, LIMITS).expect("the shrinker only keeps cases that compile");
                     let k = (campaign.known)(&small, &c.program, &d);
                     (small, Problem::Diverges(d), k)
                 }
                 // Each step takes SLOW_COMPILE or more: give it time even at
                 // the end of the budget (a slow finding is rare).
                 Problem::Slow(s) => {
-                    let (small, s) = shrink_slow(comp.as_ref(), &case, s, left.clamp(Duration::from_secs(30), MINIMISE_SLOW_MAX));
+                    let (small, s) = shrink_slow(comp.as_ref(), &case, s, left.clamp(Duration::from_secs(30), MINIMISE_SLOW_MAX), &mut watch);
                     (small, Problem::Slow(s), s.known)
                 }
-            };
-            if known_small != known {
-                // Minimising led to another issue: it counts there.
-                let m = minimised.entry((name.clone(), known_small)).or_default();
-                if *m >= max_minimised {
-                    continue;
+                Problem::Hung(h) => {
+                    let (small, h) = shrink_hung(comp.as_ref(), &case, h, left.clamp(Duration::from_secs(30), MINIMISE_SLOW_MAX), &mut watch);
+                    let k = h.known;
+                    (small, Problem::Hung(h), k)
                 }
-                *m += 1;
+            };
+            // Minimising may lead to another known issue: it counts there,
+            // and is left out when that issue has been shown enough.
+            let key = (name.clone(), problem.kind(), known_small);
+            let n = minimised.entry(key).or_default();
+            if *n >= max_minimised {
+                continue;
             }
+            *n += 1;
             let reproducer = match &problem {
                 Problem::Diverges(d) => comp.reproducer("policy.json", &d.input),
-                Problem::Slow(_) => comp.timing_command("policy.json", &small),
+                Problem::Slow(_) | Problem::Hung(_) => comp.timing_command("policy.json", &small),
             };
             rep.findings.push(Finding {
                 compiler: name.clone(),
@@ -999,5 +1117,99 @@ mod tests {
         assert_eq!(d.judge, Judge::Symbolic);
         assert_eq!(d.input.args[0] & 0xffff_ffff, 100);
         assert_eq!((d.expected, d.actual), (Action::Errno(13), Action::Allow));
+    }
+
+    /// libseccomp (optimize 1) whose compilations of cases with two or more
+    /// rules naming `read` "take" 3 s, and which "hangs" (without running)
+    /// on cases with a rule for `write` that has conditions: the run loop's
+    /// handling of slow and hanging generators, without waiting for one.
+    struct Pretend;
+
+    impl Pretend {
+        fn reads(c: &libseccomp::DockerCase) -> usize {
+            c.rules.iter().filter(|r| r.names.contains(&"read")).count()
+        }
+        fn hangs(c: &libseccomp::DockerCase) -> bool {
+            c.rules.iter().any(|r| r.names.contains(&"write") && !r.args.is_empty())
+        }
+    }
+
+    impl Compiler<libseccomp::DockerCase> for Pretend {
+        fn name(&self) -> String {
+            "pretend".into()
+        }
+        fn generator(&self) -> String {
+            "pretend 1".into()
+        }
+        fn compile(&self, case: &libseccomp::DockerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
+            if Pretend::hangs(case) {
+                return Err(NotCompiled::Hung(Hang { after: limits.spin_check, spinning_at: Some("pretend.so+0x10".into()), known: Some("pretend-loops") }));
+            }
+            // Real hangs of libseccomp (L5, L6) are given up on quickly and
+            // left out, so that only the pretended ones are findings.
+            let quick = Limits { spin_check: Duration::from_millis(50), give_up: Duration::from_millis(300) };
+            let mut c = match (libseccomp::LibseccompCompiler { optimize: crate::sources::Optimize::Linear }).compile(case, quick) {
+                Err(NotCompiled::Hung(_)) => return Err(NotCompiled::Refused(Refusal("libseccomp really hangs".into()))),
+                r => r?,
+            };
+            c.slow = (Pretend::reads(case) >= 2).then_some(Slow { time: Duration::from_secs(3), known: Some("pretend-slow") });
+            Ok(c)
+        }
+        fn reproducer(&self, file: &str, _: &SeccompData) -> String {
+            format!("emu {file}")
+        }
+        fn timing_command(&self, file: &str, _: &libseccomp::DockerCase) -> String {
+            format!("time {file}")
+        }
+    }
+
+    #[test]
+    fn slow_and_hanging_cases_are_minimised_to_what_makes_them_so() {
+        use super::libseccomp::{DAction, DRule, DockerCase};
+        let rule = |name, args: usize| DRule { names: vec![name], action: DAction::Errno(None), args: (0..args as u8).map(|i| libseccomp::DArg { index: i, op: libseccomp::DOp::Ne, value: 9, value_two: 0 }).collect() };
+        let case = DockerCase { default: DAction::Allow, arches: vec![], rules: vec![rule("read", 2), rule("close", 1), rule("read", 0), rule("read", 3), rule("open", 0)] };
+        let slow = Slow { time: Duration::from_secs(3), known: Some("pretend-slow") };
+        let mut seen = 0;
+        let (small, s) = shrink_slow(&Pretend, &case, slow, Duration::from_secs(60), &mut |_| seen += 1);
+        assert_eq!(s, slow);
+        assert_eq!((small.rules.len(), Pretend::reads(&small)), (2, 2), "{small:?}");
+        assert!(small.rules.iter().all(|r| r.args.is_empty()), "{small:?}");
+        assert!(seen > 0, "the watchdog sees each variant");
+        let case = DockerCase { rules: vec![rule("read", 2), rule("write", 3), rule("write", 0)], ..case };
+        let Err(NotCompiled::Hung(h)) = Pretend.compile(&case, LIMITS) else { panic!("pretends to hang") };
+        let (small, _) = shrink_hung(&Pretend, &case, h, Duration::from_secs(60), &mut |_| ());
+        assert_eq!(small.rules.len(), 1);
+        assert_eq!(small.rules[0].args.len(), 1, "{small:?}");
+    }
+
+    #[test]
+    fn the_run_counts_and_shows_each_kind_of_finding_on_its_own() {
+        let campaign = Campaign { generate: libseccomp::generate, compilers: vec![Box::new(Pretend), Box::new(Pretend)], known: libseccomp::known, shared_rule_stage: true };
+        let mut streamed = 0;
+        let rep = run(&campaign, Duration::from_secs(3), 3, 1, &mut |e| {
+            if let Event::Finding(_) = e {
+                streamed += 1;
+            }
+        });
+        assert_eq!(streamed, rep.findings.len());
+        let count = |kind: &str| rep.findings.iter().filter(|f| f.problem.kind() == kind).count();
+        // One finding per (compiler name, kind, known issue): both compilers
+        // are called `pretend`, so one of each kind in all.
+        assert_eq!(count("slow"), 1, "{:#?}", rep.per_compiler);
+        assert_eq!(count("hang"), 1, "{:#?}", rep.per_compiler);
+        assert!(rep.findings.iter().any(|f| f.problem.kind() == "diverges"), "real libseccomp divergences (L1-L4) are still shown beside them");
+        let (first, second) = (&rep.per_compiler[0], &rep.per_compiler[1]);
+        assert!(first.slow > 1 && first.hung > 1, "{first:?}");
+        // The second shares the first's rule stage: a known hang there is
+        // counted, not run again.
+        assert_eq!(first.hung, second.hung);
+        assert_eq!(first.compared + first.too_large + first.refused + first.hung, rep.cases);
+        for f in &rep.findings {
+            match &f.problem {
+                Problem::Slow(_) => assert_eq!((f.known, f.reproducer.as_str()), (Some("pretend-slow"), "time policy.json")),
+                Problem::Hung(_) => assert_eq!(f.known, Some("pretend-loops")),
+                Problem::Diverges(_) => assert!(f.reproducer.starts_with("emu policy.json")),
+            }
+        }
     }
 }

@@ -19,7 +19,7 @@
 //!   calls carry `AUDIT_ARCH_X86_64`, so they are syscalls of no rule and get
 //!   the mismatch action.
 
-use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Model, RefRule, Refusal, Slow, NAME_POOL};
+use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Limits, Model, NotCompiled, RefRule, Refusal, Slow, NAME_POOL};
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE};
@@ -269,7 +269,8 @@ impl Compiler<SeccompilerCase> for SeccompilerCompiler {
     fn generator(&self) -> String {
         format!("seccompiler {SECCOMPILER_VERSION}")
     }
-    fn compile(&self, case: &SeccompilerCase) -> Result<Compiled, Refusal> {
+    /// In this process (pure Rust; `fuzz-generator`'s watchdog catches a hang).
+    fn compile(&self, case: &SeccompilerCase, _: Limits) -> Result<Compiled, NotCompiled> {
         let opts = SeccompilerOptions { target: case.target, thread: Some("main".into()) };
         let start = std::time::Instant::now();
         let out = compile_seccompiler(case.json().as_bytes(), &opts).map_err(|e| Refusal(e.to_string()))?;
@@ -294,7 +295,7 @@ impl Compiler<SeccompilerCase> for SeccompilerCompiler {
 
 /// The campaign `seccheck fuzz-generator --generator seccompiler` runs.
 pub fn campaign() -> super::Campaign<SeccompilerCase> {
-    super::Campaign { generate, compilers: vec![Box::new(SeccompilerCompiler)], known }
+    super::Campaign { generate, compilers: vec![Box::new(SeccompilerCompiler)], known, shared_rule_stage: false }
 }
 
 /// A rule without `args` is dropped when the same syscall also has a rule with

@@ -12,6 +12,8 @@
 //!   kernel/seccomp.c). [`Validator`] answers the same question for many
 //!   programs from one long-lived child (see `validate.rs` for how).
 //! * [`readback`] — install a filter and read back what the kernel holds.
+//! * [`isolate`] — run a computation that may never return (a generator under
+//!   test) in a forked child, and tell a tight loop from slow work.
 //! * [`confirm`] — ask the kernel about every counterexample a finding prints.
 //! * [`action`] / [`Prober`] — the action the kernel takes for one system call
 //!   and the exact `struct seccomp_data` it built, *without letting the system
@@ -28,6 +30,8 @@ use std::fmt;
 
 pub mod confirm;
 pub mod health;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod isolate;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod probe;
 pub mod readback;

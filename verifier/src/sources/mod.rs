@@ -156,8 +156,8 @@ pub enum SourceError {
     },
     /// The generator had not finished building the filter when its time ran
     /// out (`--libseccomp-timeout`): some rule sets take libseccomp minutes to
-    /// hours, and the runtime loading the profile waits as long.
-    #[error("{path}: {generator} had not finished building the filter after {seconds} s; some rule sets take it minutes to hours (libseccomp's rule pruning, seccheck's reports/generator-findings.md L5), and runc would wait as long at every container start; --libseccomp-timeout 0 waits for it")]
+    /// hours, others forever, and the runtime loading the profile waits as long.
+    #[error("{}{generator} had not finished building the filter after {seconds} s: some rule sets take it hours, others forever (seccheck's reports/generator-findings.md, L5 and L6), and runc would wait as long to start the container", value::path_prefix(.path))]
     GeneratorTimeout { path: String, generator: String, seconds: f64 },
     /// seccompiler refused the input.
     #[error("seccompiler: {message}")]
@@ -196,6 +196,18 @@ pub enum SourceError {
         len: usize,
         violations: Vec<Violation>,
     },
+}
+
+impl SourceError {
+    /// The generator ran out of time ([`SourceError::GeneratorTimeout`], also
+    /// inside [`SourceError::InFile`]).
+    pub fn is_generator_timeout(&self) -> bool {
+        match self {
+            SourceError::GeneratorTimeout { .. } => true,
+            SourceError::InFile { source, .. } => source.is_generator_timeout(),
+            _ => false,
+        }
+    }
 }
 
 /// The input formats [`detect_format`] tells apart.

@@ -133,6 +133,16 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// The path as shown to users: the document root is `(top level)`.
+/// `PATH: ` before a message about the input at `path`, nothing for the
+/// whole input (the file name already says where).
+pub(crate) fn path_prefix(path: &str) -> String {
+    if path.is_empty() || path == "(top level)" {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
 pub(crate) fn display_path(path: &str) -> String {
     if path.is_empty() {
         "(top level)".into()
