@@ -117,10 +117,23 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mu
     for line in counters(&rep) {
         writeln!(out, "  {line}")?;
     }
-    let found = !rep.findings.is_empty() || !rep.self_check.is_empty();
+    for ((compiler, kind, known), n) in &rep.by_issue {
+        writeln!(out, "  {compiler}: {n} {} {}", if *kind == "diverges" { "divergences" } else { kind }, known.map(|k| format!("of known issue {k}")).unwrap_or_else(|| "UNEXPLAINED".into()))?;
+    }
+    let total: u64 = rep.by_issue.values().sum();
+    let unexplained: u64 = rep.by_issue.iter().filter(|(k, _)| k.2.is_none()).map(|(_, n)| n).sum();
+    let found = total > 0 || !rep.self_check.is_empty();
+    let s = |n: usize| if n == 1 { "" } else { "s" };
     if found {
         let known = rep.findings.iter().filter(|f| f.known.is_some()).count();
-        writeln!(out, "{} finding{} shown above ({known} of a known issue), {} self-check failure{}", rep.findings.len(), if rep.findings.len() == 1 { "" } else { "s" }, rep.self_check.len(), if rep.self_check.len() == 1 { "" } else { "s" })?;
+        writeln!(
+            out,
+            "{} finding{} shown above ({known} of a known issue) of {total} in all ({unexplained} unexplained), {} self-check failure{}",
+            rep.findings.len(),
+            s(rep.findings.len()),
+            rep.self_check.len(),
+            s(rep.self_check.len())
+        )?;
     } else {
         writeln!(out, "no finding")?;
     }

@@ -781,6 +781,9 @@ pub struct RunReport {
     pub findings: Vec<Finding>,
     /// Self-check failures of seccheck itself (a bug in seccheck; printed, exit 1).
     pub self_check: Vec<String>,
+    /// Every divergence, slow compilation and hang of the run (minimised or
+    /// not), by compiler, kind and known issue (`None`: unexplained).
+    pub by_issue: BTreeMap<(String, &'static str, Option<&'static str>), u64>,
     pub elapsed: Duration,
 }
 
@@ -880,6 +883,7 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                 }
             };
             let key = (name.clone(), problem.kind(), known);
+            *rep.by_issue.entry(key.clone()).or_default() += 1;
             if minimised.get(&key).copied().unwrap_or(0) >= max_minimised {
                 continue;
             }
