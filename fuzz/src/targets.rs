@@ -466,6 +466,7 @@ fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Res
                 f.machine_dependent = h.spinning_at.is_none();
                 return Err(f);
             }
+            Ok((Verdict::Died(status), _)) => return fail(&format!("crash:{}", comp.name()), format!("{}: the compiling process {status}\n{}", comp.generator(), case.json())),
             Ok((Verdict::Diverges(d), program)) => {
                 let known = (campaign.known)(&case, &program.expect("a divergence has a program"), &d);
                 return fail(&kind(known, "divergence"), format!("{}: expected {}, got {} for {:?}\n{}", comp.generator(), genfuzz::action_text(d.expected), genfuzz::action_text(d.actual), d.input, case.json()));

@@ -9,9 +9,13 @@
 //! printed with the policy, the input, the expected and the actual action, the
 //! generator's version and a `seccheck emu` command that reproduces it. A
 //! compilation that takes seconds (generated policies take milliseconds) is
-//! a finding too, minimised and printed with a command that times it; one
-//! that never returns is reported by a watchdog (`--case-timeout`), with its
-//! policy, and ends the run.
+//! a finding too, minimised and printed with a command that times it, and so
+//! are a libseccomp compilation that does not end (libseccomp runs in a child
+//! process, `kernel::isolate`, killed when caught in a tight loop or after
+//! 20 s) and one whose process dies. Every problem is counted by known
+//! issue at the end, `UNEXPLAINED` when none matches. A watchdog
+//! (`--case-timeout`) ends the run, with the policy, should seccheck itself
+//! or seccompiler (which run in this process) never return.
 //!
 //! To fuzz another build of libseccomp, point the dynamic loader at it:
 //! `LD_LIBRARY_PATH=/opt/libseccomp/lib seccheck fuzz-generator --generator
@@ -39,7 +43,7 @@ pub struct Args {
     /// Seed of the run (case i of seed s is always the same policy).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Minimise and print at most this many findings per compiler and kind.
+    /// Minimise and print at most this many findings per compiler, kind and known issue.
     #[arg(long, default_value_t = 3)]
     pub max_findings: usize,
     /// Write each finding's minimised policy to DIR/finding-N.json (and the
@@ -118,10 +122,15 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mu
         writeln!(out, "  {line}")?;
     }
     for ((compiler, kind, known), n) in &rep.by_issue {
-        writeln!(out, "  {compiler}: {n} {} {}", if *kind == "diverges" { "divergences" } else { kind }, known.map(|k| format!("of known issue {k}")).unwrap_or_else(|| "UNEXPLAINED".into()))?;
+        let what = match known {
+            Some(k) if *k == genfuzz::NOT_MINIMISED => k.to_string(),
+            Some(k) => format!("of known issue {k}"),
+            None => "UNEXPLAINED".into(),
+        };
+        writeln!(out, "  {compiler}: {n} {} {what}", if *kind == "diverges" { "divergences" } else { kind })?;
     }
     let total: u64 = rep.by_issue.values().sum();
-    let unexplained: u64 = rep.by_issue.iter().filter(|(k, _)| k.2.is_none()).map(|(_, n)| n).sum();
+    let unexplained: u64 = rep.by_issue.iter().filter(|(k, _)| k.2.is_none_or(|k| k == genfuzz::NOT_MINIMISED)).map(|(_, n)| n).sum();
     let found = total > 0 || !rep.self_check.is_empty();
     let s = |n: usize| if n == 1 { "" } else { "s" };
     if found {
@@ -144,7 +153,7 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mu
 fn counters(rep: &RunReport) -> Vec<String> {
     rep.per_compiler
         .iter()
-        .map(|c| format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow, {} hung", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow, c.hung))
+        .map(|c| format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow, {} hung, {} crashed", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow, c.hung, c.died))
         .collect()
 }
 

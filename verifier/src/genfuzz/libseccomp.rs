@@ -497,14 +497,15 @@ fn isolated(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotC
             let in_libseccomp = |ip: u64| isolate::describe_address(ip).is_some_and(|at| at.starts_with("libseccomp.so"));
             let (spinning_at, known) = match stuck {
                 Stuck::Spinning { ip } => (Some(isolate::describe_address(ip).unwrap_or_else(|| format!("{ip:#x}"))), in_libseccomp(ip).then_some(LOOPS_FOREVER)),
-                // Busy inside libseccomp all along: the slow class (every
-                // such case looked at was in `_db_tree_prune`).
-                Stuck::Working { ips } => (None, (!ips.is_empty() && ips.iter().all(|&ip| in_libseccomp(ip))).then_some(SLOW_RULE_ADD)),
+                // Busy mostly inside libseccomp (the rest in libc's malloc,
+                // say): the slow class (every such case looked at was in
+                // `_db_tree_prune`).
+                Stuck::Working { ips } => (None, (!ips.is_empty() && 2 * ips.iter().filter(|&&ip| in_libseccomp(ip)).count() > ips.len()).then_some(SLOW_RULE_ADD)),
             };
             Err(NotCompiled::Hung(Hang { after, spinning_at, known }))
         }
-        Ok(Isolated::Died { status }) => Err(NotCompiled::Refused(Refusal(format!("the compiling child died: {status}")))),
-        Err(e) => Err(NotCompiled::Refused(Refusal(format!("cannot start the compiling child: {e}")))),
+        Ok(Isolated::Died { status }) => Err(NotCompiled::Died(status)),
+        Err(e) => Err(NotCompiled::Died(format!("could not be started: {e}"))),
     }
 }
 

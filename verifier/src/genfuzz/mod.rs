@@ -535,6 +535,9 @@ pub enum NotCompiled {
     Refused(Refusal),
     /// It did not end within its limits (a finding).
     Hung(Hang),
+    /// The compiling process died (a crash in the generator, or a panic in
+    /// seccheck's conversion around it): a finding.
+    Died(String),
 }
 
 impl From<Refusal> for NotCompiled {
@@ -555,6 +558,8 @@ pub enum Verdict {
     Slow { slow: Slow, too_large: bool },
     /// The generator did not end (see [`Hang`]).
     Hung(Hang),
+    /// The compiling process died (see [`NotCompiled::Died`]).
+    Died(String),
     /// The exact comparison needed more than [`GENFUZZ_NODE_LIMIT`] nodes.
     TooLarge,
 }
@@ -571,6 +576,7 @@ pub fn check_within<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: 
         Ok(c) => c,
         Err(NotCompiled::Refused(r)) => return Ok((Verdict::Refused(r), None)),
         Err(NotCompiled::Hung(h)) => return Ok((Verdict::Hung(h), None)),
+        Err(NotCompiled::Died(s)) => return Ok((Verdict::Died(s), None)),
     };
     let model = case.model();
     let s = samples(&model, sample_seed, 64);
@@ -587,10 +593,12 @@ pub fn check_within<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: 
 }
 
 /// Minimise a diverging case greedily: take the first simpler variant that
-/// still diverges, until none does or `budget` runs out.
-pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Divergence) {
-    minimise(case, d, budget, watch, |c| match check(compiler, c, 1) {
-        Ok(Verdict::Diverges(d)) => Some(d),
+/// still diverges, until none does or `budget` runs out. Variants get
+/// [`MINIMISE_LIMITS`] (one that hangs does not diverge). The minimised case,
+/// its divergence and its program.
+pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, found: (Divergence, ValidProgram), budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, (Divergence, ValidProgram)) {
+    minimise(case, found, budget, watch, |c| match check_within(compiler, c, 1, MINIMISE_LIMITS) {
+        Ok((Verdict::Diverges(d), Some(p))) => Some((d, p)),
         _ => None,
     })
 }
@@ -602,15 +610,20 @@ pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, d: Divergence, budg
 /// [`SLOW_COMPILE`].
 pub fn shrink_slow<C: Case>(compiler: &dyn Compiler<C>, case: &C, slow: Slow, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Slow) {
     let floor = (slow.time / 2).max(SLOW_COMPILE);
-    minimise(case, slow, budget, watch, |c| compiler.compile(c, LIMITS).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known && s.time >= floor))
+    // A variant that loops is given up on soon; a slow one gets its time.
+    let limits = Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up };
+    minimise(case, slow, budget, watch, |c| compiler.compile(c, limits).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known && s.time >= floor))
 }
 
 /// Minimise a hang greedily: the first simpler variant that still hangs the
-/// same way (spinning or not, same known issue) within [`MINIMISE_LIMITS`].
+/// same way (spinning or not, same known issue): a loop within
+/// [`MINIMISE_LIMITS`], a hang that is not a loop within the run's own
+/// [`LIMITS`] (so the result still takes that long).
 pub fn shrink_hung<C: Case>(compiler: &dyn Compiler<C>, case: &C, hang: Hang, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Hang) {
     let same = |h: &Hang, o: &Hang| h.known == o.known && h.spinning_at.is_some() == o.spinning_at.is_some();
+    let limits = if hang.spinning_at.is_some() { MINIMISE_LIMITS } else { Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up } };
     let first = hang.clone();
-    minimise(case, hang, budget, watch, |c| match compiler.compile(c, MINIMISE_LIMITS) {
+    minimise(case, hang, budget, watch, |c| match compiler.compile(c, limits) {
         Err(NotCompiled::Hung(h)) if same(&h, &first) => Some(h),
         _ => None,
     })
@@ -654,6 +667,8 @@ pub enum Problem {
     Slow(Slow),
     /// The generator did not end.
     Hung(Hang),
+    /// The compiling process died.
+    Died(String),
 }
 
 impl Problem {
@@ -664,6 +679,7 @@ impl Problem {
             Problem::Diverges(_) => "diverges",
             Problem::Slow(_) => "slow",
             Problem::Hung(_) => "hang",
+            Problem::Died(_) => "crash",
         }
     }
 }
@@ -699,11 +715,12 @@ impl Finding {
             }
             Problem::Hung(h) => {
                 let what = match &h.spinning_at {
-                    Some(at) => format!("hang: still compiling after {:.1} s, spinning in a tight loop at {at} (it never ends); killed", h.after.as_secs_f64()),
+                    Some(at) => format!("hang: still compiling after {:.1} s, caught twice in a tight loop at {at} (a loop that does not end); killed", h.after.as_secs_f64()),
                     None => format!("hang: still compiling after {:.1} s (not in a tight loop: maybe only very slow); killed", h.after.as_secs_f64()),
                 };
                 return self.render_with(&known, &what, &policy);
             }
+            Problem::Died(status) => return self.render_with(&known, &format!("crash: the compiling process {status}"), &policy),
         };
         let abi = Arch::from_audit(d.input.arch, d.input.nr);
         let name = abi.and_then(|a| a.syscall_name(d.input.nr)).unwrap_or("?");
@@ -771,6 +788,8 @@ pub struct CompilerCounts {
     pub slow: u64,
     /// Did not end within [`LIMITS`].
     pub hung: u64,
+    /// The compiling process died.
+    pub died: u64,
 }
 
 /// Counters and findings of a run.
@@ -812,6 +831,15 @@ pub enum Event<'a> {
     Progress(&'a RunReport),
 }
 
+/// Unexplained problems of one kind [`run`] minimises per compiler (a known
+/// classifier often recognises the minimised case); later ones are counted
+/// as [`NOT_MINIMISED`].
+pub const MAX_UNEXPLAINED_ATTEMPTS: usize = 10;
+
+/// The "known issue" of an unexplained problem counted without being
+/// minimised (past [`MAX_UNEXPLAINED_ATTEMPTS`]).
+pub const NOT_MINIMISED: &str = "(not minimised, so not classified)";
+
 /// The budget [`run`] gives minimising one slow or hanging compilation (each
 /// step takes [`SLOW_COMPILE`] or more), past the end of its budget if need
 /// be; the last variant checked may run past it.
@@ -828,6 +856,7 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
     let start = Instant::now();
     let mut rep = RunReport { per_compiler: campaign.compilers.iter().map(|c| CompilerCounts { name: c.name(), ..Default::default() }).collect(), ..Default::default() };
     let mut minimised: BTreeMap<(String, &'static str, Option<&'static str>), usize> = BTreeMap::new();
+    let mut attempts: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
     let mut i = 0u64;
     let mut next_progress = PROGRESS_EVERY;
     while start.elapsed() < budget {
@@ -844,11 +873,13 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
         };
         rep.cases += 1;
         let json = case.json();
-        let mut hung_in_rules = false;
+        let mut looped_adding_rules: Option<Hang> = None;
         for (ci, comp) in campaign.compilers.iter().enumerate() {
             let name = comp.name();
-            if hung_in_rules {
+            if let Some(h) = &looped_adding_rules {
+                // Same rules, same loop: counted, not run again.
                 rep.per_compiler[ci].hung += 1;
+                *rep.by_issue.entry((name, "hang", h.known)).or_default() += 1;
                 continue;
             }
             let timing = comp.timing_command("policy.json", &case);
@@ -860,21 +891,28 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                 Ok((Verdict::TooLarge | Verdict::Slow { too_large: true, .. }, _)) => counts.too_large += 1,
                 Ok((Verdict::Refused(_), _)) => counts.refused += 1,
                 Ok((Verdict::Hung(_), _)) => counts.hung += 1,
+                Ok((Verdict::Died(_), _)) => counts.died += 1,
                 Err(_) => {}
             }
+            let mut program = None;
             let (known, problem) = match checked {
-                Ok((Verdict::Diverges(d), program)) => {
+                Ok((Verdict::Diverges(d), Some(p))) => {
                     counts.diverged += 1;
-                    ((campaign.known)(&case, &program.expect("a divergence has a program"), &d), Problem::Diverges(d))
+                    let k = (campaign.known)(&case, &p, &d);
+                    program = Some(p);
+                    (k, Problem::Diverges(d))
                 }
                 Ok((Verdict::Slow { slow, .. }, _)) => {
                     counts.slow += 1;
                     (slow.known, Problem::Slow(slow))
                 }
                 Ok((Verdict::Hung(h), _)) => {
-                    hung_in_rules = campaign.shared_rule_stage && h.known.is_some();
+                    if campaign.shared_rule_stage && h.known.is_some() && h.spinning_at.is_some() {
+                        looped_adding_rules = Some(h.clone());
+                    }
                     (h.known, Problem::Hung(h))
                 }
+                Ok((Verdict::Died(s), _)) => (None, Problem::Died(s)),
                 Ok(_) => continue,
                 Err(e) => {
                     rep.self_check.push(format!("seed {seed} case {i} ({name}): {e}"));
@@ -882,18 +920,25 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                     continue;
                 }
             };
-            let key = (name.clone(), problem.kind(), known);
-            *rep.by_issue.entry(key.clone()).or_default() += 1;
-            if minimised.get(&key).copied().unwrap_or(0) >= max_minimised {
+            let kind = problem.kind();
+            // Shown enough of this issue already, or past the attempts at
+            // explaining this kind: counted as it stands.
+            let shown = minimised.get(&(name.clone(), kind, known)).copied().unwrap_or(0);
+            let tried = attempts.entry((name.clone(), kind)).or_default();
+            if shown >= max_minimised || (known.is_none() && *tried >= MAX_UNEXPLAINED_ATTEMPTS) {
+                *rep.by_issue.entry((name.clone(), kind, known.or((known.is_none() && shown < max_minimised).then_some(NOT_MINIMISED)))).or_default() += 1;
                 continue;
+            }
+            if known.is_none() {
+                *tried += 1;
             }
             let left = budget.saturating_sub(start.elapsed());
             let mut watch = |c: &C| on(Event::Case { case: i, compiler: &name, json: &c.json(), timing: &comp.timing_command("policy.json", c), minimising: true });
             let (small, problem, known_small) = match problem {
                 Problem::Diverges(d) => {
-                    let (small, d) = shrink(comp.as_ref(), &case, d, left.max(Duration::from_secs(1)).min(Duration::from_secs(10)), &mut watch);
-                    let c = comp.compile(&small, LIMITS).expect("the shrinker only keeps cases that compile");
-                    let k = (campaign.known)(&small, &c.program, &d);
+                    let found = (d, program.expect("a divergence has a program"));
+                    let (small, (d, p)) = shrink(comp.as_ref(), &case, found, left.max(Duration::from_secs(1)).min(Duration::from_secs(10)), &mut watch);
+                    let k = (campaign.known)(&small, &p, &d);
                     (small, Problem::Diverges(d), k)
                 }
                 // Each step takes SLOW_COMPILE or more: give it time even at
@@ -907,18 +952,25 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                     let k = h.known;
                     (small, Problem::Hung(h), k)
                 }
+                Problem::Died(s) => {
+                    let (small, s) = minimise(&case, s, left.max(Duration::from_secs(1)).min(Duration::from_secs(30)), &mut watch, |c| match comp.compile(c, MINIMISE_LIMITS) {
+                        Err(NotCompiled::Died(s)) => Some(s),
+                        _ => None,
+                    });
+                    (small, Problem::Died(s), None)
+                }
             };
-            // Minimising may lead to another known issue: it counts there,
-            // and is left out when that issue has been shown enough.
-            let key = (name.clone(), problem.kind(), known_small);
-            let n = minimised.entry(key).or_default();
+            // Counted under what minimising showed it to be; shown unless
+            // that issue has been shown enough.
+            *rep.by_issue.entry((name.clone(), kind, known_small)).or_default() += 1;
+            let n = minimised.entry((name.clone(), kind, known_small)).or_default();
             if *n >= max_minimised {
                 continue;
             }
             *n += 1;
             let reproducer = match &problem {
                 Problem::Diverges(d) => comp.reproducer("policy.json", &d.input),
-                Problem::Slow(_) | Problem::Hung(_) => comp.timing_command("policy.json", &small),
+                _ => comp.timing_command("policy.json", &small),
             };
             rep.findings.push(Finding {
                 compiler: name.clone(),
@@ -1151,7 +1203,7 @@ mod tests {
             }
             // Real hangs of libseccomp (L5, L6) are given up on quickly and
             // left out, so that only the pretended ones are findings.
-            let quick = Limits { spin_check: Duration::from_millis(50), give_up: Duration::from_millis(300) };
+            let quick = Limits { spin_check: Duration::from_millis(500), give_up: Duration::from_secs(3) };
             let mut c = match (libseccomp::LibseccompCompiler { optimize: crate::sources::Optimize::Linear }).compile(case, quick) {
                 Err(NotCompiled::Hung(_)) => return Err(NotCompiled::Refused(Refusal("libseccomp really hangs".into()))),
                 r => r?,
@@ -1213,6 +1265,7 @@ mod tests {
                 Problem::Slow(_) => assert_eq!((f.known, f.reproducer.as_str()), (Some("pretend-slow"), "time policy.json")),
                 Problem::Hung(_) => assert_eq!(f.known, Some("pretend-loops")),
                 Problem::Diverges(_) => assert!(f.reproducer.starts_with("emu policy.json")),
+                Problem::Died(s) => panic!("nothing crashes here: {s}"),
             }
         }
     }

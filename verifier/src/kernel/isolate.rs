@@ -4,24 +4,26 @@
 //! (`reports/generator-findings.md`, L6) and a call into C cannot be
 //! interrupted from inside the process.
 //!
-//! The child runs `f`, writes the bytes it returns to a pipe and exits. When it
-//! has not finished after [`Limits::spin_check`], it is sampled with ptrace:
-//! if its stack pointer stays put and its instruction pointer stays within a
-//! few bytes over [`SPIN_SAMPLES`] samples, it is in a tight loop that does
-//! not read new memory (nothing a compiler does in milliseconds looks like
-//! that for long) and is reported as [`Stuck::Spinning`] at once; otherwise it
-//! gets until [`Limits::give_up`]. Either way the child is killed and reaped.
+//! The child runs `f`, writes the bytes it returns to a pipe and exits. From
+//! [`Limits::spin_check`] on, every half of that interval the child is
+//! sampled ([`SPIN_SAMPLES`] register reads with ptrace, 10 ms apart, and its
+//! CPU time from `/proc/PID/stat`): running on the CPU with the same stack
+//! pointer and instruction pointers within [`SPIN_WINDOW`] bytes is a tight
+//! loop. Two such samples in a row, at the same place, and it is reported as
+//! [`Stuck::Spinning`] and killed; otherwise it is killed at
+//! [`Limits::give_up`]. A child blocked in the kernel (no CPU time) is never
+//! called spinning.
 //!
 //! Unlike the other children of this module, this one runs ordinary Rust and C
-//! code after `fork` in a possibly multi-threaded process. That is sound here
-//! because the allocator is glibc's malloc, whose fork handlers leave it usable
-//! in the child, and because the callers (the generator fuzzer, its tests) hold
-//! no lock another thread could be holding at the fork that `f` would take: the
-//! only other thread, `fuzz-generator`'s watchdog, touches only its own mutex.
-//! A deadlock in the child would anyway be reported as a hang, not corrupt the
-//! caller.
+//! code after `fork`. It forks with glibc's `fork()`, whose handlers leave
+//! malloc usable in the child; what the child's code would still wait for is
+//! a lock another thread of the caller held at the fork (Rust's stderr or env
+//! lock, say). The generator fuzzer has no such thread (its only other one,
+//! the watchdog, touches only its own mutex); in a multi-threaded test a
+//! child stuck that way is blocked, not spinning, and reported as
+//! [`Stuck::Working`] at `give_up`, never as an answer.
 
-use super::validate::{child_hygiene, kill_and_reap, own_pid};
+use super::validate::{child_hygiene, own_pid};
 use super::OracleError;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -30,13 +32,13 @@ use std::time::{Duration, Instant};
 /// How long a child may run.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// After this long the child is sampled for a tight loop.
+    /// From this long on the child is sampled for a tight loop.
     pub spin_check: Duration,
     /// After this long it is killed whatever it is doing.
     pub give_up: Duration,
 }
 
-/// Samples taken to decide that the child spins.
+/// Register reads per sample.
 pub const SPIN_SAMPLES: usize = 8;
 /// The instruction pointers of a spinning child lie within this many bytes.
 pub const SPIN_WINDOW: u64 = 64;
@@ -44,11 +46,13 @@ pub const SPIN_WINDOW: u64 = 64;
 /// How a child that did not finish was stuck.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stuck {
-    /// In a tight loop: same stack pointer and instruction pointers within
-    /// [`SPIN_WINDOW`] bytes over every sample; `ip` is the lowest one.
+    /// In a tight loop in two samples in a row: same stack pointer,
+    /// instruction pointers within [`SPIN_WINDOW`] bytes (`ip` is the lowest),
+    /// and CPU time going up.
     Spinning { ip: u64 },
-    /// Still working when it was killed after [`Limits::give_up`]; the
-    /// instruction pointers it was sampled at (none if sampling failed).
+    /// Still working (or blocked) when it was killed after
+    /// [`Limits::give_up`]; the instruction pointers of its last sample (none
+    /// if it could not be sampled).
     Working { ips: Vec<u64> },
 }
 
@@ -73,60 +77,50 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
     // SAFETY: pipe2 just returned these two descriptors, owned by nobody else.
     let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let parent = own_pid();
-    // SAFETY: see the module doc for why the child may run `f`; it never
-    // returns into the caller (it always ends in `_exit`).
-    let pid = unsafe { super::validate::fork()? };
+    // SAFETY: glibc's fork; see the module doc for what the child may run.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(OracleError::Sys { what: "fork", errno: errno() });
+    }
     if pid == 0 {
         drop(read_end);
-        let code = match child_hygiene(parent) {
-            Err(_) => 3,
-            Ok(()) => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-                Ok(bytes) => {
-                    let mut out = std::fs::File::from(write_end);
-                    let framed = [&(bytes.len() as u64).to_le_bytes()[..], &bytes].concat();
-                    match std::io::Write::write_all(&mut out, &framed) {
-                        Ok(()) => 0,
-                        Err(_) => 4,
-                    }
-                }
-                Err(_) => 101,
-            },
-        };
-        // SAFETY: ends the child without running the parent's exit handlers.
-        unsafe { libc::_exit(code) }
+        child(parent, write_end, f);
     }
     drop(write_end);
     let start = Instant::now();
     let mut answer = Vec::new();
     let mut pipe = std::fs::File::from(read_end);
-    let mut sampled = None;
+    let mut next_sample = limits.spin_check;
+    let mut last: Option<Sample> = None;
     // Set when sampling reaped a child that ended meanwhile.
     let mut ended = None;
-    loop {
-        let deadline = match sampled {
-            None => limits.spin_check.min(limits.give_up),
-            Some(_) => limits.give_up,
-        };
-        let left = deadline.saturating_sub(start.elapsed());
-        if left.is_zero() {
-            if sampled.is_none() && limits.spin_check < limits.give_up && ended.is_none() {
-                let (s, status) = sample(pid);
-                if let Stuck::Spinning { .. } = s {
-                    kill_and_reap(pid);
-                    return Ok(Isolated::TimedOut { after: start.elapsed(), stuck: s });
-                }
-                sampled = Some(s);
-                ended = status;
-                continue;
-            }
-            if ended.is_some() {
-                // It ended while being sampled; only its answer is left to read.
-                break;
-            }
+    let complete = |a: &[u8]| a.get(..8).is_some_and(|l| a.len() as u64 == 8 + u64::from_le_bytes(l.try_into().expect("8 bytes")));
+    while !complete(&answer) && ended.is_none() {
+        let now = start.elapsed();
+        if now >= limits.give_up {
             kill_and_reap(pid);
-            let stuck = sampled.unwrap_or(Stuck::Working { ips: Vec::new() });
-            return Ok(Isolated::TimedOut { after: start.elapsed(), stuck });
+            let ips = match last {
+                Some(Sample::Looking { ips, .. }) => ips,
+                _ => Vec::new(),
+            };
+            return Ok(Isolated::TimedOut { after: start.elapsed(), stuck: Stuck::Working { ips } });
         }
+        if now >= next_sample {
+            let s = sample(pid);
+            match (&last, &s) {
+                (Some(Sample::Looking { spinning: Some(a), .. }), Sample::Looking { spinning: Some(b), .. }) if a.abs_diff(*b) < SPIN_WINDOW => {
+                    let ip = (*a).min(*b);
+                    kill_and_reap(pid);
+                    return Ok(Isolated::TimedOut { after: start.elapsed(), stuck: Stuck::Spinning { ip } });
+                }
+                (_, Sample::Ended(status)) => ended = Some(*status),
+                _ => {}
+            }
+            last = Some(s);
+            next_sample = start.elapsed() + (limits.spin_check / 2).max(Duration::from_millis(100));
+            continue;
+        }
+        let left = next_sample.min(limits.give_up).saturating_sub(now);
         let mut pfd = libc::pollfd { fd: pipe.as_raw_fd(), events: libc::POLLIN, revents: 0 };
         let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
         // SAFETY: one valid pollfd.
@@ -144,6 +138,7 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
         }
         let mut buf = [0u8; 65536];
         match pipe.read(&mut buf) {
+            // EOF: the child is gone (or closed the pipe) without a whole answer.
             Ok(0) => break,
             Ok(n) => answer.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -153,16 +148,57 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
             }
         }
     }
+    if ended.is_some() {
+        // Whatever it wrote before it ended is still in the pipe.
+        let _ = pipe.read_to_end(&mut answer);
+    }
+    // Stop reading once the answer is whole: another fork of this process
+    // (a parallel test) may hold a copy of the write end.
     let status = match ended {
         Some(s) => s,
         None => reap(pid)?,
     };
-    let framed_len = answer.get(..8).map(|l| u64::from_le_bytes(l.try_into().expect("8 bytes")) as usize);
-    match (status, framed_len) {
-        (0, Some(n)) if answer.len() == n + 8 => Ok(Isolated::Done(answer.split_off(8))),
-        (0, _) => Ok(Isolated::Died { status: format!("exited with a truncated answer ({} bytes)", answer.len()) }),
+    match (status, complete(&answer)) {
+        (0, true) => Ok(Isolated::Done(answer.split_off(8))),
+        (0, false) => Ok(Isolated::Died { status: format!("exited with a truncated answer ({} bytes)", answer.len()) }),
         (code, _) => Ok(Isolated::Died { status: describe(code) }),
     }
+}
+
+/// The child: run `f`, write its answer framed by its length, `_exit`.
+fn child(parent: i64, write_end: OwnedFd, f: impl FnOnce() -> Vec<u8>) -> ! {
+    let code = match child_hygiene(parent) {
+        Err(_) => 3,
+        Ok(()) => {
+            // Crash handlers the caller installed (libFuzzer's) must not
+            // run in the child: a crash here is the child's own death.
+            // SAFETY: resetting dispositions to the default.
+            unsafe {
+                libc::signal(libc::SIGABRT, libc::SIG_DFL);
+                libc::signal(libc::SIGFPE, libc::SIG_DFL);
+            }
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                Ok(bytes) => {
+                    let mut out = std::fs::File::from(write_end);
+                    let framed = [&(bytes.len() as u64).to_le_bytes()[..], &bytes].concat();
+                    match std::io::Write::write_all(&mut out, &framed) {
+                        Ok(()) => 0,
+                        Err(_) => 4,
+                    }
+                }
+                Err(_) => 101,
+            }
+        }
+    };
+    // SAFETY: ends the child without running the parent's exit handlers.
+    unsafe { libc::_exit(code) }
+}
+
+/// Kill our unreaped child and reap it.
+fn kill_and_reap(pid: i32) {
+    // SAFETY: `pid` is our child and not reaped yet, so it cannot have been reused.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let _ = reap(pid);
 }
 
 fn errno() -> i64 {
@@ -198,55 +234,97 @@ fn describe(status: i32) -> String {
     }
 }
 
-/// Is the child in a tight loop? Attach with `PTRACE_SEIZE`, interrupt it
-/// [`SPIN_SAMPLES`] times 10 ms apart and read its registers, then detach;
-/// anything but a tight loop (or a failure) answers [`Stuck::Working`] with
-/// the instruction pointers seen (the caller then waits for `give_up`). The second value is the child's wait status if it ended while
-/// being sampled (it has then been reaped).
-fn sample(pid: i32) -> (Stuck, Option<i32>) {
+/// One look at a running child.
+enum Sample {
+    /// Where it was; `spinning` is the lowest instruction pointer when it
+    /// was in a tight loop and using the CPU.
+    Looking { ips: Vec<u64>, spinning: Option<u64> },
+    /// It ended while being sampled (and has been reaped): its wait status.
+    Ended(i32),
+}
+
+/// Attach with `PTRACE_SEIZE`, interrupt the child [`SPIN_SAMPLES`] times
+/// 10 ms apart and read its registers, and detach; its CPU time before and
+/// after. Any failure is a sample without a tight loop.
+fn sample(pid: i32) -> Sample {
+    let cpu_before = cpu_ticks(pid);
     // SAFETY (ptrace calls below): our own child; `regs` is a valid
     // `user_regs_struct` for PTRACE_GETREGS.
-    unsafe {
-        if libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) != 0 {
-            return (Stuck::Working { ips: Vec::new() }, None);
-        }
+    if unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) } != 0 {
+        return Sample::Looking { ips: Vec::new(), spinning: None };
     }
     let mut samples = Vec::with_capacity(SPIN_SAMPLES);
-    for i in 0..SPIN_SAMPLES {
+    let mut stopped = false;
+    for _ in 0..SPIN_SAMPLES {
         std::thread::sleep(Duration::from_millis(10));
         // SAFETY: as above.
         if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) } != 0 {
             break;
         }
-        let mut status = 0;
-        // SAFETY: our traced child, a valid out-pointer.
-        if unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } != pid {
-            break;
-        }
+        let status = match wait_stop(pid) {
+            Some(s) => s,
+            None => break,
+        };
         if !libc::WIFSTOPPED(status) {
-            return (Stuck::Working { ips: Vec::new() }, Some(status));
+            return Sample::Ended(status);
         }
+        stopped = true;
         // SAFETY: plain old data, all zeroes is a valid value.
         let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
-        let ok = unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut libc::user_regs_struct) } == 0;
-        if ok {
-            samples.push((regs.rip, regs.rsp));
-        }
-        // Resume it, and stop tracing it after the last sample (a traced
-        // child would wait for us at every signal).
-        let next = if ok && i + 1 < SPIN_SAMPLES { libc::PTRACE_CONT } else { libc::PTRACE_DETACH };
-        // SAFETY: as above; the child is in a ptrace stop.
-        unsafe { libc::ptrace(next, pid, 0, 0) };
-        if !ok {
+        if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut libc::user_regs_struct) } != 0 {
             break;
         }
+        samples.push((regs.rip, regs.rsp));
+        if samples.len() == SPIN_SAMPLES {
+            break;
+        }
+        // SAFETY: as above; resumes the interrupted child.
+        unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, 0) };
+        stopped = false;
     }
-    let stuck = match spinning(&samples) {
-        Some(ip) => Stuck::Spinning { ip },
-        None => Stuck::Working { ips: samples.iter().map(|s| s.0).collect() },
-    };
-    (stuck, None)
+    // Stop tracing it (a traced child would wait for us at every signal).
+    // SAFETY: as above. PTRACE_DETACH needs a stopped tracee: stop it first
+    // unless it already is.
+    unsafe {
+        if !stopped && libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) == 0 {
+            if let Some(status) = wait_stop(pid) {
+                if !libc::WIFSTOPPED(status) {
+                    return Sample::Ended(status);
+                }
+            }
+        }
+        libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0);
+    }
+    let busy = matches!((cpu_before, cpu_ticks(pid)), (Some(a), Some(b)) if b >= a + 2);
+    let spinning = spinning(&samples).filter(|_| busy);
+    Sample::Looking { ips: samples.iter().map(|s| s.0).collect(), spinning }
+}
+
+/// `waitpid` for a traced child, retrying EINTR; `None` on another error.
+fn wait_stop(pid: i32) -> Option<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: our traced child, a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r == pid {
+            return Some(status);
+        }
+        if r < 0 && errno() == i64::from(libc::EINTR) {
+            continue;
+        }
+        return None;
+    }
+}
+
+/// `utime + stime` of `pid` in clock ticks (`/proc/PID/stat` fields 14 and 15,
+/// counted after the parenthesised command name).
+fn cpu_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): utime is field 14, stime 15.
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 /// The lowest instruction pointer, when every sample has the same stack
@@ -317,6 +395,26 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(&r, Isolated::TimedOut { stuck: Stuck::Working { ips }, after } if *after >= Duration::from_millis(1500) && ips.len() == SPIN_SAMPLES), "{r:?}");
+    }
+
+    #[test]
+    fn a_blocked_child_is_not_spinning() {
+        // Same registers in every sample, but no CPU time: asleep, not looping.
+        let limits = Limits { spin_check: Duration::from_millis(100), give_up: Duration::from_millis(800) };
+        let r = run(limits, || {
+            std::thread::sleep(Duration::from_secs(30));
+            Vec::new()
+        })
+        .unwrap();
+        assert!(matches!(&r, Isolated::TimedOut { stuck: Stuck::Working { .. }, .. }), "{r:?}");
+    }
+
+    #[test]
+    fn an_answer_larger_than_the_pipe_arrives_after_sampling_began() {
+        // The child blocks writing (the pipe holds 64 KiB) while it is sampled.
+        let limits = Limits { spin_check: Duration::from_millis(1), give_up: Duration::from_secs(5) };
+        let r = run(limits, || vec![7u8; 1 << 20]).unwrap();
+        assert_eq!(r, Isolated::Done(vec![7u8; 1 << 20]));
     }
 
     #[test]
