@@ -837,7 +837,8 @@ pub enum Event<'a> {
 pub const MAX_UNEXPLAINED_ATTEMPTS: usize = 10;
 
 /// The "known issue" of an unexplained problem counted without being
-/// minimised (past [`MAX_UNEXPLAINED_ATTEMPTS`]).
+/// minimised (past [`MAX_UNEXPLAINED_ATTEMPTS`], or when enough have been
+/// shown).
 pub const NOT_MINIMISED: &str = "(not minimised, so not classified)";
 
 /// The budget [`run`] gives minimising one slow or hanging compilation (each
@@ -926,7 +927,7 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
             let shown = minimised.get(&(name.clone(), kind, known)).copied().unwrap_or(0);
             let tried = attempts.entry((name.clone(), kind)).or_default();
             if shown >= max_minimised || (known.is_none() && *tried >= MAX_UNEXPLAINED_ATTEMPTS) {
-                *rep.by_issue.entry((name.clone(), kind, known.or((known.is_none() && shown < max_minimised).then_some(NOT_MINIMISED)))).or_default() += 1;
+                *rep.by_issue.entry((name.clone(), kind, known.or(Some(NOT_MINIMISED)))).or_default() += 1;
                 continue;
             }
             if known.is_none() {

@@ -149,11 +149,14 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
         }
     }
     if ended.is_some() {
-        // Whatever it wrote before it ended is still in the pipe.
+        // Whatever it wrote before it ended is still in the pipe. Without
+        // blocking: another fork of this process (a parallel test) may hold
+        // a copy of the write end, so EOF may never come (which is also why
+        // the loop above stops once the answer is whole).
+        // SAFETY: fcntl on our own descriptor.
+        unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
         let _ = pipe.read_to_end(&mut answer);
     }
-    // Stop reading once the answer is whole: another fork of this process
-    // (a parallel test) may hold a copy of the write end.
     let status = match ended {
         Some(s) => s,
         None => reap(pid)?,
