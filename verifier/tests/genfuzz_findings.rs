@@ -53,6 +53,28 @@ fn libseccomp_stale_accumulator() {
 }
 
 #[test]
+fn libseccomp_stale_accumulator_through_a_masked_comparison() {
+    // openat on arm: ALLOW when arg2 != 2^32 && arg3 < 0 (never), ALLOW when
+    // arg2 & 0x1_0000_0005 == 0x1_0000_0000 (arm compares low halves: arg2 & 5
+    // == 0). The second rule's `and #5` is reached with A = arg3 from the
+    // first rule's chain, so openat(0, 0, 2, 1) is killed.
+    let case = DockerCase {
+        default: DAction::KillProcess,
+        arches: vec![Arch::X86_64, Arch::Arm],
+        rules: vec![
+            DRule { names: vec!["openat"], action: DAction::Allow, args: vec![arg(2, DOp::Ne, 1 << 32, 0), arg(3, DOp::Lt, 0, 0)] },
+            DRule { names: vec!["openat"], action: DAction::Allow, args: vec![arg(2, DOp::MaskedEq, 0x1_0000_0005, 1 << 32)] },
+        ],
+    };
+    let comp = LibseccompCompiler { optimize: Optimize::Linear };
+    let d = diverges(&comp, &case);
+    let p = comp.compile(&case, LIMITS).unwrap().program;
+    assert_eq!(d.input.arch, Arch::Arm.audit_arch());
+    assert_eq!((d.expected, d.actual), (Action::Allow, Action::KillProcess));
+    assert_eq!(ls::known(&case, &p, &d), Some(ls::STALE_ACCUMULATOR));
+}
+
+#[test]
 fn libseccomp_arch_block_without_nr_load() {
     // `time` does not exist on mips n64: that arch's block never loads nr.
     let case = DockerCase {

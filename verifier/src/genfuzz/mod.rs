@@ -1033,9 +1033,11 @@ pub const NAME_POOL: &[&str] = &[
     "pidfd_open", "io_uring_setup", "process_vm_readv", "keyctl", "add_key",
 ];
 
-/// Jumps that execute, for `d`, with the accumulator holding a different input
-/// word (or a computed value) than on another path into the same jump: the comparison then tests a
-/// word it was not written for. Returns the first such jump on `d`'s path.
+/// Instructions that read the accumulator (a comparison, or the `AND` of a
+/// masked comparison) and execute, for `d`, with it holding a different
+/// input word (or a computed value) than on another path into the same
+/// instruction: the comparison then tests a word it was not written for.
+/// Returns the first such instruction on `d`'s path.
 ///
 /// A forward pass over the program DAG records, per instruction, which
 /// `LD W ABS` offsets the accumulator may come from (`None`: not a plain
@@ -1073,9 +1075,8 @@ pub fn jump_with_mixed_accumulator(p: &ValidProgram, d: &SeccompData) -> Option<
         }
     }
     let path = Emulator::new(p).trace(d).path;
-    path.into_iter().find(|&pc| {
-        insns[pc].is_cond_jump() && src[pc].len() > 1 && src[pc].iter().any(|o| o.is_some())
-    })
+    let reads_a = |i: crate::bpf::Insn| i.is_cond_jump() || i.class() == BPF_ALU;
+    path.into_iter().find(|&pc| reads_a(insns[pc]) && src[pc].len() > 1 && src[pc].iter().any(|o| o.is_some()))
 }
 
 /// A `JEQ K` on `d`'s path that compares the arch word (`ld [4]`, reloaded
