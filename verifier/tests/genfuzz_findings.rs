@@ -94,6 +94,27 @@ fn libseccomp_arch_block_without_nr_load() {
 }
 
 #[test]
+fn libseccomp_arch_block_without_nr_load_even_when_nr_looks_like_an_arch() {
+    // The same on aarch64, where the nr compared with the arch word is 20
+    // (epoll_create1), which is also AUDIT_ARCH_PPC: found unexplained by a
+    // 10-minute run until the classifier looked past the value.
+    let case = DockerCase {
+        default: DAction::Allow,
+        arches: vec![Arch::Aarch64],
+        rules: vec![
+            DRule { names: vec!["alarm"], action: DAction::KillThread, args: vec![] },
+            DRule { names: vec!["epoll_create1"], action: DAction::Errno(None), args: vec![arg(4, DOp::Eq, 0, 0)] },
+        ],
+    };
+    let comp = LibseccompCompiler { optimize: Optimize::Linear };
+    let d = diverges(&comp, &case);
+    let p = comp.compile(&case, LIMITS).unwrap().program;
+    assert_eq!((d.input.arch, d.input.nr), (Arch::Aarch64.audit_arch(), 20));
+    assert_eq!((d.expected, d.actual), (Action::Errno(1), Action::Allow));
+    assert_eq!(ls::known(&case, &p, &d), Some(ls::ARCH_BLOCK_WITHOUT_NR_LOAD));
+}
+
+#[test]
 fn libseccomp_32bit_abi_rule_lost() {
     // keyctl on mipsel (o32): the ERRNO rule (arg1 >= 0, arg3 != 0) vanishes there.
     let case = DockerCase {

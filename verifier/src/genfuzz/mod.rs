@@ -1080,19 +1080,27 @@ pub fn jump_with_mixed_accumulator(p: &ValidProgram, d: &SeccompData) -> Option<
 }
 
 /// A `JEQ K` on `d`'s path that compares the arch word (`ld [4]`, reloaded
-/// nowhere since) with a value that is no `AUDIT_ARCH_*`: a generator meant
-/// another word (used to recognise a known libseccomp issue).
+/// nowhere since) with a value that is no `AUDIT_ARCH_*`, or again after an
+/// earlier `JEQ` on it matched (its value is then known, so a generator meant
+/// another word: libseccomp's nr test, whose value can happen to be an
+/// `AUDIT_ARCH_*` too, e.g. aarch64's nr 20 = `AUDIT_ARCH_PPC`). Used to
+/// recognise a known libseccomp issue.
 pub fn arch_word_compared_with_non_arch(p: &ValidProgram, d: &SeccompData) -> Option<usize> {
     use crate::bpf::insn::*;
     let insns = p.insns();
     let path = Emulator::new(p).trace(d).path;
-    let mut a_is_arch = false;
-    for pc in path {
+    let (mut a_is_arch, mut matched) = (false, false);
+    for (n, &pc) in path.iter().enumerate() {
         let i = insns[pc];
         if i.class() == BPF_LD || i.class() == BPF_ALU || i.code == BPF_MISC | BPF_TXA {
             a_is_arch = i.code == BPF_LD | BPF_W | BPF_ABS && i.k == 4;
-        } else if a_is_arch && i.code == BPF_JMP | BPF_JEQ | BPF_K && Arch::audit_name_of(i.k).is_none() {
-            return Some(pc);
+            matched = false;
+        } else if a_is_arch && i.code == BPF_JMP | BPF_JEQ | BPF_K {
+            if matched || Arch::audit_name_of(i.k).is_none() {
+                return Some(pc);
+            }
+            let taken = path.get(n + 1) == Some(&(pc + 1 + usize::from(i.jt)));
+            matched = taken && i.jt != i.jf;
         }
     }
     None
