@@ -841,10 +841,14 @@ pub const MAX_UNEXPLAINED_ATTEMPTS: usize = 10;
 /// shown).
 pub const NOT_MINIMISED: &str = "(not minimised, so not classified)";
 
+/// Where a campaign's compilers share the rule stage, a slow or hanging
+/// known issue is minimised and shown once for all of them (under this key).
+pub const ALL_COMPILERS: &str = "all compilers";
+
 /// The budget [`run`] gives minimising one slow or hanging compilation (each
 /// step takes [`SLOW_COMPILE`] or more), past the end of its budget if need
 /// be; the last variant checked may run past it.
-pub const MINIMISE_SLOW_MAX: Duration = Duration::from_secs(120);
+pub const MINIMISE_SLOW_MAX: Duration = Duration::from_secs(60);
 
 /// How often [`run`] sends [`Event::Progress`].
 pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
@@ -922,11 +926,20 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                 }
             };
             let kind = problem.kind();
+            // A slow or hanging compilation costs seconds per minimisation
+            // step: one of each known issue is shown, and where the
+            // compilers share the rule stage, one for all of them.
+            let slow_kind = matches!(problem, Problem::Slow(_) | Problem::Hung(_));
+            let (shown_as, cap) = match (slow_kind, known.is_some()) {
+                (true, true) if campaign.shared_rule_stage => (ALL_COMPILERS.to_string(), 1),
+                (true, true) => (name.clone(), 1),
+                _ => (name.clone(), max_minimised),
+            };
             // Shown enough of this issue already, or past the attempts at
             // explaining this kind: counted as it stands.
-            let shown = minimised.get(&(name.clone(), kind, known)).copied().unwrap_or(0);
+            let shown = minimised.get(&(shown_as.clone(), kind, known)).copied().unwrap_or(0);
             let tried = attempts.entry((name.clone(), kind)).or_default();
-            if shown >= max_minimised || (known.is_none() && *tried >= MAX_UNEXPLAINED_ATTEMPTS) {
+            if shown >= cap || (known.is_none() && *tried >= MAX_UNEXPLAINED_ATTEMPTS) {
                 *rep.by_issue.entry((name.clone(), kind, known.or(Some(NOT_MINIMISED)))).or_default() += 1;
                 continue;
             }
@@ -964,8 +977,8 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
             // Counted under what minimising showed it to be; shown unless
             // that issue has been shown enough.
             *rep.by_issue.entry((name.clone(), kind, known_small)).or_default() += 1;
-            let n = minimised.entry((name.clone(), kind, known_small)).or_default();
-            if *n >= max_minimised {
+            let n = minimised.entry((shown_as, kind, known_small)).or_default();
+            if *n >= cap {
                 continue;
             }
             *n += 1;
