@@ -196,6 +196,30 @@ fn seccompiler_compiles_plain_filters_exactly() {
 }
 
 #[test]
+fn libseccomp_ne_rule_lost() {
+    // add_key: KILL_THREAD when arg2 != 0; KILL_PROCESS when arg5 == 5;
+    // ERRNO when arg5 != 5 && arg0 != 0. The ERRNO rule is gone (from the
+    // PFC export too); without the first rule it is not.
+    let case = DockerCase {
+        default: DAction::Allow,
+        arches: vec![],
+        rules: vec![
+            DRule { names: vec!["add_key"], action: DAction::KillThread, args: vec![arg(2, DOp::Ne, 0, 0)] },
+            DRule { names: vec!["add_key"], action: DAction::KillProcess, args: vec![arg(5, DOp::Eq, 5, 0)] },
+            DRule { names: vec!["add_key"], action: DAction::Errno(None), args: vec![arg(5, DOp::Ne, 5, 0), arg(0, DOp::Ne, 0, 0)] },
+        ],
+    };
+    for comp in both_levels() {
+        let d = diverges(&comp, &case);
+        let p = comp.compile(&case, LIMITS).unwrap().program;
+        assert_eq!(d.expected, Action::Errno(1), "{}", comp.name());
+        assert_eq!(ls::known(&case, &p, &d), Some(ls::NE_RULE_LOST), "{}", comp.name());
+    }
+    let two = DockerCase { rules: case.rules[1..].to_vec(), ..case };
+    assert!(matches!(check(&LibseccompCompiler { optimize: Optimize::Linear }, &two, 1).unwrap(), Verdict::Agrees));
+}
+
+#[test]
 fn libseccomp_range_comparisons_merged() {
     // brk: TRAP when arg0 >= 4; TRAP when arg5 == 7 and arg0 >= 0. The second
     // rule is missing from the filter (and from libseccomp's PFC export).

@@ -530,7 +530,32 @@ pub fn known(case: &DockerCase, p: &ValidProgram, d: &Divergence) -> Option<&'st
     if range_comparisons_merged(case, d) {
         return Some(RANGE_COMPARISONS_MERGED);
     }
+    if ne_rule_lost(case, p, d) {
+        return Some(NE_RULE_LOST);
+    }
     None
+}
+
+/// A rule testing `argN != K` is lost from libseccomp's rule database (its
+/// PFC export lacks it too) when another rule of the syscall tests
+/// `argN == K` and a third tests another argument. Minimised: add_key with
+/// `arg2 != 0` KILL_THREAD, `arg5 == K` KILL_PROCESS, `arg5 != K && arg0 != 0`
+/// ERRNO: the ERRNO rule is gone. Same shape as L3 on 32-bit ABIs, which may
+/// share its cause. See `reports/generator-findings.md`, L7.
+pub const NE_RULE_LOST: &str = "libseccomp-ne-rule-lost";
+
+/// The expected action is returned nowhere in the program (its rule is
+/// gone), and two rules of the input's syscall test the same argument and
+/// value with `EQ` and `NE`.
+fn ne_rule_lost(case: &DockerCase, p: &ValidProgram, d: &Divergence) -> bool {
+    use crate::bpf::insn::{BPF_K, BPF_RET};
+    let gone = !p.insns().iter().any(|i| i.code == BPF_RET | BPF_K && Action::from_ret(i.k) == d.expected);
+    let Some(name) = Arch::from_audit(d.input.arch, d.input.nr).and_then(|a| a.syscall_name(d.input.nr)) else { return false };
+    let tests = |op: DOp| -> Vec<(u8, u64)> {
+        case.rules.iter().filter(|r| r.names.contains(&name)).flat_map(|r| r.args.iter().filter(|a| a.op == op).map(|a| (a.index, a.value))).collect()
+    };
+    let (eq, ne) = (tests(DOp::Eq), tests(DOp::Ne));
+    gone && eq.iter().any(|t| ne.contains(t))
 }
 
 /// Two rules of the diverging syscall compare the same argument with range
