@@ -213,10 +213,30 @@ fn libseccomp_ne_rule_lost() {
         let d = diverges(&comp, &case);
         let p = comp.compile(&case, LIMITS).unwrap().program;
         assert_eq!(d.expected, Action::Errno(1), "{}", comp.name());
-        assert_eq!(ls::known(&case, &p, &d), Some(ls::NE_RULE_LOST), "{}", comp.name());
+        assert_eq!(ls::known(&case, &p, &d), Some(ls::EQ_NE_RULE_LOST), "{}", comp.name());
     }
     let two = DockerCase { rules: case.rules[1..].to_vec(), ..case };
     assert!(matches!(check(&LibseccompCompiler { optimize: Optimize::Linear }, &two, 1).unwrap(), Verdict::Agrees));
+}
+
+#[test]
+fn libseccomp_eq_rule_lost() {
+    // write, both TRAP: arg2 & 0xfffffffe == 0 && arg5 == 0; arg5 != 0. The
+    // first rule is gone: write(0, 0, 0, 0, 0, 0) is killed.
+    let case = DockerCase {
+        default: DAction::KillProcess,
+        arches: vec![],
+        rules: vec![
+            DRule { names: vec!["write"], action: DAction::Trap, args: vec![arg(2, DOp::MaskedEq, 0xffff_fffe, 0), arg(5, DOp::Eq, 0, 0)] },
+            DRule { names: vec!["write"], action: DAction::Trap, args: vec![arg(5, DOp::Ne, 0, 0)] },
+        ],
+    };
+    for comp in both_levels() {
+        let d = diverges(&comp, &case);
+        let p = comp.compile(&case, LIMITS).unwrap().program;
+        assert_eq!((d.input.args, d.expected, d.actual), ([0; 6], Action::Trap(0), Action::KillProcess), "{}", comp.name());
+        assert_eq!(ls::known(&case, &p, &d), Some(ls::EQ_NE_RULE_LOST), "{}", comp.name());
+    }
 }
 
 #[test]

@@ -530,32 +530,38 @@ pub fn known(case: &DockerCase, p: &ValidProgram, d: &Divergence) -> Option<&'st
     if range_comparisons_merged(case, d) {
         return Some(RANGE_COMPARISONS_MERGED);
     }
-    if ne_rule_lost(case, p, d) {
-        return Some(NE_RULE_LOST);
+    if eq_ne_rule_lost(case, d) {
+        return Some(EQ_NE_RULE_LOST);
     }
     None
 }
 
-/// A rule testing `argN != K` is lost from libseccomp's rule database (its
-/// PFC export lacks it too) when another rule of the syscall tests
-/// `argN == K` and a third tests another argument. Minimised: add_key with
-/// `arg2 != 0` KILL_THREAD, `arg5 == K` KILL_PROCESS, `arg5 != K && arg0 != 0`
-/// ERRNO: the ERRNO rule is gone. Same shape as L3 on 32-bit ABIs, which may
-/// share its cause. See `reports/generator-findings.md`, L7.
-pub const NE_RULE_LOST: &str = "libseccomp-ne-rule-lost";
+/// Of two rules of a syscall that test the same argument and value, one with
+/// `EQ` and one with `NE`, one is lost from libseccomp's rule database (its
+/// PFC export lacks it too). Minimised: add_key with `arg2 != 0` KILL_THREAD,
+/// `arg5 == K` KILL_PROCESS, `arg5 != K && arg0 != 0` ERRNO loses the ERRNO
+/// rule; write with `arg2 & ~1 == 0 && arg5 == 0` TRAP, `arg5 != 0` TRAP loses
+/// the first. On a 32-bit ABI the values compare by their low halves (L3 is
+/// the same shape there and may share the cause). See
+/// `reports/generator-findings.md`, L7.
+pub const EQ_NE_RULE_LOST: &str = "libseccomp-eq-ne-rule-lost";
 
-/// The expected action is returned nowhere in the program (its rule is
-/// gone), and two rules of the input's syscall test the same argument and
-/// value with `EQ` and `NE`.
-fn ne_rule_lost(case: &DockerCase, p: &ValidProgram, d: &Divergence) -> bool {
-    use crate::bpf::insn::{BPF_K, BPF_RET};
-    let gone = !p.insns().iter().any(|i| i.code == BPF_RET | BPF_K && Action::from_ret(i.k) == d.expected);
-    let Some(name) = Arch::from_audit(d.input.arch, d.input.nr).and_then(|a| a.syscall_name(d.input.nr)) else { return false };
-    let tests = |op: DOp| -> Vec<(u8, u64)> {
-        case.rules.iter().filter(|r| r.names.contains(&name)).flat_map(|r| r.args.iter().filter(|a| a.op == op).map(|a| (a.index, a.value))).collect()
-    };
-    let (eq, ne) = (tests(DOp::Eq), tests(DOp::Ne));
-    gone && eq.iter().any(|t| ne.contains(t))
+/// Two rules of the input's syscall test one argument and value with `EQ`
+/// and `NE` (values by their low halves on a 32-bit ABI), and one of them
+/// has the expected action.
+fn eq_ne_rule_lost(case: &DockerCase, d: &Divergence) -> bool {
+    let Some(abi) = Arch::from_audit(d.input.arch, d.input.nr) else { return false };
+    let Some(name) = abi.syscall_name(d.input.nr) else { return false };
+    let width = if narrow(abi) { 0xffff_ffff } else { u64::MAX };
+    let rules: Vec<&DRule> = case.rules.iter().filter(|r| r.names.contains(&name)).collect();
+    let tests = |r: &DRule, op: DOp| -> Vec<(u8, u64)> { r.args.iter().filter(|a| a.op == op).map(|a| (a.index, a.value & width)).collect() };
+    rules.iter().enumerate().any(|(i, a)| {
+        rules.iter().enumerate().any(|(j, b)| {
+            i != j
+                && (a.action.meaning() == d.expected || b.action.meaning() == d.expected)
+                && tests(a, DOp::Eq).iter().any(|t| tests(b, DOp::Ne).contains(t))
+        })
+    })
 }
 
 /// Two rules of the diverging syscall compare the same argument with range
