@@ -708,45 +708,29 @@ impl Finding {
     pub fn render(&self) -> String {
         let policy = self.policy_json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
         let known = self.known.map(|k| format!(", known issue: {k}")).unwrap_or_default();
-        let d = match &self.problem {
-            Problem::Diverges(d) => d,
-            Problem::Slow(s) => {
-                let what = format!("slow: compiling took {:.1} s (generated policies take milliseconds; reported from {} s)", s.time.as_secs_f64(), SLOW_COMPILE.as_secs());
-                return self.render_with(&known, &what, &policy);
+        let what = match &self.problem {
+            Problem::Diverges(d) => {
+                let abi = Arch::from_audit(d.input.arch, d.input.nr);
+                let name = abi.and_then(|a| a.syscall_name(d.input.nr)).unwrap_or("?");
+                let args: Vec<String> = d.input.args.iter().map(|a| format!("{a:#x}")).collect();
+                format!(
+                    "input: arch {:#x} ({}), nr {} ({name}), args [{}]\n  expected {} (the policy's documented meaning), got {} ({:?} judge)",
+                    d.input.arch,
+                    abi.map(|a| a.name()).unwrap_or("unknown arch"),
+                    d.input.nr,
+                    args.join(", "),
+                    action_text(d.expected),
+                    action_text(d.actual),
+                    d.judge,
+                )
             }
-            Problem::Hung(h) => {
-                let what = match &h.spinning_at {
-                    Some(at) => format!("hang: still compiling after {:.1} s, caught twice in a tight loop at {at} (a loop that does not end); killed", h.after.as_secs_f64()),
-                    None => format!("hang: still compiling after {:.1} s (not in a tight loop: maybe only very slow); killed", h.after.as_secs_f64()),
-                };
-                return self.render_with(&known, &what, &policy);
-            }
-            Problem::Died(status) => return self.render_with(&known, &format!("crash: the compiling process {status}"), &policy),
+            Problem::Slow(s) => format!("slow: compiling took {:.1} s (generated policies take milliseconds; reported from {} s)", s.time.as_secs_f64(), SLOW_COMPILE.as_secs()),
+            Problem::Hung(h) => match &h.spinning_at {
+                Some(at) => format!("hang: still compiling after {:.1} s, caught twice in a tight loop at {at} (a loop that does not end); killed", h.after.as_secs_f64()),
+                None => format!("hang: still compiling after {:.1} s (not in a tight loop: maybe only very slow); killed", h.after.as_secs_f64()),
+            },
+            Problem::Died(status) => format!("crash: the compiling process {status}"),
         };
-        let abi = Arch::from_audit(d.input.arch, d.input.nr);
-        let name = abi.and_then(|a| a.syscall_name(d.input.nr)).unwrap_or("?");
-        let args: Vec<String> = d.input.args.iter().map(|a| format!("{a:#x}")).collect();
-        format!(
-            "finding ({}{known}): {}\n  input: arch {:#x} ({}), nr {} ({}), args [{}]\n  expected {} (the policy's documented meaning), got {} ({:?} judge)\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{policy}\n",
-            self.compiler,
-            self.generator,
-            d.input.arch,
-            abi.map(|a| a.name()).unwrap_or("unknown arch"),
-            d.input.nr,
-            name,
-            args.join(", "),
-            action_text(d.expected),
-            action_text(d.actual),
-            d.judge,
-            self.seed,
-            self.case,
-            self.reproducer,
-        )
-    }
-}
-
-impl Finding {
-    fn render_with(&self, known: &str, what: &str, policy: &str) -> String {
         format!(
             "finding ({}{known}): {}\n  {what}\n  reproduce: seed {} case {}; save the policy below as policy.json, then\n    {}\n  policy.json:\n{policy}\n",
             self.compiler, self.generator, self.seed, self.case, self.reproducer,
