@@ -159,7 +159,7 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
     }
     let status = match ended {
         Some(s) => s,
-        None => reap(pid)?,
+        None => wait_status(pid)?,
     };
     match (status, complete(&answer)) {
         (0, true) => Ok(Isolated::Done(answer.split_off(8))),
@@ -201,25 +201,21 @@ fn child(parent: i64, write_end: OwnedFd, f: impl FnOnce() -> Vec<u8>) -> ! {
 fn kill_and_reap(pid: i32) {
     // SAFETY: `pid` is our child and not reaped yet, so it cannot have been reused.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    let _ = reap(pid);
+    let _ = wait_status(pid);
 }
 
 fn errno() -> i64 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0) as i64
 }
 
-/// Wait for the child to end; its raw wait status.
-fn reap(pid: i32) -> Result<i32, OracleError> {
-    let mut status = 0;
+/// The child's next state change (its end, or a stop while traced): its raw
+/// wait status.
+fn wait_status(pid: i32) -> Result<i32, OracleError> {
     loop {
-        // SAFETY: our unreaped child, a valid out-pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
-        if r == pid {
-            return Ok(status);
-        }
-        let e = errno();
-        if e != i64::from(libc::EINTR) {
-            return Err(OracleError::Sys { what: "waitpid", errno: e });
+        match super::sys::wait(pid, 0) {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) => continue,
+            Err(errno) => return Err(OracleError::Sys { what: "wait4", errno }),
         }
     }
 }
@@ -264,10 +260,7 @@ fn sample(pid: i32) -> Sample {
         if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) } != 0 {
             break;
         }
-        let status = match wait_stop(pid) {
-            Some(s) => s,
-            None => break,
-        };
+        let Ok(status) = wait_status(pid) else { break };
         if !libc::WIFSTOPPED(status) {
             return Sample::Ended(status);
         }
@@ -291,7 +284,7 @@ fn sample(pid: i32) -> Sample {
     // unless it already is.
     unsafe {
         if !stopped && libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) == 0 {
-            if let Some(status) = wait_stop(pid) {
+            if let Ok(status) = wait_status(pid) {
                 if !libc::WIFSTOPPED(status) {
                     return Sample::Ended(status);
                 }
@@ -302,22 +295,6 @@ fn sample(pid: i32) -> Sample {
     let busy = matches!((cpu_before, cpu_ticks(pid)), (Some(a), Some(b)) if b >= a + 2);
     let spinning = spinning(&samples).filter(|_| busy);
     Sample::Looking { ips: samples.iter().map(|s| s.0).collect(), spinning }
-}
-
-/// `waitpid` for a traced child, retrying EINTR; `None` on another error.
-fn wait_stop(pid: i32) -> Option<i32> {
-    let mut status = 0;
-    loop {
-        // SAFETY: our traced child, a valid out-pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
-        if r == pid {
-            return Some(status);
-        }
-        if r < 0 && errno() == i64::from(libc::EINTR) {
-            continue;
-        }
-        return None;
-    }
 }
 
 /// `utime + stime` of `pid` in clock ticks (`/proc/PID/stat` fields 14 and 15,

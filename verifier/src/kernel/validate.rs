@@ -172,11 +172,10 @@ pub fn accepts(p: &Program) -> Result<Verdict, OracleError> {
 /// hundreds of thousands of loads) is the kernel being unable to load it just
 /// now. Retry those a few times, paced, then say so instead of answering.
 pub(super) fn verdict_or_retry(mut once: impl FnMut() -> Result<Verdict, OracleError>) -> Result<Verdict, OracleError> {
-    const EINVAL: i32 = 22;
     let mut last = 0;
     for attempt in 0..4u64 {
         match once()? {
-            Verdict::Rejected { errno } if errno != EINVAL => {
+            Verdict::Rejected { errno } if errno != libc::EINVAL => {
                 last = errno;
                 std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
                 super::health::pace(1);
