@@ -192,7 +192,7 @@ fn libseccomp_filters_agree_with_the_emulator() {
 fn corpus_filters_agree_with_the_emulator() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
     let mut rng = SmallRng::seed_from_u64(11);
-    let mut n = 0;
+    let (mut n, mut max_steps) = (0, 0f64);
     for entry in std::fs::read_dir(&dir).expect("corpus/compiled exists") {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "bpf") {
@@ -205,9 +205,15 @@ fn corpus_filters_agree_with_the_emulator() {
         ins.extend(arch_syscall_inputs(&mut rng).into_iter().step_by(3));
         ins.extend(symbolic_boundary_inputs(&mut an, &p));
         check_against_emulator(&mut an, &p, &ins);
+        // The step budget that stops runaway arithmetic must stay far from
+        // real filters (they take about one step per node).
+        let steps = an.steps_per_node();
+        assert!(steps < (seccheck::symbolic::bdd::STEPS_PER_NODE / 16) as f64, "{}: {steps:.1} steps per node", path.display());
+        max_steps = max_steps.max(steps);
         n += 1;
     }
     assert!(n >= 20, "only {n} corpus filters");
+    eprintln!("{n} corpus filters, at most {max_steps:.2} decision-diagram steps per node");
 }
 
 /// What cannot be computed exactly is an explicit error naming the instruction.
