@@ -227,15 +227,24 @@ impl Manager {
         }
     }
 
-    /// Count one recursion step; `true` (and exhausted from then on) past
-    /// the step budget.
+    /// The answer of a recursive operation without recursing, if there is
+    /// one: `FALSE` once exhausted (or when this step goes past the step
+    /// budget, which exhausts the manager), else the cached result. `None`:
+    /// recurse; the step is counted.
     #[inline(always)]
-    fn spend(&mut self) -> bool {
+    fn settled(&mut self, op: u32, a: u32, b: u32, c: u32) -> Option<Bdd> {
+        if self.exhausted {
+            return Some(Bdd::FALSE);
+        }
+        if let Some(r) = self.cache_get(op, a, b, c) {
+            return Some(r);
+        }
         self.steps += 1;
         if self.steps > self.step_limit {
             self.exhausted = true;
+            return Some(Bdd::FALSE);
         }
-        self.exhausted
+        None
     }
 
     /// Recursion steps per node kept so far (how close an analysis came to
@@ -361,14 +370,8 @@ impl Manager {
         if f.0 < 2 {
             return Bdd(f.0 ^ 1);
         }
-        if self.exhausted {
-            return Bdd::FALSE;
-        }
-        if let Some(r) = self.cache_get(OP_NOT, f.0, 0, 0) {
+        if let Some(r) = self.settled(OP_NOT, f.0, 0, 0) {
             return r;
-        }
-        if self.spend() {
-            return Bdd::FALSE;
         }
         let n = self.nodes[f.0 as usize];
         let lo = self.not_rec(Bdd(n.lo));
@@ -388,15 +391,9 @@ impl Manager {
         if b == Bdd::TRUE {
             return a;
         }
-        if self.exhausted {
-            return Bdd::FALSE;
-        }
         let (a, b) = if a.0 < b.0 { (a, b) } else { (b, a) };
-        if let Some(r) = self.cache_get(OP_AND, a.0, b.0, 0) {
+        if let Some(r) = self.settled(OP_AND, a.0, b.0, 0) {
             return r;
-        }
-        if self.spend() {
-            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -418,15 +415,9 @@ impl Manager {
         if b == Bdd::FALSE {
             return a;
         }
-        if self.exhausted {
-            return Bdd::FALSE;
-        }
         let (a, b) = if a.0 < b.0 { (a, b) } else { (b, a) };
-        if let Some(r) = self.cache_get(OP_OR, a.0, b.0, 0) {
+        if let Some(r) = self.settled(OP_OR, a.0, b.0, 0) {
             return r;
-        }
-        if self.spend() {
-            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -454,15 +445,9 @@ impl Manager {
         if b == Bdd::TRUE {
             return self.not_rec(a);
         }
-        if self.exhausted {
-            return Bdd::FALSE;
-        }
         let (a, b) = if a.0 < b.0 { (a, b) } else { (b, a) };
-        if let Some(r) = self.cache_get(OP_XOR, a.0, b.0, 0) {
+        if let Some(r) = self.settled(OP_XOR, a.0, b.0, 0) {
             return r;
-        }
-        if self.spend() {
-            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -484,14 +469,8 @@ impl Manager {
         if a == Bdd::TRUE {
             return self.not_rec(b);
         }
-        if self.exhausted {
-            return Bdd::FALSE;
-        }
-        if let Some(r) = self.cache_get(OP_DIFF, a.0, b.0, 0) {
+        if let Some(r) = self.settled(OP_DIFF, a.0, b.0, 0) {
             return r;
-        }
-        if self.spend() {
-            return Bdd::FALSE;
         }
         let top = self.level(a).min(self.level(b));
         let (a0, a1) = self.cofactors(a, top);
@@ -525,14 +504,8 @@ impl Manager {
         if g == Bdd::FALSE {
             return self.diff_rec(h, f);
         }
-        if self.exhausted {
-            return Bdd::FALSE;
-        }
-        if let Some(r) = self.cache_get(OP_ITE, f.0, g.0, h.0) {
+        if let Some(r) = self.settled(OP_ITE, f.0, g.0, h.0) {
             return r;
-        }
-        if self.spend() {
-            return Bdd::FALSE;
         }
         let top = self.level(f).min(self.level(g)).min(self.level(h));
         let (f0, f1) = self.cofactors(f, top);
