@@ -3,8 +3,9 @@
 //!
 //! Why a runner of our own: `cargo fuzz` needs nightly and sanitizer
 //! instrumentation; CI and most users have stable. The runner is
-//! structure-aware random testing, not coverage-guided (no stable, offline way
-//! to get coverage feedback here): every target reads its bytes through
+//! structure-aware random testing, not coverage-guided (coverage-guided
+//! fuzzing on stable is `fuzz/libfuzzer/run`, whose entry points call
+//! [`libfuzzer_one`]): every target reads its bytes through
 //! `arbitrary::Unstructured` into *valid, filter-shaped* programs, policies or
 //! texts, so random bytes already reach deep code. Each execution's bytes are
 //! either fresh (a seeded splitmix64 stream, random length) or a mutation of a
@@ -20,6 +21,22 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use targets::{Failure, Target};
+
+/// The body of every libFuzzer entry point (`fuzz/libfuzzer/fuzz_targets/`):
+/// run target `name` on `data`, and panic (a libFuzzer crash) on a failure.
+/// A known generator issue is expected; a machine-dependent failure (a slow
+/// generator, a kernel that cannot load filters now) is printed, not made a
+/// crash whose replay would depend on this machine.
+pub fn libfuzzer_one(name: &str, data: &[u8]) {
+    let t = targets::target(name).expect("a libFuzzer entry point names a target");
+    if let Err(f) = (t.run)(data) {
+        if f.machine_dependent {
+            eprintln!("{} (depends on this machine, not a crash): {}", f.kind, f.detail.lines().next().unwrap_or(""));
+        } else if !f.kind.starts_with("known:") {
+            panic!("{}: {}", f.kind, f.detail);
+        }
+    }
+}
 
 /// Run `t` once on `data`, turning a panic into a [`Failure`] of kind `panic`.
 pub fn run_once(t: &Target, data: &[u8]) -> Result<(), Failure> {

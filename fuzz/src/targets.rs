@@ -36,6 +36,11 @@ impl Failure {
     pub fn new(kind: &str, detail: impl Into<String>) -> Failure {
         Failure { kind: kind.into(), detail: detail.into(), machine_dependent: false }
     }
+
+    /// The same failure, marked as depending on this machine when `yes`.
+    pub fn depending_on_machine(self, yes: bool) -> Failure {
+        Failure { machine_dependent: yes, ..self }
+    }
 }
 
 fn fail(kind: &str, detail: impl Into<String>) -> Result<(), Failure> {
@@ -168,11 +173,7 @@ pub fn validate_kernel(data: &[u8]) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Err(e) => {
-            let mut f = Failure::new("kernel-oracle-unavailable", e.to_string());
-            f.machine_dependent = true;
-            Err(f)
-        }
+        Err(e) => Err(Failure::new("kernel-oracle-unavailable", e.to_string()).depending_on_machine(true)),
     }
 }
 
@@ -455,16 +456,13 @@ fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Res
         match genfuzz::check_within(comp.as_ref(), &case, 1, genfuzz::LIMITS) {
             Ok((Verdict::Agrees | Verdict::Refused(_) | Verdict::TooLarge, _)) => {}
             Ok((Verdict::Slow { slow, .. }, _)) => {
-                let mut f = Failure::new(&kind(slow.known, "slow"), format!("{}: compiling took {:.1} s\n{}", comp.generator(), slow.time.as_secs_f64(), case.json()));
-                f.machine_dependent = true;
-                return Err(f);
+                return Err(Failure::new(&kind(slow.known, "slow"), format!("{}: compiling took {:.1} s\n{}", comp.generator(), slow.time.as_secs_f64(), case.json())).depending_on_machine(true));
             }
             Ok((Verdict::Hung(h), _)) => {
                 let at = h.spinning_at.as_deref().map(|a| format!(", spinning at {a}")).unwrap_or_default();
-                let mut f = Failure::new(&kind(h.known, "hang"), format!("{}: killed after {:.1} s{at}\n{}", comp.generator(), h.after.as_secs_f64(), case.json()));
+                let f = Failure::new(&kind(h.known, "hang"), format!("{}: killed after {:.1} s{at}\n{}", comp.generator(), h.after.as_secs_f64(), case.json()));
                 // A loop never ends on any machine; "still working" might.
-                f.machine_dependent = h.spinning_at.is_none();
-                return Err(f);
+                return Err(f.depending_on_machine(h.spinning_at.is_none()));
             }
             Ok((Verdict::Died(status), _)) => return fail(&format!("crash:{}", comp.name()), format!("{}: the compiling process {status}\n{}", comp.generator(), case.json())),
             Ok((Verdict::Diverges(d), program)) => {
