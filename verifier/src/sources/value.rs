@@ -132,7 +132,6 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// The path as shown to users: the document root is `(top level)`.
 /// `PATH: ` before a message about the input at `path`, nothing for the
 /// whole input (the file name already says where).
 pub(crate) fn path_prefix(path: &str) -> String {
@@ -143,6 +142,7 @@ pub(crate) fn path_prefix(path: &str) -> String {
     }
 }
 
+/// The path as shown to users: the document root is `(top level)`.
 pub(crate) fn display_path(path: &str) -> String {
     if path.is_empty() {
         "(top level)".into()
