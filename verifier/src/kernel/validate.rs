@@ -508,3 +508,28 @@ unsafe fn validator_child(base: u64, parent: i64) -> ! {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `verdict_or_retry` over answers given in turn; how many were asked for.
+    fn answered(answers: &[Verdict]) -> (Result<Verdict, OracleError>, usize) {
+        let mut asked = 0;
+        let r = verdict_or_retry(|| {
+            asked += 1;
+            Ok(answers[(asked - 1).min(answers.len() - 1)])
+        });
+        (r, asked)
+    }
+
+    #[test]
+    fn only_einval_is_a_verdict_other_errnos_are_retried_then_reported() {
+        let rejected = |errno| Verdict::Rejected { errno };
+        assert_eq!(answered(&[rejected(libc::EINVAL)]), (Ok(rejected(libc::EINVAL)), 1));
+        assert_eq!(answered(&[Verdict::Accepted]), (Ok(Verdict::Accepted), 1));
+        // ENOTSUPP (524), as the kernel answered once its JIT failed.
+        assert_eq!(answered(&[rejected(524), Verdict::Accepted]), (Ok(Verdict::Accepted), 2));
+        assert_eq!(answered(&[rejected(libc::ENOMEM), rejected(524)]), (Err(OracleError::CouldNotLoad { errno: 524 }), 4));
+    }
+}
