@@ -207,6 +207,39 @@ impl Arch {
     }
 }
 
+/// The names in `known` closest to `wanted`, best first (at most three), for a
+/// "did you mean" after an unknown name: case-insensitive edit distance of at
+/// most a third of the name's length (at least 1, at most 3).
+pub fn closest_names<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let w: Vec<char> = wanted.to_lowercase().chars().collect();
+    let limit = (w.len() / 3).clamp(1, 3);
+    let mut scored: Vec<(usize, &str)> = known
+        .into_iter()
+        .filter_map(|k| {
+            let d = edit_distance(&w, &k.to_lowercase().chars().collect::<Vec<_>>());
+            (d <= limit).then_some((d, k))
+        })
+        .collect();
+    scored.sort_unstable();
+    scored.dedup_by_key(|s| s.1);
+    scored.into_iter().take(3).map(|s| s.1).collect()
+}
+
+/// Levenshtein distance (insert, delete, substitute), one row of memory.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// One ABI's syscall table; the data is generated into `tables.rs`.
 struct Table {
     source: &'static str,
@@ -240,6 +273,14 @@ impl std::fmt::Display for Arch {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn closest_names_suggest_typos_and_case() {
+        let known = ["ptrace", "read", "readv", "pread64", "write"];
+        assert_eq!(super::closest_names("ptrase", known), vec!["ptrace"]);
+        assert_eq!(super::closest_names("READ", known), vec!["read", "readv"]);
+        assert!(super::closest_names("zzzzzz", known).is_empty());
+    }
+
     use super::*;
 
     #[test]

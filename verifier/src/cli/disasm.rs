@@ -2,7 +2,6 @@
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::arch::Arch;
 use crate::bpf::{disassemble, listing, DisasmOptions};
 use std::io::Write;
 
@@ -27,7 +26,7 @@ pub struct Args {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let arch = match &args.arch {
         None => None,
-        Some(a) => Some(Arch::from_name(a).ok_or_else(|| CliError::Usage(format!("unknown arch `{a}`")))?),
+        Some(a) => super::input::parse_arches(std::slice::from_ref(a), "--arch")?.pop(),
     };
     let loaded = args.filter.load_full()?;
     let program = loaded.program;

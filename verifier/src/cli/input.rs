@@ -134,3 +134,64 @@ impl InputOptions {
         })
     }
 }
+
+/// Parse the arch names of `flag` (`--arch`, comma-separated): an unknown name
+/// is a usage error naming the closest known arches.
+pub fn parse_arches(names: &[String], flag: &str) -> Result<Vec<Arch>, CliError> {
+    names
+        .iter()
+        .map(|a| {
+            let a = a.trim();
+            Arch::from_name(a).ok_or_else(|| {
+                let near = crate::arch::closest_names(a, Arch::all().map(Arch::name));
+                CliError::Usage(format!("unknown arch `{a}` in {flag}{}", did_you_mean(&near, || Arch::all().map(Arch::name).collect())))
+            })
+        })
+        .collect()
+}
+
+/// The `--syscall` selection of a table: each entry a number (decimal or
+/// `0x` hex) or the name of a syscall of at least one of `arches` (of any arch
+/// when none is selected). An unknown name is a usage error naming the
+/// closest syscalls, never a silently empty row.
+pub fn syscall_selection(names: &[String], arches: &[Arch]) -> Result<Option<Vec<String>>, CliError> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let scope: Vec<Arch> = if arches.is_empty() { Arch::all().collect() } else { arches.to_vec() };
+    let mut out = Vec::new();
+    for n in names {
+        let n = n.trim();
+        let numeric = match n.strip_prefix("0x") {
+            Some(h) => u32::from_str_radix(h, 16).is_ok(),
+            None => n.parse::<u32>().is_ok(),
+        };
+        if !numeric && !scope.iter().any(|a| a.syscall_nr(n).is_some()) {
+            let mut all: Vec<&str> = scope.iter().flat_map(|a| a.syscalls().iter().map(|s| s.1)).collect();
+            all.sort_unstable();
+            all.dedup();
+            let near = crate::arch::closest_names(n, all.iter().copied());
+            let on = if arches.is_empty() { "any arch".to_string() } else { scope.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ") };
+            return Err(CliError::Usage(format!(
+                "unknown syscall `{n}` in --syscall: not a syscall name on {on} nor a number{}",
+                did_you_mean(&near, Vec::new)
+            )));
+        }
+        out.push(n.to_string());
+    }
+    Ok(Some(out))
+}
+
+/// `; did you mean `a`, `b`?` or, with no close name, the list `all` gives
+/// (nothing when it is empty).
+fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
+    if !near.is_empty() {
+        return format!("; did you mean {}?", near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "));
+    }
+    let all = all();
+    if all.is_empty() {
+        String::new()
+    } else {
+        format!("; expected one of {}", all.join(", "))
+    }
+}

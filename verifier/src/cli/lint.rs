@@ -45,18 +45,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let name = args.filter.display_name();
     let given = match &args.arch {
         None => None,
-        Some(list) => Some(
-            list.iter()
-                .map(|s| {
-                    Arch::from_name(s.trim()).ok_or_else(|| {
-                        CliError::Usage(format!(
-                            "unknown arch `{s}` in --arch; expected one of {}",
-                            Arch::all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        Some(list) => Some(super::input::parse_arches(list, "--arch")?),
     };
     let fallback = Arch::from_name(&args.filter.input.host_arch)
         .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;

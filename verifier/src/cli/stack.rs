@@ -11,7 +11,6 @@
 use super::diff::{load_valid_compiled, side_name};
 use super::input::InputOptions;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::arch::Arch;
 use crate::stack;
 use crate::symbolic::{Options, Table, TableOptions};
 use serde::Serialize;
@@ -46,18 +45,15 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let arches = args
-        .arch
-        .iter()
-        .map(|a| Arch::from_name(a.trim()).ok_or_else(|| CliError::Usage(format!("unknown --arch `{a}`"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let arches = super::input::parse_arches(&args.arch, "--arch")?;
+    let syscalls = super::input::syscall_selection(&args.syscall, &arches)?;
     let (programs, made_by): (Vec<_>, Vec<_>) =
         args.files.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
     let mut s = stack::analyze(&programs, &Options::default())
         .map_err(|e| CliError::Input { file: side_name(&args.files), msg: e.to_string() })?;
     let opts = TableOptions {
         arches: (!arches.is_empty()).then_some(arches),
-        syscalls: (!args.syscall.is_empty()).then(|| args.syscall.iter().map(|s| s.trim().to_string()).collect()),
+        syscalls,
     };
     let table = s.table(&opts);
     let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();

@@ -3,7 +3,6 @@
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::arch::Arch;
 use crate::symbolic::{analyze, Options, TableOptions};
 use std::io::Write;
 
@@ -25,10 +24,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let mut arches = Vec::new();
-    for a in &args.arch {
-        arches.push(Arch::from_name(a).ok_or_else(|| CliError::Usage(format!("unknown arch `{a}`")))?);
-    }
+    let arches = super::input::parse_arches(&args.arch, "--arch")?;
+    let syscalls = super::input::syscall_selection(&args.syscall, &arches)?;
     let loaded = args.filter.load_full()?;
     let name = args.filter.display_name();
     let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
@@ -36,7 +33,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         .map_err(|e| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") })?;
     let opts = TableOptions {
         arches: (!arches.is_empty()).then_some(arches),
-        syscalls: (!args.syscall.is_empty()).then(|| args.syscall.clone()),
+        syscalls,
     };
     let table = analysis.table(&opts);
     match args.format {

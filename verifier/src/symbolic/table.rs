@@ -29,7 +29,8 @@ pub struct TableOptions {
     /// filter distinguishes, plus other arch.
     pub arches: Option<Vec<Arch>>,
     /// Only rows for these syscalls (by name, or by number as a decimal/hex
-    /// string), listed even where they behave like "other nr".
+    /// string), listed even where they behave like "other nr". The table then
+    /// says nothing about any other number: `other_nr` stays empty.
     pub syscalls: Option<Vec<String>>,
 }
 
@@ -39,6 +40,10 @@ pub struct Table {
     pub arches: Vec<ArchTable>,
     /// Behaviour for arch values other than those in `arches`.
     pub other_arch: Vec<OtherArch>,
+    /// The syscalls asked for ([`TableOptions::syscalls`]): the table shows
+    /// their rows only and nothing about any other number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected: Option<Vec<String>>,
 }
 
 /// One architecture's syscalls.
@@ -46,8 +51,12 @@ pub struct Table {
 pub struct ArchTable {
     pub arch: Arch,
     pub rows: Vec<Row>,
-    /// Every number without a row of its own.
+    /// Every number without a row of its own (empty in a table of selected
+    /// syscalls, which says nothing about the other numbers).
     pub other_nr: Vec<Outcome>,
+    /// Selected syscalls that have no number on this arch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_on_arch: Vec<String>,
     /// Numbers for which the kernel runs no filter at all, whatever the rows
     /// say ([`crate::seccomp::filters_bypassed`]: x86-64 uretprobe, uprobe).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -64,6 +73,10 @@ pub struct OtherArch {
     pub known: Vec<Arch>,
     pub rows: Vec<Row>,
     pub other_nr: Vec<Outcome>,
+    /// Selected syscalls given by name: an arch value no table describes has
+    /// no names, so they have no row here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_on_arch: Vec<String>,
 }
 
 /// One syscall number, or a range of unnamed numbers (`nr..=nr_last`).
@@ -173,7 +186,7 @@ impl Builder<'_> {
     }
 
     /// Rows and other-nr outcomes for nr values in `domain` (intervals).
-    fn arch_rows(&mut self, arch: Option<Arch>, tuple: &[Bdd], domain: &[(u64, u64)]) -> (Vec<Row>, Vec<Outcome>) {
+    fn arch_rows(&mut self, arch: Option<Arch>, tuple: &[Bdd], domain: &[(u64, u64)]) -> (Vec<Row>, Vec<Outcome>, Vec<String>) {
         let parts = partition(self.m, Field::Nr, tuple);
         // Clip to the domain.
         let mut pieces: Vec<(u64, u64, usize)> = Vec::new();
@@ -199,19 +212,25 @@ impl Builder<'_> {
         let other = (0..classes.len()).max_by_key(|&c| (counts[c], std::cmp::Reverse(c))).unwrap_or(0);
         let table: &[(u32, &'static str)] = arch.map_or(&[], |a| a.syscalls());
         let mut rows = Vec::new();
+        let mut absent = Vec::new();
         if let Some(wanted) = self.wanted.clone() {
             for w in &wanted {
                 let nr = match arch.and_then(|a| a.syscall_nr(w)) {
                     Some(nr) => Some(nr),
                     None => parse_nr(w),
                 };
-                let Some(nr) = nr else { continue };
-                if let Some(&(_, _, c)) = pieces.iter().find(|p| p.0 <= nr as u64 && nr as u64 <= p.1) {
-                    let t = classes[c].clone();
-                    let name = arch.and_then(|a| a.syscall_name(nr));
-                    rows.push(Row { nr, nr_last: None, name, outcomes: self.outcomes(&t) });
+                // A number outside this arch's domain (an x32 number under
+                // x86_64, or the reverse) is not this arch's either.
+                match nr.and_then(|nr| pieces.iter().find(|p| p.0 <= nr as u64 && nr as u64 <= p.1).map(|p| (nr, p.2))) {
+                    Some((nr, c)) => {
+                        let t = classes[c].clone();
+                        let name = arch.and_then(|a| a.syscall_name(nr));
+                        rows.push(Row { nr, nr_last: None, name, outcomes: self.outcomes(&t) });
+                    }
+                    None => absent.push(w.clone()),
                 }
             }
+            return (rows, Vec::new(), absent);
         } else {
             for &(a, b, c) in &pieces {
                 if c == other {
@@ -240,7 +259,7 @@ impl Builder<'_> {
             }
             None => Vec::new(),
         };
-        (rows, other_nr)
+        (rows, other_nr, absent)
     }
 }
 
@@ -301,12 +320,12 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
             continue;
         }
         let t = classes[ci].0.clone();
-        let (rows, other_nr) = b.arch_rows(Some(a), &t, nr_domain(a));
+        let (rows, other_nr, not_on_arch) = b.arch_rows(Some(a), &t, nr_domain(a));
         let kernel_exempt = crate::seccomp::X86_64_UPROBE_SYSCALLS
             .into_iter()
             .filter(|&nr| crate::seccomp::filters_bypassed(&SeccompData { nr, arch: a.audit_arch(), ..Default::default() }) && a != Arch::X32)
             .collect();
-        arches.push(ArchTable { arch: a, rows, other_nr, kernel_exempt });
+        arches.push(ArchTable { arch: a, rows, other_nr, not_on_arch, kernel_exempt });
     }
     let mut other_arch = Vec::new();
     if opts.arches.is_none() {
@@ -334,12 +353,12 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
                 [c1, c2, c3].into_iter().min_by_key(|c| c.to_string().len()).unwrap()
             };
             let t = classes[ci].0.clone();
-            let (rows, other_nr) = b.arch_rows(None, &t, &ALL_NR);
+            let (rows, other_nr, not_on_arch) = b.arch_rows(None, &t, &ALL_NR);
             let known = folded.iter().filter(|f| f.0 == ci).map(|f| f.1).collect();
-            other_arch.push(OtherArch { when, known, rows, other_nr });
+            other_arch.push(OtherArch { when, known, rows, other_nr, not_on_arch });
         }
     }
-    Table { arches, other_arch }
+    Table { arches, other_arch, selected: opts.syscalls.clone() }
 }
 
 // ---- text ----
@@ -410,7 +429,8 @@ fn render_rows(out: &mut String, rows: &[Row], other_nr: &[Outcome]) {
             }
         }
     }
-    let else_label = if rows.is_empty() { "everything" } else { "everything else" };
+    // Every number of the arch without a row above: named or not.
+    let else_label = if rows.is_empty() { "every syscall number" } else { "every other syscall number" };
     match unconditional(other_nr) {
         Some(o) => {
             let _ = writeln!(out, "  {}: {else_label}", action_text(o));
@@ -437,6 +457,9 @@ impl Table {
                 _ => "",
             });
             render_rows(&mut out, &a.rows, &a.other_nr);
+            if !a.not_on_arch.is_empty() {
+                let _ = writeln!(out, "  not a syscall of {}: {}", a.arch, a.not_on_arch.join(", "));
+            }
             if !a.kernel_exempt.is_empty() {
                 let names: Vec<String> = a
                     .kernel_exempt
@@ -463,6 +486,16 @@ impl Table {
             }
             let _ = writeln!(out, "{head}:");
             render_rows(&mut out, &o.rows, &o.other_nr);
+            if !o.not_on_arch.is_empty() {
+                let _ = writeln!(out, "  no number for {} (an unknown arch has no syscall names; select by number)", o.not_on_arch.join(", "));
+            }
+        }
+        if let Some(sel) = &self.selected {
+            let _ = writeln!(
+                out,
+                "only the rows selected with --syscall ({}) are shown; other syscall numbers are not",
+                sel.join(", ")
+            );
         }
         out
     }
