@@ -75,7 +75,7 @@ fn properties_hold_on_the_strict_filter_and_fail_on_the_lax_one() {
 
     let o = seccheck(&["check", &strict, "--policy", pol, "--no-lints"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("every property of"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(": PASS: 6 of 6 properties hold; lints not run"), "{}", String::from_utf8_lossy(&o.stdout));
 
     let o = seccheck(&["check", &lax, "--policy", pol, "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
@@ -90,6 +90,25 @@ fn properties_hold_on_the_strict_filter_and_fail_on_the_lax_one() {
     assert_ne!(flags & 3, 0, "the example must violate the condition");
     assert_eq!(openat["action"], "ALLOW");
     assert_eq!(findings[0]["policy_line"], 11);
+    // The verdict counts properties and violations apart, and says what decided the exit code.
+    assert_eq!(v["verdict"]["pass"], false);
+    assert_eq!(v["verdict"]["properties"], 6);
+    assert_eq!(v["verdict"]["holding"], 5);
+    assert_eq!(v["verdict"]["violations"], findings.len());
+    assert_eq!(v["properties"].as_array().unwrap().iter().filter(|p| p["holds"] == false).count(), 1);
+    assert!(v["verdict_line"].as_str().unwrap().contains("(exit 1: a property is violated)"), "{}", v["verdict_line"]);
+
+    // Every property holding but a lint failing is exit 1, and the line says so
+    // (it used to say "every property … holds" above a lint error).
+    // The strict filter compares openat's 32-bit flags on all 64 bits (SC008).
+    let o = seccheck(&["check", &strict, "--policy", pol, "--no-kernel"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(!text.contains("every property"), "{text}");
+    assert!(
+        text.lines().next().unwrap().ends_with("FAIL: 6 of 6 properties hold; lints: 0 errors, 1 warning, 0 notes (exit 1: a lint reported a warning or error)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -346,7 +365,7 @@ fn check_a_stack_by_its_effective_action() {
     let o = seccheck(&["check", "--stack", &both, "--policy", p]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("(stack, oldest first): every property of"), "{text}");
+    assert!(text.contains("(stack, oldest first) against") && text.contains("PASS: 2 of 2 properties hold; lints not run"), "{text}");
     assert!(text.contains("lints look at one filter at a time"), "{text}");
     // A property the stack breaks: connect must always run.
     std::fs::write(&pol, "arches = [\"x86_64\"]\n[[allow]]\nsyscalls = [\"connect\"]\n").unwrap();

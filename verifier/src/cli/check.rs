@@ -8,6 +8,7 @@ use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome};
 use crate::emu::Emulator;
 use crate::lints::{self, LintContext, LintOptions};
+use crate::policy::verdict::{self, LintCounts, Summary};
 use crate::policy::{self, check::check, check::check_with};
 use crate::report::{fails, sarif, Counterexample, Finding};
 use crate::sources::read_bounded;
@@ -90,21 +91,31 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         (findings, n, vec![loaded.program], loaded.compiled)
     };
     let kernel = super::confirm_counterexamples(&programs, &mut findings, args.no_kernel);
+    let props = verdict::properties(&pol, &findings[..violations]);
+    let lint_counts = (!args.stack && !args.no_lints).then(|| LintCounts::of(&findings[violations..]));
+    let summary = Summary::new(&props, lint_counts);
+    debug_assert_eq!(summary.pass, !(violations > 0 || fails(&findings)));
     match args.format {
-        CheckFormat::Json => write_json(out, &serde_json::json!({ "file": name, "policy": pname, "findings": findings, "kernel": kernel }))?,
+        CheckFormat::Json => {
+            let properties: Vec<_> = props
+                .iter()
+                .map(|p| serde_json::json!({ "code": p.code, "property": p.label, "policy_line": p.line, "holds": p.holds(), "violations": p.violations.len() }))
+                .collect();
+            write_json(out, &serde_json::json!({ "file": name, "policy": pname, "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "kernel": kernel }))?
+        }
         CheckFormat::Sarif => write_json(out, &sarif::log(&name, Some(&pname), &findings))?,
         CheckFormat::Text => {
-            if violations == 0 {
-                writeln!(out, "{name}: every property of {pname} holds")?;
-            } else {
-                writeln!(out, "{name}: {violations} propert{} of {pname} violated", if violations == 1 { "y" } else { "ies" })?;
-            }
+            writeln!(out, "{name} against {pname}: {}", summary.line())?;
             super::write_compile_notes(out, &compiled)?;
             if let Some((files, made)) = &stack_made {
                 super::diff::write_made_by(out, files, made)?;
             }
             if args.stack && !args.no_lints {
                 writeln!(out, "note: lints look at one filter at a time and were not run on this stack; run `seccheck lint` on each filter")?;
+            }
+            for p in props.iter().filter(|p| !p.holds()) {
+                let line = p.line.map(|l| format!(" (policy line {l})")).unwrap_or_default();
+                writeln!(out, "violated: {} {}{line}: {} violation{}", p.code, p.label, p.violations.len(), if p.violations.len() == 1 { "" } else { "s" })?;
             }
             for f in &findings {
                 writeln!(out, "{f}")?;
@@ -115,5 +126,5 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
     }
     super::kernel_disagreed(super::confirmed_of(&findings))?;
-    Ok(if violations > 0 || fails(&findings) { Outcome::Findings } else { Outcome::Clean })
+    Ok(if summary.pass { Outcome::Clean } else { Outcome::Findings })
 }

@@ -21,7 +21,7 @@ use crate::bpf::{listing, validate, DisasmOptions, ValidProgram};
 use crate::diff::{self, strictness, Diff};
 use crate::emu::Emulator;
 use crate::lints::{self, LintContext, LintOptions};
-use crate::policy::{self, Policy, RuleKind};
+use crate::policy::{self, Policy};
 use crate::report::{fails, Counterexample, Finding, Severity};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::Loaded;
@@ -584,44 +584,12 @@ fn count_lints(raw: &[(&str, Finding)]) -> LintCounts {
 /// Each stated property of the policy, with the findings that show it failing
 /// (matched by code, and by policy line for the per-rule properties).
 fn properties(pname: &str, pol: &Policy, raw: &[(&str, Finding)], views: &[FindingView]) -> Properties {
-    use policy::check::codes;
-    let ids = |code: &str, line: Option<usize>| -> Vec<String> {
-        raw.iter()
-            .zip(views)
-            .filter(|((s, f), _)| *s == "property" && f.code == code && (line.is_none() || f.policy_line == line))
-            .map(|(_, v)| v.id.clone())
-            .collect()
-    };
-    let mut items = Vec::new();
-    let arches: Vec<&str> = pol.arches.iter().map(|a| a.name()).collect();
-    items.push((codes::ARCH.0, format!("arches = [{}]: every other arch value (x32 unless listed) is denied", arches.join(", ")), None));
-    for r in &pol.rules {
-        let names = r.syscalls.join(", ");
-        let (code, label) = match r.kind {
-            RuleKind::Deny => (codes::DENY.0, format!("deny {names} for every argument value")),
-            RuleKind::Allow => (codes::ALLOW.0, format!("allow {names} for every argument value")),
-            RuleKind::AllowOnlyIf => {
-                let when = r.when.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
-                (codes::ONLY_IF.0, format!("{names} may run only when `{when}`"))
-            }
-        };
-        items.push((code, label, Some(r.line)));
-    }
-    if pol.default == policy::Default::Deny {
-        items.push((codes::DEFAULT.0, "default = \"deny\": nothing outside the allow rules runs".to_string(), None));
-    }
-    if !pol.forbid.is_empty() {
-        // The names the policy file uses (`user_notif`), from ActionKind's serde names.
-        let names: Vec<String> =
-            pol.forbid.iter().map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{k:?}"))).collect();
-        items.push((codes::FORBID.0, format!("no input reaches {}", names.join(", ")), None));
-    }
-    let items: Vec<Property> = items
+    // Only the property findings, with their ids.
+    let (found, ids): (Vec<Finding>, Vec<String>) =
+        raw.iter().zip(views).filter(|((s, _), _)| *s == "property").map(|((_, f), v)| (f.clone(), v.id.clone())).unzip();
+    let items: Vec<Property> = policy::verdict::properties(pol, &found)
         .into_iter()
-        .map(|(code, label, line)| {
-            let findings = ids(code, line);
-            Property { code, label, line, pass: findings.is_empty(), findings }
-        })
+        .map(|p| Property { code: p.code, pass: p.holds(), findings: p.violations.iter().map(|&i| ids[i].clone()).collect(), label: p.label, line: p.line })
         .collect();
     Properties { policy: pname.to_string(), total: items.len(), failed: items.iter().filter(|p| !p.pass).count(), items }
 }
