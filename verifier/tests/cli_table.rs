@@ -90,3 +90,30 @@ fn scoped_json_leaves_other_numbers_out_and_names_the_selection() {
     assert_eq!(v["arches"][0]["other_nr"], serde_json::json!([]));
     assert_eq!(v["arches"][0]["rows"][0]["name"], "openat");
 }
+
+/// What a generator did silently is a diagnostic: one summary line on stderr
+/// (it was 27 `note:` lines on stdout before every Docker table), each note
+/// with `-v`, none with `-q`; the result on stdout is the same in all three.
+#[test]
+fn generator_notes_go_to_stderr_summarised() {
+    let d = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/profiles/docker_default.json");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["table", d, "--arch", "x86_64", "--syscall", "read"];
+        a.extend(extra);
+        let o = seccheck(&a);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        (text(&o.stdout), text(&o.stderr))
+    };
+    let (out, err) = run(&[]);
+    assert!(!out.contains("note: syscalls["), "{out}");
+    assert!(out.contains("compiled by libseccomp"), "the generator stays part of the result: {out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("note: 27 things the generator did that the profile does not say: 18 rules not applied"), "{err}");
+    let (out_v, err_v) = run(&["-v"]);
+    assert_eq!(out_v, out);
+    assert_eq!(err_v.lines().count(), 27, "{err_v}");
+    assert!(err_v.lines().all(|l| l.starts_with("note: syscalls[")), "{err_v}");
+    let (out_q, err_q) = run(&["-q"]);
+    assert_eq!(out_q, out);
+    assert!(err_q.is_empty(), "{err_q}");
+}

@@ -59,6 +59,9 @@ pub struct Args {
 /// Returns `compiled by GENERATOR for ARCHES` for a profile with it.
 pub(super) fn load_valid_compiled(input: &InputOptions, file: &Path) -> Result<(ValidProgram, Option<String>), CliError> {
     let loaded = input.load_full(file)?;
+    if let Some(c) = &loaded.compiled {
+        super::report_notes(Some(&file.display().to_string()), &c.notes);
+    }
     let made_by = loaded.compiled.as_ref().map(|c| {
         format!("compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))
     });

@@ -33,7 +33,17 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// List every note on what a generator did that the profile does not say
+    /// (by default one summary line on stderr).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// No generator notes on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
+
+/// How generator notes are reported on stderr: 0 quiet, 1 summary, 2 each.
+static NOTES: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -104,6 +114,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    NOTES.store(if cli.quiet { 0 } else if cli.verbose { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = match cli.command {
@@ -153,16 +164,48 @@ fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliE
     Ok(())
 }
 
-/// For a compiled profile: which generator made the program, and what it did
-/// that the profile does not say.
+/// For a compiled profile: which generator made the program (on `out`, part
+/// of the result), and what it did that the profile does not say (on stderr,
+/// see [`report_notes`]).
 fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::CompiledFilter>) -> Result<(), CliError> {
     if let Some(c) = compiled {
         writeln!(out, "compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))?;
-        for n in &c.notes {
-            writeln!(out, "note: {n}")?;
-        }
+        report_notes(None, &c.notes);
     }
     Ok(())
+}
+
+/// Generator notes are diagnostics: on stderr, one summary line by default
+/// (`note: FILE: 27 things the generator did that the profile does not say:
+/// 18 rules not applied …; -v lists them`), each note with `-v`, none with `-q`.
+fn report_notes(file: Option<&str>, notes: &[crate::sources::Note]) {
+    if notes.is_empty() {
+        return;
+    }
+    let prefix = file.map(|f| format!("{f}: ")).unwrap_or_default();
+    let mut err = std::io::stderr().lock();
+    match NOTES.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => {}
+        1 => {
+            let mut kinds: std::collections::BTreeMap<crate::sources::NoteKind, usize> = Default::default();
+            for n in notes {
+                *kinds.entry(n.kind).or_default() += 1;
+            }
+            let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {}", k.plural())).collect();
+            let _ = writeln!(
+                err,
+                "note: {prefix}{} {} the generator did that the profile does not say: {}; -v lists them",
+                notes.len(),
+                if notes.len() == 1 { "thing" } else { "things" },
+                parts.join(", ")
+            );
+        }
+        _ => {
+            for n in notes {
+                let _ = writeln!(err, "note: {prefix}{n}");
+            }
+        }
+    }
 }
 
 /// Ask the running kernel about every counterexample in `findings` under

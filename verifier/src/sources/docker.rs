@@ -57,7 +57,7 @@
 //! not been checked on one; the generator string says "emulated".
 
 use super::value::{display_path, Child, Node};
-use super::{check_loadable, syntax, CompiledFilter, Note, SourceError};
+use super::{check_loadable, syntax, CompiledFilter, Note, NoteKind, SourceError};
 use crate::arch::Arch;
 use crate::bpf::insn::*;
 use crate::bpf::{decode, ByteOrder, Insn, Program};
@@ -478,7 +478,8 @@ fn read_profile(n: Node, notes: &mut Vec<Note>) -> Result<Profile, SourceError> 
     for k in n.unknown_keys(TOP_KEYS) {
         notes.push(Note {
             path: display_path(&root),
-            message: format!(
+            kind: NoteKind::UnknownKey,
+                message: format!(
                 "key `{k}` is not part of the Docker/OCI profile format; Docker and runc ignore it"
             ),
         });
@@ -506,7 +507,8 @@ fn read_profile(n: Node, notes: &mut Vec<Note>) -> Result<Profile, SourceError> 
             for k in rn.unknown_keys(RULE_KEYS) {
                 notes.push(Note {
                     path: r.path.clone(),
-                    message: format!("key `{k}` is not part of the Docker/OCI rule format; Docker and runc ignore it"),
+                    kind: NoteKind::UnknownKey,
+                message: format!("key `{k}` is not part of the Docker/OCI rule format; Docker and runc ignore it"),
                 });
             }
             let mut args = Vec::new();
@@ -692,6 +694,7 @@ fn docker_setup<'p>(
         match why_not {
             Some(reason) => notes.push(Note {
                 path: r.path.clone(),
+                kind: NoteKind::RuleNotApplied,
                 message: format!("rule not applied: {reason}"),
             }),
             None => syscalls.push(OciSyscall { rule: r, names }),
@@ -1008,6 +1011,7 @@ fn build_libseccomp(
         if act == def_act {
             notes.push(Note {
                 path: s.name_path.clone(),
+                kind: NoteKind::RuleDropped,
                 message: format!(
                     "`{}` {} rule dropped: its action equals defaultAction, and runc skips such rules silently{}",
                     s.name,
@@ -1022,6 +1026,7 @@ fn build_libseccomp(
         let Ok(nr) = ScmpSyscall::from_name(cname) else {
             notes.push(Note {
                 path: s.name_path.clone(),
+                kind: NoteKind::UnknownSyscall,
                 message: format!(
                     "`{}` is not a syscall libseccomp {} knows: runc ignores it",
                     s.name,
@@ -1072,7 +1077,8 @@ fn build_libseccomp(
     if rule_time >= SLOW_RULES_NOTE {
         notes.push(Note {
             path: display_path(root),
-            message: format!(
+            kind: NoteKind::SlowGenerator,
+                message: format!(
                 "libseccomp {} took {:.1} s to add these rules, and runc spends as long at every container start (some rule sets take it hours: seccheck's reports/generator-findings.md, L5)",
                 libseccomp_version(),
                 rule_time.as_secs_f64()
@@ -1225,6 +1231,7 @@ fn find_last_syscalls(
         } else {
             notes.push(Note {
                 path: display_path(root),
+                kind: NoteKind::NoSyscallOnArch,
                 message: format!("no syscall of the profile exists on {abi}: runc's -ENOSYS stub has no section for it (runc warns \"could not find any syscalls for arch\")"),
             });
         }

@@ -61,6 +61,7 @@ pub fn compile_k8s(bytes: &[u8], opts: &DockerOptions) -> Result<Vec<CompiledFil
         if !is_seccomp_profile(doc) {
             skipped.push(Note {
                 path: prefix,
+                kind: super::NoteKind::SkippedDocument,
                 message: format!(
                     "kind {} is not SeccompProfile: skipped",
                     doc.get("kind")

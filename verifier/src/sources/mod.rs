@@ -79,7 +79,42 @@ pub struct CompiledFilter {
 pub struct Note {
     /// Where in the input (JSON path), e.g. `syscalls[1].names[0]`.
     pub path: String,
+    pub kind: NoteKind,
     pub message: String,
+}
+
+/// What kind of silent change a [`Note`] reports, for summaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteKind {
+    /// A key the format does not have; the runtime ignores it.
+    UnknownKey,
+    /// A rule `includes`/`excludes` (arch, capability, kernel) leave out.
+    RuleNotApplied,
+    /// A rule runc drops because its action equals the default action.
+    RuleDropped,
+    /// A syscall name the generator does not know, so it is ignored.
+    UnknownSyscall,
+    /// The generator took long to take the rules in.
+    SlowGenerator,
+    /// An ABI on which no syscall of the profile exists.
+    NoSyscallOnArch,
+    /// A document of another kind, skipped.
+    SkippedDocument,
+}
+
+impl NoteKind {
+    /// Plural noun phrase for a count of this kind (`3 rules not applied`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            NoteKind::UnknownKey => "keys the runtime ignores",
+            NoteKind::RuleNotApplied => "rules not applied (includes/excludes)",
+            NoteKind::RuleDropped => "rules runc drops (action = defaultAction)",
+            NoteKind::UnknownSyscall => "syscall names the generator does not know",
+            NoteKind::SlowGenerator => "slow rule adding",
+            NoteKind::NoSyscallOnArch => "ABIs without any of the profile's syscalls",
+            NoteKind::SkippedDocument => "documents skipped",
+        }
+    }
 }
 
 impl std::fmt::Display for Note {
