@@ -594,14 +594,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (&x86, "nr & 0x1 == 1".to_string(), Action::Errno(1), Action::Allow),
-                (&x32, "nr & 0x1 == 1".to_string(), Action::Errno(1), Action::Allow),
+                (&x86, "(nr & 0x1) == 1".to_string(), Action::Errno(1), Action::Allow),
+                (&x32, "(nr & 0x1) == 1".to_string(), Action::Errno(1), Action::Allow),
             ]
         );
         assert_eq!(d.regions[0].syscalls[0].name, Some("write"));
         assert!(d.regions.iter().all(|r| r.example.input.nr % 2 == 1 && r.syscalls.iter().all(|s| s.nr % 2 == 1)));
         let text = d.render_text("odd", "all");
-        assert!(text.contains("  numbers with nr & 0x1 == 1, among them write, close, fstat,"), "{text}");
+        assert!(text.contains("  numbers with (nr & 0x1) == 1, among them write, close, fstat,"), "{text}");
     }
 
     #[test]
@@ -620,7 +620,7 @@ mod tests {
         let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
         let f = d.findings();
         assert_eq!(f.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(), vec![("D001", Severity::Warning); 2]);
-        assert!(f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when arg2 & 0x3 == 1"), "{}", f[1].message);
+        assert!(f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when (arg2 & 0x3) == 1"), "{}", f[1].message);
     }
 
     #[test]

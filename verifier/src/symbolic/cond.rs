@@ -404,14 +404,15 @@ fn atom_text(field: Field, part: Part, a: &Atom, negated: bool) -> String {
             if mask == low_mask(field.width()) {
                 format!("{field} {op} {}", value_name(field, value))
             } else {
-                format!("{field} & {mask:#x} {op} {}", num(value))
+                // C precedence: `==` binds tighter than `&`, so the mask is parenthesised.
+                format!("({field} & {mask:#x}) {op} {}", num(value))
             }
         }
         Atom::Range { lo, hi } => {
             if lo == hi && part == Part::Low32 {
                 // the masked form reads best for "low half equals"
                 let op = if negated { "!=" } else { "==" };
-                return format!("{field} & 0xffffffff {op} {}", num(lo));
+                return format!("({field} & 0xffffffff) {op} {}", num(lo));
             }
             let s = subject(field, part);
             match (lo == hi, lo == 0, hi == max, negated) {
@@ -498,7 +499,7 @@ mod tests {
         let a1 = Field::Arg(1);
         let a2 = Field::Arg(2);
         let f = masked_eq(&mut m, a2, 3, 0);
-        assert_eq!(text(&mut m, f), "arg2 & 0x3 == 0");
+        assert_eq!(text(&mut m, f), "(arg2 & 0x3) == 0");
         let f = range(&mut m, a1, 0x1000, u64::MAX);
         assert_eq!(text(&mut m, f), "arg1 >= 0x1000");
         let f = range(&mut m, a1, 0x1000, 0x2000);
@@ -506,7 +507,7 @@ mod tests {
         let f = masked_eq(&mut m, a0, u64::MAX, 5);
         assert_eq!(text(&mut m, f), "arg0 == 5");
         let f = masked_eq(&mut m, a0, 0xffff_ffff, 5);
-        assert_eq!(text(&mut m, f), "arg0 & 0xffffffff == 5");
+        assert_eq!(text(&mut m, f), "(arg0 & 0xffffffff) == 5");
         let f = masked_eq(&mut m, a0, 0xffff_ffff_0000_0000, 0);
         assert_eq!(text(&mut m, f), "(arg0 >> 32) == 0");
         let f = masked_eq(&mut m, a0, u64::MAX, 5);
@@ -515,7 +516,7 @@ mod tests {
         // JSET-style: any of the bits set
         let f = masked_eq(&mut m, a2, 0x3, 0);
         let f = m.not(f);
-        assert_eq!(text(&mut m, f), "arg2 & 0x3 != 0");
+        assert_eq!(text(&mut m, f), "(arg2 & 0x3) != 0");
         // two arguments
         let x = masked_eq(&mut m, a0, u64::MAX, 1);
         let y = masked_eq(&mut m, a1, u64::MAX, 2);

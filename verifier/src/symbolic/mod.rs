@@ -19,7 +19,7 @@
 //!   input-dependent words, `RET A` with more than
 //!   [`Options::max_return_values`] distinct values. Never an approximation.
 //! - [`table`] derives the human summary; [`cond`] renders sets of argument
-//!   values as `arg2 & 0x3 == 0`, `arg1 in [0x1000, 0xffffffffffffffff]`, …
+//!   values as `(arg2 & 0x3) == 0`, `arg1 in [0x1000, 0xffffffffffffffff]`, …
 //!
 //! ## Which BDD package, and why our own
 //!

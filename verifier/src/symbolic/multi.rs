@@ -566,7 +566,7 @@ mod tests {
         assert_eq!(r.arches.len(), 1);
         let c = &r.arches[0].classes;
         assert_eq!(c.len(), 1);
-        assert_eq!(c[0].numbers.as_ref().map(|c| c.to_string()).as_deref(), Some("nr & 0x1 == 0"));
+        assert_eq!(c[0].numbers.as_ref().map(|c| c.to_string()).as_deref(), Some("(nr & 0x1) == 0"));
         let names: Vec<&str> = c[0].rows.iter().filter_map(|r| r.name).collect();
         assert_eq!(&names[..3], ["read", "open", "stat"]);
         assert!(c[0].rows.iter().all(|r| r.nr % 2 == 0 && r.nr_last.is_none()));
