@@ -1,24 +1,30 @@
-//! `seccheck run --profile profile.json -- CMD ARGS…`: run a command under a
-//! Docker/OCI profile, compiled exactly as runc loads it, with the flags runc
-//! passes (`SECCOMP_FILTER_FLAG_SPEC_ALLOW` unless the profile sets `flags`).
-//! The kernel enforces it; nothing is recorded. `no_new_privs` is set first, as
-//! an unprivileged runtime must. Exit status: the command's (128 + N for signal
-//! N); 2 when it could not be started — including when the profile denies
-//! `execve` itself.
+//! `seccheck run --profile FILE -- CMD ARGS…`: run a command under a filter
+//! read like every other command reads one (any input format and profile
+//! option): a Docker/OCI profile compiled exactly as runc loads it, with the
+//! flags runc passes (`SECCOMP_FILTER_FLAG_SPEC_ALLOW` unless the profile sets
+//! `flags`), or a compiled filter installed as it is. The kernel enforces it;
+//! nothing is recorded. `no_new_privs` is set first, as an unprivileged
+//! runtime must. Exit status: the command's (128 + N for signal N); 2 when it
+//! could not be started — including when the profile denies `execve` itself.
+//! A command ended by `SIGSYS` (what seccomp sends for KILL and TRAP) is
+//! explained on stderr, with the way to find the call.
 
 use super::{CliError, Outcome};
 use crate::record::command;
-use crate::record::verify::compile;
+use super::input::InputOptions;
+use crate::record::verify::load_flag_bits;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Run a command under a Docker/OCI seccomp profile (the kernel enforcing it).
+/// Run a command under a seccomp filter or profile (the kernel enforcing it).
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The Docker/OCI profile.
+    /// The filter: a profile (Docker/OCI, seccompiler, Kubernetes) or compiled BPF, as every command reads it.
     #[arg(long)]
     pub profile: PathBuf,
+    #[command(flatten)]
+    pub input: InputOptions,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -27,9 +33,31 @@ pub struct Args {
 pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let cmd = command(&args.command).map_err(|e| CliError::Usage(e.to_string()))?;
     let name = args.profile.display().to_string();
-    let bytes = crate::sources::read_bounded(&args.profile)?;
-    let c = compile(&name, &bytes).map_err(|e| CliError::Usage(e.to_string()))?;
-    let exit = crate::kernel::record::enforce(&cmd, c.program.program(), c.flags)
+    let loaded = args.input.load_full(&args.profile)?;
+    if let Some(c) = &loaded.compiled {
+        super::report_notes(Some(&name), &c.notes);
+    }
+    let program = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
+        file: name.clone(),
+        msg: format!("the kernel refuses this filter: {}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")),
+    })?;
+    let flags = match &loaded.compiled {
+        Some(c) => load_flag_bits(&c.load_flags).map_err(|flag| CliError::Input {
+            file: name.clone(),
+            msg: format!("its loader would install it with {flag}, which `seccheck run` does not do (a notifying profile needs a supervisor)"),
+        })?,
+        None => 0,
+    };
+    let exit = crate::kernel::record::enforce(&cmd, program.program(), flags)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.command[0].to_string_lossy())))?;
+    if exit == crate::kernel::record::Exit::Signal(SIGSYS) {
+        eprintln!(
+            "seccheck: {} was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL (or TRAP, unhandled); `seccheck record --check {name} -- …` runs the command undisturbed and lists every call the filter would block",
+            args.command[0].to_string_lossy()
+        );
+    }
     Ok(Outcome::Exit(exit.shell_status().clamp(0, 255) as u8))
 }
+
+/// `SIGSYS` on x86-64 (arch/x86/include/uapi/asm/signal.h).
+const SIGSYS: i32 = 31;

@@ -33,6 +33,21 @@ const FLAGS: &[(&str, u32)] = &[
     ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1 << 5),
 ];
 
+/// The `SECCOMP_FILTER_FLAG_*` bits for a loader's flag names; the name of
+/// one seccheck cannot pass itself (`NEW_LISTENER`: a notifying profile needs
+/// a supervisor) or does not know is the error.
+pub fn load_flag_bits(names: &[&str]) -> Result<u32, String> {
+    let mut flags = 0;
+    for f in names {
+        match FLAGS.iter().find(|(n, _)| n == f) {
+            Some((n, _)) if *n == "SECCOMP_FILTER_FLAG_NEW_LISTENER" => return Err(n.to_string()),
+            Some((_, bit)) => flags |= bit,
+            None => return Err(f.to_string()),
+        }
+    }
+    Ok(flags)
+}
+
 /// A profile compiled as runc loads it.
 pub struct CompiledProfile {
     pub program: ValidProgram,
@@ -66,16 +81,7 @@ pub fn compile(file: &str, bytes: &[u8]) -> Result<CompiledProfile, VerifyError>
         file: file.into(),
         why: v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; "),
     })?;
-    let mut flags = 0;
-    for f in &c.load_flags {
-        match FLAGS.iter().find(|(n, _)| n == f) {
-            Some((n, _)) if *n == "SECCOMP_FILTER_FLAG_NEW_LISTENER" => {
-                return Err(VerifyError::Flag { file: file.into(), flag: n.to_string() })
-            }
-            Some((_, bit)) => flags |= bit,
-            None => return Err(VerifyError::Flag { file: file.into(), flag: f.to_string() }),
-        }
-    }
+    let flags = load_flag_bits(&c.load_flags).map_err(|flag| VerifyError::Flag { file: file.into(), flag })?;
     Ok(CompiledProfile {
         program,
         generator: c.generator,

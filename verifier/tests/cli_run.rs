@@ -1,0 +1,48 @@
+//! `seccheck run`: every input format, the same profile options as every
+//! other command, and a kill explained rather than a silent exit 159.
+
+#[path = "common/kernel_gate.rs"]
+mod kernel_gate;
+use kernel_gate::kernel_usable;
+
+use std::process::{Command, Output};
+
+fn seccheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn a_kill_is_explained_and_compiled_filters_run_too() {
+    if !kernel_usable() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let json = d.path().join("p.json");
+    std::fs::write(&json, r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["uname"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#).unwrap();
+    let (json, bpf, s) = (json.to_str().unwrap(), d.path().join("p.bpf"), d.path().join("p.s"));
+    // The same filter as raw BPF: disassembled and assembled back.
+    let listing = seccheck(&["disasm", json]);
+    std::fs::write(&s, &listing.stdout).unwrap();
+    assert!(seccheck(&["asm", s.to_str().unwrap(), "-o", bpf.to_str().unwrap()]).status.success());
+    for f in [json, bpf.to_str().unwrap()] {
+        let r = seccheck(&["run", "--profile", f, "--", "uname"]);
+        let err = text(&r.stderr);
+        assert_eq!(r.status.code(), Some(128 + 31), "{f}: {err}");
+        assert!(r.stdout.is_empty(), "uname never printed: {}", text(&r.stdout));
+        assert!(err.contains("uname was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL"), "{err}");
+        assert!(err.contains(&format!("seccheck record --check {f}")), "{err}");
+        // A command the filter lets through runs as before.
+        let r = seccheck(&["run", "--profile", f, "--", "true"]);
+        assert_eq!(r.status.code(), Some(0), "{f}: {}", text(&r.stderr));
+        assert!(r.stderr.is_empty() || text(&r.stderr).starts_with("note: "), "{}", text(&r.stderr));
+    }
+    // A Kubernetes SeccompProfile with several profiles takes --filter, like `table`.
+    let k8s = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/profiles/spo_seccompprofile.yaml");
+    let r = seccheck(&["run", "--profile", k8s, "--", "true"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r.stderr).contains("--filter"), "{}", text(&r.stderr));
+}
