@@ -57,6 +57,17 @@ pub struct Args {
     /// so this catches seccheck itself, or seccompiler.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub case_timeout: u64,
+    /// What makes the run exit 1: `unexplained` findings only (a known
+    /// generator issue is expected), or `any` finding. A self-check failure
+    /// (a bug in seccheck) always does.
+    #[arg(long, value_enum, default_value_t = FailOn::Unexplained)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Unexplained,
+    Any,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -146,7 +157,15 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mu
     } else {
         writeln!(out, "no finding")?;
     }
-    Ok(if found { Outcome::Findings } else { Outcome::Clean })
+    let fails = !rep.self_check.is_empty()
+        || match args.fail_on {
+            FailOn::Any => total > 0,
+            FailOn::Unexplained => unexplained > 0,
+        };
+    if found && !fails {
+        writeln!(out, "exit 0: every finding is of a known issue (--fail-on any makes any finding exit 1)")?;
+    }
+    Ok(if fails { Outcome::Findings } else { Outcome::Clean })
 }
 
 /// One line per compiler: what happened to the cases.

@@ -932,27 +932,33 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                 *tried += 1;
             }
             let left = budget.saturating_sub(start.elapsed());
+            // Minimising never takes the run past its budget: with less
+            // than a second left the case is counted as it stands.
+            if left < Duration::from_secs(1) {
+                *rep.by_issue.entry((name.clone(), kind, known.or(Some(NOT_MINIMISED)))).or_default() += 1;
+                continue;
+            }
             let mut watch = |c: &C| on(Event::Case { case: i, compiler: &name, json: &c.json(), timing: &comp.timing_command("policy.json", c), minimising: true });
             let (small, problem, known_small) = match problem {
                 Problem::Diverges(d) => {
                     let found = (d, program.expect("a divergence has a program"));
-                    let (small, (d, p)) = shrink(comp.as_ref(), &case, found, left.max(Duration::from_secs(1)).min(Duration::from_secs(10)), &mut watch);
+                    let (small, (d, p)) = shrink(comp.as_ref(), &case, found, left.min(Duration::from_secs(10)), &mut watch);
                     let k = (campaign.known)(&small, &p, &d);
                     (small, Problem::Diverges(d), k)
                 }
-                // Each step takes SLOW_COMPILE or more: give it time even at
-                // the end of the budget (a slow finding is rare).
+                // Each step takes SLOW_COMPILE or more; within what is left
+                // of the budget (`--seconds` is a promise).
                 Problem::Slow(s) => {
-                    let (small, s) = shrink_slow(comp.as_ref(), &case, s, left.clamp(Duration::from_secs(30), MINIMISE_SLOW_MAX), &mut watch);
+                    let (small, s) = shrink_slow(comp.as_ref(), &case, s, left.min(MINIMISE_SLOW_MAX), &mut watch);
                     (small, Problem::Slow(s), s.known)
                 }
                 Problem::Hung(h) => {
-                    let (small, h) = shrink_hung(comp.as_ref(), &case, h, left.clamp(Duration::from_secs(30), MINIMISE_SLOW_MAX), &mut watch);
+                    let (small, h) = shrink_hung(comp.as_ref(), &case, h, left.min(MINIMISE_SLOW_MAX), &mut watch);
                     let k = h.known;
                     (small, Problem::Hung(h), k)
                 }
                 Problem::Died(s) => {
-                    let (small, s) = minimise(&case, s, left.max(Duration::from_secs(1)).min(Duration::from_secs(30)), &mut watch, |c| match comp.compile(c, MINIMISE_LIMITS) {
+                    let (small, s) = minimise(&case, s, left.min(Duration::from_secs(30)), &mut watch, |c| match comp.compile(c, MINIMISE_LIMITS) {
                         Err(NotCompiled::Died(s)) => Some(s),
                         _ => None,
                     });
