@@ -167,9 +167,11 @@ fn the_kernel_attaches_exactly_up_to_the_converted_lengths_the_model_computes() 
             }
         });
     }
-    // The longest a seccomp filter converts to: 4095 DIV X and a RET A.
+    // The longest a seccomp filter converts to: 4095 DIV X (5 each) and a
+    // RET K (2): 20480.
     let mut longest = vec![Insn::stmt(BPF_ALU | BPF_DIV | BPF_X, 0); 4095];
-    longest.push(Insn::stmt(BPF_RET | BPF_A, 0));
+    longest.push(RET_ALLOW);
+    assert_eq!(converted_len(&validate(&Program::new(longest.clone())).unwrap()), 20480);
     programs.push(Program::new(longest));
     for (n, p) in programs.iter().enumerate() {
         let v = validate(p).unwrap_or_else(|e| panic!("program {n} invalid: {e:?}"));

@@ -17,8 +17,10 @@
 //! `EBUSY` means "prepared, would attach", any other error is the kernel's
 //! verdict, and the child's filter chain never grows. The only check skipped
 //! is `seccomp_attach_filter`'s chain length (`MAX_INSNS_PER_PATH` = 32768
-//! instructions), which a single program of at most 4096 cannot hit. The
-//! kernel tests hold the two against each other.
+//! converted instructions), which a single program cannot hit: it converts to
+//! at most 20480 (`crate::bpf::convert`: 4095 `div x` and a `ret #k`), over the listener's 5 + 4. Stacks
+//! are judged by [`super::attach_stack`]. The kernel tests hold the two
+//! against each other.
 //!
 //! Both are paced by [`super::health::pace`]: every accepted program costs the
 //! kernel a JIT compilation and a deferred free, and an unpaced flood of them
