@@ -47,13 +47,9 @@ pub const PROLOGUE: usize = 3;
 ///   `TAX`, `TXA`: one instruction each.
 pub fn insn_converted_len(insn: &Insn) -> usize {
     match insn.class() {
-        BPF_RET => {
-            if insn.code & 0x18 == BPF_K {
-                2
-            } else {
-                1
-            }
-        }
+        // BPF_RVAL: K needs the MOV32 into R0; A already is R0.
+        BPF_RET if insn.code & 0x18 == BPF_K => 2,
+        BPF_RET => 1,
         BPF_ALU if insn.code == BPF_ALU | BPF_DIV | BPF_X || insn.code == BPF_ALU | BPF_MOD | BPF_X => 5,
         BPF_JMP if insn.code & 0xf0 == BPF_JA => 1,
         BPF_JMP => {

@@ -75,7 +75,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             .unzip();
         let pl = super::path_length::of(&valid);
         if let Some(f) = super::path_length::finding(&pl, &files) {
-            return refused_stack(out, args.format, &name, &pname, &pl, &files, f);
+            refused_stack(out, args.format, &name, &pname, &pl, &files, f)?;
+            return Ok(Outcome::Findings);
         }
         stack_made = Some((files, made, pl));
         let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
@@ -133,7 +134,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     Ok(if violations > 0 || fails(&findings) { Outcome::Findings } else { Outcome::Clean })
 }
 
-/// A stack the kernel would not install: nothing to check, exit 1.
+/// A stack the kernel would not install: nothing to check (the caller exits 1).
 fn refused_stack(
     out: &mut dyn Write,
     format: CheckFormat,
@@ -142,17 +143,17 @@ fn refused_stack(
     pl: &crate::seccomp::PathLength,
     files: &[PathBuf],
     finding: Finding,
-) -> Result<Outcome, CliError> {
+) -> std::io::Result<()> {
+    use super::path_length::write_json;
     match format {
         CheckFormat::Json => write_json(
             out,
             &serde_json::json!({ "file": name, "policy": pname, "path_length": pl, "findings": [finding] }),
-        )?,
-        CheckFormat::Sarif => write_json(out, &sarif::log(name, Some(pname), &[finding]))?,
+        ),
+        CheckFormat::Sarif => write_json(out, &sarif::log(name, Some(pname), &[finding])),
         CheckFormat::Text => {
             writeln!(out, "{name}: not checked against {pname}")?;
-            super::path_length::write_if_refused(out, pl, files)?;
+            super::path_length::write_if_refused(out, pl, files).map(|_| ())
         }
     }
-    Ok(Outcome::Findings)
 }

@@ -148,7 +148,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         fb.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
     let (la, lb) = (super::path_length::of(&pa), super::path_length::of(&pb));
     if la.refused.is_some() || lb.refused.is_some() {
-        return refused_sides(out, args.format, [("A", &fa, &la), ("B", &fb, &lb)]);
+        refused_sides(out, args.format, [("A", &fa, &la), ("B", &fb, &lb)])?;
+        return Ok(Outcome::Findings);
     }
     let made_by = |out: &mut dyn Write| -> Result<(), CliError> {
         write_made_by(out, &fa, &ma)?;
@@ -185,8 +186,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
 }
 
-/// A side the kernel would refuse to build: nothing to compare, exit 1.
-fn refused_sides(out: &mut dyn Write, format: OutputFormat, sides: [(&str, &[PathBuf], &PathLength); 2]) -> Result<Outcome, CliError> {
+/// A side the kernel would refuse to build: nothing to compare (the caller exits 1).
+fn refused_sides(out: &mut dyn Write, format: OutputFormat, sides: [(&str, &[PathBuf], &PathLength); 2]) -> std::io::Result<()> {
     match format {
         OutputFormat::Json => {
             let side = |(_, files, pl): (&str, &[PathBuf], &PathLength)| {
@@ -196,7 +197,7 @@ fn refused_sides(out: &mut dyn Write, format: OutputFormat, sides: [(&str, &[Pat
                     "refused": super::path_length::refusal(pl),
                 })
             };
-            write_json(out, &serde_json::json!({ "a": side(sides[0]), "b": side(sides[1]) }))?
+            super::path_length::write_json(out, &serde_json::json!({ "a": side(sides[0]), "b": side(sides[1]) }))
         }
         OutputFormat::Text => {
             for (label, files, pl) in sides {
@@ -205,9 +206,9 @@ fn refused_sides(out: &mut dyn Write, format: OutputFormat, sides: [(&str, &[Pat
                     super::path_length::write_if_refused(out, pl, files)?;
                 }
             }
+            Ok(())
         }
     }
-    Ok(Outcome::Findings)
 }
 
 /// The report as JSON, or as text: the "compiled by" lines, the regions and

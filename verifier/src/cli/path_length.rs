@@ -4,7 +4,6 @@
 //! `stack`, `check --stack` and `diff --stack` refuse it (exit 1) with the
 //! kernel's rule and every filter's total instead of describing it.
 
-use super::CliError;
 use crate::bpf::{converted_len, ValidProgram};
 use crate::report::{Finding, Severity};
 use crate::seccomp::{PathLength, PATH_RULE};
@@ -33,7 +32,7 @@ pub(super) fn refusal(pl: &PathLength) -> Option<String> {
 
 /// `true` (and the refusal with every filter's total written) when the
 /// kernel would not install the stack `files`.
-pub(super) fn write_if_refused(out: &mut dyn Write, pl: &PathLength, files: &[PathBuf]) -> Result<bool, CliError> {
+pub(super) fn write_if_refused(out: &mut dyn Write, pl: &PathLength, files: &[PathBuf]) -> std::io::Result<bool> {
     let Some(line) = refusal(pl) else { return Ok(false) };
     writeln!(out, "{line}")?;
     for l in pl.per_filter_lines(&names(files)) {
@@ -54,4 +53,10 @@ pub(super) fn finding(pl: &PathLength, files: &[PathBuf]) -> Option<Finding> {
         policy_line: None,
         counterexample: None,
     })
+}
+
+/// `super::write_json` for the refusal writers, which return `io::Result`.
+pub(super) fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v)?;
+    writeln!(out)
 }

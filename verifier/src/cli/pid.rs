@@ -187,7 +187,7 @@ fn path_length_of(filters: &[LiveFilter]) -> Option<PathLength> {
 }
 
 /// `  path length: …`: the stack's total and the room one more filter has.
-fn write_path_length(out: &mut dyn Write, g: &GroupReport) -> Result<(), CliError> {
+fn write_path_length(out: &mut dyn Write, g: &GroupReport) -> std::io::Result<()> {
     if let Some(pl) = &g.path_length {
         let lens = pl.lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" + ");
         writeln!(
