@@ -16,7 +16,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{converted_len, validate, Insn, Program};
-use seccheck::kernel::{attach_stack, StackAttach};
+use seccheck::kernel::{attach_stack, Abi, OracleError, OracleInput, StackAttach};
 use seccheck::seccomp::{PathLength, SECCOMP_RET_ALLOW};
 use seccheck::testgen;
 
@@ -216,4 +216,84 @@ fn three_full_filters_leave_room_for_exactly_4084_rets() {
         assert_eq!(kernel, expected, "kernel, {n} rets");
         assert_eq!(model.total(), if ok { 32768 } else { 32770 });
     }
+}
+
+/// The oracle installs its probe filter below the stack under test, so a
+/// stack with no room left (three full filters and 4084 `ret`s: exactly
+/// 32768) cannot be probed; it says so with the totals, P0 counted.
+#[test]
+fn the_oracle_explains_a_stack_too_long_to_probe() {
+    if !kernel_usable() {
+        return;
+    }
+    let rets = |n: usize| Program::new(vec![RET_ALLOW; n]);
+    let full = rets(4096);
+    let stack = vec![full.clone(), full.clone(), full, rets(4084)];
+    let input = OracleInput::new(Abi::X86_64, 39, [0; 6]);
+    match seccheck::kernel::action(&stack, &input) {
+        Err(OracleError::PathTooLong { index: 3, explanation }) => {
+            assert!(explanation.contains("refused filter 5 with ENOMEM"), "{explanation}");
+            assert!(explanation.contains("(the oracle's probe filter is filter 1)"), "{explanation}");
+            assert!(explanation.contains("MAX_INSNS_PER_PATH (32768)"), "{explanation}");
+        }
+        other => panic!("expected the path length explained, got {other:?}"),
+    }
+}
+
+/// Runs its arguments up to `--` as filters of that many `ret ALLOW`s, then
+/// executes the rest: seccheck under filters of its own.
+const UNDER_FILTERS_C: &str = r#"
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int i = 1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return 120;
+    for (; i < argc && strcmp(argv[i], "--"); i++) {
+        int n = atoi(argv[i]);
+        struct sock_filter *f = calloc(n, sizeof *f);
+        for (int j = 0; j < n; j++) {
+            struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+            f[j] = allow;
+        }
+        struct sock_fprog p = { .len = n, .filter = f };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p)) { perror("seccomp"); return 121; }
+    }
+    execv(argv[i + 1], argv + i + 1);
+    perror("execv");
+    return 122;
+}
+"#;
+
+/// `seccheck run` inside a process that already holds 32604 converted
+/// instructions of filters (room 164): the profile's filter is refused with
+/// ENOMEM, and seccheck says why instead of printing the errno.
+#[test]
+fn run_explains_enomem_from_the_filters_seccheck_itself_runs_under() {
+    if !kernel_usable() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (src, bin) = (d.path().join("under.c"), d.path().join("under"));
+    std::fs::write(&src, UNDER_FILTERS_C).unwrap();
+    let st = std::process::Command::new("gcc").args(["-O2", "-o"]).arg(&bin).arg(&src).status().expect("gcc runs");
+    assert!(st.success());
+    let profile = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/profiles/docker_default.json");
+    seccheck::kernel::health::pace(5);
+    let o = std::process::Command::new(&bin)
+        .args(["4096", "4096", "4096", "4000", "--", env!("CARGO_BIN_EXE_seccheck"), "run", "--profile"])
+        .arg(&profile)
+        .args(["--", "/bin/true"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("seccomp(2) refused filter 1 with ENOMEM"), "{err}");
+    assert!(err.contains("but this process already runs under 4 filters of its own"), "{err}");
 }
