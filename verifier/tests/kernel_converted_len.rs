@@ -10,7 +10,7 @@
 //! every instruction form seccomp accepts: `RET K`/`RET A`, every conditional
 //! jump (K and X) with every jt/jf shape and negative K, `JA`, every ALU op
 //! incl. `DIV X`, loads (ABS, IMM, MEM, LEN), stores, `TAX`/`TXA`, plus
-//! generated filters from `seccheck::testgen`.
+//! generated filters from `seccheck::testgen` and every compiled corpus filter.
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -166,6 +166,18 @@ fn the_kernel_attaches_exactly_up_to_the_converted_lengths_the_model_computes() 
                 testgen::soup(&mut rng, len)
             }
         });
+    }
+    // Every compiled corpus filter (what `validate` reports for them).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled");
+    let mut corpus: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "bpf"))
+        .collect();
+    corpus.sort();
+    assert!(corpus.len() >= 20, "{corpus:?}");
+    for f in &corpus {
+        programs.push(seccheck::bpf::decode(&std::fs::read(f).unwrap(), seccheck::bpf::ByteOrder::Little).unwrap());
     }
     // The longest a seccomp filter converts to: 4095 DIV X (5 each) and a
     // RET K (2): 20480.
