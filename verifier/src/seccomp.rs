@@ -299,7 +299,7 @@ pub struct PathLength {
     /// The longest converted filter one more attach would accept
     /// (`limit - Σ (length + 4)`); 0 when none, or when the stack itself is refused.
     pub room: usize,
-    /// Index of the first filter the kernel refuses, if any.
+    /// Index (oldest = 0) of the first filter the kernel refuses, if any.
     pub refused: Option<usize>,
 }
 
