@@ -261,6 +261,100 @@ pub fn errno_from_name(name: &str) -> Option<u16> {
     (1..=4095u16).find(|&e| errno_name(e) == Some(name))
 }
 
+/// `MAX_INSNS_PER_PATH` (kernel/seccomp.c): `(1 << 18) / sizeof(struct
+/// sock_filter)` = 32768 instructions on any path through a filter tree.
+pub const MAX_INSNS_PER_PATH: usize = 32768;
+/// What `seccomp_attach_filter` adds for every filter already attached
+/// (`walker->prog->len + 4; /* 4 instr penalty */`).
+pub const FILTER_PENALTY: usize = 4;
+
+/// The kernel's rule for stacking filters, as one sentence for people.
+pub const PATH_RULE: &str = "the kernel (seccomp_attach_filter, kernel/seccomp.c) refuses to attach a filter \
+with ENOMEM when its converted (eBPF) length plus, for every filter already attached, that filter's converted \
+length + 4 exceeds MAX_INSNS_PER_PATH (32768)";
+
+/// The length check of `seccomp_attach_filter` (kernel/seccomp.c) over a
+/// stack of filters, installed oldest first:
+///
+/// ```text
+/// total_insns = filter->prog->len;
+/// for (walker = current->seccomp.filter; walker; walker = walker->prev)
+///     total_insns += walker->prog->len + 4;  /* 4 instr penalty */
+/// if (total_insns > MAX_INSNS_PER_PATH)
+///     return -ENOMEM;
+/// ```
+///
+/// `prog->len` is the converted length ([`crate::bpf::converted_len`]).
+/// Every converted filter has at least 4 instructions, so the totals grow
+/// with each filter: a stack installs exactly when its newest filter's total
+/// is within the limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathLength {
+    /// Converted length of each filter, oldest first.
+    pub lengths: Vec<usize>,
+    /// `total_insns` when each filter is attached on top of the ones before it.
+    pub totals: Vec<usize>,
+    /// `MAX_INSNS_PER_PATH`.
+    pub limit: usize,
+    /// The longest converted filter one more attach would accept
+    /// (`limit - Σ (length + 4)`); 0 when none, or when the stack itself is refused.
+    pub room: usize,
+    /// Index (oldest = 0) of the first filter the kernel refuses, if any.
+    pub refused: Option<usize>,
+}
+
+impl PathLength {
+    /// The check over `lengths` (converted lengths, oldest first).
+    pub fn new(lengths: Vec<usize>) -> PathLength {
+        let mut below = 0usize;
+        let mut totals = Vec::with_capacity(lengths.len());
+        for &len in &lengths {
+            totals.push(below.saturating_add(len));
+            below = below.saturating_add(len).saturating_add(FILTER_PENALTY);
+        }
+        let refused = totals.iter().position(|&t| t > MAX_INSNS_PER_PATH);
+        let room = if refused.is_some() { 0 } else { MAX_INSNS_PER_PATH.saturating_sub(below) };
+        PathLength { lengths, totals, limit: MAX_INSNS_PER_PATH, room, refused }
+    }
+
+    /// The total of the newest filter (0 for an empty stack).
+    pub fn total(&self) -> usize {
+        self.totals.last().copied().unwrap_or(0)
+    }
+
+    /// By how much the first refused filter's total exceeds the limit.
+    pub fn excess(&self) -> Option<usize> {
+        self.refused.map(|i| self.totals[i] - self.limit)
+    }
+
+    /// One line per filter: its converted length and the total the kernel
+    /// checks when attaching it, marked where it is refused. `names[i]` names
+    /// filter `i`.
+    pub fn per_filter_lines(&self, names: &[String]) -> Vec<String> {
+        self.lengths
+            .iter()
+            .zip(&self.totals)
+            .enumerate()
+            .map(|(i, (len, total))| {
+                let name = names.get(i).map(String::as_str).unwrap_or("?");
+                let verdict = if *total > self.limit { "  > 32768: refused (ENOMEM)" } else { "" };
+                format!("filter {} ({name}): converted length {len}, total when attached {total}{verdict}", i + 1)
+            })
+            .collect()
+    }
+
+    /// The one-line summary of an installable stack: total and room left.
+    pub fn summary(&self) -> String {
+        format!(
+            "path length: {} of {} converted instructions (MAX_INSNS_PER_PATH, each older filter counting its length + 4); \
+             one more filter may have at most {} converted instructions",
+            self.total(),
+            self.limit,
+            self.room
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +407,26 @@ mod tests {
         assert_eq!(be.word(20), 0xcccc_dddd);
         assert_eq!(describe_offset(16, true), "arg0 low");
         assert_eq!(describe_offset(16, false), "arg0 high");
+    }
+
+    #[test]
+    fn path_length_follows_seccomp_attach_filter() {
+        // Three filters of 4096 `ret`s (3 + 2 * 4096 = 8195 each): measured
+        // on Linux 6.18, a fourth of 4084 `ret`s (8171) attaches, 4085 (8173)
+        // is refused.
+        let filler = 3 + 2 * 4096;
+        let ok = PathLength::new(vec![filler, filler, filler, 3 + 2 * 4084]);
+        assert_eq!(ok.totals, vec![8195, 8195 + 8199, 8195 + 2 * 8199, 3 * 8199 + 8171]);
+        assert_eq!(ok.total(), 32768);
+        assert_eq!((ok.refused, ok.excess(), ok.room), (None, None, 0));
+        let no = PathLength::new(vec![filler, filler, filler, 3 + 2 * 4085]);
+        assert_eq!((no.refused, no.excess()), (Some(3), Some(2)));
+        let one = PathLength::new(vec![5]);
+        assert_eq!(one.room, 32768 - 9);
+        assert_eq!(PathLength::new(vec![]).room, 32768);
+        // Refused filters make the whole stack refused at the first one.
+        let many = PathLength::new(vec![filler; 5]);
+        assert_eq!(many.refused, Some(3));
+        assert!(many.per_filter_lines(&[]).iter().filter(|l| l.contains("refused")).count() == 2);
     }
 }

@@ -246,3 +246,63 @@ fn diff_examples_are_confirmed_by_the_kernel() {
     assert!(last.starts_with(&format!("kernel: the running kernel took both sides' actions for {x86} of {x86} example(s)")), "{last}");
     assert!(examples >= x86);
 }
+
+/// A raw filter of `n` `ret ALLOW`s (converted: 3 + 2n).
+fn rets(dir: &Path, n: usize) -> String {
+    let p = dir.join(format!("rets{n}.bpf"));
+    let one = [0x06u8, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f];
+    std::fs::write(&p, one.repeat(n)).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// The stack: three filters of 4096 `ret`s leave room for exactly
+/// 4084 more (32768 converted instructions, measured in
+/// tests/kernel_converted_len.rs); with 4085 the kernel refuses the fourth,
+/// so `stack`, `check --stack` and `diff --stack` refuse it too (exit 1).
+#[test]
+fn stacks_the_kernel_would_not_build_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let (full, fits, over) = (rets(d.path(), 4096), rets(d.path(), 4084), rets(d.path(), 4085));
+    let o = seccheck(&["stack", &full, &full, &full, &fits, "--arch", "x86_64", "--syscall", "getpid"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("path length: 32768 of 32768 converted instructions"), "{out}");
+    assert!(out.contains("one more filter may have at most 0 converted instructions"), "{out}");
+
+    let o = seccheck(&["stack", &full, &full, &full, &over, "--arch", "x86_64", "--syscall", "getpid"]);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    let out = scrub(&stdout(&o), d.path());
+    assert!(out.starts_with("the kernel refuses this stack: filter 4 would make 32770 converted instructions, 2 over the limit; the kernel (seccomp_attach_filter, kernel/seccomp.c) refuses"), "{out}");
+    assert!(out.contains("filter 3 ($DIR/rets4096.bpf): converted length 8195, total when attached 24593\n"), "{out}");
+    assert!(out.contains("filter 4 ($DIR/rets4085.bpf): converted length 8173, total when attached 32770  > 32768: refused (ENOMEM)"), "{out}");
+    assert!(!out.contains("ALLOW"), "no table for a stack that never runs: {out}");
+    let o = seccheck(&["stack", &full, &full, &full, &over, "--format", "json"]);
+    assert_eq!(code(&o), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["path_length"]["totals"], serde_json::json!([8195, 16394, 24593, 32770]));
+    assert_eq!(v["path_length"]["refused"], 3);
+    assert!(v.get("table").is_none());
+
+    let stack = format!("{full},{full},{full},{over}");
+    let policy = write(d.path(), "p.toml", "arches = [\"x86_64\"]\n");
+    let o = seccheck(&["check", &stack, "--stack", "--policy", &policy, "--no-kernel"]);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("not checked against"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("the kernel refuses this stack: filter 4"), "{}", stdout(&o));
+    let o = seccheck(&["check", &stack, "--stack", "--policy", &policy, "--format", "sarif"]);
+    assert_eq!(code(&o), Some(1));
+    assert!(stdout(&o).contains("stack-too-long"), "{}", stdout(&o));
+    let fits_stack = format!("{full},{full},{full},{fits}");
+    // Installable: checked (allow-all breaks the arch property: exit 1 for that).
+    let o = seccheck(&["check", &fits_stack, "--stack", "--policy", &policy, "--no-kernel"]);
+    assert!(stdout(&o).contains("violated") && !stdout(&o).contains("not checked"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("path length: 32768 of 32768"), "{}", stdout(&o));
+
+    let o = seccheck(&["diff", "--stack", "--no-kernel", &stack, &full]);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("A ("), "{}", stdout(&o));
+    assert!(stdout(&o).contains("the kernel refuses this stack: filter 4"), "{}", stdout(&o));
+    let o = seccheck(&["diff", "--stack", "--no-kernel", &fits_stack, &full]);
+    assert_eq!(code(&o), Some(0), "both allow everything: {}", stdout(&o));
+    assert!(stdout(&o).contains("A: path length: 32768 of 32768"), "{}", stdout(&o));
+}

@@ -222,10 +222,42 @@ fn every_corpus_input_through_every_command() {
             if is_profile && !names_generator {
                 failures.push(format!("{shown}: the output does not say which generator compiled the filter"));
             }
+            if r.args[0] == "validate" {
+                if let Err(e) = check_converted_length(&r) {
+                    failures.push(format!("{shown}: {e}"));
+                }
+            }
         }
     }
     assert_eq!(ran, jobs.len());
     assert!(failures.is_empty(), "{} of {} runs failed:\n{}", failures.len(), jobs.len(), failures.join("\n"));
+}
+
+/// `validate` prints `ok: N instructions (M after the kernel's conversion to
+/// eBPF)`: every instruction converts to 1..=5, after a prologue of 3; for a
+/// raw `.bpf` file M is exactly `bpf::converted_len` of its bytes.
+fn check_converted_length(r: &Run) -> Result<(), String> {
+    let line = r.stdout.lines().next().unwrap_or("");
+    let after = line.split("ok: ").nth(1).ok_or_else(|| format!("no `ok: ` in {line:?}"))?;
+    let n: usize = after.split(' ').next().and_then(|x| x.parse().ok()).ok_or_else(|| format!("no count in {line:?}"))?;
+    let m: usize = after
+        .split('(')
+        .nth(1)
+        .and_then(|x| x.strip_suffix(" after the kernel's conversion to eBPF); the kernel accepts this filter"))
+        .and_then(|x| x.parse().ok())
+        .ok_or_else(|| format!("no converted length in {line:?}"))?;
+    if !(n + 3..=5 * n + 3).contains(&m) {
+        return Err(format!("{m} converted instructions for {n} classic ones"));
+    }
+    if r.args.len() == 2 && r.args[1].ends_with(".bpf") {
+        let bytes = std::fs::read(root().join(&r.args[1])).map_err(|e| e.to_string())?;
+        let p = seccheck::bpf::decode(&bytes, seccheck::bpf::ByteOrder::Little).map_err(|e| e.to_string())?;
+        let v = seccheck::bpf::validate(&p).map_err(|e| format!("{e:?}"))?;
+        if seccheck::bpf::converted_len(&v) != m {
+            return Err(format!("prints {m} converted instructions, bpf::converted_len says {}", seccheck::bpf::converted_len(&v)));
+        }
+    }
+    Ok(())
 }
 
 /// `bench` compiles profiles with the same `--caps` / `--kernel-version` as the

@@ -424,18 +424,32 @@ fn cli_reports_groups_and_dumps_each_filter() {
     let ha = short_hash(&filter_a());
     let hb = short_hash(&filter_b());
     let head = "filter mode, {} oldest first (the kernel runs the newest first)";
+    // Each stack's path length: converted lengths, each older filter + 4.
+    let conv = |p: Program| seccheck::bpf::converted_len(&seccheck::bpf::validate(&p).unwrap());
+    let (ca, cb) = (conv(filter_a()), conv(filter_b()));
+    let path = |lens: &[usize]| {
+        let pl = PathLength::new(lens.to_vec());
+        let shown = lens.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" + ");
+        format!(
+            "  path length {} of 32768 (converted lengths {shown}, each older filter + 4): one more filter may have at most {} converted instructions\n",
+            pl.total(),
+            pl.room
+        )
+    };
     let mut blocks = vec![
         (h.tid("main").min(h.tid("none")), format!(
             "threads {}: seccomp disabled, no filters\n",
             if h.tid("main") < h.tid("none") { "<main> (helper), <none> (t-none)" } else { "<none> (t-none), <main> (helper)" }
         )),
         (h.tid("a"), format!(
-            "thread <a> (t-a): {}\n  #0     7 insns  sha256 {ha}  -> DIR/filters/{ha}.bpf\n",
-            head.replace("{}", "1 filter,")
+            "thread <a> (t-a): {}\n  #0     7 insns  sha256 {ha}  -> DIR/filters/{ha}.bpf\n{}",
+            head.replace("{}", "1 filter,"),
+            path(&[ca])
         )),
         (h.tid("ab"), format!(
-            "thread <ab> (t-ab): {}\n  #0     7 insns  sha256 {ha}  -> DIR/filters/{ha}.bpf\n  #1     4 insns  sha256 {hb}  flags LOG  -> DIR/filters/{hb}.bpf\n",
-            head.replace("{}", "2 filters,")
+            "thread <ab> (t-ab): {}\n  #0     7 insns  sha256 {ha}  -> DIR/filters/{ha}.bpf\n  #1     4 insns  sha256 {hb}  flags LOG  -> DIR/filters/{hb}.bpf\n{}",
+            head.replace("{}", "2 filters,"),
+            path(&[ca, cb])
         )),
         (h.tid("strict"), "thread <strict> (t-strict): strict mode (only read, write, _exit, sigreturn), no filters\n".to_string()),
     ];
@@ -473,6 +487,8 @@ fn cli_reports_groups_and_dumps_each_filter() {
     assert_eq!((f[0]["instructions"].as_u64(), f[1]["instructions"].as_u64()), (Some(7), Some(4)));
     assert_eq!((f[0]["flags"].clone(), f[1]["flags"].clone()), (serde_json::json!([]), serde_json::json!(["LOG"])));
     assert_eq!(f[0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(ab["path_length"]["lengths"], serde_json::json!([ca, cb]));
+    assert_eq!(ab["path_length"]["room"], 32768 - (ca + 4) - (cb + 4));
     let strict = groups.iter().find(|g| g["tids"][0] == h.tid("strict")).unwrap();
     assert_eq!(strict["mode"], "strict");
 

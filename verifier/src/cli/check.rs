@@ -3,6 +3,10 @@
 //! Exit 0 when every property holds (and no lint reports a warning or an
 //! error), 1 with every violation and a counterexample each, 2 on bad input
 //! (the policy's problems with their TOML line and column).
+//!
+//! `--stack`: a stack the kernel would refuse to build (`seccomp_attach_filter`'s
+//! `MAX_INSNS_PER_PATH`) is not checked: exit 1 with finding `S001
+//! stack-too-long`, the rule and every filter's total.
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome};
@@ -70,7 +74,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .unzip();
-        stack_made = Some((files, made));
+        let pl = super::path_length::of(&valid);
+        if let Some(f) = super::path_length::finding(&pl, &files) {
+            refused_stack(out, args.format, &name, &pname, &pl, &files, f)?;
+            return Ok(Outcome::Findings);
+        }
+        stack_made = Some((files, made, pl));
         let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
         let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
         let findings = check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)));
@@ -101,14 +110,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 .iter()
                 .map(|p| serde_json::json!({ "code": p.code, "property": p.label, "policy_line": p.line, "holds": p.holds(), "violations": p.violations.len() }))
                 .collect();
-            write_json(out, &serde_json::json!({ "file": name, "policy": pname, "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "kernel": kernel }))?
+            let mut report = serde_json::json!({ "file": name, "policy": pname, "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "kernel": kernel });
+            if let Some((_, _, pl)) = &stack_made {
+                report["path_length"] = serde_json::json!(pl);
+            }
+            write_json(out, &report)?
         }
         CheckFormat::Sarif => write_json(out, &sarif::log(&name, Some(&pname), &findings))?,
         CheckFormat::Text => {
             writeln!(out, "{name} against {pname}: {}", summary.line())?;
             super::write_compile_notes(out, &compiled)?;
-            if let Some((files, made)) = &stack_made {
+            if let Some((files, made, pl)) = &stack_made {
                 super::diff::write_made_by(out, files, made)?;
+                writeln!(out, "{}", pl.summary())?;
             }
             if args.stack && !args.no_lints {
                 writeln!(out, "note: lints look at one filter at a time and were not run on this stack; run `seccheck lint` on each filter")?;
@@ -127,4 +141,28 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     super::kernel_disagreed(super::confirmed_of(&findings))?;
     Ok(if summary.pass { Outcome::Clean } else { Outcome::Findings })
+}
+
+/// A stack the kernel would not install: nothing to check (the caller exits 1).
+fn refused_stack(
+    out: &mut dyn Write,
+    format: CheckFormat,
+    name: &str,
+    pname: &str,
+    pl: &crate::seccomp::PathLength,
+    files: &[PathBuf],
+    finding: Finding,
+) -> std::io::Result<()> {
+    use super::path_length::write_json;
+    match format {
+        CheckFormat::Json => write_json(
+            out,
+            &serde_json::json!({ "file": name, "policy": pname, "path_length": pl, "findings": [finding] }),
+        ),
+        CheckFormat::Sarif => write_json(out, &sarif::log(name, Some(pname), &[finding])),
+        CheckFormat::Text => {
+            writeln!(out, "{name}: not checked against {pname}")?;
+            super::path_length::write_if_refused(out, pl, files).map(|_| ())
+        }
+    }
 }

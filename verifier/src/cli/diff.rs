@@ -16,7 +16,10 @@
 //!
 //! `--stack`: each side is a comma-separated list of filters, a stack in
 //! installation order (oldest first), compared by its effective action, e.g.
-//! `seccheck diff --stack base.bpf,extra.bpf single.bpf`.
+//! `seccheck diff --stack base.bpf,extra.bpf single.bpf`. Each stack's path
+//! length (`seccomp_attach_filter`'s `MAX_INSNS_PER_PATH`) is shown with the
+//! room it leaves; a stack the kernel would refuse to build is not compared:
+//! exit 1 with the rule and every filter's total.
 
 use super::input::InputOptions;
 use super::{write_json, CliError, Outcome, OutputFormat};
@@ -25,6 +28,7 @@ use crate::bpf::Program;
 use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement, Region};
 use crate::kernel::confirm::confirm;
 use crate::report::Counterexample;
+use crate::seccomp::PathLength;
 use crate::symbolic::Options;
 use serde::Serialize;
 use std::io::Write;
@@ -112,6 +116,11 @@ pub(super) fn side_name(files: &[PathBuf]) -> String {
 struct DiffReport<'a> {
     a: Vec<String>,
     b: Vec<String>,
+    /// With `--stack`: each side's path length (`seccomp_attach_filter`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_length_a: Option<&'a PathLength>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_length_b: Option<&'a PathLength>,
     #[serde(flatten)]
     diff: &'a Diff,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +131,11 @@ struct DiffReport<'a> {
 struct RefinesReport<'a> {
     a: Vec<String>,
     b: Vec<String>,
+    /// With `--stack`: each side's path length (`seccomp_attach_filter`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_length_a: Option<&'a PathLength>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_length_b: Option<&'a PathLength>,
     #[serde(flatten)]
     refinement: &'a Refinement,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,10 +149,21 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         fa.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
     let (pb, mb): (Vec<_>, Vec<_>) =
         fb.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (la, lb) = (super::path_length::of(&pa), super::path_length::of(&pb));
+    if la.refused.is_some() || lb.refused.is_some() {
+        refused_sides(out, args.format, [("A", &fa, &la), ("B", &fb, &lb)])?;
+        return Ok(Outcome::Findings);
+    }
     let made_by = |out: &mut dyn Write| -> Result<(), CliError> {
         write_made_by(out, &fa, &ma)?;
-        write_made_by(out, &fb, &mb)
+        write_made_by(out, &fb, &mb)?;
+        if args.stack {
+            writeln!(out, "A: {}", la.summary())?;
+            writeln!(out, "B: {}", lb.summary())?;
+        }
+        Ok(())
     };
+    let (pla, plb) = if args.stack { (Some(&la), Some(&lb)) } else { (None, None) };
     let unexact = |e: crate::diff::CompareError| CliError::Input {
         file: format!("{} vs {}", side_name(&fa), side_name(&fb)),
         msg: e.to_string(),
@@ -151,17 +176,42 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.refines {
         let mut r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
         let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.no_kernel);
-        let report = RefinesReport { a: strings(&fa), b: strings(&fb), refinement: &r, kernel: kernel.clone() };
+        let report = RefinesReport { a: strings(&fa), b: strings(&fb), path_length_a: pla, path_length_b: plb, refinement: &r, kernel: kernel.clone() };
         emit(out, args.format, &report, &made_by, &r.render_text(&na, &nb), &kernel)?;
         super::kernel_disagreed(confirmed_of(&r.violations))?;
         return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
     }
     let mut d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
     let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.no_kernel);
-    let report = DiffReport { a: strings(&fa), b: strings(&fb), diff: &d, kernel: kernel.clone() };
+    let report = DiffReport { a: strings(&fa), b: strings(&fb), path_length_a: pla, path_length_b: plb, diff: &d, kernel: kernel.clone() };
     emit(out, args.format, &report, &made_by, &d.render_text(&na, &nb), &kernel)?;
     super::kernel_disagreed(confirmed_of(&d.regions))?;
     Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
+}
+
+/// A side the kernel would refuse to build: nothing to compare (the caller exits 1).
+fn refused_sides(out: &mut dyn Write, format: OutputFormat, sides: [(&str, &[PathBuf], &PathLength); 2]) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            let side = |(_, files, pl): (&str, &[PathBuf], &PathLength)| {
+                serde_json::json!({
+                    "filters": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+                    "path_length": pl,
+                    "refused": super::path_length::refusal(pl),
+                })
+            };
+            super::path_length::write_json(out, &serde_json::json!({ "a": side(sides[0]), "b": side(sides[1]) }))
+        }
+        OutputFormat::Text => {
+            for (label, files, pl) in sides {
+                if pl.refused.is_some() {
+                    write!(out, "{label} ({}): ", side_name(files))?;
+                    super::path_length::write_if_refused(out, pl, files)?;
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The report as JSON, or as text: the "compiled by" lines, the regions and

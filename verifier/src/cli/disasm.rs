@@ -1,8 +1,14 @@
 //! `seccheck disasm FILE`: a listing a person can read, in the syntax `asm` takes back.
+//!
+//! It starts with a `;` line giving the length and, for a filter the kernel
+//! accepts, its length after the kernel's conversion to eBPF
+//! (`bpf_convert_filter`, [`crate::bpf::convert`]), which is what counts when
+//! filters are stacked. JSON: `{instructions, converted_instructions, listing}`.
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::bpf::{disassemble, listing, DisasmOptions};
+use crate::bpf::{converted_len, disassemble, listing, validate, DisasmOptions, ListingLine};
+use serde::Serialize;
 use std::io::Write;
 
 /// Disassemble a filter: absolute jump targets, loads, arch constants, syscall
@@ -23,6 +29,14 @@ pub struct Args {
     pub format: OutputFormat,
 }
 
+#[derive(Serialize)]
+struct Report {
+    instructions: usize,
+    /// Length after `bpf_convert_filter`; absent when the kernel refuses the filter.
+    converted_instructions: Option<usize>,
+    listing: Vec<ListingLine>,
+}
+
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let arch = match &args.arch {
         None => None,
@@ -31,9 +45,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let loaded = args.filter.load_full()?;
     let program = loaded.program;
     let opts = DisasmOptions { comments: !args.no_comments, arch };
+    let converted = validate(&program).ok().map(|p| converted_len(&p));
     match args.format {
-        OutputFormat::Json => write_json(out, &listing(&program, &opts))?,
+        OutputFormat::Json => write_json(
+            out,
+            &Report { instructions: program.len(), converted_instructions: converted, listing: listing(&program, &opts) },
+        )?,
         OutputFormat::Text => {
+            if opts.comments {
+                match converted {
+                    Some(c) => writeln!(out, "; {} instructions, {c} after the kernel's conversion to eBPF", program.len())?,
+                    None => writeln!(out, "; {} instructions; the kernel refuses this filter", program.len())?,
+                }
+            }
             // As `;` comments, so the listing still assembles back (`seccheck asm`).
             if let (Some(c), true) = (&loaded.compiled, opts.comments) {
                 let arches = c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");

@@ -13,6 +13,7 @@ mod explain;
 mod fuzz_generator;
 mod input;
 mod lint;
+mod path_length;
 mod pid;
 mod report;
 mod scan;

@@ -6,9 +6,16 @@
 //! a raw `sock_filter` file every other command reads, and `sha256sum` of that
 //! file starts with the same digits. Needs root (ptrace and `CAP_SYS_ADMIN`);
 //! each thread is stopped only for the few system calls that read it.
+//!
+//! For each stack it also shows the path length `seccomp_attach_filter`
+//! (kernel/seccomp.c) counts — converted (eBPF) lengths, each older filter
+//! plus 4 — and the room left under `MAX_INSNS_PER_PATH`: the longest filter
+//! one more `seccomp(2)` call on that thread (a container runtime's, a
+//! sandbox's) can still attach.
 
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::kernel::live::{read_process, LiveFilter, ProcessFilters, SeccompMode, Skipped};
+use crate::seccomp::PathLength;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -47,6 +54,9 @@ struct GroupReport {
     mode: SeccompMode,
     /// Installation order: the first is the oldest; the kernel runs the last first.
     filters: Vec<FilterReport>,
+    /// The stack's length as `seccomp_attach_filter` counts it; absent without filters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_length: Option<PathLength>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +113,7 @@ fn build_report(p: &ProcessFilters, per_thread: bool, dump: Option<&Path>) -> Re
                 names: vec![t.name.clone()],
                 mode: t.mode,
                 filters: t.filters.iter().map(filter_report).collect(),
+                path_length: path_length_of(&t.filters),
             })
             .collect()
     } else {
@@ -113,6 +124,7 @@ fn build_report(p: &ProcessFilters, per_thread: bool, dump: Option<&Path>) -> Re
                 names: g.names.into_iter().map(str::to_string).collect(),
                 mode: g.mode,
                 filters: g.filters.iter().map(filter_report).collect(),
+                path_length: path_length_of(g.filters),
             })
             .collect()
     };
@@ -152,9 +164,39 @@ fn write_text(out: &mut dyn Write, r: &Report) -> Result<(), CliError> {
             let file = f.file.as_deref().map(|p| format!("  -> {p}")).unwrap_or_default();
             writeln!(out, "  #{i}  {:>4} insns  sha256 {}{flags}{file}", f.instructions, short(&f.sha256))?;
         }
+        write_path_length(out, g)?;
     }
     for s in &r.skipped {
         writeln!(out, "note: thread {} {}", s.tid, s.reason)?;
+    }
+    Ok(())
+}
+
+/// The path length of a thread's stack (oldest first); `None` without
+/// filters, or if one would not validate (the kernel accepted each, so only a
+/// kernel newer than seccheck's rules could produce that).
+fn path_length_of(filters: &[LiveFilter]) -> Option<PathLength> {
+    if filters.is_empty() {
+        return None;
+    }
+    let lens = filters
+        .iter()
+        .map(|f| crate::bpf::validate(&f.program).ok().map(|v| crate::bpf::converted_len(&v)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(PathLength::new(lens))
+}
+
+/// `  path length: …`: the stack's total and the room one more filter has.
+fn write_path_length(out: &mut dyn Write, g: &GroupReport) -> std::io::Result<()> {
+    if let Some(pl) = &g.path_length {
+        let lens = pl.lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" + ");
+        writeln!(
+            out,
+            "  path length {} of {} (converted lengths {lens}, each older filter + 4): one more filter may have at most {} converted instructions",
+            pl.total(),
+            pl.limit,
+            pl.room
+        )?;
     }
     Ok(())
 }

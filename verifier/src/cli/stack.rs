@@ -6,11 +6,16 @@
 //! (`seccomp_run_filters`, kernel/seccomp.c). Give the files in installation
 //! order, oldest first (the order `seccheck pid` lists and `--dump` writes
 //! them). The output is the effective per-arch, per-syscall table with the
-//! argument conditions, exact for every input. Exit 0, or 2 on bad input.
+//! argument conditions, exact for every input, and the stack's path length:
+//! the total `seccomp_attach_filter` (kernel/seccomp.c) checks against
+//! `MAX_INSNS_PER_PATH` and the room it leaves for one more filter. A stack
+//! the kernel would refuse to build is not described: exit 1 with the rule and
+//! every filter's total. Exit 0, 1 refused, or 2 on bad input.
 
 use super::diff::{load_valid_compiled, side_name};
 use super::input::InputOptions;
 use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::seccomp::PathLength;
 use crate::stack;
 use crate::symbolic::{Options, Table, TableOptions};
 use serde::Serialize;
@@ -41,7 +46,13 @@ pub struct Args {
 struct Report<'a> {
     /// Installation order, oldest first.
     filters: Vec<String>,
-    table: &'a Table,
+    /// Converted lengths, totals and room (`seccomp_attach_filter`).
+    path_length: &'a PathLength,
+    /// Absent when the kernel would refuse the stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<&'a Table>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<String>,
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -49,6 +60,20 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let syscalls = super::input::syscall_selection(&args.syscall, &arches)?;
     let (programs, made_by): (Vec<_>, Vec<_>) =
         args.files.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    let pl = super::path_length::of(&programs);
+    if pl.refused.is_some() {
+        match args.format {
+            OutputFormat::Json => write_json(
+                out,
+                &Report { filters: names, path_length: &pl, table: None, refused: super::path_length::refusal(&pl) },
+            )?,
+            OutputFormat::Text => {
+                super::path_length::write_if_refused(out, &pl, &args.files)?;
+            }
+        }
+        return Ok(Outcome::Findings);
+    }
     let mut s = stack::analyze(&programs, &Options::default())
         .map_err(|e| CliError::Input { file: side_name(&args.files), msg: e.to_string() })?;
     let opts = TableOptions {
@@ -56,9 +81,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         syscalls,
     };
     let table = s.table(&opts);
-    let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     match args.format {
-        OutputFormat::Json => write_json(out, &Report { filters: names, table: &table })?,
+        OutputFormat::Json => write_json(out, &Report { filters: names, path_length: &pl, table: Some(&table), refused: None })?,
         OutputFormat::Text => {
             writeln!(out, "effective action of {} filter{} (installation order, the last runs first):", names.len(), if names.len() == 1 { "" } else { "s" })?;
             for (i, (n, m)) in names.iter().zip(&made_by).enumerate() {
@@ -67,6 +91,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                     None => writeln!(out, "  {i}: {n}")?,
                 }
             }
+            writeln!(out, "{}", pl.summary())?;
             write!(out, "{}", table.render_text())?;
         }
     }

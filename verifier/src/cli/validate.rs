@@ -2,10 +2,14 @@
 //!
 //! Exit 0 when `seccomp(SECCOMP_SET_MODE_FILTER)` would accept it, 1 with every
 //! reason when it would refuse it, 2 when the file cannot be read as a filter.
+//! An accepted filter's length after the kernel's conversion to eBPF
+//! (`bpf_convert_filter`, [`crate::bpf::convert`]) is shown too: it is what
+//! the kernel counts when filters are stacked (`MAX_INSNS_PER_PATH`).
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::bpf::validate::violations;
+use crate::bpf::validate::{validate, violations};
+use crate::bpf::converted_len;
 use serde::Serialize;
 use std::io::Write;
 
@@ -23,6 +27,8 @@ pub struct Args {
 struct Report<'a> {
     file: String,
     instructions: usize,
+    /// Length after `bpf_convert_filter`; absent when the kernel refuses the filter.
+    converted_instructions: Option<usize>,
     accepted: bool,
     violations: &'a [crate::bpf::Violation],
 }
@@ -31,14 +37,26 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let loaded = args.filter.load_full()?;
     let program = loaded.program;
     let v = violations(&program);
+    let converted = validate(&program).ok().map(|p| converted_len(&p));
     let name = args.filter.display_name();
     match args.format {
         OutputFormat::Json => write_json(
             out,
-            &Report { file: name, instructions: program.len(), accepted: v.is_empty(), violations: &v },
+            &Report {
+                file: name,
+                instructions: program.len(),
+                converted_instructions: converted,
+                accepted: v.is_empty(),
+                violations: &v,
+            },
         )?,
         OutputFormat::Text if v.is_empty() => {
-            writeln!(out, "{name}: ok: {} instructions; the kernel accepts this filter", program.len())?;
+            writeln!(
+                out,
+                "{name}: ok: {} instructions ({} after the kernel's conversion to eBPF); the kernel accepts this filter",
+                program.len(),
+                converted.unwrap_or(0)
+            )?;
             super::write_compile_notes(out, &loaded.compiled)?;
         }
         OutputFormat::Text => {

@@ -28,6 +28,8 @@ use crate::seccomp::{Action, SeccompData, SECCOMP_RET_TRACE};
 use serde::Serialize;
 use std::fmt;
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod attach;
 pub mod confirm;
 pub mod health;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -36,6 +38,7 @@ pub mod isolate;
 mod probe;
 pub mod readback;
 pub mod live;
+pub mod path;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod record;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -45,6 +48,8 @@ mod validate;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub use probe::{action, probe_instruction_pointer, Prober, ProberStats};
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub use attach::{attach_stack, StackAttach};
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub use validate::{accepts, Validator};
 
@@ -228,6 +233,10 @@ pub enum OracleError {
     FilterRejected { index: usize, errno: i64 },
     #[error("filter {index} of the stack could not be installed under the filters before it: {attempts}")]
     CannotInstall { index: usize, attempts: String },
+    /// `seccomp(2)` refused a filter with ENOMEM: the stack's path length
+    /// (`seccomp_attach_filter`), explained by [`path::explain`].
+    #[error("{explanation}")]
+    PathTooLong { index: usize, explanation: String },
     #[error("the {0:?} system call ABI is not available on this kernel")]
     AbiUnavailable(Abi),
     #[error("the oracle child did not answer within {TIMEOUT_SECS} s")]

@@ -254,6 +254,10 @@ pub enum OverheadError {
     /// The kernel refused to install filter `index` of the stack.
     #[error("the kernel refused filter {index} of the stack: errno {errno} ({})", std::io::Error::from_raw_os_error(*errno))]
     InstallRefused { index: usize, errno: i32 },
+    /// The kernel refused filter `index` with ENOMEM: the stack's path
+    /// length, explained with the totals ([`super::path::explain`]).
+    #[error("{explanation}")]
+    PathTooLong { index: usize, explanation: String },
     /// A child died before reporting its results (the filter killed it).
     #[error("a measuring child died ({status}) while {stage}")]
     ChildDied { status: String, stage: String },
@@ -510,7 +514,11 @@ fn wait_all(sh: &Shared, pids: &[libc::pid_t], spec: &RunSpec, want: u32, limit:
                 let errno = slot.err.load(Ordering::Acquire);
                 let index = slot.err_index.load(Ordering::Acquire) as usize;
                 return Err(if slot.stage.load(Ordering::Acquire) == STAGE_INSTALL {
-                    OverheadError::InstallRefused { index, errno }
+                    if i64::from(errno) == super::path::ENOMEM {
+                        OverheadError::PathTooLong { index, explanation: super::path::explain(spec.stack, index) }
+                    } else {
+                        OverheadError::InstallRefused { index, errno }
+                    }
                 } else {
                     OverheadError::Sys { call: "child setup", source: std::io::Error::from_raw_os_error(errno) }
                 });

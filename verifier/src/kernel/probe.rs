@@ -203,6 +203,10 @@ pub struct Prober {
     markers: [u16; 2],
     slots: Vec<Slot>,
     parent: i64,
+    /// Converted lengths of the filters under test (0 for one the kernel
+    /// refuses on its own) and of the current P0, to explain an ENOMEM.
+    lengths: Vec<usize>,
+    p0_converted: usize,
     pub stats: ProberStats,
 }
 
@@ -288,7 +292,13 @@ impl Prober {
         }
         let mut free = (0..=u16::MAX).rev().filter(|d| !trace_data.contains(d));
         let markers = [free.next().unwrap_or(0), free.next().unwrap_or(1)];
+        let lengths = stack
+            .iter()
+            .map(|p| crate::bpf::validate(p).map(|v| crate::bpf::converted_len(&v)).unwrap_or(0))
+            .collect();
         Ok(Prober {
+            lengths,
+            p0_converted: 0,
             n: stack.len(),
             p0: base,
             arena,
@@ -323,6 +333,8 @@ impl Prober {
             Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_TRACE | marker as u32),
             Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         ];
+        let p0_program = Program::new(p0.to_vec());
+        self.p0_converted = crate::bpf::validate(&p0_program).map(|v| crate::bpf::converted_len(&v)).unwrap_or(0);
         let bytes: Vec<u8> = p0.iter().flat_map(|i| i.to_bytes()).collect();
         // SAFETY: P0's slot in the arena holds exactly P0_LEN instructions.
         unsafe {
@@ -501,6 +513,18 @@ impl Prober {
                 }
             };
             parts.push(format!("{name}: {what}"));
+        }
+        // ENOMEM is the stack's path length (`seccomp_attach_filter`), P0
+        // below the filters under test counting too.
+        if first_errno == Some(super::path::ENOMEM) {
+            let mut lengths = vec![self.p0_converted];
+            lengths.extend(&self.lengths);
+            let own = super::path::own_filter_count();
+            let explanation = format!(
+                "{} (the oracle's probe filter is filter 1)",
+                super::path::explain_lengths(&lengths, index + 1, own)
+            );
+            return OracleError::PathTooLong { index, explanation };
         }
         // Under the probe filter alone (index 0) the first answer is the
         // kernel's own verdict on the program.

@@ -190,6 +190,10 @@ pub enum RunError {
     Unavailable(#[from] health::KernelUnavailable),
     #[error("the command's processes ended without reporting the command's exit status")]
     NoStatus,
+    /// `seccomp(2)` refused the filter with ENOMEM: the path length check,
+    /// explained with the totals ([`super::path::explain`]).
+    #[error("{0}")]
+    PathTooLong(String),
 }
 
 fn describe_exec_errno(e: i64) -> &'static str {
@@ -290,6 +294,10 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
     health::check()?;
     // The recording filter: one instruction.
     let notify_prog = [crate::bpf::Insn::stmt(crate::bpf::insn::BPF_RET | crate::bpf::insn::BPF_K, SECCOMP_RET_USER_NOTIF)];
+    let installed = match mode {
+        Mode::Notify => crate::bpf::Program::new(notify_prog.to_vec()),
+        Mode::Enforce { program, .. } => program.clone(),
+    };
     let insns: Vec<u8> = match mode {
         Mode::Notify => notify_prog.iter().flat_map(|i| i.to_bytes()).collect(),
         Mode::Enforce { program, .. } => program.to_bytes(),
@@ -325,6 +333,10 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
     result.and_then(|()| {
         if sh.state.load(Ordering::Acquire) == STATE_SETUP_FAILED {
             let step = sh.step.load(Ordering::Acquire) as usize;
+            let errno = sh.errno.load(Ordering::Acquire);
+            if step == STEP_FILTER as usize && errno == super::path::ENOMEM {
+                return Err(RunError::PathTooLong(super::path::explain(std::slice::from_ref(&installed), 0)));
+            }
             return Err(RunError::Setup { step: STEPS.get(step).copied().unwrap_or("set itself up"), errno: sh.errno.load(Ordering::Acquire) });
         }
         if sh.state.load(Ordering::Acquire) == STATE_EXEC_FAILED {

@@ -17,8 +17,10 @@
 //! `EBUSY` means "prepared, would attach", any other error is the kernel's
 //! verdict, and the child's filter chain never grows. The only check skipped
 //! is `seccomp_attach_filter`'s chain length (`MAX_INSNS_PER_PATH` = 32768
-//! instructions), which a single program of at most 4096 cannot hit. The
-//! kernel tests hold the two against each other.
+//! converted instructions), which a single program cannot hit: it converts to
+//! at most 20480 (`crate::bpf::convert`: 4095 `div x` and a `ret #k`), over the listener's 5 + 4. Stacks
+//! are judged by [`super::attach_stack`]. The kernel tests hold the two
+//! against each other.
 //!
 //! Both are paced by [`super::health::pace`]: every accepted program costs the
 //! kernel a JIT compilation and a deferred free, and an unpaced flood of them
@@ -163,7 +165,24 @@ fn fprog_len(p: &Program) -> Result<u16, OracleError> {
 /// Does the running kernel accept `p` as a seccomp filter? Installs it in a
 /// forked child (after `PR_SET_NO_NEW_PRIVS`), never on the caller.
 pub fn accepts(p: &Program) -> Result<Verdict, OracleError> {
-    verdict_or_retry(|| accepts_once(p))
+    verdict_or_retry(|| accepts_once(p)).map_err(|e| path_explained(e, &[], p))
+}
+
+/// A persistent ENOMEM for `p` installed over filters of converted lengths
+/// `below` is the path length check when this process runs under filters of
+/// its own or the stack is too long (`seccomp_attach_filter`): say so, with
+/// the totals, instead of a bare errno.
+fn path_explained(e: OracleError, below: &[usize], p: &Program) -> OracleError {
+    let OracleError::CouldNotLoad { errno } = e else { return e };
+    let own = super::path::own_filter_count();
+    let len = crate::bpf::validate(p).map(|v| crate::bpf::converted_len(&v)).unwrap_or(0);
+    let mut lengths = below.to_vec();
+    lengths.push(len);
+    let too_long = crate::seccomp::PathLength::new(lengths.clone()).refused.is_some();
+    if i64::from(errno) != super::path::ENOMEM || (!too_long && own.unwrap_or(0) == 0) {
+        return e;
+    }
+    OracleError::PathTooLong { index: below.len(), explanation: super::path::explain_lengths(&lengths, below.len(), own) }
 }
 
 /// EINVAL is the kernel's verdict on a filter (every rule of
@@ -376,7 +395,8 @@ impl Validator {
     /// Does the running kernel accept `p`? (Errors other than EINVAL are
     /// retried, see [`verdict_or_retry`].)
     pub fn accepts(&mut self, p: &Program) -> Result<Verdict, OracleError> {
-        verdict_or_retry(|| self.accepts_once(p))
+        // Below the program: the child's listener filter, `ret ALLOW` (5 converted).
+        verdict_or_retry(|| self.accepts_once(p)).map_err(|e| path_explained(e, &[5], p))
     }
 
     fn accepts_once(&mut self, p: &Program) -> Result<Verdict, OracleError> {

@@ -120,7 +120,7 @@ impl fmt::Display for Counterexample {
 /// A problem found in a filter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable code: `SC001`… for lints, `P001`… for policy properties, `D001`… for diffs.
+    /// Stable code: `SC001`… for lints, `P001`… for policy properties, `D001`… for diffs, `S001` for a stack the kernel would not install (`cli/path_length.rs`).
     pub code: &'static str,
     /// Stable kebab-case name (`x32-not-blocked`).
     pub name: &'static str,
