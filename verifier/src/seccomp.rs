@@ -46,7 +46,7 @@ impl SeccompData {
     /// `arch` (every AUDIT_ARCH value the kernel reports carries it correctly).
     /// `off` must be a multiple of 4 below 64 (guaranteed for validated programs).
     pub fn word(&self, off: u32) -> u32 {
-        debug_assert!(off < 64 && off % 4 == 0);
+        debug_assert!(off < 64 && off.is_multiple_of(4));
         match off {
             0 => self.nr,
             4 => self.arch,
@@ -110,7 +110,7 @@ pub fn describe_offset(off: u32, little_endian: bool) -> String {
         4 => "arch".into(),
         8..=63 => {
             let field = (off - 8) / 8;
-            let low = ((off - 8) % 8 == 0) == little_endian;
+            let low = (off - 8).is_multiple_of(8) == little_endian;
             let half = if low { "low" } else { "high" };
             if field == 0 {
                 format!("instruction_pointer {half}")

@@ -224,7 +224,7 @@ pub fn soup<R: Rng>(rng: &mut R, len: usize) -> Program {
                 .choose(rng)
                 .unwrap()
             }
-            9 | 10 | 11 if remaining > 1 => {
+            9..=11 if remaining > 1 => {
                 let op = *[BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET].choose(rng).unwrap();
                 let src = if rng.gen_bool(0.25) { BPF_X } else { BPF_K };
                 let max = (remaining - 1).min(255);

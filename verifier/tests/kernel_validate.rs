@@ -115,7 +115,7 @@ fn memory_program<R: Rng>(rng: &mut R) -> Program {
         let ins = match rng.gen_range(0..10) {
             0 | 1 => Insn::stmt(*[BPF_ST, BPF_STX].choose(rng).unwrap(), cell),
             2 | 3 => Insn::stmt(*[BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM].choose(rng).unwrap(), cell),
-            4 | 5 | 6 if remaining > 1 => {
+            4..=6 if remaining > 1 => {
                 let max = (remaining - 1).min(255);
                 Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, rng.gen_range(0..3), rng.gen_range(0..=max) as u8, rng.gen_range(0..=max) as u8)
             }

@@ -30,7 +30,7 @@ pub fn decode(bytes: &[u8], order: ByteOrder) -> Result<Program, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(DecodeError::Ragged {
             len: bytes.len(),
             whole: bytes.len() / INSN_SIZE,

@@ -611,7 +611,7 @@ fn word(k: u32, arch: &ArchSet) -> Val {
 /// The name of the `seccomp_data` word at `k`; for argument and instruction
 /// pointer halves it depends on the byte order, which is only known once the arch is.
 fn word_name(k: u32, arch: &ArchSet) -> Option<String> {
-    if k % 4 != 0 || k >= SECCOMP_DATA_LEN {
+    if !k.is_multiple_of(4) || k >= SECCOMP_DATA_LEN {
         return None;
     }
     Some(match (k, arch.little_endian()) {

@@ -127,7 +127,7 @@ impl InputOptions {
     pub fn load_full(&self, file: &Path) -> Result<Loaded, CliError> {
         sources::read_file(file, &self.read_options()?).map_err(|e| {
             if e.is_generator_timeout() {
-                CliError::SourceHint(e, "--libseccomp-timeout 0 waits for it")
+                CliError::SourceHint(Box::new(e), "--libseccomp-timeout 0 waits for it")
             } else {
                 e.into()
             }

@@ -85,12 +85,13 @@ pub enum CliError {
     /// `FILE: message`
     #[error("{file}: {msg}")]
     Input { file: String, msg: String },
-    /// Unreadable or malformed input; the message names the file.
+    /// Unreadable or malformed input; the message names the file. (Boxed:
+    /// a source error is large, and every command returns this type.)
     #[error("{0}")]
-    Source(#[from] crate::sources::SourceError),
+    Source(Box<crate::sources::SourceError>),
     /// The same, with what the user can do about it in this command.
     #[error("{0}; {1}")]
-    SourceHint(crate::sources::SourceError, &'static str),
+    SourceHint(Box<crate::sources::SourceError>, &'static str),
     #[error("{0}")]
     Usage(String),
     /// Every assembler error, one per line after the first.
@@ -104,6 +105,12 @@ pub enum CliError {
     /// The running kernel contradicted a prediction.
     #[error("{0}")]
     KernelDisagrees(String),
+}
+
+impl From<crate::sources::SourceError> for CliError {
+    fn from(e: crate::sources::SourceError) -> CliError {
+        CliError::Source(Box::new(e))
+    }
 }
 
 /// Run the CLI with the process arguments and return the exit code.

@@ -171,6 +171,7 @@ fn intervals(m: &Manager, f: Bdd, l0: u32, w: u32, cap: usize) -> Option<Vec<(u6
 
 /// Disjoint cubes (paths) of `f` as `(mask, value)` over `w` bits from `l0`.
 fn cubes(m: &Manager, f: Bdd, l0: u32, w: u32, cap: usize) -> Option<Vec<(u64, u64)>> {
+    #[allow(clippy::too_many_arguments)] // a recursive walk: the BDD, the field's place and the path so far
     fn go(m: &Manager, f: Bdd, l0: u32, w: u32, mask: u64, val: u64, out: &mut Vec<(u64, u64)>, cap: usize) -> bool {
         if f.is_false() {
             return true;

@@ -290,8 +290,10 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
     let m = an.manager();
     let arch_parts = partition(m, Field::Arch, &sets);
     let known = known_audits();
-    // Classes of arch values; which contain values no known arch uses.
-    let mut classes: Vec<(Vec<Bdd>, Vec<(u64, u64)>, bool)> = Vec::new();
+    // Classes of arch values: the tuple of diagrams, its intervals, and
+    // whether they contain values no known arch uses.
+    type ArchClass = (Vec<Bdd>, Vec<(u64, u64)>, bool);
+    let mut classes: Vec<ArchClass> = Vec::new();
     for (lo, hi, t) in arch_parts {
         let known_inside = known.iter().filter(|&&k| lo <= k as u64 && k as u64 <= hi).count() as u64;
         let has_unknown = hi - lo + 1 > known_inside;
