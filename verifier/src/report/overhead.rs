@@ -399,7 +399,7 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(o, "| virtualization | {} |", md_escape(&e.virtualization));
     let _ = writeln!(o, "| BPF JIT (`bpf_jit_enable`) | {} |", md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown")));
     let _ = writeln!(o, "| spec_store_bypass | {} |", md_escape(e.spec_store_bypass.as_deref().unwrap_or("unknown")));
-    let _ = writeln!(o, "| clock | {} ({:.4} ns/tick); clocksource {} |", md_escape(&report.clock.source.to_string()), report.clock.ns_per_tick, md_escape(e.clocksource.as_deref().unwrap_or("unknown")));
+    let _ = writeln!(o, "| clock | {} ({:.4} ns/tick); clocksource {} |", md_escape(report.clock.source), report.clock.ns_per_tick, md_escape(e.clocksource.as_deref().unwrap_or("unknown")));
     let _ = writeln!(o, "| `/proc/PID/seccomp_cache` | {} |", if e.seccomp_cache_debug { "present" } else { "absent (no CONFIG_SECCOMP_CACHE_DEBUG): the cache is checked by timing" });
     let l = &report.load;
     let _ = writeln!(
