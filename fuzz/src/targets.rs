@@ -61,7 +61,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "validate_kernel", run: validate_kernel, about: "validator's accept/reject equals the running kernel's (paced via kernel::health::pace)", kernel: true },
     Target { name: "emu_symbolic", run: emu_symbolic, about: "emulator and symbolic evaluator give the same return value on generated and boundary inputs", kernel: false },
     Target { name: "asm_roundtrip", run: asm_roundtrip, about: "disasm | asm is byte-exact for every decodable program; the assembler never panics on text", kernel: false },
-    Target { name: "policy_parse", run: policy_parse, about: "the policy.toml parser never panics; errors carry a line", kernel: false },
+    Target { name: "policy_parse", run: policy_parse, about: "the policy.toml parser never panics; errors carry a line; `when` conditions built from runs of nesting and long chains stay within the depth limit, print back to the same meaning, and their errors point at the `when`", kernel: false },
     Target { name: "diff_props", run: diff_props, about: "diff(A, A) is empty; diff(A, B) and diff(B, A) agree (same regions, sides swapped); every region's example differs", kernel: false },
     Target { name: "rewrites", run: rewrites, about: "optimiser-style rewrites (jump threading, JGT/JGE k±1, jt==jf → JA, NOP insertion with relocation, swapping independent statements, reordering comparison chains) keep the program equivalent", kernel: false },
     Target { name: "gen_libseccomp", run: gen_libseccomp, about: "random Docker/OCI profiles compiled by libseccomp (optimize 1 and 2) mean what their documentation says", kernel: false },
@@ -217,13 +217,88 @@ pub fn asm_roundtrip(data: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The policy parser never panics, and each error has a line number within the text.
+/// The policy parser never panics, and each error has a line number within
+/// the text. Half the inputs (first byte odd) are read as raw policy text; the
+/// other half build a `when` condition from runs of pieces (`(` and `not`
+/// repeated up to 300 times, chains of up to 2 000 operands), so the depth
+/// limit and long flat chains are reached on every few inputs.
 pub fn policy_parse(data: &[u8]) -> Result<(), Failure> {
+    if data.first().is_some_and(|b| b & 1 == 1) {
+        return policy_when(&data[1..]);
+    }
     let text = String::from_utf8_lossy(data);
     if let Err(errs) = seccheck::policy::parse(&text) {
         if errs.is_empty() {
             return fail("policy-error-list-empty", "parse failed with no error");
         }
+        let lines = text.lines().count().max(1) + 1;
+        if let Some(e) = errs.iter().find(|e| e.line == 0 || e.line > lines || e.col == 0) {
+            return fail("policy-error-outside-text", format!("{e} (the text has {lines} lines)"));
+        }
+    }
+    Ok(())
+}
+
+/// A `when` condition assembled from `data`: it parses within the limits or
+/// is refused pointing inside it; what parses prints back to the same meaning.
+fn policy_when(data: &[u8]) -> Result<(), Failure> {
+    use seccheck::policy::expr::{self, MAX_DEPTH};
+    const PIECES: &[&str] = &[
+        "(", ")", "not ", "arg0 == 1", " or ", " and ", "arg1 & O_CREAT != 0", "ip in [1, 0x10]", "arg2 <= (4 | 1)", "arg3 > ", "(", "7", ")",
+        "arg5 & 0xff == 0x7f", " or arg4 != 3", " and not arg0 < 2",
+    ];
+    let mut u = Unstructured::new(data);
+    let mut when = String::new();
+    while let (Ok(i), Ok(n)) = (u.choose_index(PIECES.len()), u.arbitrary::<u8>()) {
+        // Mostly single pieces; sometimes long runs (nesting, chains).
+        let reps = match n {
+            0..=199 => 1,
+            200..=239 => (n as usize - 190) * 6,
+            _ => (n as usize - 239) * 125,
+        };
+        when.push_str(&PIECES[i].repeat(reps));
+        if when.len() > 200_000 {
+            break;
+        }
+    }
+    let arches = [seccheck::arch::Arch::X86_64];
+    let parsed = expr::parse(&when, &arches);
+    let text = format!("arches = [\"x86_64\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = \"{when}\"\n");
+    let policy = seccheck::policy::parse(&text);
+    match (&parsed, &policy) {
+        (Ok(e), Ok(p)) => {
+            let max = 2 * (MAX_DEPTH + 1) + 1;
+            if e.depth() > max {
+                return fail("policy-when-too-deep", format!("depth {} > {max}", e.depth()));
+            }
+            if p.rules[0].when.as_ref().map(|(_, w)| w) != Some(e) {
+                return fail("policy-when-differs", "the policy's condition is not the expression parsed alone");
+            }
+            // Printed and read back (when the printed form, which adds
+            // parentheses, is itself within the limit): the same meaning.
+            match expr::parse(&e.to_string(), &arches) {
+                Ok(back) => {
+                    for k in 0..16u64 {
+                        let args = [k & 1, (k & 2) << 5, k, 0x7f * (k & 1), k + 2, 0xff * (k >> 3)];
+                        if back.eval(&args, k) != e.eval(&args, k) {
+                            return fail("policy-when-print", format!("{e} reads back with another meaning at {args:?}"));
+                        }
+                    }
+                }
+                Err(err) if err.msg.contains("levels of parentheses") => {}
+                Err(err) => return fail("policy-when-print", format!("printed form does not parse: {err}")),
+            }
+        }
+        (Err(e), Err(errs)) => {
+            if e.offset > when.len() {
+                return fail("policy-when-error-offset", format!("{e} in {} bytes", when.len()));
+            }
+            // The condition is on line 4, starting at column 9.
+            if errs.len() != 1 || errs[0].line != 4 || errs[0].col != 9 + e.offset || !errs[0].msg.ends_with(&e.msg) {
+                return fail("policy-when-error-position", format!("{errs:?} for {e}"));
+            }
+        }
+        _ => return fail("policy-when-disagree", format!("alone: {:?}, in a policy: {:?}", parsed.as_ref().err(), policy.as_ref().err())),
     }
     Ok(())
 }

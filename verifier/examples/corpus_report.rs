@@ -171,7 +171,7 @@ fn claims(root: &Path, policy: &str, valid: &seccheck::bpf::ValidProgram) -> Res
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let pol = policy::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))?;
     let mut analysis = analyze(valid, &Options::default()).map_err(|e| e.to_string())?;
-    Ok(policy::check::check(&pol, &mut analysis, &Emulator::new(valid)))
+    policy::check::check(&pol, &mut analysis, &Emulator::new(valid)).map_err(|e| e.to_string())
 }
 
 /// A check with its own compile options (only `--caps` is used): the profile

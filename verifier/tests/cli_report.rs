@@ -257,7 +257,7 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     // --format overrides the extension.
     let o = seccheck_in(d.path(), &["report", "clean.bpf", "-o", "r.txt", "--format", "markdown"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(std::fs::read_to_string(d.path().join("r.txt")).unwrap().starts_with("## ✅ PASS seccheck: `clean.bpf`"));
+    assert!(std::fs::read_to_string(d.path().join("r.txt")).unwrap().starts_with("## ✅ PASS seccheck: <code>clean.bpf</code>"));
 }
 
 #[test]
@@ -323,7 +323,8 @@ fn committed_examples_show_every_section() {
         let (ids, links) = ids_and_links(&html);
         assert!(links.iter().all(|l| ids.contains(l)), "{name}.html");
         let md = std::fs::read_to_string(dir.join(format!("{name}.md"))).unwrap();
-        assert!(md.starts_with(&format!("## ❌ FAIL seccheck: `corpus/profiles/{name}.json`")), "{name}.md");
+        let file = seccheck::report::escape::code(&format!("corpus/profiles/{name}.json"));
+        assert!(md.starts_with(&format!("## ❌ FAIL seccheck: {file}")), "{name}.md");
         assert!(md.len() < 65_536 && md.contains("### Findings") && md.contains("### Syscalls"), "{name}.md");
     }
 }

@@ -65,6 +65,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         args.filter.display_name()
     };
     let analysis_err = |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
+    let policy_err = |e: String| CliError::Input { file: pname.clone(), msg: format!("cannot be checked exactly: {e}") };
     let mut stack_made = None;
     let (mut findings, violations, programs, compiled) = if args.stack {
         let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
@@ -82,7 +83,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         stack_made = Some((files, made, pl));
         let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
         let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
-        let findings = check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)));
+        let findings = check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)))
+            .map_err(|e| policy_err(e.to_string()))?;
         let n = findings.len();
         (findings, n, valid.iter().map(|v| v.program().clone()).collect::<Vec<_>>(), None)
     } else {
@@ -90,7 +92,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
         let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
         let emu = Emulator::new(&valid);
-        let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu);
+        let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu).map_err(|e| policy_err(e.to_string()))?;
         let n = findings.len();
         if !args.no_lints {
             let opts = LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() };

@@ -644,13 +644,22 @@ pub(crate) fn expr_set(cx: &LintContext, e: &Expr) -> Option<InputSet> {
             let s = expr_set(cx, x)?;
             cx.analysis().not(s)
         }
-        Expr::And(x, y) => {
-            let (p, q) = (expr_set(cx, x)?, expr_set(cx, y)?);
-            cx.analysis().and(p, q)
+        // n-ary: operands folded in a loop, recursion follows nesting only.
+        Expr::And(es) => {
+            let mut acc = cx.analysis().all();
+            for x in es {
+                let p = expr_set(cx, x)?;
+                acc = cx.analysis().and(acc, p);
+            }
+            acc
         }
-        Expr::Or(x, y) => {
-            let (p, q) = (expr_set(cx, x)?, expr_set(cx, y)?);
-            cx.analysis().or(p, q)
+        Expr::Or(es) => {
+            let mut acc = cx.analysis().none();
+            for x in es {
+                let p = expr_set(cx, x)?;
+                acc = cx.analysis().or(acc, p);
+            }
+            acc
         }
         Expr::Cmp { field: f, mask, op, value } => {
             let (f, v) = (field(f), *value);

@@ -34,6 +34,12 @@ fn field(f: ExprField) -> Field {
 }
 
 /// The inputs where `e` holds (arguments as full 64-bit values).
+///
+/// Recursion follows nesting only (bounded by [`super::expr::MAX_DEPTH`] for
+/// parsed expressions); the operands of an n-ary `and`/`or` are folded in a
+/// loop, which stops early once the set is settled (empty for `and`) or the
+/// decision diagrams outgrew their budget (`a.exhausted()`: the caller must
+/// then refuse, as [`check_with`] does).
 pub fn compile_expr(a: &mut Analysis, e: &Expr) -> InputSet {
     match e {
         Expr::True => a.all(),
@@ -41,13 +47,27 @@ pub fn compile_expr(a: &mut Analysis, e: &Expr) -> InputSet {
             let s = compile_expr(a, x);
             a.not(s)
         }
-        Expr::And(x, y) => {
-            let (s, t) = (compile_expr(a, x), compile_expr(a, y));
-            a.and(s, t)
+        Expr::And(es) => {
+            let mut acc = a.all();
+            for x in es {
+                let s = compile_expr(a, x);
+                acc = a.and(acc, s);
+                if a.is_empty(acc) || a.exhausted() {
+                    break;
+                }
+            }
+            acc
         }
-        Expr::Or(x, y) => {
-            let (s, t) = (compile_expr(a, x), compile_expr(a, y));
-            a.or(s, t)
+        Expr::Or(es) => {
+            let mut acc = a.none();
+            for x in es {
+                let s = compile_expr(a, x);
+                acc = a.or(acc, s);
+                if a.exhausted() {
+                    break;
+                }
+            }
+            acc
         }
         Expr::Cmp { field: f, mask, op, value } => {
             let f = field(*f);
@@ -102,16 +122,34 @@ fn classes(a: &mut Analysis) -> Classes {
     Classes { denied, runs, by_kind }
 }
 
+/// Why a policy could not be checked exactly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// The decision diagrams outgrew their budget (a huge `when` condition,
+    /// e.g. a chain of 100 000 distinct values): every set built after that is
+    /// meaningless, so no verdict is given.
+    #[error("{}the input sets outgrew the decision-diagram budget; refusing to approximate (simplify the condition)", match .line { Some(l) => format!("policy line {l}: "), None => String::new() })]
+    Budget { line: Option<usize> },
+}
+
 /// Check every property of `policy` on the analysed program. Returns every
 /// violation, each with a counterexample run through `emu`.
-pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Vec<Finding> {
+pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Result<Vec<Finding>, CheckError> {
     check_with(policy, a, &|d| Counterexample::from_input(emu, d))
 }
 
 /// [`check`] for any meaning `a` stands for (one filter, or the effective
 /// meaning of a stack: [`crate::stack::Stack::analysis`]); `example` turns a
 /// violating input into its counterexample by running it concretely.
-pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) -> Counterexample) -> Vec<Finding> {
+pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) -> Counterexample) -> Result<Vec<Finding>, CheckError> {
+    let out = check_inner(policy, a, example)?;
+    if a.exhausted() {
+        return Err(CheckError::Budget { line: None });
+    }
+    Ok(out)
+}
+
+fn check_inner(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) -> Counterexample) -> Result<Vec<Finding>, CheckError> {
     let cls = classes(a);
     let mut out = Vec::new();
     let mut listed = a.none();
@@ -149,21 +187,28 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
     let mut allowed_region = a.none();
     for rule in &policy.rules {
         let when = rule.when.as_ref().map(|(_, e)| compile_expr(a, e));
+        if a.exhausted() {
+            return Err(CheckError::Budget { line: Some(rule.line) });
+        }
         // Where a deny or allow rule applies, as said in its message.
         let scope = match (&rule.kind, &rule.when) {
             (RuleKind::Deny | RuleKind::Allow, Some((t, _))) => format!(" where `{t}`"),
             _ => String::new(),
         };
+        // A name listed twice in a rule says nothing new: checked once, so the
+        // work per rule is bounded by the distinct names, not the list's length.
+        let mut seen = std::collections::HashSet::new();
+        let names: Vec<&String> = rule.syscalls.iter().filter(|n| seen.insert(n.as_str())).collect();
         for &arch in &policy.arches {
             let arch_set = a.arch(arch);
-            for name in &rule.syscalls {
+            for name in names.iter().copied() {
                 let Ok(targets) = families::expand(name, arch) else { continue };
                 for t in &targets {
                     let ts = target_set(a, arch_set, t);
                     let mut what = target_label(name, t, arch);
                     // A call routed through a multiplexer carries its arguments
                     // elsewhere, so a condition on them cannot be decided here.
-                    let unreadable = routed(t) && rule.when.as_ref().is_some_and(|(_, e)| mentions_args(e));
+                    let unreadable = routed(t) && rule.when.as_ref().is_some_and(|(_, e)| e.mentions_args());
                     let when = match (unreadable, &rule.kind) {
                         (false, _) => when,
                         // The rule must hold for every such call: any of them may
@@ -236,7 +281,7 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A target that is a multiplexer entry for another call (`socketcall` with
@@ -252,16 +297,6 @@ fn routed_note(t: &Target) -> &'static str {
     } else {
         // ipc/syscall.c ksys_ipc: the call's arguments arrive shifted, per call
         "ipc passes the call's arguments in other positions; the condition is not translated, so it is taken as unknown"
-    }
-}
-
-/// Does `e` look at a syscall argument (not only at `ip`)?
-fn mentions_args(e: &Expr) -> bool {
-    match e {
-        Expr::True => false,
-        Expr::Not(x) => mentions_args(x),
-        Expr::And(x, y) | Expr::Or(x, y) => mentions_args(x) || mentions_args(y),
-        Expr::Cmp { field, .. } | Expr::In { field, .. } => matches!(field, ExprField::Arg(_)),
     }
 }
 

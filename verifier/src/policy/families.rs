@@ -84,10 +84,10 @@ fn cmp(field: Field, mask: u64, op: CmpOp, value: u64) -> Expr {
 /// `O_CREAT`/`O_TRUNC`/`O_APPEND` set.
 fn write_flags(arg: u8) -> Expr {
     let c = |n| lookup(n).expect("constant exists").value;
-    Expr::Or(
-        Box::new(cmp(Field::Arg(arg), c("O_ACCMODE"), CmpOp::Ne, c("O_RDONLY"))),
-        Box::new(cmp(Field::Arg(arg), c("O_CREAT") | c("O_TRUNC") | c("O_APPEND"), CmpOp::Ne, 0)),
-    )
+    Expr::Or(vec![
+        cmp(Field::Arg(arg), c("O_ACCMODE"), CmpOp::Ne, c("O_RDONLY")),
+        cmp(Field::Arg(arg), c("O_CREAT") | c("O_TRUNC") | c("O_APPEND"), CmpOp::Ne, 0),
+    ])
 }
 
 /// The `CLONE_NEW*` flags `clone(2)` can pass (include/uapi/linux/sched.h).

@@ -198,23 +198,108 @@ struct RawActions {
     forbid: Vec<Spanned<String>>,
 }
 
+/// 1-based line and column (in characters) of a byte offset of `text`; an
+/// offset inside a character counts as that character. Linear in `offset`:
+/// for one position. Many positions go through [`Lines`] and [`positions`].
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.chars().count(), |p| before[p + 1..].chars().count()) + 1;
-    (line, col)
+    positions(text, vec![offset])[0]
+}
+
+/// Line starts of a text, for line numbers by binary search.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect())
+    }
+    /// 1-based line of byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&s| s <= offset)
+    }
+}
+
+/// Line and column of each offset (any order), in one pass over the text up
+/// to the last of them: linear in the text plus sorting the offsets, however
+/// many errors one long line holds.
+fn positions(text: &str, offsets: Vec<usize>) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut out = vec![(1, 1); offsets.len()];
+    let (mut line, mut col) = (1usize, 1usize);
+    let mut chars = text.char_indices().peekable();
+    for i in order {
+        let target = offsets[i].min(text.len());
+        while let Some(&(pos, c)) = chars.peek() {
+            // Stop at the character holding `target`.
+            if pos + c.len_utf8() > target {
+                break;
+            }
+            chars.next();
+            if c == '\n' {
+                (line, col) = (line + 1, 1);
+            } else {
+                col += 1;
+            }
+        }
+        out[i] = (line, col);
+    }
+    out
+}
+
+/// Where the key with the most dotted parts starts (a table header or the
+/// key of `key = value`), when one has 64 or more: the position the TOML
+/// reader's "recursion limit" (80 parts) does not give. One pass; dots in
+/// quoted key parts are not counted.
+fn longest_key(text: &str) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let at = start + (line.len() - t.len());
+        let key = if t.starts_with('[') { t.split(']').next().unwrap_or("") } else { t.split('=').next().unwrap_or("") };
+        let (mut dots, mut quote) = (0, None);
+        for c in key.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '.') => dots += 1,
+                _ => {}
+            }
+        }
+        if dots >= 63 && best.is_none_or(|(d, _)| dots > d) {
+            best = Some((dots, at));
+        }
+        start += line.len();
+    }
+    best.map(|(_, at)| at)
 }
 
 /// Parse and resolve a policy file's text. Returns every problem found.
+///
+/// Linear in the text: the TOML reader limits nesting itself (the `toml`
+/// crate stops arrays, inline tables and dotted keys at 80 levels; we say so
+/// in the error), `when` conditions are linear and nest at most
+/// [`expr::MAX_DEPTH`] levels, and positions are computed in one pass.
 pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-        let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-        vec![PolicyError { line, col, msg: e.message().trim().to_string() }]
+        let msg = e.message().trim();
+        let deep = msg.contains("recursion limit") || msg.contains("max recursion depth");
+        // The reader gives no position for a key too long; find its line.
+        let at = e.span().map(|s| s.start).or_else(|| deep.then(|| longest_key(text)).flatten());
+        let (line, col) = at.map_or((1, 1), |o| line_col(text, o));
+        let msg = if deep {
+            format!("nested deeper than the TOML reader allows (80 levels of arrays, inline tables or dotted keys; a policy needs 2) ({msg})")
+        } else {
+            msg.to_string()
+        };
+        vec![PolicyError { line, col, msg }]
     })?;
-    let mut errors = Vec::new();
-    let err_at = |errors: &mut Vec<PolicyError>, offset: usize, msg: String| {
-        let (line, col) = line_col(text, offset);
-        errors.push(PolicyError { line, col, msg });
+    let lines = Lines::new(text);
+    // (byte offset, message); positions are computed once at the end.
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    let err_at = |errors: &mut Vec<(usize, String)>, offset: usize, msg: String| {
+        errors.push((offset, msg));
     };
 
     let mut arches = Vec::new();
@@ -253,7 +338,7 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
     };
 
     let mut rules = Vec::new();
-    let check_names = |errors: &mut Vec<PolicyError>, list: &Spanned<Vec<Spanned<String>>>| -> Vec<String> {
+    let check_names = |errors: &mut Vec<(usize, String)>, list: &Spanned<Vec<Spanned<String>>>| -> Vec<String> {
         if list.get_ref().is_empty() {
             err_at(errors, list.span().start, "`syscalls` is empty".into());
         }
@@ -285,7 +370,7 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
         }
         list.get_ref().iter().map(|s| s.get_ref().clone()).collect()
     };
-    let parse_when = |errors: &mut Vec<PolicyError>, w: &Spanned<String>| match expr::parse(w.get_ref(), &arches) {
+    let parse_when = |errors: &mut Vec<(usize, String)>, w: &Spanned<String>| match expr::parse(w.get_ref(), &arches) {
         Ok(e) => Some((w.get_ref().clone(), e)),
         Err(e) => {
             // The string's span starts at its opening quote.
@@ -297,13 +382,13 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
         for r in list {
             let syscalls = check_names(&mut errors, &r.syscalls);
             let when = r.when.as_ref().and_then(|w| parse_when(&mut errors, w));
-            rules.push(Rule { kind, syscalls, when, line: line_col(text, r.syscalls.span().start).0 });
+            rules.push(Rule { kind, syscalls, when, line: lines.line(r.syscalls.span().start) });
         }
     }
     for r in &raw.allow_only_if {
         let syscalls = check_names(&mut errors, &r.syscalls);
         let when = parse_when(&mut errors, &r.when);
-        rules.push(Rule { kind: RuleKind::AllowOnlyIf, syscalls, when, line: line_col(text, r.syscalls.span().start).0 });
+        rules.push(Rule { kind: RuleKind::AllowOnlyIf, syscalls, when, line: lines.line(r.syscalls.span().start) });
     }
 
     let mut forbid = Vec::new();
@@ -325,6 +410,8 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
     if errors.is_empty() {
         Ok(Policy { arches, default, rules, forbid })
     } else {
+        let at = positions(text, errors.iter().map(|(o, _)| *o).collect());
+        let mut errors: Vec<PolicyError> = errors.into_iter().zip(at).map(|((_, msg), (line, col))| PolicyError { line, col, msg }).collect();
         errors.sort_by_key(|e| (e.line, e.col));
         Err(errors)
     }
@@ -384,5 +471,46 @@ forbid = ["user_notif", "trace"]
         let errs = parse("arches = [\"x86_64\"]\nbogus = 1\n").unwrap_err();
         assert!(errs[0].msg.contains("unknown field `bogus`"), "{}", errs[0]);
         assert_eq!(errs[0].line, 2);
+    }
+
+    #[test]
+    fn positions_count_characters_and_cost_one_pass() {
+        let text = "ab\né\u{1F600}x\n\ny";
+        assert_eq!(positions(text, vec![0, 1, 3, 5, 9, 10, 12, 99]), vec![(1, 1), (1, 2), (2, 1), (2, 2), (2, 3), (2, 4), (4, 1), (4, 2)]);
+        // Inside a character: that character's column.
+        assert_eq!(line_col(text, 6), (2, 2));
+        assert_eq!((Lines::new(text).line(0), Lines::new(text).line(3), Lines::new(text).line(12)), (1, 2, 4));
+        // 200 000 errors on one 1.4 MB line: each column right, at once.
+        let names = vec!["\"nope\""; 200_000].join(",");
+        let text = format!("arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [{names}]\n");
+        let errs = parse(&text).unwrap_err();
+        assert_eq!(errs.len(), 200_000);
+        assert_eq!((errs[0].line, errs[0].col), (3, 13));
+        assert_eq!((errs[199_999].line, errs[199_999].col), (3, 13 + 199_999 * 7));
+    }
+
+    #[test]
+    fn deep_toml_is_refused_by_the_reader_with_a_clear_error() {
+        let n = 100_000;
+        for text in [
+            format!("x = {}{}", "[".repeat(n), "]".repeat(n)),
+            format!("x = {}1{}", "{a=".repeat(n), "}".repeat(n)),
+            format!("arches = []\n{} = 1", vec!["a"; n].join(".")),
+            format!("arches = []\n[{}]", vec!["a"; n].join(".")),
+        ] {
+            let errs = parse(&text).unwrap_err();
+            assert_eq!(errs.len(), 1);
+            assert!(errs[0].msg.starts_with("nested deeper than the TOML reader allows (80 levels"), "{}", errs[0]);
+            // Arrays and inline tables: where the reader stopped (past the 80th
+            // level); keys: the start of the key's line.
+            if text.starts_with("arches") {
+                assert_eq!((errs[0].line, errs[0].col), (2, 1), "{}", errs[0]);
+            } else {
+                assert!(errs[0].line == 1 && errs[0].col > 80, "{}", errs[0]);
+            }
+        }
+        // 80 levels are within the reader's limit: the error is then ours.
+        let errs = parse(&format!("arches = {}\"x86_64\"{}", "[".repeat(79), "]".repeat(79))).unwrap_err();
+        assert!(!errs[0].msg.contains("nested deeper"), "{}", errs[0]);
     }
 }

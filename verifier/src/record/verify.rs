@@ -123,7 +123,7 @@ pub fn verify(file: &str, compiled: &CompiledProfile, policy_text: &str, expecta
     let analysis_err = |msg: String| VerifyError::Analysis { file: file.into(), msg };
     let mut analysis = analyze(&compiled.program, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
     let emu = Emulator::new(&compiled.program);
-    let mut findings = policy::check::check(&pol, &mut analysis, &emu);
+    let mut findings = policy::check::check(&pol, &mut analysis, &emu).map_err(|e| analysis_err(e.to_string()))?;
     let policy_violations = findings.len();
     let cx = LintContext::new(&compiled.program, &LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() })
         .map_err(|e| analysis_err(e.to_string()))?;

@@ -14,33 +14,10 @@ use std::fmt::Write as _;
 /// Longest comment GitHub accepts (characters).
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 
-/// Text safe in a comment and in a table cell: no raw HTML and no table
-/// breaks. Code spans (between backticks) show entities literally, so inside
-/// them only `|` is escaped (GFM honours `\|` there).
-fn esc(s: &str) -> String {
-    s.split('`')
-        .enumerate()
-        .map(|(i, part)| {
-            let part = part.replace('|', "\\|");
-            if i % 2 == 1 {
-                part
-            } else {
-                part.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("`")
-}
-
-/// A code span that survives tables (GFM honours `\|` inside them).
-fn code(s: &str) -> String {
-    let s = s.replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
-}
+// Every value from the review goes through `super::escape` (see its `//!`
+// for the scheme): `esc` for sentences that mark code with backticks, `code`
+// for values, `text` for plain labels, `fence` and `one_line` for blocks.
+use super::escape::{code, fence, one_line, prose as esc, text};
 
 /// `0 1 2 … 998 999`: at most 24 indices.
 fn path_text(path: &[usize]) -> String {
@@ -69,22 +46,19 @@ fn finding(f: &FindingView) -> String {
         let _ = writeln!(b, "- policy line {l}");
     }
     if let Some(x) = &f.example {
-        let kernel = if x.kernel.is_empty() { String::new() } else { format!(" (kernel {})", x.kernel) };
-        let _ = writeln!(b, "- example: {} → **{}**{kernel}", code(&x.input), esc(&x.action));
+        let kernel = if x.kernel.is_empty() { String::new() } else { format!(" (kernel {})", text(&x.kernel)) };
+        let _ = writeln!(b, "- example: {} → **{}**{kernel}", code(&x.input), text(&x.action));
         let _ = writeln!(b, "- path: {}", path_text(&x.path));
     }
     if !f.insns.is_empty() {
-        let _ = writeln!(b, "\n```text");
-        for r in &f.insns {
-            let _ = writeln!(b, "{:>5}: {}", r.index, r.text);
-        }
-        let _ = writeln!(b, "```");
+        let body: String = f.insns.iter().map(|r| format!("{:>5}: {}\n", r.index, one_line(&r.text))).collect();
+        let _ = write!(b, "\n{}", fence("text", &body));
     }
     b
 }
 
 fn cell_line(c: &Cell) -> String {
-    c.conditions.iter().map(|l| format!("{} when {}", esc(&l.action), code(&l.when))).collect::<Vec<_>>().join("; ")
+    c.conditions.iter().map(|l| format!("{} when {}", text(&l.action), code(&l.when))).collect::<Vec<_>>().join("; ")
 }
 
 /// Per column: syscalls grouped by their (unconditional) action, then each
@@ -106,30 +80,30 @@ fn arch_section(out: &mut String, m: &Matrix, col: usize, counts: &str) {
     groups.sort_by_key(|g| (g.1, std::cmp::Reverse(g.2.len())));
     let mut b = String::new();
     if let ([(action, _, names)], true) = (groups.as_slice(), conditional.is_empty()) {
-        let _ = writeln!(b, "**{}** for all {} syscall names\n", esc(action), names.len());
+        let _ = writeln!(b, "**{}** for all {} syscall names\n", text(action), names.len());
         groups.clear();
     }
     for (action, _, names) in &groups {
-        let _ = writeln!(b, "**{}** ({}): {}\n", esc(action), names.len(), names.join(", "));
+        let _ = writeln!(b, "**{}** ({}): {}\n", text(action), names.len(), text(&names.join(", ")));
     }
     if !conditional.is_empty() {
         let _ = writeln!(b, "**depends on the arguments** ({}):\n", conditional.len());
         for (name, c) in &conditional {
-            let _ = writeln!(b, "- `{name}`: {}", cell_line(c));
+            let _ = writeln!(b, "- {}: {}", code(name), cell_line(c));
         }
         b.push('\n');
     }
     if let Some(Some(c)) = m.rows.iter().find(|r| !r.named).map(|r| &r.cells[col]) {
         if c.conditions.is_empty() {
-            let _ = writeln!(b, "**other numbers**: {}", esc(&c.summary));
+            let _ = writeln!(b, "**other numbers**: {}", text(&c.summary));
         } else {
             let _ = writeln!(b, "**other numbers**:\n");
             for l in &c.conditions {
-                let _ = writeln!(b, "- {}: {}", esc(&l.when), esc(&l.action));
+                let _ = writeln!(b, "- {}: {}", code(&l.when), text(&l.action));
             }
         }
     }
-    details(out, &format!("<b>{}</b> ({}): {counts}", m.arches[col].arch, esc(&m.arches[col].detail)), &b);
+    details(out, &format!("<b>{}</b> ({}): {}", text(&m.arches[col].arch), text(&m.arches[col].detail), text(counts)), &b);
 }
 
 /// The comment.
@@ -144,7 +118,8 @@ pub fn render(r: &Review) -> String {
         let _ = writeln!(out, "| generator | {} |", esc(g));
     }
     let arches = if r.subject.arches.is_empty() { "—".to_string() } else { r.subject.arches.join(", ") };
-    let _ = writeln!(out, "| arches | {} ({}) |", esc(&arches), esc(&r.subject.arch_source));
+    let arches = text(&arches);
+    let _ = writeln!(out, "| arches | {arches} ({}) |", esc(&r.subject.arch_source));
     let _ = writeln!(out, "| instructions | {} |", r.subject.instructions);
     if let Some(c) = &v.changes {
         let _ = writeln!(out, "| changes | {} region{} differ from {}, {} less strict |", c.regions, if c.regions == 1 { "" } else { "s" }, code(&c.against), c.looser);
@@ -164,15 +139,15 @@ pub fn render(r: &Review) -> String {
     if let Some(p) = &v.properties {
         let mut b = String::from("| property | policy line | result |\n| --- | --- | --- |\n");
         for it in &p.items {
-            let res = if it.pass { "holds".to_string() } else { format!("**fails**: {}", it.findings.join(", ")) };
-            let _ = writeln!(b, "| {} ({}) | {} | {res} |", esc(&it.label), it.code, it.line.map(|l| l.to_string()).unwrap_or_default());
+            let res = if it.pass { "holds".to_string() } else { format!("**fails**: {}", text(&it.findings.join(", "))) };
+            let _ = writeln!(b, "| {} ({}) | {} | {res} |", esc(&it.label), text(it.code), it.line.map(|l| l.to_string()).unwrap_or_default());
         }
-        details(&mut out, &format!("Properties of <code>{}</code>: {} of {} hold", esc(&p.policy), p.total - p.failed, p.total), &b);
+        details(&mut out, &format!("Properties of {}: {} of {} hold", code(&p.policy), p.total - p.failed, p.total), &b);
     }
     if !r.findings.is_empty() {
         let _ = writeln!(out, "### Findings ({})\n", r.findings.len());
         for f in &r.findings {
-            let summary = format!("{} {} <code>{} {}</code>: {}", f.severity, f.id, f.code, f.name, esc(&f.message));
+            let summary = format!("{} {} {}: {}", text(&f.severity.to_string()), text(&f.id), code(&format!("{} {}", f.code, f.name)), esc(&f.message));
             details(&mut out, &summary, &finding(f));
         }
     }
@@ -182,7 +157,7 @@ pub fn render(r: &Review) -> String {
         let _ = writeln!(out, "| arch | {} |\n| --- |{}", classes.iter().map(|c| c.name()).collect::<Vec<_>>().join(" | "), " ---: |".repeat(classes.len()));
         for a in &v.arch_counts {
             let cells: Vec<String> = classes.iter().map(|c| a.counts.iter().find(|x| x.0 == c.name()).map_or(0, |x| x.1).to_string()).collect();
-            let _ = writeln!(out, "| {} | {} |", a.arch, cells.join(" | "));
+            let _ = writeln!(out, "| {} | {} |", text(&a.arch), cells.join(" | "));
         }
         out.push('\n');
         for (col, a) in v.arch_counts.iter().enumerate() {
@@ -190,7 +165,7 @@ pub fn render(r: &Review) -> String {
             arch_section(&mut out, m, col, &counts);
         }
         for o in &m.other_arches {
-            let _ = writeln!(out, "- **{}** ({}): {}", esc(&o.label), o.class.name(), esc(&o.lines.join("; ")));
+            let _ = writeln!(out, "- **{}** ({}): {}", text(&o.label), o.class.name(), text(&o.lines.join("; ")));
         }
         if !m.other_arches.is_empty() {
             out.push('\n');
@@ -209,10 +184,10 @@ pub fn render(r: &Review) -> String {
                     b,
                     "- {}**{}**: {}{when}: {} → **{}** — e.g. {}",
                     if g.looser { "⚠️ less strict: " } else { "" },
-                    esc(&g.arch),
-                    esc(&names),
-                    esc(&g.before),
-                    esc(&g.now),
+                    text(&g.arch),
+                    text(&names),
+                    text(&g.before),
+                    text(&g.now),
                     code(&g.example)
                 );
             }
@@ -222,13 +197,13 @@ pub fn render(r: &Review) -> String {
     if let Some(bv) = &r.bench {
         let mut b = String::new();
         for e in &bv.environment {
-            let _ = writeln!(b, "- {}", esc(e));
+            let _ = writeln!(b, "- {}", text(e));
         }
         for t in &bv.tables {
-            let _ = writeln!(b, "\n**{}**\n", esc(&t.title));
-            let _ = writeln!(b, "| {} |\n|{}", t.header.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "), " --- |".repeat(t.header.len()));
+            let _ = writeln!(b, "\n**{}**\n", text(&t.title));
+            let _ = writeln!(b, "| {} |\n|{}", t.header.iter().map(|h| text(h)).collect::<Vec<_>>().join(" | "), " --- |".repeat(t.header.len()));
             for row in &t.rows {
-                let _ = writeln!(b, "| {} |", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "));
+                let _ = writeln!(b, "| {} |", row.iter().map(|c| text(c)).collect::<Vec<_>>().join(" | "));
             }
         }
         for n in &bv.notes {
@@ -251,13 +226,6 @@ pub fn render(r: &Review) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_keeps_code_spans_literal() {
-        assert_eq!(esc("a <b> & `x & y | z` | w"), "a &lt;b&gt; &amp; `x & y \\| z` \\| w");
-        assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("a`b"), "`` a`b ``");
-    }
 
     #[test]
     fn long_paths_are_shortened() {

@@ -7,6 +7,7 @@
 //! analysis of one filter for `seccheck report`, rendered by [`html`] (one
 //! self-contained page) and [`markdown`] (a pull-request comment).
 
+pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod overhead;
@@ -183,3 +184,6 @@ mod tests {
         assert!(fails(&[f]));
     }
 }
+
+#[cfg(test)]
+mod tests_hostile;

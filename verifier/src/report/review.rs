@@ -413,7 +413,8 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
 
     let mut raw: Vec<(&'static str, Finding)> = Vec::new();
     if let Some((_, pol)) = &input.policy {
-        raw.extend(policy::check::check(pol, &mut analysis, &emu).into_iter().map(|f| ("property", f)));
+        let found = policy::check::check(pol, &mut analysis, &emu).map_err(|e| unexact(e.to_string()))?;
+        raw.extend(found.into_iter().map(|f| ("property", f)));
     }
     let lint_opts = LintOptions {
         arches: input.policy.as_ref().map(|(_, p)| p.arches.clone()).or_else(|| compiled.map(|c| c.arches.clone())),
