@@ -8,6 +8,7 @@
 //! self-contained page) and [`markdown`] (a pull-request comment).
 
 pub mod escape;
+pub mod codes;
 pub mod html;
 pub mod markdown;
 pub mod overhead;
