@@ -63,6 +63,9 @@ fn ids(path: &Path) -> Vec<FileId> {
     v
 }
 
+/// A directory's id and a file name in it.
+type Place = (FileId, std::ffi::OsString);
+
 /// Whether the user named an output or seccheck chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Named {
@@ -78,7 +81,7 @@ pub struct Outputs {
     inputs: Vec<(PathBuf, Vec<FileId>)>,
     /// Each claimed output: its path, its ids if it exists, and its
     /// directory's id with its file name (which identify it before it exists).
-    claimed: Vec<(PathBuf, Vec<FileId>, Option<(FileId, std::ffi::OsString)>)>,
+    claimed: Vec<(PathBuf, Vec<FileId>, Option<Place>)>,
 }
 
 impl Outputs {
@@ -164,7 +167,7 @@ impl Outputs {
 
 /// The directory's id and the file name: the same for two spellings of one
 /// path (`out.json`, `./out.json`, `a/../out.json`) even before it exists.
-fn place(path: &Path) -> Option<(FileId, std::ffi::OsString)> {
+fn place(path: &Path) -> Option<Place> {
     let name = path.file_name()?.to_os_string();
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
