@@ -274,3 +274,35 @@ fn record_under_a_held_lock_still_ends_on_sigterm() {
     assert!(r.stderr.contains("was killed by signal 15"), "{}", r.stderr);
     assert!(trace.exists());
 }
+
+#[test]
+fn another_user_keeps_the_bucket_in_its_runtime_directory_and_trusts_no_other() {
+    if !kernel_usable() {
+        return;
+    }
+    unshare_available();
+    let d = tempfile::tempdir().unwrap();
+    let filter = deny_list(d.path());
+    // As nobody (uid 65534), with its XDG runtime directory, reading a copy
+    // of the filter it can read.
+    let prelude = format!(
+        "mkdir -p -m 0755 /run/user; mkdir -m 0700 /run/user/65534; chown 65534:65534 /run/user/65534\ncp {} /run/deny.bpf; chmod 0644 /run/deny.bpf",
+        filter.display()
+    );
+    let as_nobody = "setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_RUNTIME_DIR=/run/user/65534 \"$SECCHECK\" lint /run/deny.bpf > /run/out || true\ntail -n 1 /run/out";
+    let show = "stat -c '%F %a %u' /run/user/65534/seccheck /run/user/65534/seccheck/jit-pace; ls -A /dev/shm /run/seccheck";
+    let r = finish(spawn(&prelude, &format!("{as_nobody}\n{show}")), "lint as nobody");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines.first().is_some_and(|l| l.contains("3 of 3 counterexample")), "{}{}", r.stdout, r.stderr);
+    assert_eq!(lines[1..3], ["directory 700 65534", "regular file 600 65534"], "{}{}", r.stdout, r.stderr);
+    // Nothing of nobody's in root's directory or in /dev/shm.
+    assert_eq!(lines[3..], ["/dev/shm:", "", "/run/seccheck:"], "{}", r.stdout);
+
+    // A directory of root's planted in nobody's runtime directory: nobody's
+    // seccheck paces alone, and the planted bucket stays as it was.
+    let plant = format!("{prelude}\nmkdir -m 0755 /run/user/65534/seccheck; echo '-4000000 1e18' > /run/user/65534/seccheck/jit-pace; touch -d @1000000000 /run/user/65534/seccheck/jit-pace");
+    let show = "stat -c '%u %a %Y %s' /run/user/65534/seccheck/jit-pace";
+    let r = finish(spawn(&plant, &format!("{as_nobody}\n{show}")), "lint as nobody beside root's directory");
+    assert_eq!(r.stdout.lines().collect::<Vec<_>>()[1..], ["0 644 1000000000 14"], "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("3 of 3 counterexample"), "{}", r.stdout);
+}
