@@ -87,6 +87,10 @@ pub const MAX_DEBT_WAIT: Duration = Duration::from_millis(500);
 /// process-local one instead: a neighbour holding the lock delays us by this
 /// much, never more.
 pub const LOCK_TIMEOUT: Duration = Duration::from_millis(200);
+/// After a lock was not given within [`LOCK_TIMEOUT`], this process paces
+/// alone for this long before it tries the shared bucket again: a lock held
+/// for good costs one [`LOCK_TIMEOUT`] per period, not one per compilation.
+const LOCK_BACKOFF: Duration = Duration::from_secs(10);
 /// Longest bucket file we read; ours is two numbers (well under 64 bytes).
 const MAX_BUCKET_BYTES: u64 = 64;
 /// Timestamps older than this are a bucket that has long refilled.
@@ -113,10 +117,10 @@ const BUCKET_FILE: &std::ffi::CStr = c"jit-pace";
 /// Take `n` JIT compilations from the machine-wide token bucket, sleeping as
 /// needed. Every code path that makes the kernel compile a filter calls it.
 /// Where the shared bucket cannot be used safely (no trusted directory, a
-/// file that is not ours, a lock not given within [`LOCK_TIMEOUT`]), a bucket
-/// of this process alone paces instead. Bounded whatever the shared file
-/// holds: at most [`LOCK_TIMEOUT`] plus [`MAX_DEBT_WAIT`] plus
-/// `n / JIT_PER_SECOND`; never a panic.
+/// file that is not ours, a lock not given within [`LOCK_TIMEOUT`], and then
+/// for [`LOCK_BACKOFF`]), a bucket of this process alone paces instead.
+/// Bounded whatever the shared file holds: at most [`LOCK_TIMEOUT`] plus
+/// [`MAX_DEBT_WAIT`] plus `n / JIT_PER_SECOND`; never a panic.
 pub fn pace(n: u32) {
     let wait = shared_take(n).unwrap_or_else(|| local_take(n));
     if !wait.is_zero() {
@@ -221,12 +225,23 @@ fn lock_briefly(f: &std::fs::File) -> bool {
     }
 }
 
+/// When this process last gave up waiting for the shared bucket's lock.
+static GAVE_UP: Mutex<Option<Instant>> = Mutex::new(None);
+
 fn shared_take(n: u32) -> Option<Duration> {
+    take_shared_in(&bucket_dir()?, n)
+}
+
+/// One step of the bucket in `dir`, or `None` to pace alone.
+fn take_shared_in(dir: &std::fs::File, n: u32) -> Option<Duration> {
     use std::io::Read;
     use std::os::unix::fs::FileExt;
-    let dir = bucket_dir()?;
-    let f = bucket_file(&dir)?;
+    if GAVE_UP.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|t| t.elapsed() < LOCK_BACKOFF) {
+        return None;
+    }
+    let f = bucket_file(dir)?;
     if !lock_briefly(&f) {
+        *GAVE_UP.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         return None;
     }
     let mut bytes = Vec::new();
@@ -396,6 +411,27 @@ mod tests {
         assert!(waited >= LOCK_TIMEOUT, "{waited:?}");
         a.unlock().unwrap();
         assert!(lock_briefly(&b));
+    }
+
+    #[test]
+    fn a_lock_held_for_good_costs_one_timeout_per_backoff_period() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = trusted_dir(d.path(), euid()).unwrap();
+        assert!(take_shared_in(&dir, 1).is_some(), "a fresh bucket");
+        let holder = std::fs::File::open(d.path().join("jit-pace")).unwrap();
+        holder.lock().unwrap();
+        let t = Instant::now();
+        assert_eq!(take_shared_in(&dir, 1), None);
+        assert!(t.elapsed() >= LOCK_TIMEOUT, "{:?}", t.elapsed());
+        let t = Instant::now();
+        for _ in 0..20 {
+            assert_eq!(take_shared_in(&dir, 1), None);
+        }
+        // Twenty more tries within the backoff cost far less than one timeout.
+        assert!(t.elapsed() < LOCK_TIMEOUT / 2, "{:?}", t.elapsed());
+        *GAVE_UP.lock().unwrap() = None;
+        holder.unlock().unwrap();
+        assert!(take_shared_in(&dir, 1).is_some());
     }
 
     #[test]
