@@ -18,7 +18,10 @@
 //!   in the same directory (created exclusively, mode 0644 less the umask),
 //!   which is then renamed over the target. A link at the target is replaced,
 //!   never followed; readers see the old file or the whole new one, never a
-//!   part; on any error the temporary file is removed;
+//!   part; on any error the temporary file is removed. The one exception is a
+//!   character device the user names (`-o /dev/null`), written into; a link
+//!   to one, a FIFO, a socket, or a link to a descriptor (`/dev/stdout`,
+//!   `/dev/fd/N`) is refused;
 //! - an output directory (`pid --dump`, `bench --report`,
 //!   `fuzz-generator --out`) is created if missing, refused if it is a link,
 //!   and written through the descriptor opened then, so swapping it for a
@@ -122,25 +125,28 @@ impl Outputs {
                 return Err(err(path, format!("already exists and was not named as an output, so it is left alone; {hint}")));
             }
         }
-        if let Ok(m) = std::fs::symlink_metadata(path) {
-            if m.is_dir() {
-                return Err(err(path, "is a directory; the output must be a file"));
-            }
-        }
-        for (input, ids) in &self.inputs {
+        let device = match std::fs::symlink_metadata(path) {
+            Ok(m) => kind_allowed(path, &m)?,
+            Err(_) => false,
+        };
+        // Writing into a device destroys no file: neither an input nor
+        // another output.
+        let inputs = if device { &[][..] } else { &self.inputs[..] };
+        for (input, ids) in inputs {
             if existing.iter().any(|i| ids.contains(i)) {
                 let same = if input == path { String::new() } else { format!(" ({})", input.display()) };
                 return Err(err(path, format!("is also an input of this command{same}; writing it would destroy what was read: choose another output")));
             }
         }
-        let place = place(path);
-        for (other, ids, other_place) in &self.claimed {
+        let place = if device { None } else { place(path) };
+        let claimed = if device { &[][..] } else { &self.claimed[..] };
+        for (other, ids, other_place) in claimed {
             if existing.iter().any(|i| ids.contains(i)) || (place.is_some() && place == *other_place) {
                 return Err(err(path, format!("is the same file as the output {}; each output needs its own file", other.display())));
             }
         }
         self.claimed.push((path.to_path_buf(), existing, place));
-        Ok(Target { path: path.to_path_buf(), exclusive: named != Named::ByUser })
+        Ok(Target { path: path.to_path_buf(), exclusive: named != Named::ByUser, device })
     }
 
     /// Claim the output directory `path`: created (with missing parents) if
@@ -165,6 +171,41 @@ impl Outputs {
     }
 }
 
+/// Whether an existing `path` (its `lstat` is `m`) may be an output, and if
+/// so whether it is a character device written into (`/dev/null`) rather
+/// than replaced. A link is replaced, so one that leads to something that is
+/// no file (`/dev/stdout`, `/dev/fd/N`: a terminal or pipe) is refused: it
+/// cannot mean "replace this link", and it is never followed.
+fn kind_allowed(path: &Path, m: &std::fs::Metadata) -> Result<bool, OutputError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        return Err(err(path, "is a directory; the output must be a file"));
+    }
+    if t.is_char_device() {
+        return Ok(true);
+    }
+    if t.is_fifo() || t.is_socket() || t.is_block_device() {
+        return Err(err(path, "is a FIFO, socket or block device, not a file; name a file"));
+    }
+    if t.is_symlink() {
+        // /dev/stdout, /dev/fd/N, /proc/self/fd/N: a descriptor, whatever it
+        // holds now; replacing such a link would replace a system file.
+        let into_proc = std::fs::read_link(path).is_ok_and(|l| l.starts_with("/proc/"));
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let in_proc = std::fs::canonicalize(parent).is_ok_and(|p| p.starts_with("/proc"));
+        if into_proc || in_proc {
+            return Err(err(path, "is a link to an open file descriptor; seccheck replaces a link rather than writing through it, so name a file"));
+        }
+        if let Ok(target) = std::fs::metadata(path) {
+            if !target.is_file() && !target.is_dir() {
+                return Err(err(path, "is a link to a device, pipe or socket; seccheck replaces a link rather than writing through it, so name a file (or the device itself)"));
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// The directory's id and the file name: the same for two spellings of one
 /// path (`out.json`, `./out.json`, `a/../out.json`) even before it exists.
 fn place(path: &Path) -> Option<Place> {
@@ -182,6 +223,8 @@ pub struct Target {
     path: PathBuf,
     /// A default name: must still not exist when written.
     exclusive: bool,
+    /// A character device the user named (`/dev/null`): written into.
+    device: bool,
 }
 
 impl Target {
@@ -192,6 +235,15 @@ impl Target {
     /// Write `bytes` whole: a temporary file beside the target, renamed over it
     /// (for a default name, only if nothing appeared there meanwhile).
     pub fn write(&self, bytes: &[u8]) -> Result<(), OutputError> {
+        if self.device {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&self.path)
+                .map_err(|e| err(&self.path, format!("cannot write: {e}")))?;
+            return f.write_all(bytes).map_err(|e| err(&self.path, format!("cannot write: {e}")));
+        }
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -363,6 +415,32 @@ mod tests {
         assert!(t.write(b"x").is_err());
         let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn a_character_device_is_written_into_and_links_to_streams_are_refused() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        // Also when it is an input, or named twice: nothing is destroyed.
+        let mut o = Outputs::new();
+        o.input(null);
+        o.file(null, Named::ByUser).unwrap().write(b"discarded").unwrap();
+        o.file(null, Named::ByUser).unwrap();
+        assert!(std::fs::symlink_metadata(null).unwrap().file_type().is_char_device());
+        let d = tempfile::tempdir().unwrap();
+        let link = d.path().join("out");
+        symlink("/dev/null", &link).unwrap();
+        let e = Outputs::new().file(&link, Named::ByUser).unwrap_err();
+        assert!(e.msg.contains("is a link to a device"), "{e}");
+        // Whatever standard output is (a pipe, a terminal, a regular file).
+        for p in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/2"] {
+            let e = Outputs::new().file(Path::new(p), Named::ByUser).unwrap_err();
+            assert!(e.msg.contains("is a link to an open file descriptor"), "{e}");
+        }
+        let fifo = d.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = Outputs::new().file(&fifo, Named::ByUser).unwrap_err();
+        assert!(e.msg.contains("FIFO"), "{e}");
     }
 
     #[test]

@@ -61,6 +61,10 @@ fn asm_refuses_to_write_over_its_source() {
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
     assert!(!is_link(&d.path().join("prog.bpf")));
     assert_eq!(std::fs::read(d.path().join("prog.bpf")).unwrap(), seccheck::bpf::assemble(DENY_LIST).unwrap().to_bytes());
+    // A device is written into; a link to a descriptor is refused, never replaced.
+    assert_eq!(seccheck_in(d.path(), &["asm", "prog.s", "-o", "/dev/null"]).status.code(), Some(0));
+    refused(&seccheck_in(d.path(), &["asm", "prog.s", "-o", "/dev/stdout"]), &["/dev/stdout: is a link to an open file descriptor"]);
+    assert!(is_link(Path::new("/dev/stdout")));
 }
 
 #[test]

@@ -17,9 +17,9 @@ use super::{CliError, Outcome};
 use crate::record::verify::{compile, Blocked};
 use crate::record::{command, Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
+use crate::output::{Named, Outputs};
 use std::ffi::OsString;
 use std::io::Write;
-use crate::output::{Named, Outputs};
 use std::path::{Path, PathBuf};
 
 /// Record every syscall of a command's process tree, or check it against a profile.
