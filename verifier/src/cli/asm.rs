@@ -6,6 +6,7 @@
 
 use super::{CliError, Outcome};
 use crate::bpf::assemble;
+use crate::output::{Named, Outputs};
 use crate::sources::read_bounded;
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,6 +35,11 @@ pub enum AsmOut {
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let target = if args.output.as_os_str() == "-" {
+        None
+    } else {
+        Some(Outputs::new().input(&args.file).file(&args.output, Named::ByUser)?)
+    };
     let name = args.file.display().to_string();
     let bytes = read_bounded(&args.file)?;
     let src = std::str::from_utf8(&bytes)
@@ -57,11 +63,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             .collect::<String>()
             .into_bytes(),
     };
-    if args.output.as_os_str() == "-" {
-        out.write_all(&encoded)?;
-    } else {
-        std::fs::write(&args.output, &encoded)
-            .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", args.output.display())))?;
+    match target {
+        None => out.write_all(&encoded)?,
+        Some(t) => t.write(&encoded)?,
     }
     Ok(Outcome::Clean)
 }

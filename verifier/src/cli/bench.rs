@@ -15,6 +15,7 @@ use crate::bpf::validate::validate;
 use crate::cost::CacheGeometry;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::overhead::{self, Options, Subject, SubjectKind};
+use crate::output::Outputs;
 use crate::sources::InputFormat;
 use std::io::Write;
 use std::path::PathBuf;
@@ -153,10 +154,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         return Err(CliError::Usage(format!("--threads values must be 1..={}", crate::kernel::overhead::MAX_PROCESSES)));
     }
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
+    let mut outputs = Outputs::new();
     for spec in &args.filters {
         let p = ProfileArgs { host: host.name(), caps: &args.caps, kernel_version: &args.kernel_version };
         subjects.push(load_subject(spec, &p)?);
+        for part in spec.split('+') {
+            outputs.input(&filter_args(part, &p).file);
+        }
     }
+    // Claimed before measuring: a refused directory costs no run.
+    let report_dir = match (&args.report, args.predict_only) {
+        (Some(dir), false) => Some(outputs.dir(dir)?),
+        _ => None,
+    };
     if args.size_sweep {
         subjects.extend(overhead::SWEEP_SIZES.iter().map(|&n| Subject::size_sweep(n)));
     }
@@ -198,7 +208,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     bar.finish_and_clear();
     let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let report = overhead::analyze(measured, command);
-    if let Some(dir) = &args.report {
+    if let Some(dir) = &report_dir {
         crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
     }
     match args.format {

@@ -26,6 +26,7 @@
 
 use super::{CliError, Outcome};
 use crate::genfuzz::{self, Case, Event, Finding, RunReport};
+use crate::output::{OutDir, Outputs};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -83,23 +84,21 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.case_timeout == 0 {
         return Err(CliError::Usage("--case-timeout must be at least 1".into()));
     }
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| CliError::Input { file: dir.display().to_string(), msg: format!("cannot create the output directory: {e}") })?;
-    }
+    let dir = args.out.as_deref().map(|d| Outputs::new().dir(d)).transpose()?;
     let budget = Duration::from_secs(args.seconds);
     match args.generator {
-        Generator::Libseccomp => go(&genfuzz::libseccomp::campaign(), budget, &args, out),
-        Generator::Seccompiler => go(&genfuzz::seccompiler::campaign(), budget, &args, out),
+        Generator::Libseccomp => go(&genfuzz::libseccomp::campaign(), budget, &args, dir, out),
+        Generator::Seccompiler => go(&genfuzz::seccompiler::campaign(), budget, &args, dir, out),
     }
 }
 
 /// Run the campaign, printing each finding as soon as it is minimised (and
 /// a progress line on stderr every [`genfuzz::PROGRESS_EVERY`]), so a run
 /// that is cut short has shown what it found; the counters close the output.
-fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, dir: Option<OutDir>, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut failed: Option<CliError> = None;
     let mut written = 0usize;
-    let current = Watchdog::start(Duration::from_secs(args.case_timeout), args.seed, args.out.clone());
+    let current = Watchdog::start(Duration::from_secs(args.case_timeout), args.seed, dir.clone());
     let rep = genfuzz::run(c, budget, args.seed, args.max_findings, &mut |e| {
         let r = match e {
             Event::Case { case, compiler, json, timing, minimising } => {
@@ -108,7 +107,7 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, out: &mu
             }
             _ if failed.is_some() => return,
             Event::Finding(f) => {
-                let r = writeln!(out, "{}", f.render()).map_err(CliError::from).and_then(|()| match &args.out {
+                let r = writeln!(out, "{}", f.render()).map_err(CliError::from).and_then(|()| match &dir {
                     Some(dir) => write_policy(dir, written, f),
                     None => Ok(()),
                 });
@@ -176,9 +175,8 @@ fn counters(rep: &RunReport) -> Vec<String> {
         .collect()
 }
 
-fn write_policy(dir: &std::path::Path, i: usize, f: &Finding) -> Result<(), CliError> {
-    let p = dir.join(format!("finding-{i}.json"));
-    std::fs::write(&p, &f.policy_json).map_err(|e| CliError::Input { file: p.display().to_string(), msg: format!("cannot write: {e}") })
+fn write_policy(dir: &OutDir, i: usize, f: &Finding) -> Result<(), CliError> {
+    Ok(dir.write(&format!("finding-{i}.json"), f.policy_json.as_bytes())?)
 }
 
 /// The case being compiled, watched by a thread: a generator call that never
@@ -200,7 +198,7 @@ struct Watched {
 }
 
 impl Watchdog {
-    fn start(limit: Duration, seed: u64, dir: Option<PathBuf>) -> Watchdog {
+    fn start(limit: Duration, seed: u64, dir: Option<OutDir>) -> Watchdog {
         let state = Arc::new(Mutex::new(Watched::default()));
         let watched = Arc::clone(&state);
         std::thread::spawn(move || loop {
@@ -210,7 +208,7 @@ impl Watchdog {
                 return;
             }
             if w.since.is_some_and(|t| t.elapsed() >= limit) {
-                report_hang(&w, limit, seed, dir.as_deref());
+                report_hang(&w, limit, seed, dir.as_ref());
                 std::process::exit(1);
             }
         });
@@ -240,7 +238,7 @@ impl Watchdog {
 /// (it is stuck inside the generator), so this writes through a second
 /// handle on file descriptor 1, appending after what was already flushed;
 /// standard error gets one line too.
-fn report_hang(w: &Watched, limit: Duration, seed: u64, dir: Option<&std::path::Path>) {
+fn report_hang(w: &Watched, limit: Duration, seed: u64, dir: Option<&OutDir>) {
     let what = if w.minimising { "minimising case" } else { "case" };
     let mut text = format!(
         "hang ({}): {what} {} of seed {seed} has not finished after {} s: the generator (or seccheck's comparison) is stuck on this policy\n  reproduce: save it as policy.json, then\n    {}\n  policy.json:\n{}\n",
@@ -251,10 +249,9 @@ fn report_hang(w: &Watched, limit: Duration, seed: u64, dir: Option<&std::path::
         w.json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"),
     );
     if let Some(dir) = dir {
-        let p = dir.join("hang.json");
-        match std::fs::write(&p, &w.json) {
-            Ok(()) => text.push_str(&format!("  saved as {}\n", p.display())),
-            Err(e) => text.push_str(&format!("  could not save {}: {e}\n", p.display())),
+        match dir.write("hang.json", w.json.as_bytes()) {
+            Ok(()) => text.push_str(&format!("  saved as {}\n", dir.shown("hang.json").display())),
+            Err(e) => text.push_str(&format!("  could not save {e}\n")),
         }
     }
     let stdout = std::fs::OpenOptions::new().append(true).open("/proc/self/fd/1");

@@ -10,6 +10,7 @@
 //! input.
 
 use super::{CliError, Outcome};
+use crate::output::{Named, Outputs};
 use crate::record::generate::{generate, ArgMode, Base, DefaultAction, GenerateOptions};
 use crate::record::read_trace;
 use crate::record::verify::{compile, verify};
@@ -57,11 +58,15 @@ pub enum DefaultArg {
     Kill,
 }
 
-fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes).map_err(|e| CliError::Input { file: path.display().to_string(), msg: format!("cannot write: {e}") })
-}
-
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    // Both outputs are checked before anything is written: never an input,
+    // never the same file twice.
+    let mut outputs = Outputs::new();
+    for t in &args.traces {
+        outputs.input(t);
+    }
+    let profile_out = outputs.file(&args.output, Named::ByUser)?;
+    let policy_out = args.policy_out.as_deref().map(|p| outputs.file(p, Named::ByUser)).transpose()?;
     let mut traces = Vec::new();
     for t in &args.traces {
         let tr = read_trace(t).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -84,9 +89,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let g = generate(&traces, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
     let mut text = serde_json::to_vec_pretty(&g.profile).map_err(|e| CliError::Output(e.into()))?;
     text.push(b'\n');
-    write_file(&args.output, &text)?;
-    if let Some(p) = &args.policy_out {
-        write_file(p, g.policy.as_bytes())?;
+    profile_out.write(&text)?;
+    if let Some(p) = &policy_out {
+        p.write(g.policy.as_bytes())?;
     }
     let name = args.output.display().to_string();
     let recorded: u64 = traces.iter().map(|(_, t)| t.syscalls.len() as u64).sum();

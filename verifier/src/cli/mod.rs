@@ -113,6 +113,13 @@ impl From<crate::sources::SourceError> for CliError {
     }
 }
 
+/// An output refused or not written (`crate::output`): `PATH: why`.
+impl From<crate::output::OutputError> for CliError {
+    fn from(e: crate::output::OutputError) -> CliError {
+        CliError::Input { file: e.path, msg: e.msg }
+    }
+}
+
 /// Run the CLI with the process arguments and return the exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

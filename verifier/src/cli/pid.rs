@@ -14,6 +14,7 @@
 //! sandbox's) can still attach.
 
 use super::{write_json, CliError, Outcome, OutputFormat};
+use crate::output::{OutDir, Outputs};
 use crate::kernel::live::{read_process, LiveFilter, ProcessFilters, SeccompMode, Skipped};
 use crate::seccomp::PathLength;
 use serde::Serialize;
@@ -81,7 +82,7 @@ fn short(hash: &str) -> &str {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let process = read_process(args.pid)?;
     let dumped = match &args.dump {
-        Some(dir) => Some(dump(&process, dir)?),
+        Some(dir) => Some(dump(&process, &Outputs::new().dir(dir)?)?),
         None => None,
     };
     let report = build_report(&process, args.per_thread, args.dump.as_deref());
@@ -201,10 +202,9 @@ fn write_path_length(out: &mut dyn Write, g: &GroupReport) -> std::io::Result<()
     Ok(())
 }
 
-/// Write every distinct filter as `DIR/<hash>.bpf`; returns how many.
-fn dump(p: &ProcessFilters, dir: &Path) -> Result<usize, CliError> {
-    let fail = |e: std::io::Error, path: &Path| CliError::Input { file: path.display().to_string(), msg: format!("cannot write: {e}") };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e, dir))?;
+/// Write every distinct filter as `DIR/<hash>.bpf` (replacing, never
+/// following, whatever is there: the names are predictable); returns how many.
+fn dump(p: &ProcessFilters, dir: &OutDir) -> Result<usize, CliError> {
     let distinct: Vec<&LiveFilter> = {
         // Flags do not change the program: one file per distinct program.
         let mut v: Vec<&LiveFilter> = Vec::new();
@@ -216,8 +216,7 @@ fn dump(p: &ProcessFilters, dir: &Path) -> Result<usize, CliError> {
         v
     };
     for f in &distinct {
-        let path = dir.join(format!("{}.bpf", short(&sha256_hex(f))));
-        std::fs::write(&path, f.program.to_bytes()).map_err(|e| fail(e, &path))?;
+        dir.write(&format!("{}.bpf", short(&sha256_hex(f))), &f.program.to_bytes())?;
     }
     Ok(distinct.len())
 }
@@ -282,7 +281,7 @@ mod tests {
     fn dump_writes_one_file_per_distinct_program() {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("new");
-        assert_eq!(dump(&sample(), &dir).unwrap(), 2);
+        assert_eq!(dump(&sample(), &Outputs::new().dir(&dir).unwrap()).unwrap(), 2);
         let mut names: Vec<String> =
             std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();

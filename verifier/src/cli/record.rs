@@ -17,14 +17,16 @@ use super::{CliError, Outcome};
 use crate::record::verify::{compile, Blocked};
 use crate::record::{command, Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
+use crate::output::{Named, Outputs};
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Record every syscall of a command's process tree, or check it against a profile.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Where the trace goes (seccheck-trace/1 JSON); default trace.json, none with --check.
+    /// Where the trace goes (seccheck-trace/1 JSON); default trace.json (never
+    /// replacing an existing one), none with --check.
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
     /// CI mode: report every call this Docker/OCI profile would have blocked; exit 1 if any.
@@ -35,12 +37,19 @@ pub struct Args {
     pub command: Vec<OsString>,
 }
 
-fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes).map_err(|e| CliError::Input { file: path.display().to_string(), msg: format!("cannot write: {e}") })
-}
-
 pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let cmd = command(&args.command).map_err(|e| CliError::Usage(e.to_string()))?;
+    // The trace's file is settled before the command runs: a refusal costs
+    // nothing, and `./trace.json` is never replaced unless named.
+    let mut outputs = Outputs::new();
+    if let Some(p) = &args.check {
+        outputs.input(p);
+    }
+    let target = match (&args.output, &args.check) {
+        (Some(o), _) => Some(outputs.file(o, Named::ByUser)?),
+        (None, None) => Some(outputs.file(Path::new("trace.json"), Named::Default { hint: "pass -o FILE to choose where the trace goes" })?),
+        (None, Some(_)) => None,
+    };
     let profile = match &args.check {
         Some(p) => {
             let name = p.display().to_string();
@@ -66,16 +75,15 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let shown: Vec<String> = args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let trace = agg.into_trace(shown, exit_rec, wall);
-    let output = args.output.clone().or_else(|| args.check.is_none().then(|| PathBuf::from("trace.json")));
     let mut err = std::io::stderr().lock();
     let how = match exit {
         crate::kernel::record::Exit::Code(c) => format!("exited with {c}"),
         crate::kernel::record::Exit::Signal(s) => format!("was killed by signal {s}"),
     };
-    if let Some(o) = &output {
+    if let Some(t) = &target {
         let mut text = serde_json::to_vec_pretty(&trace).map_err(|e| CliError::Output(e.into()))?;
         text.push(b'\n');
-        write_file(o, &text)?;
+        t.write(&text)?;
         writeln!(
             err,
             "seccheck: recorded {} calls of {} syscalls from {} tasks in {:.3} s into {}; the command {how}",
@@ -83,7 +91,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
             trace.syscalls.len(),
             trace.recorder.tasks,
             wall,
-            o.display()
+            t.path().display()
         )?;
     }
     let status = exit.shell_status().clamp(0, 255) as u8;

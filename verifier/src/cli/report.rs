@@ -25,6 +25,7 @@ use crate::cost::CacheGeometry;
 use crate::report::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::overhead::{self, Subject, SubjectKind};
+use crate::output::{Named, Outputs};
 use crate::policy::{self, Policy};
 use crate::report::review::{self, ReviewInput};
 use crate::report::{html, markdown};
@@ -124,25 +125,15 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
     review::bench_view(&report).map_err(|e| CliError::Usage(format!("--bench: {e}")))
 }
 
-/// Write `text` to `path` whole: into a temporary file beside it, then renamed.
-fn write_whole(path: &Path, text: &str) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| CliError::Input { file: path.display().to_string(), msg: format!("cannot write the report: {e}") };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    // Readable like any file the user writes (a temporary file is 0600).
-    let mut tmp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(&dir)
-        .map_err(fail)?;
-    tmp.write_all(text.as_bytes()).map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
-}
-
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let format = format_of(&args)?;
+    // Settled before the analyses (and --bench) run; written whole at the end.
+    let mut outputs = Outputs::new();
+    outputs.input(&args.filter.file);
+    for p in [&args.policy, &args.against].into_iter().flatten() {
+        outputs.input(p);
+    }
+    let target = outputs.file(&args.output, Named::ByUser)?;
     let fallback = Arch::from_name(&args.filter.input.host_arch)
         .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
     let policy = args.policy.as_deref().map(read_policy).transpose()?;
@@ -192,7 +183,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         ReportFormat::Html => html::render(&r).map_err(|e| CliError::Usage(e.to_string()))?,
         ReportFormat::Markdown => markdown::render(&r),
     };
-    write_whole(&args.output, &text)?;
+    target.write(text.as_bytes())?;
     writeln!(out, "{}: {} ({} written)", name, r.verdict.headline, args.output.display())?;
     Ok(if r.verdict.pass { Outcome::Clean } else { Outcome::Findings })
 }

@@ -315,6 +315,10 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
     let sh_ptr = shared.addr as *const Shared;
     // SAFETY: the mapping is zeroed and sized for a Shared (atomics and integers).
     let sh = unsafe { &*sh_ptr };
+    // The kernel JIT-compiles the one filter the command's process installs.
+    // Paced before the signals are blocked: pacing may sleep (boundedly, see
+    // health::pace), and SIGINT/SIGTERM must end us meanwhile as usual.
+    health::pace(1);
     let signals = sig_bit(SIGINT) | sig_bit(SIGTERM) | sig_bit(SIGHUP) | sig_bit(SIGQUIT);
     let orig_mask = block_signals(signals)?;
     let plan = Plan {
@@ -356,8 +360,6 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
 /// The parent's side: fork the reaper, take the listener, serve notifications
 /// and forward signals until every process of the command is gone.
 fn supervise(plan: &Plan, sh: &Shared, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<(), RunError> {
-    // The kernel JIT-compiles the one filter the command's process installs.
-    health::pace(1);
     let mut sigset = sig_bit(SIGINT) | sig_bit(SIGTERM) | sig_bit(SIGHUP) | sig_bit(SIGQUIT);
     // SAFETY: `sigset` outlives the call; 8 = sizeof(kernel sigset_t).
     let sfd = sys_err("signalfd4", unsafe { syscall6(SYS_SIGNALFD4, u64::MAX, &mut sigset as *mut u64 as u64, 8, SFD_FLAGS, 0, 0) })?;

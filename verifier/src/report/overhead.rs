@@ -9,17 +9,13 @@ use crate::overhead::{Report, Row, SubjectKind, Verdict};
 use crate::kernel::overhead::Probe;
 use plotters::prelude::*;
 use std::fmt::Write as _;
-use std::path::Path;
+use crate::output::{OutDir, OutputError};
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    Output(#[from] OutputError),
     #[error("drawing {file}: {msg}")]
     Plot { file: String, msg: String },
 }
@@ -187,9 +183,8 @@ const PALETTE: [RGBColor; 8] = [
 
 /// Grouped bars: per probe, one bar per filter (overhead at 1 thread), with
 /// quartile whiskers.
-fn plot_overhead(report: &Report, path: &Path) -> Result<(), ReportError> {
-    let file = path.display().to_string();
-    let err = plot_err(&file);
+fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), ReportError> {
+    let err = plot_err(file);
     let probes = probes_of(report);
     let subjects: Vec<&str> = report.subjects.iter().filter(|s| s.kind != SubjectKind::Baseline).map(|s| s.label.as_str()).collect();
     let threads = report.options.threads[0];
@@ -203,7 +198,7 @@ fn plot_overhead(report: &Report, path: &Path) -> Result<(), ReportError> {
         // headroom for the legend (upper left, one line per filter)
         * (1.15 + 0.07 * subjects.len() as f64);
     let ymin = report.rows.iter().filter(|r| r.threads == threads).filter_map(|r| r.overhead.map(|o| o.q1.min(0.0))).fold(0.0, f64::min) * 1.15;
-    let root = SVGBackend::new(path, (1100, 600)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (1100, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let n = probes.len() as f64;
     let mut chart = ChartBuilder::on(&root)
@@ -260,9 +255,8 @@ fn plot_overhead(report: &Report, path: &Path) -> Result<(), ReportError> {
 
 /// Per subject, the mean overhead over the probes it measured, against the
 /// number of concurrent processes.
-fn plot_scaling(report: &Report, path: &Path) -> Result<(), ReportError> {
-    let file = path.display().to_string();
-    let err = plot_err(&file);
+fn plot_scaling(report: &Report, file: &str, svg: &mut String) -> Result<(), ReportError> {
+    let err = plot_err(file);
     let threads = &report.options.threads;
     // Overheads only: the baseline's latency (hundreds of ns) would flatten them.
     let series: Vec<(String, Vec<(f64, f64)>)> = report
@@ -289,7 +283,7 @@ fn plot_scaling(report: &Report, path: &Path) -> Result<(), ReportError> {
     let ymax = series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(10.0, f64::max) * 1.15;
     let ymin = series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(0.0, f64::min) * 1.15;
     let tmax = *threads.iter().max().unwrap_or(&1) as f64;
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
         .caption("Scaling with concurrent filtered processes (mean over measured syscalls)", ("sans-serif", 20))
@@ -329,13 +323,12 @@ fn plot_scaling(report: &Report, path: &Path) -> Result<(), ReportError> {
 }
 
 /// Measured against predicted overhead, one point per (filter, syscall).
-fn plot_model(report: &Report, path: &Path) -> Result<(), ReportError> {
-    let file = path.display().to_string();
-    let err = plot_err(&file);
+fn plot_model(report: &Report, file: &str, svg: &mut String) -> Result<(), ReportError> {
+    let err = plot_err(file);
     let Some(m) = &report.model else { return Ok(()) };
     let hi = m.points.iter().map(|p| p.measured_ns.max(p.predicted_ns)).fold(10.0, f64::max) * 1.1;
     let lo = m.points.iter().map(|p| p.measured_ns.min(p.predicted_ns)).fold(0.0, f64::min) * 1.1;
-    let root = SVGBackend::new(path, (640, 560)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (640, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -525,21 +518,15 @@ pub fn markdown(report: &Report) -> String {
 }
 
 /// Write `README.md`, `overhead.svg`, `scaling.svg`, `model.svg` and
-/// `report.json` into `dir` (created if needed).
-pub fn write(report: &Report, dir: &Path) -> Result<(), ReportError> {
-    let io = |path: &Path| {
-        let p = path.display().to_string();
-        move |source| ReportError::Io { path: p.clone(), source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    plot_overhead(report, &dir.join("overhead.svg"))?;
-    plot_scaling(report, &dir.join("scaling.svg"))?;
-    plot_model(report, &dir.join("model.svg"))?;
-    let md = dir.join("README.md");
-    std::fs::write(&md, markdown(report)).map_err(io(&md))?;
-    let js = dir.join("report.json");
+/// `report.json` into `dir`, each replaced whole (temporary file and rename,
+/// never through a link: `crate::output`).
+pub fn write(report: &Report, dir: &OutDir) -> Result<(), ReportError> {
+    for (_, file, svg) in drawn(report)? {
+        dir.write(file, svg.as_bytes())?;
+    }
+    dir.write("README.md", markdown(report).as_bytes())?;
     let json = serde_json::to_string_pretty(report).expect("report serializes");
-    std::fs::write(&js, json + "\n").map_err(io(&js))?;
+    dir.write("report.json", (json + "\n").as_bytes())?;
     Ok(())
 }
 
@@ -571,26 +558,29 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
         .collect()
 }
 
-/// The plots of [`write`] as `(title, SVG document)`, drawn in a temporary
-/// directory (plotters' SVG backend writes files), for reports that embed them.
-pub fn plots(report: &Report) -> Result<Vec<(String, String)>, ReportError> {
-    let dir = tempfile::tempdir().map_err(|source| ReportError::Io { path: "temporary directory".into(), source })?;
-    let mut out = Vec::new();
-    type Draw = fn(&Report, &Path) -> Result<(), ReportError>;
-    let drawn: [(&str, &str, Draw); 3] = [
+/// Every plot as `(title, file name, SVG document)`; a plot without data
+/// (no fitted model) is left out.
+fn drawn(report: &Report) -> Result<Vec<(&'static str, &'static str, String)>, ReportError> {
+    type Draw = fn(&Report, &str, &mut String) -> Result<(), ReportError>;
+    let plots: [(&str, &str, Draw); 3] = [
         ("overhead per syscall", "overhead.svg", plot_overhead),
         ("scaling with processes", "scaling.svg", plot_scaling),
         ("predicted vs measured", "model.svg", plot_model),
     ];
-    for (title, file, draw) in drawn {
-        let path = dir.path().join(file);
-        draw(report, &path)?;
-        if path.exists() {
-            let svg = std::fs::read_to_string(&path).map_err(|source| ReportError::Io { path: path.display().to_string(), source })?;
-            out.push((title.to_string(), svg));
+    let mut out = Vec::new();
+    for (title, file, draw) in plots {
+        let mut svg = String::new();
+        draw(report, file, &mut svg)?;
+        if !svg.is_empty() {
+            out.push((title, file, svg));
         }
     }
     Ok(out)
+}
+
+/// The plots of [`write`] as `(title, SVG document)`, for reports that embed them.
+pub fn plots(report: &Report) -> Result<Vec<(String, String)>, ReportError> {
+    Ok(drawn(report)?.into_iter().map(|(title, _, svg)| (title.to_string(), svg)).collect())
 }
 
 #[cfg(test)]
@@ -615,7 +605,7 @@ mod tests {
     fn writes_svgs_with_text_labels() {
         let r = crate::overhead::tests::synthetic_report(&[1, 2]);
         let dir = tempfile::tempdir().unwrap();
-        write(&r, dir.path()).unwrap();
+        write(&r, &crate::output::Outputs::new().dir(dir.path()).unwrap()).unwrap();
         for f in ["overhead.svg", "scaling.svg", "model.svg"] {
             let svg = std::fs::read_to_string(dir.path().join(f)).unwrap();
             assert!(svg.starts_with("<svg") && svg.contains("<text"), "{f}");
