@@ -41,12 +41,24 @@ enum Kind {
     Literal,
 }
 
+/// A token: where it is in the source (12 bytes, so a 4 MiB input of
+/// one-character tokens stays within a few times its size).
 #[derive(Clone, Copy, Debug)]
-struct Tok<'a> {
+struct Tok {
     kind: Kind,
-    text: &'a str,
     /// Byte offset in the source.
-    at: usize,
+    pos: u32,
+    len: u32,
+}
+
+impl Tok {
+    fn at(&self) -> usize {
+        self.pos as usize
+    }
+
+    fn s<'a>(&self, text: &'a str) -> &'a str {
+        &text[self.at()..self.at() + self.len as usize]
+    }
 }
 
 /// One array that may hold the filter.
@@ -72,34 +84,34 @@ impl std::fmt::Display for Candidate {
 /// A C source split into tokens, with its candidate arrays found.
 pub struct Source<'a> {
     text: &'a str,
-    toks: Vec<Tok<'a>>,
+    toks: Vec<Tok>,
     /// For each opening bracket token, the index of its closing one.
     close: Vec<u32>,
     /// Byte offsets of line starts (for line numbers in messages).
     lines: Vec<usize>,
-    defines: HashMap<&'a str, Define<'a>>,
+    defines: HashMap<&'a str, Define>,
     /// `(candidate, token index of the initializer's `{` … its `}`)`.
     arrays: Vec<(Candidate, usize, usize)>,
     /// The arch whose syscall numbers `__NR_*` names mean.
     arch: Arch,
 }
 
-enum Define<'a> {
+enum Define {
     /// `#define NAME tokens` at top level, seen once.
-    Value(Vec<Tok<'a>>),
+    Value(Vec<Tok>),
     /// Defined under `#if`/`#ifdef`, twice, or as a function-like macro.
     Unusable(&'static str),
 }
 
 /// Is this C source rather than another text format? (`struct sock_filter`,
-/// the `BPF_STMT`/`BPF_JUMP` macros, a `#include`, or a first `{` that opens a
-/// group of numbers.)
+/// the `BPF_STMT`/`BPF_JUMP` macros, a `#include`, or braces.)
 pub fn looks_c(text: &str) -> bool {
     text.contains("sock_filter")
         || text.contains("BPF_STMT")
         || text.contains("BPF_JUMP")
         || text.lines().any(|l| l.trim_start().starts_with("#include"))
         || text.trim_start().starts_with('{')
+        || (text.contains('{') && text.contains('}'))
 }
 
 impl<'a> Source<'a> {
@@ -191,7 +203,7 @@ impl<'a> Source<'a> {
                 i += if matches!(two, b"<<" | b">>" | b"&&" | b"||" | b"->" | b"==" | b"!=" | b"<=" | b">=") { 2 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
                 Kind::Punct
             };
-            self.toks.push(Tok { kind, text: &text[start..i], at: start });
+            self.toks.push(Tok { kind, pos: start as u32, len: (i - start) as u32 });
         }
         Ok(())
     }
@@ -259,44 +271,44 @@ impl<'a> Source<'a> {
                 i += if matches!(two, b"<<" | b">>" | b"&&" | b"||") { 2 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
                 Kind::Punct
             };
-            self.toks.push(Tok { kind, text: &text[s..i], at: s });
+            self.toks.push(Tok { kind, pos: s as u32, len: (i - s) as u32 });
         }
     }
 
     fn match_brackets(&mut self) -> Result<(), TextError> {
         self.close = vec![u32::MAX; self.toks.len()];
-        let mut stack: Vec<usize> = Vec::new();
+        let mut stack: Vec<u32> = Vec::new();
         for (i, t) in self.toks.iter().enumerate() {
             if t.kind != Kind::Punct {
                 continue;
             }
-            match t.text {
-                "{" | "(" | "[" => stack.push(i),
+            match t.s(self.text) {
+                "{" | "(" | "[" => stack.push(i as u32),
                 "}" | ")" | "]" => {
-                    let Some(o) = stack.pop() else {
-                        return Err(self.err(t.at, format!("`{}` closes nothing", t.text)));
+                    let Some(o) = stack.pop().map(|o| o as usize) else {
+                        return Err(self.err(t.at(), format!("`{}` closes nothing", t.s(self.text))));
                     };
-                    let want = match self.toks[o].text {
+                    let want = match self.toks[o].s(self.text) {
                         "{" => "}",
                         "(" => ")",
                         _ => "]",
                     };
-                    if t.text != want {
-                        return Err(self.err(t.at, format!("`{}` where `{want}` closes the `{}` of line {}", t.text, self.toks[o].text, self.line_of(self.toks[o].at))));
+                    if t.s(self.text) != want {
+                        return Err(self.err(t.at(), format!("`{}` where `{want}` closes the `{}` of line {}", t.s(self.text), self.toks[o].s(self.text), self.line_of(self.toks[o].at()))));
                     }
                     self.close[o] = i as u32;
                 }
                 _ => {}
             }
         }
-        if let Some(&o) = stack.last() {
-            return Err(self.err(self.toks[o].at, format!("unterminated `{}`", self.toks[o].text)));
+        if let Some(o) = stack.last().map(|&o| o as usize) {
+            return Err(self.err(self.toks[o].at(), format!("unterminated `{}`", self.toks[o].s(self.text))));
         }
         Ok(())
     }
 
     fn is(&self, i: usize, kind: Kind, text: &str) -> bool {
-        self.toks.get(i).is_some_and(|t| t.kind == kind && t.text == text)
+        self.toks.get(i).is_some_and(|t| t.kind == kind && t.s(self.text) == text)
     }
 
     /// Find `struct sock_filter NAME [ … ] = { … }` declarations; without any,
@@ -320,18 +332,18 @@ impl<'a> Source<'a> {
                 continue;
             }
             if !self.is(j + 1, Kind::Punct, "{") {
-                return Err(self.err(self.toks.get(j + 1).map_or(self.text.len(), |t| t.at), format!("`{}`: expected `{{` after `=`", name.text)));
+                return Err(self.err(self.toks.get(j + 1).map_or(self.text.len(), |t| t.at()), format!("`{}`: expected `{{` after `=`", name.s(self.text))));
             }
             let open = j + 1;
             let end = self.close[open] as usize;
             let count = self.elements(open, end).len();
-            self.arrays.push((Candidate { name: Some(name.text.to_string()), line: self.line_of(self.toks[i].at), instructions: count }, open, end));
+            self.arrays.push((Candidate { name: Some(name.s(self.text).to_string()), line: self.line_of(self.toks[i].at()), instructions: count }, open, end));
             i = end + 1;
         }
         if self.arrays.is_empty() && self.bare_groups() {
             let first = &self.toks[0];
-            let count = self.toks.iter().filter(|t| t.kind == Kind::Punct && t.text == "{").count();
-            self.arrays.push((Candidate { name: None, line: self.line_of(first.at), instructions: count }, usize::MAX, usize::MAX));
+            let count = self.toks.iter().filter(|t| t.kind == Kind::Punct && t.s(self.text) == "{").count();
+            self.arrays.push((Candidate { name: None, line: self.line_of(first.at()), instructions: count }, usize::MAX, usize::MAX));
         }
         Ok(())
     }
@@ -351,7 +363,7 @@ impl<'a> Source<'a> {
             let end = self.close[i] as usize;
             // Four fields, none of them a nested group.
             let inner = &self.toks[i + 1..end];
-            if inner.iter().any(|t| t.kind == Kind::Punct && t.text == "{") || inner.iter().filter(|t| t.kind == Kind::Punct && t.text == ",").count() != 3 {
+            if inner.iter().any(|t| t.kind == Kind::Punct && t.s(self.text) == "{") || inner.iter().filter(|t| t.kind == Kind::Punct && t.s(self.text) == ",").count() != 3 {
                 return false;
             }
             i = end + 1;
@@ -370,11 +382,11 @@ impl<'a> Source<'a> {
         let mut start = i;
         while i < end {
             let t = &self.toks[i];
-            if t.kind == Kind::Punct && matches!(t.text, "{" | "(" | "[") {
+            if t.kind == Kind::Punct && matches!(t.s(self.text), "{" | "(" | "[") {
                 i = self.close[i] as usize + 1;
                 continue;
             }
-            if t.kind == Kind::Punct && t.text == "," {
+            if t.kind == Kind::Punct && t.s(self.text) == "," {
                 out.push((start, i));
                 start = i + 1;
             }
@@ -402,7 +414,7 @@ impl<'a> Source<'a> {
                 let e = self.close[i] as usize;
                 v.push((i, e + 1));
                 i = e + 1;
-                if i < self.toks.len() && matches!(self.toks[i].text, "," | ";") {
+                if i < self.toks.len() && matches!(self.toks[i].s(self.text), "," | ";") {
                     i += 1;
                 }
             }
@@ -414,7 +426,7 @@ impl<'a> Source<'a> {
             insns.push(self.element(n, s, e)?);
         }
         if insns.is_empty() {
-            let at = if *open == usize::MAX { 0 } else { self.toks[*open].at };
+            let at = if *open == usize::MAX { 0 } else { self.toks[*open].at() };
             return Err(self.err(at, "the array has no instructions"));
         }
         Ok(Program::new(insns))
@@ -430,11 +442,11 @@ impl<'a> Source<'a> {
             let mut start = i;
             while i < close {
                 let t = &self.toks[i];
-                if t.kind == Kind::Punct && matches!(t.text, "{" | "(" | "[") {
+                if t.kind == Kind::Punct && matches!(t.s(self.text), "{" | "(" | "[") {
                     i = self.close[i] as usize + 1;
                     continue;
                 }
-                if t.kind == Kind::Punct && t.text == "," {
+                if t.kind == Kind::Punct && t.s(self.text) == "," {
                     v.push((start, i));
                     start = i + 1;
                 }
@@ -444,18 +456,18 @@ impl<'a> Source<'a> {
             v
         };
         let fields: [(usize, usize); 4];
-        if t.kind == Kind::Punct && t.text == "{" && self.close[s] as usize + 1 == e {
+        if t.kind == Kind::Punct && t.s(self.text) == "{" && self.close[s] as usize + 1 == e {
             let a = args(s, e - 1);
             if a.first().is_some_and(|&(x, _)| self.is(x, Kind::Punct, ".")) {
                 return self.designated(n, &a);
             }
             if a.len() != 4 {
-                return Err(self.err(t.at, format!("instruction {n}: expected 4 fields `{{ code, jt, jf, k }}`, found {}", a.len())));
+                return Err(self.err(t.at(), format!("instruction {n}: expected 4 fields `{{ code, jt, jf, k }}`, found {}", a.len())));
             }
             fields = [a[0], a[1], a[2], a[3]];
         } else if t.kind == Kind::Ident && self.is(s + 1, Kind::Punct, "(") && self.close[s + 1] as usize + 1 == e {
             let a = args(s + 1, e - 1);
-            match t.text {
+            match t.s(self.text) {
                 "BPF_STMT" if a.len() == 2 => {
                     let code = self.field(n, "code", a[0], 0xffff)?;
                     let k = self.field(n, "k", a[1], 0xffff_ffff)?;
@@ -463,15 +475,15 @@ impl<'a> Source<'a> {
                 }
                 "BPF_JUMP" if a.len() == 4 => fields = [a[0], a[2], a[3], a[1]],
                 "BPF_STMT" | "BPF_JUMP" => {
-                    return Err(self.err(t.at, format!("instruction {n}: {} takes {} arguments, found {}", t.text, if t.text == "BPF_STMT" { 2 } else { 4 }, a.len())))
+                    return Err(self.err(t.at(), format!("instruction {n}: {} takes {} arguments, found {}", t.s(self.text), if t.s(self.text) == "BPF_STMT" { 2 } else { 4 }, a.len())))
                 }
                 m => {
-                    return Err(self.err(t.at, format!("instruction {n}: `{m}(…)` is a macro seccheck does not expand; only BPF_STMT and BPF_JUMP (linux/filter.h) and `{{ code, jt, jf, k }}` are read")))
+                    return Err(self.err(t.at(), format!("instruction {n}: `{m}(…)` is a macro seccheck does not expand; only BPF_STMT and BPF_JUMP (linux/filter.h) and `{{ code, jt, jf, k }}` are read")))
                 }
             }
         } else {
-            let what = if t.kind == Kind::Ident { format!("`{}`", t.text) } else { format!("`{}`", t.text) };
-            return Err(self.err(t.at, format!("instruction {n}: expected `{{ code, jt, jf, k }}`, BPF_STMT(…) or BPF_JUMP(…), found {what}{}", if t.kind == Kind::Ident { " (a macro seccheck does not expand?)" } else { "" })));
+            let what = if t.kind == Kind::Ident { format!("`{}`", t.s(self.text)) } else { format!("`{}`", t.s(self.text)) };
+            return Err(self.err(t.at(), format!("instruction {n}: expected `{{ code, jt, jf, k }}`, BPF_STMT(…) or BPF_JUMP(…), found {what}{}", if t.kind == Kind::Ident { " (a macro seccheck does not expand?)" } else { "" })));
         }
         let code = self.field(n, "code", fields[0], 0xffff)?;
         let jt = self.field(n, "jt", fields[1], 0xff)?;
@@ -487,9 +499,9 @@ impl<'a> Source<'a> {
                 continue;
             }
             let ok = self.is(s, Kind::Punct, ".") && self.toks.get(s + 1).is_some_and(|t| t.kind == Kind::Ident) && self.is(s + 2, Kind::Punct, "=");
-            let name = if ok { self.toks[s + 1].text } else { "" };
+            let name = if ok { self.toks[s + 1].s(self.text) } else { "" };
             let Some(slot) = ["code", "jt", "jf", "k"].iter().position(|&f| f == name) else {
-                return Err(self.err(self.toks[s].at, format!("instruction {n}: expected `.code`, `.jt`, `.jf` or `.k = value`")));
+                return Err(self.err(self.toks[s].at(), format!("instruction {n}: expected `.code`, `.jt`, `.jf` or `.k = value`")));
             };
             vals[slot] = Some(self.field(n, name, (s + 3, e), [0xffff, 0xff, 0xff, 0xffff_ffff][slot])?);
         }
@@ -499,7 +511,7 @@ impl<'a> Source<'a> {
 
     /// Evaluate one field and check it fits its slot.
     fn field(&self, n: usize, name: &str, (s, e): (usize, usize), max: u64) -> Result<u64, TextError> {
-        let at = self.toks.get(s).map_or(self.text.len(), |t| t.at);
+        let at = self.toks.get(s).map_or(self.text.len(), |t| t.at());
         if s >= e {
             return Err(self.err(at, format!("instruction {n}: field `{name}` is empty")));
         }
@@ -507,7 +519,7 @@ impl<'a> Source<'a> {
         let v = p.expr(0)?;
         if p.pos != p.toks.len() {
             let t = p.toks[p.pos];
-            return Err(self.err(t.at, format!("instruction {n}: unexpected `{}` in field `{name}`", t.text)));
+            return Err(self.err(t.at(), format!("instruction {n}: unexpected `{}` in field `{name}`", t.s(self.text))));
         }
         if v < 0 || v as u128 > max as u128 {
             return Err(self.err(at, format!("instruction {n}: field `{name}` is {v}, which does not fit its {}-bit slot", (max.count_ones()))));
@@ -551,7 +563,7 @@ impl<'a> Source<'a> {
 /// A precedence-climbing evaluator over one field's tokens.
 struct Expr<'s, 'a> {
     src: &'s Source<'a>,
-    toks: &'s [Tok<'s>],
+    toks: &'s [Tok],
     pos: usize,
     depth: usize,
     n: usize,
@@ -559,16 +571,16 @@ struct Expr<'s, 'a> {
 
 impl<'s> Expr<'s, '_> {
     fn err(&self, msg: impl Into<String>) -> TextError {
-        let at = self.toks.get(self.pos).or(self.toks.last()).map_or(self.src.text.len(), |t| t.at);
+        let at = self.toks.get(self.pos).or(self.toks.last()).map_or(self.src.text.len(), |t| t.at());
         self.src.err(at, format!("instruction {}: {}", self.n, msg.into()))
     }
 
-    fn peek(&self) -> Option<Tok<'s>> {
+    fn peek(&self) -> Option<Tok> {
         self.toks.get(self.pos).copied()
     }
 
     fn eat(&mut self, p: &str) -> bool {
-        if self.peek().is_some_and(|t| t.kind == Kind::Punct && t.text == p) {
+        if self.peek().is_some_and(|t| t.kind == Kind::Punct && t.s(self.src.text) == p) {
             self.pos += 1;
             true
         } else {
@@ -592,7 +604,7 @@ impl<'s> Expr<'s, '_> {
         let mut lhs = self.unary()?;
         loop {
             let Some(t) = self.peek() else { break };
-            let prec = match (t.kind, t.text) {
+            let prec = match (t.kind, t.s(self.src.text)) {
                 (Kind::Punct, "*" | "/" | "%") => 10,
                 (Kind::Punct, "+" | "-") => 9,
                 (Kind::Punct, "<<" | ">>") => 8,
@@ -606,8 +618,8 @@ impl<'s> Expr<'s, '_> {
             }
             self.pos += 1;
             let rhs = self.expr(prec + 1)?;
-            let overflow = || self.err(format!("`{}` overflows", t.text));
-            lhs = match t.text {
+            let overflow = || self.err(format!("`{}` overflows", t.s(self.src.text)));
+            lhs = match t.s(self.src.text) {
                 "*" => lhs.checked_mul(rhs).ok_or_else(overflow)?,
                 "/" | "%" if rhs == 0 => return Err(self.err("division by zero")),
                 "/" => lhs / rhs,
@@ -629,7 +641,7 @@ impl<'s> Expr<'s, '_> {
     fn unary(&mut self) -> Result<i128, TextError> {
         let Some(t) = self.peek() else { return Err(self.err("expected a value")) };
         self.pos += 1;
-        match (t.kind, t.text) {
+        match (t.kind, t.s(self.src.text)) {
             (Kind::Punct, "-") => Ok(-self.nested_unary()?),
             (Kind::Punct, "+") => self.nested_unary(),
             (Kind::Punct, "~") => {
@@ -678,7 +690,7 @@ impl<'s> Expr<'s, '_> {
 
     /// After `(`: an unsigned type and `)`: a cast to that many bits.
     fn cast(&mut self) -> Option<u32> {
-        let words: Vec<&str> = self.toks[self.pos..].iter().take_while(|t| t.kind == Kind::Ident).take(3).map(|t| t.text).collect();
+        let words: Vec<&str> = self.toks[self.pos..].iter().take_while(|t| t.kind == Kind::Ident).take(3).map(|t| t.s(self.src.text)).collect();
         let (n, bits) = match words.as_slice() {
             ["unsigned", "short", ..] => (2, 16),
             ["unsigned", "char", ..] => (2, 8),
@@ -690,7 +702,7 @@ impl<'s> Expr<'s, '_> {
             _ => return None,
         };
         let close = self.toks.get(self.pos + n)?;
-        (close.kind == Kind::Punct && close.text == ")").then(|| {
+        (close.kind == Kind::Punct && close.s(self.src.text) == ")").then(|| {
             self.pos += n + 1;
             bits
         })
@@ -698,7 +710,7 @@ impl<'s> Expr<'s, '_> {
 
     fn offsetof(&mut self) -> Result<i128, TextError> {
         self.expect("(")?;
-        let ok = self.peek().is_some_and(|t| t.text == "struct") && self.toks.get(self.pos + 1).is_some_and(|t| t.text == "seccomp_data");
+        let ok = self.peek().is_some_and(|t| t.s(self.src.text) == "struct") && self.toks.get(self.pos + 1).is_some_and(|t| t.s(self.src.text) == "seccomp_data");
         if !ok {
             return Err(self.err("offsetof is read for `struct seccomp_data` only"));
         }
@@ -706,7 +718,7 @@ impl<'s> Expr<'s, '_> {
         self.expect(",")?;
         let Some(member) = self.peek() else { return Err(self.err("expected a member of struct seccomp_data")) };
         self.pos += 1;
-        let off = match member.text {
+        let off = match member.s(self.src.text) {
             "nr" => 0,
             "arch" => 4,
             "instruction_pointer" => 8,
@@ -756,7 +768,7 @@ impl<'s> Expr<'s, '_> {
                 let mut sub = Expr { src: self.src, toks, pos: 0, depth: self.depth, n: self.n };
                 let v = sub.expr(0)?;
                 if sub.pos != toks.len() {
-                    return Err(sub.err(format!("#define `{name}`: unexpected `{}`", toks[sub.pos].text)));
+                    return Err(sub.err(format!("#define `{name}`: unexpected `{}`", toks[sub.pos].s(self.src.text))));
                 }
                 self.depth -= 1;
                 Ok(v)
@@ -767,7 +779,7 @@ impl<'s> Expr<'s, '_> {
             }
             None => {
                 self.pos -= 1;
-                let what = if self.peek().is_some() && self.toks.get(self.pos + 1).is_some_and(|t| t.text == "(") { "a macro seccheck does not expand" } else { "an identifier seccheck does not know" };
+                let what = if self.peek().is_some() && self.toks.get(self.pos + 1).is_some_and(|t| t.s(self.src.text) == "(") { "a macro seccheck does not expand" } else { "an identifier seccheck does not know" };
                 Err(self.err(format!("`{name}` is {what} (known: BPF_*, SECCOMP_RET_*, AUDIT_ARCH_*, offsetof(struct seccomp_data, …), __NR_*/SYS_*, errno names, top-level #defines)")))
             }
         }
