@@ -348,8 +348,8 @@ impl<'a> Source<'a> {
         Ok(())
     }
 
-    /// Is the file nothing but `{ a, b, c, d }` groups separated by commas (an
-    /// optional trailing `,` or `;`)?
+    /// Is the file nothing but `{ … }` groups (not nested) separated by commas
+    /// (an optional trailing `,` or `;`)?
     fn bare_groups(&self) -> bool {
         let n = self.toks.len();
         let mut i = 0;
@@ -361,9 +361,10 @@ impl<'a> Source<'a> {
                 return false;
             }
             let end = self.close[i] as usize;
-            // Four fields, none of them a nested group.
+            // No nested group (a group with the wrong number of fields is
+            // still this form: reading it says what is wrong).
             let inner = &self.toks[i + 1..end];
-            if inner.iter().any(|t| t.kind == Kind::Punct && t.s(self.text) == "{") || inner.iter().filter(|t| t.kind == Kind::Punct && t.s(self.text) == ",").count() != 3 {
+            if inner.iter().any(|t| t.kind == Kind::Punct && t.s(self.text) == "{") {
                 return false;
             }
             i = end + 1;
@@ -462,7 +463,7 @@ impl<'a> Source<'a> {
                 return self.designated(n, &a);
             }
             if a.len() != 4 {
-                return Err(self.err(t.at(), format!("instruction {n}: expected 4 fields `{{ code, jt, jf, k }}`, found {}", a.len())));
+                return Err(self.err(t.at(), format!("expected 4 fields `{{ code, jt, jf, k }}` in instruction {n}, found {}", a.len())));
             }
             fields = [a[0], a[1], a[2], a[3]];
         } else if t.kind == Kind::Ident && self.is(s + 1, Kind::Punct, "(") && self.close[s + 1] as usize + 1 == e {
