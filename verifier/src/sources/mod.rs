@@ -318,8 +318,9 @@ fn parse_profile(bytes: &[u8]) -> Result<ParsedProfile<'_>, SourceError> {
     })
 }
 
-/// Kafel (`POLICY name {`, `USE name DEFAULT action`) or LXC (a first line `1`
-/// or `2`, then rules) policy text. A `#include` alone is C, not kafel.
+/// Kafel (`POLICY name {`, `USE name DEFAULT action`, `#include "x.policy"`)
+/// or LXC (a first line `1` or `2`, then rules) policy text. A `#include` of
+/// anything else is C, not kafel.
 fn policy_language(text: &str) -> Option<ProfileFormat> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"));
     if matches!(lines.next(), Some("1" | "2")) {
@@ -330,6 +331,8 @@ fn policy_language(text: &str) -> Option<ProfileFormat> {
         match (w.next(), w.next(), w.next()) {
             (Some("POLICY"), Some(name), _) => name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '{'),
             (Some("USE"), Some(_), Some("DEFAULT")) => true,
+            // kafel includes other policy files; C includes headers.
+            (Some("#include"), Some(file), _) => file.trim_end_matches(';').trim_matches('"').ends_with(".policy"),
             _ => false,
         }
     });
