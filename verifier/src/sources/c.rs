@@ -483,7 +483,7 @@ impl<'a> Source<'a> {
                 }
             }
         } else {
-            let what = if t.kind == Kind::Ident { format!("`{}`", t.s(self.text)) } else { format!("`{}`", t.s(self.text)) };
+            let what = format!("`{}`", t.s(self.text));
             return Err(self.err(t.at(), format!("instruction {n}: expected `{{ code, jt, jf, k }}`, BPF_STMT(…) or BPF_JUMP(…), found {what}{}", if t.kind == Kind::Ident { " (a macro seccheck does not expand?)" } else { "" })));
         }
         let code = self.field(n, "code", fields[0], 0xffff)?;
@@ -603,8 +603,7 @@ impl<'s> Expr<'s, '_> {
             return Err(self.err(format!("expression nested deeper than {MAX_EXPR_DEPTH} levels")));
         }
         let mut lhs = self.unary()?;
-        loop {
-            let Some(t) = self.peek() else { break };
+        while let Some(t) = self.peek() {
             let prec = match (t.kind, t.s(self.src.text)) {
                 (Kind::Punct, "*" | "/" | "%") => 10,
                 (Kind::Punct, "+" | "-") => 9,

@@ -198,7 +198,7 @@ impl Phase {
             // `cell` before it.
             for j in (0..m).rev() {
                 let ins = &insns[j];
-                let via = |t: Option<usize>| t.map_or(FAR, |t| rel(j, t as usize + first_read[t] as usize));
+                let via = |t: Option<usize>| t.map_or(FAR, |t| rel(j, t + first_read[t] as usize));
                 first_read[j] = if write(ins, cell) {
                     FAR
                 } else if read(ins, cell) {
