@@ -584,7 +584,7 @@ fn reader_text(u: &mut Unstructured) -> String {
         "32 0 0 4\n", "20000000", "<<", "|", "~", "-",
     ];
     let mut t = String::new();
-    while let Ok(i) = u.choose_index(PIECES.len()) {
+    while let Ok(i) = u.choose_index(PIECES.len()).and_then(|i| if u.is_empty() { Err(arbitrary::Error::NotEnoughData) } else { Ok(i) }) {
         let times = u.int_in_range(1..=4u8).unwrap_or(1);
         for _ in 0..times {
             t.push_str(PIECES[i]);
@@ -645,7 +645,9 @@ pub fn elf_scan(data: &[u8]) -> Result<(), Failure> {
     use seccheck::sources::elf::{scan_region, scan_region_reference};
     let mut u = Unstructured::new(data);
     let mut region = Vec::new();
-    while let Ok(choice) = u.int_in_range(0..=15u8) {
+    // `int_in_range` answers the minimum once the bytes run out: stop there.
+    while !u.is_empty() && region.len() < 64 * 1024 {
+        let choice = u.int_in_range(0..=15u8).unwrap_or(0);
         let byte = u.arbitrary::<u8>().unwrap_or(0);
         let ins = match choice {
             0 => Insn::stmt(BPF_LD | BPF_W | BPF_ABS, [0, 4, 2, 64][byte as usize % 4]),
