@@ -65,6 +65,8 @@ pub const TARGETS: &[Target] = &[
     Target { name: "diff_props", run: diff_props, about: "diff(A, A) is empty; diff(A, B) and diff(B, A) agree (same regions, sides swapped); every region's example differs", kernel: false },
     Target { name: "rewrites", run: rewrites, about: "optimiser-style rewrites (jump threading, JGT/JGE k±1, jt==jf → JA, NOP insertion with relocation, swapping independent statements, reordering comparison chains) keep the program equivalent", kernel: false },
     Target { name: "gen_libseccomp", run: gen_libseccomp, about: "random Docker/OCI profiles compiled by libseccomp (optimize 1 and 2) mean what their documentation says", kernel: false },
+    Target { name: "readers", run: readers, about: "every input reader (auto, hex, C, decimal, profile detection) on text built from reader-shaped pieces never panics, errs in one line, and takes time linear in the input (16x the input, < 8x the time per byte)", kernel: false },
+    Target { name: "elf_scan", run: elf_scan, about: "the linear ELF region scan finds exactly what the quadratic reference scan finds, on bytes built from filter pieces", kernel: false },
     Target { name: "gen_seccompiler", run: gen_seccompiler, about: "random seccompiler JSON compiled by seccompiler means what its documentation says", kernel: false },
 ];
 
@@ -644,4 +646,112 @@ mod tests {
         assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_ST, 0), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_none());
         assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_LDX | BPF_IMM, 2), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_some());
     }
+}
+
+/// Text made of pieces every reader cares about (braces, brackets, newlines,
+/// hex digits, macro names, quotes, comments), chosen by the bytes.
+fn reader_text(u: &mut Unstructured) -> String {
+    const PIECES: &[&str] = &[
+        "{", "}", "[", "]", "(", ")", ",", ";", "\n", " ", "0x20", "6", "0", "ff", "#", "//", "/*", "*/", "\"", "'", ":", "- ",
+        "struct sock_filter f[] = ", "BPF_STMT(", "BPF_JUMP(", "BPF_LD|BPF_W|BPF_ABS", "SECCOMP_RET_ALLOW", "__NR_read",
+        "offsetof(struct seccomp_data, args[1])", "#define X ", "#include <x.h>\n", "{ 0x06, 0, 0, 0x7fff0000 },\n",
+        "kind: SeccompProfile\n", "---\n", "\"defaultAction\": \"SCMP_ACT_ALLOW\"", "POLICY p {", "USE p DEFAULT KILL", "2\n",
+        "32 0 0 4\n", "20000000", "<<", "|", "~", "-",
+    ];
+    let mut t = String::new();
+    while let Ok(i) = u.choose_index(PIECES.len()).and_then(|i| if u.is_empty() { Err(arbitrary::Error::NotEnoughData) } else { Ok(i) }) {
+        let times = u.int_in_range(1..=4u8).unwrap_or(1);
+        for _ in 0..times {
+            t.push_str(PIECES[i]);
+        }
+        if t.len() > 4096 {
+            break;
+        }
+    }
+    t
+}
+
+fn read_all(bytes: &[u8]) -> Result<(), Failure> {
+    use seccheck::sources::{self, InputFormat, ReadOptions};
+    for format in [InputFormat::Auto, InputFormat::Hex, InputFormat::C, InputFormat::Decimal] {
+        if let Err(e) = sources::from_bytes(bytes, &ReadOptions { format, ..ReadOptions::default() }) {
+            if e.to_string().contains('\n') {
+                return fail("reader-error-not-one-line", format!("{}: {e}", format.name()));
+            }
+        }
+    }
+    let _ = sources::detect_format(bytes);
+    Ok(())
+}
+
+/// Every reader on reader-shaped text: no panic, one-line errors, and time
+/// per byte on the text repeated 16 times within 8x of the text's own (a
+/// quadratic reader shows 16x; timing depends on this machine, so a slow
+/// case is reported but never saved as a regression).
+pub fn readers(data: &[u8]) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let text = reader_text(&mut u);
+    if text.len() < 64 {
+        return read_all(text.as_bytes());
+    }
+    let time = |bytes: &[u8]| -> Result<f64, Failure> {
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            read_all(bytes)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        Ok(best / bytes.len() as f64)
+    };
+    let small = time(text.as_bytes())?;
+    let big = text.repeat(16);
+    let large = time(big.as_bytes())?;
+    // Only a large absolute time counts: tiny inputs are all noise.
+    if large / small > 8.0 && large * big.len() as f64 > 0.05 {
+        return Err(Failure::new("reader-superlinear", format!("{:.1}x time per byte at 16x the input: {text:?}", large / small)).depending_on_machine(true));
+    }
+    Ok(())
+}
+
+/// The linear ELF region scan equals the reference scan on bytes built from
+/// filter pieces (loads of nr/arch and misaligned ones, jumps near and far,
+/// returns, scratch stores and loads, garbage).
+pub fn elf_scan(data: &[u8]) -> Result<(), Failure> {
+    use seccheck::sources::elf::{scan_region, scan_region_reference};
+    let mut u = Unstructured::new(data);
+    let mut region = Vec::new();
+    // `int_in_range` answers the minimum once the bytes run out: stop there.
+    while !u.is_empty() && region.len() < 64 * 1024 {
+        let choice = u.int_in_range(0..=15u8).unwrap_or(0);
+        let byte = u.arbitrary::<u8>().unwrap_or(0);
+        let ins = match choice {
+            0 => Insn::stmt(BPF_LD | BPF_W | BPF_ABS, [0, 4, 2, 64][byte as usize % 4]),
+            1 => Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, byte.into(), byte % 4, byte / 64),
+            2 => Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 0, byte, 0),
+            3 => Insn::stmt(BPF_JMP | BPF_JA, [0, 1, 2, 0xffff_ffff][byte as usize % 4]),
+            4 | 5 => Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+            6 => Insn::stmt(BPF_RET | BPF_A, 0),
+            7 => Insn::stmt(BPF_ST, (byte % 17).into()),
+            8 => Insn::stmt(BPF_LD | BPF_MEM, (byte % 17).into()),
+            9 => Insn::stmt(BPF_LDX | BPF_MEM, (byte % 17).into()),
+            10 => Insn::stmt(BPF_ALU | BPF_DIV | BPF_K, (byte % 2).into()),
+            11 => Insn::stmt(BPF_MISC | BPF_TAX, 0),
+            12 => {
+                region.push(byte);
+                continue;
+            }
+            13 => {
+                region.extend([byte; 4]);
+                continue;
+            }
+            _ => Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 1, byte % 3, byte % 5),
+        };
+        region.extend(ins.to_bytes());
+    }
+    let got: Vec<_> = scan_region(&region).into_iter().map(|(o, p)| (o, p.into_program())).collect();
+    let want: Vec<_> = scan_region_reference(&region).into_iter().map(|(o, p)| (o, p.into_program())).collect();
+    if got != want {
+        return fail("elf-scan-differs-from-reference", format!("linear {:?} vs reference {:?} on {region:02x?}", got.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>(), want.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>()));
+    }
+    Ok(())
 }

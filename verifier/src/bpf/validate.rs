@@ -278,6 +278,30 @@ pub fn violations(p: &Program) -> Vec<Violation> {
     out
 }
 
+/// Whether `ins` passes every check the kernel makes on an instruction by
+/// itself (known opcode, allowed in seccomp, `LD W ABS` offset, division by a
+/// constant zero, shift amount, scratch index): the checks of [`violations`]
+/// other than jump ranges, the last `RET` and the scratch-memory dataflow. The
+/// ELF scan uses it to know where no valid filter can extend past.
+pub fn locally_acceptable(ins: &Insn) -> bool {
+    let code = ins.code;
+    if !classic_opcode_known(code) {
+        return false;
+    }
+    let local = match code {
+        c if c == BPF_ALU | BPF_DIV | BPF_K || c == BPF_ALU | BPF_MOD | BPF_K => ins.k != 0,
+        c if c == BPF_ALU | BPF_LSH | BPF_K || c == BPF_ALU | BPF_RSH | BPF_K => ins.k < 32,
+        c if touches_memory(c) => ins.k < BPF_MEMWORDS,
+        _ => true,
+    };
+    local
+        && match seccomp_opcode(code) {
+            Err(_) => false,
+            Ok(()) if code == BPF_LD | BPF_W | BPF_ABS => ins.k < SECCOMP_DATA_SIZE && ins.k & 3 == 0,
+            Ok(()) => true,
+        }
+}
+
 fn touches_memory(code: u16) -> bool {
     code == BPF_LD | BPF_MEM || code == BPF_LDX | BPF_MEM || code == BPF_ST || code == BPF_STX
 }
@@ -330,6 +354,20 @@ mod tests {
         violations(p).into_iter().map(|v| (v.insn, v.rule)).collect()
     }
     const RET_ALLOW: Insn = Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000);
+
+    #[test]
+    fn locally_acceptable_is_violations_of_one_instruction() {
+        for code in 0..=u16::MAX {
+            for k in [0, 1, 4, 6, 31, 32, 60, 64, 0x7fff_0000] {
+                // Jumps go to the RET, so only instruction-local rules can fail at 0.
+                let (jt, jf, k) = if code & 0x07 == BPF_JMP { (0, 0, 0) } else { (0, 0, k) };
+                let ins = Insn::new(code, jt, jf, k);
+                let p = Program::new(vec![ins, Insn::stmt(BPF_RET | BPF_K, 0)]);
+                let local = !violations(&p).iter().any(|v| v.insn == Some(0) && !matches!(v.rule, Rule::ReadBeforeWrite { .. }));
+                assert_eq!(locally_acceptable(&ins), local, "{ins:?}");
+            }
+        }
+    }
 
     #[test]
     fn accepts_minimal() {

@@ -10,9 +10,10 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct FilterArgs {
-    /// The filter: compiled BPF (raw, hex, C array, bpf_asm decimal), an ELF binary
-    /// (`BINARY#N` picks an embedded filter), or a profile (Docker/OCI JSON,
-    /// seccompiler JSON, Kubernetes SeccompProfile YAML) compiled by its real generator.
+    /// The filter (`-`: standard input): compiled BPF (raw, hex, C array, bpf_asm
+    /// decimal), an ELF binary (`BINARY#N` picks an embedded filter, `FILE.c#N` one
+    /// of several C arrays), or a profile (Docker/OCI JSON, seccompiler JSON,
+    /// Kubernetes SeccompProfile YAML) compiled by its real generator.
     pub file: PathBuf,
     #[command(flatten)]
     pub input: InputOptions,
@@ -76,7 +77,7 @@ pub enum LoaderArg {
 
 impl FilterArgs {
     pub fn display_name(&self) -> String {
-        self.file.display().to_string()
+        sources::input_name(&self.file).display().to_string()
     }
 
     /// Read (and, for profiles, compile) the filter; errors name the file.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// Find seccomp filters embedded in an ELF executable or shared object.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The ELF file to scan.
+    /// The ELF file to scan (`-`: standard input).
     pub binary: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -20,7 +20,7 @@ pub struct Args {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let name = args.binary.display().to_string();
     let input_err = |msg: String| CliError::Input { file: name.clone(), msg };
-    let bytes = read_bounded_elf(&args.binary).map_err(input_err)?;
+    let bytes = crate::sources::read_bounded(&args.binary)?;
     if !elf::is_elf(&bytes) {
         return Err(input_err("not an ELF file (no \\x7fELF magic)".into()));
     }
@@ -45,16 +45,4 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// Binaries may be much larger than filter files: allow up to 256 MiB here.
-fn read_bounded_elf(p: &std::path::Path) -> Result<Vec<u8>, String> {
-    if p.is_dir() {
-        return Err("is a directory, not a file".into());
-    }
-    let len = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?.len();
-    if len > 256 << 20 {
-        return Err(format!("is {len} bytes; scan reads binaries up to 256 MiB"));
-    }
-    std::fs::read(p).map_err(|e| format!("cannot read: {e}"))
 }

@@ -66,6 +66,7 @@ use libseccomp::{
 };
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
+use std::path::Path;
 
 /// Docker's default capability set for containers: moby `oci/caps/defaults.go`
 /// (`DefaultCapabilities`), the bounding set of a container started without
@@ -118,10 +119,8 @@ impl KernelVersion {
     /// The running kernel (`/proc/sys/kernel/osrelease`, what `uname -r` prints).
     pub fn running() -> Result<KernelVersion, SourceError> {
         let path = "/proc/sys/kernel/osrelease";
-        let s = std::fs::read_to_string(path).map_err(|source| SourceError::Io {
-            file: path.into(),
-            source,
-        })?;
+        let bytes = super::read_bounded(Path::new(path))?;
+        let s = String::from_utf8_lossy(&bytes);
         KernelVersion::from_release(&s).ok_or_else(|| SourceError::Invalid {
             path: path.into(),
             expected: "a kernel release like 6.18.0".into(),
@@ -1391,7 +1390,15 @@ pub fn compile_docker(
         return Err(SourceError::Empty);
     }
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| syntax("JSON", &e))?;
-    let top = Node::root(&v, "");
+    compile_docker_value(&v, opts)
+}
+
+/// [`compile_docker`] of JSON already parsed (format detection parses once).
+pub(crate) fn compile_docker_value(
+    v: &serde_json::Value,
+    opts: &DockerOptions,
+) -> Result<Vec<CompiledFilter>, SourceError> {
+    let top = Node::root(v, "");
     if !v.is_object() {
         return Err(top.invalid("a JSON object (a seccomp profile)"));
     }
@@ -1406,7 +1413,7 @@ pub fn compile_docker(
         let path = sec.path.clone();
         return compile_profile_value(sec.v, &path, "profile", opts, false);
     }
-    compile_profile_value(&v, "", "profile", opts, true)
+    compile_profile_value(v, "", "profile", opts, true)
 }
 
 /// Compile one profile object found at JSON path `path` (used for Kubernetes

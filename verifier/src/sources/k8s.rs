@@ -17,7 +17,11 @@ use serde_json::Value;
 
 /// Split `text` into YAML documents, each as a JSON value (what Kubernetes'
 /// YAML→JSON conversion gives the Go decoder).
+///
+/// The text is first checked to nest at most [`MAX_YAML_DEPTH`] levels: the
+/// YAML parser's time grows with depth times length (100 KB of `[` took 30 s).
 pub(crate) fn documents(text: &str) -> Result<Vec<Value>, SourceError> {
+    check_depth(text)?;
     let mut out = Vec::new();
     for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let v = Value::deserialize(doc).map_err(|e| {
@@ -32,6 +36,62 @@ pub(crate) fn documents(text: &str) -> Result<Vec<Value>, SourceError> {
         out.push(v);
     }
     Ok(out)
+}
+
+/// YAML nests at most this deep (flow `[`/`{` plus block indentation levels
+/// plus `- ` entries opened on one line); a `SeccompProfile` needs 6.
+pub const MAX_YAML_DEPTH: usize = 100;
+
+/// One linear pass: flow brackets outside quoted scalars and comments, block
+/// levels from the indentation of each line, compact `- - -` entries.
+/// Deeper text is refused with [`SourceError::TooDeep`] before the YAML parser sees it.
+fn check_depth(text: &str) -> Result<(), SourceError> {
+    let too_deep = |line: usize| SourceError::TooDeep { what: "YAML", line, limit: MAX_YAML_DEPTH };
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    for (lno, line) in text.lines().enumerate() {
+        let content = line.trim_start_matches(' ');
+        if flow == 0 && !content.is_empty() && !content.starts_with('#') {
+            let indent = line.len() - content.len();
+            while indents.last().is_some_and(|&i| i >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+            let mut dashes = 0;
+            let mut rest = content;
+            while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("-\t")) {
+                dashes += 1;
+                rest = r.trim_start();
+            }
+            if indents.len() + dashes > MAX_YAML_DEPTH {
+                return Err(too_deep(lno + 1));
+            }
+        }
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let starts_token = i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'[' | b'{' | b',' | b':');
+            match b[i] {
+                b'#' if starts_token => break,
+                q @ (b'"' | b'\'') if starts_token => {
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += if q == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'[' | b'{' => {
+                    flow += 1;
+                    if indents.len() + flow > MAX_YAML_DEPTH {
+                        return Err(too_deep(lno + 1));
+                    }
+                }
+                b']' | b'}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn is_seccomp_profile(v: &Value) -> bool {
@@ -50,7 +110,11 @@ pub fn compile_k8s(bytes: &[u8], opts: &DockerOptions) -> Result<Vec<CompiledFil
     if text.trim().is_empty() {
         return Err(SourceError::Empty);
     }
-    let docs = documents(text)?;
+    compile_documents(&documents(text)?, opts)
+}
+
+/// [`compile_k8s`] of documents already parsed (format detection parses once).
+pub(crate) fn compile_documents(docs: &[Value], opts: &DockerOptions) -> Result<Vec<CompiledFilter>, SourceError> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (i, doc) in docs.iter().enumerate() {

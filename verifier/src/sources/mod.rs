@@ -32,6 +32,7 @@
 //! user should know about (a rule runc drops, a syscall name libseccomp does not
 //! know) are returned as [`Note`]s next to the program, not hidden.
 
+pub mod c;
 pub mod docker;
 pub mod elf;
 pub mod k8s;
@@ -203,9 +204,19 @@ pub enum SourceError {
     /// The profile asks for no filter at all (Docker: no `defaultAction` and no `syscalls`).
     #[error("{path}: no defaultAction and no syscalls: Docker and runc install no seccomp filter for this profile")]
     NoFilter { path: String },
+    /// The input has no bytes at all.
+    #[error("empty input: no bytes to read a filter or profile from")]
+    EmptyInput,
+    /// A raw (or hex) `sock_filter` array that does not decode.
+    #[error("raw sock_filter array: {0}")]
+    Raw(DecodeError),
     /// The generator's output does not decode as `sock_filter`s.
     #[error("generator output: {0}")]
     Decode(#[from] DecodeError),
+    /// A path that is neither a regular file nor a FIFO (a device, a socket),
+    /// refused before it is opened.
+    #[error("{file}: is {what}; seccheck reads regular files, pipes and standard input (`-`)")]
+    NotAFile { file: PathBuf, what: &'static str },
     /// A directory was given where a file was expected.
     #[error("{0}: is a directory, not a filter file")]
     Directory(PathBuf),
@@ -215,6 +226,9 @@ pub enum SourceError {
     /// An ELF file larger than [`MAX_ELF_BYTES`].
     #[error("{0}: is an ELF file larger than {MAX_ELF_BYTES} bytes; binaries are read up to 256 MiB")]
     ElfTooLarge(PathBuf),
+    /// Text nested deeper than its reader allows.
+    #[error("{what} nested deeper than {limit} levels at line {line}; seccheck reads {what} up to {limit} levels deep")]
+    TooDeep { what: &'static str, line: usize, limit: usize },
     /// Malformed hex / C array / decimal text.
     #[error("{format} text: {err}")]
     Text { format: &'static str, err: text::TextError },
@@ -281,38 +295,54 @@ impl ProfileFormat {
 /// `defaultAction`/`syscalls`/`architectures`/`archMap`; an OCI `config.json`
 /// has `ociVersion` and `linux`; seccompiler JSON is an object of objects with
 /// `default_action`/`filter_action`/`filter`; a JSON or YAML document with
-/// `kind: SeccompProfile` is a Kubernetes resource. Kafel policies use
-/// `POLICY name {` / `USE name DEFAULT action` (and `#define`, `#include`); LXC
-/// policies start with a version line `1` or `2`.
+/// `kind: SeccompProfile` is a Kubernetes resource. Kafel policies have
+/// `POLICY name {` / `USE name DEFAULT action` statements; LXC policies start
+/// with a version line `1` or `2`.
 pub fn detect_format(bytes: &[u8]) -> Result<ProfileFormat, SourceError> {
+    Ok(parse_profile(bytes)?.format())
+}
+
+/// A profile parsed once, by the parser of its format.
+enum ParsedProfile<'a> {
+    Json { text: &'a str, value: serde_json::Value, format: ProfileFormat },
+    Yaml(Vec<serde_json::Value>),
+    Policy(ProfileFormat),
+}
+
+impl ParsedProfile<'_> {
+    fn format(&self) -> ProfileFormat {
+        match self {
+            ParsedProfile::Json { format, .. } => *format,
+            ParsedProfile::Yaml(_) => ProfileFormat::KubernetesYaml,
+            ParsedProfile::Policy(f) => *f,
+        }
+    }
+}
+
+fn parse_profile(bytes: &[u8]) -> Result<ParsedProfile<'_>, SourceError> {
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
         reason: format!("not UTF-8 text (invalid byte at offset {}); compiled BPF is read by the raw reader, not here", e.valid_up_to()),
     })?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    // Parse what follows a byte-order mark, so line numbers are the file's.
+    let text = text.trim_start_matches('\u{feff}');
+    let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(SourceError::Empty);
     }
-    if trimmed.starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| syntax("JSON", &e))?;
-        return classify_json(&v);
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        // serde_json refuses nesting deeper than 128 ("recursion limit
+        // exceeded"), a JSON syntax error like any other.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| syntax("JSON", &e))?;
+        let format = classify_json(&value)?;
+        return Ok(ParsedProfile::Json { text, value, format });
     }
-    if let Some(first) = trimmed
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        if first == "1" || first == "2" {
-            return Ok(ProfileFormat::Lxc);
-        }
+    if let Some(f) = policy_language(trimmed) {
+        return Ok(ParsedProfile::Policy(f));
     }
-    if looks_like_kafel(trimmed) {
-        return Ok(ProfileFormat::Kafel);
-    }
-    if trimmed.starts_with("---") || trimmed.contains("kind:") || trimmed.contains("apiVersion:") {
-        for doc in k8s::documents(trimmed)? {
-            if k8s::is_seccomp_profile(&doc) {
-                return Ok(ProfileFormat::KubernetesYaml);
-            }
+    if looks_yaml(trimmed) {
+        let docs = k8s::documents(text)?;
+        if docs.iter().any(k8s::is_seccomp_profile) {
+            return Ok(ParsedProfile::Yaml(docs));
         }
         return Err(SourceError::Unrecognised {
             reason: "YAML without a `kind: SeccompProfile` document".into(),
@@ -323,13 +353,31 @@ pub fn detect_format(bytes: &[u8]) -> Result<ProfileFormat, SourceError> {
     })
 }
 
-fn looks_like_kafel(text: &str) -> bool {
-    text.lines().map(str::trim).any(|l| {
-        l.starts_with("POLICY ")
-            || l.starts_with("USE ")
-            || l.starts_with("#include")
-            || l.starts_with("#define")
-    })
+/// Kafel (`POLICY name {`, `USE name DEFAULT action`, `#include "x.policy"`)
+/// or LXC (a first line `1` or `2`, then rules) policy text. A `#include` of
+/// anything else is C, not kafel.
+fn policy_language(text: &str) -> Option<ProfileFormat> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"));
+    if matches!(lines.next(), Some("1" | "2")) {
+        return Some(ProfileFormat::Lxc);
+    }
+    let kafel = text.lines().map(str::trim).any(|l| {
+        let mut w = l.split_whitespace();
+        match (w.next(), w.next(), w.next()) {
+            (Some("POLICY"), Some(name), _) => name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '{'),
+            (Some("USE"), Some(_), Some("DEFAULT")) => true,
+            // kafel includes other policy files; C includes headers.
+            (Some("#include"), Some(file), _) => file.trim_end_matches(';').trim_matches('"').ends_with(".policy"),
+            _ => false,
+        }
+    });
+    kafel.then_some(ProfileFormat::Kafel)
+}
+
+/// YAML as Kubernetes writes it: a `---` document start, or a top-level
+/// `kind:` / `apiVersion:` key at the start of a line.
+fn looks_yaml(text: &str) -> bool {
+    text.starts_with("---") || text.lines().any(|l| l.starts_with("kind:") || l.starts_with("apiVersion:"))
 }
 
 fn classify_json(v: &serde_json::Value) -> Result<ProfileFormat, SourceError> {
@@ -396,19 +444,25 @@ pub struct CompileOptions {
     pub seccompiler: SeccompilerOptions,
 }
 
-/// Detect the format of `bytes` and compile every filter in it.
+/// Detect the format of `bytes` and compile every filter in it. The text is
+/// parsed once: detection hands its parsed value to the compiler.
 pub fn compile(bytes: &[u8], opts: &CompileOptions) -> Result<Vec<CompiledFilter>, SourceError> {
-    match detect_format(bytes)? {
-        ProfileFormat::DockerJson | ProfileFormat::OciConfig => compile_docker(bytes, &opts.docker),
-        ProfileFormat::SeccompilerJson => compile_seccompiler(bytes, &opts.seccompiler),
-        ProfileFormat::KubernetesYaml => compile_k8s(bytes, &opts.docker),
-        ProfileFormat::Kafel => Err(SourceError::Unsupported {
-            format: "kafel policy language",
-            hint: "compile it with kafel first (e.g. its `kafel_compile` API) and give seccheck the BPF it produces",
-        }),
-        ProfileFormat::Lxc => Err(SourceError::Unsupported {
+    match parse_profile(bytes)? {
+        ParsedProfile::Json { value, format: ProfileFormat::DockerJson | ProfileFormat::OciConfig, .. } => {
+            docker::compile_docker_value(&value, &opts.docker)
+        }
+        ParsedProfile::Json { value, text, format: ProfileFormat::SeccompilerJson } => {
+            seccompiler::compile_seccompiler_value(&value, text, &opts.seccompiler)
+        }
+        ParsedProfile::Json { value, .. } => k8s::compile_documents(std::slice::from_ref(&value), &opts.docker),
+        ParsedProfile::Yaml(docs) => k8s::compile_documents(&docs, &opts.docker),
+        ParsedProfile::Policy(ProfileFormat::Lxc) => Err(SourceError::Unsupported {
             format: "LXC seccomp policy",
             hint: "LXC compiles it with its own parser on top of libseccomp; give seccheck the filter read back from a running container instead",
+        }),
+        ParsedProfile::Policy(_) => Err(SourceError::Unsupported {
+            format: "kafel policy language",
+            hint: "compile it with kafel first (e.g. its `kafel_compile` API) and give seccheck the BPF it produces",
         }),
     }
 }
@@ -418,12 +472,9 @@ pub fn compile_file(
     path: &Path,
     opts: &CompileOptions,
 ) -> Result<Vec<CompiledFilter>, SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
-        file: path.to_owned(),
-        source,
-    })?;
+    let bytes = read_bounded(path)?;
     compile(&bytes, opts).map_err(|e| SourceError::InFile {
-        file: path.to_owned(),
+        file: input_name(path),
         source: Box::new(e),
     })
 }
@@ -507,20 +558,21 @@ pub struct Loaded {
     pub compiled: Option<CompiledFilter>,
 }
 
-/// Read the filter in `path`. `BINARY#N` selects the N-th filter embedded in an
-/// ELF file (numbered as `seccheck scan` lists them). Errors name the file.
+/// Read the filter in `path` (`-`: standard input). `FILE#N` selects the N-th
+/// filter embedded in an ELF file (numbered as `seccheck scan` lists them) or
+/// the N-th `struct sock_filter` array of a C file. Errors name the file.
 pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<Loaded, SourceError> {
     let (path, select) = split_selector(path);
     let in_file = |e: SourceError| match e {
-        e @ (SourceError::Io { .. } | SourceError::Directory(_) | SourceError::TooLarge(_) | SourceError::ElfTooLarge(_) | SourceError::InFile { .. }) => e,
-        e => SourceError::InFile { file: path.clone(), source: Box::new(e) },
+        e @ (SourceError::Io { .. }
+        | SourceError::Directory(_)
+        | SourceError::NotAFile { .. }
+        | SourceError::TooLarge(_)
+        | SourceError::ElfTooLarge(_)
+        | SourceError::InFile { .. }) => e,
+        e => SourceError::InFile { file: input_name(&path), source: Box::new(e) },
     };
     let bytes = read_bounded(&path)?;
-    if select.is_some() && !elf::is_elf(&bytes) {
-        return Err(in_file(SourceError::Select(
-            "`#N` selects a filter embedded in an ELF binary, and this is not one".into(),
-        )));
-    }
     from_bytes_selecting(&bytes, opts, select).map_err(in_file)
 }
 
@@ -536,23 +588,81 @@ fn split_selector(path: &Path) -> (PathBuf, Option<usize>) {
     (path.to_path_buf(), None)
 }
 
-/// Read a whole file, refusing directories and anything over [`MAX_INPUT_BYTES`]
-/// ([`MAX_ELF_BYTES`] for an ELF file).
+/// Is `path` the `-` that names standard input?
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How errors name an input: `-` is shown as `<stdin>`.
+pub fn input_name(path: &Path) -> PathBuf {
+    if is_stdin(path) {
+        PathBuf::from("<stdin>")
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Read a whole input, bounded whatever it is: `-` is standard input, a path
+/// must be a regular file or a FIFO (anything else, a device or a socket, is
+/// refused from its `stat`, before `open` could block or have an effect; a
+/// directory is [`SourceError::Directory`]). A FIFO is opened `O_NONBLOCK`, so
+/// `open` does not wait for a writer (with none, it reads as empty), then read
+/// blocking. At most [`MAX_INPUT_BYTES`] are read ([`MAX_ELF_BYTES`] once the
+/// first bytes show an ELF file), counting the bytes read rather than trusting
+/// a size from `stat`, which is 0 for pipes and procfs files.
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SourceError> {
-    if path.is_dir() {
-        return Err(SourceError::Directory(path.to_owned()));
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+    if is_stdin(path) {
+        return read_capped(std::io::stdin().lock(), path);
     }
     let io = |source| SourceError::Io { file: path.to_owned(), source };
-    let mut f = std::fs::File::open(path).map_err(io)?;
+    // An input path may be a link (as `/dev/stdin` is): stat what it names.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(SourceError::Directory(path.to_owned()));
+    }
+    if !kind.is_file() && !kind.is_fifo() {
+        let what = if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        return Err(SourceError::NotAFile { file: path.to_owned(), what });
+    }
+    // O_NONBLOCK for every kind: if the path is swapped for a FIFO after the
+    // stat, `open` still returns at once (and the inode check below refuses it).
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io)?;
+    let opened = f.metadata().map_err(io)?;
+    if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+        return Err(SourceError::NotAFile { file: path.to_owned(), what: "replaced while it was being opened" });
+    }
+    if kind.is_fifo() {
+        let flags = rustix::fs::fcntl_getfl(&f).map_err(|e| io(e.into()))?;
+        rustix::fs::fcntl_setfl(&f, flags - rustix::fs::OFlags::NONBLOCK).map_err(|e| io(e.into()))?;
+    }
+    read_capped(f, path)
+}
+
+fn read_capped(mut r: impl Read, path: &Path) -> Result<Vec<u8>, SourceError> {
+    let io = |source| SourceError::Io { file: input_name(path), source };
     let mut bytes = Vec::new();
-    f.by_ref().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    r.by_ref().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         if !elf::is_elf(&bytes) {
-            return Err(SourceError::TooLarge(path.to_owned()));
+            return Err(SourceError::TooLarge(input_name(path)));
         }
-        f.take(MAX_ELF_BYTES + 1 - bytes.len() as u64).read_to_end(&mut bytes).map_err(io)?;
+        r.take(MAX_ELF_BYTES + 1 - bytes.len() as u64).read_to_end(&mut bytes).map_err(io)?;
         if bytes.len() as u64 > MAX_ELF_BYTES {
-            return Err(SourceError::ElfTooLarge(path.to_owned()));
+            return Err(SourceError::ElfTooLarge(input_name(path)));
         }
     }
     Ok(bytes)
@@ -574,11 +684,21 @@ fn from_bytes_selecting(bytes: &[u8], opts: &ReadOptions, select: Option<usize>)
         })
     };
     let text_err = |err| SourceError::Text { format: format.name(), err };
+    if select.is_some() && !matches!(format, InputFormat::Elf | InputFormat::C) {
+        return Err(SourceError::Select(format!(
+            "`#N` selects a filter embedded in an ELF binary or one array of a C file, and this is {} input",
+            format.name()
+        )));
+    }
     let mut compiled = None;
     let program = match format {
-        InputFormat::Raw => decode(bytes, opts.byte_order)?,
-        InputFormat::Hex => decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order)?,
-        InputFormat::C => text::parse_c_array(text()?).map_err(text_err)?,
+        InputFormat::Raw => decode(bytes, opts.byte_order).map_err(SourceError::Raw)?,
+        InputFormat::Hex => decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order).map_err(SourceError::Raw)?,
+        InputFormat::C => {
+            let src = c::Source::parse(text()?, opts.compile.docker.host_arch).map_err(text_err)?;
+            let index = select_array(&src.candidates(), select)?;
+            src.program(index).map_err(text_err)?
+        }
         InputFormat::Decimal => text::parse_decimal(text()?).map_err(text_err)?,
         InputFormat::Elf => select_embedded(elf::scan(bytes)?, select)?,
         InputFormat::Profile => {
@@ -605,6 +725,19 @@ fn select_embedded(found: Vec<elf::Found>, select: Option<usize>) -> Result<Prog
     }
 }
 
+fn select_array(found: &[c::Candidate], select: Option<usize>) -> Result<usize, SourceError> {
+    let list = || found.iter().enumerate().map(|(i, c)| format!("#{i} {c}")).collect::<Vec<_>>().join(", ");
+    match (select, found.len()) {
+        (_, 0) => Err(SourceError::Select(
+            "C text without a filter: no `struct sock_filter NAME[] = {…}` array, and not only `{ code, jt, jf, k }` lines (other arrays are never read as instructions)".into(),
+        )),
+        (None, 1) => Ok(0),
+        (None, n) => Err(SourceError::Select(format!("holds {n} sock_filter arrays: {}; pick one with FILE#N", list()))),
+        (Some(i), n) if i >= n => Err(SourceError::Select(format!("#{i}: the C text has {n} sock_filter array(s), numbered from 0: {}", list()))),
+        (Some(i), _) => Ok(i),
+    }
+}
+
 fn select_compiled(all: Vec<CompiledFilter>, name: Option<&str>) -> Result<CompiledFilter, SourceError> {
     let labels = || all.iter().map(|c| c.label.clone()).collect::<Vec<_>>().join(", ");
     match name {
@@ -623,10 +756,13 @@ fn select_compiled(all: Vec<CompiledFilter>, name: Option<&str>) -> Result<Compi
 }
 
 /// Tell the encoding from the content: ELF by its magic, binary data (a NUL
-/// byte or invalid UTF-8) as a raw array, text by its shape.
+/// byte or invalid UTF-8) as a raw array, text by its shape, without parsing
+/// it (the chosen reader parses once and reports its own errors). A first `{`
+/// followed by `"` or `}` is JSON, by anything else a C group; a text is
+/// decimal `bpf_asm` output, then a policy language or YAML, then C, then hex.
 pub fn detect(bytes: &[u8]) -> Result<InputFormat, SourceError> {
     if bytes.is_empty() {
-        return Err(SourceError::Decode(DecodeError::Empty));
+        return Err(SourceError::EmptyInput);
     }
     if elf::is_elf(bytes) {
         return Ok(InputFormat::Elf);
@@ -635,24 +771,25 @@ pub fn detect(bytes: &[u8]) -> Result<InputFormat, SourceError> {
     if t.contains('\0') {
         return Ok(InputFormat::Raw);
     }
-    if t.trim().is_empty() {
+    let t = t.trim_start_matches('\u{feff}').trim();
+    if t.is_empty() {
         return Err(SourceError::Unrecognised { reason: "the file contains only white space".into() });
     }
-    let first = t.trim_start_matches('\u{feff}').trim_start().chars().next().unwrap_or(' ');
-    if first == '{' && serde_json::from_str::<serde_json::Value>(t).is_ok() {
+    if let Some(rest) = t.strip_prefix('{') {
+        let next = rest.trim_start().chars().next();
+        return Ok(if matches!(next, Some('"' | '}')) { InputFormat::Profile } else { InputFormat::C });
+    }
+    if t.starts_with('[') {
         return Ok(InputFormat::Profile);
     }
     if text::looks_decimal(t) {
         Ok(InputFormat::Decimal)
-    } else if matches!(detect_format(bytes), Ok(ProfileFormat::Kafel | ProfileFormat::Lxc | ProfileFormat::KubernetesYaml)) {
-        // Policy languages use braces and commas too: recognise them before C arrays.
+    } else if policy_language(t).is_some() || looks_yaml(t) {
         Ok(InputFormat::Profile)
-    } else if text::looks_c_array(t) {
+    } else if c::looks_c(t) {
         Ok(InputFormat::C)
     } else if text::looks_hex(t) {
         Ok(InputFormat::Hex)
-    } else if detect_format(bytes).is_ok() {
-        Ok(InputFormat::Profile)
     } else {
         Err(SourceError::Unrecognised {
             reason: "text that is neither a C array (`{ 0x20, 0, 0, 0x4 },`), a hex dump, bpf_asm decimal output, nor a profile (Docker/OCI or seccompiler JSON, Kubernetes YAML); use --input-format to force one".into(),
@@ -674,7 +811,7 @@ mod tests {
         assert_eq!(detect(br#"{"defaultAction": "SCMP_ACT_ALLOW"}"#).unwrap(), InputFormat::Profile);
         assert_eq!(detect(b"POLICY p {\n  ALLOW { read, write }\n}\nUSE p DEFAULT KILL\n").unwrap(), InputFormat::Profile);
         assert!(matches!(detect(b"   \n"), Err(SourceError::Unrecognised { .. })));
-        assert!(matches!(detect(b""), Err(SourceError::Decode(DecodeError::Empty))));
+        assert!(matches!(detect(b""), Err(SourceError::EmptyInput)));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn compile_seccompiler(
     bytes: &[u8],
     opts: &SeccompilerOptions,
 ) -> Result<Vec<CompiledFilter>, SourceError> {
-    let target = target_arch(opts.target)?;
+    target_arch(opts.target)?;
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
         reason: format!(
             "not UTF-8 text (invalid byte at offset {})",
@@ -66,7 +66,18 @@ pub fn compile_seccompiler(
     }
     // Read it ourselves first so structural errors carry a JSON path.
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| syntax("JSON", &e))?;
-    let top = Node::root(&v, "");
+    compile_seccompiler_value(&v, text, opts)
+}
+
+/// [`compile_seccompiler`] of JSON already parsed as `v` from `text` (which the
+/// seccompiler crate then reads itself, as Firecracker does).
+pub(crate) fn compile_seccompiler_value(
+    v: &serde_json::Value,
+    text: &str,
+    opts: &SeccompilerOptions,
+) -> Result<Vec<CompiledFilter>, SourceError> {
+    let target = target_arch(opts.target)?;
+    let top = Node::root(v, "");
     let obj = v
         .as_object()
         .ok_or_else(|| top.invalid("an object mapping thread names to filters"))?;

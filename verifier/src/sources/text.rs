@@ -1,10 +1,12 @@
-//! Filters written as text: hex dumps, C arrays (`bpf_asm -c`, `tcpdump -dd`) and
-//! the decimal "count,code jt jf k,…" form (`bpf_asm`, `tcpdump -ddd`).
+//! Filters written as text: hex dumps and the decimal "count,code jt jf k,…"
+//! form (`bpf_asm`, `tcpdump -ddd`); C sources are read by [`super::c`].
 //!
-//! Each parser is total: malformed text gives a [`TextError`] with the line and
-//! column and what was expected.
+//! Each parser is total and linear in its input: malformed text gives a
+//! [`TextError`] with the line and column (computed only then) and what was
+//! expected.
 
 use crate::bpf::insn::{Insn, Program};
+
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -38,26 +40,31 @@ pub fn parse_c_uint(s: &str) -> Option<u64> {
 /// bytes, with any white space, optional `0x` prefixes per byte group and `#`
 /// comments.
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, TextError> {
-    let mut digits = Vec::new();
-    let mut offsets = Vec::new();
-    for (lno, line) in text.lines().enumerate() {
-        let line_start = text.lines().take(lno).map(|l| l.len() + 1).sum::<usize>();
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    let mut half: Option<u8> = None;
+    let mut digits = 0usize;
+    let mut line_start = 0usize;
+    for line in text.split_inclusive('\n') {
         let content = line.split('#').next().unwrap_or("");
         for (tok_off, tok) in tokens(content) {
             let t = tok.strip_prefix("0x").or_else(|| tok.strip_prefix("0X")).unwrap_or(tok);
             for (i, c) in t.char_indices() {
-                if !c.is_ascii_hexdigit() {
+                let Some(d) = c.to_digit(16) else {
                     return Err(at(text, line_start + tok_off + i + (tok.len() - t.len()), format!("expected a hex digit, found {c:?}")));
+                };
+                digits += 1;
+                match half.take() {
+                    Some(h) => bytes.push(h << 4 | d as u8),
+                    None => half = Some(d as u8),
                 }
-                digits.push(c.to_digit(16).unwrap() as u8);
-                offsets.push(line_start + tok_off);
             }
         }
+        line_start += line.len();
     }
-    if digits.len() % 2 != 0 {
-        return Err(TextError::Whole(format!("{} hex digits is an odd number: a byte needs two", digits.len())));
+    if half.is_some() {
+        return Err(TextError::Whole(format!("{digits} hex digits is an odd number: a byte needs two")));
     }
-    Ok(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
+    Ok(bytes)
 }
 
 fn tokens(s: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -68,70 +75,6 @@ fn tokens(s: &str) -> impl Iterator<Item = (usize, &str)> {
             Some((start, tok))
         })
         .filter(|(_, t)| !t.is_empty())
-}
-
-/// C array text: every `{ code, jt, jf, k }` group in order. Text outside the
-/// braces (declarations, comments) is ignored; a group that is not four C
-/// integers is an error.
-pub fn parse_c_array(text: &str) -> Result<Program, TextError> {
-    let stripped = strip_c_comments(text);
-    let mut insns = Vec::new();
-    let mut rest = 0usize;
-    while let Some(open) = stripped[rest..].find('{') {
-        let start = rest + open + 1;
-        let Some(close) = stripped[start..].find('}') else {
-            return Err(at(text, start - 1, "unterminated `{`: expected `{ code, jt, jf, k }`"));
-        };
-        let body = &stripped[start..start + close];
-        rest = start + close + 1;
-        if body.contains('{') {
-            // An outer `{` of the array itself: continue inside it.
-            rest = start;
-            continue;
-        }
-        let fields: Vec<&str> = body.split(',').map(str::trim).collect();
-        if fields.len() != 4 {
-            return Err(at(text, start - 1, format!("expected 4 fields `{{ code, jt, jf, k }}`, found {}", fields.len())));
-        }
-        let mut vals = [0u64; 4];
-        let limits = [0xffff, 0xff, 0xff, 0xffff_ffff];
-        for (i, f) in fields.iter().enumerate() {
-            let v = parse_c_uint(f)
-                .ok_or_else(|| at(text, start, format!("field {} `{f}` is not a C integer constant", i + 1)))?;
-            if v > limits[i] {
-                return Err(at(text, start, format!("field {} `{f}` does not fit its {}-bit slot", i + 1, [16, 8, 8, 32][i])));
-            }
-            vals[i] = v;
-        }
-        insns.push(Insn::new(vals[0] as u16, vals[1] as u8, vals[2] as u8, vals[3] as u32));
-    }
-    if insns.is_empty() {
-        return Err(TextError::Whole("no `{ code, jt, jf, k }` entries found".into()));
-    }
-    Ok(Program::new(insns))
-}
-
-/// Replace `/* */` and `//` comments by spaces, keeping byte offsets.
-fn strip_c_comments(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i..].starts_with(b"/*") {
-            let end = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
-            out.extend(text[i..end].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
-            i = end;
-        } else if b[i..].starts_with(b"//") {
-            let end = text[i..].find('\n').map_or(b.len(), |e| i + e);
-            out.extend(std::iter::repeat_n(' ', text[i..end].chars().count()));
-            i = end;
-        } else {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
 }
 
 /// The decimal form `N,code jt jf k,code jt jf k,…` printed by `bpf_asm` and
@@ -172,12 +115,6 @@ pub fn looks_decimal(text: &str) -> bool {
         })
 }
 
-/// Is this a C array of `{ code, jt, jf, k }` groups?
-pub fn looks_c_array(text: &str) -> bool {
-    let t = strip_c_comments(text);
-    t.contains('{') && t.contains('}') && t.contains(',')
-}
-
 /// Is this a hex dump (only hex digits, `0x`, separators and comments)?
 pub fn looks_hex(text: &str) -> bool {
     let mut any = false;
@@ -197,28 +134,6 @@ pub fn looks_hex(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn c_array_as_tcpdump_prints_it() {
-        let t = "{ 0x20, 0, 0, 0x00000004 },\n{ 0x15, 1, 0, 0xc000003e },\n{ 0x6, 0, 0, 0x7fff0000 },\n";
-        let p = parse_c_array(t).unwrap();
-        assert_eq!(p.insns[1], Insn::new(0x15, 1, 0, 0xc000_003e));
-        assert_eq!(p.len(), 3);
-    }
-
-    #[test]
-    fn c_array_with_declaration_and_comments() {
-        let t = "/* generated */\nstruct sock_filter f[] = {\n  { 0x06, 0, 0, 0x7fff0000 }, // allow\n};\n";
-        assert_eq!(parse_c_array(t).unwrap().insns, vec![Insn::new(6, 0, 0, 0x7fff_0000)]);
-    }
-
-    #[test]
-    fn c_array_errors_name_the_place() {
-        let e = parse_c_array("{ 0x06, 0, 0 },").unwrap_err();
-        assert_eq!(e.to_string(), "line 1, column 1: expected 4 fields `{ code, jt, jf, k }`, found 3");
-        let e = parse_c_array("\n{ 0x06, 0, 300, 1 },").unwrap_err();
-        assert!(e.to_string().starts_with("line 2, column 2: field 3 `300` does not fit"), "{e}");
-    }
 
     #[test]
     fn hex_and_decimal() {
