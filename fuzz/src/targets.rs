@@ -560,93 +560,6 @@ fn gen_seccompiler(data: &[u8]) -> Result<(), Failure> {
     generator_target(data, genfuzz::seccompiler::campaign())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nop_insertion_relocates_crossing_jumps() {
-        let p = vec![
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
-            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),
-            Insn::stmt(BPF_RET | BPF_K, 0),
-            Insn::stmt(BPF_RET | BPF_K, 1),
-        ];
-        let q = insert_nop(&p, 3).unwrap();
-        assert_eq!(q[1], Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 2, 0));
-        assert_eq!(q[3], Insn::stmt(BPF_JMP | BPF_JA, 0));
-    }
-
-    #[test]
-    fn jgt_and_jge_rewrite_into_each_other() {
-        let p = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
-        assert_eq!(rewrite(&p, 1, 0).unwrap()[0], Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 8, 0, 1));
-        let q = [Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
-        assert!(rewrite(&q, 1, 0).is_none(), "JGE 0 has no JGT form");
-    }
-
-    #[test]
-    fn a_runaway_division_is_refused_by_the_work_budget() {
-        // libFuzzer's emu_symbolic run spent 124 s on this input (15 s in a
-        // release build): `div #0xf` of an argument word at insn 2 took
-        // millions of decision-diagram steps before the node budget noticed,
-        // at insn 139. The step budget (bdd::STEPS_PER_NODE) stops it there.
-        let data = include_bytes!("../regressions/emu_symbolic/slow-analysis-bb624ef189d49739.bin");
-        let (p, _) = program(&mut Unstructured::new(data)).unwrap().unwrap();
-        let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
-        assert_eq!(symbolic::analyze(&p, &opts).err(), Some(symbolic::SymbolicError::NodeLimit { insn: 2, limit: 1 << 18 }));
-        assert_eq!(emu_symbolic(data), Ok(()), "an explicit refusal is an allowed answer");
-    }
-
-    #[test]
-    fn comparison_chains_are_reordered_only_when_the_tests_are_disjoint() {
-        let ret = |k| Insn::stmt(BPF_RET | BPF_K, k);
-        let jeq = |k, jt, jf| Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
-        // 0: jeq 1 → 3; 1: jeq 2 → 4 else 5
-        let p = [jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
-        let q = rewrite(&p, 5, 0).unwrap();
-        assert_eq!(&q[..2], &[jeq(2, 3, 0), jeq(1, 1, 3)], "targets kept: 2 → 4, 1 → 3, else 5");
-        for a in 0..4u32 {
-            let run = |prog: &[Insn]| {
-                let mut pc = 0;
-                loop {
-                    let i = prog[pc];
-                    if i.class() == BPF_RET {
-                        return i.k;
-                    }
-                    pc += 1 + usize::from(if a == i.k { i.jt } else { i.jf });
-                }
-            };
-            assert_eq!(run(&p), run(&q), "A = {a}");
-        }
-        // The same value twice with different targets: the order decides.
-        assert!(rewrite(&[jeq(1, 2, 0), jeq(1, 2, 3), ret(0), ret(10), ret(20), ret(30)], 5, 0).is_none());
-        // Another jump lands on the second test: it cannot move.
-        let entered = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 9, 1, 0), jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
-        assert!(rewrite(&entered, 5, 1).is_none());
-    }
-
-    #[test]
-    fn every_rewrite_applies_to_generated_programs() {
-        // Otherwise the target would test nothing for that rewrite.
-        let mut applies = [0u32; REWRITES as usize];
-        for seed in 0..300u64 {
-            let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
-            let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
-            for choice in 0..REWRITES {
-                applies[usize::from(choice)] += (0..p.insns().len()).filter(|&at| rewrite(p.insns(), choice, at).is_some()).count() as u32;
-            }
-        }
-        assert!(applies.iter().all(|&n| n > 0), "{applies:?}");
-    }
-
-    #[test]
-    fn a_broken_rewrite_is_caught() {
-        // Swapping a store with the load it depends on is not independent.
-        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_ST, 0), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_none());
-        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_LDX | BPF_IMM, 2), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_some());
-    }
-}
 
 /// Text made of pieces every reader cares about (braces, brackets, newlines,
 /// hex digits, macro names, quotes, comments), chosen by the bytes.
@@ -754,4 +667,92 @@ pub fn elf_scan(data: &[u8]) -> Result<(), Failure> {
         return fail("elf-scan-differs-from-reference", format!("linear {:?} vs reference {:?} on {region:02x?}", got.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>(), want.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nop_insertion_relocates_crossing_jumps() {
+        let p = vec![
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),
+            Insn::stmt(BPF_RET | BPF_K, 0),
+            Insn::stmt(BPF_RET | BPF_K, 1),
+        ];
+        let q = insert_nop(&p, 3).unwrap();
+        assert_eq!(q[1], Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 2, 0));
+        assert_eq!(q[3], Insn::stmt(BPF_JMP | BPF_JA, 0));
+    }
+
+    #[test]
+    fn jgt_and_jge_rewrite_into_each_other() {
+        let p = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        assert_eq!(rewrite(&p, 1, 0).unwrap()[0], Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 8, 0, 1));
+        let q = [Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        assert!(rewrite(&q, 1, 0).is_none(), "JGE 0 has no JGT form");
+    }
+
+    #[test]
+    fn a_runaway_division_is_refused_by_the_work_budget() {
+        // libFuzzer's emu_symbolic run spent 124 s on this input (15 s in a
+        // release build): `div #0xf` of an argument word at insn 2 took
+        // millions of decision-diagram steps before the node budget noticed,
+        // at insn 139. The step budget (bdd::STEPS_PER_NODE) stops it there.
+        let data = include_bytes!("../regressions/emu_symbolic/slow-analysis-bb624ef189d49739.bin");
+        let (p, _) = program(&mut Unstructured::new(data)).unwrap().unwrap();
+        let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
+        assert_eq!(symbolic::analyze(&p, &opts).err(), Some(symbolic::SymbolicError::NodeLimit { insn: 2, limit: 1 << 18 }));
+        assert_eq!(emu_symbolic(data), Ok(()), "an explicit refusal is an allowed answer");
+    }
+
+    #[test]
+    fn comparison_chains_are_reordered_only_when_the_tests_are_disjoint() {
+        let ret = |k| Insn::stmt(BPF_RET | BPF_K, k);
+        let jeq = |k, jt, jf| Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
+        // 0: jeq 1 → 3; 1: jeq 2 → 4 else 5
+        let p = [jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
+        let q = rewrite(&p, 5, 0).unwrap();
+        assert_eq!(&q[..2], &[jeq(2, 3, 0), jeq(1, 1, 3)], "targets kept: 2 → 4, 1 → 3, else 5");
+        for a in 0..4u32 {
+            let run = |prog: &[Insn]| {
+                let mut pc = 0;
+                loop {
+                    let i = prog[pc];
+                    if i.class() == BPF_RET {
+                        return i.k;
+                    }
+                    pc += 1 + usize::from(if a == i.k { i.jt } else { i.jf });
+                }
+            };
+            assert_eq!(run(&p), run(&q), "A = {a}");
+        }
+        // The same value twice with different targets: the order decides.
+        assert!(rewrite(&[jeq(1, 2, 0), jeq(1, 2, 3), ret(0), ret(10), ret(20), ret(30)], 5, 0).is_none());
+        // Another jump lands on the second test: it cannot move.
+        let entered = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 9, 1, 0), jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
+        assert!(rewrite(&entered, 5, 1).is_none());
+    }
+
+    #[test]
+    fn every_rewrite_applies_to_generated_programs() {
+        // Otherwise the target would test nothing for that rewrite.
+        let mut applies = [0u32; REWRITES as usize];
+        for seed in 0..300u64 {
+            let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
+            let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
+            for choice in 0..REWRITES {
+                applies[usize::from(choice)] += (0..p.insns().len()).filter(|&at| rewrite(p.insns(), choice, at).is_some()).count() as u32;
+            }
+        }
+        assert!(applies.iter().all(|&n| n > 0), "{applies:?}");
+    }
+
+    #[test]
+    fn a_broken_rewrite_is_caught() {
+        // Swapping a store with the load it depends on is not independent.
+        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_ST, 0), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_none());
+        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_LDX | BPF_IMM, 2), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_some());
+    }
 }

@@ -866,7 +866,7 @@ static struct sock_filter filter[] = {
         let deep = format!("struct sock_filter f[] = {{ BPF_STMT(6, {}0{}) }};", "(".repeat(10_000), ")".repeat(10_000));
         let e = read(&deep).unwrap_err().to_string();
         assert!(e.contains("nested deeper than 64 levels"), "{e}");
-        let e = read(&format!("{}", "{".repeat(100_000))).unwrap_err().to_string();
+        let e = read(&"{".repeat(100_000)).unwrap_err().to_string();
         assert!(e.contains("unterminated `{`"), "{e}");
     }
 }
