@@ -135,6 +135,11 @@ impl Arch {
         self.info().name
     }
 
+    /// Other names accepted for it (`amd64`, `arm64`, …).
+    pub fn aliases(self) -> &'static [&'static str] {
+        self.info().aliases
+    }
+
     /// The `seccomp_data.arch` value syscalls of this ABI carry.
     pub fn audit_arch(self) -> u32 {
         self.info().audit

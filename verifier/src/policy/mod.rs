@@ -32,6 +32,7 @@ pub mod constants;
 pub mod expr;
 pub mod check;
 pub mod families;
+pub mod reference;
 pub mod verdict;
 
 use crate::arch::Arch;
