@@ -86,7 +86,7 @@ fn bad_input_exits_2_with_one_line() {
         (vec!["lint", mul.to_str().unwrap()], "cannot be evaluated exactly"),
         (vec!["lint", trunc.to_str().unwrap()], "trunc.bpf"),
         (vec!["lint", deny.to_str().unwrap(), "--arch", "vax"], "unknown arch `vax` in --arch"),
-        (vec!["explain", "SC999"], "no lint is called `SC999`"),
+        (vec!["explain", "SC999"], "no finding code or name `SC999`"),
     ] {
         let o = seccheck(&args);
         let err = text(&o.stderr);
