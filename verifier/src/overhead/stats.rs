@@ -312,48 +312,6 @@ pub fn spearman(xs: &[f64], ys: &[f64]) -> Option<f64> {
     pearson(&ranks(&xs[..n]), &ranks(&ys[..n]))
 }
 
-/// How a measured difference compares with its noise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resolution {
-    /// The median stands clear of the spread (|median| > 2 × spread).
-    Resolved,
-    /// Measurable, but the spread is more than a quarter of the value.
-    Noisy,
-    /// Not distinguishable from zero: |median| ≤ 2 × spread.
-    BelowNoise,
-}
-
-pub fn resolution(s: &Summary) -> Resolution {
-    let spread = s.spread();
-    if s.median.abs() <= 2.0 * spread {
-        Resolution::BelowNoise
-    } else if spread > 0.25 * s.median.abs() {
-        Resolution::Noisy
-    } else {
-        Resolution::Resolved
-    }
-}
-
-/// Print a value with as many digits as its spread supports: rounded to the
-/// power of ten at or below the spread (at least 1 ns), with the spread.
-/// `below noise` values print as `< X`.
-pub fn format_ns(s: &Summary, signed: bool) -> String {
-    let spread = s.spread();
-    let step = if spread >= 1.0 { 10f64.powi(spread.log10().floor() as i32) } else { 1.0 };
-    let round = |v: f64| (v / step).round() * step;
-    let sp = round(spread).max(if spread > 0.0 { step } else { 0.0 });
-    match resolution(s) {
-        Resolution::BelowNoise => format!("≈0 (±{sp:.0})"),
-        r => {
-            let v = round(s.median);
-            let sign = if signed && v >= 0.0 { "+" } else { "" };
-            let mark = if r == Resolution::Noisy { " noisy" } else { "" };
-            format!("{sign}{v:.0} ±{sp:.0}{mark}")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,15 +402,5 @@ mod tests {
         let r = spearman(&xs, &[1.0, 1.0, 2.0, 3.0, 4.0]).unwrap();
         assert!((r - 0.9746794344808963).abs() < 1e-12, "{r}");
         assert_eq!(spearman(&xs[..2], &[1.0, 2.0]), None);
-    }
-
-    #[test]
-    fn digits_follow_the_spread() {
-        let s = |median, q1, q3| Summary { n: 5, median, q1, q3, min: q1, max: q3 };
-        assert_eq!(format_ns(&s(41.3, 39.0, 45.0), true), "+41 ±3");
-        assert_eq!(format_ns(&s(182.0, 130.0, 230.0), true), "+180 ±50 noisy");
-        assert_eq!(format_ns(&s(3.0, -4.0, 8.0), true), "≈0 (±6)");
-        assert_eq!(format_ns(&s(140.2, 140.0, 140.4), false), "140 ±1");
-        assert_eq!(resolution(&s(100.0, 99.0, 101.0)), Resolution::Resolved);
     }
 }
