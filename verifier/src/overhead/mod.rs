@@ -159,10 +159,16 @@ impl Subject {
     ///   a `ja +1` skips each block's `ret`;
     /// - `Alu`: `add #1`, each one depending on the previous.
     ///
-    /// A jump whose two targets are both the next instruction is *not* a no-op:
-    /// `bpf_convert_filter` still emits a conditional jump for it and the x86
-    /// JIT compiles it to `cmp`+`jcc` (it drops only `ja` of offset 0); timed
-    /// here it costs what any `jeq` costs. The sweep uses real targets anyway.
+    /// A jump whose two targets are both the next instruction is *not* a
+    /// no-op: `bpf_convert_filter` still emits a conditional jump for it (its
+    /// `jf == 0` case, with offset 0) and the JIT compiles a compare and a
+    /// branch. Timed side by side on the reference VM (Linux 6.18, JIT on, 6
+    /// rounds, one process), 4000 of them cost ≈ 0.16 ns each, while 4000
+    /// `jeq` whose true branch is up to 250 instructions ahead (this sweep)
+    /// cost ≈ 0.22 ns each: the jump's distance changes its machine encoding
+    /// (a short branch within 127 bytes, a long one beyond), so the `jump`
+    /// price is that of far targets, the shape of long chains, and over-prices
+    /// short hops by up to ~30 %.
     pub fn sweep_chain(class: InsnClass) -> Subject {
         use crate::bpf::insn::*;
         const BLOCK: usize = 250;
