@@ -176,7 +176,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         rounds: args.rounds,
         batches: args.batches,
         batch_ns: args.batch_us * 1000.0,
-        probes: Probe::HOT.to_vec(),
+        // The hot syscalls, then a number no syscall has: it runs every
+        // filter's default path (the model's validation, see UNKNOWN_NR).
+        probes: Probe::HOT.iter().copied().chain([Probe::Raw(overhead::UNKNOWN_NR)]).collect(),
         geometry,
         probe_bitmap: !args.no_bitmap_probe,
     };

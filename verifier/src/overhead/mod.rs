@@ -77,6 +77,14 @@ impl Subject {
     }
 }
 
+/// A syscall number no ABI has (x86_64 and arm64 tables end below 500): the
+/// kernel's action cache never serves it (it is past the bitmap), and without
+/// a filter the call does no work (`ENOSYS` from the dispatcher). A filter
+/// that allows it or answers `ERRNO` therefore costs exactly its full run on
+/// its default path, usually its longest: the model is validated on it
+/// ([`Probe::Raw`]; a filter that kills or traps it is not measured).
+pub const UNKNOWN_NR: u32 = 1000;
+
 /// Instructions of the class under test in each long sweep filter.
 pub const SWEEP_LEN: usize = 4000;
 /// Filters in the stacked sweep.
@@ -818,12 +826,14 @@ pub fn predictions(plan: &Plan) -> Vec<SubjectInfo> {
 }
 
 /// Per round, the median over the probes both subjects run allowed of the
-/// per-call latency difference `a − b` (paired within the round).
-fn per_call_diff(m: &Measurements, a: usize, b: usize, threads: usize) -> Vec<(usize, f64)> {
+/// per-call latency difference `a − b` (paired within the round), over the
+/// probes whose calls the all-cacheable `floor` serves from the cache (so the
+/// floor is the entry cost alone there).
+fn per_call_diff(m: &Measurements, a: usize, b: usize, floor: usize, threads: usize) -> Vec<(usize, f64)> {
     let plan = &m.plan;
     let mut by_round: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
-    for (da, db) in plan.decisions[a].iter().zip(&plan.decisions[b]) {
-        if da.verdict != Verdict::Measured || db.verdict != Verdict::Measured || da.calls.is_empty() {
+    for ((da, db), df) in plan.decisions[a].iter().zip(&plan.decisions[b]).zip(&plan.decisions[floor]) {
+        if da.verdict != Verdict::Measured || db.verdict != Verdict::Measured || da.calls.is_empty() || !df.calls.iter().all(|c| c.cached) {
             continue;
         }
         let calls = da.calls.len() as f64;
@@ -869,7 +879,7 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
         Estimate::of(&per_round, true).map(|estimate| Param { name, what, per_round, estimate })
     };
     if let (Some(b), Some(f)) = (base, floor) {
-        let entry: Vec<f64> = per_call_diff(m, f, b, threads).into_iter().map(|x| x.1).collect();
+        let entry: Vec<f64> = per_call_diff(m, f, b, f, threads).into_iter().map(|x| x.1).collect();
         params.extend(param("entry", entry));
         // The sweep system, round by round.
         let sweeps: Vec<(usize, [f64; 5])> = plan
@@ -880,7 +890,7 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
             .filter_map(|(si, _)| sweep_features(&plan.decisions[si]).map(|x| (si, x)))
             .collect();
         if sweeps.len() >= 5 {
-            let diffs: Vec<Vec<(usize, f64)>> = sweeps.iter().map(|&(si, _)| per_call_diff(m, si, f, threads)).collect();
+            let diffs: Vec<Vec<(usize, f64)>> = sweeps.iter().map(|&(si, _)| per_call_diff(m, si, f, f, threads)).collect();
             let mut per_round: Vec<Vec<f64>> = vec![Vec::new(); 5];
             for round in 0..plan.options.rounds {
                 let (xs, ys): (Vec<Vec<f64>>, Vec<f64>) = sweeps
@@ -903,9 +913,15 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
         }
     }
     let mut model = CostModel { threads, params, points: Vec::new(), fit: Agreement::default(), validation: Agreement::default() };
-    for r in rows.iter().filter(|r| r.threads == threads && matches!(r.kind, SubjectKind::UnderTest | SubjectKind::Sweep) && r.verdict == Verdict::Measured) {
+    for r in rows.iter().filter(|r| r.threads == threads && matches!(r.kind, SubjectKind::UnderTest | SubjectKind::Sweep)) {
         let (Some(o), Some(si)) = (&r.overhead_estimate, plan.subjects.iter().position(|s| s.label == r.subject)) else { continue };
         let Some(d) = plan.decisions[si].iter().find(|d| d.probe == r.probe) else { continue };
+        // An ERRNO'd call skips the syscall's work, so its difference is no
+        // overhead, except for the unknown number, which has no work to skip.
+        let errno_on_nothing = r.probe == Probe::Raw(UNKNOWN_NR) && d.calls.iter().all(|c| matches!(c.action, Action::Allow | Action::Errno(_)));
+        if r.verdict != Verdict::Measured && !errno_on_nothing {
+            continue;
+        }
         let Some(predicted_ns) = model.predict(true, &d.calls) else { continue };
         model.points.push(ModelPoint {
             subject: r.subject.clone(),
@@ -1127,7 +1143,8 @@ pub(crate) mod tests {
         if sweeps {
             subjects.extend(Subject::sweeps());
         }
-        let p = plan(subjects, Options { threads: threads.to_vec(), rounds, ..opts() }, &ctx);
+        let probes = Probe::HOT.iter().copied().chain([Probe::Raw(UNKNOWN_NR)]).collect();
+        let p = plan(subjects, Options { threads: threads.to_vec(), rounds, probes, ..opts() }, &ctx);
         let mut samples = Vec::new();
         for &t in threads {
             for round in 0..rounds {
@@ -1178,16 +1195,20 @@ pub(crate) mod tests {
             assert!(p.estimate.resolved(), "{name}");
         }
         assert!((row.predicted_ns.unwrap() - want).abs() < 1e-6);
-        // Validation: the real filter's uncached probes (read, futex), not the sweeps.
-        assert_eq!(m.validation.points, 2);
+        // Validation: the real filter's uncached probes (read, futex, the
+        // unknown number on its default path), not the sweeps.
+        assert_eq!(m.validation.points, 3);
         assert!(m.validation.median_relative_error.unwrap() < 1e-9);
+        assert!((m.validation.spearman.unwrap() - 1.0).abs() < 1e-9);
+        let unknown = m.points.iter().find(|p| p.subject == "test" && p.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
+        assert_eq!(unknown.insns, 6, "ld [0], four jeq, ret ALLOW");
         assert!(m.fit.points >= 5 * 6 && m.fit.median_relative_error.unwrap() < 1e-9, "{:?}", m.fit);
         assert!(m.points.iter().filter(|p| p.kind == SubjectKind::UnderTest).all(|p| p.subject == "test"));
-        assert_eq!(r.noise.len(), Probe::HOT.len());
+        assert_eq!(r.noise.len(), Probe::HOT.len() + 1);
         assert!(r.noise.iter().all(|n| n.relative_spread > 0.0), "the drift shows up as baseline noise");
         assert!(r.rows.iter().all(|x| x.probe != Probe::Write || x.kind != SubjectKind::UnderTest), "skipped probes have no row");
         assert!(r.cache_check.resolvable);
-        assert_eq!((r.cache_check.uncached_predicted, r.cache_check.uncached_consistent), (2, 2));
+        assert_eq!((r.cache_check.uncached_predicted, r.cache_check.uncached_consistent), (3, 3));
         assert_eq!((r.cache_check.cached_predicted, r.cache_check.cached_consistent), (3, 3), "clock_gettime, epoll_wait, openat+close");
         // getpid is denied: its overhead may be negative and is not a cost.
         let getpid = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::Getpid).unwrap();
@@ -1207,6 +1228,10 @@ pub(crate) mod tests {
         let epoll = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::EpollWait).unwrap();
         assert_eq!(epoll.predicted_ns, Some(40.0), "cached: entry only");
         assert_eq!(r.model.validation.points, 0);
+        // The floor runs its two instructions on the unknown number: the entry
+        // cost is taken only from the probes it serves from the cache.
+        let floor_unknown = r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
+        assert!(!floor_unknown.predicted_cached && floor_unknown.predicted_insns == 2);
     }
 
     #[test]

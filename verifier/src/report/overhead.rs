@@ -520,6 +520,15 @@ pub fn markdown(report: &Report) -> String {
         report.method,
         report.min_rounds
     );
+    if let Some(p) = report.options.probes.iter().find(|p| matches!(p, Probe::Raw(_))) {
+        let _ = writeln!(
+            o,
+            "`{}` is a number no syscall has: the kernel's cache never serves it and without a filter it does no work (`ENOSYS`), \
+             so a filter that allows it or answers `ERRNO` costs there exactly its full run on its default path; the model is \
+             validated on it too (its `(denied)` cells included).\n",
+            p.name()
+        );
+    }
     if report.options.rounds < report.min_rounds {
         let _ = writeln!(o, "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n", report.options.rounds, report.min_rounds);
     }
