@@ -69,8 +69,8 @@ pub struct Args {
     #[arg(long = "predict-only")]
     pub predict_only: bool,
     /// Also measure the sweep filters the cost model is priced from (never
-    /// cached): 1 and 8 stacked `ld; ret` filters, and chains of 4000 loads,
-    /// 4000 `jeq` and 4000 `add`. Without them only the entry cost is measured.
+    /// cached): 1 and 8 stacked `ld; ret` filters, and chains of 1000 loads,
+    /// 1000 `jeq` and 1000 `add`. Without them only the entry cost is measured.
     #[arg(long = "size-sweep")]
     pub size_sweep: bool,
     /// Run the whole suite N times and report each cost-model parameter's

@@ -86,7 +86,7 @@ impl Subject {
 pub const UNKNOWN_NR: u32 = 1000;
 
 /// Instructions of the class under test in each long sweep filter.
-pub const SWEEP_LEN: usize = 4000;
+pub const SWEEP_LEN: usize = 1000;
 /// Filters in the stacked sweep.
 pub const SWEEP_STACK: usize = 8;
 
@@ -170,13 +170,15 @@ impl Subject {
     /// A jump whose two targets are both the next instruction is *not* a
     /// no-op: `bpf_convert_filter` still emits a conditional jump for it (its
     /// `jf == 0` case, with offset 0) and the JIT compiles a compare and a
-    /// branch. Timed side by side on the reference VM (Linux 6.18, JIT on, 6
-    /// rounds, one process), 4000 of them cost ≈ 0.16 ns each, while 4000
-    /// `jeq` whose true branch is up to 250 instructions ahead (this sweep)
-    /// cost ≈ 0.22 ns each: the jump's distance changes its machine encoding
-    /// (a short branch within 127 bytes, a long one beyond), so the `jump`
-    /// price is that of far targets, the shape of long chains, and over-prices
-    /// short hops by up to ~30 %.
+    /// branch. Timed side by side on the reference VM (Linux 6.18, JIT on, one
+    /// process, 6 rounds, a loaded machine): chains of 1000 cost ≈ 0.11–0.13
+    /// ns per jump whether both targets are the next instruction or the true
+    /// branch leads up to 250 instructions ahead; chains of 4000 cost ≈ 0.16
+    /// and ≈ 0.22 ns per jump, and 4000 loads or adds more per instruction too
+    /// (the JIT code then outgrows the first-level instruction cache and
+    /// branch predictor; far branches need longer encodings). Real filters'
+    /// paths are at most a few hundred instructions, so the sweeps are
+    /// [`SWEEP_LEN`] long, and the model under-prices paths of thousands.
     pub fn sweep_chain(class: InsnClass) -> Subject {
         use crate::bpf::insn::*;
         const BLOCK: usize = 250;
@@ -571,12 +573,17 @@ pub struct Agreement {
 
 impl Agreement {
     fn of(points: &[&ModelPoint]) -> Agreement {
-        let pred: Vec<f64> = points.iter().map(|p| p.predicted_ns).collect();
-        let meas: Vec<f64> = points.iter().map(|p| p.measured_ns).collect();
-        let rel: Vec<f64> = points.iter().filter(|p| p.measured_ns != 0.0).map(|p| ((p.predicted_ns - p.measured_ns) / p.measured_ns).abs()).collect();
+        let v: Vec<(f64, f64, bool)> = points.iter().map(|p| (p.predicted_ns, p.measured_ns, p.measured_resolved)).collect();
+        Agreement::from_values(&v)
+    }
+    /// From `(predicted, measured, measured resolved)` per point.
+    pub fn from_values(points: &[(f64, f64, bool)]) -> Agreement {
+        let pred: Vec<f64> = points.iter().map(|p| p.0).collect();
+        let meas: Vec<f64> = points.iter().map(|p| p.1).collect();
+        let rel: Vec<f64> = points.iter().filter(|p| p.1 != 0.0).map(|p| ((p.0 - p.1) / p.1).abs()).collect();
         Agreement {
             points: points.len(),
-            resolved_points: points.iter().filter(|p| p.measured_resolved).count(),
+            resolved_points: points.iter().filter(|p| p.2).count(),
             median_relative_error: stats::median(&rel),
             spearman: spearman(&pred, &meas),
         }
@@ -863,9 +870,9 @@ const PARAMS: [(&str, &str); 6] = [
     ("entry", "every call, once any filter is attached: the all-cacheable floor `ld [0]; ret ALLOW` against no filter"),
     ("miss", "once per call the action cache does not serve (seccomp_data filled, the filter loop entered)"),
     ("per_filter", "per filter run, its `ret` included (from 1 against 8 stacked `ld; ret` filters)"),
-    ("load", "per `ld`/`ldx` executed (from the 4000-load chain)"),
-    ("jump", "per `jeq`/`jgt`/`jge`/`jset`/`ja` executed (from the 4000-jeq chain)"),
-    ("alu", "per ALU/`tax`/`st` instruction executed (from the 4000-`add` chain)"),
+    ("load", "per `ld`/`ldx` executed (from the 1000-load chain)"),
+    ("jump", "per `jeq`/`jgt`/`jge`/`jset`/`ja` executed (from the 1000-jeq chain)"),
+    ("alu", "per ALU/`tax`/`st` instruction executed (from the 1000-`add` chain)"),
 ];
 
 fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {

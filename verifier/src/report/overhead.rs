@@ -139,8 +139,11 @@ pub fn text(report: &Report) -> String {
 
 /// A parameter's figure: ns with 3 decimals for per-instruction costs.
 fn param_figure(p: &Param) -> String {
-    let min_step = if matches!(p.name, "load" | "jump" | "alu") { 0.001 } else { 0.1 };
-    format_estimate(&p.estimate, false, min_step)
+    estimate_figure(p.name, &p.estimate)
+}
+fn estimate_figure(name: &str, e: &Estimate) -> String {
+    let min_step = if matches!(name, "load" | "jump" | "alu") { 0.001 } else { 0.1 };
+    format_estimate(e, false, min_step)
 }
 
 fn agreement(a: &Agreement) -> String {
@@ -169,6 +172,66 @@ fn repeat_spread(report: &Report, name: &str) -> Option<(Vec<f64>, f64)> {
     })
 }
 
+/// The fit and validation lines of the Markdown report.
+fn fit_line(a: &Agreement) -> String {
+    format!("- Fit, on the sweep filters the parameters come from: {}.", agreement(a))
+}
+fn validation_line(a: &Agreement) -> String {
+    format!("- **Validation**, on the filters under test, syscalls that run a filter (the model was not fitted on them): {}.", agreement(a))
+}
+
+/// The claims of a Markdown report ([`markdown`]) that its `report.json` does
+/// not support, recomputed from the raw values rather than read from the
+/// stored summaries: each cost-model parameter's row from its per-round
+/// values, the fit and validation lines from the model's points; and no
+/// Pearson correlation (the report measures Spearman on real filters).
+/// Empty when every claim holds.
+pub fn unsupported_claims(md: &str, json: &serde_json::Value) -> Vec<String> {
+    let mut bad = Vec::new();
+    if md.contains("Pearson") {
+        bad.push("claims a Pearson correlation".to_string());
+    }
+    let model = &json["model"];
+    let Some(params) = model["params"].as_array() else {
+        bad.push("report.json has no model.params (made by an older seccheck: regenerate)".into());
+        return bad;
+    };
+    for p in params {
+        let name = p["name"].as_str().unwrap_or("?");
+        let per_round: Option<Vec<f64>> = p["per_round"].as_array().map(|v| v.iter().filter_map(|x| x.as_f64()).collect());
+        let Some(e) = per_round.and_then(|v| Estimate::of(&v, true)) else {
+            bad.push(format!("parameter {name} has no per-round values"));
+            continue;
+        };
+        let row = format!("| `{name}` | {} | {} |", estimate_figure(name, &e), e.n);
+        if !md.contains(&row) {
+            bad.push(format!("parameter row for {name} is not `{row}`"));
+        }
+    }
+    let points: Vec<&serde_json::Value> = model["points"].as_array().map(|v| v.iter().collect()).unwrap_or_default();
+    let values = |keep: &dyn Fn(&serde_json::Value) -> bool| -> Vec<(f64, f64, bool)> {
+        points
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| (p["predicted_ns"].as_f64().unwrap_or(f64::NAN), p["measured_ns"].as_f64().unwrap_or(f64::NAN), p["measured_resolved"] == true))
+            .collect()
+    };
+    let fit = Agreement::from_values(&values(&|p| p["kind"] == "sweep"));
+    let validation = Agreement::from_values(&values(&|p| p["kind"] == "under_test" && p["uncached"] == true));
+    if !params.iter().any(|p| p["name"] == "jump") {
+        if md.contains("- Fit, on") || md.contains("**Validation**") {
+            bad.push("claims a fit or validation without the sweep parameters".into());
+        }
+    } else {
+        for line in [fit_line(&fit), validation_line(&validation)] {
+            if !md.contains(&line) {
+                bad.push(format!("does not say what report.json gives: `{line}`"));
+            }
+        }
+    }
+    bad
+}
+
 /// The model's terminal lines: each parameter with its interval, the fit and
 /// the validation, the spread across `--repeat` runs.
 fn model_lines(report: &Report) -> Vec<String> {
@@ -190,7 +253,7 @@ fn model_lines(report: &Report) -> Vec<String> {
         let spreads: Vec<String> = m
             .params
             .iter()
-            .filter_map(|p| repeat_spread(report, p.name).map(|(_, d)| format!("{} ±{:.0} %", p.name, d * 100.0)))
+            .filter_map(|p| repeat_spread(report, p.name).map(|(_, d)| format!("{} ±{:.1} %", p.name, d * 100.0)))
             .collect();
         out.push(format!("  across {} runs, largest deviation from the median: {}", report.repeats.len() + 1, spreads.join(", ")));
     }
@@ -592,8 +655,8 @@ pub fn markdown(report: &Report) -> String {
         if m.get("jump").is_none() {
             let _ = writeln!(o, "The per-filter and per-instruction costs were not measured (run with `--size-sweep`): only cached calls are predicted.\n");
         } else {
-            let _ = writeln!(o, "- Fit, on the sweep filters the parameters come from: {}.", agreement(&m.fit));
-            let _ = writeln!(o, "- **Validation**, on the filters under test, syscalls that run a filter (the model was not fitted on them): {}.\n", agreement(&m.validation));
+            let _ = writeln!(o, "{}", fit_line(&m.fit));
+            let _ = writeln!(o, "{}\n", validation_line(&m.validation));
             let _ = writeln!(o, "![model validation on real filters](model.svg)\n");
         }
         if !report.repeats.is_empty() {
@@ -602,7 +665,7 @@ pub fn markdown(report: &Report) -> String {
             for p in &m.params {
                 if let Some((v, dev)) = repeat_spread(report, p.name) {
                     let digits = if matches!(p.name, "load" | "jump" | "alu") { 3 } else { 1 };
-                    let _ = writeln!(o, "| `{}` | {} | ±{:.0} % |", p.name, v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "), dev * 100.0);
+                    let _ = writeln!(o, "| `{}` | {} | ±{:.1} % |", p.name, v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "), dev * 100.0);
                 }
             }
             let _ = writeln!(o);
@@ -741,6 +804,34 @@ mod tests {
         for needle in ["## Machine", "load while measuring", "## Noise", "## Cost model", "(overhead.svg)", "(denied)", "regenerate with", "**Validation**", "order-statistics", "| `jump` | 0.170 [0.170, 0.170] | 7 |"] {
             assert!(md.contains(needle), "missing {needle}:\n{md}");
         }
+    }
+
+    #[test]
+    fn a_claim_the_json_does_not_show_is_found() {
+        let r = crate::overhead::tests::synthetic_report(&[1], 7, true);
+        let md = markdown(&r);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(unsupported_claims(&md, &json), Vec::<String>::new(), "{md}");
+        // A better validation figure than measured.
+        let v = validation_line(&r.model.validation);
+        let tampered = md.replace(&v, &v.replace("Spearman ρ 1.00", "Spearman ρ 0.99"));
+        assert_ne!(tampered, md);
+        assert_eq!(unsupported_claims(&tampered, &json).len(), 1);
+        // A Pearson claim, as the old report made.
+        assert_eq!(unsupported_claims(&format!("{md}\nPearson r 0.991"), &json).len(), 1);
+        // A parameter whose per-round values say otherwise.
+        let mut j2 = json.clone();
+        let jump = j2["model"]["params"].as_array_mut().unwrap().iter_mut().find(|p| p["name"] == "jump").unwrap();
+        jump["per_round"] = serde_json::json!([0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
+        let bad = unsupported_claims(&md, &j2);
+        assert!(bad.len() == 1 && bad[0].contains("jump"), "{bad:?}");
+        // A validation point that moved.
+        let mut j3 = json.clone();
+        let p = j3["model"]["points"].as_array_mut().unwrap().iter_mut().find(|p| p["kind"] == "under_test" && p["uncached"] == true).unwrap();
+        p["measured_ns"] = serde_json::json!(1000.0);
+        assert_eq!(unsupported_claims(&md, &j3).len(), 1);
+        // An older report.json is named as such.
+        assert!(unsupported_claims(&md, &serde_json::json!({"model": {"pearson_r": 0.991}}))[0].contains("older seccheck"));
     }
 
     #[test]
