@@ -80,8 +80,9 @@ impl Subject {
 /// A syscall number no ABI has (x86_64 and arm64 tables end below 500): the
 /// kernel's action cache never serves it (it is past the bitmap), and without
 /// a filter the call does no work (`ENOSYS` from the dispatcher). A filter
-/// that allows it or answers `ERRNO` therefore costs exactly its full run on
-/// its default path, usually its longest: the model is validated on it
+/// that allows it or answers `ERRNO` therefore costs its full run on its
+/// default path, usually its longest (give or take the few ns by which
+/// returning `ERRNO` and dispatching `ENOSYS` differ): the model is validated on it
 /// ([`Probe::Raw`]; a filter that kills or traps it is not measured).
 pub const UNKNOWN_NR: u32 = 1000;
 

@@ -242,9 +242,9 @@ fn model_lines(report: &Report) -> Vec<String> {
         return out;
     }
     let figures: Vec<String> = m.params.iter().map(|p| format!("{} {}", p.name, param_figure(p))).collect();
-    out.push(format!("cost model, ns ({} process, each parameter from its own sweep, 95 % interval over rounds): {}", m.threads, figures.join("; ")));
+    out.push(format!("cost model, ns ({} process, each parameter from its own measurement, 95 % interval over rounds): {}", m.threads, figures.join("; ")));
     if m.get("jump").is_none() {
-        out.push("cost model: per-filter and per-instruction costs not measured (run with --size-sweep); only cached calls are predicted".into());
+        out.push("cost model: per-filter and per-instruction costs not measured (they need the sweep filters of `seccheck bench --size-sweep`); only cached calls are predicted".into());
     } else {
         out.push(format!("  fit on the sweep filters: {}", agreement(&m.fit)));
         out.push(format!("  validation on the filters under test, uncached syscalls (not fitted): {}", agreement(&m.validation)));
@@ -571,8 +571,8 @@ pub fn markdown(report: &Report) -> String {
          (iterations per batch: {}). Rounds: {}, with the order of filters rotated every round so that filtered and \
          unfiltered runs interleave; thread counts {:?}, each process with its own filter. A number is the median over \
          rounds of the median over processes; `[lo, hi]` is its {}. Overheads are paired per round against the \
-         no-filter run of the same round. A figure is **not resolved** when fewer than {} rounds give no 95 % interval, \
-         when its interval spans zero or is wider than the value, or when an allowed call's interval lies below zero \
+         no-filter run of the same round. A figure is **not resolved** when there are fewer than {} rounds (no 95 % interval \
+         exists), when its interval spans zero or is wider than the value, or when an allowed call's interval lies below zero \
          (a filter cannot make a call cheaper). `c` marks syscalls the kernel's action cache serves without running \
          the filter (predicted from the program, see below); `(denied)` marks calls the filter answers with an error, \
          whose difference is the denial's cost against the full syscall, not an overhead.\n",
@@ -587,8 +587,9 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(
             o,
             "`{}` is a number no syscall has: the kernel's cache never serves it and without a filter it does no work (`ENOSYS`), \
-             so a filter that allows it or answers `ERRNO` costs there exactly its full run on its default path; the model is \
-             validated on it too (its `(denied)` cells included).\n",
+             so a filter that allows it or answers `ERRNO` costs there its full run on its default path (give or take the \
+             few ns by which returning `ERRNO` and dispatching `ENOSYS` differ); the model is validated on it too (its \
+             `(denied)` cells included).\n",
             p.name()
         );
     }
@@ -627,7 +628,7 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(o, "![overhead per syscall](overhead.svg)\n\n![scaling with processes](scaling.svg)\n");
     let _ = writeln!(o, "## Noise\n");
     let _ = writeln!(o, "The no-filter latency itself, over rounds (the floor under which no difference is resolved):\n");
-    let _ = writeln!(o, "| syscall | processes | median ns | ± | relative |\n| --- | --- | --- | --- | --- |");
+    let _ = writeln!(o, "| syscall | processes | median ns | ± (half IQR over rounds) | relative |\n| --- | --- | --- | --- | --- |");
     for n in &report.noise {
         let _ = writeln!(o, "| {} | {} | {:.0} | {:.1} | {:.1}% |", n.probe.name(), n.threads, n.baseline.median, n.baseline.spread(), n.relative_spread * 100.0);
     }
@@ -849,7 +850,7 @@ mod tests {
     fn without_sweeps_the_model_says_what_it_did_not_measure() {
         let r = crate::overhead::tests::synthetic_report(&[1], 7, false);
         let t = text(&r);
-        assert!(t.contains("entry 40.0") && t.contains("per-filter and per-instruction costs not measured (run with --size-sweep)"), "{t}");
+        assert!(t.contains("entry 40.0") && t.contains("per-filter and per-instruction costs not measured (they need the sweep filters of `seccheck bench --size-sweep`)"), "{t}");
     }
 
     #[test]
