@@ -172,6 +172,16 @@ fn repeat_spread(report: &Report, name: &str) -> Option<(Vec<f64>, f64)> {
     })
 }
 
+/// Of the further `--repeat` runs, how many have a 95 % interval for `name`
+/// that overlaps the first run's: `(overlapping, compared)`; runs without an
+/// interval are not compared.
+fn repeat_agreement(report: &Report, name: &str) -> Option<(usize, usize)> {
+    let first = report.model.get(name)?.estimate.interval?;
+    let others: Vec<_> = report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name)?.estimate.interval).collect();
+    let overlapping = others.iter().filter(|i| i.lo <= first.hi && first.lo <= i.hi).count();
+    Some((overlapping, others.len()))
+}
+
 /// The fit and validation lines of the Markdown report.
 fn fit_line(a: &Agreement) -> String {
     format!("- Fit, on the sweep filters the parameters come from: {}.", agreement(a))
@@ -253,7 +263,11 @@ fn model_lines(report: &Report) -> Vec<String> {
         let spreads: Vec<String> = m
             .params
             .iter()
-            .filter_map(|p| repeat_spread(report, p.name).map(|(_, d)| format!("{} ±{:.1} %", p.name, d * 100.0)))
+            .filter_map(|p| {
+                let (_, d) = repeat_spread(report, p.name)?;
+                let agree = repeat_agreement(report, p.name).map(|(a, n)| format!(" ({a}/{n} intervals overlap the first run's)")).unwrap_or_default();
+                Some(format!("{} ±{:.1} %{agree}", p.name, d * 100.0))
+            })
             .collect();
         out.push(format!("  across {} runs, largest deviation from the median: {}", report.repeats.len() + 1, spreads.join(", ")));
     }
@@ -662,11 +676,12 @@ pub fn markdown(report: &Report) -> String {
         }
         if !report.repeats.is_empty() {
             let _ = writeln!(o, "Across {} runs of the suite (`--repeat`), each parameter's median per run and the largest deviation from their median:\n", report.repeats.len() + 1);
-            let _ = writeln!(o, "| parameter | per run | largest deviation |\n| --- | --- | --- |");
+            let _ = writeln!(o, "| parameter | per run | largest deviation | later runs whose 95 % interval overlaps the first run's |\n| --- | --- | --- | --- |");
             for p in &m.params {
                 if let Some((v, dev)) = repeat_spread(report, p.name) {
                     let digits = if matches!(p.name, "load" | "jump" | "alu") { 3 } else { 1 };
-                    let _ = writeln!(o, "| `{}` | {} | ±{:.1} % |", p.name, v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "), dev * 100.0);
+                    let agree = repeat_agreement(report, p.name).map(|(a, n)| format!("{a}/{n}")).unwrap_or_else(|| "no interval".into());
+                    let _ = writeln!(o, "| `{}` | {} | ±{:.1} % | {agree} |", p.name, v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "), dev * 100.0);
                 }
             }
             let _ = writeln!(o);
@@ -833,6 +848,25 @@ mod tests {
         assert_eq!(unsupported_claims(&md, &j3).len(), 1);
         // An older report.json is named as such.
         assert!(unsupported_claims(&md, &serde_json::json!({"model": {"pearson_r": 0.991}}))[0].contains("older seccheck"));
+    }
+
+    #[test]
+    fn repeated_runs_show_spread_and_overlap() {
+        let mut r = crate::overhead::tests::synthetic_report(&[1], 7, true);
+        let mut second = r.model.params.clone();
+        for p in second.iter_mut() {
+            // jump 10 % higher and its interval clear of the first run's (which is a point).
+            let k = if p.name == "jump" { 1.1 } else { 1.0 };
+            p.estimate.median *= k;
+            if let Some(i) = p.estimate.interval.as_mut() {
+                (i.lo, i.hi) = (i.lo * k, i.hi * k);
+            }
+        }
+        r.repeats = vec![second];
+        let t = text(&r);
+        assert!(t.contains("across 2 runs") && t.contains("jump ±4.8 % (0/1 intervals overlap") && t.contains("entry ±0.0 % (1/1 intervals overlap"), "{t}");
+        let md = markdown(&r);
+        assert!(md.contains("| `jump` | 0.170, 0.187 | ±4.8 % | 0/1 |"), "{md}");
     }
 
     #[test]
