@@ -77,6 +77,11 @@ pub struct Args {
     /// spread across the runs (tables and plots show the first run).
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// Price a trace from `seccheck record` with the measured cost model:
+    /// per filter, predicted overhead per allowed call and per second of the
+    /// recorded run (needs --size-sweep for calls the cache does not serve).
+    #[arg(long)]
+    pub workload: Option<PathBuf>,
 }
 
 /// Most runs of the suite `--repeat` takes.
@@ -182,6 +187,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         geometry,
         probe_bitmap: !args.no_bitmap_probe,
     };
+    let trace = match &args.workload {
+        Some(path) => Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?)),
+        None => None,
+    };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
     if args.predict_only {
@@ -220,6 +229,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     bar.finish_and_clear();
     let mut report = runs.remove(0);
     report.repeats = runs.into_iter().map(|r| r.model.params).collect();
+    if let Some((name, t)) = &trace {
+        report.workload = Some(overhead::workload(&plan, &report.model, name.clone(), t));
+    }
     if let Some(dir) = &args.report {
         crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
     }

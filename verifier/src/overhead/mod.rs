@@ -662,6 +662,93 @@ impl CostModel {
     }
 }
 
+/// A recorded program's syscalls priced by the cost model, per filter under
+/// test (`bench --workload TRACE`). Predicted only: the suite times its hot
+/// probes, not arbitrary syscalls with the program's arguments.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadCost {
+    pub subject: String,
+    /// Calls in the trace, all ABIs.
+    pub calls: u64,
+    /// Calls the filter answers with something other than ALLOW/LOG (not
+    /// priced: they are not the program's normal run).
+    pub not_allowed_calls: u64,
+    /// Allowed calls the kernel's action cache serves.
+    pub cached_calls: u64,
+    /// Predicted overhead per allowed call, ns (`None` without the sweep parameters).
+    pub ns_per_call: Option<f64>,
+    /// Predicted filter time per second of the recorded run, ns.
+    pub ns_per_second: Option<f64>,
+}
+
+/// The trace the workload costs come from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Workload {
+    pub trace: String,
+    pub command: Vec<String>,
+    pub wall_seconds: f64,
+    /// How each syscall's path is chosen.
+    pub input: &'static str,
+    pub costs: Vec<WorkloadCost>,
+}
+
+/// Price a trace's syscalls under every filter under test with `model`.
+pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crate::record::Trace) -> Workload {
+    let costs = plan
+        .subjects
+        .iter()
+        .filter(|s| s.kind == SubjectKind::UnderTest)
+        .map(|s| {
+            let emus: Vec<Emulator> = s.stack.iter().map(Emulator::new).collect();
+            let programs: Vec<&Program> = s.stack.iter().map(|v| v.program()).collect();
+            let cache = ActionCache::prepare(&programs, plan.options.geometry);
+            let mut w = WorkloadCost { subject: s.label.clone(), calls: 0, not_allowed_calls: 0, cached_calls: 0, ns_per_call: Some(0.0), ns_per_second: None };
+            let mut total = Some(0.0);
+            let mut allowed = 0u64;
+            for r in &trace.syscalls {
+                w.calls += r.count;
+                let Some(arch) = crate::arch::Arch::from_name(&r.arch) else { continue };
+                let mut args = [0u64; 6];
+                for a in &r.args {
+                    if let (Some(&v), Some(slot)) = (a.values.first(), args.get_mut(a.index as usize)) {
+                        *slot = v;
+                    }
+                }
+                let d = crate::seccomp::SeccompData { nr: r.nr, arch: arch.audit_arch(), instruction_pointer: 0, args };
+                let action = Action::from_ret(run_stack(&emus, &d));
+                if !matches!(action, Action::Allow | Action::Log) {
+                    w.not_allowed_calls += r.count;
+                    continue;
+                }
+                allowed += r.count;
+                let cached = cache.is_cached(d.arch, d.nr);
+                let mut c = CallPrediction { nr: d.nr, action, cached, insns: 0, filters_run: 0, classes: ClassCounts::default() };
+                if cached {
+                    w.cached_calls += r.count;
+                } else {
+                    for (e, v) in emus.iter().zip(&s.stack) {
+                        let t = e.trace(&d);
+                        c.insns += t.path.len() as u32;
+                        c.classes.add(ClassCounts::of_path(v, &t.path));
+                        c.filters_run += 1;
+                    }
+                }
+                total = total.zip(model.predict(true, &[c])).map(|(t, p)| t + p * r.count as f64);
+            }
+            w.ns_per_call = total.filter(|_| allowed > 0).map(|t| t / allowed as f64);
+            w.ns_per_second = total.filter(|_| trace.recorder.wall_seconds > 0.0).map(|t| t / trace.recorder.wall_seconds);
+            w
+        })
+        .collect();
+    Workload {
+        trace: trace_name,
+        command: trace.command.clone(),
+        wall_seconds: trace.recorder.wall_seconds,
+        input: "one input per recorded syscall: each argument's first recorded value, 0 where none was recorded",
+        costs,
+    }
+}
+
 /// Static facts about a subject.
 #[derive(Clone, Debug, Serialize)]
 pub struct SubjectInfo {
@@ -708,6 +795,8 @@ pub struct Report {
     /// With `--repeat N`: the parameters of each further run of the suite,
     /// for their spread across runs.
     pub repeats: Vec<Vec<Param>>,
+    /// With `--workload`: a recorded program's syscalls priced by the model.
+    pub workload: Option<Workload>,
     pub bitmap: Option<BitmapProbe>,
     /// Of the (subject, probe) pairs predicted to be cached, how many measured
     /// a run cost (vs the entry floor) within noise of zero; and of those
@@ -821,6 +910,7 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         min_rounds: stats::MIN_ROUNDS,
         model,
         repeats: Vec::new(),
+        workload: None,
         bitmap: m.bitmap,
         cache_check,
     }
@@ -1240,6 +1330,37 @@ pub(crate) mod tests {
         // cost is taken only from the probes it serves from the cache.
         let floor_unknown = r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
         assert!(!floor_unknown.predicted_cached && floor_unknown.predicted_insns == 2);
+    }
+
+    #[test]
+    fn a_workload_is_priced_call_by_call() {
+        let r = synthetic_report(&[1], 7, true);
+        let ctx = ProbeContext::new();
+        let p = plan(vec![Subject::baseline(), Subject::entry_floor(), subject()], opts(), &ctx);
+        let rec = |nr: u32, count: u64| crate::record::SyscallRecord {
+            arch: "x86_64".into(),
+            nr,
+            name: Arch::X86_64.syscall_name(nr).map(str::to_string),
+            count,
+            args: vec![],
+        };
+        let trace = crate::record::Trace {
+            format: crate::record::TRACE_FORMAT.into(),
+            command: vec!["prog".into()],
+            exit: crate::record::ExitRecord::Code(0),
+            recorder: crate::record::RecorderStats { mechanism: "test".into(), notifications: 0, tasks: 1, tasks_capped: false, dropped_calls: 0, wall_seconds: 2.0 },
+            // read runs the filter (6 insns), epoll_wait is cached, getpid is ERRNO'd.
+            syscalls: vec![rec(libc::SYS_read as u32, 30), rec(libc::SYS_epoll_wait as u32, 10), rec(libc::SYS_getpid as u32, 5)],
+        };
+        let w = workload(&p, &r.model, "t.json".into(), &trace);
+        let c = &w.costs[0];
+        assert_eq!((c.calls, c.not_allowed_calls, c.cached_calls), (45, 5, 10));
+        let read = 40.0 + 10.0 + 5.0 + 0.3 * 2.0 + 0.17 * 3.0;
+        assert!((c.ns_per_call.unwrap() - (30.0 * read + 10.0 * 40.0) / 40.0).abs() < 1e-6, "{c:?}");
+        assert!((c.ns_per_second.unwrap() - (30.0 * read + 10.0 * 40.0) / 2.0).abs() < 1e-6);
+        // Without the sweeps only cached calls could be priced: no figure.
+        let bare = synthetic_report(&[1], 7, false);
+        assert_eq!(workload(&p, &bare.model, "t.json".into(), &trace).costs[0].ns_per_call, None);
     }
 
     #[test]

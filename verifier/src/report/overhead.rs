@@ -124,6 +124,9 @@ pub fn text(report: &Report) -> String {
     for line in model_lines(report) {
         let _ = writeln!(out, "{line}");
     }
+    for line in workload_lines(report) {
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(b) = &report.bitmap {
         let _ = writeln!(out, "cache bitmap: {}", b.conclusion);
     }
@@ -180,6 +183,31 @@ fn repeat_agreement(report: &Report, name: &str) -> Option<(usize, usize)> {
     let others: Vec<_> = report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name)?.estimate.interval).collect();
     let overlapping = others.iter().filter(|i| i.lo <= first.hi && first.lo <= i.hi).count();
     Some((overlapping, others.len()))
+}
+
+/// Per filter, the workload's predicted cost (text and Markdown share it).
+fn workload_lines(report: &Report) -> Vec<String> {
+    let Some(w) = &report.workload else { return Vec::new() };
+    let mut out = vec![format!(
+        "workload {} ({}, {} calls over {:.3} s; predicted from the model's parameter medians, not measured; {}):",
+        w.trace,
+        w.command.join(" "),
+        w.costs.first().map(|c| c.calls).unwrap_or(0),
+        w.wall_seconds,
+        w.input
+    )];
+    for c in &w.costs {
+        let figures = match (c.ns_per_call, c.ns_per_second) {
+            (Some(call), Some(sec)) => format!("{call:.1} ns per allowed call, {:.3} ms of filter time per second of the run", sec / 1e6),
+            (Some(call), None) => format!("{call:.1} ns per allowed call"),
+            _ => "not priced: calls the cache does not serve need the sweep parameters (--size-sweep)".into(),
+        };
+        out.push(format!(
+            "  {}: {figures} ({} of {} calls served by the cache, {} not allowed)",
+            c.subject, c.cached_calls, c.calls, c.not_allowed_calls
+        ));
+    }
+    out
 }
 
 /// The fit and validation lines of the Markdown report.
@@ -686,6 +714,14 @@ pub fn markdown(report: &Report) -> String {
             }
             let _ = writeln!(o);
         }
+    }
+    if report.workload.is_some() {
+        let _ = writeln!(o, "## Workload\n");
+        for (i, line) in workload_lines(report).iter().enumerate() {
+            let line = md_escape(line.trim_start());
+            let _ = if i == 0 { writeln!(o, "{line}\n") } else { writeln!(o, "- {line}") };
+        }
+        let _ = writeln!(o);
     }
     let c = &report.cache_check;
     if !c.resolvable {
