@@ -166,6 +166,10 @@ fn agreement(a: &Agreement) -> String {
 /// Largest deviation of a parameter's value across repeated runs from their
 /// median, relative to it; `None` with fewer than 2 runs.
 fn repeat_spread(report: &Report, name: &str) -> Option<(Vec<f64>, f64)> {
+    // A deviation relative to a value the first run did not resolve means nothing.
+    if !report.model.get(name)?.estimate.resolved() {
+        return None;
+    }
     let mut v: Vec<f64> = report.model.get(name).map(|p| p.estimate.median).into_iter().collect();
     v.extend(report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name).map(|p| p.estimate.median)));
     let med = crate::overhead::stats::median(&v)?;
