@@ -29,8 +29,9 @@ pub struct Args {
     /// Concurrent processes, comma-separated (default: 1 up to the number of CPUs).
     #[arg(long, value_delimiter = ',')]
     pub threads: Vec<usize>,
-    /// Interleaved repetitions of every measurement.
-    #[arg(long, default_value_t = 5)]
+    /// Interleaved repetitions of every measurement; a 95 % interval needs at
+    /// least 6 (fewer still runs, and resolves no figure).
+    #[arg(long, default_value_t = 9)]
     pub rounds: usize,
     /// Timed batches per syscall per run (the median is kept: short batches
     /// that a preemption hit are outvoted).
@@ -68,12 +69,24 @@ pub struct Args {
     /// Do not measure: print the cost model's predictions (cache, instructions) only.
     #[arg(long = "predict-only")]
     pub predict_only: bool,
-    /// Also measure synthetic filters of 6, 1006 and 4006 instructions that
-    /// run on every call (never cached): the points the per-instruction cost
-    /// is fitted from.
+    /// Also measure the sweep filters the cost model is priced from (never
+    /// cached): 1 and 8 stacked `ld; ret` filters, and chains of 1000 loads,
+    /// 1000 `jeq` and 1000 `add`. Without them only the entry cost is measured.
     #[arg(long = "size-sweep")]
     pub size_sweep: bool,
+    /// Run the whole suite N times and report each cost-model parameter's
+    /// spread across the runs (tables and plots show the first run).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Price a trace from `seccheck record` with the measured cost model:
+    /// per filter, predicted overhead per allowed call and per second of the
+    /// recorded run (needs --size-sweep for calls the cache does not serve).
+    #[arg(long)]
+    pub workload: Option<PathBuf>,
 }
+
+/// Most runs of the suite `--repeat` takes.
+const MAX_REPEAT: usize = 10;
 
 /// How profiles are compiled, from the command line (the same for every FILE).
 struct ProfileArgs<'a> {
@@ -148,6 +161,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.rounds == 0 || args.batches == 0 || args.batches as usize > crate::kernel::overhead::MAX_BATCHES {
         return Err(CliError::Usage(format!("--rounds must be ≥ 1 and --batches 1..={}", crate::kernel::overhead::MAX_BATCHES)));
     }
+    if !(1..=MAX_REPEAT).contains(&args.repeat) {
+        return Err(CliError::Usage(format!("--repeat must be 1..={MAX_REPEAT}")));
+    }
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if args.threads.is_empty() { (1..=cpus).collect() } else { args.threads.clone() };
     if threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
@@ -168,16 +184,22 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         _ => None,
     };
     if args.size_sweep {
-        subjects.extend(overhead::SWEEP_SIZES.iter().map(|&n| Subject::size_sweep(n)));
+        subjects.extend(Subject::sweeps());
     }
     let options = Options {
         threads,
         rounds: args.rounds,
         batches: args.batches,
         batch_ns: args.batch_us * 1000.0,
-        probes: Probe::HOT.to_vec(),
+        // The hot syscalls, then a number no syscall has: it runs every
+        // filter's default path (the model's validation, see UNKNOWN_NR).
+        probes: Probe::HOT.iter().copied().chain([Probe::Raw(overhead::UNKNOWN_NR)]).collect(),
         geometry,
         probe_bitmap: !args.no_bitmap_probe,
+    };
+    let trace = match &args.workload {
+        Some(path) => Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?)),
+        None => None,
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
@@ -199,15 +221,27 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         );
         b
     };
-    let measured = overhead::measure(plan, &ctx, &mut |p| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-        bar.set_message(p.what.to_string());
-    })
-    .map_err(|e| CliError::Usage(format!("measurement failed: {e}")))?;
-    bar.finish_and_clear();
     let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
-    let report = overhead::analyze(measured, command);
+    let mut runs = Vec::with_capacity(args.repeat);
+    for run in 0..args.repeat {
+        let measured = overhead::measure(plan.clone(), &ctx, &mut |p| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            if args.repeat > 1 {
+                bar.set_message(format!("run {}/{} · {}", run + 1, args.repeat, p.what));
+            } else {
+                bar.set_message(p.what.to_string());
+            }
+        })
+        .map_err(|e| CliError::Usage(format!("measurement failed: {e}")))?;
+        runs.push(overhead::analyze(measured, command.clone()));
+    }
+    bar.finish_and_clear();
+    let mut report = runs.remove(0);
+    report.repeats = runs.into_iter().map(|r| r.model.params).collect();
+    if let Some((name, t)) = &trace {
+        report.workload = Some(overhead::workload(&plan, &report.model, name.clone(), t));
+    }
     if let Some(dir) = &report_dir {
         crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
     }

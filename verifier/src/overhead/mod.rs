@@ -11,12 +11,15 @@
 //! 2. [`measure`]: rounds × thread counts × subjects, the subject order
 //!    rotated every round so that filtered and unfiltered runs interleave;
 //!    each run is one group of forked children ([`crate::kernel::overhead`]).
-//! 3. [`analyze`]: per (subject, probe, threads) the median over rounds and
-//!    its spread; the overhead as the *paired* per-round difference to the
-//!    baseline of the same round (and to the entry floor, which separates the
-//!    seccomp entry cost from the filter's run time); the noise of the
-//!    baseline itself; the linear cost model fitted to the single-thread
-//!    measurements and how well it predicts them.
+//! 3. [`analyze`]: per (subject, probe, threads) the median over rounds with
+//!    its 95 % interval ([`stats::median_interval`]); the overhead as the
+//!    *paired* per-round difference to the baseline of the same round (and to
+//!    the entry floor, which separates the seccomp entry cost from the
+//!    filter's run time); the noise of the baseline itself; the cost model by
+//!    instruction class ([`CostModel`]), each parameter from the sweep filters
+//!    of its own class ([`Subject::sweeps`]), each with its interval over
+//!    rounds; and the model's validation on the real filters' uncached
+//!    syscalls, which it was not fitted on.
 
 pub mod stats;
 
@@ -27,7 +30,7 @@ use crate::kernel::environment::{self, Environment, Load};
 use crate::kernel::overhead::{self as kov, OverheadError, Probe, ProbeContext, ProbePlan, RunSpec, TickClock};
 use crate::seccomp::Action;
 use serde::Serialize;
-use stats::{least_squares, pearson, resolution, summarize, Resolution, Summary};
+use stats::{least_squares, spearman, summarize, Estimate, Summary};
 
 /// What a subject is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -40,6 +43,8 @@ pub enum SubjectKind {
     EntryFloor,
     /// A filter (or stack) under test.
     UnderTest,
+    /// A synthetic filter the cost model's parameters are measured from.
+    Sweep,
 }
 
 /// A filter stack to measure.
@@ -72,30 +77,155 @@ impl Subject {
     }
 }
 
-/// Lengths of the [`Subject::size_sweep`] filters: the instruction counts the
-/// design's own anchors were measured at (DESIGN.md, "What the kernel costs here").
-pub const SWEEP_SIZES: [usize; 3] = [6, 1006, 4006];
+/// A syscall number no ABI has (x86_64 and arm64 tables end below 500): the
+/// kernel's action cache never serves it (it is past the bitmap), and without
+/// a filter the call does no work (`ENOSYS` from the dispatcher). A filter
+/// that allows it or answers `ERRNO` therefore costs its full run on its
+/// default path, usually its longest (give or take the few ns by which
+/// returning `ERRNO` and dispatching `ENOSYS` differ): the model is validated on it
+/// ([`Probe::Raw`]; a filter that kills or traps it is not measured).
+pub const UNKNOWN_NR: u32 = 1000;
+
+/// Instructions of the class under test in each long sweep filter.
+pub const SWEEP_LEN: usize = 1000;
+/// Filters in the stacked sweep.
+pub const SWEEP_STACK: usize = 8;
+
+/// Instruction classes the cost model prices apart. `ret` has no price of
+/// its own: every filter that runs executes exactly one, so its cost cannot be
+/// told apart from the per-filter cost and is part of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsnClass {
+    /// `ld`/`ldx` of any mode (absolute loads of `seccomp_data`, immediates, scratch memory).
+    Load,
+    /// `jeq`/`jgt`/`jge`/`jset` (K or X) and `ja`.
+    Jump,
+    /// ALU, `tax`/`txa`, `st`/`stx`.
+    Alu,
+}
+
+/// Instructions executed on one path, by class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClassCounts {
+    pub load: u32,
+    pub jump: u32,
+    pub alu: u32,
+    pub ret: u32,
+}
+
+impl ClassCounts {
+    /// Count the instructions at `path` of `v`.
+    pub fn of_path(v: &ValidProgram, path: &[usize]) -> ClassCounts {
+        use crate::bpf::insn::*;
+        let mut c = ClassCounts::default();
+        for &pc in path {
+            match v.insns()[pc].class() {
+                BPF_LD | BPF_LDX => c.load += 1,
+                BPF_JMP => c.jump += 1,
+                BPF_RET => c.ret += 1,
+                _ => c.alu += 1,
+            }
+        }
+        c
+    }
+    fn add(&mut self, o: ClassCounts) {
+        self.load += o.load;
+        self.jump += o.jump;
+        self.alu += o.alu;
+        self.ret += o.ret;
+    }
+}
 
 impl Subject {
-    /// A filter that runs exactly `len` instructions for every system call and
-    /// that the kernel's action cache never serves: it loads `arg0` first (a
-    /// load outside `nr`/`arch` makes `seccomp_is_const_allow` give up), then
-    /// `len - 2` `add #1` (each one JIT-compiled instruction; a jump whose two
-    /// targets are the next instruction would be turned into a no-op by
-    /// `bpf_convert_filter`), then `ret ALLOW`. Measuring a few lengths gives
-    /// the model its per-instruction cost from points that differ in nothing else.
-    pub fn size_sweep(len: usize) -> Subject {
+    /// `ld [16]; ret ALLOW`: runs on every call (a load outside `nr`/`arch`
+    /// makes `seccomp_is_const_allow` give up, so nothing is cached).
+    fn minimal_uncached() -> ValidProgram {
         use crate::bpf::insn::*;
-        assert!((2..=BPF_MAXINSNS).contains(&len), "sweep length {len}");
-        let mut v = vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16)];
-        v.extend(std::iter::repeat_n(Insn::stmt(BPF_ALU | BPF_ADD | BPF_K, 1), len - 2));
-        v.push(Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW));
+        let p = Program::new(vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16), Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW)]);
+        validate(&p).expect("ld; ret is valid")
+    }
+
+    /// A stack of `k` minimal filters that all run on every call: the
+    /// difference between `k` and 1 prices one more filter run.
+    pub fn sweep_stack(k: usize) -> Subject {
         Subject {
-            label: format!("sweep: {len} insns"),
-            kind: SubjectKind::UnderTest,
-            stack: vec![validate(&Program::new(v)).expect("a straight line of ALU instructions is valid")],
-            note: format!("synthetic: {len} instructions on every path, never cached"),
+            label: format!("sweep: {k} filter{} (ld; ret)", if k == 1 { "" } else { "s" }),
+            kind: SubjectKind::Sweep,
+            stack: vec![Subject::minimal_uncached(); k],
+            note: format!("synthetic: {k} × `ld [16]; ret ALLOW`, never cached"),
         }
+    }
+
+    /// A filter that runs [`SWEEP_LEN`] instructions of `class` on every call
+    /// and is never cached (it loads `arg0` first):
+    /// - `Load`: `ld [16..63]` (the argument words in turn);
+    /// - `Jump`: `ld #0`, then `jeq #k` whose true branch (never taken, A is
+    ///   0 and k is not) leads to a `ret ERRNO` at the end of its block of 250,
+    ///   and whose false branch is the next instruction: the shape of
+    ///   libseccomp's and runc's syscall chains (`bpf_convert_filter` maps
+    ///   each to one conditional jump, its "`jump_false` is next insn" case);
+    ///   a `ja +1` skips each block's `ret`;
+    /// - `Alu`: `add #1`, each one depending on the previous.
+    ///
+    /// A jump whose two targets are both the next instruction is *not* a
+    /// no-op: `bpf_convert_filter` still emits a conditional jump for it (its
+    /// `jf == 0` case, with offset 0) and the JIT compiles a compare and a
+    /// branch. Timed side by side on the reference VM (Linux 6.18, JIT on, one
+    /// process, 6 rounds, a loaded machine): chains of 1000 cost ≈ 0.11–0.13
+    /// ns per jump whether both targets are the next instruction or the true
+    /// branch leads up to 250 instructions ahead; chains of 4000 cost ≈ 0.16
+    /// and ≈ 0.22 ns per jump, and 4000 loads or adds more per instruction too
+    /// (the JIT code then outgrows the first-level instruction cache and
+    /// branch predictor; far branches need longer encodings). Real filters'
+    /// paths are at most a few hundred instructions, so the sweeps are
+    /// [`SWEEP_LEN`] long, and the model under-prices paths of thousands.
+    pub fn sweep_chain(class: InsnClass) -> Subject {
+        use crate::bpf::insn::*;
+        const BLOCK: usize = 250;
+        let mut v = vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16)];
+        let what = match class {
+            InsnClass::Load => {
+                v.extend((0..SWEEP_LEN).map(|i| Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16 + 4 * (i as u32 % 12))));
+                "loads"
+            }
+            InsnClass::Jump => {
+                v.push(Insn::stmt(BPF_LD | BPF_IMM, 0));
+                for b in 0..SWEEP_LEN / BLOCK {
+                    for j in 0..BLOCK {
+                        let k = 1 + (b * BLOCK + j) as u32;
+                        v.push(Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, k, (BLOCK - j) as u8, 0));
+                    }
+                    v.push(Insn::stmt(BPF_JMP | BPF_JA, 1));
+                    v.push(Insn::stmt(BPF_RET | BPF_K, 0x0005_0001));
+                }
+                "jeq"
+            }
+            InsnClass::Alu => {
+                v.extend(std::iter::repeat_n(Insn::stmt(BPF_ALU | BPF_ADD | BPF_K, 1), SWEEP_LEN));
+                "add #1"
+            }
+        };
+        v.push(Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW));
+        let len = v.len();
+        Subject {
+            label: format!("sweep: {SWEEP_LEN} {what}"),
+            kind: SubjectKind::Sweep,
+            stack: vec![validate(&Program::new(v)).expect("sweep filters are valid")],
+            note: format!("synthetic: {len} instructions, {SWEEP_LEN} of them {what} on every path, never cached"),
+        }
+    }
+
+    /// The sweep filters the cost model is measured from: one and
+    /// [`SWEEP_STACK`] minimal filters, and one long chain per [`InsnClass`].
+    pub fn sweeps() -> Vec<Subject> {
+        vec![
+            Subject::sweep_stack(1),
+            Subject::sweep_stack(SWEEP_STACK),
+            Subject::sweep_chain(InsnClass::Load),
+            Subject::sweep_chain(InsnClass::Jump),
+            Subject::sweep_chain(InsnClass::Alu),
+        ]
     }
 }
 
@@ -128,6 +258,8 @@ pub struct CallPrediction {
     pub insns: u32,
     /// Filters run (0 when cached).
     pub filters_run: u32,
+    /// `insns` by instruction class.
+    pub classes: ClassCounts,
 }
 
 /// Whether and how a probe is measured under a subject.
@@ -184,16 +316,17 @@ pub fn plan(subjects: Vec<Subject>, options: Options, ctx: &ProbeContext) -> Pla
                         .map(|d| {
                             let action = if emus.is_empty() { Action::Allow } else { Action::from_ret(run_stack(&emus, d)) };
                             let cached = !s.stack.is_empty() && cache.is_cached(d.arch, d.nr);
-                            let (mut insns, mut filters_run) = (0, 0);
+                            let (mut insns, mut filters_run, mut classes) = (0, 0, ClassCounts::default());
                             if !cached {
                                 for (e, v) in emus.iter().zip(&s.stack) {
                                     let t = e.trace(d);
                                     ip_dependent |= reads_ip(v, &t.path);
                                     insns += t.path.len() as u32;
+                                    classes.add(ClassCounts::of_path(v, &t.path));
                                     filters_run += 1;
                                 }
                             }
-                            CallPrediction { nr: d.nr, action, cached, insns, filters_run }
+                            CallPrediction { nr: d.nr, action, cached, insns, filters_run, classes }
                         })
                         .collect();
                     let name = |c: &CallPrediction| kov_name(c.nr);
@@ -385,11 +518,15 @@ pub struct Row {
     pub threads: usize,
     /// ns per probe iteration (median of the children, per round), over rounds.
     pub latency: Summary,
+    /// The same with its 95 % interval.
+    pub latency_estimate: Estimate,
     /// Paired per-round difference to the baseline.
     pub overhead: Option<Summary>,
-    pub overhead_resolution: Option<Resolution>,
+    /// The same with its 95 % interval, and whether it resolves the overhead.
+    pub overhead_estimate: Option<Estimate>,
     /// Paired per-round difference to the entry floor: the filter's own run time.
     pub run_cost: Option<Summary>,
+    pub run_cost_estimate: Option<Estimate>,
     pub verdict: Verdict,
     /// All calls of the probe served by the action cache.
     pub predicted_cached: bool,
@@ -411,35 +548,204 @@ pub struct Noise {
     pub relative_spread: f64,
 }
 
-/// `overhead ≈ entry·calls + per_filter·filter_runs + per_insn·instructions`.
+/// One parameter of the [`CostModel`]: its value per round and its estimate.
 #[derive(Clone, Debug, Serialize)]
-pub struct Model {
-    pub entry_ns: f64,
-    pub per_filter_ns: f64,
-    pub per_insn_ns: f64,
-    /// Points the model was fitted on (single-thread, measured, not denied).
+pub struct Param {
+    /// `entry`, `miss`, `per_filter`, `load`, `jump`, `alu`.
+    pub name: &'static str,
+    /// What it prices, and from which measurement.
+    pub what: &'static str,
+    /// ns, one value per round (rounds where every needed run was measured).
+    pub per_round: Vec<f64>,
+    pub estimate: Estimate,
+}
+
+/// How well predictions match measurements over some points.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Agreement {
+    pub points: usize,
+    /// Points whose measured overhead is resolved (its interval excludes zero).
+    pub resolved_points: usize,
+    /// Median over points of |predicted − measured| / |measured|.
+    pub median_relative_error: Option<f64>,
+    /// Spearman rank correlation of predicted and measured (≥ 3 points).
+    pub spearman: Option<f64>,
+}
+
+impl Agreement {
+    fn of(points: &[&ModelPoint]) -> Agreement {
+        let v: Vec<(f64, f64, bool)> = points.iter().map(|p| (p.predicted_ns, p.measured_ns, p.measured_resolved)).collect();
+        Agreement::from_values(&v)
+    }
+    /// From `(predicted, measured, measured resolved)` per point.
+    pub fn from_values(points: &[(f64, f64, bool)]) -> Agreement {
+        let pred: Vec<f64> = points.iter().map(|p| p.0).collect();
+        let meas: Vec<f64> = points.iter().map(|p| p.1).collect();
+        let rel: Vec<f64> = points.iter().filter(|p| p.1 != 0.0).map(|p| ((p.0 - p.1) / p.1).abs()).collect();
+        Agreement {
+            points: points.len(),
+            resolved_points: points.iter().filter(|p| p.2).count(),
+            median_relative_error: stats::median(&rel),
+            spearman: spearman(&pred, &meas),
+        }
+    }
+}
+
+/// The cost of a call by instruction class, each parameter measured from its
+/// own sweep (paired within each round, see [`Subject::sweeps`]):
+///
+/// `overhead = entry` for a call the kernel's action cache serves, and
+/// `entry + miss + per_filter·filters + load·loads + jump·jumps + alu·alus`
+/// for one it does not. `entry` is the all-cacheable floor against no filter;
+/// the other five solve, round by round, the five sweep filters' run costs
+/// against the floor (exactly determined: one equation per sweep).
+#[derive(Clone, Debug, Serialize)]
+pub struct CostModel {
+    /// Process count of the measurements used (the smallest measured).
+    pub threads: usize,
+    /// `entry` always (when the floor was measured); the others only with the sweeps.
+    pub params: Vec<Param>,
+    /// Single-process points: the sweeps (what the parameters come from) and
+    /// the filters under test (what they are validated on).
     pub points: Vec<ModelPoint>,
-    pub pearson_r: Option<f64>,
-    pub mean_abs_error_ns: f64,
-    /// `true` when the per-filter and per-instruction terms could be fitted
-    /// (some fitted probe runs a filter); otherwise only the entry cost is.
-    pub full: bool,
+    /// Predicted against measured over the sweep points: the fit.
+    pub fit: Agreement,
+    /// Over the real filters' syscalls that run a filter (not cached), which
+    /// the model was not fitted on.
+    pub validation: Agreement,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelPoint {
     pub subject: String,
+    pub kind: SubjectKind,
     pub probe: Probe,
-    pub calls: u32,
-    pub filter_runs: u32,
+    /// Some call of the probe runs a filter.
+    pub uncached: bool,
     pub insns: u32,
     pub measured_ns: f64,
+    pub measured_resolved: bool,
     pub predicted_ns: f64,
 }
 
-impl Model {
-    pub fn predict(&self, calls: u32, filter_runs: u32, insns: u32) -> f64 {
-        self.entry_ns * calls as f64 + self.per_filter_ns * filter_runs as f64 + self.per_insn_ns * insns as f64
+impl CostModel {
+    pub fn get(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+    fn value(&self, name: &str) -> Option<f64> {
+        self.get(name).map(|p| p.estimate.median)
+    }
+    /// Predicted overhead of one probe iteration, ns; `None` when it needs a
+    /// parameter that was not measured.
+    pub fn predict(&self, filtered: bool, calls: &[CallPrediction]) -> Option<f64> {
+        if !filtered {
+            return Some(0.0);
+        }
+        let entry = self.value("entry")?;
+        calls
+            .iter()
+            .map(|c| {
+                if c.cached {
+                    Some(entry)
+                } else {
+                    Some(
+                        entry
+                            + self.value("miss")?
+                            + self.value("per_filter")? * c.filters_run as f64
+                            + self.value("load")? * c.classes.load as f64
+                            + self.value("jump")? * c.classes.jump as f64
+                            + self.value("alu")? * c.classes.alu as f64,
+                    )
+                }
+            })
+            .sum()
+    }
+}
+
+/// A recorded program's syscalls priced by the cost model, per filter under
+/// test (`bench --workload TRACE`). Predicted only: the suite times its hot
+/// probes, not arbitrary syscalls with the program's arguments.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadCost {
+    pub subject: String,
+    /// Calls in the trace, all ABIs.
+    pub calls: u64,
+    /// Calls the filter answers with something other than ALLOW/LOG (not
+    /// priced: they are not the program's normal run).
+    pub not_allowed_calls: u64,
+    /// Allowed calls the kernel's action cache serves.
+    pub cached_calls: u64,
+    /// Predicted overhead per allowed call, ns (`None` without the sweep parameters).
+    pub ns_per_call: Option<f64>,
+    /// Predicted filter time per second of the recorded run, ns.
+    pub ns_per_second: Option<f64>,
+}
+
+/// The trace the workload costs come from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Workload {
+    pub trace: String,
+    pub command: Vec<String>,
+    pub wall_seconds: f64,
+    /// How each syscall's path is chosen.
+    pub input: &'static str,
+    pub costs: Vec<WorkloadCost>,
+}
+
+/// Price a trace's syscalls under every filter under test with `model`.
+pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crate::record::Trace) -> Workload {
+    let costs = plan
+        .subjects
+        .iter()
+        .filter(|s| s.kind == SubjectKind::UnderTest)
+        .map(|s| {
+            let emus: Vec<Emulator> = s.stack.iter().map(Emulator::new).collect();
+            let programs: Vec<&Program> = s.stack.iter().map(|v| v.program()).collect();
+            let cache = ActionCache::prepare(&programs, plan.options.geometry);
+            let mut w = WorkloadCost { subject: s.label.clone(), calls: 0, not_allowed_calls: 0, cached_calls: 0, ns_per_call: Some(0.0), ns_per_second: None };
+            let mut total = Some(0.0);
+            let mut allowed = 0u64;
+            for r in &trace.syscalls {
+                w.calls += r.count;
+                let Some(arch) = crate::arch::Arch::from_name(&r.arch) else { continue };
+                let mut args = [0u64; 6];
+                for a in &r.args {
+                    if let (Some(&v), Some(slot)) = (a.values.first(), args.get_mut(a.index as usize)) {
+                        *slot = v;
+                    }
+                }
+                let d = crate::seccomp::SeccompData { nr: r.nr, arch: arch.audit_arch(), instruction_pointer: 0, args };
+                let action = Action::from_ret(run_stack(&emus, &d));
+                if !matches!(action, Action::Allow | Action::Log) {
+                    w.not_allowed_calls += r.count;
+                    continue;
+                }
+                allowed += r.count;
+                let cached = cache.is_cached(d.arch, d.nr);
+                let mut c = CallPrediction { nr: d.nr, action, cached, insns: 0, filters_run: 0, classes: ClassCounts::default() };
+                if cached {
+                    w.cached_calls += r.count;
+                } else {
+                    for (e, v) in emus.iter().zip(&s.stack) {
+                        let t = e.trace(&d);
+                        c.insns += t.path.len() as u32;
+                        c.classes.add(ClassCounts::of_path(v, &t.path));
+                        c.filters_run += 1;
+                    }
+                }
+                total = total.zip(model.predict(true, &[c])).map(|(t, p)| t + p * r.count as f64);
+            }
+            w.ns_per_call = total.filter(|_| allowed > 0).map(|t| t / allowed as f64);
+            w.ns_per_second = total.filter(|_| trace.recorder.wall_seconds > 0.0).map(|t| t / trace.recorder.wall_seconds);
+            w
+        })
+        .collect();
+    Workload {
+        trace: trace_name,
+        command: trace.command.clone(),
+        wall_seconds: trace.recorder.wall_seconds,
+        input: "one input per recorded syscall: each argument's first recorded value, 0 where none was recorded",
+        costs,
     }
 }
 
@@ -481,7 +787,16 @@ pub struct Report {
     pub subjects: Vec<SubjectInfo>,
     pub rows: Vec<Row>,
     pub noise: Vec<Noise>,
-    pub model: Option<Model>,
+    /// How every interval is computed ([`stats::METHOD`]).
+    pub method: String,
+    /// Rounds needed for any 95 % interval ([`stats::MIN_ROUNDS`]).
+    pub min_rounds: usize,
+    pub model: CostModel,
+    /// With `--repeat N`: the parameters of each further run of the suite,
+    /// for their spread across runs.
+    pub repeats: Vec<Vec<Param>>,
+    /// With `--workload`: a recorded program's syscalls priced by the model.
+    pub workload: Option<Workload>,
     pub bitmap: Option<BitmapProbe>,
     /// Of the (subject, probe) pairs predicted to be cached, how many measured
     /// a run cost (vs the entry floor) within noise of zero; and of those
@@ -491,6 +806,8 @@ pub struct Report {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CacheCheck {
+    /// Enough rounds for intervals: without them nothing counts as consistent.
+    pub resolvable: bool,
     pub cached_predicted: usize,
     pub cached_consistent: usize,
     pub uncached_predicted: usize,
@@ -522,12 +839,16 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         for (si, s) in plan.subjects.iter().enumerate() {
             for d in &plan.decisions[si] {
                 let mine = per_round(&m.samples, si, d.probe, threads);
-                let Some(latency) = summarize(&mine.iter().map(|x| x.1).collect::<Vec<_>>()) else { continue };
+                let values: Vec<f64> = mine.iter().map(|x| x.1).collect();
+                let (Some(latency), Some(latency_estimate)) = (summarize(&values), Estimate::of(&values, false)) else { continue };
+                // An allowed call's overhead is a cost; a denied one skips the
+                // syscall's work and may well be negative.
+                let cost = d.verdict == Verdict::Measured;
                 let diff = |other: Option<usize>| {
-                    other.filter(|&o| o != si).and_then(|o| summarize(&paired(&mine, &per_round(&m.samples, o, d.probe, threads))))
+                    other.filter(|&o| o != si).map(|o| paired(&mine, &per_round(&m.samples, o, d.probe, threads))).filter(|v| !v.is_empty())
                 };
-                let overhead = diff(base);
-                let run_cost = if s.kind == SubjectKind::UnderTest { diff(floor) } else { None };
+                let overhead_values = diff(base);
+                let run_values = if s.kind != SubjectKind::Baseline && s.kind != SubjectKind::EntryFloor { diff(floor) } else { None };
                 if s.kind == SubjectKind::Baseline {
                     noise.push(Noise { probe: d.probe, threads, baseline: latency, relative_spread: latency.relative_spread() });
                 }
@@ -537,9 +858,11 @@ pub fn analyze(m: Measurements, command: String) -> Report {
                     probe: d.probe,
                     threads,
                     latency,
-                    overhead,
-                    overhead_resolution: overhead.as_ref().map(resolution),
-                    run_cost,
+                    latency_estimate,
+                    overhead: overhead_values.as_deref().and_then(summarize),
+                    overhead_estimate: overhead_values.as_deref().and_then(|v| Estimate::of(v, cost)),
+                    run_cost: run_values.as_deref().and_then(summarize),
+                    run_cost_estimate: run_values.as_deref().and_then(|v| Estimate::of(v, cost)),
                     verdict: d.verdict.clone(),
                     predicted_cached: !s.stack.is_empty() && d.calls.iter().all(|c| c.cached),
                     predicted_insns: d.calls.iter().map(|c| c.insns).sum(),
@@ -549,26 +872,22 @@ pub fn analyze(m: Measurements, command: String) -> Report {
             }
         }
     }
-    let model = fit_model(plan, &rows);
-    if let Some(model) = &model {
-        for r in rows.iter_mut() {
-            let si = plan.subjects.iter().position(|s| s.label == r.subject).expect("row subject");
-            if let Some(d) = plan.decisions[si].iter().find(|d| d.probe == r.probe) {
-                let (calls, runs, insns) = features(&plan.subjects[si], d);
-                r.predicted_ns = Some(model.predict(calls, runs, insns));
-            }
+    let model = fit_model(&m, &rows);
+    for r in rows.iter_mut().filter(|r| r.threads == model.threads) {
+        let si = plan.subjects.iter().position(|s| s.label == r.subject).expect("row subject");
+        if let Some(d) = plan.decisions[si].iter().find(|d| d.probe == r.probe) {
+            r.predicted_ns = model.predict(!plan.subjects[si].stack.is_empty(), &d.calls);
         }
     }
-    let mut cache_check = CacheCheck::default();
-    for r in rows.iter().filter(|r| r.kind == SubjectKind::UnderTest && r.threads == 1 && r.verdict == Verdict::Measured) {
-        let Some(rc) = &r.run_cost else { continue };
-        let zero = resolution(rc) == Resolution::BelowNoise || rc.median <= 0.0;
+    let mut cache_check = CacheCheck { resolvable: plan.options.rounds >= stats::MIN_ROUNDS, ..CacheCheck::default() };
+    for r in rows.iter().filter(|r| r.kind == SubjectKind::UnderTest && r.threads == model.threads && r.verdict == Verdict::Measured) {
+        let Some(rc) = &r.run_cost_estimate else { continue };
         if r.predicted_cached {
             cache_check.cached_predicted += 1;
-            cache_check.cached_consistent += usize::from(zero);
+            cache_check.cached_consistent += usize::from(cache_check.resolvable && !rc.resolved_positive());
         } else {
             cache_check.uncached_predicted += 1;
-            cache_check.uncached_consistent += usize::from(!zero);
+            cache_check.uncached_consistent += usize::from(rc.resolved_positive());
         }
     }
     let subjects = plan
@@ -587,7 +906,11 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         subjects,
         rows,
         noise,
+        method: stats::METHOD.to_string(),
+        min_rounds: stats::MIN_ROUNDS,
         model,
+        repeats: Vec::new(),
+        workload: None,
         bitmap: m.bitmap,
         cache_check,
     }
@@ -600,50 +923,120 @@ pub fn predictions(plan: &Plan) -> Vec<SubjectInfo> {
     plan.subjects.iter().zip(&plan.decisions).map(|(s, ds)| subject_info(s, ds, plan.options.geometry)).collect()
 }
 
-/// (calls, filter runs, instructions) per probe iteration.
-fn features(s: &Subject, d: &ProbeDecision) -> (u32, u32, u32) {
-    let calls = if s.stack.is_empty() { 0 } else { d.calls.len() as u32 };
-    (calls, d.calls.iter().map(|c| c.filters_run).sum(), d.calls.iter().map(|c| c.insns).sum())
+/// Per round, the median over the probes both subjects run allowed of the
+/// per-call latency difference `a − b` (paired within the round), over the
+/// probes whose calls the all-cacheable `floor` serves from the cache (so the
+/// floor is the entry cost alone there).
+fn per_call_diff(m: &Measurements, a: usize, b: usize, floor: usize, threads: usize) -> Vec<(usize, f64)> {
+    let plan = &m.plan;
+    let mut by_round: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for ((da, db), df) in plan.decisions[a].iter().zip(&plan.decisions[b]).zip(&plan.decisions[floor]) {
+        if da.verdict != Verdict::Measured || db.verdict != Verdict::Measured || da.calls.is_empty() || !df.calls.iter().all(|c| c.cached) {
+            continue;
+        }
+        let calls = da.calls.len() as f64;
+        let xb = per_round(&m.samples, b, db.probe, threads);
+        for (r, x) in per_round(&m.samples, a, da.probe, threads) {
+            if let Some((_, y)) = xb.iter().find(|q| q.0 == r) {
+                by_round.entry(r).or_default().push((x - y) / calls);
+            }
+        }
+    }
+    by_round.into_iter().filter_map(|(r, v)| stats::median(&v).map(|x| (r, x))).collect()
 }
 
-fn fit_model(plan: &Plan, rows: &[Row]) -> Option<Model> {
-    let mut pts = Vec::new();
-    for r in rows.iter().filter(|r| r.threads == 1 && r.kind != SubjectKind::Baseline && r.verdict == Verdict::Measured) {
-        let Some(o) = &r.overhead else { continue };
-        let si = plan.subjects.iter().position(|s| s.label == r.subject)?;
-        let d = plan.decisions[si].iter().find(|d| d.probe == r.probe)?;
-        let (calls, runs, insns) = features(&plan.subjects[si], d);
-        pts.push((r.subject.clone(), r.probe, calls, runs, insns, o.median));
-    }
-    if pts.is_empty() {
+/// `[1 (miss), filters, loads, jumps, alus]` per call of a sweep subject, the
+/// same for every call it makes (`None` if not: then it prices nothing).
+fn sweep_features(ds: &[ProbeDecision]) -> Option<[f64; 5]> {
+    let mut calls = ds.iter().filter(|d| d.verdict == Verdict::Measured).flat_map(|d| d.calls.iter());
+    let c0 = calls.next()?;
+    let f = |c: &CallPrediction| (c.cached, c.filters_run, c.classes);
+    if c0.cached || !calls.all(|c| f(c) == f(c0)) {
         return None;
     }
-    let ys: Vec<f64> = pts.iter().map(|p| p.5).collect();
-    let full_rows: Vec<Vec<f64>> = pts.iter().map(|p| vec![p.2 as f64, p.3 as f64, p.4 as f64]).collect();
-    let (coef, full) = match least_squares(&full_rows, &ys) {
-        Some(c) => (c, true),
-        None => {
-            let entry_rows: Vec<Vec<f64>> = pts.iter().map(|p| vec![p.2 as f64]).collect();
-            (vec![least_squares(&entry_rows, &ys)?[0], 0.0, 0.0], false)
-        }
+    Some([1.0, c0.filters_run as f64, c0.classes.load as f64, c0.classes.jump as f64, c0.classes.alu as f64])
+}
+
+const PARAMS: [(&str, &str); 6] = [
+    ("entry", "every call, once any filter is attached: the all-cacheable floor `ld [0]; ret ALLOW` against no filter"),
+    ("miss", "once per call the action cache does not serve (seccomp_data filled, the filter loop entered)"),
+    ("per_filter", "per filter run, its `ret` included (from 1 against 8 stacked `ld; ret` filters)"),
+    ("load", "per `ld`/`ldx` executed (from the 1000-load chain)"),
+    ("jump", "per `jeq`/`jgt`/`jge`/`jset`/`ja` executed (from the 1000-jeq chain)"),
+    ("alu", "per ALU/`tax`/`st` instruction executed (from the 1000-`add` chain)"),
+];
+
+fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
+    let plan = &m.plan;
+    let threads = plan.options.threads.iter().copied().min().unwrap_or(1);
+    let base = plan.subjects.iter().position(|s| s.kind == SubjectKind::Baseline);
+    let floor = plan.subjects.iter().position(|s| s.kind == SubjectKind::EntryFloor);
+    let mut params = Vec::new();
+    let param = |name: &str, per_round: Vec<f64>| {
+        let (name, what) = PARAMS.iter().find(|p| p.0 == name).copied().expect("known parameter");
+        Estimate::of(&per_round, true).map(|estimate| Param { name, what, per_round, estimate })
     };
-    let mut model = Model { entry_ns: coef[0], per_filter_ns: coef[1], per_insn_ns: coef[2], points: vec![], pearson_r: None, mean_abs_error_ns: 0.0, full };
-    model.points = pts
-        .into_iter()
-        .map(|(subject, probe, calls, filter_runs, insns, measured_ns)| ModelPoint {
-            subject,
-            probe,
-            calls,
-            filter_runs,
-            insns,
-            measured_ns,
-            predicted_ns: model.predict(calls, filter_runs, insns),
-        })
-        .collect();
-    let (xs, ys): (Vec<f64>, Vec<f64>) = model.points.iter().map(|p| (p.predicted_ns, p.measured_ns)).unzip();
-    model.pearson_r = pearson(&xs, &ys);
-    model.mean_abs_error_ns = xs.iter().zip(&ys).map(|(a, b)| (a - b).abs()).sum::<f64>() / xs.len() as f64;
-    Some(model)
+    if let (Some(b), Some(f)) = (base, floor) {
+        let entry: Vec<f64> = per_call_diff(m, f, b, f, threads).into_iter().map(|x| x.1).collect();
+        params.extend(param("entry", entry));
+        // The sweep system, round by round.
+        let sweeps: Vec<(usize, [f64; 5])> = plan
+            .subjects
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == SubjectKind::Sweep)
+            .filter_map(|(si, _)| sweep_features(&plan.decisions[si]).map(|x| (si, x)))
+            .collect();
+        if sweeps.len() >= 5 {
+            let diffs: Vec<Vec<(usize, f64)>> = sweeps.iter().map(|&(si, _)| per_call_diff(m, si, f, f, threads)).collect();
+            let mut per_round: Vec<Vec<f64>> = vec![Vec::new(); 5];
+            for round in 0..plan.options.rounds {
+                let (xs, ys): (Vec<Vec<f64>>, Vec<f64>) = sweeps
+                    .iter()
+                    .zip(&diffs)
+                    .filter_map(|((_, x), d)| d.iter().find(|q| q.0 == round).map(|q| (x.to_vec(), q.1)))
+                    .unzip();
+                if xs.len() < 5 {
+                    continue;
+                }
+                if let Some(beta) = least_squares(&xs, &ys) {
+                    for (v, b) in per_round.iter_mut().zip(beta) {
+                        v.push(b);
+                    }
+                }
+            }
+            for (name, v) in ["miss", "per_filter", "load", "jump", "alu"].into_iter().zip(per_round) {
+                params.extend(param(name, v));
+            }
+        }
+    }
+    let mut model = CostModel { threads, params, points: Vec::new(), fit: Agreement::default(), validation: Agreement::default() };
+    for r in rows.iter().filter(|r| r.threads == threads && matches!(r.kind, SubjectKind::UnderTest | SubjectKind::Sweep)) {
+        let (Some(o), Some(si)) = (&r.overhead_estimate, plan.subjects.iter().position(|s| s.label == r.subject)) else { continue };
+        let Some(d) = plan.decisions[si].iter().find(|d| d.probe == r.probe) else { continue };
+        // An ERRNO'd call skips the syscall's work, so its difference is no
+        // overhead, except for the unknown number, which has no work to skip.
+        let errno_on_nothing = r.probe == Probe::Raw(UNKNOWN_NR) && d.calls.iter().all(|c| matches!(c.action, Action::Allow | Action::Errno(_)));
+        if r.verdict != Verdict::Measured && !errno_on_nothing {
+            continue;
+        }
+        let Some(predicted_ns) = model.predict(true, &d.calls) else { continue };
+        model.points.push(ModelPoint {
+            subject: r.subject.clone(),
+            kind: r.kind,
+            probe: r.probe,
+            uncached: d.calls.iter().any(|c| !c.cached),
+            insns: r.predicted_insns,
+            measured_ns: o.median,
+            measured_resolved: o.resolved(),
+            predicted_ns,
+        });
+    }
+    let fit: Vec<&ModelPoint> = model.points.iter().filter(|p| p.kind == SubjectKind::Sweep).collect();
+    let validation: Vec<&ModelPoint> = model.points.iter().filter(|p| p.kind == SubjectKind::UnderTest && p.uncached).collect();
+    model.fit = Agreement::of(&fit);
+    model.validation = Agreement::of(&validation);
+    model
 }
 
 fn subject_info(s: &Subject, ds: &[ProbeDecision], geometry: CacheGeometry) -> SubjectInfo {
@@ -778,43 +1171,94 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn sweep_filters_run_their_length_on_every_probe_and_are_never_cached() {
+    fn sweep_filters_run_their_class_on_every_probe_and_are_never_cached() {
         let ctx = ProbeContext::new();
-        let subjects = std::iter::once(Subject::baseline()).chain(SWEEP_SIZES.iter().map(|&n| Subject::size_sweep(n))).collect();
+        let subjects = std::iter::once(Subject::baseline()).chain(Subject::sweeps()).collect();
         let p = plan(subjects, opts(), &ctx);
-        for (i, &n) in SWEEP_SIZES.iter().enumerate() {
-            assert_eq!(p.subjects[i + 1].stack[0].len(), n);
+        let n = SWEEP_LEN as u32;
+        let want = [
+            (1, ClassCounts { load: 1, jump: 0, alu: 0, ret: 1 }),
+            (SWEEP_STACK as u32, ClassCounts { load: 8, jump: 0, alu: 0, ret: 8 }),
+            (1, ClassCounts { load: n + 1, jump: 0, alu: 0, ret: 1 }),
+            // ld [16], ld #0; every jeq falls through, one ja per block of 250.
+            (1, ClassCounts { load: 2, jump: n + n / 250, alu: 0, ret: 1 }),
+            (1, ClassCounts { load: 1, jump: 0, alu: n, ret: 1 }),
+        ];
+        for (i, &(filters, classes)) in want.iter().enumerate() {
+            let s = &p.subjects[i + 1];
+            assert_eq!(s.kind, SubjectKind::Sweep);
             for d in &p.decisions[i + 1] {
-                assert_eq!(d.verdict, Verdict::Measured, "{n}: {:?}", d.probe);
-                assert!(d.calls.iter().all(|c| !c.cached && c.insns == n as u32 && c.filters_run == 1), "{n}: {d:?}");
+                assert_eq!(d.verdict, Verdict::Measured, "{}: {:?}", s.label, d.probe);
+                for c in &d.calls {
+                    assert!(!c.cached && c.action == Action::Allow, "{}: {c:?}", s.label);
+                    assert_eq!((c.filters_run, c.classes), (filters, classes), "{}", s.label);
+                    assert_eq!(c.insns, classes.load + classes.jump + classes.alu + classes.ret);
+                }
             }
+            assert!(s.stack.iter().all(|v| v.len() <= crate::bpf::insn::BPF_MAXINSNS));
+        }
+        // The sweeps' equations determine all five parameters.
+        let xs: Vec<Vec<f64>> = (1..=5).map(|i| sweep_features(&p.decisions[i]).unwrap().to_vec()).collect();
+        let beta = least_squares(&xs, &[1.0, 2.0, 3.0, 4.0, 5.0]).expect("the sweep design is not singular");
+        assert_eq!(beta.len(), 5);
+    }
+
+    #[test]
+    fn instruction_classes_follow_the_opcode_class() {
+        let p = Program::new(vec![
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::stmt(BPF_LDX | BPF_IMM, 3),
+            Insn::stmt(BPF_ALU | BPF_AND | BPF_K, 0xff),
+            Insn::stmt(BPF_MISC | BPF_TAX, 0),
+            Insn::stmt(BPF_ST, 0),
+            Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 0),
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 1, 0, 0),
+            Insn::stmt(BPF_JMP | BPF_JA, 0),
+            Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+        ]);
+        let v = validate(&p).unwrap();
+        let path: Vec<usize> = (0..9).collect();
+        assert_eq!(ClassCounts::of_path(&v, &path), ClassCounts { load: 2, jump: 3, alu: 3, ret: 1 });
+        assert_eq!(ClassCounts::of_path(&v, &[0, 8]), ClassCounts { load: 1, jump: 0, alu: 0, ret: 1 });
+    }
+
+    /// The synthetic cost law: entry 40 ns per call, 10 ns per cache miss,
+    /// 5 ns per filter run, 0.3 per load, 0.17 per jump, 0.29 per ALU instruction.
+    fn law(c: &CallPrediction) -> f64 {
+        if c.cached {
+            40.0
+        } else {
+            40.0 + 10.0 + 5.0 * c.filters_run as f64 + 0.3 * c.classes.load as f64 + 0.17 * c.classes.jump as f64 + 0.29 * c.classes.alu as f64
         }
     }
 
-    /// Synthetic measurements with a known cost law (entry 40 ns per call,
-    /// 15 ns per filter run, 0.2 ns per instruction) and a drift common to
-    /// every subject of a round; more processes add 10 ns per process.
-    pub(crate) fn synthetic_report(threads: &[usize]) -> Report {
+    /// Synthetic measurements following [`law`] with a drift common to every
+    /// subject of a round (pairing removes it); more processes add 10 ns per
+    /// process. With `sweeps`, the sweep filters are measured too.
+    pub(crate) fn synthetic_report(threads: &[usize], rounds: usize, sweeps: bool) -> Report {
         let ctx = ProbeContext::new();
-        let p = plan(vec![Subject::baseline(), Subject::entry_floor(), subject()], Options { threads: threads.to_vec(), ..opts() }, &ctx);
+        let mut subjects = vec![Subject::baseline(), Subject::entry_floor(), subject()];
+        if sweeps {
+            subjects.extend(Subject::sweeps());
+        }
+        let probes = Probe::HOT.iter().copied().chain([Probe::Raw(UNKNOWN_NR)]).collect();
+        let p = plan(subjects, Options { threads: threads.to_vec(), rounds, probes, ..opts() }, &ctx);
         let mut samples = Vec::new();
         for &t in threads {
-        for round in 0..3 {
-            // Round-level drift common to all subjects: pairing removes it.
-            let drift = [0.0, 30.0, -20.0][round];
-            for (si, ds) in p.decisions.iter().enumerate() {
-                for d in ds {
-                    if matches!(d.verdict, Verdict::Skipped { .. }) {
-                        continue;
+            for round in 0..rounds {
+                let drift = 15.0 * ((round * 7) % 5) as f64 - 30.0;
+                for (si, ds) in p.decisions.iter().enumerate() {
+                    for d in ds {
+                        if matches!(d.verdict, Verdict::Skipped { .. }) {
+                            continue;
+                        }
+                        let body = 100.0 + 10.0 * d.probe.numbers()[0] as f64;
+                        let cost: f64 = if p.subjects[si].stack.is_empty() { 0.0 } else { d.calls.iter().map(law).sum() };
+                        let load = 10.0 * (t - 1) as f64;
+                        samples.push(Sample { subject: si, threads: t, round, probe: d.probe, per_child: vec![body + cost + drift + load; t], returns: vec![0] });
                     }
-                    let body = 100.0 + 10.0 * d.probe.numbers()[0] as f64;
-                    let (calls, runs, insns) = features(&p.subjects[si], d);
-                    let cost = 40.0 * calls as f64 + 15.0 * runs as f64 + 0.2 * insns as f64;
-                    let load = 10.0 * (t - 1) as f64;
-                    samples.push(Sample { subject: si, threads: t, round, probe: d.probe, per_child: vec![body + cost + drift + load; t], returns: vec![0] });
                 }
             }
-        }
         }
         let m = Measurements {
             plan: p,
@@ -829,26 +1273,102 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn analysis_pairs_rounds_and_recovers_the_cost_law() {
-        let r = synthetic_report(&[1]);
+    fn analysis_pairs_rounds_and_recovers_the_cost_law_by_class() {
+        let r = synthetic_report(&[1], 7, true);
         let row = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::Read).unwrap();
-        let o = row.overhead.unwrap();
-        assert!((o.median - (40.0 + 15.0 + 0.2 * 6.0)).abs() < 1e-9 && o.spread() < 1e-9, "{o:?}");
-        assert!((row.run_cost.unwrap().median - (15.0 + 1.2)).abs() < 1e-9);
+        // read: ld [0], 3 × jeq, ld [16], ret.
+        let want = 40.0 + 10.0 + 5.0 + 0.3 * 2.0 + 0.17 * 3.0;
+        let o = row.overhead_estimate.unwrap();
+        assert!((o.median - want).abs() < 1e-9 && o.resolved(), "{o:?}");
+        let i = o.interval.unwrap();
+        assert!(i.hi - i.lo < 1e-9 && i.coverage >= 0.95, "the drift is paired away: {i:?}");
+        assert!((row.run_cost.unwrap().median - (want - 40.0)).abs() < 1e-9);
         let floor_getpid = r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Getpid).unwrap();
         assert!((floor_getpid.overhead.unwrap().median - 40.0).abs() < 1e-9);
-        let model = r.model.unwrap();
-        assert!(model.full);
-        assert!((model.entry_ns - 40.0).abs() < 1e-6 && (model.per_filter_ns - 15.0).abs() < 1e-6 && (model.per_insn_ns - 0.2).abs() < 1e-6, "{model:?}");
-        assert!(model.mean_abs_error_ns < 1e-6);
-        assert_eq!(r.noise.len(), Probe::HOT.len());
+        let m = &r.model;
+        for (name, v) in [("entry", 40.0), ("miss", 10.0), ("per_filter", 5.0), ("load", 0.3), ("jump", 0.17), ("alu", 0.29)] {
+            let p = m.get(name).unwrap_or_else(|| panic!("{name} missing"));
+            assert!((p.estimate.median - v).abs() < 1e-6, "{name}: {p:?}");
+            assert_eq!(p.per_round.len(), 7, "{name}");
+            assert!(p.estimate.resolved(), "{name}");
+        }
+        assert!((row.predicted_ns.unwrap() - want).abs() < 1e-6);
+        // Validation: the real filter's uncached probes (read, futex, the
+        // unknown number on its default path), not the sweeps.
+        assert_eq!(m.validation.points, 3);
+        assert!(m.validation.median_relative_error.unwrap() < 1e-9);
+        assert!((m.validation.spearman.unwrap() - 1.0).abs() < 1e-9);
+        let unknown = m.points.iter().find(|p| p.subject == "test" && p.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
+        assert_eq!(unknown.insns, 6, "ld [0], four jeq, ret ALLOW");
+        assert!(m.fit.points >= 5 * 6 && m.fit.median_relative_error.unwrap() < 1e-9, "{:?}", m.fit);
+        assert!(m.points.iter().filter(|p| p.kind == SubjectKind::UnderTest).all(|p| p.subject == "test"));
+        assert_eq!(r.noise.len(), Probe::HOT.len() + 1);
         assert!(r.noise.iter().all(|n| n.relative_spread > 0.0), "the drift shows up as baseline noise");
         assert!(r.rows.iter().all(|x| x.probe != Probe::Write || x.kind != SubjectKind::UnderTest), "skipped probes have no row");
-        assert_eq!(r.cache_check.uncached_predicted, 2);
-        assert_eq!(r.cache_check.uncached_consistent, 2);
+        assert!(r.cache_check.resolvable);
+        assert_eq!((r.cache_check.uncached_predicted, r.cache_check.uncached_consistent), (3, 3));
         assert_eq!((r.cache_check.cached_predicted, r.cache_check.cached_consistent), (3, 3), "clock_gettime, epoll_wait, openat+close");
+        // getpid is denied: its overhead may be negative and is not a cost.
+        let getpid = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::Getpid).unwrap();
+        assert!(matches!(getpid.verdict, Verdict::Denied { .. }));
         let info = &r.subjects[2];
         assert_eq!(info.lengths, vec![13]);
         assert!(info.hot.iter().any(|h| h.syscall == "getpid" && !h.cached));
+    }
+
+    #[test]
+    fn without_sweeps_only_the_entry_cost_is_measured_and_nothing_uncached_is_predicted() {
+        let r = synthetic_report(&[1], 7, false);
+        assert!((r.model.get("entry").unwrap().estimate.median - 40.0).abs() < 1e-9);
+        assert!(r.model.get("jump").is_none() && r.model.get("per_filter").is_none());
+        let read = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::Read).unwrap();
+        assert_eq!(read.predicted_ns, None, "read runs the filter: no per-instruction cost to predict it with");
+        let epoll = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::EpollWait).unwrap();
+        assert_eq!(epoll.predicted_ns, Some(40.0), "cached: entry only");
+        assert_eq!(r.model.validation.points, 0);
+        // The floor runs its two instructions on the unknown number: the entry
+        // cost is taken only from the probes it serves from the cache.
+        let floor_unknown = r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
+        assert!(!floor_unknown.predicted_cached && floor_unknown.predicted_insns == 2);
+    }
+
+    #[test]
+    fn a_workload_is_priced_call_by_call() {
+        let r = synthetic_report(&[1], 7, true);
+        let ctx = ProbeContext::new();
+        let p = plan(vec![Subject::baseline(), Subject::entry_floor(), subject()], opts(), &ctx);
+        let rec = |nr: u32, count: u64| crate::record::SyscallRecord {
+            arch: "x86_64".into(),
+            nr,
+            name: Arch::X86_64.syscall_name(nr).map(str::to_string),
+            count,
+            args: vec![],
+        };
+        let trace = crate::record::Trace {
+            format: crate::record::TRACE_FORMAT.into(),
+            command: vec!["prog".into()],
+            exit: crate::record::ExitRecord::Code(0),
+            recorder: crate::record::RecorderStats { mechanism: "test".into(), notifications: 0, tasks: 1, tasks_capped: false, dropped_calls: 0, wall_seconds: 2.0 },
+            // read runs the filter (6 insns), epoll_wait is cached, getpid is ERRNO'd.
+            syscalls: vec![rec(libc::SYS_read as u32, 30), rec(libc::SYS_epoll_wait as u32, 10), rec(libc::SYS_getpid as u32, 5)],
+        };
+        let w = workload(&p, &r.model, "t.json".into(), &trace);
+        let c = &w.costs[0];
+        assert_eq!((c.calls, c.not_allowed_calls, c.cached_calls), (45, 5, 10));
+        let read = 40.0 + 10.0 + 5.0 + 0.3 * 2.0 + 0.17 * 3.0;
+        assert!((c.ns_per_call.unwrap() - (30.0 * read + 10.0 * 40.0) / 40.0).abs() < 1e-6, "{c:?}");
+        assert!((c.ns_per_second.unwrap() - (30.0 * read + 10.0 * 40.0) / 2.0).abs() < 1e-6);
+        // Without the sweeps only cached calls could be priced: no figure.
+        let bare = synthetic_report(&[1], 7, false);
+        assert_eq!(workload(&p, &bare.model, "t.json".into(), &trace).costs[0].ns_per_call, None);
+    }
+
+    #[test]
+    fn one_round_resolves_nothing() {
+        let r = synthetic_report(&[1], 1, true);
+        assert!(r.rows.iter().filter_map(|x| x.overhead_estimate).all(|e| e.n == 1 && e.interval.is_none() && !e.resolved()));
+        assert!(r.model.params.iter().all(|p| !p.estimate.resolved()));
+        assert!(!r.cache_check.resolvable);
+        assert_eq!((r.cache_check.cached_consistent, r.cache_check.uncached_consistent), (0, 0));
     }
 }

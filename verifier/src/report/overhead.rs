@@ -4,8 +4,8 @@
 //! The plots use plotters' SVG backend only: text becomes `<text>` elements
 //! the viewer lays out, so no font files or fontconfig are needed here.
 
-use crate::overhead::stats::{format_ns, Resolution};
-use crate::overhead::{Report, Row, SubjectKind, Verdict};
+use crate::overhead::stats::{format_estimate, Estimate};
+use crate::overhead::{Agreement, Param, Report, Row, SubjectKind, Verdict};
 use crate::kernel::overhead::Probe;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -20,12 +20,20 @@ pub enum ReportError {
     Plot { file: String, msg: String },
 }
 
+/// A latency: its median, with its interval when there is one.
+fn latency_cell(e: &Estimate) -> String {
+    match e.interval {
+        Some(_) => format_estimate(e, false, 1.0),
+        None => format!("{:.0} (n={}, no interval)", e.median, e.n),
+    }
+}
+
 fn cell(r: &Row) -> String {
-    match (&r.verdict, &r.overhead) {
+    match (&r.verdict, &r.overhead_estimate) {
         (Verdict::Skipped { .. }, _) => "skipped".into(),
-        (_, None) => format!("{:.0}", r.latency.median),
+        (_, None) => latency_cell(&r.latency_estimate),
         (v, Some(o)) => {
-            let mut s = format_ns(o, true);
+            let mut s = format_estimate(o, true, 1.0);
             if r.predicted_cached {
                 s.push_str(" c");
             }
@@ -56,7 +64,7 @@ pub fn text(report: &Report) -> String {
     );
     let probes = probes_of(report);
     for &threads in &report.options.threads {
-        let _ = writeln!(out, "\n{threads} concurrent process(es): ns per call, median ± half-IQR over {} interleaved rounds", report.options.rounds);
+        let _ = writeln!(out, "\n{threads} concurrent process(es): ns per call, median [95 % interval] over {} interleaved rounds", report.options.rounds);
         let mut table: Vec<Vec<String>> = Vec::new();
         let mut head = vec!["filter".to_string()];
         head.extend(probes.iter().map(|p| p.name()));
@@ -84,7 +92,22 @@ pub fn text(report: &Report) -> String {
             }
         }
     }
-    let _ = writeln!(out, "\n+N = overhead vs no filter; c = served by the kernel's action cache (predicted); ≈0 = within noise.");
+    let _ = writeln!(
+        out,
+        "\n+N = overhead vs no filter, paired per round; [lo, hi] = {}; not resolved = the interval spans zero, is wider than the value, or (for an allowed call) lies below zero; c = served by the kernel's action cache (predicted).",
+        report.method
+    );
+    if report.options.rounds < report.min_rounds {
+        let _ = writeln!(
+            out,
+            "{} round{} resolve{} nothing: a 95 % interval needs at least {} rounds (--rounds {}).",
+            report.options.rounds,
+            if report.options.rounds == 1 { "" } else { "s" },
+            if report.options.rounds == 1 { "s" } else { "" },
+            report.min_rounds,
+            report.min_rounds
+        );
+    }
     let noisy: Vec<String> = report
         .noise
         .iter()
@@ -94,18 +117,11 @@ pub fn text(report: &Report) -> String {
     if !noisy.is_empty() {
         let _ = writeln!(out, "noisy baselines (spread > 5%): {}", noisy.join(", "));
     }
-    if let Some(m) = &report.model {
-        let _ = writeln!(
-            out,
-            "model: entry {:.1} ns/call + {:.1} ns per filter run + {:.3} ns per instruction; r = {}, mean |error| {:.1} ns over {} points{}",
-            m.entry_ns,
-            m.per_filter_ns,
-            m.per_insn_ns,
-            m.pearson_r.map(|r| format!("{r:.3}")).unwrap_or_else(|| "n/a".into()),
-            m.mean_abs_error_ns,
-            m.points.len(),
-            if m.full { "" } else { " (no probe ran a filter: entry cost only)" }
-        );
+    for line in model_lines(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    for line in workload_lines(report) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(b) = &report.bitmap {
         let _ = writeln!(out, "cache bitmap: {}", b.conclusion);
@@ -116,6 +132,172 @@ pub fn text(report: &Report) -> String {
                 let _ = writeln!(out, "{}: {} not measured: {reason}", s.label, d.probe.name());
             }
         }
+    }
+    out
+}
+
+/// A parameter's figure: ns with 3 decimals for per-instruction costs.
+fn param_figure(p: &Param) -> String {
+    estimate_figure(p.name, &p.estimate)
+}
+fn estimate_figure(name: &str, e: &Estimate) -> String {
+    let min_step = if matches!(name, "load" | "jump" | "alu") { 0.001 } else { 0.1 };
+    format_estimate(e, false, min_step)
+}
+
+fn agreement(a: &Agreement) -> String {
+    if a.points == 0 {
+        return "no point".into();
+    }
+    format!(
+        "{} point{} ({} resolved): median relative error {}, Spearman ρ {}",
+        a.points,
+        if a.points == 1 { "" } else { "s" },
+        a.resolved_points,
+        a.median_relative_error.map(|e| format!("{:.0} %", e * 100.0)).unwrap_or_else(|| "n/a".into()),
+        a.spearman.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a (fewer than 3 points)".into())
+    )
+}
+
+/// Largest deviation of a parameter's value across repeated runs from their
+/// median, relative to it; `None` with fewer than 2 runs.
+fn repeat_spread(report: &Report, name: &str) -> Option<(Vec<f64>, f64)> {
+    // A deviation relative to a value the first run did not resolve means nothing.
+    if !report.model.get(name)?.estimate.resolved() {
+        return None;
+    }
+    let mut v: Vec<f64> = report.model.get(name).map(|p| p.estimate.median).into_iter().collect();
+    v.extend(report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name).map(|p| p.estimate.median)));
+    let med = crate::overhead::stats::median(&v)?;
+    (v.len() >= 2 && med != 0.0).then(|| {
+        let dev = v.iter().map(|x| ((x - med) / med).abs()).fold(0.0, f64::max);
+        (v, dev)
+    })
+}
+
+/// Of the further `--repeat` runs, how many have a 95 % interval for `name`
+/// that overlaps the first run's: `(overlapping, compared)`; runs without an
+/// interval are not compared.
+fn repeat_agreement(report: &Report, name: &str) -> Option<(usize, usize)> {
+    let first = report.model.get(name)?.estimate.interval?;
+    let others: Vec<_> = report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name)?.estimate.interval).collect();
+    let overlapping = others.iter().filter(|i| i.lo <= first.hi && first.lo <= i.hi).count();
+    Some((overlapping, others.len()))
+}
+
+/// Per filter, the workload's predicted cost (text and Markdown share it).
+fn workload_lines(report: &Report) -> Vec<String> {
+    let Some(w) = &report.workload else { return Vec::new() };
+    let mut out = vec![format!(
+        "workload {} ({}, {} calls over {:.3} s; predicted from the model's parameter medians, not measured; {}):",
+        w.trace,
+        w.command.join(" "),
+        w.costs.first().map(|c| c.calls).unwrap_or(0),
+        w.wall_seconds,
+        w.input
+    )];
+    for c in &w.costs {
+        let figures = match (c.ns_per_call, c.ns_per_second) {
+            (Some(call), Some(sec)) => format!("{call:.1} ns per allowed call, {:.3} ms of filter time per second of the run", sec / 1e6),
+            (Some(call), None) => format!("{call:.1} ns per allowed call"),
+            _ => "not priced: calls the cache does not serve need the sweep parameters (--size-sweep)".into(),
+        };
+        out.push(format!(
+            "  {}: {figures} ({} of {} calls served by the cache, {} not allowed)",
+            c.subject, c.cached_calls, c.calls, c.not_allowed_calls
+        ));
+    }
+    out
+}
+
+/// The fit and validation lines of the Markdown report.
+fn fit_line(a: &Agreement) -> String {
+    format!("- Fit, on the sweep filters the parameters come from: {}.", agreement(a))
+}
+fn validation_line(a: &Agreement) -> String {
+    format!("- **Validation**, on the filters under test, syscalls that run a filter (the model was not fitted on them): {}.", agreement(a))
+}
+
+/// The claims of a Markdown report ([`markdown`]) that its `report.json` does
+/// not support, recomputed from the raw values rather than read from the
+/// stored summaries: each cost-model parameter's row from its per-round
+/// values, the fit and validation lines from the model's points; and no
+/// Pearson correlation (the report measures Spearman on real filters).
+/// Empty when every claim holds.
+pub fn unsupported_claims(md: &str, json: &serde_json::Value) -> Vec<String> {
+    let mut bad = Vec::new();
+    if md.contains("Pearson") {
+        bad.push("claims a Pearson correlation".to_string());
+    }
+    let model = &json["model"];
+    let Some(params) = model["params"].as_array() else {
+        bad.push("report.json has no model.params (made by an older seccheck: regenerate)".into());
+        return bad;
+    };
+    for p in params {
+        let name = p["name"].as_str().unwrap_or("?");
+        let per_round: Option<Vec<f64>> = p["per_round"].as_array().map(|v| v.iter().filter_map(|x| x.as_f64()).collect());
+        let Some(e) = per_round.and_then(|v| Estimate::of(&v, true)) else {
+            bad.push(format!("parameter {name} has no per-round values"));
+            continue;
+        };
+        let row = format!("| `{name}` | {} | {} |", estimate_figure(name, &e), e.n);
+        if !md.contains(&row) {
+            bad.push(format!("parameter row for {name} is not `{row}`"));
+        }
+    }
+    let points: Vec<&serde_json::Value> = model["points"].as_array().map(|v| v.iter().collect()).unwrap_or_default();
+    let values = |keep: &dyn Fn(&serde_json::Value) -> bool| -> Vec<(f64, f64, bool)> {
+        points
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| (p["predicted_ns"].as_f64().unwrap_or(f64::NAN), p["measured_ns"].as_f64().unwrap_or(f64::NAN), p["measured_resolved"] == true))
+            .collect()
+    };
+    let fit = Agreement::from_values(&values(&|p| p["kind"] == "sweep"));
+    let validation = Agreement::from_values(&values(&|p| p["kind"] == "under_test" && p["uncached"] == true));
+    if !params.iter().any(|p| p["name"] == "jump") {
+        if md.contains("- Fit, on") || md.contains("**Validation**") {
+            bad.push("claims a fit or validation without the sweep parameters".into());
+        }
+    } else {
+        for line in [fit_line(&fit), validation_line(&validation)] {
+            if !md.contains(&line) {
+                bad.push(format!("does not say what report.json gives: `{line}`"));
+            }
+        }
+    }
+    bad
+}
+
+/// The model's terminal lines: each parameter with its interval, the fit and
+/// the validation, the spread across `--repeat` runs.
+fn model_lines(report: &Report) -> Vec<String> {
+    let m = &report.model;
+    let mut out = Vec::new();
+    if m.params.is_empty() {
+        out.push("cost model: nothing measured to price it (no entry floor)".into());
+        return out;
+    }
+    let figures: Vec<String> = m.params.iter().map(|p| format!("{} {}", p.name, param_figure(p))).collect();
+    out.push(format!("cost model, ns ({} process, each parameter from its own measurement, 95 % interval over rounds): {}", m.threads, figures.join("; ")));
+    if m.get("jump").is_none() {
+        out.push("cost model: per-filter and per-instruction costs not measured (they need the sweep filters of `seccheck bench --size-sweep`); only cached calls are predicted".into());
+    } else {
+        out.push(format!("  fit on the sweep filters: {}", agreement(&m.fit)));
+        out.push(format!("  validation on the filters under test, uncached syscalls (not fitted): {}", agreement(&m.validation)));
+    }
+    if !report.repeats.is_empty() {
+        let spreads: Vec<String> = m
+            .params
+            .iter()
+            .filter_map(|p| {
+                let (_, d) = repeat_spread(report, p.name)?;
+                let agree = repeat_agreement(report, p.name).map(|(a, n)| format!(" ({a}/{n} intervals overlap the first run's)")).unwrap_or_default();
+                Some(format!("{} ±{:.1} %{agree}", p.name, d * 100.0))
+            })
+            .collect();
+        out.push(format!("  across {} runs, largest deviation from the median: {}", report.repeats.len() + 1, spreads.join(", ")));
     }
     out
 }
@@ -181,23 +363,21 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-/// Grouped bars: per probe, one bar per filter (overhead at 1 thread), with
-/// quartile whiskers.
+/// Grouped bars: per probe, one bar per filter (overhead at 1 thread), the
+/// whisker its 95 % interval; unresolved figures pale. Denied calls are not
+/// overheads (the syscall's work is skipped): no bar, a "denied" label.
 fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), ReportError> {
     let err = plot_err(file);
     let probes = probes_of(report);
     let subjects: Vec<&str> = report.subjects.iter().filter(|s| s.kind != SubjectKind::Baseline).map(|s| s.label.as_str()).collect();
     let threads = report.options.threads[0];
-    let get = |s: &str, p: Probe| report.rows.iter().find(|r| r.subject == s && r.probe == p && r.threads == threads).and_then(|r| r.overhead.map(|o| (o, r)));
-    let ymax = report
-        .rows
-        .iter()
-        .filter(|r| r.threads == threads)
-        .filter_map(|r| r.overhead.map(|o| o.q3.max(o.median)))
-        .fold(10.0, f64::max)
-        // headroom for the legend (upper left, one line per filter)
-        * (1.15 + 0.07 * subjects.len() as f64);
-    let ymin = report.rows.iter().filter(|r| r.threads == threads).filter_map(|r| r.overhead.map(|o| o.q1.min(0.0))).fold(0.0, f64::min) * 1.15;
+    let get = |s: &str, p: Probe| report.rows.iter().find(|r| r.subject == s && r.probe == p && r.threads == threads).and_then(|r| r.overhead_estimate.map(|o| (o, r)));
+    let bars = || report.rows.iter().filter(|r| r.threads == threads && r.verdict == Verdict::Measured).filter_map(|r| r.overhead_estimate);
+    let top = |o: Estimate| o.interval.map(|i| i.hi).unwrap_or(o.median).max(o.median);
+    let bottom = |o: Estimate| o.interval.map(|i| i.lo).unwrap_or(o.median).min(o.median).min(0.0);
+    // headroom for the legend (upper left, one line per filter)
+    let ymax = bars().map(top).fold(10.0, f64::max) * (1.15 + 0.07 * subjects.len() as f64);
+    let ymin = bars().map(bottom).fold(0.0, f64::min) * 1.15;
     let root = SVGBackend::with_string(svg, (1100, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let n = probes.len() as f64;
@@ -220,7 +400,7 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
                 String::new()
             }
         })
-        .y_desc("ns per call (median, whiskers = quartiles)")
+        .y_desc("ns per call (median, whisker = 95 % interval; pale = not resolved)")
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(e.to_string()))?;
@@ -229,16 +409,24 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
         let color = PALETTE[k % PALETTE.len()];
         let mut first = true;
         for (i, &p) in probes.iter().enumerate() {
-            let Some((o, _)) = get(s, p) else { continue };
+            let Some((o, row)) = get(s, p) else { continue };
             let x0 = i as f64 + 0.1 + k as f64 * width;
-            let bar = Rectangle::new([(x0, 0.0), (x0 + width * 0.9, o.median)], color.filled());
-            let whisker = PathElement::new(vec![(x0 + width * 0.45, o.q1), (x0 + width * 0.45, o.q3)], BLACK.stroke_width(1));
+            if matches!(row.verdict, Verdict::Denied { .. }) {
+                let label = Text::new("denied", (x0, 0.0), ("sans-serif", 11).into_font().transform(FontTransform::Rotate270).color(&color));
+                chart.draw_series([label]).map_err(|e| err(e.to_string()))?;
+                continue;
+            }
+            let fill = if o.resolved() { color.filled() } else { color.mix(0.3).filled() };
+            let bar = Rectangle::new([(x0, 0.0), (x0 + width * 0.9, o.median)], fill);
             let series = chart.draw_series([bar]).map_err(|e| err(e.to_string()))?;
             if first {
                 series.label(*s).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
                 first = false;
             }
-            chart.draw_series([whisker]).map_err(|e| err(e.to_string()))?;
+            if let Some(ci) = o.interval {
+                let whisker = PathElement::new(vec![(x0 + width * 0.45, ci.lo), (x0 + width * 0.45, ci.hi)], BLACK.stroke_width(1));
+                chart.draw_series([whisker]).map_err(|e| err(e.to_string()))?;
+            }
         }
     }
     chart
@@ -322,19 +510,28 @@ fn plot_scaling(report: &Report, file: &str, svg: &mut String) -> Result<(), Rep
     Ok(())
 }
 
-/// Measured against predicted overhead, one point per (filter, syscall).
+/// The model's validation: predicted against measured overhead for the
+/// filters under test (not fitted on), one point per (filter, syscall); hollow
+/// points are served by the cache (entry cost only), filled ones run a filter.
 fn plot_model(report: &Report, file: &str, svg: &mut String) -> Result<(), ReportError> {
     let err = plot_err(file);
-    let Some(m) = &report.model else { return Ok(()) };
-    let hi = m.points.iter().map(|p| p.measured_ns.max(p.predicted_ns)).fold(10.0, f64::max) * 1.1;
-    let lo = m.points.iter().map(|p| p.measured_ns.min(p.predicted_ns)).fold(0.0, f64::min) * 1.1;
+    let m = &report.model;
+    let points: Vec<_> = m.points.iter().filter(|p| p.kind == SubjectKind::UnderTest).collect();
+    if points.is_empty() {
+        return Ok(());
+    }
+    let hi = points.iter().map(|p| p.measured_ns.max(p.predicted_ns)).fold(10.0, f64::max) * 1.1;
+    let lo = points.iter().map(|p| p.measured_ns.min(p.predicted_ns)).fold(0.0, f64::min) * 1.1;
     let root = SVGBackend::with_string(svg, (640, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let v = &m.validation;
+    let caption = format!(
+        "Model validation on real filters (uncached: median rel. error {}, Spearman {})",
+        v.median_relative_error.map(|e| format!("{:.0} %", e * 100.0)).unwrap_or_else(|| "n/a".into()),
+        v.spearman.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a".into())
+    );
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("Predicted vs measured overhead (r = {})", m.pearson_r.map(|r| format!("{r:.3}")).unwrap_or_else(|| "n/a".into())),
-            ("sans-serif", 20),
-        )
+        .caption(caption, ("sans-serif", 15))
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(60)
@@ -342,21 +539,24 @@ fn plot_model(report: &Report, file: &str, svg: &mut String) -> Result<(), Repor
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
-        .x_desc("predicted ns/call (entry + per filter + per instruction)")
-        .y_desc("measured ns/call (1 process)")
+        .x_desc("predicted ns/call (model priced on the sweeps only)")
+        .y_desc(format!("measured ns/call ({} process)", m.threads))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(e.to_string()))?;
     chart.draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.mix(0.4))).map_err(|e| err(e.to_string()))?;
-    let subjects: Vec<&str> = report.subjects.iter().filter(|s| s.kind != SubjectKind::Baseline).map(|s| s.label.as_str()).collect();
+    let subjects: Vec<&str> = report.subjects.iter().filter(|s| s.kind == SubjectKind::UnderTest).map(|s| s.label.as_str()).collect();
     for (k, s) in subjects.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
-        let pts: Vec<(f64, f64)> = m.points.iter().filter(|p| p.subject == *s).map(|p| (p.predicted_ns, p.measured_ns)).collect();
-        if pts.is_empty() {
+        let mine: Vec<_> = points.iter().filter(|p| p.subject == *s).collect();
+        if mine.is_empty() {
             continue;
         }
         chart
-            .draw_series(pts.into_iter().map(|p| Circle::new(p, 5, color.filled())))
+            .draw_series(mine.iter().map(|p| {
+                let style = if p.uncached { color.filled() } else { color.stroke_width(2) };
+                Circle::new((p.predicted_ns, p.measured_ns), 5, style)
+            }))
             .map_err(|e| err(e.to_string()))?
             .label(*s)
             .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
@@ -411,15 +611,32 @@ pub fn markdown(report: &Report) -> String {
         "Every run forks fresh processes that install the filter stack and time each syscall in {} batches \
          (iterations per batch: {}). Rounds: {}, with the order of filters rotated every round so that filtered and \
          unfiltered runs interleave; thread counts {:?}, each process with its own filter. A number is the median over \
-         rounds of the median over processes; `±` is half the interquartile range over rounds. Overheads are paired \
-         per round against the no-filter run of the same round. `≈0` means the difference is within twice its spread; \
-         `noisy` means the spread is over a quarter of the value. `c` marks syscalls the kernel's action cache serves \
-         without running the filter (predicted from the program, see below).\n",
+         rounds of the median over processes; `[lo, hi]` is its {}. Overheads are paired per round against the \
+         no-filter run of the same round. A figure is **not resolved** when there are fewer than {} rounds (no 95 % interval \
+         exists), when its interval spans zero or is wider than the value, or when an allowed call's interval lies below zero \
+         (a filter cannot make a call cheaper). `c` marks syscalls the kernel's action cache serves without running \
+         the filter (predicted from the program, see below); `(denied)` marks calls the filter answers with an error, \
+         whose difference is the denial's cost against the full syscall, not an overhead.\n",
         report.options.batches,
         report.iterations.iter().map(|(p, n)| format!("{} {n}", p.name())).collect::<Vec<_>>().join(", "),
         report.options.rounds,
-        report.options.threads
+        report.options.threads,
+        report.method,
+        report.min_rounds
     );
+    if let Some(p) = report.options.probes.iter().find(|p| matches!(p, Probe::Raw(_))) {
+        let _ = writeln!(
+            o,
+            "`{}` is a number no syscall has: the kernel's cache never serves it and without a filter it does no work (`ENOSYS`), \
+             so a filter that allows it or answers `ERRNO` costs there its full run on its default path (give or take the \
+             few ns by which returning `ERRNO` and dispatching `ENOSYS` differ); the model is validated on it too (its \
+             `(denied)` cells included).\n",
+            p.name()
+        );
+    }
+    if report.options.rounds < report.min_rounds {
+        let _ = writeln!(o, "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n", report.options.rounds, report.min_rounds);
+    }
     let _ = writeln!(o, "## Filters\n");
     let _ = writeln!(o, "| filter | instructions | source | hot syscalls served by the cache | hot-syscall mean instructions (min–max) |\n| --- | --- | --- | --- | --- |");
     for s in &report.subjects {
@@ -452,39 +669,72 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(o, "![overhead per syscall](overhead.svg)\n\n![scaling with processes](scaling.svg)\n");
     let _ = writeln!(o, "## Noise\n");
     let _ = writeln!(o, "The no-filter latency itself, over rounds (the floor under which no difference is resolved):\n");
-    let _ = writeln!(o, "| syscall | processes | median ns | ± | relative |\n| --- | --- | --- | --- | --- |");
+    let _ = writeln!(o, "| syscall | processes | median ns | ± (half IQR over rounds) | relative |\n| --- | --- | --- | --- | --- |");
     for n in &report.noise {
         let _ = writeln!(o, "| {} | {} | {:.0} | {:.1} | {:.1}% |", n.probe.name(), n.threads, n.baseline.median, n.baseline.spread(), n.relative_spread * 100.0);
     }
-    let unresolved = report.rows.iter().filter(|r| r.overhead_resolution == Some(Resolution::BelowNoise)).count();
-    let noisy = report.rows.iter().filter(|r| r.overhead_resolution == Some(Resolution::Noisy)).count();
-    let _ = writeln!(o, "\n{unresolved} overhead cells are within noise of zero and {noisy} are marked noisy.\n");
+    let cells: Vec<&Row> = report.rows.iter().filter(|r| r.overhead_estimate.is_some()).collect();
+    let unresolved = cells.iter().filter(|r| r.overhead_estimate.is_some_and(|e| !e.resolved())).count();
+    let _ = writeln!(o, "\n{unresolved} of {} overhead cells are not resolved.\n", cells.len());
     let _ = writeln!(o, "## Cost model\n");
-    if let Some(m) = &report.model {
+    let m = &report.model;
+    if m.params.is_empty() {
+        let _ = writeln!(o, "Nothing to price it with (the entry floor was not measured).\n");
+    } else {
         let _ = writeln!(
             o,
-            "Fitted on {} single-process (filter, syscall) points: **{:.1} ns** per syscall to enter seccomp at all, \
-             **{:.1} ns** per filter run (cache miss), **{:.3} ns** per BPF instruction executed. \
-             Pearson r between predicted and measured: {}; mean absolute error {:.1} ns.{}\n",
-            m.points.len(),
-            m.entry_ns,
-            m.per_filter_ns,
-            m.per_insn_ns,
-            m.pearson_r.map(|r| format!("{r:.3}")).unwrap_or_else(|| "n/a".into()),
-            m.mean_abs_error_ns,
-            if m.full { "" } else { " Only the entry term could be fitted: no measured syscall ran a filter." }
+            "A call the kernel's action cache serves costs `entry`; one it does not costs \
+             `entry + miss + per_filter × filters + load × loads + jump × jumps + alu × ALU instructions`, \
+             the counts exact from the emulator's path. Each parameter comes from its own sweep filter, paired \
+             against the all-cacheable floor within each round ({} process); the interval is over the per-round values.\n",
+            m.threads
         );
-        let _ = writeln!(o, "![predicted vs measured](model.svg)\n");
-    } else {
-        let _ = writeln!(o, "No point to fit (nothing was measured single-process).\n");
+        let _ = writeln!(o, "| parameter | ns, median [95 % interval] | rounds | what it prices |\n| --- | --- | --- | --- |");
+        for p in &m.params {
+            let _ = writeln!(o, "| `{}` | {} | {} | {} |", p.name, param_figure(p), p.estimate.n, p.what);
+        }
+        let _ = writeln!(o);
+        if m.get("jump").is_none() {
+            let _ = writeln!(o, "The per-filter and per-instruction costs were not measured (run with `--size-sweep`): only cached calls are predicted.\n");
+        } else {
+            let _ = writeln!(o, "{}", fit_line(&m.fit));
+            let _ = writeln!(o, "{}\n", validation_line(&m.validation));
+            let _ = writeln!(o, "![model validation on real filters](model.svg)\n");
+        }
+        if !report.repeats.is_empty() {
+            let _ = writeln!(o, "Across {} runs of the suite (`--repeat`), each parameter's median per run and the largest deviation from their median:\n", report.repeats.len() + 1);
+            let _ = writeln!(o, "| parameter | per run | largest deviation | later runs whose 95 % interval overlaps the first run's |\n| --- | --- | --- | --- |");
+            for p in &m.params {
+                if let Some((v, dev)) = repeat_spread(report, p.name) {
+                    let digits = if matches!(p.name, "load" | "jump" | "alu") { 3 } else { 1 };
+                    let agree = repeat_agreement(report, p.name).map(|(a, n)| format!("{a}/{n}")).unwrap_or_else(|| "no interval".into());
+                    let _ = writeln!(o, "| `{}` | {} | ±{:.1} % | {agree} |", p.name, v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "), dev * 100.0);
+                }
+            }
+            let _ = writeln!(o);
+        }
+    }
+    if report.workload.is_some() {
+        let _ = writeln!(o, "## Workload\n");
+        for (i, line) in workload_lines(report).iter().enumerate() {
+            let line = md_escape(line.trim_start());
+            let _ = if i == 0 { writeln!(o, "{line}\n") } else { writeln!(o, "- {line}") };
+        }
+        let _ = writeln!(o);
     }
     let c = &report.cache_check;
-    let _ = writeln!(
-        o,
-        "Cache prediction against timing (single process, run cost vs the all-cacheable floor): {}/{} syscalls predicted \
-         to be served by the cache cost no more than the floor, {}/{} predicted to run the filter cost measurably more.\n",
-        c.cached_consistent, c.cached_predicted, c.uncached_consistent, c.uncached_predicted
-    );
+    if !c.resolvable {
+        let _ = writeln!(o, "Cache prediction against timing: not checked, too few rounds for intervals.\n");
+    }
+    if c.resolvable {
+        let _ = writeln!(
+            o,
+            "Cache prediction against timing (single process, run cost vs the all-cacheable floor): {}/{} syscalls predicted \
+             to be served by the cache cost no resolved amount more than the floor, {}/{} predicted to run the filter cost a \
+             resolved amount more.\n",
+            c.cached_consistent, c.cached_predicted, c.uncached_consistent, c.uncached_predicted
+        );
+    }
     if let Some(b) = &report.bitmap {
         let _ = writeln!(
             o,
@@ -539,7 +789,7 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
         .threads
         .iter()
         .map(|&threads| {
-            let title = format!("{threads} concurrent process{}: ns per call, median ± half-IQR over {} interleaved rounds", if threads == 1 { "" } else { "es" }, report.options.rounds);
+            let title = format!("{threads} concurrent process{}: ns per call, median [95 % interval] over {} interleaved rounds", if threads == 1 { "" } else { "es" }, report.options.rounds);
             let mut header = vec!["filter".to_string()];
             header.extend(probes.iter().map(|p| p.name()));
             let rows = report
@@ -589,21 +839,108 @@ mod tests {
 
     #[test]
     fn text_and_markdown_name_machine_noise_and_every_filter() {
-        let r = crate::overhead::tests::synthetic_report(&[1, 2]);
+        let r = crate::overhead::tests::synthetic_report(&[1, 2], 7, true);
         let t = text(&r);
         assert!(t.contains("1 concurrent process(es)") && t.contains("2 concurrent process(es)"), "{t}");
         assert!(t.contains("no filter (latency)") && t.contains("ld [0]; ret ALLOW") && t.contains("test"));
-        assert!(t.contains("+56 ±1") || t.contains("+56"), "read overhead 40 + 15 + 1.2: {t}");
+        assert!(t.contains("+56 [56, 56]"), "read overhead 40 + 10 + 5 + 0.6 + 0.51: {t}");
         assert!(t.contains("write not measured: KILL_PROCESS"), "{t}");
+        assert!(t.contains("jump 0.170 [0.170, 0.170]") && t.contains("entry 40.0 [40.0, 40.0]"), "{t}");
+        assert!(t.contains("validation on the filters under test") && !t.contains("no probe ran a filter"), "{t}");
+        assert!(!t.contains("±0") && !t.contains("resolves nothing"), "{t}");
         let md = markdown(&r);
-        for needle in ["## Machine", "load while measuring", "## Noise", "## Cost model", "(overhead.svg)", "(denied)", "regenerate with"] {
+        for needle in ["## Machine", "load while measuring", "## Noise", "## Cost model", "(overhead.svg)", "(denied)", "regenerate with", "**Validation**", "order-statistics", "| `jump` | 0.170 [0.170, 0.170] | 7 |"] {
             assert!(md.contains(needle), "missing {needle}:\n{md}");
         }
     }
 
     #[test]
+    fn a_claim_the_json_does_not_show_is_found() {
+        let r = crate::overhead::tests::synthetic_report(&[1], 7, true);
+        let md = markdown(&r);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(unsupported_claims(&md, &json), Vec::<String>::new(), "{md}");
+        // A better validation figure than measured.
+        let v = validation_line(&r.model.validation);
+        let tampered = md.replace(&v, &v.replace("Spearman ρ 1.00", "Spearman ρ 0.99"));
+        assert_ne!(tampered, md);
+        assert_eq!(unsupported_claims(&tampered, &json).len(), 1);
+        // A Pearson claim, as the old report made.
+        assert_eq!(unsupported_claims(&format!("{md}\nPearson r 0.991"), &json).len(), 1);
+        // A parameter whose per-round values say otherwise.
+        let mut j2 = json.clone();
+        let jump = j2["model"]["params"].as_array_mut().unwrap().iter_mut().find(|p| p["name"] == "jump").unwrap();
+        jump["per_round"] = serde_json::json!([0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
+        let bad = unsupported_claims(&md, &j2);
+        assert!(bad.len() == 1 && bad[0].contains("jump"), "{bad:?}");
+        // A validation point that moved.
+        let mut j3 = json.clone();
+        let p = j3["model"]["points"].as_array_mut().unwrap().iter_mut().find(|p| p["kind"] == "under_test" && p["uncached"] == true).unwrap();
+        p["measured_ns"] = serde_json::json!(1000.0);
+        assert_eq!(unsupported_claims(&md, &j3).len(), 1);
+        // An older report.json is named as such.
+        assert!(unsupported_claims(&md, &serde_json::json!({"model": {"pearson_r": 0.991}}))[0].contains("older seccheck"));
+    }
+
+    #[test]
+    fn repeated_runs_show_spread_and_overlap() {
+        let mut r = crate::overhead::tests::synthetic_report(&[1], 7, true);
+        let mut second = r.model.params.clone();
+        for p in second.iter_mut() {
+            // jump 10 % higher and its interval clear of the first run's (which is a point).
+            let k = if p.name == "jump" { 1.1 } else { 1.0 };
+            p.estimate.median *= k;
+            if let Some(i) = p.estimate.interval.as_mut() {
+                (i.lo, i.hi) = (i.lo * k, i.hi * k);
+            }
+        }
+        r.repeats = vec![second];
+        let t = text(&r);
+        assert!(t.contains("across 2 runs") && t.contains("jump ±4.8 % (0/1 intervals overlap") && t.contains("entry ±0.0 % (1/1 intervals overlap"), "{t}");
+        let md = markdown(&r);
+        assert!(md.contains("| `jump` | 0.170, 0.187 | ±4.8 % | 0/1 |"), "{md}");
+    }
+
+    #[test]
+    fn one_round_prints_no_figure_as_resolved() {
+        let r = crate::overhead::tests::synthetic_report(&[1], 1, true);
+        let t = text(&r);
+        assert!(t.contains("1 round resolves nothing: a 95 % interval needs at least 6 rounds"), "{t}");
+        assert!(t.contains("not resolved (n=1)") && t.contains("(n=1, no interval)"), "{t}");
+        assert!(!t.contains("±0") && !t.contains(" +56"), "no overhead printed as a number: {t}");
+        let md = markdown(&r);
+        assert!(md.contains("resolves nothing") && md.contains("Cache prediction against timing: not checked"), "{md}");
+    }
+
+    #[test]
+    fn without_sweeps_the_model_says_what_it_did_not_measure() {
+        let r = crate::overhead::tests::synthetic_report(&[1], 7, false);
+        let t = text(&r);
+        assert!(t.contains("entry 40.0") && t.contains("per-filter and per-instruction costs not measured (they need the sweep filters of `seccheck bench --size-sweep`)"), "{t}");
+    }
+
+    #[test]
+    fn denied_calls_are_labelled_not_drawn_as_bars() {
+        let r = crate::overhead::tests::synthetic_report(&[1], 7, false);
+        let mut svg = String::new();
+        plot_overhead(&r, "o.svg", &mut svg).unwrap();
+        assert_eq!(svg.matches("denied").count(), 1, "getpid under the test filter is denied: {svg}");
+        // Only the floor and the test filter have bars: 7 + 4 allowed measured probes
+        // (getpid denied, write skipped), plus one legend swatch per filter.
+        // Were getpid allowed, it would be one more bar and no label.
+        let mut allowed = r.clone();
+        for row in allowed.rows.iter_mut().filter(|x| x.subject == "test" && x.probe == Probe::Getpid) {
+            row.verdict = Verdict::Measured;
+        }
+        let mut svg2 = String::new();
+        plot_overhead(&allowed, "o.svg", &mut svg2).unwrap();
+        assert!(!svg2.contains("denied"));
+        assert_eq!(svg2.matches("<rect").count(), svg.matches("<rect").count() + 1);
+    }
+
+    #[test]
     fn writes_svgs_with_text_labels() {
-        let r = crate::overhead::tests::synthetic_report(&[1, 2]);
+        let r = crate::overhead::tests::synthetic_report(&[1, 2], 7, true);
         let dir = tempfile::tempdir().unwrap();
         write(&r, &crate::output::Outputs::new().dir(dir.path()).unwrap()).unwrap();
         for f in ["overhead.svg", "scaling.svg", "model.svg"] {

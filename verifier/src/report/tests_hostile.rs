@@ -230,7 +230,7 @@ fn html_has_the_same_elements_and_attributes_whatever_the_names() {
 
 #[test]
 fn overhead_markdown_escapes_labels_command_and_machine_strings() {
-    let mut benign = crate::overhead::tests::synthetic_report(&[1]);
+    let mut benign = crate::overhead::tests::synthetic_report(&[1], 7, true);
     let mut hostile = benign.clone();
     for (r, s) in [(&mut benign, "plain words"), (&mut hostile, HOSTILE)] {
         r.command = format!("seccheck bench {s}");
