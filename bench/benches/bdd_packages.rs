@@ -15,7 +15,11 @@ fn replay_ours(trace: &[TraceOp]) -> usize {
     let mut map: Vec<Bdd> = Vec::new();
     let get = |map: &Vec<Bdd>, i: u32| -> Bdd {
         if i < 2 {
-            if i == 1 { Bdd::TRUE } else { Bdd::FALSE }
+            if i == 1 {
+                Bdd::TRUE
+            } else {
+                Bdd::FALSE
+            }
         } else {
             map[i as usize]
         }

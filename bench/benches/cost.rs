@@ -12,9 +12,16 @@ fn cost(c: &mut Criterion) {
     let geometry = CacheGeometry::linux_6_18(Arch::X86_64).expect("x86_64 geometry");
     let mut g = c.benchmark_group("cost");
     g.sample_size(10);
-    for (name, prog) in compiled_corpus().into_iter().filter(|(n, _)| n.starts_with("docker_default.x86_64") || n.starts_with("firecracker_x86_64.vmm")) {
-        g.bench_function(format!("cache/{name}"), |b| b.iter(|| ActionCache::prepare(&[black_box(prog.program())], geometry)));
-        g.bench_function(format!("table/{name}"), |b| b.iter(|| CostTable::compute(&[black_box(&prog)], geometry).unwrap()));
+    for (name, prog) in compiled_corpus()
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("docker_default.x86_64") || n.starts_with("firecracker_x86_64.vmm"))
+    {
+        g.bench_function(format!("cache/{name}"), |b| {
+            b.iter(|| ActionCache::prepare(&[black_box(prog.program())], geometry))
+        });
+        g.bench_function(format!("table/{name}"), |b| {
+            b.iter(|| CostTable::compute(&[black_box(&prog)], geometry).unwrap())
+        });
     }
     g.finish();
 }

@@ -23,14 +23,26 @@ fn compare(c: &mut Criterion) {
     let mut g = c.benchmark_group("compare");
     g.sample_size(20);
     // The part of a diff that is the two analyses.
-    g.bench_function("analyze_many docker opt1 opt2", |b| b.iter(|| seccheck::symbolic::analyze_many(&[&opt1, &opt2], &opts).unwrap().len()));
-    g.bench_function("diff docker opt1 opt2", |b| b.iter(|| diff(black_box(&opt1), black_box(&opt2), &opts).unwrap().equivalent));
-    g.bench_function("diff docker runc opt1", |b| b.iter(|| diff(black_box(&runc), black_box(&opt1), &opts).unwrap().regions.len()));
-    g.bench_function("refines docker runc opt1", |b| b.iter(|| refines(black_box(&runc), black_box(&opt1), &opts).unwrap().refines));
-    g.bench_function("diff docker podman", |b| b.iter(|| diff(black_box(&runc), black_box(&podman), &opts).unwrap().regions.len()));
+    g.bench_function("analyze_many docker opt1 opt2", |b| {
+        b.iter(|| seccheck::symbolic::analyze_many(&[&opt1, &opt2], &opts).unwrap().len())
+    });
+    g.bench_function("diff docker opt1 opt2", |b| {
+        b.iter(|| diff(black_box(&opt1), black_box(&opt2), &opts).unwrap().equivalent)
+    });
+    g.bench_function("diff docker runc opt1", |b| {
+        b.iter(|| diff(black_box(&runc), black_box(&opt1), &opts).unwrap().regions.len())
+    });
+    g.bench_function("refines docker runc opt1", |b| {
+        b.iter(|| refines(black_box(&runc), black_box(&opt1), &opts).unwrap().refines)
+    });
+    g.bench_function("diff docker podman", |b| {
+        b.iter(|| diff(black_box(&runc), black_box(&podman), &opts).unwrap().regions.len())
+    });
     let stack = [runc.clone(), podman.clone()];
     g.bench_function("stack docker+podman table", |b| {
-        b.iter(|| seccheck::stack::analyze(black_box(&stack), &opts).unwrap().table(&TableOptions::default()).arches.len())
+        b.iter(|| {
+            seccheck::stack::analyze(black_box(&stack), &opts).unwrap().table(&TableOptions::default()).arches.len()
+        })
     });
     g.finish();
 }

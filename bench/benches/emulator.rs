@@ -17,9 +17,7 @@ fn emulate(c: &mut Criterion) {
     g.throughput(Throughput::Elements(inputs.len() as u64));
     for (name, prog) in compiled_corpus() {
         let emu = Emulator::new(&prog);
-        g.bench_function(&name, |b| {
-            b.iter(|| inputs.iter().fold(0u32, |acc, d| acc ^ emu.run(black_box(d))))
-        });
+        g.bench_function(&name, |b| b.iter(|| inputs.iter().fold(0u32, |acc, d| acc ^ emu.run(black_box(d)))));
     }
     let mut rng = SmallRng::seed_from_u64(7);
     let soup = validate(&seccheck::testgen::soup(&mut rng, 4096)).unwrap();
@@ -36,7 +34,11 @@ fn decode_validate(c: &mut Criterion) {
         let bytes = prog.to_bytes();
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function(&name, |b| {
-            b.iter_batched(|| bytes.clone(), |bytes| validate(&decode(&bytes, ByteOrder::Little).unwrap()).is_ok(), BatchSize::SmallInput)
+            b.iter_batched(
+                || bytes.clone(),
+                |bytes| validate(&decode(&bytes, ByteOrder::Little).unwrap()).is_ok(),
+                BatchSize::SmallInput,
+            )
         });
     }
     g.finish();

@@ -12,13 +12,19 @@ use std::path::Path;
 fn corpus_policies(c: &mut Criterion) {
     let mut g = c.benchmark_group("policy-parse");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/policies");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
     files.sort();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         policy::parse(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
         g.throughput(Throughput::Bytes(text.len() as u64));
-        g.bench_function(path.file_stem().unwrap().to_string_lossy().as_ref(), |b| b.iter(|| policy::parse(black_box(&text)).is_ok()));
+        g.bench_function(path.file_stem().unwrap().to_string_lossy().as_ref(), |b| {
+            b.iter(|| policy::parse(black_box(&text)).is_ok())
+        });
     }
     // A whole policy whose one condition is a 1 MB flat chain.
     let chain = (0..40_000).map(|i| format!("arg0 & 0xffffffff == {i}")).collect::<Vec<_>>().join(" or ");
@@ -31,8 +37,14 @@ fn corpus_policies(c: &mut Criterion) {
 fn when_shapes(c: &mut Criterion) {
     let mut g = c.benchmark_group("when-parse");
     let arches = [Arch::X86_64];
-    let or_chain = |n: usize| (0..n).map(|i| format!("arg{} & O_ACCMODE == {i}", i % 6)).collect::<Vec<_>>().join(" or ");
-    let mixed = |n: usize| (0..n).map(|i| format!("not (arg0 == {i} and (ip < 7 or arg1 in [1, (2 | 4)]))")).collect::<Vec<_>>().join(" and ");
+    let or_chain =
+        |n: usize| (0..n).map(|i| format!("arg{} & O_ACCMODE == {i}", i % 6)).collect::<Vec<_>>().join(" or ");
+    let mixed = |n: usize| {
+        (0..n)
+            .map(|i| format!("not (arg0 == {i} and (ip < 7 or arg1 in [1, (2 | 4)]))"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
     let deep = |n: usize| {
         let one = format!("{}arg0 == 1{}", "(not ".repeat(expr::MAX_DEPTH / 2), ")".repeat(expr::MAX_DEPTH / 2));
         vec![one; n].join(" or ")

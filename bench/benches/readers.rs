@@ -33,8 +33,13 @@ fn corpus(name: &str) -> Vec<u8> {
 fn readers(c: &mut Criterion) {
     let p = filter_4096();
     let raw = p.to_bytes();
-    let hex = |per_line: usize| raw.chunks(per_line).map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n").collect::<String>();
-    let c_array: String = p.insns.iter().map(|i| format!("{{ 0x{:02x}, {}, {}, 0x{:08x} }},\n", i.code, i.jt, i.jf, i.k)).collect();
+    let hex = |per_line: usize| {
+        raw.chunks(per_line)
+            .map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+            .collect::<String>()
+    };
+    let c_array: String =
+        p.insns.iter().map(|i| format!("{{ 0x{:02x}, {}, {}, 0x{:08x} }},\n", i.code, i.jt, i.jf, i.k)).collect();
     let c_macros = format!(
         "#include <linux/filter.h>\nstatic struct sock_filter filter[] = {{\n{}}};\n",
         p.insns
@@ -44,11 +49,18 @@ fn readers(c: &mut Criterion) {
             } else if i.class() == BPF_RET {
                 format!("    BPF_STMT(BPF_RET | BPF_K, {:#x}),\n", i.k)
             } else {
-                format!("    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, {})),\n", if i.k == 0 { "nr" } else { "arch" })
+                format!(
+                    "    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, {})),\n",
+                    if i.k == 0 { "nr" } else { "arch" }
+                )
             })
             .collect::<String>()
     );
-    let decimal = format!("{}\n{}", p.len(), p.insns.iter().map(|i| format!("{} {} {} {}\n", i.code, i.jt, i.jf, i.k)).collect::<String>());
+    let decimal = format!(
+        "{}\n{}",
+        p.len(),
+        p.insns.iter().map(|i| format!("{} {} {} {}\n", i.code, i.jt, i.jf, i.k)).collect::<String>()
+    );
     let inputs: Vec<(&str, Vec<u8>)> = vec![
         ("raw", raw.clone()),
         ("hex xxd -p", hex(30).into_bytes()),

@@ -17,7 +17,8 @@ pub fn compiled_dir() -> PathBuf {
 pub fn compiled_corpus() -> Vec<(String, ValidProgram)> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir(compiled_dir()) else { return out };
-    let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "bpf")).collect();
+    let mut paths: Vec<_> =
+        rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "bpf")).collect();
     paths.sort();
     for p in paths {
         let bytes = std::fs::read(&p).expect("read corpus filter");
@@ -140,10 +141,8 @@ pub fn docker_like_filter(optimize: u32) -> ValidProgram {
 
 /// The filters the symbolic benches run on, by name.
 pub fn symbolic_bench_filters() -> Vec<(String, ValidProgram)> {
-    let mut v: Vec<(String, ValidProgram)> = compiled_corpus()
-        .into_iter()
-        .filter(|(n, _)| n.starts_with("docker_default.x86_64"))
-        .collect();
+    let mut v: Vec<(String, ValidProgram)> =
+        compiled_corpus().into_iter().filter(|(n, _)| n.starts_with("docker_default.x86_64")).collect();
     v.push(("docker-like-libseccomp-opt1".into(), docker_like_filter(1)));
     v.push(("docker-like-libseccomp-opt2".into(), docker_like_filter(2)));
     v.push(("parity-30-bits".into(), parity_filter(30)));

@@ -43,7 +43,11 @@ pub fn run_once(t: &Target, data: &[u8]) -> Result<(), Failure> {
     match catch_unwind(AssertUnwindSafe(|| (t.run)(data))) {
         Ok(r) => r,
         Err(e) => {
-            let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned()).unwrap_or_else(|| "non-string panic".into());
+            let msg = e
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| e.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".into());
             Err(Failure::new("panic", msg))
         }
     }
@@ -188,7 +192,8 @@ pub fn run(t: &Target, opts: &RunOptions) -> Stats {
     let start = Instant::now();
     let budget = Duration::from_secs_f64(opts.seconds);
     let mut rng = SplitMix(opts.seed);
-    let mut corpus: Vec<Vec<u8>> = regression_files(&opts.root, t.name).iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    let mut corpus: Vec<Vec<u8>> =
+        regression_files(&opts.root, t.name).iter().filter_map(|p| std::fs::read(p).ok()).collect();
     let corpus_dir = opts.root.join("corpus").join(t.name);
     if let Ok(rd) = std::fs::read_dir(&corpus_dir) {
         corpus.extend(rd.filter_map(|e| e.ok()).filter_map(|e| std::fs::read(e.path()).ok()));
@@ -200,7 +205,14 @@ pub fn run(t: &Target, opts: &RunOptions) -> Stats {
             // A run cut short (timeout, Ctrl-C) has still said how far it got;
             // failures were printed when found.
             let s = start.elapsed().as_secs_f64();
-            eprintln!("{}: {s:.0} s: {} execs ({:.0}/s), {} failure kind{}", t.name, stats.execs, stats.execs as f64 / s, stats.failures.len(), if stats.failures.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "{}: {s:.0} s: {} execs ({:.0}/s), {} failure kind{}",
+                t.name,
+                stats.execs,
+                stats.execs as f64 / s,
+                stats.failures.len(),
+                if stats.failures.len() == 1 { "" } else { "s" }
+            );
             next_progress += PROGRESS_EVERY;
         }
         let data = if !corpus.is_empty() && rng.below(2) == 0 {
@@ -223,7 +235,10 @@ pub fn run(t: &Target, opts: &RunOptions) -> Stats {
             }
             eprintln!("{}: {} after {} execs: {}", t.name, f.kind, stats.execs, f.detail.lines().next().unwrap_or(""));
             if f.machine_dependent {
-                eprintln!("  depends on this machine's state: not minimised or saved\n  {}", f.detail.replace('\n', "\n  "));
+                eprintln!(
+                    "  depends on this machine's state: not minimised or saved\n  {}",
+                    f.detail.replace('\n', "\n  ")
+                );
                 stats.failures.push((f.kind, 1, None));
                 continue;
             }

@@ -24,12 +24,16 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         let mut value = |flag: &str| args.next().ok_or_else(|| format!("{flag} needs a value"));
         match a.as_str() {
-            "--seconds" => match value("--seconds").and_then(|v| v.parse::<f64>().map_err(|_| format!("--seconds `{v}` is not a number"))) {
+            "--seconds" => match value("--seconds")
+                .and_then(|v| v.parse::<f64>().map_err(|_| format!("--seconds `{v}` is not a number")))
+            {
                 Ok(s) if s > 0.0 => seconds = s,
                 Ok(_) => return usage("--seconds must be positive"),
                 Err(e) => return usage(&e),
             },
-            "--seed" => match value("--seed").and_then(|v| v.parse::<u64>().map_err(|_| format!("--seed `{v}` is not a number"))) {
+            "--seed" => match value("--seed")
+                .and_then(|v| v.parse::<u64>().map_err(|_| format!("--seed `{v}` is not a number")))
+            {
                 Ok(s) => seed = s,
                 Err(e) => return usage(&e),
             },
@@ -80,9 +84,19 @@ fn main() -> ExitCode {
             }
         }
         let s = run(t, &opts);
-        println!("{}: {} execs in {:.1} s ({:.0} execs/s), seed {seed}", t.name, s.execs, s.elapsed.as_secs_f64(), s.execs_per_second());
+        println!(
+            "{}: {} execs in {:.1} s ({:.0} execs/s), seed {seed}",
+            t.name,
+            s.execs,
+            s.elapsed.as_secs_f64(),
+            s.execs_per_second()
+        );
         for (kind, n, file) in &s.failures {
-            println!("  {kind}: {n} input{}{}", if *n == 1 { "" } else { "s" }, file.as_ref().map(|f| format!(", saved {}", f.display())).unwrap_or_default());
+            println!(
+                "  {kind}: {n} input{}{}",
+                if *n == 1 { "" } else { "s" },
+                file.as_ref().map(|f| format!(", saved {}", f.display())).unwrap_or_default()
+            );
         }
         if s.failures.is_empty() {
             println!("  no failures");

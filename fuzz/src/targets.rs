@@ -104,7 +104,12 @@ fn inputs(u: &mut Unstructured, p: &Program, rng: &mut SmallRng, n: usize) -> Ve
         let Ok(bytes) = u.bytes(64) else { break };
         let w = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
         let q = |i: usize| u64::from(w(i)) | (u64::from(w(i + 4)) << 32);
-        v.push(SeccompData { nr: w(0), arch: w(4), instruction_pointer: q(8), args: [q(16), q(24), q(32), q(40), q(48), q(56)] });
+        v.push(SeccompData {
+            nr: w(0),
+            arch: w(4),
+            instruction_pointer: q(8),
+            args: [q(16), q(24), q(32), q(40), q(48), q(56)],
+        });
     }
     v
 }
@@ -171,7 +176,13 @@ pub fn validate_kernel(data: &[u8]) -> Result<(), Failure> {
         Ok(v) => {
             let kernel = matches!(v, seccheck::kernel::Verdict::Accepted);
             if kernel != ours {
-                return fail("validator-vs-kernel", format!("validator accepts={ours}, kernel accepts={kernel}: {v:?}\n{}", disassemble(&p, &DisasmOptions::default())));
+                return fail(
+                    "validator-vs-kernel",
+                    format!(
+                        "validator accepts={ours}, kernel accepts={kernel}: {v:?}\n{}",
+                        disassemble(&p, &DisasmOptions::default())
+                    ),
+                );
             }
             Ok(())
         }
@@ -191,7 +202,17 @@ pub fn emu_symbolic(data: &[u8]) -> Result<(), Failure> {
         let o = emu.trace(&d);
         match an.exit_for(&d) {
             Some(e) if e.ret == o.ret && Some(&e.insn) == o.path.last() => {}
-            other => return fail("emu-vs-symbolic", format!("{d:?}: emulator {:#x} at {:?}, symbolic {:?}", o.ret, o.path.last(), other.map(|e| (e.ret, e.insn)))),
+            other => {
+                return fail(
+                    "emu-vs-symbolic",
+                    format!(
+                        "{d:?}: emulator {:#x} at {:?}, symbolic {:?}",
+                        o.ret,
+                        o.path.last(),
+                        other.map(|e| (e.ret, e.insn))
+                    ),
+                )
+            }
         }
     }
     Ok(())
@@ -210,7 +231,9 @@ pub fn asm_roundtrip(data: &[u8]) -> Result<(), Failure> {
                 let text = disassemble(&p, &DisasmOptions { comments, arch: None });
                 match bpf::assemble(&text) {
                     Ok(q) if q.to_bytes() == p.to_bytes() => {}
-                    Ok(q) => return fail("roundtrip-bytes-differ", format!("{} insns in, {} out\n{text}", p.len(), q.len())),
+                    Ok(q) => {
+                        return fail("roundtrip-bytes-differ", format!("{} insns in, {} out\n{text}", p.len(), q.len()))
+                    }
                     Err(e) => return fail("roundtrip-assemble-error", format!("{:?}\n{text}", e.first())),
                 }
             }
@@ -246,8 +269,22 @@ pub fn policy_parse(data: &[u8]) -> Result<(), Failure> {
 fn policy_when(data: &[u8]) -> Result<(), Failure> {
     use seccheck::policy::expr::{self, MAX_DEPTH};
     const PIECES: &[&str] = &[
-        "(", ")", "not ", "arg0 == 1", " or ", " and ", "arg1 & O_CREAT != 0", "ip in [1, 0x10]", "arg2 <= (4 | 1)", "arg3 > ", "(", "7", ")",
-        "arg5 & 0xff == 0x7f", " or arg4 != 3", " and not arg0 < 2",
+        "(",
+        ")",
+        "not ",
+        "arg0 == 1",
+        " or ",
+        " and ",
+        "arg1 & O_CREAT != 0",
+        "ip in [1, 0x10]",
+        "arg2 <= (4 | 1)",
+        "arg3 > ",
+        "(",
+        "7",
+        ")",
+        "arg5 & 0xff == 0x7f",
+        " or arg4 != 3",
+        " and not arg0 < 2",
     ];
     let mut u = Unstructured::new(data);
     let mut when = String::new();
@@ -283,7 +320,10 @@ fn policy_when(data: &[u8]) -> Result<(), Failure> {
                     for k in 0..16u64 {
                         let args = [k & 1, (k & 2) << 5, k, 0x7f * (k & 1), k + 2, 0xff * (k >> 3)];
                         if back.eval(&args, k) != e.eval(&args, k) {
-                            return fail("policy-when-print", format!("{e} reads back with another meaning at {args:?}"));
+                            return fail(
+                                "policy-when-print",
+                                format!("{e} reads back with another meaning at {args:?}"),
+                            );
                         }
                     }
                 }
@@ -300,7 +340,12 @@ fn policy_when(data: &[u8]) -> Result<(), Failure> {
                 return fail("policy-when-error-position", format!("{errs:?} for {e}"));
             }
         }
-        _ => return fail("policy-when-disagree", format!("alone: {:?}, in a policy: {:?}", parsed.as_ref().err(), policy.as_ref().err())),
+        _ => {
+            return fail(
+                "policy-when-disagree",
+                format!("alone: {:?}, in a policy: {:?}", parsed.as_ref().err(), policy.as_ref().err()),
+            )
+        }
     }
     Ok(())
 }
@@ -328,15 +373,22 @@ pub fn diff_props(data: &[u8]) -> Result<(), Failure> {
     }
     let (Ok(ab), Ok(ba)) = (diff(&a, &b, &opts), diff(&b, &a, &opts)) else { return Ok(()) };
     let key = |d: &seccheck::diff::Diff, swap: bool| {
-        let mut v: Vec<String> = d.regions.iter().map(|r| {
-            let (x, y) = if swap { (r.b, r.a) } else { (r.a, r.b) };
-            format!("{:?} {:?} {:?} {:?} {x:?} {y:?}", r.arch, r.syscalls, r.numbers, r.when)
-        }).collect();
+        let mut v: Vec<String> = d
+            .regions
+            .iter()
+            .map(|r| {
+                let (x, y) = if swap { (r.b, r.a) } else { (r.a, r.b) };
+                format!("{:?} {:?} {:?} {:?} {x:?} {y:?}", r.arch, r.syscalls, r.numbers, r.when)
+            })
+            .collect();
         v.sort();
         v
     };
     if ab.equivalent != ba.equivalent || key(&ab, false) != key(&ba, true) {
-        return fail("diff-not-symmetric", format!("A→B {} regions, B→A {} regions", ab.regions.len(), ba.regions.len()));
+        return fail(
+            "diff-not-symmetric",
+            format!("A→B {} regions, B→A {} regions", ab.regions.len(), ba.regions.len()),
+        );
     }
     let (ea, eb) = (Emulator::new(&a), Emulator::new(&b));
     for r in &ab.regions {
@@ -514,7 +566,10 @@ pub fn rewrites(data: &[u8]) -> Result<(), Failure> {
     let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
     if let Ok(d) = seccheck::diff::diff(&p, &q, &opts) {
         if !d.equivalent {
-            return fail("rewrite-not-equivalent", format!("{applied:?}: {} regions, e.g. {:?}", d.regions.len(), d.regions[0].example.input));
+            return fail(
+                "rewrite-not-equivalent",
+                format!("{applied:?}: {} regions, e.g. {:?}", d.regions.len(), d.regions[0].example.input),
+            );
         }
     }
     Ok(())
@@ -533,18 +588,40 @@ fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Res
         match genfuzz::check_within(comp.as_ref(), &case, 1, genfuzz::LIMITS) {
             Ok((Verdict::Agrees | Verdict::Refused(_) | Verdict::TooLarge, _)) => {}
             Ok((Verdict::Slow { slow, .. }, _)) => {
-                return Err(Failure::new(&kind(slow.known, "slow"), format!("{}: compiling took {:.1} s\n{}", comp.generator(), slow.time.as_secs_f64(), case.json())).depending_on_machine(true));
+                return Err(Failure::new(
+                    &kind(slow.known, "slow"),
+                    format!("{}: compiling took {:.1} s\n{}", comp.generator(), slow.time.as_secs_f64(), case.json()),
+                )
+                .depending_on_machine(true));
             }
             Ok((Verdict::Hung(h), _)) => {
                 let at = h.spinning_at.as_deref().map(|a| format!(", spinning at {a}")).unwrap_or_default();
-                let f = Failure::new(&kind(h.known, "hang"), format!("{}: killed after {:.1} s{at}\n{}", comp.generator(), h.after.as_secs_f64(), case.json()));
+                let f = Failure::new(
+                    &kind(h.known, "hang"),
+                    format!("{}: killed after {:.1} s{at}\n{}", comp.generator(), h.after.as_secs_f64(), case.json()),
+                );
                 // A loop never ends on any machine; "still working" might.
                 return Err(f.depending_on_machine(h.spinning_at.is_none()));
             }
-            Ok((Verdict::Died(status), _)) => return fail(&format!("crash:{}", comp.name()), format!("{}: the compiling process {status}\n{}", comp.generator(), case.json())),
+            Ok((Verdict::Died(status), _)) => {
+                return fail(
+                    &format!("crash:{}", comp.name()),
+                    format!("{}: the compiling process {status}\n{}", comp.generator(), case.json()),
+                )
+            }
             Ok((Verdict::Diverges(d), program)) => {
                 let known = (campaign.known)(&case, &program.expect("a divergence has a program"), &d);
-                return fail(&kind(known, "divergence"), format!("{}: expected {}, got {} for {:?}\n{}", comp.generator(), genfuzz::action_text(d.expected), genfuzz::action_text(d.actual), d.input, case.json()));
+                return fail(
+                    &kind(known, "divergence"),
+                    format!(
+                        "{}: expected {}, got {} for {:?}\n{}",
+                        comp.generator(),
+                        genfuzz::action_text(d.expected),
+                        genfuzz::action_text(d.actual),
+                        d.input,
+                        case.json()
+                    ),
+                );
             }
             Err(e) => return fail("self-check", e.to_string()),
         }
@@ -560,19 +637,60 @@ fn gen_seccompiler(data: &[u8]) -> Result<(), Failure> {
     generator_target(data, genfuzz::seccompiler::campaign())
 }
 
-
 /// Text made of pieces every reader cares about (braces, brackets, newlines,
 /// hex digits, macro names, quotes, comments), chosen by the bytes.
 fn reader_text(u: &mut Unstructured) -> String {
     const PIECES: &[&str] = &[
-        "{", "}", "[", "]", "(", ")", ",", ";", "\n", " ", "0x20", "6", "0", "ff", "#", "//", "/*", "*/", "\"", "'", ":", "- ",
-        "struct sock_filter f[] = ", "BPF_STMT(", "BPF_JUMP(", "BPF_LD|BPF_W|BPF_ABS", "SECCOMP_RET_ALLOW", "__NR_read",
-        "offsetof(struct seccomp_data, args[1])", "#define X ", "#include <x.h>\n", "{ 0x06, 0, 0, 0x7fff0000 },\n",
-        "kind: SeccompProfile\n", "---\n", "\"defaultAction\": \"SCMP_ACT_ALLOW\"", "POLICY p {", "USE p DEFAULT KILL", "2\n",
-        "32 0 0 4\n", "20000000", "<<", "|", "~", "-",
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        ",",
+        ";",
+        "\n",
+        " ",
+        "0x20",
+        "6",
+        "0",
+        "ff",
+        "#",
+        "//",
+        "/*",
+        "*/",
+        "\"",
+        "'",
+        ":",
+        "- ",
+        "struct sock_filter f[] = ",
+        "BPF_STMT(",
+        "BPF_JUMP(",
+        "BPF_LD|BPF_W|BPF_ABS",
+        "SECCOMP_RET_ALLOW",
+        "__NR_read",
+        "offsetof(struct seccomp_data, args[1])",
+        "#define X ",
+        "#include <x.h>\n",
+        "{ 0x06, 0, 0, 0x7fff0000 },\n",
+        "kind: SeccompProfile\n",
+        "---\n",
+        "\"defaultAction\": \"SCMP_ACT_ALLOW\"",
+        "POLICY p {",
+        "USE p DEFAULT KILL",
+        "2\n",
+        "32 0 0 4\n",
+        "20000000",
+        "<<",
+        "|",
+        "~",
+        "-",
     ];
     let mut t = String::new();
-    while let Ok(i) = u.choose_index(PIECES.len()).and_then(|i| if u.is_empty() { Err(arbitrary::Error::NotEnoughData) } else { Ok(i) }) {
+    while let Ok(i) =
+        u.choose_index(PIECES.len())
+            .and_then(|i| if u.is_empty() { Err(arbitrary::Error::NotEnoughData) } else { Ok(i) })
+    {
         let times = u.int_in_range(1..=4u8).unwrap_or(1);
         for _ in 0..times {
             t.push_str(PIECES[i]);
@@ -621,7 +739,11 @@ pub fn readers(data: &[u8]) -> Result<(), Failure> {
     let large = time(big.as_bytes())?;
     // Only a large absolute time counts: tiny inputs are all noise.
     if large / small > 8.0 && large * big.len() as f64 > 0.05 {
-        return Err(Failure::new("reader-superlinear", format!("{:.1}x time per byte at 16x the input: {text:?}", large / small)).depending_on_machine(true));
+        return Err(Failure::new(
+            "reader-superlinear",
+            format!("{:.1}x time per byte at 16x the input: {text:?}", large / small),
+        )
+        .depending_on_machine(true));
     }
     Ok(())
 }
@@ -664,7 +786,14 @@ pub fn elf_scan(data: &[u8]) -> Result<(), Failure> {
     let got: Vec<_> = scan_region(&region).into_iter().map(|(o, p)| (o, p.into_program())).collect();
     let want: Vec<_> = scan_region_reference(&region).into_iter().map(|(o, p)| (o, p.into_program())).collect();
     if got != want {
-        return fail("elf-scan-differs-from-reference", format!("linear {:?} vs reference {:?} on {region:02x?}", got.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>(), want.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>()));
+        return fail(
+            "elf-scan-differs-from-reference",
+            format!(
+                "linear {:?} vs reference {:?} on {region:02x?}",
+                got.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>(),
+                want.iter().map(|g| (g.0, g.1.len())).collect::<Vec<_>>()
+            ),
+        );
     }
     Ok(())
 }
@@ -688,9 +817,17 @@ mod tests {
 
     #[test]
     fn jgt_and_jge_rewrite_into_each_other() {
-        let p = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        let p = [
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, 0),
+            Insn::stmt(BPF_RET | BPF_K, 1),
+        ];
         assert_eq!(rewrite(&p, 1, 0).unwrap()[0], Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 8, 0, 1));
-        let q = [Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1), Insn::stmt(BPF_RET | BPF_K, 0), Insn::stmt(BPF_RET | BPF_K, 1)];
+        let q = [
+            Insn::jump(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, 0),
+            Insn::stmt(BPF_RET | BPF_K, 1),
+        ];
         assert!(rewrite(&q, 1, 0).is_none(), "JGE 0 has no JGT form");
     }
 
@@ -703,7 +840,10 @@ mod tests {
         let data = include_bytes!("../regressions/emu_symbolic/slow-analysis-bb624ef189d49739.bin");
         let (p, _) = program(&mut Unstructured::new(data)).unwrap().unwrap();
         let opts = symbolic::Options { node_limit: 1 << 18, ..Default::default() };
-        assert_eq!(symbolic::analyze(&p, &opts).err(), Some(symbolic::SymbolicError::NodeLimit { insn: 2, limit: 1 << 18 }));
+        assert_eq!(
+            symbolic::analyze(&p, &opts).err(),
+            Some(symbolic::SymbolicError::NodeLimit { insn: 2, limit: 1 << 18 })
+        );
         assert_eq!(emu_symbolic(data), Ok(()), "an explicit refusal is an allowed answer");
     }
 
@@ -731,7 +871,15 @@ mod tests {
         // The same value twice with different targets: the order decides.
         assert!(rewrite(&[jeq(1, 2, 0), jeq(1, 2, 3), ret(0), ret(10), ret(20), ret(30)], 5, 0).is_none());
         // Another jump lands on the second test: it cannot move.
-        let entered = [Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 9, 1, 0), jeq(1, 2, 0), jeq(2, 2, 3), ret(0), ret(10), ret(20), ret(30)];
+        let entered = [
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 9, 1, 0),
+            jeq(1, 2, 0),
+            jeq(2, 2, 3),
+            ret(0),
+            ret(10),
+            ret(20),
+            ret(30),
+        ];
         assert!(rewrite(&entered, 5, 1).is_none());
     }
 
@@ -743,7 +891,8 @@ mod tests {
             let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
             let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
             for choice in 0..REWRITES {
-                applies[usize::from(choice)] += (0..p.insns().len()).filter(|&at| rewrite(p.insns(), choice, at).is_some()).count() as u32;
+                applies[usize::from(choice)] +=
+                    (0..p.insns().len()).filter(|&at| rewrite(p.insns(), choice, at).is_some()).count() as u32;
             }
         }
         assert!(applies.iter().all(|&n| n > 0), "{applies:?}");
@@ -752,7 +901,17 @@ mod tests {
     #[test]
     fn a_broken_rewrite_is_caught() {
         // Swapping a store with the load it depends on is not independent.
-        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_ST, 0), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_none());
-        assert!(rewrite(&[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_LDX | BPF_IMM, 2), Insn::stmt(BPF_RET | BPF_A, 0)], 4, 0).is_some());
+        assert!(rewrite(
+            &[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_ST, 0), Insn::stmt(BPF_RET | BPF_A, 0)],
+            4,
+            0
+        )
+        .is_none());
+        assert!(rewrite(
+            &[Insn::stmt(BPF_LD | BPF_IMM, 1), Insn::stmt(BPF_LDX | BPF_IMM, 2), Insn::stmt(BPF_RET | BPF_A, 0)],
+            4,
+            0
+        )
+        .is_some());
     }
 }

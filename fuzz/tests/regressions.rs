@@ -39,7 +39,10 @@ fn every_regression_file_replays_as_expected() {
 
 #[test]
 fn known_file_names_map_to_kinds() {
-    assert_eq!(expected_kind(Path::new("known-libseccomp-stale-accumulator-00ff.bin")).as_deref(), Some("known:libseccomp-stale-accumulator"));
+    assert_eq!(
+        expected_kind(Path::new("known-libseccomp-stale-accumulator-00ff.bin")).as_deref(),
+        Some("known:libseccomp-stale-accumulator")
+    );
     assert_eq!(expected_kind(Path::new("panic-00ff.bin")), None);
     assert!(TARGETS.len() >= 9);
 }

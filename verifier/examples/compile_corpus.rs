@@ -18,8 +18,8 @@
 
 use seccheck::arch::Arch;
 use seccheck::sources::{
-    compile_docker, compile_k8s, compile_seccompiler, CompiledFilter, DockerOptions, KernelVersion,
-    Loader, Optimize, SeccompilerOptions,
+    compile_docker, compile_k8s, compile_seccompiler, CompiledFilter, DockerOptions, KernelVersion, Loader, Optimize,
+    SeccompilerOptions,
 };
 use std::path::{Path, PathBuf};
 
@@ -34,10 +34,7 @@ pub struct Output {
 fn docker(host: Arch, optimize: Optimize, loader: Loader) -> DockerOptions {
     DockerOptions {
         host_arch: host,
-        kernel: Some(KernelVersion {
-            kernel: 6,
-            major: 18,
-        }),
+        kernel: Some(KernelVersion { kernel: 6, major: 18 }),
         optimize,
         loader,
         ..DockerOptions::default()
@@ -48,12 +45,7 @@ fn docker(host: Arch, optimize: Optimize, loader: Loader) -> DockerOptions {
 const DOCKER_VARIANTS: &[(&str, Arch, Optimize, Loader)] = &[
     ("x86_64.runc", Arch::X86_64, Optimize::Runc, Loader::Runc),
     ("x86_64.opt1", Arch::X86_64, Optimize::Linear, Loader::Raw),
-    (
-        "x86_64.opt2",
-        Arch::X86_64,
-        Optimize::BinaryTree,
-        Loader::Raw,
-    ),
+    ("x86_64.opt2", Arch::X86_64, Optimize::BinaryTree, Loader::Raw),
     ("aarch64.runc", Arch::Aarch64, Optimize::Runc, Loader::Runc),
 ];
 
@@ -71,11 +63,7 @@ fn describe(o: &DockerOptions) -> String {
 pub fn compile_all(profiles: &Path) -> Result<Vec<Output>, String> {
     let read = |name: &str| std::fs::read(profiles.join(name)).map_err(|e| format!("{name}: {e}"));
     let mut out = Vec::new();
-    for stem in [
-        "docker_default",
-        "podman_containers_common",
-        "seed_backend_denylist",
-    ] {
+    for stem in ["docker_default", "podman_containers_common", "seed_backend_denylist"] {
         let src = format!("{stem}.json");
         let bytes = read(&src)?;
         for (suffix, host, optimize, loader) in DOCKER_VARIANTS {
@@ -103,27 +91,12 @@ pub fn compile_all(profiles: &Path) -> Result<Vec<Output>, String> {
         }
     }
     for (src, stem, target) in [
-        (
-            "firecracker_x86_64-unknown-linux-musl.json",
-            "firecracker_x86_64",
-            Arch::X86_64,
-        ),
-        (
-            "firecracker_aarch64-unknown-linux-musl.json",
-            "firecracker_aarch64",
-            Arch::Aarch64,
-        ),
-        (
-            "firecracker_unimplemented.json",
-            "firecracker_unimplemented",
-            Arch::X86_64,
-        ),
+        ("firecracker_x86_64-unknown-linux-musl.json", "firecracker_x86_64", Arch::X86_64),
+        ("firecracker_aarch64-unknown-linux-musl.json", "firecracker_aarch64", Arch::Aarch64),
+        ("firecracker_unimplemented.json", "firecracker_unimplemented", Arch::X86_64),
     ] {
         let bytes = read(src)?;
-        let o = SeccompilerOptions {
-            target,
-            thread: None,
-        };
+        let o = SeccompilerOptions { target, thread: None };
         for f in compile_seccompiler(&bytes, &o).map_err(|e| format!("{src}: {e}"))? {
             out.push(Output {
                 file: format!("{stem}.{}.bpf", f.label),

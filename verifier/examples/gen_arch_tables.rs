@@ -96,17 +96,9 @@ impl Tree {
                 })
                 .ok_or_else(|| format!("{}/Makefile: no `{key} =` line", root.display()))
         };
-        let version = format!(
-            "{}.{}.{}{}",
-            var("VERSION")?,
-            var("PATCHLEVEL")?,
-            var("SUBLEVEL")?,
-            var("EXTRAVERSION")?
-        );
-        Ok(Tree {
-            root: root.to_path_buf(),
-            version,
-        })
+        let version =
+            format!("{}.{}.{}{}", var("VERSION")?, var("PATCHLEVEL")?, var("SUBLEVEL")?, var("EXTRAVERSION")?);
+        Ok(Tree { root: root.to_path_buf(), version })
     }
 
     fn label(&self) -> String {
@@ -156,23 +148,16 @@ fn parse_tbl(text: &str, file: &str, abis: Abis, offset: u32) -> Result<Rows, St
         }
         let mut f = line.split_whitespace();
         let (Some(nr), Some(abi), Some(name)) = (f.next(), f.next(), f.next()) else {
-            return Err(format!(
-                "{file}:{}: expected `<nr> <abi> <name> …`, got {line:?}",
-                i + 1
-            ));
+            return Err(format!("{file}:{}: expected `<nr> <abi> <name> …`, got {line:?}", i + 1));
         };
-        let nr: u32 = nr
-            .parse()
-            .map_err(|_| format!("{file}:{}: bad syscall number {nr:?}", i + 1))?;
+        let nr: u32 = nr.parse().map_err(|_| format!("{file}:{}: bad syscall number {nr:?}", i + 1))?;
         let keep = match abis {
             Abis::All => true,
             Abis::Only(list) => list.contains(&abi),
         };
         if keep {
             check_name(name).map_err(|e| format!("{file}:{}: {e}", i + 1))?;
-            let nr = nr
-                .checked_add(offset)
-                .ok_or_else(|| format!("{file}:{}: number overflows", i + 1))?;
+            let nr = nr.checked_add(offset).ok_or_else(|| format!("{file}:{}: number overflows", i + 1))?;
             rows.push((nr, name.to_string()));
         }
     }
@@ -180,11 +165,7 @@ fn parse_tbl(text: &str, file: &str, abis: Abis, offset: u32) -> Result<Rows, St
 }
 
 fn check_name(name: &str) -> Result<(), String> {
-    if !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
         Ok(())
     } else {
         Err(format!("unexpected syscall name {name:?}"))
@@ -213,20 +194,12 @@ macro_rules! crate_rows {
 /// `unistd_*.h` for that ABI.
 enum TreeRule {
     /// A `.tbl` with an ABI selection and a number offset.
-    Tbl {
-        file: &'static str,
-        abis: Abis<'static>,
-        offset: u32,
-        offset_name: &'static str,
-    },
+    Tbl { file: &'static str, abis: Abis<'static>, offset: u32, offset_name: &'static str },
     /// An arch on the generic table: scripts/Makefile.asm-headers sets
     /// `syscall_abis_<bits> += common,<bits>` and `syscalltbl :=
     /// scripts/syscall.tbl`, then `arch/<karch>/kernel/Makefile.syscalls` adds
     /// ABIs and may override `syscalltbl`.
-    Generic {
-        karch: &'static str,
-        bits: &'static str,
-    },
+    Generic { karch: &'static str, bits: &'static str },
     /// s390's 31-bit ABI: `common,32` rows of arch/s390/kernel/syscalls/syscall.tbl
     /// (arch/s390/kernel/syscalls/Makefile: `syshdr_abi_unistd_32 := common,32`),
     /// from the first tree whose table still has `32` rows.
@@ -237,31 +210,16 @@ impl TreeRule {
     /// The rows and a description, or `None` when this tree lacks the ABI.
     fn read(&self, tree: &Tree) -> Result<Option<(Rows, String)>, String> {
         match self {
-            TreeRule::Tbl {
-                file,
-                abis,
-                offset,
-                offset_name,
-            } => {
+            TreeRule::Tbl { file, abis, offset, offset_name } => {
                 let rows = parse_tbl(&tree.read(file)?, file, *abis, *offset)?;
-                let off = if *offset == 0 {
-                    String::new()
-                } else {
-                    format!(", + {offset_name}")
-                };
-                Ok(Some((
-                    rows,
-                    format!("{} {file}, {}{off}", tree.label(), abis.describe()),
-                )))
+                let off = if *offset == 0 { String::new() } else { format!(", + {offset_name}") };
+                Ok(Some((rows, format!("{} {file}, {}{off}", tree.label(), abis.describe()))))
             }
             TreeRule::Generic { karch, bits } => {
                 let (file, abis) = generic_rule(tree, karch, bits)?;
                 let abis_ref: Vec<&str> = abis.iter().map(String::as_str).collect();
                 let rows = parse_tbl(&tree.read(&file)?, &file, Abis::Only(&abis_ref), 0)?;
-                Ok(Some((
-                    rows,
-                    format!("{} {file}, abis {}", tree.label(), abis.join(",")),
-                )))
+                Ok(Some((rows, format!("{} {file}, abis {}", tree.label(), abis.join(",")))))
             }
             TreeRule::S390Compat => {
                 let file = "arch/s390/kernel/syscalls/syscall.tbl";
@@ -271,10 +229,7 @@ impl TreeRule {
                 if only32.is_empty() {
                     return Ok(None);
                 }
-                Ok(Some((
-                    rows,
-                    format!("{} {file}, abis common,32", tree.label()),
-                )))
+                Ok(Some((rows, format!("{} {file}, abis common,32", tree.label()))))
             }
         }
     }
@@ -289,11 +244,7 @@ fn generic_rule(tree: &Tree, karch: &str, bits: &str) -> Result<(String, Vec<Str
     let base = "scripts/Makefile.asm-headers";
     for line in tree.read(base)?.lines() {
         if let Some(rest) = strip_assign(line, &key, "+=") {
-            abis.extend(
-                rest.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
-            );
+            abis.extend(rest.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
         } else if let Some(rest) = strip_assign(line, "syscalltbl", ":=") {
             tbl = Some(rest.trim().trim_start_matches("$(srctree)/").to_string());
         }
@@ -362,24 +313,13 @@ fn arm_private(tree: &Tree) -> Result<(Rows, String), String> {
     if !base_ok || rows.is_empty() {
         return Err(format!("{file}: no __ARM_NR_BASE / __ARM_NR_* definitions"));
     }
-    Ok((
-        rows,
-        format!(
-            "{} {file} __ARM_NR_* (EABI, __NR_SYSCALL_BASE 0)",
-            tree.label()
-        ),
-    ))
+    Ok((rows, format!("{} {file} __ARM_NR_* (EABI, __NR_SYSCALL_BASE 0)", tree.label())))
 }
 
 /// Where one table comes from.
 enum Source {
     /// The crate, checked against `check` in the first tree.
-    Crate {
-        module: &'static str,
-        rows: Rows,
-        check: TreeRule,
-        selection: &'static str,
-    },
+    Crate { module: &'static str, rows: Rows, check: TreeRule, selection: &'static str },
     /// A tree only.
     Tree(TreeRule),
 }
@@ -645,10 +585,7 @@ fn finish(ident: &str, mut rows: Rows, source: String) -> Result<Table, String> 
     rows.sort();
     for w in rows.windows(2) {
         if w[0].0 == w[1].0 {
-            return Err(format!(
-                "{ident}: number {} twice ({}, {})",
-                w[0].0, w[0].1, w[1].1
-            ));
+            return Err(format!("{ident}: number {} twice ({}, {})", w[0].0, w[0].1, w[1].1));
         }
     }
     let mut seen = BTreeMap::new();
@@ -660,10 +597,7 @@ fn finish(ident: &str, mut rows: Rows, source: String) -> Result<Table, String> 
     Ok(Table { rows, source })
 }
 
-fn first_tree<'t>(
-    trees: &'t [Tree],
-    rule: &TreeRule,
-) -> Result<Option<(&'t Tree, Rows, String)>, String> {
+fn first_tree<'t>(trees: &'t [Tree], rule: &TreeRule) -> Result<Option<(&'t Tree, Rows, String)>, String> {
     for t in trees {
         if let Some((rows, desc)) = rule.read(t)? {
             return Ok(Some((t, rows, desc)));
@@ -675,15 +609,9 @@ fn first_tree<'t>(
 fn build(spec: &Spec, trees: &[Tree]) -> Result<Table, String> {
     let ident = spec.ident;
     match &spec.source {
-        Source::Crate {
-            module,
-            rows,
-            check,
-            selection,
-        } => {
+        Source::Crate { module, rows, check, selection } => {
             let mut rows = rows.clone();
-            let mut source =
-                format!("syscalls {CRATE_VERSION} `{module}` ({CRATE_KERNEL} {selection})");
+            let mut source = format!("syscalls {CRATE_VERSION} `{module}` ({CRATE_KERNEL} {selection})");
             if let Some((tree, kernel, _)) = first_tree(trees, check)? {
                 let kernel: BTreeMap<u32, String> = kernel.into_iter().collect();
                 for (nr, name) in &rows {
@@ -691,9 +619,9 @@ fn build(spec: &Spec, trees: &[Tree]) -> Result<Table, String> {
                         Some(k) if k == name => {}
                         other => {
                             return Err(format!(
-                            "{ident}: syscalls {CRATE_VERSION} has {nr} {name}, {} has {other:?}",
-                            tree.label()
-                        ))
+                                "{ident}: syscalls {CRATE_VERSION} has {nr} {name}, {} has {other:?}",
+                                tree.label()
+                            ))
                         }
                     }
                 }
@@ -706,86 +634,43 @@ fn build(spec: &Spec, trees: &[Tree]) -> Result<Table, String> {
                         rows.extend(private);
                         write!(source, "; plus {desc}").unwrap();
                     }
-                    None => {
-                        source.push_str("; without arm's private __ARM_NR_* calls (needs --linux)")
-                    }
+                    None => source.push_str("; without arm's private __ARM_NR_* calls (needs --linux)"),
                 }
             }
             finish(ident, rows, source)
         }
         Source::Tree(rule) => match first_tree(trees, rule)? {
             Some((_, rows, desc)) => finish(ident, rows, desc),
-            None if trees.is_empty() => finish(
-                ident,
-                Vec::new(),
-                "no data: the syscalls crate lacks this ABI; needs --linux".to_string(),
-            ),
-            None => finish(
-                ident,
-                Vec::new(),
-                "no data: no --linux tree has this ABI".to_string(),
-            ),
+            None if trees.is_empty() => {
+                finish(ident, Vec::new(), "no data: the syscalls crate lacks this ABI; needs --linux".to_string())
+            }
+            None => finish(ident, Vec::new(), "no data: no --linux tree has this ABI".to_string()),
         },
     }
 }
 
 fn render(specs: &[(Spec, Table)], trees: &[Tree]) -> String {
     let mut o = String::new();
-    let tree_args: String = trees
-        .iter()
-        .map(|t| format!(" \\\n//!         --linux <linux-{}-tree>", t.version))
-        .collect();
-    writeln!(
-        o,
-        "//! Syscall tables for every [`Arch`]: `(nr, name)` sorted by number as the"
-    )
-    .unwrap();
+    let tree_args: String =
+        trees.iter().map(|t| format!(" \\\n//!         --linux <linux-{}-tree>", t.version)).collect();
+    writeln!(o, "//! Syscall tables for every [`Arch`]: `(nr, name)` sorted by number as the").unwrap();
     writeln!(o, "//! kernel numbers it, and where each table comes from.").unwrap();
     writeln!(o, "//!").unwrap();
-    writeln!(
-        o,
-        "//! GENERATED by `verifier/examples/gen_arch_tables.rs`; do not edit. Regenerate:"
-    )
-    .unwrap();
+    writeln!(o, "//! GENERATED by `verifier/examples/gen_arch_tables.rs`; do not edit. Regenerate:").unwrap();
     writeln!(o, "//!").unwrap();
     writeln!(o, "//! ```text").unwrap();
-    writeln!(
-        o,
-        "//! cargo run -p seccheck --example gen_arch_tables --{tree_args} \\"
-    )
-    .unwrap();
+    writeln!(o, "//! cargo run -p seccheck --example gen_arch_tables --{tree_args} \\").unwrap();
     writeln!(o, "//!         --out verifier/src/arch/tables.rs").unwrap();
     writeln!(o, "//! ```").unwrap();
     writeln!(o, "//!").unwrap();
-    writeln!(
-        o,
-        "//! Inputs: the `syscalls` crate {CRATE_VERSION} (generated from {CRATE_KERNEL})"
-    )
-    .unwrap();
+    writeln!(o, "//! Inputs: the `syscalls` crate {CRATE_VERSION} (generated from {CRATE_KERNEL})").unwrap();
     for (i, t) in trees.iter().enumerate() {
-        writeln!(
-            o,
-            "//! and the {} source tree (`--linux` #{})",
-            t.label(),
-            i + 1
-        )
-        .unwrap();
+        writeln!(o, "//! and the {} source tree (`--linux` #{})", t.label(), i + 1).unwrap();
     }
-    writeln!(
-        o,
-        "//! (the rules and why each table has its source: the generator's module doc)."
-    )
-    .unwrap();
+    writeln!(o, "//! (the rules and why each table has its source: the generator's module doc).").unwrap();
     writeln!(o, "//!").unwrap();
     for (spec, table) in specs {
-        writeln!(
-            o,
-            "//! - `{}` ({} rows): {}",
-            spec.ident,
-            table.rows.len(),
-            table.source
-        )
-        .unwrap();
+        writeln!(o, "//! - `{}` ({} rows): {}", spec.ident, table.rows.len(), table.source).unwrap();
     }
     writeln!(o).unwrap();
     writeln!(o, "use super::{{Arch, Table}};").unwrap();
@@ -809,13 +694,7 @@ fn render(specs: &[(Spec, Table)], trees: &[Tree]) -> String {
         let items: Vec<String> = table
             .rows
             .iter()
-            .map(|(nr, name)| {
-                if hex {
-                    format!("({nr:#x}, \"{name}\"),")
-                } else {
-                    format!("({nr}, \"{name}\"),")
-                }
-            })
+            .map(|(nr, name)| if hex { format!("({nr:#x}, \"{name}\"),") } else { format!("({nr}, \"{name}\"),") })
             .collect();
         writeln!(o, "    &[").unwrap();
         wrap(&mut o, &items);
@@ -876,18 +755,11 @@ fn run() -> Result<(), String> {
     }
     let text = render(&built, &trees);
     match out {
-        Some(path) => {
-            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?
-        }
+        Some(path) => std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?,
         None => print!("{text}"),
     }
     for (spec, table) in &built {
-        eprintln!(
-            "{:12} {:4} rows  {}",
-            spec.ident,
-            table.rows.len(),
-            table.source
-        );
+        eprintln!("{:12} {:4} rows  {}", spec.ident, table.rows.len(), table.source);
     }
     Ok(())
 }

@@ -375,7 +375,8 @@ pub(crate) fn rows_text(r: &Region) -> Vec<String> {
 
 fn region_label(r: &Region) -> String {
     let rows = rows_text(r);
-    let shown = if rows.len() > 6 { format!("{} and {} more", rows[..5].join(", "), rows.len() - 5) } else { rows.join(", ") };
+    let shown =
+        if rows.len() > 6 { format!("{} and {} more", rows[..5].join(", "), rows.len() - 5) } else { rows.join(", ") };
     format!("{}: {shown}", arch_label(&r.arch))
 }
 
@@ -482,7 +483,11 @@ impl Diff {
                  (every arch value, syscall number, argument and instruction pointer)\n",
             );
         } else {
-            let _ = writeln!(out, "different: {} where A and B take different actions", plural(self.regions.len(), "region", "regions"));
+            let _ = writeln!(
+                out,
+                "different: {} where A and B take different actions",
+                plural(self.regions.len(), "region", "regions")
+            );
             render_regions(&mut out, &self.regions);
         }
         out
@@ -620,7 +625,11 @@ mod tests {
         let d = diff(&asm(OLD), &asm(NEW), &Options::default()).unwrap();
         let f = d.findings();
         assert_eq!(f.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(), vec![("D001", Severity::Warning); 2]);
-        assert!(f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when (arg2 & 0x3) == 1"), "{}", f[1].message);
+        assert!(
+            f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when (arg2 & 0x3) == 1"),
+            "{}",
+            f[1].message
+        );
     }
 
     #[test]
@@ -630,7 +639,10 @@ mod tests {
         // ERRNO(13) are equally strict).
         let r = refines(&old, &new, &Options::default()).unwrap();
         assert!(r.refines && r.violations.is_empty());
-        assert_eq!(r.render_text("old.s", "new.s"), "A: old.s\nB: new.s\nA refines B: on every input A's action is at least as strict as B's\n");
+        assert_eq!(
+            r.render_text("old.s", "new.s"),
+            "A: old.s\nB: new.s\nA refines B: on every input A's action is at least as strict as B's\n"
+        );
         // The new one allows getpid and close where the old one denied them.
         let r = refines(&new, &old, &Options::default()).unwrap();
         assert!(!r.refines);

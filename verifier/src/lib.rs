@@ -21,13 +21,13 @@ pub mod genfuzz;
 pub mod kernel;
 pub mod lints;
 pub mod output;
-pub mod policy;
 pub mod overhead;
+pub mod policy;
 pub mod record;
 pub mod report;
 pub mod seccomp;
-pub mod symbolic;
 pub mod sources;
 pub mod stack;
+pub mod symbolic;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;

@@ -122,7 +122,10 @@ impl Outputs {
         let existing = ids(path);
         if let Named::Default { hint } = named {
             if std::fs::symlink_metadata(path).is_ok() {
-                return Err(err(path, format!("already exists and was not named as an output, so it is left alone; {hint}")));
+                return Err(err(
+                    path,
+                    format!("already exists and was not named as an output, so it is left alone; {hint}"),
+                ));
             }
         }
         let device = match std::fs::symlink_metadata(path) {
@@ -142,7 +145,10 @@ impl Outputs {
         let claimed = if device { &[][..] } else { &self.claimed[..] };
         for (other, ids, other_place) in claimed {
             if existing.iter().any(|i| ids.contains(i)) || (place.is_some() && place == *other_place) {
-                return Err(err(path, format!("is the same file as the output {}; each output needs its own file", other.display())));
+                return Err(err(
+                    path,
+                    format!("is the same file as the output {}; each output needs its own file", other.display()),
+                ));
             }
         }
         self.claimed.push((path.to_path_buf(), existing, place));
@@ -155,11 +161,16 @@ impl Outputs {
         use std::os::unix::fs::OpenOptionsExt;
         match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(err(path, "is a symbolic link; an output directory must be a real directory (give its real path)"));
+                return Err(err(
+                    path,
+                    "is a symbolic link; an output directory must be a real directory (give its real path)",
+                ));
             }
             Ok(m) if !m.is_dir() => return Err(err(path, "exists and is not a directory")),
             Ok(_) => {}
-            Err(_) => std::fs::create_dir_all(path).map_err(|e| err(path, format!("cannot create the directory: {e}")))?,
+            Err(_) => {
+                std::fs::create_dir_all(path).map_err(|e| err(path, format!("cannot create the directory: {e}")))?
+            }
         }
         let fd = std::fs::OpenOptions::new()
             .read(true)
@@ -318,7 +329,13 @@ impl OutDir {
             }
             let here = ids(&target);
             if let Some((input, _)) = self.inner.inputs.iter().find(|(_, ids)| here.iter().any(|i| ids.contains(i))) {
-                return Err(err(&shown, format!("is also an input of this command ({}); writing it would destroy what was read", input.display())));
+                return Err(err(
+                    &shown,
+                    format!(
+                        "is also an input of this command ({}); writing it would destroy what was read",
+                        input.display()
+                    ),
+                ));
             }
         }
         let tmp = temp_with(&via, bytes).map_err(|e| err(&shown, format!("cannot write: {e}")))?;

@@ -134,7 +134,11 @@ impl Stack {
     /// The effective return value for `d`, read off the sets.
     pub fn ret_for(&mut self, d: &SeccompData) -> u32 {
         let an = self.session.sets();
-        self.outcomes.iter().find(|&&(_, s)| an.contains(s, d)).map(|&(r, _)| r).expect("the outcomes partition the inputs")
+        self.outcomes
+            .iter()
+            .find(|&&(_, s)| an.contains(s, d))
+            .map(|&(r, _)| r)
+            .expect("the outcomes partition the inputs")
     }
 
     /// The session holding every filter (session program `i` is filter `i`).
@@ -227,7 +231,8 @@ mod tests {
     #[test]
     fn ties_keep_the_newest_data_and_the_lowest_action_wins() {
         let mut s = analyze(&[asm(BASE), asm(LAYER)], &Options::default()).unwrap();
-        let x86 = |nr: u32, a2: u64| SeccompData { nr, arch: 0xc000_003e, instruction_pointer: 0, args: [0, 0, a2, 0, 0, 0] };
+        let x86 =
+            |nr: u32, a2: u64| SeccompData { nr, arch: 0xc000_003e, instruction_pointer: 0, args: [0, 0, a2, 0, 0, 0] };
         // getpid: ERRNO(1) (older) vs ERRNO(5) (newer): tie, newest data.
         assert_eq!(s.ret_for(&x86(39, 0)), 0x0005_0005);
         // kill: ALLOW vs TRAP(7).

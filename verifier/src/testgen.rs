@@ -141,7 +141,8 @@ pub fn dispatch_chain<R: Rng>(rng: &mut R) -> Program {
     let mut values: Vec<u32> = Vec::with_capacity(n);
     let mut bodies: Vec<Vec<Insn>> = Vec::with_capacity(n);
     for _ in 0..n {
-        let v = if !values.is_empty() && rng.gen_bool(0.1) { *values.choose(rng).unwrap() } else { rng.gen_range(0..460) };
+        let v =
+            if !values.is_empty() && rng.gen_bool(0.1) { *values.choose(rng).unwrap() } else { rng.gen_range(0..460) };
         values.push(v);
         bodies.push(if rng.gen_bool(0.6) {
             vec![Insn::stmt(BPF_RET | BPF_K, pick_ret(rng))]
@@ -301,7 +302,12 @@ pub fn mutate<R: Rng>(rng: &mut R, p: &Program) -> Program {
             8 => {
                 let n = rng.gen_range(1..4);
                 for _ in 0..n {
-                    insns.push(Insn::new(*CLASSIC_OPCODES.choose(rng).unwrap(), rng.gen(), rng.gen(), interesting_u32(rng)));
+                    insns.push(Insn::new(
+                        *CLASSIC_OPCODES.choose(rng).unwrap(),
+                        rng.gen(),
+                        rng.gen(),
+                        interesting_u32(rng),
+                    ));
                 }
             }
             _ => {
@@ -315,10 +321,9 @@ pub fn mutate<R: Rng>(rng: &mut R, p: &Program) -> Program {
 
 /// Every opcode in `chk_code_allowed` (net/core/filter.c).
 pub const CLASSIC_OPCODES: &[u16] = &[
-    0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x94, 0x9c, 0x54, 0x5c, 0x44, 0x4c, 0xa4, 0xac,
-    0x64, 0x6c, 0x74, 0x7c, 0x84, 0x20, 0x28, 0x30, 0x80, 0x40, 0x48, 0x50, 0x00, 0x60, 0x81, 0xb1,
-    0x01, 0x61, 0x02, 0x03, 0x07, 0x87, 0x06, 0x16, 0x05, 0x15, 0x1d, 0x35, 0x3d, 0x25, 0x2d, 0x45,
-    0x4d,
+    0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x94, 0x9c, 0x54, 0x5c, 0x44, 0x4c, 0xa4, 0xac, 0x64, 0x6c, 0x74,
+    0x7c, 0x84, 0x20, 0x28, 0x30, 0x80, 0x40, 0x48, 0x50, 0x00, 0x60, 0x81, 0xb1, 0x01, 0x61, 0x02, 0x03, 0x07, 0x87,
+    0x06, 0x16, 0x05, 0x15, 0x1d, 0x35, 0x3d, 0x25, 0x2d, 0x45, 0x4d,
 ];
 
 /// Constants a program compares or combines with (the `k` of every jump and ALU
@@ -327,7 +332,10 @@ pub fn program_constants(p: &Program) -> Vec<u32> {
     let mut ks: Vec<u32> = p
         .insns
         .iter()
-        .filter(|i| matches!(i.class(), BPF_JMP | BPF_ALU) || (matches!(i.class(), BPF_LD | BPF_LDX) && i.code & 0xe0 == BPF_IMM))
+        .filter(|i| {
+            matches!(i.class(), BPF_JMP | BPF_ALU)
+                || (matches!(i.class(), BPF_LD | BPF_LDX) && i.code & 0xe0 == BPF_IMM)
+        })
         .map(|i| i.k)
         .collect();
     ks.sort_unstable();
@@ -392,7 +400,11 @@ pub mod strategies {
         (any::<u64>(), any::<bool>()).prop_map(|(s, m)| {
             let mut rng = SmallRng::seed_from_u64(s);
             let p = super::valid_program(&mut rng);
-            if m { mutate(&mut rng, &p) } else { p }
+            if m {
+                mutate(&mut rng, &p)
+            } else {
+                p
+            }
         })
     }
 

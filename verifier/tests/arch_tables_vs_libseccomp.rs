@@ -145,11 +145,7 @@ fn ranges(arch: Arch) -> Vec<(u32, u32)> {
 
 #[test]
 fn every_number_libseccomp_knows_matches_our_tables() {
-    let ScmpVersion {
-        major,
-        minor,
-        micro,
-    } = ScmpVersion::current().expect("libseccomp version");
+    let ScmpVersion { major, minor, micro } = ScmpVersion::current().expect("libseccomp version");
     let version = format!("{major}.{minor}.{micro}");
     let mut observed = BTreeSet::new();
     let mut unknown_names = BTreeSet::new();
@@ -165,12 +161,7 @@ fn every_number_libseccomp_knows_matches_our_tables() {
                     known_by_lib += 1;
                 }
                 if lib.is_some() && lib != ours {
-                    observed.insert(Diff {
-                        arch,
-                        nr,
-                        libseccomp: lib,
-                        ours,
-                    });
+                    observed.insert(Diff { arch, nr, libseccomp: lib, ours });
                 }
             }
         }
@@ -184,31 +175,16 @@ fn every_number_libseccomp_knows_matches_our_tables() {
             match ScmpSyscall::from_name_by_arch(name, scmp).map(|s| s.as_raw_syscall()) {
                 Ok(n) if n == raw => {}
                 Ok(n) if n < 0 => {
-                    if ScmpSyscall::from(raw)
-                        .get_name_by_arch(scmp)
-                        .ok()
-                        .as_deref()
-                        == Some(name)
-                    {
+                    if ScmpSyscall::from(raw).get_name_by_arch(scmp).ok().as_deref() == Some(name) {
                         multiplexed += 1;
                     } else {
-                        observed.insert(Diff {
-                            arch,
-                            nr,
-                            libseccomp: None,
-                            ours: Some(name.to_string()),
-                        });
+                        observed.insert(Diff { arch, nr, libseccomp: None, ours: Some(name.to_string()) });
                     }
                 }
                 Ok(n) => {
                     let n = u32::try_from(n).unwrap();
                     let ours = arch.syscall_name(n).map(str::to_string);
-                    observed.insert(Diff {
-                        arch,
-                        nr: n,
-                        libseccomp: Some(name.to_string()),
-                        ours,
-                    });
+                    observed.insert(Diff { arch, nr: n, libseccomp: Some(name.to_string()), ours });
                 }
                 Err(_) => {
                     lacks += 1;
@@ -216,10 +192,7 @@ fn every_number_libseccomp_knows_matches_our_tables() {
                 }
             }
         }
-        assert!(
-            known_by_lib > 250,
-            "{arch}: libseccomp {version} resolved only {known_by_lib} numbers"
-        );
+        assert!(known_by_lib > 250, "{arch}: libseccomp {version} resolved only {known_by_lib} numbers");
         report.push(format!(
             "{arch}: libseccomp {version} resolves {known_by_lib} numbers; of our {} names it lacks {lacks}, \
              gives {multiplexed} a multiplexer pseudo-number",

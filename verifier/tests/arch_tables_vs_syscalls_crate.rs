@@ -29,27 +29,19 @@ macro_rules! crate_rows {
 }
 
 fn ours(arch: Arch) -> Rows {
-    arch.syscalls()
-        .iter()
-        .map(|&(nr, name)| (nr, name.to_string()))
-        .collect()
+    arch.syscalls().iter().map(|&(nr, name)| (nr, name.to_string())).collect()
 }
 
 /// Rows only in `a`, and rows only in `b` (a changed name counts on both sides).
 fn diff(a: &Rows, b: &Rows) -> (Only, Only) {
     let only = |x: &Rows, y: &Rows| {
-        x.iter()
-            .filter(|(nr, name)| y.get(nr) != Some(name))
-            .map(|(nr, name)| (*nr, name.clone()))
-            .collect()
+        x.iter().filter(|(nr, name)| y.get(nr) != Some(name)).map(|(nr, name)| (*nr, name.clone())).collect()
     };
     (only(a, b), only(b, a))
 }
 
 fn rows(list: &[(u32, &str)]) -> Only {
-    list.iter()
-        .map(|&(nr, name)| (nr, name.to_string()))
-        .collect()
+    list.iter().map(|&(nr, name)| (nr, name.to_string())).collect()
 }
 
 #[test]
@@ -70,10 +62,7 @@ fn crate_sourced_tables_equal_the_crate() {
     for (arch, krate) in cases {
         assert!(!krate.is_empty());
         assert_eq!(ours(arch), krate, "{arch}");
-        assert!(
-            arch.syscall_table_source().starts_with("syscalls 0.8.1"),
-            "{arch}"
-        );
+        assert!(arch.syscall_table_source().starts_with("syscalls 0.8.1"), "{arch}");
     }
 }
 
@@ -138,33 +127,20 @@ fn tree_sourced_tables_differ_from_the_crate_exactly_where_the_crate_is_wrong() 
     let mut kernel = newer_than_crate(0);
     kernel.push((79, "newfstatat".into()));
     kernel.sort();
-    assert_eq!(
-        diff(&crate_rows!(aarch64), &ours(Arch::Aarch64)),
-        (crate_wrong.clone(), kernel.clone())
-    );
+    assert_eq!(diff(&crate_rows!(aarch64), &ours(Arch::Aarch64)), (crate_wrong.clone(), kernel.clone()));
 
     // loongarch64 as aarch64, and also no `renameat` or `rlimit` ABI rows
     // (arch/loongarch/kernel/Makefile.syscalls adds only memfd_secret).
     let mut loong_wrong = crate_wrong;
-    loong_wrong.extend(rows(&[
-        (38, "renameat"),
-        (163, "getrlimit"),
-        (164, "setrlimit"),
-    ]));
+    loong_wrong.extend(rows(&[(38, "renameat"), (163, "getrlimit"), (164, "setrlimit")]));
     loong_wrong.sort();
-    assert_eq!(
-        diff(&crate_rows!(loongarch64), &ours(Arch::Loongarch64)),
-        (loong_wrong, kernel)
-    );
+    assert_eq!(diff(&crate_rows!(loongarch64), &ours(Arch::Loongarch64)), (loong_wrong, kernel));
 
     // riscv32: no `rlimit` ABI (arch/riscv/kernel/Makefile.syscalls:
     // `syscall_abis_32 += riscv memfd_secret`).
     assert_eq!(
         diff(&crate_rows!(riscv32), &ours(Arch::Riscv32)),
-        (
-            rows(&[(163, "getrlimit"), (164, "setrlimit")]),
-            newer_than_crate(0)
-        )
+        (rows(&[(163, "getrlimit"), (164, "setrlimit")]), newer_than_crate(0))
     );
 
     // mips n64: `450 common set_mempolicy_home_node` in syscall_n64.tbl is
@@ -174,10 +150,6 @@ fn tree_sourced_tables_differ_from_the_crate_exactly_where_the_crate_is_wrong() 
     n64.push((5450, "set_mempolicy_home_node".into()));
     n64.sort();
     for arch in [Arch::Mips64, Arch::Mipsel64] {
-        assert_eq!(
-            diff(&crate_rows!(mips64), &ours(arch)),
-            (vec![], n64.clone()),
-            "{arch}"
-        );
+        assert_eq!(diff(&crate_rows!(mips64), &ours(arch)), (vec![], n64.clone()), "{arch}");
     }
 }

@@ -17,30 +17,19 @@ const ASM: &str = "/usr/include/x86_64-linux-gnu/asm";
 
 /// `#define __NR_<name> <n>` or `#define __NR_<name> (__X32_SYSCALL_BIT + <n>)`.
 fn parse_header(path: &Path) -> BTreeMap<String, u32> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (install the linux-libc-dev package)",
-            path.display()
-        )
-    });
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (install the linux-libc-dev package)", path.display()));
     let mut out = BTreeMap::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("#define __NR_") else {
             continue;
         };
-        let (name, value) = rest
-            .split_once(' ')
-            .unwrap_or_else(|| panic!("{}: {line:?}", path.display()));
+        let (name, value) = rest.split_once(' ').unwrap_or_else(|| panic!("{}: {line:?}", path.display()));
         let value = value.trim();
-        let nr = if let Some(n) = value
-            .strip_prefix("(__X32_SYSCALL_BIT + ")
-            .and_then(|v| v.strip_suffix(')'))
-        {
+        let nr = if let Some(n) = value.strip_prefix("(__X32_SYSCALL_BIT + ").and_then(|v| v.strip_suffix(')')) {
             X32_SYSCALL_BIT + n.parse::<u32>().unwrap()
         } else {
-            value
-                .parse::<u32>()
-                .unwrap_or_else(|_| panic!("{}: {line:?}", path.display()))
+            value.parse::<u32>().unwrap_or_else(|_| panic!("{}: {line:?}", path.display()))
         };
         out.insert(name.to_string(), nr);
     }
@@ -49,28 +38,14 @@ fn parse_header(path: &Path) -> BTreeMap<String, u32> {
 
 #[test]
 fn every_installed_x86_header_number_is_in_our_tables() {
-    for (file, arch, min) in [
-        ("unistd_64.h", Arch::X86_64, 300),
-        ("unistd_x32.h", Arch::X32, 300),
-        ("unistd_32.h", Arch::I386, 400),
-    ] {
+    for (file, arch, min) in
+        [("unistd_64.h", Arch::X86_64, 300), ("unistd_x32.h", Arch::X32, 300), ("unistd_32.h", Arch::I386, 400)]
+    {
         let header = parse_header(&Path::new(ASM).join(file));
-        assert!(
-            header.len() >= min,
-            "{file}: only {} definitions",
-            header.len()
-        );
+        assert!(header.len() >= min, "{file}: only {} definitions", header.len());
         for (name, nr) in &header {
-            assert_eq!(
-                arch.syscall_nr(name),
-                Some(*nr),
-                "{file}: __NR_{name} = {nr:#x}"
-            );
-            assert_eq!(
-                arch.syscall_name(*nr),
-                Some(name.as_str()),
-                "{file}: {nr:#x}"
-            );
+            assert_eq!(arch.syscall_nr(name), Some(*nr), "{file}: __NR_{name} = {nr:#x}");
+            assert_eq!(arch.syscall_name(*nr), Some(name.as_str()), "{file}: {nr:#x}");
         }
     }
 }

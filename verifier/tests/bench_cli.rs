@@ -62,14 +62,22 @@ fn bench_json_has_baseline_floor_and_filter_rows() {
         assert_eq!(read["returns"], serde_json::json!([1]), "read returned one byte");
     }
     // Two rounds give no 95 % interval: every figure says so, none is resolved.
-    let estimates: Vec<&serde_json::Value> = rows.iter().map(|r| &r["overhead_estimate"]).filter(|e| !e.is_null()).collect();
+    let estimates: Vec<&serde_json::Value> =
+        rows.iter().map(|r| &r["overhead_estimate"]).filter(|e| !e.is_null()).collect();
     assert!(!estimates.is_empty());
     for e in estimates {
-        assert_eq!((e["n"].as_u64(), e["interval"].is_null(), e["unresolved"].as_str()), (Some(2), true, Some("too_few_rounds")), "{e}");
+        assert_eq!(
+            (e["n"].as_u64(), e["interval"].is_null(), e["unresolved"].as_str()),
+            (Some(2), true, Some("too_few_rounds")),
+            "{e}"
+        );
     }
     assert_eq!(v["min_rounds"], 6);
     // The unknown number runs the whole filter (its default ALLOW: ENOSYS from the kernel).
-    let unknown = rows.iter().find(|r| r["subject"] == "small.h" && r["probe"]["raw"] == 1000 && r["threads"] == 1).expect("nr 1000 row");
+    let unknown = rows
+        .iter()
+        .find(|r| r["subject"] == "small.h" && r["probe"]["raw"] == 1000 && r["threads"] == 1)
+        .expect("nr 1000 row");
     // ld [0], three jeq that fail, ret ALLOW.
     assert_eq!((unknown["predicted_cached"].clone(), unknown["predicted_insns"].clone()), (false.into(), 5.into()));
     assert_eq!(unknown["returns"], serde_json::json!([-38]), "ENOSYS");

@@ -74,8 +74,18 @@ fn properties_hold_on_the_strict_filter_and_fail_on_the_lax_one() {
     let pol = pol.to_str().unwrap();
 
     let o = seccheck(&["check", &strict, "--policy", pol, "--no-lints"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains(": PASS: 6 of 6 properties hold; lints not run"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(": PASS: 6 of 6 properties hold; lints not run"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 
     let o = seccheck(&["check", &lax, "--policy", pol, "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
@@ -122,7 +132,9 @@ fn deny_allow_default_and_forbid_fail_with_examples() {
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
-    let has = |code: &str, needle: &str| findings.iter().any(|f| f["code"] == code && f["message"].as_str().unwrap().contains(needle));
+    let has = |code: &str, needle: &str| {
+        findings.iter().any(|f| f["code"] == code && f["message"].as_str().unwrap().contains(needle))
+    };
     assert!(has("P001", "x32"));
     assert!(has("P002", "x86_64 fork (from @process-create) is not denied"));
     assert!(has("P002", "x86_64 ptrace is not denied"));
@@ -135,7 +147,9 @@ fn deny_allow_default_and_forbid_fail_with_examples() {
         let c = &f["counterexample"];
         let action = c["action"].as_str().unwrap();
         match f["code"].as_str().unwrap() {
-            "P001" | "P005" => assert!(action == "ALLOW" || action == "LOG" || action == "TRACE" || action == "USER_NOTIF", "{f}"),
+            "P001" | "P005" => {
+                assert!(action == "ALLOW" || action == "LOG" || action == "TRACE" || action == "USER_NOTIF", "{f}")
+            }
             "P002" => assert!(!["KILL_PROCESS", "KILL_THREAD", "TRAP", "ERRNO"].contains(&action), "{f}"),
             "P003" => assert!(action != "ALLOW" && action != "LOG", "{f}"),
             _ => {}
@@ -164,7 +178,8 @@ fn sarif_and_bad_policies() {
     }
 
     let bad = d.path().join("bad.toml");
-    std::fs::write(&bad, "arches = [\"x86_64\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = \"arg2 == \"\n").unwrap();
+    std::fs::write(&bad, "arches = [\"x86_64\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = \"arg2 == \"\n")
+        .unwrap();
     let o = seccheck(&["check", &lax, "--policy", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
@@ -223,7 +238,11 @@ fn x32_numbers_that_name_no_syscall_do_not_count_as_open() {
         "guard",
         "ld [4]\njeq #0xc000003e, nr, kill\nnr: ld [0]\njge #0x40000000, x32, allow\nx32: jeq #0xffffffff, allow, kill\nallow: ret #0x7fff0000\nkill: ret #0x80000000\n",
     );
-    let open = setup(d.path(), "open", "ld [4]\njeq #0xc000003e, allow, kill\nallow: ret #0x7fff0000\nkill: ret #0x80000000\n");
+    let open = setup(
+        d.path(),
+        "open",
+        "ld [4]\njeq #0xc000003e, allow, kill\nallow: ret #0x7fff0000\nkill: ret #0x80000000\n",
+    );
     let pol = d.path().join("a.toml");
     std::fs::write(&pol, "arches = [\"x86_64\"]\n").unwrap();
     let o = seccheck(&["check", &guard, "--policy", pol.to_str().unwrap(), "--no-lints"]);
@@ -250,14 +269,21 @@ fn conditions_on_socketcall_arguments_are_unknown() {
         "ld [4]\njeq #0x40000003, nr, kill\nnr: ld [0]\njeq #359, sock, allow\nsock: ld [16]\njeq #1, allow, deny\nallow: ret #0x7fff0000\ndeny: ret #0x50001\nkill: ret #0x80000000\n",
     );
     let pol = d.path().join("s.toml");
-    std::fs::write(&pol, "arches = [\"i386\"]\n[[allow_only_if]]\nsyscalls = [\"socket\"]\nwhen = \"arg0 & 0xffffffff == AF_UNIX\"\n").unwrap();
+    std::fs::write(
+        &pol,
+        "arches = [\"i386\"]\n[[allow_only_if]]\nsyscalls = [\"socket\"]\nwhen = \"arg0 & 0xffffffff == AF_UNIX\"\n",
+    )
+    .unwrap();
     let o = seccheck(&["check", &f, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let msg = findings[0]["message"].as_str().unwrap();
-    assert!(msg.starts_with("i386 socketcall when arg0 == 0x1 (socketcall passes the call's arguments in memory"), "{msg}");
+    assert!(
+        msg.starts_with("i386 socketcall when arg0 == 0x1 (socketcall passes the call's arguments in memory"),
+        "{msg}"
+    );
     assert!(msg.ends_with("runs, so `arg0 & 0xffffffff == AF_UNIX` is not enforced"), "{msg}");
     assert_eq!(findings[0]["counterexample"]["input"]["args"][0], 1);
     assert_eq!(findings[0]["counterexample"]["action"], "ALLOW");
@@ -276,9 +302,15 @@ fn sarif_schema() -> serde_json::Value {
         .unwrap();
     assert!(o.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&o.stderr));
     let meta: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let pkg = meta["packages"].as_array().unwrap().iter().find(|p| p["name"] == "serde-sarif").expect("serde-sarif is a dev-dependency");
+    let pkg = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .expect("serde-sarif is a dev-dependency");
     let dir = std::path::Path::new(pkg["manifest_path"].as_str().unwrap()).parent().unwrap().to_path_buf();
-    let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("src/schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("src/schema.json")).unwrap()).unwrap();
     assert_eq!(schema["title"], "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema");
     schema
 }
@@ -330,7 +362,8 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         let o = seccheck(&["check", &lax, "--policy", p.to_str().unwrap(), "--format", "sarif"]);
         assert_eq!(o.status.code(), Some(expect), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
         // The typed model of the same schema reads it back too.
         let typed: serde_sarif::sarif::Sarif = serde_json::from_value(v.clone()).unwrap();
@@ -365,14 +398,18 @@ fn check_a_stack_by_its_effective_action() {
     let o = seccheck(&["check", "--stack", &both, "--policy", p]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("(stack, oldest first) against") && text.contains("PASS: 2 of 2 properties hold; lints not run"), "{text}");
+    assert!(
+        text.contains("(stack, oldest first) against") && text.contains("PASS: 2 of 2 properties hold; lints not run"),
+        "{text}"
+    );
     assert!(text.contains("lints look at one filter at a time"), "{text}");
     // A property the stack breaks: connect must always run.
     std::fs::write(&pol, "arches = [\"x86_64\"]\n[[allow]]\nsyscalls = [\"connect\"]\n").unwrap();
     let o = seccheck(&["check", "--stack", &both, "--policy", p, "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "P003").expect("connect does not always run");
+    let f =
+        v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "P003").expect("connect does not always run");
     assert_eq!(f["counterexample"]["syscall"], "connect");
     assert_eq!(f["counterexample"]["action"], "ERRNO");
     // An empty name in the list is a usage error.

@@ -213,7 +213,8 @@ fn filters_embedded_in_an_elf_binary() {
     let o = seccheck(&["diff", &f0, &f1, "--format", "json"]);
     assert_eq!(code(&o), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let mut names: Vec<&str> = v["regions"].as_array().unwrap().iter().map(|r| r["example"]["syscall"].as_str().unwrap_or("")).collect();
+    let mut names: Vec<&str> =
+        v["regions"].as_array().unwrap().iter().map(|r| r["example"]["syscall"].as_str().unwrap_or("")).collect();
     names.sort();
     // nr 39 and 101 on every arch that names them; x86_64's are getpid and ptrace.
     assert!(names.contains(&"getpid") && names.contains(&"ptrace"), "{names:?}");
@@ -237,13 +238,23 @@ fn diff_examples_are_confirmed_by_the_kernel() {
     assert_eq!(code(&o), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
     let examples = text.lines().filter(|l| l.trim_start().starts_with("e.g. ")).count();
-    let x86 = text.lines().filter(|l| l.trim_start().starts_with("e.g. x86_64 ") || l.trim_start().starts_with("e.g. i386 ") || l.trim_start().starts_with("e.g. x32 ")).count();
+    let x86 = text
+        .lines()
+        .filter(|l| {
+            l.trim_start().starts_with("e.g. x86_64 ")
+                || l.trim_start().starts_with("e.g. i386 ")
+                || l.trim_start().starts_with("e.g. x32 ")
+        })
+        .count();
     let agreed = text.lines().filter(|l| l.trim_start().starts_with("e.g. ") && l.ends_with("[kernel agrees]")).count();
     assert!(x86 > 10, "{text}");
     assert_eq!(agreed, x86, "every example on an ABI this machine issues is confirmed:\n{text}");
     assert!(!text.contains("KERNEL DISAGREES"), "{text}");
     let last = text.lines().last().unwrap();
-    assert!(last.starts_with(&format!("kernel: the running kernel took both sides' actions for {x86} of {x86} example(s)")), "{last}");
+    assert!(
+        last.starts_with(&format!("kernel: the running kernel took both sides' actions for {x86} of {x86} example(s)")),
+        "{last}"
+    );
     assert!(examples >= x86);
 }
 
@@ -274,7 +285,12 @@ fn stacks_the_kernel_would_not_build_are_refused() {
     let out = scrub(&stdout(&o), d.path());
     assert!(out.starts_with("the kernel refuses this stack: filter 4 would make 32770 converted instructions, 2 over the limit; the kernel (seccomp_attach_filter, kernel/seccomp.c) refuses"), "{out}");
     assert!(out.contains("filter 3 ($DIR/rets4096.bpf): converted length 8195, total when attached 24593\n"), "{out}");
-    assert!(out.contains("filter 4 ($DIR/rets4085.bpf): converted length 8173, total when attached 32770  > 32768: refused (ENOMEM)"), "{out}");
+    assert!(
+        out.contains(
+            "filter 4 ($DIR/rets4085.bpf): converted length 8173, total when attached 32770  > 32768: refused (ENOMEM)"
+        ),
+        "{out}"
+    );
     assert!(!out.contains("ALLOW"), "no table for a stack that never runs: {out}");
     let o = seccheck(&["stack", &full, &full, &full, &over, "--format", "json"]);
     assert_eq!(code(&o), Some(1));

@@ -4,7 +4,11 @@ use std::process::Command;
 
 fn seccheck(args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("runs");
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 #[test]
@@ -25,10 +29,25 @@ fn unknown_generator_is_a_usage_error() {
 fn a_short_seccompiler_run_reports_its_known_finding_with_a_reproducer() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("found");
-    let (code, out, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--seconds", "2", "--seed", "1", "--max-findings", "1", "--out", out_dir.to_str().unwrap()]);
+    let (code, out, err) = seccheck(&[
+        "fuzz-generator",
+        "--generator",
+        "seccompiler",
+        "--seconds",
+        "2",
+        "--seed",
+        "1",
+        "--max-findings",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     // Known issues only: exit 0 by default (--fail-on unexplained), and said.
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.trim_end().ends_with("exit 0: every finding is of a known issue (--fail-on any makes any finding exit 1)"), "{out}");
+    assert!(
+        out.trim_end().ends_with("exit 0: every finding is of a known issue (--fail-on any makes any finding exit 1)"),
+        "{out}"
+    );
     assert!(out.contains("seccompiler: ") && out.contains("compiled and compared exactly"), "{out}");
     assert!(out.contains("known issue: seccompiler-unconditional-rule-dropped"), "{out}");
     assert!(out.contains("seccheck emu policy.json --filter main --host-arch"), "{out}");
@@ -48,8 +67,21 @@ fn a_short_seccompiler_run_reports_its_known_finding_with_a_reproducer() {
 #[test]
 fn divergences_count_even_when_none_is_shown() {
     // --max-findings 0 shows nothing, but the run still found S1/S2: exit 1 with --fail-on any.
-    let (code, out, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--seconds", "1", "--max-findings", "0", "--fail-on", "any"]);
+    let (code, out, err) = seccheck(&[
+        "fuzz-generator",
+        "--generator",
+        "seccompiler",
+        "--seconds",
+        "1",
+        "--max-findings",
+        "0",
+        "--fail-on",
+        "any",
+    ]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(!out.contains("finding ("), "{out}");
-    assert!(out.trim_end().lines().last().unwrap().starts_with("0 findings shown above (0 of a known issue) of "), "{out}");
+    assert!(
+        out.trim_end().lines().last().unwrap().starts_with("0 findings shown above (0 of a known issue) of "),
+        "{out}"
+    );
 }

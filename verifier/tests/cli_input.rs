@@ -62,7 +62,10 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
         (vec!["validate".into(), big.display().to_string()], "is larger than 4194304 bytes"),
         (vec!["validate".into(), spaces.display().to_string()], "only white space"),
         (vec!["validate".into(), json.display().to_string()], "defaultAction: expected"),
-        (vec!["validate".into(), "/nonexistent/filter.bpf".into()], "/nonexistent/filter.bpf: cannot read: No such file"),
+        (
+            vec!["validate".into(), "/nonexistent/filter.bpf".into()],
+            "/nonexistent/filter.bpf: cannot read: No such file",
+        ),
         (vec!["validate".into(), d.path().display().to_string()], "is a directory"),
     ];
     for (args, needle) in cases {
@@ -86,9 +89,18 @@ fn usage_errors_are_exit_2() {
     let f = write(d.path(), "f.c", C_FILTER.as_bytes());
     let f = f.to_str().unwrap();
     assert_bad_input(&seccheck(&["emu", f, "--arch", "vax", "--syscall", "1"]), "unknown arch `vax`");
-    assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "nosuch"]), "x86_64 has no syscall named `nosuch`");
-    assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "1,2,3,4,5,6,7"]), "at most 6");
-    assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "zz"]), "argument 0 `zz` is not a number");
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "nosuch"]),
+        "x86_64 has no syscall named `nosuch`",
+    );
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "1,2,3,4,5,6,7"]),
+        "at most 6",
+    );
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "zz"]),
+        "argument 0 `zz` is not a number",
+    );
     let o = seccheck(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }
@@ -182,7 +194,9 @@ fn a_profile_libseccomp_takes_too_long_on_is_exit_2_after_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     // reports/generator-findings.md: L5 (60 rules: about 6 minutes on the VM
     // this was written on) and L6 (never done).
-    for (name, case) in [("slow.json", generator_cases::slow_rule_add(60)), ("loop.json", generator_cases::loops_forever())] {
+    for (name, case) in
+        [("slow.json", generator_cases::slow_rule_add(60)), ("loop.json", generator_cases::loops_forever())]
+    {
         let f = write(dir.path(), name, case.json().as_bytes());
         let start = std::time::Instant::now();
         let o = seccheck(&["table", f.to_str().unwrap(), "--libseccomp-timeout", "1"]);

@@ -32,13 +32,22 @@ fn exit_0_for_a_clean_filter_1_for_warnings_and_errors() {
     let clean = filter(d.path(), "allow.bpf", ALLOW_LIST);
     let o = seccheck(&["lint", clean.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
-    assert!(text(&o.stdout).contains("0 errors, 0 warnings, 0 notes (arches: x86_64 — the arches it tests)"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("0 errors, 0 warnings, 0 notes (arches: x86_64 — the arches it tests)"),
+        "{}",
+        text(&o.stdout)
+    );
 
     let deny = filter(d.path(), "deny.bpf", DENY_LIST);
     let o = seccheck(&["lint", deny.to_str().unwrap()]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    for needle in ["error[SC002 x32-not-blocked]", "warning[SC004 default-allow]", "error[SC005 sibling-not-denied]", "example: x32 execve("] {
+    for needle in [
+        "error[SC002 x32-not-blocked]",
+        "warning[SC004 default-allow]",
+        "error[SC005 sibling-not-denied]",
+        "example: x32 execve(",
+    ] {
         assert!(out.contains(needle), "{needle} not in {out}");
     }
     // --arch overrides the inference: x32 is meant, so SC002 stays quiet
@@ -79,7 +88,8 @@ fn bad_input_exits_2_with_one_line() {
     let d = tempfile::tempdir().unwrap();
     let deny = filter(d.path(), "deny.bpf", DENY_LIST);
     // MUL of two input-dependent words cannot be evaluated exactly
-    let mul = filter(d.path(), "mul.bpf", "ld [0]\n tax\n ld [16]\n mul x\n jeq #6, a, b\n a: ret #0x7fff0000\n b: ret #0");
+    let mul =
+        filter(d.path(), "mul.bpf", "ld [0]\n tax\n ld [16]\n mul x\n jeq #6, a, b\n a: ret #0x7fff0000\n b: ret #0");
     let trunc = d.path().join("trunc.bpf");
     std::fs::write(&trunc, [6u8, 0, 0]).unwrap();
     for (args, needle) in [

@@ -60,10 +60,16 @@ fn asm_refuses_to_write_over_its_source() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
     assert!(!is_link(&d.path().join("prog.bpf")));
-    assert_eq!(std::fs::read(d.path().join("prog.bpf")).unwrap(), seccheck::bpf::assemble(DENY_LIST).unwrap().to_bytes());
+    assert_eq!(
+        std::fs::read(d.path().join("prog.bpf")).unwrap(),
+        seccheck::bpf::assemble(DENY_LIST).unwrap().to_bytes()
+    );
     // A device is written into; a link to a descriptor is refused, never replaced.
     assert_eq!(seccheck_in(d.path(), &["asm", "prog.s", "-o", "/dev/null"]).status.code(), Some(0));
-    refused(&seccheck_in(d.path(), &["asm", "prog.s", "-o", "/dev/stdout"]), &["/dev/stdout: is a link to an open file descriptor"]);
+    refused(
+        &seccheck_in(d.path(), &["asm", "prog.s", "-o", "/dev/stdout"]),
+        &["/dev/stdout: is a link to an open file descriptor"],
+    );
     assert!(is_link(Path::new("/dev/stdout")));
 }
 
@@ -78,7 +84,10 @@ fn report_refuses_to_write_over_the_filter_or_the_policy() {
     let policy = d.path().join("policy.md");
     std::fs::write(&policy, "arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"execve\"]\n").unwrap();
     let pbefore = std::fs::read(&policy).unwrap();
-    refused(&seccheck_in(d.path(), &["report", "f.md", "--policy", "policy.md", "-o", "policy.md"]), &["policy.md: is also an input"]);
+    refused(
+        &seccheck_in(d.path(), &["report", "f.md", "--policy", "policy.md", "-o", "policy.md"]),
+        &["policy.md: is also an input"],
+    );
     assert_eq!(std::fs::read(&policy).unwrap(), pbefore);
 }
 
@@ -127,8 +136,14 @@ fn generate_refuses_outputs_that_are_its_trace_or_each_other() {
     let d = tempfile::tempdir().unwrap();
     record_true(d.path(), "t.json");
     let trace = std::fs::read(d.path().join("t.json")).unwrap();
-    refused(&seccheck_in(d.path(), &["generate", "t.json", "-o", "t.json", "--policy-out", "t.json"]), &["t.json: is also an input"]);
-    refused(&seccheck_in(d.path(), &["generate", "t.json", "-o", "p.json", "--policy-out", "t.json"]), &["t.json: is also an input"]);
+    refused(
+        &seccheck_in(d.path(), &["generate", "t.json", "-o", "t.json", "--policy-out", "t.json"]),
+        &["t.json: is also an input"],
+    );
+    refused(
+        &seccheck_in(d.path(), &["generate", "t.json", "-o", "p.json", "--policy-out", "t.json"]),
+        &["t.json: is also an input"],
+    );
     assert_eq!(std::fs::read(d.path().join("t.json")).unwrap(), trace);
     // Two outputs, one file (not there yet, spelled two ways).
     let o = seccheck_in(d.path(), &["generate", "t.json", "-o", "p.json", "--policy-out", "./p.json"]);
@@ -148,7 +163,20 @@ fn fuzz_generator_out_is_never_written_through_a_link() {
     symlink(&victim, out.join("finding-0.json")).unwrap();
     // The run of cli_fuzz_generator.rs that finds a known seccompiler issue
     // (exit 1 with --fail-on any).
-    let args = ["fuzz-generator", "--generator", "seccompiler", "--seconds", "2", "--seed", "1", "--max-findings", "1", "--fail-on", "any", "--out"];
+    let args = [
+        "fuzz-generator",
+        "--generator",
+        "seccompiler",
+        "--seconds",
+        "2",
+        "--seed",
+        "1",
+        "--max-findings",
+        "1",
+        "--fail-on",
+        "any",
+        "--out",
+    ];
     let o = seccheck_in(d.path(), &[&args[..], &[s(&out)]].concat());
     assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
@@ -174,7 +202,9 @@ fn filtered_sleeper() -> (std::process::Child, Vec<u8>) {
     unsafe {
         cmd.pre_exec(move || {
             let fprog = libc::sock_fprog { len: 1, filter: filter.as_mut_ptr() };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || libc::syscall(libc::SYS_seccomp, 1, 0, &fprog as *const libc::sock_fprog) != 0 {
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::syscall(libc::SYS_seccomp, 1, 0, &fprog as *const libc::sock_fprog) != 0
+            {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -229,7 +259,20 @@ fn bench_report_is_never_written_through_a_link() {
     for n in names {
         symlink(&victim, report.join(n)).unwrap();
     }
-    let small = ["--threads", "1", "--rounds", "1", "--batches", "1", "--batch-us", "20", "--no-bitmap-probe", "--quiet", "--format", "json"];
+    let small = [
+        "--threads",
+        "1",
+        "--rounds",
+        "1",
+        "--batches",
+        "1",
+        "--batch-us",
+        "20",
+        "--no-bitmap-probe",
+        "--quiet",
+        "--format",
+        "json",
+    ];
     let o = seccheck_in(d.path(), &[&["bench", "allow.bpf", "--report", "report"][..], &small[..]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
@@ -239,7 +282,10 @@ fn bench_report_is_never_written_through_a_link() {
     assert!(std::fs::read_to_string(report.join("README.md")).unwrap().starts_with("# Filter overhead"));
     // The directory a link, or holding the filter it measures: refused before measuring.
     symlink(&report, d.path().join("link")).unwrap();
-    refused(&seccheck_in(d.path(), &[&["bench", "allow.bpf", "--report", "link"][..], &small[..]].concat()), &["link: is a symbolic link"]);
+    refused(
+        &seccheck_in(d.path(), &[&["bench", "allow.bpf", "--report", "link"][..], &small[..]].concat()),
+        &["link: is a symbolic link"],
+    );
     let inside = report.join("overhead.svg");
     std::fs::copy(&f, &inside).unwrap();
     let o = seccheck_in(d.path(), &[&["bench", "report/overhead.svg", "--report", "report"][..], &small[..]].concat());

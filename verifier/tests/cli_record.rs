@@ -63,7 +63,11 @@ fn record_generate_run(cmd: &[&str], extra_generate: &[&str]) -> (tempfile::Temp
     assert_eq!(under.stdout, plain.stdout);
     let tr = trace(&t);
     let profile: Value = serde_json::from_slice(&std::fs::read(&prof).unwrap()).unwrap();
-    eprintln!("{cmd:?}: {} (arch, syscall) pairs recorded; {}", tr["syscalls"].as_array().unwrap().len(), out.lines().next().unwrap());
+    eprintln!(
+        "{cmd:?}: {} (arch, syscall) pairs recorded; {}",
+        tr["syscalls"].as_array().unwrap().len(),
+        out.lines().next().unwrap()
+    );
     (d, tr, profile)
 }
 
@@ -74,17 +78,28 @@ fn ls_and_cat_get_profiles_they_run_under() {
     }
     let (_d, t, prof) = record_generate_run(&["ls", "-la", "/usr"], &[]);
     assert!(entry(&t, "x86_64", "getdents64").is_some(), "{t}");
-    assert!(entry(&t, "x86_64", "execve").is_some(), "the command's own execve is recorded (runtimes install profiles before it)");
+    assert!(
+        entry(&t, "x86_64", "execve").is_some(),
+        "the command's own execve is recorded (runtimes install profiles before it)"
+    );
     assert_eq!(t["exit"]["code"], 0);
     assert_eq!(prof["architectures"], serde_json::json!(["SCMP_ARCH_X86_64"]));
-    let (_d, t, prof) = record_generate_run(&["cat", "/etc/hostname"], &["--default-action", "kill", "--args", "loose"]);
+    let (_d, t, prof) =
+        record_generate_run(&["cat", "/etc/hostname"], &["--default-action", "kill", "--args", "loose"]);
     let flags = &entry(&t, "x86_64", "openat").unwrap()["args"][0];
     assert_eq!(flags["name"], "flags");
-    assert!(flags["values"].as_array().unwrap().iter().all(|v| v.as_u64().unwrap() & 3 == 0), "cat only reads: {flags}");
+    assert!(
+        flags["values"].as_array().unwrap().iter().all(|v| v.as_u64().unwrap() & 3 == 0),
+        "cat only reads: {flags}"
+    );
     assert_eq!(prof["defaultAction"], "SCMP_ACT_KILL_PROCESS");
-    let openat: Vec<&Value> = prof["syscalls"].as_array().unwrap().iter().filter(|r| r["names"][0] == "openat").collect();
+    let openat: Vec<&Value> =
+        prof["syscalls"].as_array().unwrap().iter().filter(|r| r["names"][0] == "openat").collect();
     assert_eq!(openat.len(), 1, "read-only opens only: {openat:?}");
-    assert_eq!(openat[0]["args"][0], serde_json::json!({"index": 2, "value": 3, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}));
+    assert_eq!(
+        openat[0]["args"][0],
+        serde_json::json!({"index": 2, "value": 3, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"})
+    );
 }
 
 #[test]
@@ -232,7 +247,9 @@ fn signals_end_the_command_and_are_forwarded() {
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(128 + 15), "{}", text(&out.stderr));
     assert_eq!(trace(&t)["exit"]["signal"], 15);
-    assert!(entry(&trace(&t), "x86_64", "clock_nanosleep").is_some() || entry(&trace(&t), "x86_64", "nanosleep").is_some());
+    assert!(
+        entry(&trace(&t), "x86_64", "clock_nanosleep").is_some() || entry(&trace(&t), "x86_64", "nanosleep").is_some()
+    );
 }
 
 #[test]
@@ -249,7 +266,11 @@ fn bad_input_is_one_line_and_exit_2() {
     std::fs::write(&bad, "{\"format\": \"other\"}").unwrap();
     let r = seccheck(&["generate", &bad, "-o", &p(d.path(), "o.json")]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(text(&r.stderr).starts_with(&format!("seccheck: error: {bad}: not a seccheck trace: JSON line 1")), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).starts_with(&format!("seccheck: error: {bad}: not a seccheck trace: JSON line 1")),
+        "{}",
+        text(&r.stderr)
+    );
     let wrong = p(d.path(), "wrong.json");
     std::fs::write(
         &wrong,
@@ -258,7 +279,12 @@ fn bad_input_is_one_line_and_exit_2() {
     .unwrap();
     let r = seccheck(&["generate", &wrong, "-o", &p(d.path(), "o.json")]);
     assert_eq!(r.status.code(), Some(2));
-    assert_eq!(text(&r.stderr), format!("seccheck: error: {wrong}: syscalls[0]: nr 0 is Some(\"read\") on x86_64, the trace says Some(\"write\")\n"));
+    assert_eq!(
+        text(&r.stderr),
+        format!(
+            "seccheck: error: {wrong}: syscalls[0]: nr 0 is Some(\"read\") on x86_64, the trace says Some(\"write\")\n"
+        )
+    );
     let r = seccheck(&["run", "--profile", &p(d.path(), "missing.json"), "--", "true"]);
     assert_eq!(r.status.code(), Some(2));
     assert!(text(&r.stderr).contains("missing.json: cannot read"), "{}", text(&r.stderr));
@@ -271,7 +297,11 @@ fn a_profile_that_denies_execve_is_reported_not_run() {
     }
     let d = tempfile::tempdir().unwrap();
     let prof = p(d.path(), "p.json");
-    std::fs::write(&prof, r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#).unwrap();
+    std::fs::write(
+        &prof,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
     let r = seccheck(&["run", "--profile", &prof, "--", "true"]);
     assert_eq!(r.status.code(), Some(2));
     let err = text(&r.stderr);
@@ -291,7 +321,10 @@ fn docker_default_base_inherits_dockers_bypassable_socket_rule_and_says_so() {
     // Docker's `socket` rules compare the 32-bit family on all 64 bits (SC008).
     assert_eq!(g.status.code(), Some(1), "{out}");
     assert!(out.contains("error[SC008 arg-high-half-unchecked]: x86_64 socket"), "{out}");
-    assert!(out.contains("NOT verified: 0 policy violations, 1 lint errors, 0 recorded call shapes not allowed"), "{out}");
+    assert!(
+        out.contains("NOT verified: 0 policy violations, 1 lint errors, 0 recorded call shapes not allowed"),
+        "{out}"
+    );
     // The profile is still written, and the command runs under it.
     let r = seccheck(&["run", "--profile", &prof, "--", "cat", "/etc/hostname"]);
     assert_eq!(r.stdout, std::fs::read("/etc/hostname").unwrap());

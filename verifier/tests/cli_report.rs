@@ -121,7 +121,10 @@ fn names_of(arches: &[Arch]) -> BTreeSet<&'static str> {
 #[test]
 fn a_passing_filter_gets_every_section_and_exit_0() {
     let d = setup();
-    let o = seccheck_in(d.path(), &["report", "clean.bpf", "--policy", "policy.toml", "--against", "older.bpf", "-o", "r.html"]);
+    let o = seccheck_in(
+        d.path(),
+        &["report", "clean.bpf", "--policy", "policy.toml", "--against", "older.bpf", "-o", "r.html"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.starts_with("clean.bpf: PASS: all 6 properties of policy.toml hold; lints: 0 errors, 0 warnings, 0 notes; 2 regions changed from older.bpf (1 looser)"), "{out}");
@@ -130,14 +133,21 @@ fn a_passing_filter_gets_every_section_and_exit_0() {
     assert_self_contained(&html);
     assert!(html.contains("<body data-verdict=\"pass\">"));
     assert!(html.contains("<span class=\"badge\">PASS</span>clean.bpf"));
-    for section in ["id=\"verdict\"", "id=\"findings\"", "id=\"matrix\"", "id=\"diff\"", "id=\"disasm\"", "id=\"properties\""] {
+    for section in
+        ["id=\"verdict\"", "id=\"findings\"", "id=\"matrix\"", "id=\"diff\"", "id=\"disasm\"", "id=\"properties\""]
+    {
         assert!(html.contains(section), "missing {section}");
     }
     assert!(!html.contains("id=\"bench\""), "no --bench, no overhead section");
     assert_eq!(count(&html, "<tr class=\"property pass\">"), 6);
     // The filter tells x86_64 and x32 apart from other arch values; i386 is
     // one of those (killed).
-    assert!(html.contains(">x86_64</th><th title=\"AUDIT_ARCH_X86_64 0xc000003e, nr with __X32_SYSCALL_BIT\">x32</th></tr>"), "columns");
+    assert!(
+        html.contains(
+            ">x86_64</th><th title=\"AUDIT_ARCH_X86_64 0xc000003e, nr with __X32_SYSCALL_BIT\">x32</th></tr>"
+        ),
+        "columns"
+    );
     let names = names_of(&[Arch::X86_64, Arch::X32]);
     assert_eq!(count(&html, "<tr class=\"sc\" "), names.len(), "one matrix row per syscall name");
     assert_eq!(count(&html, "<tr class=\"sc other\" "), 1);
@@ -219,11 +229,18 @@ fn a_filter_the_kernel_refuses_is_reported_as_such() {
 #[test]
 fn markdown_for_a_pull_request() {
     let d = setup();
-    let o = seccheck_in(d.path(), &["report", "older.bpf", "--policy", "policy.toml", "--against", "clean.bpf", "-o", "r.md"]);
+    let o = seccheck_in(
+        d.path(),
+        &["report", "older.bpf", "--policy", "policy.toml", "--against", "clean.bpf", "-o", "r.md"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let md = std::fs::read_to_string(d.path().join("r.md")).unwrap();
     // Long parts are collapsible; the open part is the verdict and two small tables.
-    let open: String = md.split("<details>").enumerate().map(|(i, part)| if i == 0 { part } else { part.split("</details>").nth(1).unwrap_or("") }).collect();
+    let open: String = md
+        .split("<details>")
+        .enumerate()
+        .map(|(i, part)| if i == 0 { part } else { part.split("</details>").nth(1).unwrap_or("") })
+        .collect();
     assert!(open.lines().filter(|l| l.starts_with('|')).count() <= 12, "{open}");
     assert_eq!(count(&md, "<details>"), count(&md, "</details>"));
     insta::assert_snapshot!(md);
@@ -244,10 +261,14 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     };
     run(&["report", "clean.bpf", "-o", "r.txt"], "-o r.txt: cannot tell the format from the extension; expected .html, .htm or .md, or give --format html|markdown");
     run(&["report", "missing.bpf", "-o", "r.html"], "missing.bpf");
-    std::fs::write(d.path().join("bad.toml"), "arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"nosuchcall\"]\n").unwrap();
+    std::fs::write(d.path().join("bad.toml"), "arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"nosuchcall\"]\n")
+        .unwrap();
     run(&["report", "clean.bpf", "--policy", "bad.toml", "-o", "r.html"], "bad.toml: line 3, column");
     std::fs::write(d.path().join("refused.bpf"), [0x20u8, 0, 0, 0, 0, 0, 0, 0]).unwrap();
-    run(&["report", "clean.bpf", "--against", "refused.bpf", "-o", "r.html"], "refused.bpf: the kernel refuses this filter");
+    run(
+        &["report", "clean.bpf", "--against", "refused.bpf", "-o", "r.html"],
+        "refused.bpf: the kernel refuses this filter",
+    );
     run(&["report", "clean.bpf", "--host-arch", "vax", "-o", "r.md"], "unknown --host-arch `vax`");
     // Bench options without --bench are a usage error (clap's, several lines).
     let o = seccheck_in(d.path(), &["report", "clean.bpf", "--bench-rounds", "3", "-o", "r.html"]);
@@ -257,7 +278,9 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     // --format overrides the extension.
     let o = seccheck_in(d.path(), &["report", "clean.bpf", "-o", "r.txt", "--format", "markdown"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(std::fs::read_to_string(d.path().join("r.txt")).unwrap().starts_with("## ✅ PASS seccheck: <code>clean.bpf</code>"));
+    assert!(std::fs::read_to_string(d.path().join("r.txt"))
+        .unwrap()
+        .starts_with("## ✅ PASS seccheck: <code>clean.bpf</code>"));
 }
 
 #[test]
@@ -289,10 +312,17 @@ fn bench_puts_the_overhead_table_and_plots_in_the_page() {
     }
     let d = tempfile::tempdir().unwrap();
     // Everything allowed on x86_64: the hot syscalls run and are measured.
-    std::fs::write(d.path().join("allow.s"), "ld [4]\njeq #0xc000003e, ok, kill\nok: ret #0x7fff0000\nkill: ret #0x80000000\n").unwrap();
+    std::fs::write(
+        d.path().join("allow.s"),
+        "ld [4]\njeq #0xc000003e, ok, kill\nok: ret #0x7fff0000\nkill: ret #0x80000000\n",
+    )
+    .unwrap();
     let o = seccheck_in(d.path(), &["asm", "allow.s", "-o", "allow.bpf"]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = seccheck_in(d.path(), &["report", "allow.bpf", "--bench", "--bench-threads", "1", "--bench-rounds", "2", "-o", "r.html"]);
+    let o = seccheck_in(
+        d.path(),
+        &["report", "allow.bpf", "--bench", "--bench-threads", "1", "--bench-rounds", "2", "-o", "r.html"],
+    );
     // SC002/SC004: x32 is open and everything is allowed; the verdict fails, the page is written.
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let html = std::fs::read_to_string(d.path().join("r.html")).unwrap();
@@ -301,7 +331,10 @@ fn bench_puts_the_overhead_table_and_plots_in_the_page() {
     let bench = &bench[..bench.find("</section>").unwrap()];
     assert!(bench.contains("<th>filter</th><th>getpid</th>"), "{bench}");
     assert!(bench.contains("<td>no filter (latency)</td>") && bench.contains("<td>allow.bpf</td>"), "{bench}");
-    assert!(count(bench, "<img alt=") >= 2 && bench.contains("src=\"data:image&#x2f;svg+xml;charset=utf-8,%3Csvg"), "{bench}");
+    assert!(
+        count(bench, "<img alt=") >= 2 && bench.contains("src=\"data:image&#x2f;svg+xml;charset=utf-8,%3Csvg"),
+        "{bench}"
+    );
     assert!(bench.contains("kernel ") && bench.contains("load while measuring"), "{bench}");
 }
 
@@ -342,7 +375,10 @@ fn cells_are_coloured_by_action_class() {
     let o = seccheck_in(d.path(), &["report", "c.bpf", "-o", "r.html"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let html = std::fs::read_to_string(d.path().join("r.html")).unwrap();
-    assert!(html.contains("<th title=\"AUDIT_ARCH_X86_64 0xc000003e, nr without __X32_SYSCALL_BIT\">x86_64</th></tr>"), "one column");
+    assert!(
+        html.contains("<th title=\"AUDIT_ARCH_X86_64 0xc000003e, nr without __X32_SYSCALL_BIT\">x86_64</th></tr>"),
+        "one column"
+    );
     for (name, nr, class, action) in [
         ("read", 0, "logged", "LOG"),
         ("write", 1, "delegated", "USER_NOTIF"),
@@ -355,7 +391,9 @@ fn cells_are_coloured_by_action_class() {
         assert!(html.contains(&want), "{want}");
     }
     assert!(html.contains("<b>any other arch value (including x32, i386, aarch64"), "the other arches are listed");
-    assert!(html.contains("nr 1: USER_NOTIF; nr 3: TRAP(2); nr 39: TRACE(7); nr 60: ALLOW; every other syscall: KILL_THREAD</li>"));
+    assert!(html.contains(
+        "nr 1: USER_NOTIF; nr 3: TRAP(2); nr 39: TRACE(7); nr 60: ALLOW; every other syscall: KILL_THREAD</li>"
+    ));
 }
 
 /// --confirm: the running kernel runs every counterexample and agrees.
@@ -367,7 +405,11 @@ fn confirm_asks_the_kernel_about_every_counterexample() {
     let d = setup();
     let o = seccheck_in(d.path(), &["report", "older.bpf", "--policy", "policy.toml", "--confirm", "-o", "r.md"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("; the kernel agrees on 2 of 2 counterexamples it ran"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("; the kernel agrees on 2 of 2 counterexamples it ran"),
+        "{}",
+        text(&o)
+    );
     let md = std::fs::read_to_string(d.path().join("r.md")).unwrap();
     let examples: Vec<&str> = md.lines().filter(|l| l.starts_with("- example: ")).collect();
     assert_eq!(examples.len(), 2, "{md}");

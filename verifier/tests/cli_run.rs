@@ -22,7 +22,11 @@ fn a_kill_is_explained_and_compiled_filters_run_too() {
     }
     let d = tempfile::tempdir().unwrap();
     let json = d.path().join("p.json");
-    std::fs::write(&json, r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["uname"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#).unwrap();
+    std::fs::write(
+        &json,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["uname"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#,
+    )
+    .unwrap();
     let (json, bpf, s) = (json.to_str().unwrap(), d.path().join("p.bpf"), d.path().join("p.s"));
     // The same filter as raw BPF: disassembled and assembled back.
     let listing = seccheck(&["disasm", json]);
@@ -33,7 +37,10 @@ fn a_kill_is_explained_and_compiled_filters_run_too() {
         let err = text(&r.stderr);
         assert_eq!(r.status.code(), Some(128 + 31), "{f}: {err}");
         assert!(r.stdout.is_empty(), "uname never printed: {}", text(&r.stdout));
-        assert!(err.contains("uname was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL"), "{err}");
+        assert!(
+            err.contains("uname was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL"),
+            "{err}"
+        );
         assert!(err.contains(&format!("seccheck record --check {f}")), "{err}");
         // A command the filter lets through runs as before.
         let r = seccheck(&["run", "--profile", f, "--", "true"]);

@@ -64,7 +64,10 @@ fn a_scoped_table_says_nothing_about_the_rows_it_does_not_show() {
     // (here ALLOW, but ERRNO for openat would be hidden in it): nothing about
     // unselected numbers may appear.
     assert!(!out.contains("everything") && !out.contains("every other"), "{out}");
-    assert!(out.contains("only the rows selected with --syscall (read) are shown; other syscall numbers are not"), "{out}");
+    assert!(
+        out.contains("only the rows selected with --syscall (read) are shown; other syscall numbers are not"),
+        "{out}"
+    );
 
     // Names of syscalls that one selected arch lacks are said to be absent there.
     let o = seccheck(&["table", &f, "--arch", "x86_64,i386", "--syscall", "socketcall,openat"]);
@@ -108,7 +111,10 @@ fn generator_notes_go_to_stderr_summarised() {
     assert!(!out.contains("note: syscalls["), "{out}");
     assert!(out.contains("compiled by libseccomp"), "the generator stays part of the result: {out}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("note: 27 things the generator did that the profile does not say: 18 rules not applied"), "{err}");
+    assert!(
+        err.starts_with("note: 27 things the generator did that the profile does not say: 18 rules not applied"),
+        "{err}"
+    );
     let (out_v, err_v) = run(&["-v"]);
     assert_eq!(out_v, out);
     assert_eq!(err_v.lines().count(), 27, "{err_v}");

@@ -21,7 +21,9 @@ fn filters_of(name: &str) -> Vec<Option<&'static str>> {
     if name.starts_with("firecracker_") && name.ends_with(".json") {
         vec![Some("vmm"), Some("api"), Some("vcpu")]
     } else if name == "spo_seccompprofile.yaml" {
-        ["profile-block-all", "profile-complain-unsafe", "profile-allow-unsafe", "profile-complain-block-high-risk"].map(Some).to_vec()
+        ["profile-block-all", "profile-complain-unsafe", "profile-allow-unsafe", "profile-complain-block-high-risk"]
+            .map(Some)
+            .to_vec()
     } else {
         vec![None]
     }
@@ -124,7 +126,8 @@ fn every_corpus_input_through_every_command() {
             jobs.push((vec!["table".into(), file.clone()], &[2], Some("pick one with --filter NAME")));
         }
         for f in filters {
-            let mut select = vec!["--host-arch".to_string(), host.to_string(), "--kernel-version".into(), "6.18".into()];
+            let mut select =
+                vec!["--host-arch".to_string(), host.to_string(), "--kernel-version".into(), "6.18".into()];
             if let Some(f) = f {
                 select.extend(["--filter".to_string(), f.to_string()]);
             }
@@ -195,7 +198,8 @@ fn every_corpus_input_through_every_command() {
         if r.code == 2 {
             let lines: Vec<&str> = r.stderr.lines().collect();
             if lines.len() != 1 || !lines[0].starts_with("seccheck: error: ") {
-                failures.push(format!("{shown}: exit 2 must give one `seccheck: error:` line on stderr, got {lines:?}"));
+                failures
+                    .push(format!("{shown}: exit 2 must give one `seccheck: error:` line on stderr, got {lines:?}"));
             }
             if let Some(n) = needle {
                 if !r.stderr.contains(n) {
@@ -203,11 +207,16 @@ fn every_corpus_input_through_every_command() {
                 }
             }
             if !r.stdout.is_empty() {
-                failures.push(format!("{shown}: exit 2 with output on stdout: {:?}", &r.stdout[..r.stdout.len().min(200)]));
+                failures
+                    .push(format!("{shown}: exit 2 with output on stdout: {:?}", &r.stdout[..r.stdout.len().min(200)]));
             }
         } else {
             if r.stderr.lines().any(|l| !(l.starts_with("note: ") && l.ends_with("; -v lists them"))) {
-                failures.push(format!("{shown}: exit {} with stderr other than generator notes: {}", r.code, r.stderr.trim()));
+                failures.push(format!(
+                    "{shown}: exit {} with stderr other than generator notes: {}",
+                    r.code,
+                    r.stderr.trim()
+                ));
             }
             if r.stdout.is_empty() {
                 failures.push(format!("{shown}: exit {} without output", r.code));
@@ -239,7 +248,8 @@ fn every_corpus_input_through_every_command() {
 fn check_converted_length(r: &Run) -> Result<(), String> {
     let line = r.stdout.lines().next().unwrap_or("");
     let after = line.split("ok: ").nth(1).ok_or_else(|| format!("no `ok: ` in {line:?}"))?;
-    let n: usize = after.split(' ').next().and_then(|x| x.parse().ok()).ok_or_else(|| format!("no count in {line:?}"))?;
+    let n: usize =
+        after.split(' ').next().and_then(|x| x.parse().ok()).ok_or_else(|| format!("no count in {line:?}"))?;
     let m: usize = after
         .split('(')
         .nth(1)
@@ -254,7 +264,10 @@ fn check_converted_length(r: &Run) -> Result<(), String> {
         let p = seccheck::bpf::decode(&bytes, seccheck::bpf::ByteOrder::Little).map_err(|e| e.to_string())?;
         let v = seccheck::bpf::validate(&p).map_err(|e| format!("{e:?}"))?;
         if seccheck::bpf::converted_len(&v) != m {
-            return Err(format!("prints {m} converted instructions, bpf::converted_len says {}", seccheck::bpf::converted_len(&v)));
+            return Err(format!(
+                "prints {m} converted instructions, bpf::converted_len says {}",
+                seccheck::bpf::converted_len(&v)
+            ));
         }
     }
     Ok(())
@@ -276,7 +289,12 @@ fn bench_compiles_profiles_with_the_given_capabilities() {
         if let Some(c) = caps {
             extra.extend(["--caps".to_string(), c.to_string()]);
         }
-        let bench = run(["bench", "--predict-only"].iter().map(|s| s.to_string()).chain(extra.clone()).chain([profile.to_string()]).collect());
+        let bench = run(["bench", "--predict-only"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.clone())
+            .chain([profile.to_string()])
+            .collect());
         assert_eq!(bench.code, 0, "{}", bench.stderr);
         let table = run(["table", profile].iter().map(|s| s.to_string()).chain(extra).collect());
         assert_eq!(table.code, 0, "{}", table.stderr);

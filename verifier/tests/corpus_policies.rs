@@ -129,7 +129,11 @@ fn every_profile_against_its_claims() {
     let root = corpus_report::workspace_root();
     let checks = policy_checks(&root).expect("corpus/policies/INDEX.tsv");
     let listed: Vec<&str> = checks.iter().map(|c| c.policy.as_str()).collect();
-    assert_eq!(listed, EXPECTED.iter().map(|e| e.0).collect::<Vec<_>>(), "INDEX.tsv and EXPECTED list the same policies");
+    assert_eq!(
+        listed,
+        EXPECTED.iter().map(|e| e.0).collect::<Vec<_>>(),
+        "INDEX.tsv and EXPECTED list the same policies"
+    );
     let on_disk = std::fs::read_dir(root.join("corpus/policies"))
         .unwrap()
         .filter_map(|e| e.unwrap().file_name().into_string().ok())
@@ -153,7 +157,11 @@ fn every_profile_against_its_claims() {
         // The same claims on every other compiled form of the profile (the
         // compiled corpus uses the default options only).
         let variants = compiled_for(&root, c).unwrap();
-        assert_eq!(variants.is_empty(), !c.options.is_empty(), "{policy}: compiled variants in corpus/compiled/INDEX.tsv: {variants:?}");
+        assert_eq!(
+            variants.is_empty(),
+            !c.options.is_empty(),
+            "{policy}: compiled variants in corpus/compiled/INDEX.tsv: {variants:?}"
+        );
         for v in variants {
             let (vcode, vjson, verr) = check(&root, &format!("corpus/compiled/{}", v.file), c, true);
             assert_eq!(vcode, exit, "{policy} on {}: {verr}", v.file);
@@ -193,7 +201,10 @@ fn counterexamples_are_what_the_kernel_does() {
             .iter()
             .map(|f| {
                 let cx = &f["counterexample"];
-                (serde_json::from_value(cx["input"].clone()).unwrap(), serde_json::json!({ "action": cx["action"], "data": cx["data"] }))
+                (
+                    serde_json::from_value(cx["input"].clone()).unwrap(),
+                    serde_json::json!({ "action": cx["action"], "data": cx["data"] }),
+                )
             })
             .collect();
         if examples.is_empty() {
@@ -204,18 +215,34 @@ fn counterexamples_are_what_the_kernel_does() {
             let program = decode(&bytes, ByteOrder::Little).unwrap();
             let valid = validate(&program).unwrap();
             let emu = Emulator::new(&valid);
-            let mut prober = Prober::new(std::slice::from_ref(&program)).unwrap_or_else(|e| panic!("{}: {e}", variant.file));
+            let mut prober =
+                Prober::new(std::slice::from_ref(&program)).unwrap_or_else(|e| panic!("{}: {e}", variant.file));
             for (d, shown) in &examples {
                 let (abi, nr) = match d.arch {
                     0xc000_003e if d.nr & 0x4000_0000 != 0 => (Abi::X32, d.nr & !0x4000_0000),
                     0xc000_003e => (Abi::X86_64, d.nr),
                     0x4000_0003 => (Abi::I386, d.nr),
-                    other => panic!("{}: counterexample for arch {other:#x}, which this machine cannot issue", c.policy),
+                    other => {
+                        panic!("{}: counterexample for arch {other:#x}, which this machine cannot issue", c.policy)
+                    }
                 };
-                let out = prober.probe(&OracleInput::new(abi, nr, d.args)).unwrap_or_else(|e| panic!("{}: {e}", variant.file));
-                assert_eq!((out.data.nr, out.data.arch, out.data.args), (d.nr, d.arch, d.args), "{}: the kernel saw another input", variant.file);
+                let out = prober
+                    .probe(&OracleInput::new(abi, nr, d.args))
+                    .unwrap_or_else(|e| panic!("{}: {e}", variant.file));
+                assert_eq!(
+                    (out.data.nr, out.data.arch, out.data.args),
+                    (d.nr, d.arch, d.args),
+                    "{}: the kernel saw another input",
+                    variant.file
+                );
                 let model = Action::from_ret(emu.run(&out.data));
-                assert!(out.action.agrees_with(model), "{} {:?}: kernel {:?}, emulator {model}", variant.file, d, out.action);
+                assert!(
+                    out.action.agrees_with(model),
+                    "{} {:?}: kernel {:?}, emulator {model}",
+                    variant.file,
+                    d,
+                    out.action
+                );
                 assert_eq!(&serde_json::to_value(model).unwrap(), shown, "{}: the reported action", variant.file);
                 probed += 1;
             }

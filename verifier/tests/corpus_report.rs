@@ -15,7 +15,10 @@ fn committed_corpus_report_is_current() {
     );
     // Every compiled filter has a row, with its generator named.
     for c in corpus_report::compiled(&root).unwrap() {
-        let row = fresh.lines().find(|l| l.starts_with(&format!("| `{}` |", c.file))).unwrap_or_else(|| panic!("no row for {}", c.file));
+        let row = fresh
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", c.file)))
+            .unwrap_or_else(|| panic!("no row for {}", c.file));
         assert!(row.contains(&c.generator), "{row}");
     }
 }

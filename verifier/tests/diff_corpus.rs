@@ -137,7 +137,8 @@ fn runc_stub_differs_only_above_the_profiles_largest_syscall() {
         // The profile's largest syscall on this ABI: the last number below 1024
         // that libseccomp's program does not send to the default action.
         let at = |nr: u32| SeccompData { nr, arch: arch.audit_arch(), ..Default::default() };
-        let largest = (0..1024u32).rev().map(|n| base + n).find(|&nr| opt1.action(&at(nr)) != Action::Errno(1)).unwrap();
+        let largest =
+            (0..1024u32).rev().map(|n| base + n).find(|&nr| opt1.action(&at(nr)) != Action::Errno(1)).unwrap();
         let regions: Vec<&Region> = d.regions.iter().filter(|r| r.arch == ArchKey::Known(arch)).collect();
         assert_eq!(regions.len(), 1, "{arch}");
         let r = regions[0];
@@ -268,7 +269,11 @@ fn every_emulated_disagreement_is_in_a_region() {
                 regions.iter().any(|r| r.a == u && r.b == v && arch_covers(&r.arch, x) && in_rows(r, x.nr))
             };
             if u != v {
-                assert!(covered(&d.regions), "round {round}: {x:?} gives {u} vs {v}, in no region:\n{}", d.render_text("p", "q"));
+                assert!(
+                    covered(&d.regions),
+                    "round {round}: {x:?} gives {u} vs {v}, in no region:\n{}",
+                    d.render_text("p", "q")
+                );
             }
             if strictness(u) > strictness(v) {
                 assert!(covered(&r.violations), "round {round}: {x:?} gives {u} vs {v}, in no violation");

@@ -13,7 +13,8 @@ fn doc_path() -> std::path::PathBuf {
 fn the_reference_tables_are_current() {
     let path = doc_path();
     let doc = std::fs::read_to_string(&path).unwrap();
-    let (begin, end) = (doc.find(reference::BEGIN).expect("BEGIN marker"), doc.find(reference::END).expect("END marker"));
+    let (begin, end) =
+        (doc.find(reference::BEGIN).expect("BEGIN marker"), doc.find(reference::END).expect("END marker"));
     let start = begin + reference::BEGIN.len() + 1;
     let want = reference::markdown();
     if std::env::var_os("SECCHECK_UPDATE_DOCS").is_some() {
@@ -21,7 +22,11 @@ fn the_reference_tables_are_current() {
         std::fs::write(&path, new).unwrap();
         return;
     }
-    assert_eq!(&doc[start..end], want, "docs/policy.md is stale: regenerate with SECCHECK_UPDATE_DOCS=1 cargo test --test docs_policy");
+    assert_eq!(
+        &doc[start..end],
+        want,
+        "docs/policy.md is stale: regenerate with SECCHECK_UPDATE_DOCS=1 cargo test --test docs_policy"
+    );
 }
 
 /// Each ```toml block is a policy (or a part of one, completed with an

@@ -16,7 +16,8 @@ fn workspace_root() -> &'static Path {
 fn compile_firecracker() -> BTreeMap<String, Vec<u8>> {
     let json = workspace_root().join("corpus/profiles/firecracker_x86_64-unknown-linux-musl.json");
     let file = std::fs::File::open(&json).unwrap();
-    let map = seccompiler::compile_from_json(file, seccompiler::TargetArch::x86_64).expect("seccompiler compiles the profile");
+    let map = seccompiler::compile_from_json(file, seccompiler::TargetArch::x86_64)
+        .expect("seccompiler compiles the profile");
     map.into_iter()
         .map(|(name, prog)| {
             let bytes = prog
@@ -49,11 +50,7 @@ fn finds_seccompiler_filters_in_a_rust_binary() {
         std::fs::write(d.path().join(format!("{name}.bpf")), bytes).unwrap();
         // A plain byte array, as `include_bytes!` gives it: no alignment promise
         // beyond 1 (the scanner must cope with where the linker puts it).
-        src += &format!(
-            "static {}: [u8; {}] = *include_bytes!(\"{name}.bpf\");\n",
-            name.to_uppercase(),
-            bytes.len()
-        );
+        src += &format!("static {}: [u8; {}] = *include_bytes!(\"{name}.bpf\");\n", name.to_uppercase(), bytes.len());
     }
     src += "fn main() {\n";
     for name in filters.keys() {
@@ -85,10 +82,17 @@ fn finds_seccompiler_filters_in_a_rust_binary() {
             .iter()
             .filter(|f| {
                 let off = f["file_offset"].as_u64().unwrap() as usize;
-                f["instructions"].as_u64() == Some(bytes.len() as u64 / 8) && image.get(off..off + bytes.len()) == Some(bytes)
+                f["instructions"].as_u64() == Some(bytes.len() as u64 / 8)
+                    && image.get(off..off + bytes.len()) == Some(bytes)
             })
             .collect();
-        assert_eq!(hits.len(), 1, "filter `{name}` ({} instructions) found {} times in {found:#?}", bytes.len() / 8, hits.len());
+        assert_eq!(
+            hits.len(),
+            1,
+            "filter `{name}` ({} instructions) found {} times in {found:#?}",
+            bytes.len() / 8,
+            hits.len()
+        );
         let symbol = hits[0]["symbol"].as_str().unwrap_or("");
         assert!(symbol.contains(&name.to_uppercase()), "filter `{name}` under symbol `{symbol}`");
 

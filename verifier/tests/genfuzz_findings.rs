@@ -36,7 +36,11 @@ fn arg(index: u8, op: DOp, value: u64, value_two: u64) -> DArg {
 /// `case`'s divergence under `comp`, and the known generator issue the
 /// campaign's classifier `known` takes it for (judged, as in a run, on the
 /// program `comp` compiles).
-fn known_divergence<C: Case>(comp: &dyn Compiler<C>, case: &C, known: fn(&C, &ValidProgram, &Divergence) -> Option<&'static str>) -> (Divergence, Option<&'static str>) {
+fn known_divergence<C: Case>(
+    comp: &dyn Compiler<C>,
+    case: &C,
+    known: fn(&C, &ValidProgram, &Divergence) -> Option<&'static str>,
+) -> (Divergence, Option<&'static str>) {
     let d = diverges(comp, case);
     let p = comp.compile(case, LIMITS).unwrap().program;
     let id = known(case, &p, &d);
@@ -51,7 +55,11 @@ fn libseccomp_stale_accumulator() {
         arches: vec![],
         rules: vec![
             DRule { names: vec!["tgkill"], action: DAction::KillThread, args: vec![arg(0, DOp::Ne, 0, 0)] },
-            DRule { names: vec!["tgkill"], action: DAction::Trace(None), args: vec![arg(5, DOp::Ne, 0, 0), arg(0, DOp::Ne, 0xffff_fffd, 0)] },
+            DRule {
+                names: vec!["tgkill"],
+                action: DAction::Trace(None),
+                args: vec![arg(5, DOp::Ne, 0, 0), arg(0, DOp::Ne, 0xffff_fffd, 0)],
+            },
         ],
     };
     for comp in both_levels() {
@@ -72,8 +80,16 @@ fn libseccomp_stale_accumulator_through_a_masked_comparison() {
         default: DAction::KillProcess,
         arches: vec![Arch::X86_64, Arch::Arm],
         rules: vec![
-            DRule { names: vec!["openat"], action: DAction::Allow, args: vec![arg(2, DOp::Ne, 1 << 32, 0), arg(3, DOp::Lt, 0, 0)] },
-            DRule { names: vec!["openat"], action: DAction::Allow, args: vec![arg(2, DOp::MaskedEq, 0x1_0000_0005, 1 << 32)] },
+            DRule {
+                names: vec!["openat"],
+                action: DAction::Allow,
+                args: vec![arg(2, DOp::Ne, 1 << 32, 0), arg(3, DOp::Lt, 0, 0)],
+            },
+            DRule {
+                names: vec!["openat"],
+                action: DAction::Allow,
+                args: vec![arg(2, DOp::MaskedEq, 0x1_0000_0005, 1 << 32)],
+            },
         ],
     };
     let comp = LibseccompCompiler { optimize: Optimize::Linear };
@@ -129,7 +145,11 @@ fn libseccomp_32bit_abi_rule_lost() {
         arches: vec![Arch::Mipsel],
         rules: vec![
             DRule { names: vec!["keyctl"], action: DAction::KillProcess, args: vec![arg(3, DOp::Eq, 0, 0)] },
-            DRule { names: vec!["keyctl"], action: DAction::Errno(None), args: vec![arg(1, DOp::Ge, 0, 0), arg(3, DOp::Ne, 0, 0)] },
+            DRule {
+                names: vec!["keyctl"],
+                action: DAction::Errno(None),
+                args: vec![arg(1, DOp::Ge, 0, 0), arg(3, DOp::Ne, 0, 0)],
+            },
         ],
     };
     let comp = LibseccompCompiler { optimize: Optimize::Linear };
@@ -147,7 +167,11 @@ fn libseccomp_compiles_plain_profiles_exactly() {
         rules: vec![
             DRule { names: vec!["read", "write", "close"], action: DAction::Allow, args: vec![] },
             DRule { names: vec!["openat"], action: DAction::Allow, args: vec![arg(2, DOp::MaskedEq, 3, 0)] },
-            DRule { names: vec!["ioctl"], action: DAction::Trap, args: vec![arg(1, DOp::Eq, 0x5401, 0), arg(0, DOp::Lt, 3, 0)] },
+            DRule {
+                names: vec!["ioctl"],
+                action: DAction::Trap,
+                args: vec![arg(1, DOp::Eq, 0x5401, 0), arg(0, DOp::Lt, 3, 0)],
+            },
             DRule { names: vec!["mmap"], action: DAction::KillProcess, args: vec![arg(2, DOp::MaskedEq, 0x4, 0x4)] },
         ],
     };
@@ -176,7 +200,12 @@ fn seccompiler_unconditional_rule_dropped() {
 
 #[test]
 fn seccompiler_errno_above_16_bits_wraps() {
-    let case = SeccompilerCase { target: Arch::Aarch64, mismatch: SAction::Errno(65536), matched: SAction::Allow, rules: vec![SRule { syscall: "read", args: None }] };
+    let case = SeccompilerCase {
+        target: Arch::Aarch64,
+        mismatch: SAction::Errno(65536),
+        matched: SAction::Allow,
+        rules: vec![SRule { syscall: "read", args: None }],
+    };
     let (d, known) = known_divergence(&SeccompilerCompiler, &case, sc::known);
     // errno 65536 becomes SECCOMP_RET_ERRNO | 0: the syscall "succeeds" with 0.
     assert_eq!((d.expected, d.actual), (Action::Errno(4095), Action::Errno(0)));
@@ -192,8 +221,20 @@ fn seccompiler_compiles_plain_filters_exactly() {
         rules: vec![
             SRule { syscall: "read", args: None },
             SRule { syscall: "ioctl", args: Some(vec![SCond { index: 1, qword: false, op: SOp::Eq, val: 0x5401 }]) },
-            SRule { syscall: "ioctl", args: Some(vec![SCond { index: 1, qword: true, op: SOp::MaskedEq(0xff00), val: 0x5400 }, SCond { index: 0, qword: true, op: SOp::Lt, val: 1 << 40 }]) },
-            SRule { syscall: "mmap", args: Some(vec![SCond { index: 2, qword: false, op: SOp::Ge, val: 3 }, SCond { index: 3, qword: true, op: SOp::Ne, val: 0 }]) },
+            SRule {
+                syscall: "ioctl",
+                args: Some(vec![
+                    SCond { index: 1, qword: true, op: SOp::MaskedEq(0xff00), val: 0x5400 },
+                    SCond { index: 0, qword: true, op: SOp::Lt, val: 1 << 40 },
+                ]),
+            },
+            SRule {
+                syscall: "mmap",
+                args: Some(vec![
+                    SCond { index: 2, qword: false, op: SOp::Ge, val: 3 },
+                    SCond { index: 3, qword: true, op: SOp::Ne, val: 0 },
+                ]),
+            },
         ],
     };
     assert_eq!(check(&SeccompilerCompiler, &case, 1).unwrap(), Verdict::Agrees, "{}", case.json());
@@ -210,7 +251,11 @@ fn libseccomp_ne_rule_lost() {
         rules: vec![
             DRule { names: vec!["add_key"], action: DAction::KillThread, args: vec![arg(2, DOp::Ne, 0, 0)] },
             DRule { names: vec!["add_key"], action: DAction::KillProcess, args: vec![arg(5, DOp::Eq, 5, 0)] },
-            DRule { names: vec!["add_key"], action: DAction::Errno(None), args: vec![arg(5, DOp::Ne, 5, 0), arg(0, DOp::Ne, 0, 0)] },
+            DRule {
+                names: vec!["add_key"],
+                action: DAction::Errno(None),
+                args: vec![arg(5, DOp::Ne, 5, 0), arg(0, DOp::Ne, 0, 0)],
+            },
         ],
     };
     for comp in both_levels() {
@@ -230,13 +275,22 @@ fn libseccomp_eq_rule_lost() {
         default: DAction::KillProcess,
         arches: vec![],
         rules: vec![
-            DRule { names: vec!["write"], action: DAction::Trap, args: vec![arg(2, DOp::MaskedEq, 0xffff_fffe, 0), arg(5, DOp::Eq, 0, 0)] },
+            DRule {
+                names: vec!["write"],
+                action: DAction::Trap,
+                args: vec![arg(2, DOp::MaskedEq, 0xffff_fffe, 0), arg(5, DOp::Eq, 0, 0)],
+            },
             DRule { names: vec!["write"], action: DAction::Trap, args: vec![arg(5, DOp::Ne, 0, 0)] },
         ],
     };
     for comp in both_levels() {
         let (d, known) = known_divergence(&comp, &case, ls::known);
-        assert_eq!((d.input.args, d.expected, d.actual), ([0; 6], Action::Trap(0), Action::KillProcess), "{}", comp.name());
+        assert_eq!(
+            (d.input.args, d.expected, d.actual),
+            ([0; 6], Action::Trap(0), Action::KillProcess),
+            "{}",
+            comp.name()
+        );
         assert_eq!(known, Some(ls::EQ_NE_RULE_LOST), "{}", comp.name());
     }
 }
@@ -250,7 +304,11 @@ fn libseccomp_range_comparisons_merged() {
         arches: vec![],
         rules: vec![
             DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(0, DOp::Ge, 4, 0)] },
-            DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(5, DOp::Eq, 7, 0), arg(0, DOp::Ge, 0, 0)] },
+            DRule {
+                names: vec!["brk"],
+                action: DAction::Trap,
+                args: vec![arg(5, DOp::Eq, 7, 0), arg(0, DOp::Ge, 0, 0)],
+            },
         ],
     };
     for comp in both_levels() {
@@ -268,17 +326,26 @@ fn libseccomp_slow_rule_add() {
     // a rule database linear or quadratic in the rules would take 2 to 4
     // times as long. The ratio, not a duration, so a faster machine passes
     // too; 8 leaves a wide margin for noise on both sides.
-    let (small, large) = (rule_time(&generator_cases::slow_rule_add(10)), rule_time(&generator_cases::slow_rule_add(20)));
+    let (small, large) =
+        (rule_time(&generator_cases::slow_rule_add(10)), rule_time(&generator_cases::slow_rule_add(20)));
     assert!(large / small > 8.0, "10 rules: {small:.4} s, 20 rules: {large:.4} s (ratio {:.1}): has libseccomp's rule pruning been fixed? Update reports/generator-findings.md (L5)", large / small);
     // And the filter still means what the policy says: the finding is time only.
     for comp in both_levels() {
-        assert!(matches!(check(&comp, &generator_cases::slow_rule_add(10), 1).unwrap(), Verdict::Agrees), "{}", comp.name());
+        assert!(
+            matches!(check(&comp, &generator_cases::slow_rule_add(10), 1).unwrap(), Verdict::Agrees),
+            "{}",
+            comp.name()
+        );
     }
 }
 
 /// The fastest of three timings of libseccomp adding the rules of `case`.
 fn rule_time(case: &DockerCase) -> f64 {
-    let opts = seccheck::sources::DockerOptions { loader: seccheck::sources::Loader::Raw, libseccomp_timeout: None, ..Default::default() };
+    let opts = seccheck::sources::DockerOptions {
+        loader: seccheck::sources::Loader::Raw,
+        libseccomp_timeout: None,
+        ..Default::default()
+    };
     (0..3)
         .map(|_| {
             let f = seccheck::sources::compile_docker(case.json().as_bytes(), &opts).expect("compiles").remove(0);
@@ -299,7 +366,11 @@ fn libseccomp_loops_forever() {
             }
             other => panic!("{}: expected libseccomp to loop (has it been fixed? update reports/generator-findings.md, L6): {other:?}", comp.name()),
         }
-        assert!(start.elapsed() < MINIMISE_LIMITS.give_up, "caught as a loop, not at the time limit: {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < MINIMISE_LIMITS.give_up,
+            "caught as a loop, not at the time limit: {:?}",
+            start.elapsed()
+        );
     }
     // Without the second rule's arg2 test it compiles, and means what it says.
     let mut fine = generator_cases::loops_forever();

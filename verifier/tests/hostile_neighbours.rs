@@ -41,8 +41,15 @@ struct Run {
 }
 
 fn unshare_available() {
-    let ok = Command::new("unshare").args(["--mount", "--propagation", "private", "true"]).status().map(|s| s.success()).unwrap_or(false);
-    assert!(ok, "these tests need `unshare --mount` (util-linux) and CAP_SYS_ADMIN; the README's test setup provides both");
+    let ok = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "true"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "these tests need `unshare --mount` (util-linux) and CAP_SYS_ADMIN; the README's test setup provides both"
+    );
 }
 
 /// `sh -c` in a private mount namespace with empty `/run` (with
@@ -162,15 +169,24 @@ fn planted_buckets_change_nothing_and_cost_no_hang() {
         ("a FIFO", at_both_places("mkfifo $F")),
         ("a file of nobody's", at_both_places("echo '-4000000 1e18' > $F; chown 65534:65534 $F")),
         ("a file others can write", at_both_places("echo '-4000000 1e18' > $F; chmod 0666 $F")),
-        ("a lock held by another process", "exec 8<>/run/seccheck/jit-pace 9<>/dev/shm/seccheck-jit-pace; flock 8; flock 9".to_string()),
+        (
+            "a lock held by another process",
+            "exec 8<>/run/seccheck/jit-pace 9<>/dev/shm/seccheck-jit-pace; flock 8; flock 9".to_string(),
+        ),
         ("-1e300 0", at_both_places("echo '-1e300 0' > $F")),
         ("-4000000 1e18", at_both_places("echo '-4000000 1e18' > $F")),
         ("NaN", at_both_places("echo 'NaN NaN' > $F")),
         ("a 1 MiB line", at_both_places("head -c 1048576 /dev/zero | tr '\\0' 9 > $F")),
         ("binary", at_both_places("printf '\\377\\000\\376-\\001 \\200' > $F")),
         ("/run/seccheck as a link", format!("rmdir /run/seccheck; ln -s {} /run/seccheck", elsewhere.display())),
-        ("/run/seccheck writable by all", "chmod 1777 /run/seccheck; echo '-4000000 1e18' > /run/seccheck/jit-pace".to_string()),
-        ("/run/seccheck of nobody's", "chown 65534 /run/seccheck; echo '-4000000 1e18' > /run/seccheck/jit-pace".to_string()),
+        (
+            "/run/seccheck writable by all",
+            "chmod 1777 /run/seccheck; echo '-4000000 1e18' > /run/seccheck/jit-pace".to_string(),
+        ),
+        (
+            "/run/seccheck of nobody's",
+            "chown 65534 /run/seccheck; echo '-4000000 1e18' > /run/seccheck/jit-pace".to_string(),
+        ),
     ];
     let mut sentinel_before = snapshot(&sentinel);
     // Every case is run and every failure listed, so a regression shows all it breaks.
@@ -184,13 +200,20 @@ fn planted_buckets_change_nothing_and_cost_no_hang() {
             }
         };
         if (r.code, r.signal) != (Some(1), None) || r.stdout != baseline.stdout {
-            failed.push(format!("{what}: exit {:?} signal {:?}, not as without the plant\nstdout: {}\nstderr: {}", r.code, r.signal, r.stdout, r.stderr));
+            failed.push(format!(
+                "{what}: exit {:?} signal {:?}, not as without the plant\nstdout: {}\nstderr: {}",
+                r.code, r.signal, r.stdout, r.stderr
+            ));
         }
         if r.took >= BOUND {
             failed.push(format!("{what}: took {:?}", r.took));
         }
         if r.peak_rss > PEAK_RSS {
-            failed.push(format!("{what}: peak resident memory {} MiB (without the plant {} MiB)", r.peak_rss >> 20, baseline.peak_rss >> 20));
+            failed.push(format!(
+                "{what}: peak resident memory {} MiB (without the plant {} MiB)",
+                r.peak_rss >> 20,
+                baseline.peak_rss >> 20
+            ));
         }
         let now = snapshot(&sentinel);
         if now != sentinel_before {
@@ -212,8 +235,18 @@ fn planted_buckets_change_nothing_and_cost_no_hang() {
         ("a file others can write", "echo '-4000000 1e18' > $F; chmod 0666 $F; touch -d @1000000000 $F"),
     ] {
         let check = PLACES.iter().map(|f| format!("stat -c '%u %a %Y %s' {f}; cat {f}")).collect::<Vec<_>>().join("; ");
-        let r = finish(spawn(&at_both_places(setup), &format!("\"$SECCHECK\" lint {} >/dev/null || true\n{check}", filter.display())), what);
-        let want = if what.contains("nobody") { "65534 644 1000000000 14\n-4000000 1e18\n" } else { "0 666 1000000000 14\n-4000000 1e18\n" };
+        let r = finish(
+            spawn(
+                &at_both_places(setup),
+                &format!("\"$SECCHECK\" lint {} >/dev/null || true\n{check}", filter.display()),
+            ),
+            what,
+        );
+        let want = if what.contains("nobody") {
+            "65534 644 1000000000 14\n-4000000 1e18\n"
+        } else {
+            "0 666 1000000000 14\n-4000000 1e18\n"
+        };
         assert_eq!(r.stdout, want.repeat(2), "{what}: changed\nstderr: {}", r.stderr);
     }
 }
@@ -290,7 +323,8 @@ fn another_user_keeps_the_bucket_in_its_runtime_directory_and_trusts_no_other() 
         filter.display()
     );
     let as_nobody = "setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_RUNTIME_DIR=/run/user/65534 \"$SECCHECK\" lint /run/deny.bpf > /run/out || true\ntail -n 1 /run/out";
-    let show = "stat -c '%F %a %u' /run/user/65534/seccheck /run/user/65534/seccheck/jit-pace; ls -A /dev/shm /run/seccheck";
+    let show =
+        "stat -c '%F %a %u' /run/user/65534/seccheck /run/user/65534/seccheck/jit-pace; ls -A /dev/shm /run/seccheck";
     let r = finish(spawn(&prelude, &format!("{as_nobody}\n{show}")), "lint as nobody");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(lines.first().is_some_and(|l| l.contains("3 of 3 counterexample")), "{}{}", r.stdout, r.stderr);

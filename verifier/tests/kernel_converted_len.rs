@@ -198,7 +198,8 @@ fn the_kernel_attaches_exactly_up_to_the_converted_lengths_the_model_computes() 
         };
         let predicted = (FILLER_MIN..=FILLER_MAX).rev().find(|&f| fits(f)).expect("some filler fits");
         assert_eq!(
-            measured, predicted,
+            measured,
+            predicted,
             "program {n} ({} classic instructions, model says {len} converted) under fillers {lens:?}: \
              the kernel's boundary is {measured}, the model's {predicted}, so the program really converts to {}",
             p.len(),

@@ -32,7 +32,12 @@ fn corpus() -> Vec<(String, Program)> {
         .collect();
     v.sort();
     v.into_iter()
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), decode(&std::fs::read(&p).unwrap(), ByteOrder::Little).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                decode(&std::fs::read(&p).unwrap(), ByteOrder::Little).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -60,7 +65,12 @@ fn oracle_inputs(rng: &mut SmallRng, p: &Program, n: usize) -> Vec<OracleInput> 
 ///
 /// Exempt calls (`seccomp::filters_bypassed`: x86-64 uretprobe/uprobe) must
 /// come back as `Bypassed` whatever the filters say, and nothing else may.
-fn compare(name: &str, stack: &[Program], inputs: &[OracleInput], expect: impl Fn(&SeccompData) -> Action) -> (usize, Vec<String>) {
+fn compare(
+    name: &str,
+    stack: &[Program],
+    inputs: &[OracleInput],
+    expect: impl Fn(&SeccompData) -> Action,
+) -> (usize, Vec<String>) {
     let mut prober = Prober::new(stack).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut bad = Vec::new();
     for i in inputs {
@@ -71,7 +81,8 @@ fn compare(name: &str, stack: &[Program], inputs: &[OracleInput], expect: impl F
             out.action.agrees_with(expect(&out.data))
         };
         if !ok {
-            let model = if filters_bypassed(&out.data) { "no filter runs".to_string() } else { expect(&out.data).to_string() };
+            let model =
+                if filters_bypassed(&out.data) { "no filter runs".to_string() } else { expect(&out.data).to_string() };
             bad.push(format!("{name}: {:?} -> kernel {:?}, model {model}", out.data, out.action));
         }
     }
@@ -164,7 +175,10 @@ fn emulator_agrees_with_the_kernel() {
         bad.extend(b);
     }
     println!("emulator vs kernel: {} programs, {compared} inputs, {} disagreements", programs.len(), bad.len());
-    println!("symbolic evaluator refused {} generated programs explicitly: {symbolic_refused:?}", symbolic_refused.len());
+    println!(
+        "symbolic evaluator refused {} generated programs explicitly: {symbolic_refused:?}",
+        symbolic_refused.len()
+    );
     assert!(programs.len() - symbolic_refused.len() >= corpus_len + 12, "{symbolic_refused:?}");
     assert!(bad.is_empty(), "{}", bad.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
 }
@@ -179,7 +193,9 @@ fn stacks_agree_with_the_kernel() {
     for round in 0..10 {
         let depth = rng.gen_range(2..=3);
         let mut stack: Vec<Program> = (0..depth)
-            .map(|_| if rng.gen_bool(0.5) { testgen::filter_like(&mut rng) } else { testgen::computed_action(&mut rng) })
+            .map(
+                |_| if rng.gen_bool(0.5) { testgen::filter_like(&mut rng) } else { testgen::computed_action(&mut rng) },
+            )
             .collect();
         // The kernel judges each install by the filters already there, and a
         // random filter usually denies seccomp(2): let every filter but the
@@ -219,7 +235,8 @@ fn a_wrong_semantics_is_caught() {
         Insn::stmt(BPF_RET | BPF_A, 0),
     ]);
     let emu = Emulator::new(&validate(&p).unwrap());
-    let inputs: Vec<OracleInput> = [3u64, 33, 40].iter().map(|&s| OracleInput::new(Abi::X86_64, 39, [s, 0, 0, 0, 0, 0])).collect();
+    let inputs: Vec<OracleInput> =
+        [3u64, 33, 40].iter().map(|&s| OracleInput::new(Abi::X86_64, 39, [s, 0, 0, 0, 0, 0])).collect();
     // The real emulator agrees…
     let (_, bad) = compare("shift", std::slice::from_ref(&p), &inputs, |d| emu.action(d));
     assert!(bad.is_empty(), "{bad:?}");

@@ -18,16 +18,10 @@ fn kernel_holds_the_compiled_bytes() {
         return;
     }
     let root = compile_corpus::workspace_root();
-    let outputs =
-        compile_corpus::compile_all(&root.join("corpus/profiles")).expect("the corpus compiles");
+    let outputs = compile_corpus::compile_all(&root.join("corpus/profiles")).expect("the corpus compiles");
     for o in &outputs {
-        let held =
-            install_and_read_back(&o.filter.program).unwrap_or_else(|e| panic!("{}: {e}", o.file));
-        assert!(
-            held.to_bytes() == o.filter.program.to_bytes(),
-            "{}: the kernel holds different bytes",
-            o.file
-        );
+        let held = install_and_read_back(&o.filter.program).unwrap_or_else(|e| panic!("{}: {e}", o.file));
+        assert!(held.to_bytes() == o.filter.program.to_bytes(), "{}: the kernel holds different bytes", o.file);
     }
 }
 

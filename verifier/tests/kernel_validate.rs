@@ -40,7 +40,9 @@ fn corner_programs() -> Vec<Program> {
     }
     // Loads at every offset around struct seccomp_data, and far away.
     for k in (0..80).chain([0xffff_f000, 0xffff_f004, 0xffff_ffff, 0x8000_0000]) {
-        for code in [BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS, BPF_LD | BPF_W | BPF_IND] {
+        for code in
+            [BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS, BPF_LD | BPF_W | BPF_IND]
+        {
             out.push(p(vec![Insn::stmt(code, k), RET_ALLOW]));
         }
     }
@@ -117,7 +119,12 @@ fn memory_program<R: Rng>(rng: &mut R) -> Program {
             2 | 3 => Insn::stmt(*[BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM].choose(rng).unwrap(), cell),
             4..=6 if remaining > 1 => {
                 let max = (remaining - 1).min(255);
-                Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, rng.gen_range(0..3), rng.gen_range(0..=max) as u8, rng.gen_range(0..=max) as u8)
+                Insn::jump(
+                    BPF_JMP | BPF_JEQ | BPF_K,
+                    rng.gen_range(0..3),
+                    rng.gen_range(0..=max) as u8,
+                    rng.gen_range(0..=max) as u8,
+                )
             }
             7 if remaining > 1 => Insn::stmt(BPF_JMP | BPF_JA, rng.gen_range(0..remaining as u32 - 1)),
             8 => Insn::stmt(BPF_RET | BPF_A, 0),
@@ -160,7 +167,11 @@ fn programs(seed: u64, n: usize) -> Vec<Program> {
                 let len = rng.gen_range(1..8);
                 let mut v: Vec<Insn> = (0..len)
                     .map(|_| {
-                        let code = if rng.gen_bool(0.5) { rng.gen() } else { *testgen::CLASSIC_OPCODES.choose(&mut rng).unwrap() };
+                        let code = if rng.gen_bool(0.5) {
+                            rng.gen()
+                        } else {
+                            *testgen::CLASSIC_OPCODES.choose(&mut rng).unwrap()
+                        };
                         Insn::new(code, rng.gen_range(0..3), rng.gen_range(0..3), testgen::interesting_u32(&mut rng))
                     })
                     .collect();
@@ -286,7 +297,11 @@ fn one_fork_per_program_agrees_with_the_validator_child() {
         *tally.entry(forked.is_accepted()).or_insert(0) += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{} programs both ways in {secs:.2} s ({:.0} forks/s): {tally:?}", programs.len(), programs.len() as f64 / secs);
+    println!(
+        "{} programs both ways in {secs:.2} s ({:.0} forks/s): {tally:?}",
+        programs.len(),
+        programs.len() as f64 / secs
+    );
     assert!(tally.len() == 2, "both verdicts must occur: {tally:?}");
 }
 
@@ -316,9 +331,8 @@ fn a_drifted_validator_is_caught() {
     println!("validator without check_load_and_stores: {} disagreements", bad.len());
     assert!(!bad.is_empty(), "a validator without the memory check must disagree with the kernel");
     // 3. Off by one on the JA range (`k > flen - pc - 1` instead of `>=`).
-    let ja_off_by_one = |p: &Program| {
-        only(p, &|r| matches!(r, Rule::JumpOutOfRange { target } if *target == p.len() as u64))
-    };
+    let ja_off_by_one =
+        |p: &Program| only(p, &|r| matches!(r, Rule::JumpOutOfRange { target } if *target == p.len() as u64));
     let (bad, _) = compare(&programs, &kernel, ja_off_by_one);
     println!("validator with an off-by-one JA range: {} disagreements", bad.len());
     assert!(!bad.is_empty(), "an off-by-one JA check must disagree with the kernel");

@@ -12,9 +12,9 @@ mod compile_corpus;
 
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
+use seccheck::kernel::confirm::confirm;
 use seccheck::lints::{self, LintContext, LintOptions};
 use seccheck::report::Finding;
-use seccheck::kernel::confirm::confirm;
 use std::collections::BTreeMap;
 
 #[path = "common/kernel_gate.rs"]
@@ -43,7 +43,12 @@ fn lint(name: &str, program: &seccheck::bpf::Program, arches: Option<Vec<Arch>>)
     if kernel_gate::kernel_usable() {
         let mut copies: Vec<_> = findings.iter().filter_map(|f| f.counterexample.clone()).collect();
         let c = confirm(std::slice::from_ref(program), copies.iter_mut()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(c.disagreements(), 0, "{name}: {:#?}", copies.iter().filter(|c| c.kernel_confirmed == Some(false)).collect::<Vec<_>>());
+        assert_eq!(
+            c.disagreements(),
+            0,
+            "{name}: {:#?}",
+            copies.iter().filter(|c| c.kernel_confirmed == Some(false)).collect::<Vec<_>>()
+        );
         ASKED.fetch_add(c.asked, std::sync::atomic::Ordering::Relaxed);
     }
     let arches = cx.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(",");

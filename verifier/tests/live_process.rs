@@ -10,12 +10,12 @@ use seccheck::bpf::{Insn, Program};
 use seccheck::kernel::live::{read_process, LiveError, SeccompMode, SECCOMP_FILTER_FLAG_LOG};
 use seccheck::seccomp::*;
 use std::io::{BufRead, BufReader, Write};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 #[path = "common/kernel_gate.rs"]
 mod kernel_gate;

@@ -15,6 +15,13 @@ fn committed_overhead_report_claims_what_its_json_shows() {
     let md = read("README.md");
     let json: serde_json::Value = serde_json::from_str(&read("report.json")).expect("report.json parses");
     let bad = seccheck::report::overhead::unsupported_claims(&md, &json);
-    assert!(bad.is_empty(), "reports/overhead/README.md claims what its report.json does not show:\n  {}", bad.join("\n  "));
-    assert!(md.contains("**Validation**"), "the committed report is made with --size-sweep and shows its validation on real filters");
+    assert!(
+        bad.is_empty(),
+        "reports/overhead/README.md claims what its report.json does not show:\n  {}",
+        bad.join("\n  ")
+    );
+    assert!(
+        md.contains("**Validation**"),
+        "the committed report is made with --size-sweep and shows its validation on real filters"
+    );
 }

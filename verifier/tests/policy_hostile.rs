@@ -18,7 +18,10 @@ fn check(policy: &str) -> (i32, String, String) {
     std::fs::write(&p, policy).unwrap();
     let o = seccheck(&["check", FILTER, "--policy", p.to_str().unwrap(), "--no-kernel", "--no-lints"]);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    let code = o.status.code().unwrap_or_else(|| panic!("killed by a signal: {:?}\n{}", o.status, &err[..err.len().min(2000)]));
+    let code = o
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("killed by a signal: {:?}\n{}", o.status, &err[..err.len().min(2000)]));
     (code, String::from_utf8_lossy(&o.stdout).into_owned(), err)
 }
 
@@ -40,7 +43,10 @@ fn deep_when_nesting_is_refused_naming_the_limit_and_the_column() {
         let (code, _, err) = check(&with_when(&when));
         assert_eq!(code, 2, "{err}");
         let want = format!("line 4, column {col}: in `when`: ");
-        assert!(err.contains(&want) && err.contains("nests deeper than 64 levels of parentheses and `not` (the limit)"), "want {want}: {err}");
+        assert!(
+            err.contains(&want) && err.contains("nests deeper than 64 levels of parentheses and `not` (the limit)"),
+            "want {want}: {err}"
+        );
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
@@ -58,7 +64,8 @@ fn flat_chains_of_any_length_get_a_verdict_or_a_clear_refusal() {
     // profile lets personality run for exactly these personas (as
     // corpus/policies/docker_default.toml says), so the property holds.
     let personas = ["0x0", "0x8", "0x20000", "0x20008", "0xffffffff"];
-    let same = (0..100_000).map(|i| format!("arg0 & 0xffffffff == {}", personas[i % 5])).collect::<Vec<_>>().join(" or ");
+    let same =
+        (0..100_000).map(|i| format!("arg0 & 0xffffffff == {}", personas[i % 5])).collect::<Vec<_>>().join(" or ");
     let (code, out, err) = check(&with_when(&same));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("PASS: 2 of 2 properties hold"), "{out}");

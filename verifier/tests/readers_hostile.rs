@@ -148,7 +148,10 @@ fn detection_reports_the_error_of_the_format_it_looks_like() {
     let c = write(d.path(), "f.c", "#include <stdio.h>\nint main(void) { return 0; }\n");
     assert_refused(&seccheck(&["validate", &c]), "C text without a filter");
     let deep_json = write(d.path(), "deep.json", &"[".repeat(100_000));
-    assert_refused(&seccheck(&["validate", &deep_json]), "JSON syntax error at line 1, column 128: recursion limit exceeded");
+    assert_refused(
+        &seccheck(&["validate", &deep_json]),
+        "JSON syntax error at line 1, column 128: recursion limit exceeded",
+    );
     let deep_yaml = write(d.path(), "deep.yaml", &format!("kind: SeccompProfile\nspec: {}\n", "[".repeat(100_000)));
     assert_refused(&seccheck(&["validate", &deep_yaml]), "YAML nested deeper than 100 levels at line 2");
 }
@@ -172,7 +175,12 @@ fn per_byte(input: &[u8], f: &dyn Fn(&[u8])) -> f64 {
 fn assert_linear(what: &str, make: &dyn Fn(usize) -> Vec<u8>, small: usize, f: &dyn Fn(&[u8])) {
     let a = per_byte(&make(small), f);
     let b = per_byte(&make(16 * small), f);
-    assert!(b / a < 4.0, "{what}: time per byte grew {:.1}x from {small} to {} repetitions ({a:e} -> {b:e} s/byte)", b / a, 16 * small);
+    assert!(
+        b / a < 4.0,
+        "{what}: time per byte grew {:.1}x from {small} to {} repetitions ({a:e} -> {b:e} s/byte)",
+        b / a,
+        16 * small
+    );
 }
 
 fn opts(format: InputFormat) -> ReadOptions {
@@ -183,18 +191,51 @@ fn opts(format: InputFormat) -> ReadOptions {
 fn every_reader_is_linear_on_adversarial_shapes() {
     let read = |format| move |b: &[u8]| drop(sources::from_bytes(b, &opts(format)));
     // hex as `xxd -p -c1` prints it: one byte per line (old: quadratic in lines).
-    assert_linear("hex, one byte per line", &|n| "20\n".repeat(n).into_bytes(), 85_000, &|b| drop(text::parse_hex(std::str::from_utf8(b).unwrap())));
+    assert_linear("hex, one byte per line", &|n| "20\n".repeat(n).into_bytes(), 85_000, &|b| {
+        drop(text::parse_hex(std::str::from_utf8(b).unwrap()))
+    });
     // C: long runs of `{` (old: quadratic), of groups, of parentheses.
     assert_linear("C, runs of {", &|n| format!("{}}},", "{".repeat(n)).into_bytes(), 125_000, &read(InputFormat::C));
     assert_linear("C, groups", &|n| "{ 0x20, 0, 0, 4 },\n".repeat(n).into_bytes(), 13_000, &read(InputFormat::C));
-    assert_linear("C, macro array", &|n| format!("struct sock_filter f[] = {{{}}};", "BPF_STMT(BPF_LD|BPF_W|BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4),".repeat(n)).into_bytes(), 3_500, &read(InputFormat::C));
-    assert_linear("C, detection", &|n| format!("{}}},", "{".repeat(n)).into_bytes(), 125_000, &|b| drop(c::Source::parse(std::str::from_utf8(b).unwrap(), Arch::X86_64)));
+    assert_linear(
+        "C, macro array",
+        &|n| {
+            format!(
+                "struct sock_filter f[] = {{{}}};",
+                "BPF_STMT(BPF_LD|BPF_W|BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4),".repeat(n)
+            )
+            .into_bytes()
+        },
+        3_500,
+        &read(InputFormat::C),
+    );
+    assert_linear("C, detection", &|n| format!("{}}},", "{".repeat(n)).into_bytes(), 125_000, &|b| {
+        drop(c::Source::parse(std::str::from_utf8(b).unwrap(), Arch::X86_64))
+    });
     // decimal bpf_asm output.
-    assert_linear("decimal", &|n| format!("{n}\n{}", "6 0 0 0\n".repeat(n)).into_bytes(), 30_000, &read(InputFormat::Auto));
+    assert_linear(
+        "decimal",
+        &|n| format!("{n}\n{}", "6 0 0 0\n".repeat(n)).into_bytes(),
+        30_000,
+        &read(InputFormat::Auto),
+    );
     // JSON and YAML detection: deep nesting (old YAML: 30 s for 100 KB of `[`).
     assert_linear("JSON, deep", &|n| "[".repeat(n).into_bytes(), 250_000, &|b| drop(sources::detect_format(b)));
-    assert_linear("YAML, deep", &|n| format!("kind: SeccompProfile\nspec: {}", "[".repeat(n)).into_bytes(), 250_000, &|b| drop(sources::detect_format(b)));
-    assert_linear("YAML, deep at the limit", &|n| format!("kind: SeccompProfile\nspec: {}\n", format!("{}{}", "[".repeat(90), "]".repeat(90)).repeat(n)).into_bytes(), 500, &|b| drop(sources::detect_format(b)));
+    assert_linear(
+        "YAML, deep",
+        &|n| format!("kind: SeccompProfile\nspec: {}", "[".repeat(n)).into_bytes(),
+        250_000,
+        &|b| drop(sources::detect_format(b)),
+    );
+    assert_linear(
+        "YAML, deep at the limit",
+        &|n| {
+            format!("kind: SeccompProfile\nspec: {}\n", format!("{}{}", "[".repeat(90), "]".repeat(90)).repeat(n))
+                .into_bytes()
+        },
+        500,
+        &|b| drop(sources::detect_format(b)),
+    );
     // ELF scan: `ld [0]; ld [2]; ret` (old: 30 s for 80 KB), jumps that never close, tiny filters.
     let ins = |c: u16, jt: u8, jf: u8, k: u32| seccheck::bpf::Insn::new(c, jt, jf, k).to_bytes();
     for (what, pat) in [

@@ -40,7 +40,15 @@ fn headless(browser: &Path, profile: &Path, url: &str, extra: &[&str]) -> Output
     let out_path = profile.with_extension("stdout");
     let err_path = profile.with_extension("stderr");
     let mut child = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions", "--enable-logging=stderr", "--v=0"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)
@@ -52,12 +60,19 @@ fn headless(browser: &Path, profile: &Path, url: &str, extra: &[&str]) -> Output
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            return Output { status, stdout: std::fs::read(&out_path).unwrap(), stderr: std::fs::read(&err_path).unwrap() };
+            return Output {
+                status,
+                stdout: std::fs::read(&out_path).unwrap(),
+                stderr: std::fs::read(&err_path).unwrap(),
+            };
         }
         if start.elapsed() > Duration::from_secs(120) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the browser did not finish in 120 s on {url}: {}", String::from_utf8_lossy(&std::fs::read(&err_path).unwrap()));
+            panic!(
+                "the browser did not finish in 120 s on {url}: {}",
+                String::from_utf8_lossy(&std::fs::read(&err_path).unwrap())
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -89,7 +104,12 @@ fn the_report_renders_in_chromium_without_errors() {
     let o = Command::new(env!("CARGO_BIN_EXE_seccheck"))
         .current_dir(root)
         .args(["report", "corpus/profiles/docker_default.json"])
-        .args(["--policy", "reports/examples/docker_default.policy.toml", "--against", "corpus/profiles/podman_containers_common.json"])
+        .args([
+            "--policy",
+            "reports/examples/docker_default.policy.toml",
+            "--against",
+            "corpus/profiles/podman_containers_common.json",
+        ])
         .arg("-o")
         .arg(&page)
         .output()
@@ -102,7 +122,11 @@ fn the_report_renders_in_chromium_without_errors() {
     let broken = d.path().join("broken.html");
     std::fs::write(&broken, "<!DOCTYPE html><html><body><script>no_such_function();</script></body></html>").unwrap();
     let o = headless(&browser, &profile, &format!("file://{}", broken.display()), &["--dump-dom"]);
-    assert!(console_lines(&o.stderr).iter().any(|l| l.contains("Uncaught ReferenceError")), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        console_lines(&o.stderr).iter().any(|l| l.contains("Uncaught ReferenceError")),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let o = headless(&browser, &profile, &url, &["--dump-dom", "--virtual-time-budget=3000"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -112,8 +136,13 @@ fn the_report_renders_in_chromium_without_errors() {
     assert_eq!(attr(&dom, "body", "data-js-errors").as_deref(), Some("0"));
     assert_eq!(attr(&dom, "body", "data-verdict").as_deref(), Some("fail"));
     assert!(dom.contains("<p class=\"headline\" id=\"headline\">FAIL: all 6 properties of reports/examples/docker_default.policy.toml hold; lints: 1 error, 1 warning, 3 notes;"), "verdict");
-    let names: BTreeSet<&str> = [Arch::X86_64, Arch::X32, Arch::I386].iter().flat_map(|a| a.syscalls().iter().map(|&(_, n)| n)).collect();
-    assert_eq!(attr(&dom, "body", "data-matrix-rows"), Some((names.len() + 1).to_string()), "matrix rows counted by the page's script");
+    let names: BTreeSet<&str> =
+        [Arch::X86_64, Arch::X32, Arch::I386].iter().flat_map(|a| a.syscalls().iter().map(|&(_, n)| n)).collect();
+    assert_eq!(
+        attr(&dom, "body", "data-matrix-rows"),
+        Some((names.len() + 1).to_string()),
+        "matrix rows counted by the page's script"
+    );
     assert!(dom.contains(&format!("data-syscall-rows=\"{}\"", names.len())));
     assert!(dom.contains(&format!("<span id=\"matrix-shown\">{}</span>", names.len() + 1)), "nothing filtered out");
 
@@ -124,11 +153,15 @@ fn the_report_renders_in_chromium_without_errors() {
     let want = names.iter().filter(|n| n.contains("openat")).count();
     assert_eq!(want, 2);
     assert!(dom.contains(&format!("<span id=\"matrix-shown\">{want}</span>")), "filtered count");
-    assert_eq!(dom.matches("class=\"sc hidden\"").count() + dom.matches("class=\"sc other hidden\"").count(), names.len() + 1 - want);
+    assert_eq!(
+        dom.matches("class=\"sc hidden\"").count() + dom.matches("class=\"sc other hidden\"").count(),
+        names.len() + 1 - want
+    );
 
     // ?only=conditional: the class buttons filter by the cells' classes; in
     // Docker's profile clone, personality and socket depend on their arguments.
-    let o = headless(&browser, &profile, &format!("{url}?only=conditional"), &["--dump-dom", "--virtual-time-budget=3000"]);
+    let o =
+        headless(&browser, &profile, &format!("{url}?only=conditional"), &["--dump-dom", "--virtual-time-budget=3000"]);
     let dom = String::from_utf8_lossy(&o.stdout);
     assert_eq!(console_lines(&o.stderr), Vec::<String>::new());
     let shown: Vec<&str> = dom
@@ -140,7 +173,12 @@ fn the_report_renders_in_chromium_without_errors() {
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-docker_default.png");
     let _ = std::fs::remove_file(&shot);
-    let o = headless(&browser, &profile, &url, &["--hide-scrollbars", "--window-size=1280,1800", &format!("--screenshot={}", shot.display())]);
+    let o = headless(
+        &browser,
+        &profile,
+        &url,
+        &["--hide-scrollbars", "--window-size=1280,1800", &format!("--screenshot={}", shot.display())],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let png = std::fs::read(&shot).expect("screenshot written");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

@@ -46,6 +46,9 @@ fn hostile_file_names_stay_text_in_markdown_and_html() {
 
     let html = report(d.path(), &f, &p, &o, "hostile.html");
     assert_eq!(html.matches("<script").count(), 1, "only the page's own script");
-    assert!(html.contains("fx\n## Approved\n&lt;script&gt;alert(1) `a` | b | [l](javascript:alert(1)) @team"), "the name as text");
+    assert!(
+        html.contains("fx\n## Approved\n&lt;script&gt;alert(1) `a` | b | [l](javascript:alert(1)) @team"),
+        "the name as text"
+    );
     assert!(!html.contains("href=\"javascript"));
 }

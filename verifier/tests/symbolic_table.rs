@@ -44,7 +44,8 @@ fn hand_written_tables() {
 #[test]
 fn table_for_selected_arch_and_syscall() {
     let p = compile(&x86_trio(), ScmpAction::KillProcess, &every_comparison(), 1);
-    let opts = TableOptions { arches: Some(vec![Arch::X86_64]), syscalls: Some(vec!["openat".into(), "getppid".into()]) };
+    let opts =
+        TableOptions { arches: Some(vec![Arch::X86_64]), syscalls: Some(vec!["openat".into(), "getppid".into()]) };
     let t = table_of(&p, &opts);
     insta::assert_json_snapshot!("selected_json", t);
 }

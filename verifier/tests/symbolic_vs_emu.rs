@@ -148,7 +148,10 @@ fn mutated_programs_are_caught() {
                 match orig.example(diff) {
                     Some(x) => {
                         assert_ne!(orig_emu.run(&x), memu.run(&x), "{name} insn {i}: example {x:?} does not differ");
-                        assert!(caught, "{name}: mutant {m:?} at insn {i} differs (e.g. {x:?}) but the inputs missed it");
+                        assert!(
+                            caught,
+                            "{name}: mutant {m:?} at insn {i} differs (e.g. {x:?}) but the inputs missed it"
+                        );
                         differ += 1;
                     }
                     None => {
@@ -199,7 +202,8 @@ fn corpus_filters_agree_with_the_emulator() {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
-        let p = seccheck::bpf::validate(&seccheck::bpf::decode(&bytes, seccheck::bpf::ByteOrder::Little).unwrap()).unwrap();
+        let p =
+            seccheck::bpf::validate(&seccheck::bpf::decode(&bytes, seccheck::bpf::ByteOrder::Little).unwrap()).unwrap();
         let mut an = analyze(&p, &Options::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut ins = testgen::inputs_for(&mut rng, &p, 500);
         ins.extend(arch_syscall_inputs(&mut rng).into_iter().step_by(3));
@@ -208,7 +212,11 @@ fn corpus_filters_agree_with_the_emulator() {
         // The step budget that stops runaway arithmetic must stay far from
         // real filters (they take about one step per node).
         let steps = an.steps_per_node();
-        assert!(steps < (seccheck::symbolic::bdd::STEPS_PER_NODE / 16) as f64, "{}: {steps:.1} steps per node", path.display());
+        assert!(
+            steps < (seccheck::symbolic::bdd::STEPS_PER_NODE / 16) as f64,
+            "{}: {steps:.1} steps per node",
+            path.display()
+        );
         max_steps = max_steps.max(steps);
         n += 1;
     }
@@ -240,8 +248,14 @@ fn limits_are_explicit_errors() {
     ]));
     assert!(matches!(analyze(&p, &Options::default()), Err(SymbolicError::Unsupported { insn: 3, .. })));
     // RET A of a whole input word: 2^32 values.
-    let p = valid(seccheck::bpf::Program::new(vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0), Insn::stmt(BPF_RET | BPF_A, 0)]));
-    assert_eq!(analyze(&p, &Options::default()).err(), Some(SymbolicError::TooManyReturnValues { insn: 1, limit: 4096 }));
+    let p = valid(seccheck::bpf::Program::new(vec![
+        Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+        Insn::stmt(BPF_RET | BPF_A, 0),
+    ]));
+    assert_eq!(
+        analyze(&p, &Options::default()).err(),
+        Some(SymbolicError::TooManyReturnValues { insn: 1, limit: 4096 })
+    );
     let e = SymbolicError::NodeLimit { insn: 3, limit: 1 << 16 };
     assert_eq!(e.to_string(), "insn 3: the decision diagrams outgrew the budget of 65536 nodes (or the work it allows); refusing to approximate (raise the node limit)");
 }

@@ -108,7 +108,11 @@ macro_rules! sc {
 /// The generic table (the parameters as most 64-bit ABIs see them).
 pub const TABLE: &[SyscallArgs] = &[
     sc!("accept", "net/socket.c", [("fd", Fd), ("upeer_sockaddr", Pointer), ("upeer_addrlen", Pointer)]),
-    sc!("accept4", "net/socket.c", [("fd", Fd), ("upeer_sockaddr", Pointer), ("upeer_addrlen", Pointer), ("flags", Flags32)]),
+    sc!(
+        "accept4",
+        "net/socket.c",
+        [("fd", Fd), ("upeer_sockaddr", Pointer), ("upeer_addrlen", Pointer), ("flags", Flags32)]
+    ),
     // x86_64 only: arch/x86/kernel/process_64.c
     sc!("arch_prctl", "arch/x86/kernel/process_64.c", [("option", Int), ("arg2", Varies)]),
     sc!("bind", "net/socket.c", [("fd", Fd), ("umyaddr", Pointer), ("addrlen", Int)]),
@@ -116,12 +120,26 @@ pub const TABLE: &[SyscallArgs] = &[
     sc!("brk", "mm/mmap.c", [("brk", Pointer)]),
     sc!("chmod", "fs/open.c", [("filename", Pointer), ("mode", Flags32)]),
     sc!("clock_gettime", "kernel/time/posix-timers.c", [("which_clock", Int), ("tp", Pointer)]),
-    sc!("clock_nanosleep", "kernel/time/posix-timers.c", [("which_clock", Int), ("flags", Flags32), ("rqtp", Pointer), ("rmtp", Pointer)]),
+    sc!(
+        "clock_nanosleep",
+        "kernel/time/posix-timers.c",
+        [("which_clock", Int), ("flags", Flags32), ("rqtp", Pointer), ("rmtp", Pointer)]
+    ),
     // `unsigned long clone_flags`, but kernel_clone_args takes
     // `lower_32_bits(clone_flags)` (kernel/fork.c, SYSCALL_DEFINE5(clone)); the
     // order below is the default one (x86_64); arm64 selects CLONE_BACKWARDS
     // (tls before child_tidptr), s390 CLONE_BACKWARDS2 (see `args`).
-    sc!("clone", "kernel/fork.c", [("clone_flags", Flags32), ("newsp", Pointer), ("parent_tidptr", Pointer), ("child_tidptr", Pointer), ("tls", Pointer)]),
+    sc!(
+        "clone",
+        "kernel/fork.c",
+        [
+            ("clone_flags", Flags32),
+            ("newsp", Pointer),
+            ("parent_tidptr", Pointer),
+            ("child_tidptr", Pointer),
+            ("tls", Pointer)
+        ]
+    ),
     sc!("clone3", "kernel/fork.c", [("uargs", Pointer), ("size", Size)]),
     sc!("close", "fs/open.c", [("fd", Fd)]),
     sc!("connect", "net/socket.c", [("fd", Fd), ("uservaddr", Pointer), ("addrlen", Int)]),
@@ -132,7 +150,11 @@ pub const TABLE: &[SyscallArgs] = &[
     sc!("epoll_ctl", "fs/eventpoll.c", [("epfd", Fd), ("op", Int), ("fd", Fd), ("event", Pointer)]),
     sc!("eventfd2", "fs/eventfd.c", [("count", Int), ("flags", Flags32)]),
     sc!("execve", "fs/exec.c", [("filename", Pointer), ("argv", Pointer), ("envp", Pointer)]),
-    sc!("execveat", "fs/exec.c", [("fd", Fd), ("filename", Pointer), ("argv", Pointer), ("envp", Pointer), ("flags", Flags32)]),
+    sc!(
+        "execveat",
+        "fs/exec.c",
+        [("fd", Fd), ("filename", Pointer), ("argv", Pointer), ("envp", Pointer), ("flags", Flags32)]
+    ),
     sc!("fallocate", "fs/open.c", [("fd", Fd), ("mode", Flags32), ("offset", Size), ("len", Size)]),
     sc!("fchmod", "fs/open.c", [("fd", Fd), ("mode", Flags32)]),
     sc!("fchmodat", "fs/open.c", [("dfd", Fd), ("filename", Pointer), ("mode", Flags32)]),
@@ -141,13 +163,25 @@ pub const TABLE: &[SyscallArgs] = &[
     sc!("fcntl", "fs/fcntl.c", [("fd", Fd), ("cmd", Int), ("arg", Varies)]),
     sc!("ftruncate", "fs/open.c", [("fd", Fd), ("length", Size)]),
     // `utime` is a timeout pointer or, for some ops, the number val2.
-    sc!("futex", "kernel/futex/syscalls.c", [("uaddr", Pointer), ("op", Int), ("val", Int), ("utime", Varies), ("uaddr2", Pointer), ("val3", Int)]),
+    sc!(
+        "futex",
+        "kernel/futex/syscalls.c",
+        [("uaddr", Pointer), ("op", Int), ("val", Int), ("utime", Varies), ("uaddr2", Pointer), ("val3", Int)]
+    ),
     sc!("getrandom", "drivers/char/random.c", [("ubuf", Pointer), ("len", Size), ("flags", Flags32)]),
-    sc!("getsockopt", "net/socket.c", [("fd", Fd), ("level", Int), ("optname", Int), ("optval", Pointer), ("optlen", Pointer)]),
+    sc!(
+        "getsockopt",
+        "net/socket.c",
+        [("fd", Fd), ("level", Int), ("optname", Int), ("optval", Pointer), ("optlen", Pointer)]
+    ),
     sc!("io_uring_setup", "io_uring/io_uring.c", [("entries", Int), ("params", Pointer)]),
     sc!("ioctl", "fs/ioctl.c", [("fd", Fd), ("cmd", Int), ("arg", Varies)]),
     sc!("kcmp", "kernel/kcmp.c", [("pid1", Int), ("pid2", Int), ("type", Int), ("idx1", Varies), ("idx2", Varies)]),
-    sc!("keyctl", "security/keys/keyctl.c", [("option", Int), ("arg2", Varies), ("arg3", Varies), ("arg4", Varies), ("arg5", Varies)]),
+    sc!(
+        "keyctl",
+        "security/keys/keyctl.c",
+        [("option", Int), ("arg2", Varies), ("arg3", Varies), ("arg4", Varies), ("arg5", Varies)]
+    ),
     sc!("kill", "kernel/signal.c", [("pid", Int), ("sig", Int)]),
     sc!("listen", "net/socket.c", [("fd", Fd), ("backlog", Int)]),
     sc!("lseek", "fs/read_write.c", [("fd", Fd), ("offset", Size), ("whence", Int)]),
@@ -156,22 +190,50 @@ pub const TABLE: &[SyscallArgs] = &[
     sc!("mlock", "mm/mlock.c", [("start", Pointer), ("len", Size)]),
     // x86_64: arch/x86/kernel/sys_x86_64.c, arm64: arch/arm64/kernel/sys.c, both
     // all `unsigned long`; `fd` goes through ksys_mmap_pgoff to fget(unsigned int).
-    sc!("mmap", "arch/x86/kernel/sys_x86_64.c, arch/arm64/kernel/sys.c", [("addr", Pointer), ("len", Size), ("prot", Flags64), ("flags", Flags64), ("fd", Fd), ("off", Size)]),
-    sc!("mount", "fs/namespace.c", [("dev_name", Pointer), ("dir_name", Pointer), ("type", Pointer), ("flags", Flags64), ("data", Pointer)]),
+    sc!(
+        "mmap",
+        "arch/x86/kernel/sys_x86_64.c, arch/arm64/kernel/sys.c",
+        [("addr", Pointer), ("len", Size), ("prot", Flags64), ("flags", Flags64), ("fd", Fd), ("off", Size)]
+    ),
+    sc!(
+        "mount",
+        "fs/namespace.c",
+        [("dev_name", Pointer), ("dir_name", Pointer), ("type", Pointer), ("flags", Flags64), ("data", Pointer)]
+    ),
     sc!("mprotect", "mm/mprotect.c", [("start", Pointer), ("len", Size), ("prot", Flags64)]),
-    sc!("mremap", "mm/mremap.c", [("addr", Pointer), ("old_len", Size), ("new_len", Size), ("flags", Flags64), ("new_addr", Pointer)]),
+    sc!(
+        "mremap",
+        "mm/mremap.c",
+        [("addr", Pointer), ("old_len", Size), ("new_len", Size), ("flags", Flags64), ("new_addr", Pointer)]
+    ),
     sc!("msync", "mm/msync.c", [("start", Pointer), ("len", Size), ("flags", Flags32)]),
     sc!("munmap", "mm/mmap.c", [("addr", Pointer), ("len", Size)]),
     sc!("open", "fs/open.c", [("filename", Pointer), ("flags", Flags32), ("mode", Flags32)]),
     sc!("openat", "fs/open.c", [("dfd", Fd), ("filename", Pointer), ("flags", Flags32), ("mode", Flags32)]),
     sc!("openat2", "fs/open.c", [("dfd", Fd), ("filename", Pointer), ("how", Pointer), ("usize", Size)]),
-    sc!("perf_event_open", "kernel/events/core.c", [("attr_uptr", Pointer), ("pid", Int), ("cpu", Int), ("group_fd", Fd), ("flags", Flags64)]),
+    sc!(
+        "perf_event_open",
+        "kernel/events/core.c",
+        [("attr_uptr", Pointer), ("pid", Int), ("cpu", Int), ("group_fd", Fd), ("flags", Flags64)]
+    ),
     sc!("personality", "kernel/exec_domain.c", [("personality", Flags32)]),
     sc!("pipe2", "fs/pipe.c", [("fildes", Pointer), ("flags", Flags32)]),
-    sc!("prctl", "kernel/sys.c", [("option", Int), ("arg2", Varies), ("arg3", Varies), ("arg4", Varies), ("arg5", Varies)]),
+    sc!(
+        "prctl",
+        "kernel/sys.c",
+        [("option", Int), ("arg2", Varies), ("arg3", Varies), ("arg4", Varies), ("arg5", Varies)]
+    ),
     sc!("pread64", "fs/read_write.c", [("fd", Fd), ("buf", Pointer), ("count", Size), ("pos", Size)]),
-    sc!("process_vm_readv", "mm/process_vm_access.c", [("pid", Int), ("lvec", Pointer), ("liovcnt", Size), ("rvec", Pointer), ("riovcnt", Size), ("flags", Flags64)]),
-    sc!("process_vm_writev", "mm/process_vm_access.c", [("pid", Int), ("lvec", Pointer), ("liovcnt", Size), ("rvec", Pointer), ("riovcnt", Size), ("flags", Flags64)]),
+    sc!(
+        "process_vm_readv",
+        "mm/process_vm_access.c",
+        [("pid", Int), ("lvec", Pointer), ("liovcnt", Size), ("rvec", Pointer), ("riovcnt", Size), ("flags", Flags64)]
+    ),
+    sc!(
+        "process_vm_writev",
+        "mm/process_vm_access.c",
+        [("pid", Int), ("lvec", Pointer), ("liovcnt", Size), ("rvec", Pointer), ("riovcnt", Size), ("flags", Flags64)]
+    ),
     // `long request` is switched on whole (kernel/ptrace.c ptrace_request);
     // `long pid` goes to find_get_task_by_vpid(pid_t).
     sc!("ptrace", "kernel/ptrace.c", [("request", Long), ("pid", Int), ("addr", Varies), ("data", Varies)]),
@@ -179,25 +241,45 @@ pub const TABLE: &[SyscallArgs] = &[
     sc!("read", "fs/read_write.c", [("fd", Fd), ("buf", Pointer), ("count", Size)]),
     // `unsigned long fd`, passed to fdget_pos(unsigned int).
     sc!("readv", "fs/read_write.c", [("fd", Fd), ("vec", Pointer), ("vlen", Size)]),
-    sc!("recvfrom", "net/socket.c", [("fd", Fd), ("ubuf", Pointer), ("size", Size), ("flags", Flags32), ("addr", Pointer), ("addr_len", Pointer)]),
+    sc!(
+        "recvfrom",
+        "net/socket.c",
+        [("fd", Fd), ("ubuf", Pointer), ("size", Size), ("flags", Flags32), ("addr", Pointer), ("addr_len", Pointer)]
+    ),
     sc!("recvmsg", "net/socket.c", [("fd", Fd), ("msg", Pointer), ("flags", Flags32)]),
     sc!("rt_sigaction", "kernel/signal.c", [("sig", Int), ("act", Pointer), ("oact", Pointer), ("sigsetsize", Size)]),
-    sc!("rt_sigprocmask", "kernel/signal.c", [("how", Int), ("nset", Pointer), ("oset", Pointer), ("sigsetsize", Size)]),
+    sc!(
+        "rt_sigprocmask",
+        "kernel/signal.c",
+        [("how", Int), ("nset", Pointer), ("oset", Pointer), ("sigsetsize", Size)]
+    ),
     sc!("sched_setaffinity", "kernel/sched/syscalls.c", [("pid", Int), ("len", Int), ("user_mask_ptr", Pointer)]),
     sc!("seccomp", "kernel/seccomp.c", [("op", Int), ("flags", Flags32), ("uargs", Pointer)]),
     // x86_64's `sendfile` is sendfile64.
     sc!("sendfile", "fs/read_write.c", [("out_fd", Fd), ("in_fd", Fd), ("offset", Pointer), ("count", Size)]),
     sc!("sendmsg", "net/socket.c", [("fd", Fd), ("msg", Pointer), ("flags", Flags32)]),
-    sc!("sendto", "net/socket.c", [("fd", Fd), ("buff", Pointer), ("len", Size), ("flags", Flags32), ("addr", Pointer), ("addr_len", Int)]),
+    sc!(
+        "sendto",
+        "net/socket.c",
+        [("fd", Fd), ("buff", Pointer), ("len", Size), ("flags", Flags32), ("addr", Pointer), ("addr_len", Int)]
+    ),
     sc!("setgid", "kernel/sys.c", [("gid", Int)]),
     sc!("setns", "kernel/nsproxy.c", [("fd", Fd), ("flags", Flags32)]),
     sc!("setpriority", "kernel/sys.c", [("which", Int), ("who", Int), ("niceval", Int)]),
     sc!("setresuid", "kernel/sys.c", [("ruid", Int), ("euid", Int), ("suid", Int)]),
-    sc!("setsockopt", "net/socket.c", [("fd", Fd), ("level", Int), ("optname", Int), ("optval", Pointer), ("optlen", Int)]),
+    sc!(
+        "setsockopt",
+        "net/socket.c",
+        [("fd", Fd), ("level", Int), ("optname", Int), ("optval", Pointer), ("optlen", Int)]
+    ),
     sc!("setuid", "kernel/sys.c", [("uid", Int)]),
     sc!("socket", "net/socket.c", [("family", Int), ("type", Int), ("protocol", Int)]),
     sc!("socketpair", "net/socket.c", [("family", Int), ("type", Int), ("protocol", Int), ("usockvec", Pointer)]),
-    sc!("statx", "fs/stat.c", [("dfd", Fd), ("filename", Pointer), ("flags", Flags32), ("mask", Flags32), ("buffer", Pointer)]),
+    sc!(
+        "statx",
+        "fs/stat.c",
+        [("dfd", Fd), ("filename", Pointer), ("flags", Flags32), ("mask", Flags32), ("buffer", Pointer)]
+    ),
     sc!("tgkill", "kernel/signal.c", [("tgid", Int), ("pid", Int), ("sig", Int)]),
     sc!("timerfd_create", "fs/timerfd.c", [("clockid", Int), ("flags", Flags32)]),
     sc!("timerfd_settime", "fs/timerfd.c", [("ufd", Fd), ("flags", Flags32), ("utmr", Pointer), ("otmr", Pointer)]),
@@ -212,7 +294,17 @@ pub const TABLE: &[SyscallArgs] = &[
 
 /// s390 selects CONFIG_CLONE_BACKWARDS2: `clone(newsp, clone_flags, …)`
 /// (kernel/fork.c).
-const CLONE_S390: SyscallArgs = sc!("clone", "kernel/fork.c (CONFIG_CLONE_BACKWARDS2)", [("newsp", Pointer), ("clone_flags", Flags32), ("parent_tidptr", Pointer), ("child_tidptr", Pointer), ("tls", Pointer)]);
+const CLONE_S390: SyscallArgs = sc!(
+    "clone",
+    "kernel/fork.c (CONFIG_CLONE_BACKWARDS2)",
+    [
+        ("newsp", Pointer),
+        ("clone_flags", Flags32),
+        ("parent_tidptr", Pointer),
+        ("child_tidptr", Pointer),
+        ("tls", Pointer)
+    ]
+);
 
 /// The parameters of syscall `name` on `arch`, if the table knows them and the
 /// arch has the syscall.
@@ -235,11 +327,7 @@ mod tests {
         }
         for s in TABLE {
             assert!(s.params.len() <= 6, "{}", s.name);
-            assert!(
-                Arch::all().any(|a| a.syscall_nr(s.name).is_some()),
-                "{} is a syscall of no arch",
-                s.name
-            );
+            assert!(Arch::all().any(|a| a.syscall_nr(s.name).is_some()), "{} is a syscall of no arch", s.name);
         }
     }
 

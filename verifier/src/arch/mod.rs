@@ -200,9 +200,7 @@ impl Arch {
     pub fn syscall_nr(self, name: &str) -> Option<u32> {
         let t = tables::table(self);
         let idx = t.by_name();
-        idx.binary_search_by(|&i| t.by_nr[usize::from(i)].1.cmp(name))
-            .ok()
-            .map(|k| t.by_nr[usize::from(idx[k])].0)
+        idx.binary_search_by(|&i| t.by_nr[usize::from(i)].1.cmp(name)).ok().map(|k| t.by_nr[usize::from(idx[k])].0)
     }
 
     /// Where this ABI's table comes from: the crate or kernel file, the ABI
@@ -430,11 +428,11 @@ mod tests {
         assert_eq!(Arch::X32.syscall_name(X32_SYSCALL_BIT + 19), None); // 19 64 readv
         assert_eq!(Arch::X86_64.syscall_name(515), None);
         assert_eq!(Arch::X32.syscall_nr("uselib"), None); // 134 64 uselib
-        // arch/arm/tools/syscall.tbl: `oabi` rows are not EABI.
+                                                          // arch/arm/tools/syscall.tbl: `oabi` rows are not EABI.
         assert_eq!(Arch::Arm.syscall_name(13), None); // 13 oabi time
         assert_eq!(Arch::Arm.syscall_nr("socketcall"), None); // 102 oabi socketcall
-        // scripts/syscall.tbl: `32` and `time32` rows are not 64-bit, `rlimit`
-        // is not riscv32 (arch/riscv/kernel/Makefile.syscalls).
+                                                              // scripts/syscall.tbl: `32` and `time32` rows are not 64-bit, `rlimit`
+                                                              // is not riscv32 (arch/riscv/kernel/Makefile.syscalls).
         assert_eq!(Arch::Aarch64.syscall_name(403), None);
         assert_eq!(Arch::Loongarch64.syscall_nr("renameat"), None);
         assert_eq!(Arch::Loongarch64.syscall_nr("getrlimit"), None);

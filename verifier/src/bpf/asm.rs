@@ -48,9 +48,7 @@ pub enum AsmErrorKind {
     /// Something else than the syntax allows here.
     #[error("expected {expected}, found {found}")]
     Expected { expected: String, found: String },
-    #[error(
-        "unknown mnemonic `{0}`; expected an instruction such as `ld`, `jeq`, `ret`, or `.insn`"
-    )]
+    #[error("unknown mnemonic `{0}`; expected an instruction such as `ld`, `jeq`, `ret`, or `.insn`")]
     UnknownMnemonic(String),
     /// A known mnemonic with an operand it does not take (`ret [4]`).
     #[error("`{mnemonic}` takes {expected}, found {found}")]
@@ -97,10 +95,9 @@ pub fn assemble(src: &str) -> Result<Program, Vec<AsmError>> {
                 Tok::Num(s) => {
                     had_index = true;
                     match number(s, "index prefix", u64::MAX) {
-                        Ok(n) if n != pc as u64 => errors.push(AsmError {
-                            line,
-                            kind: AsmErrorKind::IndexMismatch { written: n, actual: pc },
-                        }),
+                        Ok(n) if n != pc as u64 => {
+                            errors.push(AsmError { line, kind: AsmErrorKind::IndexMismatch { written: n, actual: pc } })
+                        }
                         Ok(_) => {}
                         Err(kind) => errors.push(AsmError { line, kind }),
                     }
@@ -155,10 +152,7 @@ pub fn assemble(src: &str) -> Result<Program, Vec<AsmError>> {
                 Target::Label(name) => match labels.get(&name) {
                     Some(&(index, _)) => index as u64,
                     None => {
-                        errors.push(AsmError {
-                            line: p.line,
-                            kind: AsmErrorKind::UndefinedLabel { name },
-                        });
+                        errors.push(AsmError { line: p.line, kind: AsmErrorKind::UndefinedLabel { name } });
                         return None;
                     }
                 },
@@ -216,16 +210,11 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
         };
         match c {
             c if c.is_whitespace() => {}
-            '0'..='9' => {
-                out.push(Tok::Num(run(&mut chars, |d| d.is_ascii_alphanumeric() || d == '_')))
+            '0'..='9' => out.push(Tok::Num(run(&mut chars, |d| d.is_ascii_alphanumeric() || d == '_'))),
+            c if c.is_ascii_alphabetic() || c == '_' || c == '.' => {
+                out.push(Tok::Word(run(&mut chars, |d| d.is_ascii_alphanumeric() || d == '_' || d == '.')))
             }
-            c if c.is_ascii_alphabetic() || c == '_' || c == '.' => out
-                .push(Tok::Word(run(&mut chars, |d| {
-                    d.is_ascii_alphanumeric() || d == '_' || d == '.'
-                }))),
-            '#' | '[' | ']' | ',' | ':' | '+' | '*' | '(' | ')' | '&' | '{' | '}' | '=' => {
-                out.push(Tok::Punct(c))
-            }
+            '#' | '[' | ']' | ',' | ':' | '+' | '*' | '(' | ')' | '&' | '{' | '}' | '=' => out.push(Tok::Punct(c)),
             c => out.push(Tok::Bad(c)),
         }
     }
@@ -365,11 +354,7 @@ impl<'a> Parser<'a> {
             self.punct(',')?;
             let k = self.u32("k")?;
             self.end()?;
-            return Ok(Pending {
-                line: 0,
-                insn: Insn::new(code, jt, jf, k),
-                targets: Targets::None,
-            });
+            return Ok(Pending { line: 0, insn: Insn::new(code, jt, jf, k), targets: Targets::None });
         }
         let mnemonic = if mnemonic == "jmp" { "ja".to_owned() } else { mnemonic };
         let forms: Vec<_> = FORMS.iter().filter(|f| f.mnemonic == mnemonic).collect();
@@ -459,9 +444,7 @@ impl<'a> Parser<'a> {
                 self.punct(']')?;
                 Ok((shape, k))
             }
-            Some(Tok::Word(w))
-                if w.eq_ignore_ascii_case("m") && self.peek_at(1) == Some(Tok::Punct('[')) =>
-            {
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("m") && self.peek_at(1) == Some(Tok::Punct('[')) => {
                 self.pos += 2;
                 let k = self.u32("a scratch memory index")?;
                 self.punct(']')?;
@@ -501,12 +484,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `{jt=N, jf=N, k=N}`: values of the fields the instruction ignores.
-    fn fields(
-        &mut self,
-        mnemonic: &str,
-        shape: Shape,
-        insn: &mut Insn,
-    ) -> Result<(), AsmErrorKind> {
+    fn fields(&mut self, mnemonic: &str, shape: Shape, insn: &mut Insn) -> Result<(), AsmErrorKind> {
         self.punct('{')?;
         let free = shape.free_fields();
         let mut seen = [false; 3];
@@ -647,9 +625,7 @@ mod tests {
         }
         // Each classic opcode appears once in the table.
         let mut codes: Vec<u16> = cases.iter().map(|(i, _)| i.code).filter(|&c| c < 0xe).collect();
-        codes.extend(
-            cases.iter().map(|(i, _)| i.code).filter(|&c| c >= 0xe && c != 0xffff && c != 0x0115),
-        );
+        codes.extend(cases.iter().map(|(i, _)| i.code).filter(|&c| c >= 0xe && c != 0xffff && c != 0x0115));
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), crate::testgen::CLASSIC_OPCODES.len() + 1 /* 0x0e */);
@@ -705,10 +681,7 @@ mod tests {
     #[test]
     fn every_error_has_its_line_and_what_was_expected() {
         use AsmErrorKind::*;
-        let e = |expected: &str, found: &str| Expected {
-            expected: expected.into(),
-            found: found.into(),
-        };
+        let e = |expected: &str, found: &str| Expected { expected: expected.into(), found: found.into() };
         assert_eq!(err(""), vec![(1, Empty)]);
         assert_eq!(err("; nothing\n\n"), vec![(2, Empty)]);
         assert_eq!(err("foo #1"), vec![(1, UnknownMnemonic("foo".into()))]);
@@ -725,55 +698,29 @@ mod tests {
         );
         assert_eq!(
             err("ret [4]"),
-            vec![(
-                1,
-                WrongOperand {
-                    mnemonic: "ret".into(),
-                    expected: "#k or a".into(),
-                    found: "`[k]`".into()
-                }
-            )]
+            vec![(1, WrongOperand { mnemonic: "ret".into(), expected: "#k or a".into(), found: "`[k]`".into() })]
         );
         assert_eq!(err("ld [4"), vec![(1, e("`]`", "end of line"))]);
         assert_eq!(err("ld [4] 5"), vec![(1, e("end of line (or a `;` comment)", "`5`"))]);
         assert_eq!(err("ld #0x1_0000_0000"), vec![(1, BadNumber { text: "0x1_0000_0000".into() })]);
         assert_eq!(
             err("ld #4294967296"),
-            vec![(
-                1,
-                OutOfRange {
-                    what: "an immediate or `len`",
-                    text: "4294967296".into(),
-                    max: 0xffff_ffff
-                }
-            )]
+            vec![(1, OutOfRange { what: "an immediate or `len`", text: "4294967296".into(), max: 0xffff_ffff })]
         );
         assert_eq!(err("ld #12ab"), vec![(1, BadNumber { text: "12ab".into() })]);
         assert_eq!(err("ld $4"), vec![(1, UnexpectedChar('$'))]);
         assert_eq!(err("jeq 1, 2, 3"), vec![(1, e("`#k` or `x`", "`1`"))]);
         assert_eq!(err("jeq #1 2"), vec![(1, e("`,`", "`2`"))]);
-        assert_eq!(
-            err("jeq #1, #2"),
-            vec![(1, e("a jump target (instruction index or label)", "`#`"))]
-        );
+        assert_eq!(err("jeq #1, #2"), vec![(1, e("a jump target (instruction index or label)", "`#`"))]);
         assert_eq!(
             err(".insn 0x10000, 0, 0, 0"),
             vec![(1, OutOfRange { what: "code", text: "0x10000".into(), max: 0xffff })]
         );
-        assert_eq!(
-            err(".insn 6, 256, 0, 0"),
-            vec![(1, OutOfRange { what: "jt", text: "256".into(), max: 0xff })]
-        );
-        assert_eq!(
-            err("ret #0 {k=1}"),
-            vec![(1, FieldNotFree { field: "k", mnemonic: "ret".into() })]
-        );
+        assert_eq!(err(".insn 6, 256, 0, 0"), vec![(1, OutOfRange { what: "jt", text: "256".into(), max: 0xff })]);
+        assert_eq!(err("ret #0 {k=1}"), vec![(1, FieldNotFree { field: "k", mnemonic: "ret".into() })]);
         assert_eq!(err("ret a {k=1, k=2}"), vec![(1, DuplicateField { field: "k" })]);
         assert_eq!(err("ret a {q=1}"), vec![(1, e("`jt`, `jf` or `k`", "`q`"))]);
-        assert_eq!(
-            err("ret a {jt=256}"),
-            vec![(1, OutOfRange { what: "jt", text: "256".into(), max: 0xff })]
-        );
+        assert_eq!(err("ret a {jt=256}"), vec![(1, OutOfRange { what: "jt", text: "256".into(), max: 0xff })]);
         assert_eq!(err("ldxb 5*([0]&0xf)"), vec![(1, e("`4` (as in `4*([k]&0xf)`)", "`5`"))]);
         assert_eq!(err("ldxb 4*([0]&0x7)"), vec![(1, e("`0xf` (as in `4*([k]&0xf)`)", "`0x7`"))]);
         assert_eq!(err("1: ret #0"), vec![(1, IndexMismatch { written: 1, actual: 0 })]);

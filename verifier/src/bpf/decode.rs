@@ -77,9 +77,6 @@ mod tests {
     #[test]
     fn rejects_ragged_and_empty() {
         assert_eq!(decode(&[], ByteOrder::Little), Err(DecodeError::Empty));
-        assert_eq!(
-            decode(&[0; 13], ByteOrder::Little),
-            Err(DecodeError::Ragged { len: 13, whole: 1, rest: 5 })
-        );
+        assert_eq!(decode(&[0; 13], ByteOrder::Little), Err(DecodeError::Ragged { len: 13, whole: 1, rest: 5 }));
     }
 }

@@ -89,9 +89,7 @@ impl Shape {
     pub(super) fn free_fields(self) -> [bool; 3] {
         match self {
             Shape::Bare | Shape::Len | Shape::X | Shape::A => [true, true, true],
-            Shape::Abs | Shape::Ind | Shape::Imm | Shape::Mem | Shape::Msh | Shape::Ja => {
-                [true, true, false]
-            }
+            Shape::Abs | Shape::Ind | Shape::Imm | Shape::Mem | Shape::Msh | Shape::Ja => [true, true, false],
             Shape::CondK => [false, false, false],
             Shape::CondX => [false, false, true],
         }
@@ -285,12 +283,7 @@ pub fn listing(p: &Program, opts: &DisasmOptions) -> Vec<ListingLine> {
         .iter()
         .zip(comments)
         .enumerate()
-        .map(|(index, (insn, comment))| ListingLine {
-            index,
-            insn: *insn,
-            text: insn_text(index, insn),
-            comment,
-        })
+        .map(|(index, (insn, comment))| ListingLine { index, insn: *insn, text: insn_text(index, insn), comment })
         .collect()
 }
 
@@ -418,9 +411,7 @@ impl ArchSet {
     /// open set).
     fn refine(&self, pred: impl Fn(u32) -> bool, eq: Option<(u32, bool)>) -> ArchSet {
         match (self, eq) {
-            (ArchSet::Only(s), _) => {
-                ArchSet::Only(s.iter().copied().filter(|&v| pred(v)).collect())
-            }
+            (ArchSet::Only(s), _) => ArchSet::Only(s.iter().copied().filter(|&v| pred(v)).collect()),
             (ArchSet::AllBut(s), Some((v, true))) => {
                 ArchSet::Only(if s.contains(&v) { BTreeSet::new() } else { BTreeSet::from([v]) })
             }
@@ -574,8 +565,7 @@ impl Dataflow {
                     let op = code & 0xf0;
                     let eq = (op == BPF_JEQ).then_some(c);
                     taken.arch = taken.arch.refine(|v| jump_holds(op, v, c), eq.map(|v| (v, true)));
-                    not_taken.arch =
-                        not_taken.arch.refine(|v| !jump_holds(op, v, c), eq.map(|v| (v, false)));
+                    not_taken.arch = not_taken.arch.refine(|v| !jump_holds(op, v, c), eq.map(|v| (v, false)));
                 }
                 self.flow(t, taken);
                 self.flow(e, not_taken);
@@ -748,10 +738,9 @@ fn jump_comment(op: u16, a: &Val, operand: &Val, arch: &ArchSet) -> Option<Strin
             let taken = if jump_holds(op, *a, *c) { "always taken" } else { "never taken" };
             Some(format!("{a:#x} {} {c:#x}: {taken}", op_symbol(op)))
         }
-        (Val::Word { off: 4, .. }, Val::Const(c)) if op == BPF_JEQ => Some(
-            Arch::audit_name_of(*c)
-                .map_or_else(|| format!("arch {c:#x}: not an AUDIT_ARCH value"), str::to_owned),
-        ),
+        (Val::Word { off: 4, .. }, Val::Const(c)) if op == BPF_JEQ => {
+            Some(Arch::audit_name_of(*c).map_or_else(|| format!("arch {c:#x}: not an AUDIT_ARCH value"), str::to_owned))
+        }
         (Val::Word { off: 0, .. }, Val::Const(c)) => Some(nr_comment(op, *c, arch)),
         (a, x) => {
             let a = operand_text(a)?;
@@ -773,8 +762,7 @@ fn operand_text(v: &Val) -> Option<String> {
 /// A comparison of `nr` with `c`: name `c` per the arch on this path.
 fn nr_comment(op: u16, c: u32, arch: &ArchSet) -> String {
     let x86_64 = Arch::X86_64.audit_arch();
-    let x32_test =
-        matches!((op, c), (BPF_JGE | BPF_JSET, X32_SYSCALL_BIT) | (BPF_JGT, 0x3fff_ffff));
+    let x32_test = matches!((op, c), (BPF_JGE | BPF_JSET, X32_SYSCALL_BIT) | (BPF_JGT, 0x3fff_ffff));
     let Some(arches) = arch.known() else {
         return format!("nr {} {c:#x} (arch unknown)", op_symbol(op));
     };
@@ -973,22 +961,20 @@ pub(crate) mod tests {
             Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 257, 0, 0),         // 5
             Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),                  // 6
             Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, x86, 0, 6),         // 7: x86_64 -> 8
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0), // 8: x86_64 or not i386/x86_64
-            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 257, 0, 0), // 9
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4), // 10
-            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, x86, 0, 2), // 11
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0), // 12: x86_64
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),                  // 8: x86_64 or not i386/x86_64
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 257, 0, 0),         // 9
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),                  // 10
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, x86, 0, 2),         // 11
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),                  // 12: x86_64
             Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 0x4000_0001, 0, 0), // 13
-            Insn::stmt(BPF_RET | BPF_K, 0),          // 14
+            Insn::stmt(BPF_RET | BPF_K, 0),                           // 14
         ]);
         let c = comments(&p, &opts());
         let i386_257 = Arch::I386.syscall_name(257).unwrap_or("none");
         assert_eq!(c[5].as_deref(), Some(format!("openat (x86_64) / {i386_257} (i386)").as_str()));
         // 8 is reached from 3 (arch neither x86_64 nor i386) and from 7: unknown.
         assert_eq!(c[9].as_deref(), Some("nr == 0x101 (arch unknown)"));
-        let x32 = Arch::X32
-            .syscall_name(0x4000_0001)
-            .map_or("no x32 syscall".into(), |n| format!("{n} (x32)"));
+        let x32 = Arch::X32.syscall_name(0x4000_0001).map_or("no x32 syscall".into(), |n| format!("{n} (x32)"));
         assert_eq!(c[13].as_deref(), Some(x32.as_str()));
     }
 
@@ -1030,11 +1016,7 @@ pub(crate) mod tests {
         assert_eq!(c[1].as_deref(), Some("M[2] = arch"));
         assert_eq!(c[3].as_deref(), Some("A = arch"));
         assert_eq!(c[4].as_deref(), Some("AUDIT_ARCH_X86_64"));
-        assert_eq!(
-            c[5].as_deref(),
-            Some("arg0 high"),
-            "the arch is known here: x86_64 is little-endian"
-        );
+        assert_eq!(c[5].as_deref(), Some("arg0 high"), "the arch is known here: x86_64 is little-endian");
         assert_eq!(c[6].as_deref(), Some("X = arg0 high"));
         assert_eq!(c[8].as_deref(), Some("nr > arg0 high"));
         assert_eq!(c[9], None);

@@ -123,9 +123,7 @@ impl Insn {
     pub fn successors(&self, pc: usize) -> Successors {
         match self.class() {
             BPF_RET => Successors::None,
-            BPF_JMP if self.code & 0xf0 == BPF_JA => {
-                Successors::One(pc + 1 + self.k as usize)
-            }
+            BPF_JMP if self.code & 0xf0 == BPF_JA => Successors::One(pc + 1 + self.k as usize),
             BPF_JMP => Successors::Two(pc + 1 + self.jt as usize, pc + 1 + self.jf as usize),
             _ => Successors::One(pc + 1),
         }

@@ -166,8 +166,7 @@ fn seccomp_opcode(code: u16) -> Result<(), &'static str> {
         c if c & 0x07 == BPF_ALU => match c & 0xf0 {
             BPF_MOD => Err("BPF_MOD"),
             BPF_NEG if c == BPF_ALU | BPF_NEG => Ok(()),
-            BPF_ADD | BPF_SUB | BPF_MUL | BPF_DIV | BPF_AND | BPF_OR | BPF_XOR | BPF_LSH
-            | BPF_RSH => Ok(()),
+            BPF_ADD | BPF_SUB | BPF_MUL | BPF_DIV | BPF_AND | BPF_OR | BPF_XOR | BPF_LSH | BPF_RSH => Ok(()),
             _ => Err("this ALU operation"),
         },
         c if c == BPF_LD | BPF_IMM
@@ -363,7 +362,9 @@ mod tests {
                 let (jt, jf, k) = if code & 0x07 == BPF_JMP { (0, 0, 0) } else { (0, 0, k) };
                 let ins = Insn::new(code, jt, jf, k);
                 let p = Program::new(vec![ins, Insn::stmt(BPF_RET | BPF_K, 0)]);
-                let local = !violations(&p).iter().any(|v| v.insn == Some(0) && !matches!(v.rule, Rule::ReadBeforeWrite { .. }));
+                let local = !violations(&p)
+                    .iter()
+                    .any(|v| v.insn == Some(0) && !matches!(v.rule, Rule::ReadBeforeWrite { .. }));
                 assert_eq!(locally_acceptable(&ins), local, "{ins:?}");
             }
         }
@@ -385,12 +386,12 @@ mod tests {
     #[test]
     fn reports_every_violation() {
         let p = prog(&[
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 2),    // misaligned
-            Insn::stmt(BPF_ALU | BPF_MOD | BPF_K, 3),   // MOD not in seccomp
-            Insn::stmt(BPF_ALU | BPF_DIV | BPF_K, 0),   // div by zero
-            Insn::stmt(BPF_LD | BPF_MEM, 3),            // read before write
-            Insn::stmt(0xffff, 0),                      // unknown
-            Insn::stmt(BPF_LD | BPF_IMM, 0),            // last not ret
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 2),  // misaligned
+            Insn::stmt(BPF_ALU | BPF_MOD | BPF_K, 3), // MOD not in seccomp
+            Insn::stmt(BPF_ALU | BPF_DIV | BPF_K, 0), // div by zero
+            Insn::stmt(BPF_LD | BPF_MEM, 3),          // read before write
+            Insn::stmt(0xffff, 0),                    // unknown
+            Insn::stmt(BPF_LD | BPF_IMM, 0),          // last not ret
         ]);
         let r = rules(&p);
         assert_eq!(

@@ -42,8 +42,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let name = args.file.display().to_string();
     let bytes = read_bounded(&args.file)?;
-    let src = std::str::from_utf8(&bytes)
-        .map_err(|e| CliError::Usage(format!("{name}: not UTF-8 text ({e})")))?;
+    let src = std::str::from_utf8(&bytes).map_err(|e| CliError::Usage(format!("{name}: not UTF-8 text ({e})")))?;
     let program = assemble(src).map_err(|errs| CliError::Assembly {
         file: name.clone(),
         errors: errs.iter().map(|e| e.to_string()).collect(),

@@ -14,8 +14,8 @@ use crate::arch::Arch;
 use crate::bpf::validate::validate;
 use crate::cost::CacheGeometry;
 use crate::kernel::overhead::{Probe, ProbeContext};
-use crate::overhead::{self, Options, Subject, SubjectKind};
 use crate::output::Outputs;
+use crate::overhead::{self, Options, Subject, SubjectKind};
 use crate::sources::InputFormat;
 use std::io::Write;
 use std::path::PathBuf;
@@ -142,14 +142,20 @@ fn load_subject(spec: &str, p: &ProfileArgs) -> Result<Subject, CliError> {
     }
     let label = spec
         .split('+')
-        .map(|p| std::path::Path::new(p).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| p.to_string()))
+        .map(|p| {
+            std::path::Path::new(p)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.to_string())
+        })
         .collect::<Vec<_>>()
         .join(" + ");
     Ok(Subject { label, kind: SubjectKind::UnderTest, stack, note: notes.join(" + ") })
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let host = Arch::from_name(&args.host_arch).ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.host_arch)))?;
+    let host = Arch::from_name(&args.host_arch)
+        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.host_arch)))?;
     let native = crate::kernel::overhead::native_audit_arch()
         .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
     let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
@@ -159,7 +165,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         geometry = geometry.with_native_size(n);
     }
     if args.rounds == 0 || args.batches == 0 || args.batches as usize > crate::kernel::overhead::MAX_BATCHES {
-        return Err(CliError::Usage(format!("--rounds must be ≥ 1 and --batches 1..={}", crate::kernel::overhead::MAX_BATCHES)));
+        return Err(CliError::Usage(format!(
+            "--rounds must be ≥ 1 and --batches 1..={}",
+            crate::kernel::overhead::MAX_BATCHES
+        )));
     }
     if !(1..=MAX_REPEAT).contains(&args.repeat) {
         return Err(CliError::Usage(format!("--repeat must be 1..={MAX_REPEAT}")));
@@ -167,7 +176,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if args.threads.is_empty() { (1..=cpus).collect() } else { args.threads.clone() };
     if threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
-        return Err(CliError::Usage(format!("--threads values must be 1..={}", crate::kernel::overhead::MAX_PROCESSES)));
+        return Err(CliError::Usage(format!(
+            "--threads values must be 1..={}",
+            crate::kernel::overhead::MAX_PROCESSES
+        )));
     }
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
     let mut outputs = Outputs::new();
@@ -198,7 +210,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         probe_bitmap: !args.no_bitmap_probe,
     };
     let trace = match &args.workload {
-        Some(path) => Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?)),
+        Some(path) => Some((
+            path.display().to_string(),
+            crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?,
+        )),
         None => None,
     };
     let ctx = ProbeContext::new();

@@ -54,7 +54,8 @@ pub enum CheckFormat {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let pname = args.policy.display().to_string();
     let text = read_bounded(&args.policy)?;
-    let text = std::str::from_utf8(&text).map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
+    let text = std::str::from_utf8(&text)
+        .map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
     let pol = policy::parse(text).map_err(|errs| CliError::Input {
         file: pname.clone(),
         msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
@@ -64,8 +65,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     } else {
         args.filter.display_name()
     };
-    let analysis_err = |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
-    let policy_err = |e: String| CliError::Input { file: pname.clone(), msg: format!("cannot be checked exactly: {e}") };
+    let analysis_err =
+        |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
+    let policy_err =
+        |e: String| CliError::Input { file: pname.clone(), msg: format!("cannot be checked exactly: {e}") };
     let mut stack_made = None;
     let (mut findings, violations, programs, compiled) = if args.stack {
         let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
@@ -83,8 +86,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         stack_made = Some((files, made, pl));
         let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
         let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
-        let findings = check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)))
-            .map_err(|e| policy_err(e.to_string()))?;
+        let findings =
+            check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)))
+                .map_err(|e| policy_err(e.to_string()))?;
         let n = findings.len();
         (findings, n, valid.iter().map(|v| v.program().clone()).collect::<Vec<_>>(), None)
     } else {
@@ -131,7 +135,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             }
             for p in props.iter().filter(|p| !p.holds()) {
                 let line = p.line.map(|l| format!(" (policy line {l})")).unwrap_or_default();
-                writeln!(out, "violated: {} {}{line}: {} violation{}", p.code, p.label, p.violations.len(), if p.violations.len() == 1 { "" } else { "s" })?;
+                writeln!(
+                    out,
+                    "violated: {} {}{line}: {} violation{}",
+                    p.code,
+                    p.label,
+                    p.violations.len(),
+                    if p.violations.len() == 1 { "" } else { "s" }
+                )?;
             }
             for f in &findings {
                 writeln!(out, "{f}")?;

@@ -61,7 +61,10 @@ pub struct Args {
 /// Read, compile (profiles) and validate one filter; a filter the kernel would
 /// refuse is bad input (it never runs, so there is nothing to compare).
 /// Returns `compiled by GENERATOR for ARCHES` for a profile with it.
-pub(super) fn load_valid_compiled(input: &InputOptions, file: &Path) -> Result<(ValidProgram, Option<String>), CliError> {
+pub(super) fn load_valid_compiled(
+    input: &InputOptions,
+    file: &Path,
+) -> Result<(ValidProgram, Option<String>), CliError> {
     let loaded = input.load_full(file)?;
     if let Some(c) = &loaded.compiled {
         super::report_notes(Some(&file.display().to_string()), &c.notes);
@@ -82,7 +85,11 @@ pub(super) fn load_valid_compiled(input: &InputOptions, file: &Path) -> Result<(
 
 /// `FILE: compiled by …` for every profile among the inputs, so a reader knows
 /// which generator made the filter being compared.
-pub(super) fn write_made_by(out: &mut dyn Write, files: &[PathBuf], made_by: &[Option<String>]) -> Result<(), CliError> {
+pub(super) fn write_made_by(
+    out: &mut dyn Write,
+    files: &[PathBuf],
+    made_by: &[Option<String>],
+) -> Result<(), CliError> {
     for (f, m) in files.iter().zip(made_by) {
         if let Some(m) = m {
             writeln!(out, "{}: {m}", f.display())?;
@@ -176,21 +183,39 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.refines {
         let mut r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
         let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.no_kernel);
-        let report = RefinesReport { a: strings(&fa), b: strings(&fb), path_length_a: pla, path_length_b: plb, refinement: &r, kernel: kernel.clone() };
+        let report = RefinesReport {
+            a: strings(&fa),
+            b: strings(&fb),
+            path_length_a: pla,
+            path_length_b: plb,
+            refinement: &r,
+            kernel: kernel.clone(),
+        };
         emit(out, args.format, &report, &made_by, &r.render_text(&na, &nb), &kernel)?;
         super::kernel_disagreed(confirmed_of(&r.violations))?;
         return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
     }
     let mut d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
     let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.no_kernel);
-    let report = DiffReport { a: strings(&fa), b: strings(&fb), path_length_a: pla, path_length_b: plb, diff: &d, kernel: kernel.clone() };
+    let report = DiffReport {
+        a: strings(&fa),
+        b: strings(&fb),
+        path_length_a: pla,
+        path_length_b: plb,
+        diff: &d,
+        kernel: kernel.clone(),
+    };
     emit(out, args.format, &report, &made_by, &d.render_text(&na, &nb), &kernel)?;
     super::kernel_disagreed(confirmed_of(&d.regions))?;
     Ok(if d.equivalent { Outcome::Clean } else { Outcome::Findings })
 }
 
 /// A side the kernel would refuse to build: nothing to compare (the caller exits 1).
-fn refused_sides(out: &mut dyn Write, format: OutputFormat, sides: [(&str, &[PathBuf], &PathLength); 2]) -> std::io::Result<()> {
+fn refused_sides(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    sides: [(&str, &[PathBuf], &PathLength); 2],
+) -> std::io::Result<()> {
     match format {
         OutputFormat::Json => {
             let side = |(_, files, pl): (&str, &[PathBuf], &PathLength)| {
@@ -262,7 +287,9 @@ fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: b
         asked += r.example.kernel_confirmed.is_some() as usize;
         both += (r.example.kernel_confirmed == Some(true)) as usize;
     }
-    let mut line = format!("kernel: the running kernel took both sides' actions for {both} of {asked} example(s) it was asked about");
+    let mut line = format!(
+        "kernel: the running kernel took both sides' actions for {both} of {asked} example(s) it was asked about"
+    );
     if asked < regions.len() {
         line += &format!("; {} {}", regions.len() - asked, super::NOT_ASKABLE);
     }

@@ -49,12 +49,18 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match args.format {
         OutputFormat::Json => write_json(
             out,
-            &Report { instructions: program.len(), converted_instructions: converted, listing: listing(&program, &opts) },
+            &Report {
+                instructions: program.len(),
+                converted_instructions: converted,
+                listing: listing(&program, &opts),
+            },
         )?,
         OutputFormat::Text => {
             if opts.comments {
                 match converted {
-                    Some(c) => writeln!(out, "; {} instructions, {c} after the kernel's conversion to eBPF", program.len())?,
+                    Some(c) => {
+                        writeln!(out, "; {} instructions, {c} after the kernel's conversion to eBPF", program.len())?
+                    }
                     None => writeln!(out, "; {} instructions; the kernel refuses this filter", program.len())?,
                 }
             }

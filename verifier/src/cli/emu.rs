@@ -75,7 +75,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let data = SeccompData { nr, arch: audit, instruction_pointer: number("--ip", &args.ip)?, args: argv };
     let loaded = args.filter.load_full()?;
-    let Some(valid) = super::accepted(out, &args.filter.display_name(), &loaded.program)? else { return Ok(Outcome::Findings) };
+    let Some(valid) = super::accepted(out, &args.filter.display_name(), &loaded.program)? else {
+        return Ok(Outcome::Findings);
+    };
     let outcome = Emulator::new(&valid).trace(&data);
     // The filter's answer is shown either way; the kernel may not ask for it.
     let bypassed = crate::seccomp::filters_bypassed(&data);
@@ -96,10 +98,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 writeln!(out, "note: {BYPASS_NOTE}")?;
             }
             let name = arch.and_then(|a| a.syscall_name(nr)).map(|n| format!(" ({n})")).unwrap_or_default();
-            writeln!(out, "input: arch {audit:#x}{} nr {nr}{name} ip {:#x} args [{}]",
+            writeln!(
+                out,
+                "input: arch {audit:#x}{} nr {nr}{name} ip {:#x} args [{}]",
                 arch.map(|a| format!(" ({a})")).unwrap_or_default(),
                 data.instruction_pointer,
-                argv.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", "))?;
+                argv.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", ")
+            )?;
             super::write_compile_notes(out, &loaded.compiled)?;
             writeln!(out, "return value {:#010x} after {} instructions:", outcome.ret, outcome.path.len())?;
             let lines = crate::bpf::listing(valid.program(), &crate::bpf::DisasmOptions { comments: true, arch });

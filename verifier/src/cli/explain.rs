@@ -20,9 +20,17 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let Some(doc) = codes::explain(&args.lint) else {
         let all = codes::all();
         let near = crate::arch::closest_names(&args.lint, all.iter().flat_map(|(c, n)| [*c, *n]));
-        let near = if near.is_empty() { String::new() } else { format!("did you mean {}? ", near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or ")) };
+        let near = if near.is_empty() {
+            String::new()
+        } else {
+            format!("did you mean {}? ", near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "))
+        };
         let known: Vec<String> = all.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        return Err(CliError::Usage(format!("no finding code or name `{}`; {near}known: {}", args.lint, known.join(", "))));
+        return Err(CliError::Usage(format!(
+            "no finding code or name `{}`; {near}known: {}",
+            args.lint,
+            known.join(", ")
+        )));
     };
     out.write_all(doc.as_bytes())?;
     Ok(Outcome::Clean)

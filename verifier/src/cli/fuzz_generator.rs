@@ -95,7 +95,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
 /// Run the campaign, printing each finding as soon as it is minimised (and
 /// a progress line on stderr every [`genfuzz::PROGRESS_EVERY`]), so a run
 /// that is cut short has shown what it found; the counters close the output.
-fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, dir: Option<OutDir>, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn go<C: Case>(
+    c: &genfuzz::Campaign<C>,
+    budget: Duration,
+    args: &Args,
+    dir: Option<OutDir>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
     let mut failed: Option<CliError> = None;
     let mut written = 0usize;
     let current = Watchdog::start(Duration::from_secs(args.case_timeout), args.seed, dir.clone());
@@ -114,7 +120,10 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, dir: Opt
                 written += 1;
                 r
             }
-            Event::SelfCheck(s) => writeln!(out, "seccheck self-check failed (a bug in seccheck, not in the generator): {s}\n").map_err(CliError::from),
+            Event::SelfCheck(s) => {
+                writeln!(out, "seccheck self-check failed (a bug in seccheck, not in the generator): {s}\n")
+                    .map_err(CliError::from)
+            }
             Event::Progress(rep) => {
                 eprintln!("fuzz-generator: {:.0} s: {}", rep.elapsed.as_secs_f64(), counters(rep).join("; "));
                 Ok(())
@@ -140,7 +149,8 @@ fn go<C: Case>(c: &genfuzz::Campaign<C>, budget: Duration, args: &Args, dir: Opt
         writeln!(out, "  {compiler}: {n} {} {what}", if *kind == "diverges" { "divergences" } else { kind })?;
     }
     let total: u64 = rep.by_issue.values().sum();
-    let unexplained: u64 = rep.by_issue.iter().filter(|(k, _)| k.2.is_none_or(|k| k == genfuzz::NOT_MINIMISED)).map(|(_, n)| n).sum();
+    let unexplained: u64 =
+        rep.by_issue.iter().filter(|(k, _)| k.2.is_none_or(|k| k == genfuzz::NOT_MINIMISED)).map(|(_, n)| n).sum();
     let found = total > 0 || !rep.self_check.is_empty();
     let s = |n: usize| if n == 1 { "" } else { "s" };
     if found {
@@ -256,7 +266,13 @@ fn report_hang(w: &Watched, limit: Duration, seed: u64, dir: Option<&OutDir>) {
     }
     let stdout = std::fs::OpenOptions::new().append(true).open("/proc/self/fd/1");
     let printed = stdout.and_then(|mut f| f.write_all(text.as_bytes()));
-    eprintln!("seccheck fuzz-generator: {what} {} hung in {} for {} s{}", w.case, w.compiler, limit.as_secs(), if printed.is_ok() { " (policy on stdout)" } else { "" });
+    eprintln!(
+        "seccheck fuzz-generator: {what} {} hung in {} for {} s{}",
+        w.case,
+        w.compiler,
+        limit.as_secs(),
+        if printed.is_ok() { " (policy on stdout)" } else { "" }
+    );
     if printed.is_err() {
         eprint!("{text}");
     }

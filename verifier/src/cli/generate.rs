@@ -115,7 +115,15 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     for u in &v.unmet {
         let e = &u.expectation;
         let a: Vec<String> = e.args.iter().map(|x| format!("{x:#x}")).collect();
-        writeln!(out, "error: recorded call {} {}({}) gets {}, not {:?}", e.arch.name(), e.name, a.join(", "), u.got, e.expected)?;
+        writeln!(
+            out,
+            "error: recorded call {} {}({}) gets {}, not {:?}",
+            e.arch.name(),
+            e.name,
+            a.join(", "),
+            u.got,
+            e.expected
+        )?;
     }
     if v.holds() {
         writeln!(

@@ -3,8 +3,11 @@
 use super::CliError;
 use crate::arch::Arch;
 use crate::bpf::ByteOrder;
-use crate::sources::{self, CompileOptions, DockerOptions, InputFormat, KernelVersion, Loader, Loaded, Optimize, ReadOptions, SeccompilerOptions};
 use crate::sources::docker::LIBSECCOMP_TIMEOUT;
+use crate::sources::{
+    self, CompileOptions, DockerOptions, InputFormat, KernelVersion, Loaded, Loader, Optimize, ReadOptions,
+    SeccompilerOptions,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -116,10 +119,7 @@ impl InputOptions {
                 Endian::Little => ByteOrder::Little,
                 Endian::Big => ByteOrder::Big,
             },
-            compile: CompileOptions {
-                docker,
-                seccompiler: SeccompilerOptions { target: host, thread: None },
-            },
+            compile: CompileOptions { docker, seccompiler: SeccompilerOptions { target: host, thread: None } },
             filter: self.filter.clone(),
         })
     }
@@ -145,7 +145,10 @@ pub fn parse_arches(names: &[String], flag: &str) -> Result<Vec<Arch>, CliError>
             let a = a.trim();
             Arch::from_name(a).ok_or_else(|| {
                 let near = crate::arch::closest_names(a, Arch::all().map(Arch::name));
-                CliError::Usage(format!("unknown arch `{a}` in {flag}{}", did_you_mean(&near, || Arch::all().map(Arch::name).collect())))
+                CliError::Usage(format!(
+                    "unknown arch `{a}` in {flag}{}",
+                    did_you_mean(&near, || Arch::all().map(Arch::name).collect())
+                ))
             })
         })
         .collect()
@@ -172,7 +175,11 @@ pub fn syscall_selection(names: &[String], arches: &[Arch]) -> Result<Option<Vec
             all.sort_unstable();
             all.dedup();
             let near = crate::arch::closest_names(n, all.iter().copied());
-            let on = if arches.is_empty() { "any arch".to_string() } else { scope.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ") };
+            let on = if arches.is_empty() {
+                "any arch".to_string()
+            } else {
+                scope.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+            };
             return Err(CliError::Usage(format!(
                 "unknown syscall `{n}` in --syscall: not a syscall name on {on} nor a number{}",
                 did_you_mean(&near, Vec::new)

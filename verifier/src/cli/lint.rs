@@ -62,7 +62,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let kernel = super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.no_kernel);
     let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
     match args.format {
-        OutputFormat::Json => write_json(out, &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings, kernel })?,
+        OutputFormat::Json => {
+            write_json(out, &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings, kernel })?
+        }
         OutputFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
             let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });

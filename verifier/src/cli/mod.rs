@@ -4,25 +4,25 @@
 //! kernel would reject the filter, a property fails, …), 2 = bad input or usage.
 
 mod asm;
+mod bench;
 mod check;
 mod diff;
 mod disasm;
-mod bench;
 mod emu;
 mod explain;
 mod fuzz_generator;
+mod generate;
 mod input;
 mod lint;
 mod path_length;
 mod pid;
-mod report;
-mod scan;
-mod table;
-mod stack;
-mod validate;
 mod record;
-mod generate;
+mod report;
 mod run;
+mod scan;
+mod stack;
+mod table;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -129,7 +129,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    NOTES.store(if cli.quiet { 0 } else if cli.verbose { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
+    NOTES.store(
+        if cli.quiet {
+            0
+        } else if cli.verbose {
+            2
+        } else {
+            1
+        },
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = match cli.command {
@@ -184,7 +193,12 @@ fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliE
 /// see [`report_notes`]).
 fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::CompiledFilter>) -> Result<(), CliError> {
     if let Some(c) = compiled {
-        writeln!(out, "compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))?;
+        writeln!(
+            out,
+            "compiled by {} for {}",
+            c.generator,
+            c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+        )?;
         report_notes(None, &c.notes);
     }
     Ok(())

@@ -14,8 +14,8 @@
 //! sandbox's) can still attach.
 
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::output::{OutDir, Outputs};
 use crate::kernel::live::{read_process, LiveFilter, ProcessFilters, SeccompMode, Skipped};
+use crate::output::{OutDir, Outputs};
 use crate::seccomp::PathLength;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -142,18 +142,15 @@ fn write_text(out: &mut dyn Write, r: &Report) -> Result<(), CliError> {
         plural(r.groups.len(), if r.groups.len() == r.threads { "seccomp state" } else { "distinct seccomp state" })
     )?;
     for g in &r.groups {
-        let who = g
-            .tids
-            .iter()
-            .zip(&g.names)
-            .map(|(t, n)| format!("{t} ({n})"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let who = g.tids.iter().zip(&g.names).map(|(t, n)| format!("{t} ({n})")).collect::<Vec<_>>().join(", ");
         let label = if g.tids.len() == 1 { "thread" } else { "threads" };
         let state = match g.mode {
             SeccompMode::Disabled => "seccomp disabled, no filters".to_string(),
             SeccompMode::Strict => "strict mode (only read, write, _exit, sigreturn), no filters".to_string(),
-            SeccompMode::Filter => format!("filter mode, {}, oldest first (the kernel runs the newest first)", plural(g.filters.len(), "filter")),
+            SeccompMode::Filter => format!(
+                "filter mode, {}, oldest first (the kernel runs the newest first)",
+                plural(g.filters.len(), "filter")
+            ),
         };
         writeln!(out, "{label} {who}: {state}")?;
         for (i, f) in g.filters.iter().enumerate() {
@@ -245,7 +242,8 @@ mod tests {
     fn sample() -> ProcessFilters {
         let a = filter(101, Some(0));
         let b = filter(135, Some(SECCOMP_FILTER_FLAG_LOG));
-        let t = |tid, name: &str, mode, filters: Vec<LiveFilter>| ThreadFilters { tid, name: name.into(), mode, filters };
+        let t =
+            |tid, name: &str, mode, filters: Vec<LiveFilter>| ThreadFilters { tid, name: name.into(), mode, filters };
         ProcessFilters {
             pid: 100,
             threads: vec![

@@ -14,10 +14,10 @@
 //! since the command's output shares stdout.
 
 use super::{CliError, Outcome};
+use crate::output::{Named, Outputs};
 use crate::record::verify::{compile, Blocked};
 use crate::record::{command, Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
-use crate::output::{Named, Outputs};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,11 +45,15 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     if let Some(p) = &args.check {
         outputs.input(p);
     }
-    let target = match (&args.output, &args.check) {
-        (Some(o), _) => Some(outputs.file(o, Named::ByUser)?),
-        (None, None) => Some(outputs.file(Path::new("trace.json"), Named::Default { hint: "pass -o FILE to choose where the trace goes" })?),
-        (None, Some(_)) => None,
-    };
+    let target =
+        match (&args.output, &args.check) {
+            (Some(o), _) => Some(outputs.file(o, Named::ByUser)?),
+            (None, None) => Some(outputs.file(
+                Path::new("trace.json"),
+                Named::Default { hint: "pass -o FILE to choose where the trace goes" },
+            )?),
+            (None, Some(_)) => None,
+        };
     let profile = match &args.check {
         Some(p) => {
             let name = p.display().to_string();
@@ -64,7 +68,12 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let exit = crate::kernel::record::record(&cmd, &mut |ev| {
         agg.add(ev.tid, ev.arch, ev.nr as u32, &ev.args);
         if let Some(b) = blocked.as_mut() {
-            b.add(&SeccompData { nr: ev.nr as u32, arch: ev.arch, instruction_pointer: ev.instruction_pointer, args: ev.args });
+            b.add(&SeccompData {
+                nr: ev.nr as u32,
+                arch: ev.arch,
+                instruction_pointer: ev.instruction_pointer,
+                args: ev.args,
+            });
         }
     })
     .map_err(|e| CliError::Usage(format!("{}: {e}", args.command[0].to_string_lossy())))?;
@@ -102,7 +111,12 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         return Ok(Outcome::Exit(status));
     }
     let total: u64 = results.iter().map(|r| r.count).sum();
-    writeln!(err, "seccheck: {pname} would have blocked {total} of {} calls ({} kinds); the command {how}:", b.calls, results.len())?;
+    writeln!(
+        err,
+        "seccheck: {pname} would have blocked {total} of {} calls ({} kinds); the command {how}:",
+        b.calls,
+        results.len()
+    )?;
     for r in &results {
         let name = r.name.map_or_else(|| format!("#{:#x}", r.nr), str::to_string);
         let vals: Vec<String> = r

@@ -22,12 +22,12 @@ use super::input::FilterArgs;
 use super::{CliError, Outcome};
 use crate::arch::Arch;
 use crate::cost::CacheGeometry;
-use crate::report::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
-use crate::overhead::{self, Subject, SubjectKind};
 use crate::output::{Named, Outputs};
+use crate::overhead::{self, Subject, SubjectKind};
 use crate::policy::{self, Policy};
 use crate::report::review::{self, ReviewInput};
+use crate::report::Counterexample;
 use crate::report::{html, markdown};
 use crate::sources::read_bounded;
 use std::io::Write;
@@ -92,8 +92,12 @@ fn format_of(args: &Args) -> Result<ReportFormat, CliError> {
 fn read_policy(path: &Path) -> Result<Policy, CliError> {
     let pname = path.display().to_string();
     let text = read_bounded(path)?;
-    let text = std::str::from_utf8(&text).map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
-    policy::parse(text).map_err(|errs| CliError::Input { file: pname, msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  ") })
+    let text = std::str::from_utf8(&text)
+        .map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
+    policy::parse(text).map_err(|errs| CliError::Input {
+        file: pname,
+        msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
+    })
 }
 
 /// Measure the filter next to the no-filter baseline and the all-cacheable floor.
@@ -101,14 +105,27 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
     let native = crate::kernel::overhead::native_audit_arch()
         .ok_or_else(|| CliError::Usage("--bench measures on x86_64 or aarch64 hosts only".into()))?;
     let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
-    let geometry = CacheGeometry::linux_6_18(running).ok_or_else(|| CliError::Usage(format!("no action-cache geometry known for {running}")))?;
+    let geometry = CacheGeometry::linux_6_18(running)
+        .ok_or_else(|| CliError::Usage(format!("no action-cache geometry known for {running}")))?;
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if args.bench_threads.is_empty() { (1..=cpus).collect() } else { args.bench_threads.clone() };
     if args.bench_rounds == 0 || threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
-        return Err(CliError::Usage(format!("--bench-rounds must be ≥ 1 and --bench-threads values 1..={}", crate::kernel::overhead::MAX_PROCESSES)));
+        return Err(CliError::Usage(format!(
+            "--bench-rounds must be ≥ 1 and --bench-threads values 1..={}",
+            crate::kernel::overhead::MAX_PROCESSES
+        )));
     }
-    let label = args.filter.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| args.filter.display_name());
-    let subjects = vec![Subject::baseline(), Subject::entry_floor(), Subject { label, kind: SubjectKind::UnderTest, stack: vec![valid], note }];
+    let label = args
+        .filter
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| args.filter.display_name());
+    let subjects = vec![
+        Subject::baseline(),
+        Subject::entry_floor(),
+        Subject { label, kind: SubjectKind::UnderTest, stack: vec![valid], note },
+    ];
     let options = overhead::Options {
         threads,
         rounds: args.bench_rounds,
@@ -120,7 +137,8 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
-    let measured = overhead::measure(plan, &ctx, &mut |_| {}).map_err(|e| CliError::Usage(format!("--bench: measurement failed: {e}")))?;
+    let measured = overhead::measure(plan, &ctx, &mut |_| {})
+        .map_err(|e| CliError::Usage(format!("--bench: measurement failed: {e}")))?;
     let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let report = overhead::analyze(measured, command);
     review::bench_view(&report).map_err(|e| CliError::Usage(format!("--bench: {e}")))
@@ -146,7 +164,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let bench = match (args.bench, crate::bpf::validate(&loaded.program)) {
         (true, Ok(valid)) => {
-            let note = loaded.compiled.as_ref().map_or_else(|| loaded.format.name().to_string(), |c| c.generator.clone());
+            let note =
+                loaded.compiled.as_ref().map_or_else(|| loaded.format.name().to_string(), |c| c.generator.clone());
             Some(bench(&args, valid, note)?)
         }
         _ => None,
@@ -175,7 +194,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         confirm: if args.confirm { Some(&mut confirm) } else { None },
     };
     let r = review::build(input).map_err(|e| match e {
-        review::ReviewError::Analysis { file, msg } => CliError::Input { file, msg: format!("cannot be analysed exactly: {msg}") },
+        review::ReviewError::Analysis { file, msg } => {
+            CliError::Input { file, msg: format!("cannot be analysed exactly: {msg}") }
+        }
     })?;
     if let Some(e) = oracle_error {
         return Err(CliError::Usage(format!("--confirm: the kernel could not be asked: {e}")));

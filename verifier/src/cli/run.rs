@@ -9,9 +9,9 @@
 //! A command ended by `SIGSYS` (what seccomp sends for KILL and TRAP) is
 //! explained on stderr, with the way to find the call.
 
+use super::input::InputOptions;
 use super::{CliError, Outcome};
 use crate::record::command;
-use super::input::InputOptions;
 use crate::record::verify::load_flag_bits;
 use std::ffi::OsString;
 use std::io::Write;
@@ -39,7 +39,10 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let program = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
         file: name.clone(),
-        msg: format!("the kernel refuses this filter: {}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")),
+        msg: format!(
+            "the kernel refuses this filter: {}",
+            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+        ),
     })?;
     let flags = match &loaded.compiled {
         Some(c) => load_flag_bits(&c.load_flags).map_err(|flag| CliError::Input {

@@ -58,8 +58,13 @@ struct Report<'a> {
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let arches = super::input::parse_arches(&args.arch, "--arch")?;
     let syscalls = super::input::syscall_selection(&args.syscall, &arches)?;
-    let (programs, made_by): (Vec<_>, Vec<_>) =
-        args.files.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (programs, made_by): (Vec<_>, Vec<_>) = args
+        .files
+        .iter()
+        .map(|f| load_valid_compiled(&args.input, f))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     let pl = super::path_length::of(&programs);
     if pl.refused.is_some() {
@@ -76,15 +81,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let mut s = stack::analyze(&programs, &Options::default())
         .map_err(|e| CliError::Input { file: side_name(&args.files), msg: e.to_string() })?;
-    let opts = TableOptions {
-        arches: (!arches.is_empty()).then_some(arches),
-        syscalls,
-    };
+    let opts = TableOptions { arches: (!arches.is_empty()).then_some(arches), syscalls };
     let table = s.table(&opts);
     match args.format {
-        OutputFormat::Json => write_json(out, &Report { filters: names, path_length: &pl, table: Some(&table), refused: None })?,
+        OutputFormat::Json => {
+            write_json(out, &Report { filters: names, path_length: &pl, table: Some(&table), refused: None })?
+        }
         OutputFormat::Text => {
-            writeln!(out, "effective action of {} filter{} (installation order, the last runs first):", names.len(), if names.len() == 1 { "" } else { "s" })?;
+            writeln!(
+                out,
+                "effective action of {} filter{} (installation order, the last runs first):",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" }
+            )?;
             for (i, (n, m)) in names.iter().zip(&made_by).enumerate() {
                 match m {
                     Some(m) => writeln!(out, "  {i}: {n} ({m})")?,

@@ -31,10 +31,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
     let mut analysis = analyze(&valid, &Options::default())
         .map_err(|e| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") })?;
-    let opts = TableOptions {
-        arches: (!arches.is_empty()).then_some(arches),
-        syscalls,
-    };
+    let opts = TableOptions { arches: (!arches.is_empty()).then_some(arches), syscalls };
     let table = analysis.table(&opts);
     match args.format {
         OutputFormat::Json => write_json(out, &table)?,

@@ -8,8 +8,8 @@
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::bpf::validate::{validate, violations};
 use crate::bpf::converted_len;
+use crate::bpf::validate::{validate, violations};
 use serde::Serialize;
 use std::io::Write;
 
@@ -60,7 +60,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             super::write_compile_notes(out, &loaded.compiled)?;
         }
         OutputFormat::Text => {
-            writeln!(out, "{name}: rejected: the kernel refuses this filter ({} problem{}):", v.len(), if v.len() == 1 { "" } else { "s" })?;
+            writeln!(
+                out,
+                "{name}: rejected: the kernel refuses this filter ({} problem{}):",
+                v.len(),
+                if v.len() == 1 { "" } else { "s" }
+            )?;
             for x in &v {
                 writeln!(out, "  {x}")?;
             }

@@ -128,14 +128,8 @@ pub fn path_bounds(p: &ValidProgram, arch: u32, nr: u32) -> Result<PathBounds, T
     // before written in a valid program, so its initial value does not matter.
     at[0].insert(State { a: Val::Known(0), x: Val::Known(0), mem: unknown_mem }, (0, 0));
     let mut total = 1usize;
-    let mut out = PathBounds {
-        min: u32::MAX,
-        max: 0,
-        exact: true,
-        returns: BTreeSet::new(),
-        reads_args: false,
-        reads_ip: false,
-    };
+    let mut out =
+        PathBounds { min: u32::MAX, max: 0, exact: true, returns: BTreeSet::new(), reads_args: false, reads_ip: false };
     let finish = |out: &mut PathBounds, len: (u32, u32), ret: Ret| {
         out.min = out.min.min(len.0);
         out.max = out.max.max(len.1);
@@ -414,8 +408,10 @@ mod tests {
             // Targets: the start (the load) of a later test or one of the two
             // RETs, never a later jump, which would test this word again.
             let here = body_start + t * 2 + 1;
-            let targets: Vec<usize> =
-                (t + 1..tests).map(|u| body_start + u * 2).chain([body_start + body_len - 2, body_start + body_len - 1]).collect();
+            let targets: Vec<usize> = (t + 1..tests)
+                .map(|u| body_start + u * 2)
+                .chain([body_start + body_len - 2, body_start + body_len - 1])
+                .collect();
             let mut pick = || (targets[rng.gen_range(0..targets.len())] - here - 1) as u8;
             let (jt, jf) = (pick(), pick());
             insns.push(Insn::jump(BPF_JMP | op | BPF_K, k, jt, jf));

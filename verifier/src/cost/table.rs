@@ -53,7 +53,8 @@ impl CostTable {
     pub fn compute(stack: &[&ValidProgram], geometry: CacheGeometry) -> Result<CostTable, TooManyStates> {
         let programs: Vec<&crate::bpf::Program> = stack.iter().map(|v| v.program()).collect();
         let cache = ActionCache::prepare(&programs, geometry);
-        let mut abis: Vec<(Arch, u32, Vec<u32>)> = vec![(geometry.native.arch, geometry.native.audit_arch, (0..geometry.native.nr_syscalls).collect())];
+        let mut abis: Vec<(Arch, u32, Vec<u32>)> =
+            vec![(geometry.native.arch, geometry.native.audit_arch, (0..geometry.native.nr_syscalls).collect())];
         if let Some(c) = geometry.compat {
             abis.push((c.arch, c.audit_arch, (0..c.nr_syscalls).collect()));
         }

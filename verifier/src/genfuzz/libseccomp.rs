@@ -28,7 +28,10 @@
 //! Big-endian arches are not generated: libseccomp refuses to mix byte
 //! orders in one filter and the native arch here is little-endian.
 
-use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Hang, Limits, Model, NotCompiled, RefRule, Refusal, Slow, NAME_POOL};
+use super::{
+    interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Hang, Limits, Model, NotCompiled,
+    RefRule, Refusal, Slow, NAME_POOL,
+};
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE};
@@ -281,7 +284,9 @@ impl Case for DockerCase {
                     let args: Vec<Value> = r
                         .args
                         .iter()
-                        .map(|a| json!({"index": a.index, "value": a.value, "valueTwo": a.value_two, "op": a.op.name()}))
+                        .map(
+                            |a| json!({"index": a.index, "value": a.value, "valueTwo": a.value_two, "op": a.op.name()}),
+                        )
                         .collect();
                     o.insert("args".into(), Value::Array(args));
                 }
@@ -323,7 +328,11 @@ impl Case for DockerCase {
     }
 
     fn shrink(&self) -> Vec<DockerCase> {
-        let mut out: Vec<DockerCase> = super::without_each(&self.rules).into_iter().filter(|r| !r.is_empty()).map(|rules| DockerCase { rules, ..self.clone() }).collect();
+        let mut out: Vec<DockerCase> = super::without_each(&self.rules)
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .map(|rules| DockerCase { rules, ..self.clone() })
+            .collect();
         for i in 0..self.arches.len() {
             let mut c = self.clone();
             c.arches.remove(i);
@@ -398,7 +407,11 @@ impl Compiler<DockerCase> for LibseccompCompiler {
         format!("libseccomp-o{}", self.level())
     }
     fn generator(&self) -> String {
-        format!("libseccomp {} optimize={} (runc conversion, raw export)", crate::sources::docker::libseccomp_version(), self.level())
+        format!(
+            "libseccomp {} optimize={} (runc conversion, raw export)",
+            crate::sources::docker::libseccomp_version(),
+            self.level()
+        )
     }
     /// In a forked child (`kernel::isolate`): libseccomp loops forever on
     /// some rule sets (L6), and a call into C cannot be interrupted.
@@ -432,7 +445,10 @@ impl Compiler<DockerCase> for LibseccompCompiler {
 pub fn campaign() -> super::Campaign<DockerCase> {
     super::Campaign {
         generate,
-        compilers: vec![Box::new(LibseccompCompiler { optimize: Optimize::Linear }), Box::new(LibseccompCompiler { optimize: Optimize::BinaryTree })],
+        compilers: vec![
+            Box::new(LibseccompCompiler { optimize: Optimize::Linear }),
+            Box::new(LibseccompCompiler { optimize: Optimize::BinaryTree }),
+        ],
         known,
         shared_rule_stage: true,
     }
@@ -473,7 +489,12 @@ fn encode(r: Result<Vec<crate::sources::CompiledFilter>, crate::sources::SourceE
 }
 
 fn decode(bytes: &[u8]) -> Result<(crate::bpf::Program, std::time::Duration), NotCompiled> {
-    let garbled = || NotCompiled::Refused(Refusal(format!("seccheck: the compiling child's answer is garbled ({} bytes)", bytes.len())));
+    let garbled = || {
+        NotCompiled::Refused(Refusal(format!(
+            "seccheck: the compiling child's answer is garbled ({} bytes)",
+            bytes.len()
+        )))
+    };
     match bytes.split_first() {
         Some((0, rest)) if rest.len() >= 8 => {
             let nanos = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
@@ -494,13 +515,21 @@ fn isolated(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotC
     match isolate::run(l, f) {
         Ok(Isolated::Done(bytes)) => Ok(bytes),
         Ok(Isolated::TimedOut { after, stuck }) => {
-            let in_libseccomp = |ip: u64| isolate::describe_address(ip).is_some_and(|at| at.starts_with("libseccomp.so"));
+            let in_libseccomp =
+                |ip: u64| isolate::describe_address(ip).is_some_and(|at| at.starts_with("libseccomp.so"));
             let (spinning_at, known) = match stuck {
-                Stuck::Spinning { ip } => (Some(isolate::describe_address(ip).unwrap_or_else(|| format!("{ip:#x}"))), in_libseccomp(ip).then_some(LOOPS_FOREVER)),
+                Stuck::Spinning { ip } => (
+                    Some(isolate::describe_address(ip).unwrap_or_else(|| format!("{ip:#x}"))),
+                    in_libseccomp(ip).then_some(LOOPS_FOREVER),
+                ),
                 // Busy mostly inside libseccomp (the rest in libc's malloc,
                 // say): the slow class (every such case looked at was in
                 // `_db_tree_prune`).
-                Stuck::Working { ips } => (None, (!ips.is_empty() && 2 * ips.iter().filter(|&&ip| in_libseccomp(ip)).count() > ips.len()).then_some(SLOW_RULE_ADD)),
+                Stuck::Working { ips } => (
+                    None,
+                    (!ips.is_empty() && 2 * ips.iter().filter(|&&ip| in_libseccomp(ip)).count() > ips.len())
+                        .then_some(SLOW_RULE_ADD),
+                ),
             };
             Err(NotCompiled::Hung(Hang { after, spinning_at, known }))
         }
@@ -554,7 +583,9 @@ fn eq_ne_rule_lost(case: &DockerCase, d: &Divergence) -> bool {
     let Some(name) = abi.syscall_name(d.input.nr) else { return false };
     let width = if narrow(abi) { 0xffff_ffff } else { u64::MAX };
     let rules: Vec<&DRule> = case.rules.iter().filter(|r| r.names.contains(&name)).collect();
-    let tests = |r: &DRule, op: DOp| -> Vec<(u8, u64)> { r.args.iter().filter(|a| a.op == op).map(|a| (a.index, a.value & width)).collect() };
+    let tests = |r: &DRule, op: DOp| -> Vec<(u8, u64)> {
+        r.args.iter().filter(|a| a.op == op).map(|a| (a.index, a.value & width)).collect()
+    };
     rules.iter().enumerate().any(|(i, a)| {
         rules.iter().enumerate().any(|(j, b)| {
             i != j
@@ -581,7 +612,12 @@ fn range_comparisons_merged(case: &DockerCase, d: &Divergence) -> bool {
         .iter()
         .enumerate()
         .filter(|(_, r)| r.names.contains(&name))
-        .flat_map(|(i, r)| r.args.iter().filter(|a| matches!(a.op, DOp::Lt | DOp::Le | DOp::Gt | DOp::Ge)).map(move |a| (i, a.index, a.op, a.value)))
+        .flat_map(|(i, r)| {
+            r.args
+                .iter()
+                .filter(|a| matches!(a.op, DOp::Lt | DOp::Le | DOp::Gt | DOp::Ge))
+                .map(move |a| (i, a.index, a.op, a.value))
+        })
         .collect();
     ranges.iter().any(|x| ranges.iter().any(|y| x.0 != y.0 && x.1 == y.1 && (x.2, x.3) != (y.2, y.3)))
 }

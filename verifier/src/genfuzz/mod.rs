@@ -54,7 +54,10 @@ pub enum CmpOp {
     Gt(u64),
     /// `(arg & mask) == value`, `value` as given (a generator whose documentation
     /// says the value is masked first passes it masked).
-    MaskedEq { mask: u64, value: u64 },
+    MaskedEq {
+        mask: u64,
+        value: u64,
+    },
 }
 
 /// One argument condition of a reference rule.
@@ -255,7 +258,9 @@ impl Model {
                 nrs.push(r.nr);
                 for c in &r.conds {
                     match c.op {
-                        CmpOp::Eq(v) | CmpOp::Ne(v) | CmpOp::Lt(v) | CmpOp::Le(v) | CmpOp::Ge(v) | CmpOp::Gt(v) => ks.push(v),
+                        CmpOp::Eq(v) | CmpOp::Ne(v) | CmpOp::Lt(v) | CmpOp::Le(v) | CmpOp::Ge(v) | CmpOp::Gt(v) => {
+                            ks.push(v)
+                        }
                         CmpOp::MaskedEq { mask, value } => ks.extend([mask, value, value | !mask]),
                     }
                 }
@@ -375,7 +380,12 @@ pub fn samples(model: &Model, seed: u64, n: usize) -> Vec<SeccompData> {
     let mut rng = SplitMix(seed);
     let (nrs, ks) = model.constants();
     let mut arches: Vec<(u32, bool)> = model.abis.iter().map(|a| (a.abi.audit_arch(), a.abi == Arch::X32)).collect();
-    arches.extend([(Arch::I386.audit_arch(), false), (Arch::Aarch64.audit_arch(), false), (0, false), (Arch::X86_64.audit_arch(), true)]);
+    arches.extend([
+        (Arch::I386.audit_arch(), false),
+        (Arch::Aarch64.audit_arch(), false),
+        (0, false),
+        (Arch::X86_64.audit_arch(), true),
+    ]);
     let near = |rng: &mut SplitMix| -> u64 {
         if ks.is_empty() || rng.below(5) == 0 {
             return rng.next_u64();
@@ -556,7 +566,10 @@ pub enum Verdict {
     /// The program means what the policy says (or was too large to compare
     /// exactly: `too_large`), but the generator took at least
     /// [`SLOW_COMPILE`] to make it.
-    Slow { slow: Slow, too_large: bool },
+    Slow {
+        slow: Slow,
+        too_large: bool,
+    },
     /// The generator did not end (see [`Hang`]).
     Hung(Hang),
     /// The compiling process died (see [`NotCompiled::Died`]).
@@ -572,7 +585,12 @@ pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) ->
 
 /// Compile and compare one case; the verdict and, when there was one to
 /// compare, the compiled program.
-pub fn check_within<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64, limits: Limits) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
+pub fn check_within<C: Case>(
+    compiler: &dyn Compiler<C>,
+    case: &C,
+    sample_seed: u64,
+    limits: Limits,
+) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
     let c = match compiler.compile(case, limits) {
         Ok(c) => c,
         Err(NotCompiled::Refused(r)) => return Ok((Verdict::Refused(r), None)),
@@ -581,7 +599,9 @@ pub fn check_within<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: 
     };
     let model = case.model();
     let s = samples(&model, sample_seed, 64);
-    let too_large = |e: &SelfCheckError| matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }));
+    let too_large = |e: &SelfCheckError| {
+        matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }))
+    };
     let verdict = match (compare(&c.program, &model, &s), c.slow) {
         (Ok(Some(d)), _) => Verdict::Diverges(d),
         (Ok(None), Some(slow)) => Verdict::Slow { slow, too_large: false },
@@ -597,7 +617,13 @@ pub fn check_within<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: 
 /// still diverges, until none does or `budget` runs out. Variants get
 /// [`MINIMISE_LIMITS`] (one that hangs does not diverge). The minimised case,
 /// its divergence and its program.
-pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, found: (Divergence, ValidProgram), budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, (Divergence, ValidProgram)) {
+pub fn shrink<C: Case>(
+    compiler: &dyn Compiler<C>,
+    case: &C,
+    found: (Divergence, ValidProgram),
+    budget: Duration,
+    watch: &mut dyn FnMut(&C),
+) -> (C, (Divergence, ValidProgram)) {
     minimise(case, found, budget, watch, |c| match check_within(compiler, c, 1, MINIMISE_LIMITS) {
         Ok((Verdict::Diverges(d), Some(p))) => Some((d, p)),
         _ => None,
@@ -609,20 +635,38 @@ pub fn shrink<C: Case>(compiler: &dyn Compiler<C>, case: &C, found: (Divergence,
 /// reason, until none does or `budget` runs out. The margin keeps the
 /// result slow on a faster or idler machine; every step costs at least
 /// [`SLOW_COMPILE`].
-pub fn shrink_slow<C: Case>(compiler: &dyn Compiler<C>, case: &C, slow: Slow, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Slow) {
+pub fn shrink_slow<C: Case>(
+    compiler: &dyn Compiler<C>,
+    case: &C,
+    slow: Slow,
+    budget: Duration,
+    watch: &mut dyn FnMut(&C),
+) -> (C, Slow) {
     let floor = (slow.time / 2).max(SLOW_COMPILE);
     // A variant that loops is given up on soon; a slow one gets its time.
     let limits = Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up };
-    minimise(case, slow, budget, watch, |c| compiler.compile(c, limits).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known && s.time >= floor))
+    minimise(case, slow, budget, watch, |c| {
+        compiler.compile(c, limits).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known && s.time >= floor)
+    })
 }
 
 /// Minimise a hang greedily: the first simpler variant that still hangs the
 /// same way (spinning or not, same known issue): a loop within
 /// [`MINIMISE_LIMITS`], a hang that is not a loop within the run's own
 /// [`LIMITS`] (so the result still takes that long).
-pub fn shrink_hung<C: Case>(compiler: &dyn Compiler<C>, case: &C, hang: Hang, budget: Duration, watch: &mut dyn FnMut(&C)) -> (C, Hang) {
+pub fn shrink_hung<C: Case>(
+    compiler: &dyn Compiler<C>,
+    case: &C,
+    hang: Hang,
+    budget: Duration,
+    watch: &mut dyn FnMut(&C),
+) -> (C, Hang) {
     let same = |h: &Hang, o: &Hang| h.known == o.known && h.spinning_at.is_some() == o.spinning_at.is_some();
-    let limits = if hang.spinning_at.is_some() { MINIMISE_LIMITS } else { Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up } };
+    let limits = if hang.spinning_at.is_some() {
+        MINIMISE_LIMITS
+    } else {
+        Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up }
+    };
     let first = hang.clone();
     minimise(case, hang, budget, watch, |c| match compiler.compile(c, limits) {
         Err(NotCompiled::Hung(h)) if same(&h, &first) => Some(h),
@@ -634,7 +678,13 @@ pub fn shrink_hung<C: Case>(compiler: &dyn Compiler<C>, case: &C, hang: Hang, bu
 /// `still` answers, until none does or `budget` runs out (checked before each
 /// variant, so one variant's check may run past it). `watch` sees each
 /// variant before it is checked.
-fn minimise<C: Case, T>(case: &C, found: T, budget: Duration, watch: &mut dyn FnMut(&C), mut still: impl FnMut(&C) -> Option<T>) -> (C, T) {
+fn minimise<C: Case, T>(
+    case: &C,
+    found: T,
+    budget: Duration,
+    watch: &mut dyn FnMut(&C),
+    mut still: impl FnMut(&C) -> Option<T>,
+) -> (C, T) {
     let start = Instant::now();
     let (mut best, mut what) = (case.clone(), found);
     'outer: while start.elapsed() < budget {
@@ -656,7 +706,9 @@ fn minimise<C: Case, T>(case: &C, found: T, budget: Duration, watch: &mut dyn Fn
 
 /// `items` with each element left out in turn (a shrinking step).
 pub(crate) fn without_each<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
-    (0..items.len()).map(|i| items.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, x)| x.clone()).collect()).collect()
+    (0..items.len())
+        .map(|i| items.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, x)| x.clone()).collect())
+        .collect()
 }
 
 /// What is wrong with a generator's output.
@@ -842,9 +894,22 @@ pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 /// compiler, compare, minimise the first `max_minimised` divergences (and
 /// slow compilations) per compiler and known issue. `on` sees each finding as soon as it is
 /// minimised and a progress report every [`PROGRESS_EVERY`].
-pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_minimised: usize, on: &mut dyn FnMut(Event)) -> RunReport {
+pub fn run<C: Case>(
+    campaign: &Campaign<C>,
+    budget: Duration,
+    seed: u64,
+    max_minimised: usize,
+    on: &mut dyn FnMut(Event),
+) -> RunReport {
     let start = Instant::now();
-    let mut rep = RunReport { per_compiler: campaign.compilers.iter().map(|c| CompilerCounts { name: c.name(), ..Default::default() }).collect(), ..Default::default() };
+    let mut rep = RunReport {
+        per_compiler: campaign
+            .compilers
+            .iter()
+            .map(|c| CompilerCounts { name: c.name(), ..Default::default() })
+            .collect(),
+        ..Default::default()
+    };
     let mut minimised: BTreeMap<(String, &'static str, Option<&'static str>), usize> = BTreeMap::new();
     let mut attempts: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
     let mut i = 0u64;
@@ -877,7 +942,9 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
             let counts = &mut rep.per_compiler[ci];
             let checked = check_within(comp.as_ref(), &case, i, LIMITS);
             match &checked {
-                Ok((Verdict::Agrees | Verdict::Diverges(_), _)) | Ok((Verdict::Slow { too_large: false, .. }, _)) => counts.compared += 1,
+                Ok((Verdict::Agrees | Verdict::Diverges(_), _)) | Ok((Verdict::Slow { too_large: false, .. }, _)) => {
+                    counts.compared += 1
+                }
                 Ok((Verdict::TooLarge | Verdict::Slow { too_large: true, .. }, _)) => counts.too_large += 1,
                 Ok((Verdict::Refused(_), _)) => counts.refused += 1,
                 Ok((Verdict::Hung(_), _)) => counts.hung += 1,
@@ -938,11 +1005,20 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                 *rep.by_issue.entry((name.clone(), kind, known.or(Some(NOT_MINIMISED)))).or_default() += 1;
                 continue;
             }
-            let mut watch = |c: &C| on(Event::Case { case: i, compiler: &name, json: &c.json(), timing: &comp.timing_command("policy.json", c), minimising: true });
+            let mut watch = |c: &C| {
+                on(Event::Case {
+                    case: i,
+                    compiler: &name,
+                    json: &c.json(),
+                    timing: &comp.timing_command("policy.json", c),
+                    minimising: true,
+                })
+            };
             let (small, problem, known_small) = match problem {
                 Problem::Diverges(d) => {
                     let found = (d, program.expect("a divergence has a program"));
-                    let (small, (d, p)) = shrink(comp.as_ref(), &case, found, left.min(Duration::from_secs(10)), &mut watch);
+                    let (small, (d, p)) =
+                        shrink(comp.as_ref(), &case, found, left.min(Duration::from_secs(10)), &mut watch);
                     let k = (campaign.known)(&small, &p, &d);
                     (small, Problem::Diverges(d), k)
                 }
@@ -958,7 +1034,9 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
                     (small, Problem::Hung(h), k)
                 }
                 Problem::Died(s) => {
-                    let (small, s) = minimise(&case, s, left.min(Duration::from_secs(30)), &mut watch, |c| match comp.compile(c, MINIMISE_LIMITS) {
+                    let (small, s) = minimise(&case, s, left.min(Duration::from_secs(30)), &mut watch, |c| match comp
+                        .compile(c, MINIMISE_LIMITS)
+                    {
                         Err(NotCompiled::Died(s)) => Some(s),
                         _ => None,
                     });
@@ -998,7 +1076,12 @@ pub fn run<C: Case>(campaign: &Campaign<C>, budget: Duration, seed: u64, max_min
 /// Validate a generator's output (the generator already checked it is loadable;
 /// a failure here is a refusal with the validator's reasons).
 fn valid(p: crate::bpf::Program) -> Result<ValidProgram, Refusal> {
-    validate(&p).map_err(|v| Refusal(format!("the kernel would refuse the output: {}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; "))))
+    validate(&p).map_err(|v| {
+        Refusal(format!(
+            "the kernel would refuse the output: {}",
+            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+        ))
+    })
 }
 
 /// A value that is often interesting for argument comparisons: 0, small,
@@ -1025,16 +1108,92 @@ pub(crate) fn interesting_u64(u: &mut arbitrary::Unstructured) -> arbitrary::Res
 /// through i386/ppc/mips `socketcall`/`ipc` (libseccomp rewrites those rules;
 /// out of scope for this reference).
 pub const NAME_POOL: &[&str] = &[
-    "read", "write", "close", "openat", "open", "lseek", "mmap", "mprotect", "munmap", "brk", "ioctl",
-    "pread64", "pwrite64", "readv", "writev", "access", "pipe2", "dup", "dup3", "nanosleep", "getpid",
-    "gettid", "kill", "tkill", "tgkill", "exit", "exit_group", "futex", "clone", "fork", "vfork",
-    "execve", "execveat", "fcntl", "flock", "fsync", "ftruncate", "getcwd", "chdir", "fchdir",
-    "renameat", "mkdirat", "unlinkat", "prctl", "getuid", "setuid", "umask", "madvise", "mremap",
-    "ptrace", "personality", "mount", "umount2", "chroot", "pivot_root", "reboot", "setns", "unshare",
-    "bpf", "perf_event_open", "memfd_create", "getrandom", "statx", "epoll_create1", "eventfd2",
-    "prlimit64", "seccomp", "userfaultfd", "kexec_load", "init_module", "finit_module", "time",
-    "alarm", "pause", "poll", "uname", "ioperm", "iopl", "modify_ldt", "arch_prctl", "clone3",
-    "pidfd_open", "io_uring_setup", "process_vm_readv", "keyctl", "add_key",
+    "read",
+    "write",
+    "close",
+    "openat",
+    "open",
+    "lseek",
+    "mmap",
+    "mprotect",
+    "munmap",
+    "brk",
+    "ioctl",
+    "pread64",
+    "pwrite64",
+    "readv",
+    "writev",
+    "access",
+    "pipe2",
+    "dup",
+    "dup3",
+    "nanosleep",
+    "getpid",
+    "gettid",
+    "kill",
+    "tkill",
+    "tgkill",
+    "exit",
+    "exit_group",
+    "futex",
+    "clone",
+    "fork",
+    "vfork",
+    "execve",
+    "execveat",
+    "fcntl",
+    "flock",
+    "fsync",
+    "ftruncate",
+    "getcwd",
+    "chdir",
+    "fchdir",
+    "renameat",
+    "mkdirat",
+    "unlinkat",
+    "prctl",
+    "getuid",
+    "setuid",
+    "umask",
+    "madvise",
+    "mremap",
+    "ptrace",
+    "personality",
+    "mount",
+    "umount2",
+    "chroot",
+    "pivot_root",
+    "reboot",
+    "setns",
+    "unshare",
+    "bpf",
+    "perf_event_open",
+    "memfd_create",
+    "getrandom",
+    "statx",
+    "epoll_create1",
+    "eventfd2",
+    "prlimit64",
+    "seccomp",
+    "userfaultfd",
+    "kexec_load",
+    "init_module",
+    "finit_module",
+    "time",
+    "alarm",
+    "pause",
+    "poll",
+    "uname",
+    "ioperm",
+    "iopl",
+    "modify_ldt",
+    "arch_prctl",
+    "clone3",
+    "pidfd_open",
+    "io_uring_setup",
+    "process_vm_readv",
+    "keyctl",
+    "add_key",
 ];
 
 /// Instructions that read the accumulator (a comparison, or the `AND` of a
@@ -1138,8 +1297,16 @@ mod tests {
                 abi: Arch::X86_64,
                 default: Action::Allow,
                 rules: vec![
-                    RefRule { nr: 0, action: Action::Errno(1), conds: vec![Cond { arg: 0, wide: true, op: CmpOp::Gt(5) }] },
-                    RefRule { nr: 0, action: Action::Trap(0), conds: vec![Cond { arg: 1, wide: true, op: CmpOp::Lt(5) }] },
+                    RefRule {
+                        nr: 0,
+                        action: Action::Errno(1),
+                        conds: vec![Cond { arg: 0, wide: true, op: CmpOp::Gt(5) }],
+                    },
+                    RefRule {
+                        nr: 0,
+                        action: Action::Trap(0),
+                        conds: vec![Cond { arg: 1, wide: true, op: CmpOp::Lt(5) }],
+                    },
                 ],
             }],
             bad_arch: Action::KillThread,
@@ -1176,7 +1343,11 @@ mod tests {
             abis: vec![AbiModel {
                 abi: Arch::Aarch64,
                 default: Action::Allow,
-                rules: vec![RefRule { nr: 63, action: Action::Errno(13), conds: vec![Cond { arg: 0, wide: false, op: CmpOp::Ge(100) }] }],
+                rules: vec![RefRule {
+                    nr: 63,
+                    action: Action::Errno(13),
+                    conds: vec![Cond { arg: 0, wide: false, op: CmpOp::Ge(100) }],
+                }],
             }],
             bad_arch: Action::KillProcess,
             x32_separate: false,
@@ -1213,16 +1384,25 @@ mod tests {
         }
         fn compile(&self, case: &libseccomp::DockerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
             if Pretend::hangs(case) {
-                return Err(NotCompiled::Hung(Hang { after: limits.spin_check, spinning_at: Some("pretend.so+0x10".into()), known: Some("pretend-loops") }));
+                return Err(NotCompiled::Hung(Hang {
+                    after: limits.spin_check,
+                    spinning_at: Some("pretend.so+0x10".into()),
+                    known: Some("pretend-loops"),
+                }));
             }
             // Real hangs of libseccomp (L5, L6) are given up on quickly and
             // left out, so that only the pretended ones are findings.
             let quick = Limits { spin_check: Duration::from_millis(500), give_up: Duration::from_secs(3) };
-            let mut c = match (libseccomp::LibseccompCompiler { optimize: crate::sources::Optimize::Linear }).compile(case, quick) {
-                Err(NotCompiled::Hung(_)) => return Err(NotCompiled::Refused(Refusal("libseccomp really hangs".into()))),
+            let mut c = match (libseccomp::LibseccompCompiler { optimize: crate::sources::Optimize::Linear })
+                .compile(case, quick)
+            {
+                Err(NotCompiled::Hung(_)) => {
+                    return Err(NotCompiled::Refused(Refusal("libseccomp really hangs".into())))
+                }
                 r => r?,
             };
-            c.slow = (Pretend::reads(case) >= 2).then_some(Slow { time: Duration::from_secs(3), known: Some("pretend-slow") });
+            c.slow = (Pretend::reads(case) >= 2)
+                .then_some(Slow { time: Duration::from_secs(3), known: Some("pretend-slow") });
             Ok(c)
         }
         fn reproducer(&self, file: &str, _: &SeccompData) -> String {
@@ -1236,8 +1416,18 @@ mod tests {
     #[test]
     fn slow_and_hanging_cases_are_minimised_to_what_makes_them_so() {
         use super::libseccomp::{DAction, DRule, DockerCase};
-        let rule = |name, args: usize| DRule { names: vec![name], action: DAction::Errno(None), args: (0..args as u8).map(|i| libseccomp::DArg { index: i, op: libseccomp::DOp::Ne, value: 9, value_two: 0 }).collect() };
-        let case = DockerCase { default: DAction::Allow, arches: vec![], rules: vec![rule("read", 2), rule("close", 1), rule("read", 0), rule("read", 3), rule("open", 0)] };
+        let rule = |name, args: usize| DRule {
+            names: vec![name],
+            action: DAction::Errno(None),
+            args: (0..args as u8)
+                .map(|i| libseccomp::DArg { index: i, op: libseccomp::DOp::Ne, value: 9, value_two: 0 })
+                .collect(),
+        };
+        let case = DockerCase {
+            default: DAction::Allow,
+            arches: vec![],
+            rules: vec![rule("read", 2), rule("close", 1), rule("read", 0), rule("read", 3), rule("open", 0)],
+        };
         let slow = Slow { time: Duration::from_secs(3), known: Some("pretend-slow") };
         let mut seen = 0;
         let (small, s) = shrink_slow(&Pretend, &case, slow, Duration::from_secs(60), &mut |_| seen += 1);
@@ -1254,7 +1444,12 @@ mod tests {
 
     #[test]
     fn the_run_counts_and_shows_each_kind_of_finding_on_its_own() {
-        let campaign = Campaign { generate: libseccomp::generate, compilers: vec![Box::new(Pretend), Box::new(Pretend)], known: libseccomp::known, shared_rule_stage: true };
+        let campaign = Campaign {
+            generate: libseccomp::generate,
+            compilers: vec![Box::new(Pretend), Box::new(Pretend)],
+            known: libseccomp::known,
+            shared_rule_stage: true,
+        };
         let mut streamed = 0;
         let rep = run(&campaign, Duration::from_secs(3), 3, 1, &mut |e| {
             if let Event::Finding(_) = e {
@@ -1267,7 +1462,10 @@ mod tests {
         // are called `pretend`, so one of each kind in all.
         assert_eq!(count("slow"), 1, "{:#?}", rep.per_compiler);
         assert_eq!(count("hang"), 1, "{:#?}", rep.per_compiler);
-        assert!(rep.findings.iter().any(|f| f.problem.kind() == "diverges"), "real libseccomp divergences (L1-L4) are still shown beside them");
+        assert!(
+            rep.findings.iter().any(|f| f.problem.kind() == "diverges"),
+            "real libseccomp divergences (L1-L4) are still shown beside them"
+        );
         let (first, second) = (&rep.per_compiler[0], &rep.per_compiler[1]);
         assert!(first.slow > 1 && first.hung > 1, "{first:?}");
         // The second shares the first's rule stage: a known hang there is
@@ -1276,7 +1474,9 @@ mod tests {
         assert_eq!(first.compared + first.too_large + first.refused + first.hung, rep.cases);
         for f in &rep.findings {
             match &f.problem {
-                Problem::Slow(_) => assert_eq!((f.known, f.reproducer.as_str()), (Some("pretend-slow"), "time policy.json")),
+                Problem::Slow(_) => {
+                    assert_eq!((f.known, f.reproducer.as_str()), (Some("pretend-slow"), "time policy.json"))
+                }
                 Problem::Hung(_) => assert_eq!(f.known, Some("pretend-loops")),
                 Problem::Diverges(_) => assert!(f.reproducer.starts_with("emu policy.json")),
                 Problem::Died(s) => panic!("nothing crashes here: {s}"),

@@ -19,7 +19,10 @@
 //!   calls carry `AUDIT_ARCH_X86_64`, so they are syscalls of no rule and get
 //!   the mismatch action.
 
-use super::{interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Limits, Model, NotCompiled, RefRule, Refusal, Slow, NAME_POOL};
+use super::{
+    interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Limits, Model, NotCompiled, RefRule,
+    Refusal, Slow, NAME_POOL,
+};
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE};
@@ -231,7 +234,11 @@ impl Case for SeccompilerCase {
     }
 
     fn shrink(&self) -> Vec<SeccompilerCase> {
-        let mut out: Vec<SeccompilerCase> = super::without_each(&self.rules).into_iter().filter(|r| !r.is_empty()).map(|rules| SeccompilerCase { rules, ..self.clone() }).collect();
+        let mut out: Vec<SeccompilerCase> = super::without_each(&self.rules)
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .map(|rules| SeccompilerCase { rules, ..self.clone() })
+            .collect();
         for (i, r) in self.rules.iter().enumerate() {
             if let Some(args) = &r.args {
                 for j in 0..args.len() {
@@ -312,7 +319,9 @@ pub const ERRNO_TRUNCATED: &str = "seccompiler-errno-truncated";
 /// Known seccompiler issues a divergence matches (`reports/generator-findings.md`).
 pub fn known(case: &SeccompilerCase, _p: &ValidProgram, d: &Divergence) -> Option<&'static str> {
     let big_errno = |a: SAction| matches!(a, SAction::Errno(e) if e > 0xffff);
-    if (big_errno(case.matched) || big_errno(case.mismatch)) && matches!(d.expected, Action::Errno(_)) | matches!(d.actual, Action::Errno(_)) {
+    if (big_errno(case.matched) || big_errno(case.mismatch))
+        && matches!(d.expected, Action::Errno(_)) | matches!(d.actual, Action::Errno(_))
+    {
         return Some(ERRNO_TRUNCATED);
     }
     let on_nr = |r: &&SRule| case.target.syscall_nr(r.syscall) == Some(d.input.nr);

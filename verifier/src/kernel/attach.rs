@@ -105,7 +105,9 @@ pub fn attach_stack(stack: &[Program]) -> Result<StackAttach, OracleError> {
         STATE_SETUP_FAILED => Err(sh.setup.error()),
         _ => Err(OracleError::CannotInstall {
             index,
-            attempts: format!("the child ended ({status:?}) while installing it: a filter before it stopped seccomp(2)"),
+            attempts: format!(
+                "the child ended ({status:?}) while installing it: a filter before it stopped seccomp(2)"
+            ),
         }),
     }
 }

@@ -51,10 +51,8 @@ pub fn environment() -> Environment {
         .lines()
         .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()))
         .unwrap_or_else(|| "unknown".into());
-    let hypervisor = cpuinfo
-        .lines()
-        .filter(|l| l.starts_with("flags"))
-        .any(|l| l.split_whitespace().any(|f| f == "hypervisor"));
+    let hypervisor =
+        cpuinfo.lines().filter(|l| l.starts_with("flags")).any(|l| l.split_whitespace().any(|f| f == "hypervisor"));
     let product = read_trim("/sys/class/dmi/id/product_name").filter(|s| !s.is_empty());
     let virtualization = match (hypervisor, product) {
         (true, Some(p)) => format!("VM ({p})"),

@@ -135,7 +135,11 @@ pub fn pace(n: u32) {
 /// anything not finite as a full bucket.
 fn take(tokens: f64, last: f64, now: f64, n: u32) -> (f64, Duration) {
     let rate = JIT_PER_SECOND as f64;
-    let (tokens, last) = if tokens.is_finite() && last.is_finite() && now.is_finite() { (tokens, last) } else { (JIT_BURST as f64, now) };
+    let (tokens, last) = if tokens.is_finite() && last.is_finite() && now.is_finite() {
+        (tokens, last)
+    } else {
+        (JIT_BURST as f64, now)
+    };
     let tokens = tokens.clamp(-MAX_DEBT_WAIT.as_secs_f64() * rate, JIT_BURST as f64);
     // A clock that went backwards (wall clock reset), or a timestamp in the
     // future, counts as no time passed.
@@ -219,7 +223,9 @@ fn lock_briefly(f: &std::fs::File) -> bool {
     loop {
         match f.try_lock() {
             Ok(()) => return true,
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_TIMEOUT => std::thread::sleep(Duration::from_millis(5)),
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
             Err(_) => return false,
         }
     }

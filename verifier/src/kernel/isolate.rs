@@ -94,7 +94,8 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
     let mut last: Option<Sample> = None;
     // Set when sampling reaped a child that ended meanwhile.
     let mut ended = None;
-    let complete = |a: &[u8]| a.get(..8).is_some_and(|l| a.len() as u64 == 8 + u64::from_le_bytes(l.try_into().expect("8 bytes")));
+    let complete =
+        |a: &[u8]| a.get(..8).is_some_and(|l| a.len() as u64 == 8 + u64::from_le_bytes(l.try_into().expect("8 bytes")));
     while !complete(&answer) && ended.is_none() {
         let now = start.elapsed();
         if now >= limits.give_up {
@@ -108,7 +109,9 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
         if now >= next_sample {
             let s = sample(pid);
             match (&last, &s) {
-                (Some(Sample::Looking { spinning: Some(a), .. }), Sample::Looking { spinning: Some(b), .. }) if a.abs_diff(*b) < SPIN_WINDOW => {
+                (Some(Sample::Looking { spinning: Some(a), .. }), Sample::Looking { spinning: Some(b), .. })
+                    if a.abs_diff(*b) < SPIN_WINDOW =>
+                {
                     let ip = (*a).min(*b);
                     kill_and_reap(pid);
                     return Ok(Isolated::TimedOut { after: start.elapsed(), stuck: Stuck::Spinning { ip } });
@@ -374,7 +377,10 @@ mod tests {
             std::hint::black_box(churn(std::hint::black_box(20_000)));
         })
         .unwrap();
-        assert!(matches!(&r, Isolated::TimedOut { stuck: Stuck::Working { ips }, after } if *after >= Duration::from_millis(1500) && ips.len() == SPIN_SAMPLES), "{r:?}");
+        assert!(
+            matches!(&r, Isolated::TimedOut { stuck: Stuck::Working { ips }, after } if *after >= Duration::from_millis(1500) && ips.len() == SPIN_SAMPLES),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -166,9 +166,7 @@ impl std::fmt::Display for SkipReason {
         f.write_str(match self {
             SkipReason::Exited => "exited during the read",
             SkipReason::Zombie => "has exited (zombie); no filters to read",
-            SkipReason::Uninterruptible => {
-                "stayed in uninterruptible sleep (state D, e.g. a vfork parent); not read"
-            }
+            SkipReason::Uninterruptible => "stayed in uninterruptible sleep (state D, e.g. a vfork parent); not read",
         })
     }
 }
@@ -327,11 +325,8 @@ fn read_status(path: &Path) -> Result<ReadStatus, LiveError> {
         }
         Err(source) => return Err(LiveError::Proc { path: path.into(), source }),
     };
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')))
-            .map(str::trim)
-    };
+    let field =
+        |key: &str| text.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':'))).map(str::trim);
     let bad = |what: String| LiveError::ProcFormat { path: path.into(), what };
     let number = |key: &str| -> Result<Option<i64>, LiveError> {
         field(key)
@@ -356,9 +351,7 @@ fn list_tasks(pid: i32) -> Result<Option<Vec<i32>>, LiveError> {
     let dir = PathBuf::from(format!("/proc/{pid}/task"));
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH) => {
-            return Ok(None)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH) => return Ok(None),
         Err(source) => return Err(LiveError::Proc { path: dir, source }),
     };
     let mut tids = Vec::new();
@@ -594,7 +587,9 @@ impl Stopped {
             return Err(LiveError::Sys {
                 call: "PTRACE_SECCOMP_GET_FILTER",
                 tid,
-                source: std::io::Error::other(format!("filter {index} changed length from {n} to {m} while the thread was stopped")),
+                source: std::io::Error::other(format!(
+                    "filter {index} changed length from {n} to {m} while the thread was stopped"
+                )),
             });
         }
         Ok(Some(Program::new(buf.iter().map(|f| Insn { code: f.code, jt: f.jt, jf: f.jf, k: f.k }).collect())))
@@ -687,9 +682,8 @@ fn get_filter_error(e: i32, tid: i32, index: u64) -> LiveError {
 /// the caller is itself under seccomp; tell which.
 fn eacces_reason() -> LiveError {
     let own = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |key: &str| {
-        own.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':'))).map(str::trim)
-    };
+    let field =
+        |key: &str| own.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':'))).map(str::trim);
     match field("Seccomp").and_then(|v| v.parse::<u32>().ok()) {
         Some(mode) if mode != 0 => LiveError::TracerUnderSeccomp { mode },
         _ => {
@@ -712,7 +706,9 @@ fn has_exited(pid: i32, tid: i32) -> bool {
 /// Why `PTRACE_SEIZE` said EPERM (kernel/ptrace.c `ptrace_attach`).
 fn attach_denied_reason(tracer: i32) -> String {
     if tracer != 0 {
-        return format!("it is already traced by process {tracer} (a debugger or strace?), and a thread has one tracer at a time");
+        return format!(
+            "it is already traced by process {tracer} (a debugger or strace?), and a thread has one tracer at a time"
+        );
     }
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };

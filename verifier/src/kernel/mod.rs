@@ -34,11 +34,11 @@ pub mod confirm;
 pub mod health;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod isolate;
+pub mod live;
+pub mod path;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod probe;
 pub mod readback;
-pub mod live;
-pub mod path;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod record;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -47,9 +47,9 @@ mod sys;
 mod validate;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-pub use probe::{action, probe_instruction_pointer, Prober, ProberStats};
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub use attach::{attach_stack, StackAttach};
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub use probe::{action, probe_instruction_pointer, Prober, ProberStats};
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub use validate::{accepts, Validator};
 
@@ -68,7 +68,9 @@ pub enum Verdict {
     Accepted,
     /// `seccomp(2)` failed with this errno (EINVAL for every rule of
     /// `bpf_check_classic` / `seccomp_check_filter`).
-    Rejected { errno: i32 },
+    Rejected {
+        errno: i32,
+    },
 }
 
 impl Verdict {

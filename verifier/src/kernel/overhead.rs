@@ -179,7 +179,14 @@ impl ProbeContext {
             ]],
             Probe::EpollWait => vec![[FD_EPOLL, self.events.as_ptr() as u64, 1, 0, 0, 0]],
             Probe::OpenatClose => vec![
-                [libc::AT_FDCWD as i64 as u64, self.path.as_ptr() as u64, (libc::O_RDONLY | libc::O_CLOEXEC) as u64, 0, 0, 0],
+                [
+                    libc::AT_FDCWD as i64 as u64,
+                    self.path.as_ptr() as u64,
+                    (libc::O_RDONLY | libc::O_CLOEXEC) as u64,
+                    0,
+                    0,
+                    0,
+                ],
                 [FD_OPENAT, 0, 0, 0, 0, 0],
             ],
         };
@@ -190,10 +197,7 @@ impl ProbeContext {
     /// (the instruction pointer, which the harness cannot fix, is 0).
     pub fn inputs(&self, probe: Probe) -> Vec<SeccompData> {
         let arch = native_audit_arch().unwrap_or(0);
-        self.calls(probe)
-            .into_iter()
-            .map(|(nr, args)| SeccompData { nr, arch, instruction_pointer: 0, args })
-            .collect()
+        self.calls(probe).into_iter().map(|(nr, args)| SeccompData { nr, arch, instruction_pointer: 0, args }).collect()
     }
 }
 
@@ -449,7 +453,10 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
                         ns_per_call: if plan.enabled {
                             slot.ticks[j][..spec.batches as usize]
                                 .iter()
-                                .map(|t| t.load(Ordering::Relaxed) as f64 * spec.clock.ns_per_tick / plan.iterations.max(1) as f64)
+                                .map(|t| {
+                                    t.load(Ordering::Relaxed) as f64 * spec.clock.ns_per_tick
+                                        / plan.iterations.max(1) as f64
+                                })
                                 .collect()
                         } else {
                             Vec::new()
@@ -498,12 +505,19 @@ fn kernel_frame(pid: libc::pid_t) -> Option<String> {
 
 fn expected_duration(spec: &RunSpec) -> Duration {
     // A generous guess: 10 µs per call.
-    let calls: u64 = spec.probes.iter().filter(|p| p.enabled).map(|p| p.iterations as u64).sum::<u64>() * spec.batches as u64;
+    let calls: u64 =
+        spec.probes.iter().filter(|p| p.enabled).map(|p| p.iterations as u64).sum::<u64>() * spec.batches as u64;
     Duration::from_micros(calls * 10)
 }
 
 /// Wait until every child reached `want`; a dead or failed child is an error.
-fn wait_all(sh: &Shared, pids: &[libc::pid_t], spec: &RunSpec, want: u32, limit: Duration) -> Result<(), OverheadError> {
+fn wait_all(
+    sh: &Shared,
+    pids: &[libc::pid_t],
+    spec: &RunSpec,
+    want: u32,
+    limit: Duration,
+) -> Result<(), OverheadError> {
     let start = Instant::now();
     loop {
         let mut all = true;
@@ -714,7 +728,8 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
         let probes = [plan(Probe::Getpid, true), plan(Probe::Read, true), plan(Probe::Write, false)];
-        let r = run(&RunSpec { stack: &[deny_getpid], probes: &probes, processes: 1, batches: 1, clock }, &ctx).unwrap();
+        let r =
+            run(&RunSpec { stack: &[deny_getpid], probes: &probes, processes: 1, batches: 1, clock }, &ctx).unwrap();
         let c = &r.children[0];
         assert_eq!(c[0].first_returns, vec![-1]);
         assert_eq!(c[1].first_returns, vec![1], "read returns one byte");
@@ -737,7 +752,8 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
         let probes = [plan(Probe::Getpid, true), plan(Probe::Read, true)];
-        let e = run(&RunSpec { stack: &[kill_read], probes: &probes, processes: 1, batches: 1, clock }, &ctx).unwrap_err();
+        let e =
+            run(&RunSpec { stack: &[kill_read], probes: &probes, processes: 1, batches: 1, clock }, &ctx).unwrap_err();
         match e {
             OverheadError::ChildDied { stage, .. } => assert_eq!(stage, "calling read"),
             e => panic!("unexpected {e}"),

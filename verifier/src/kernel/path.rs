@@ -36,7 +36,9 @@ pub fn explain_lengths(lengths: &[usize], index: usize, own: Option<usize>) -> S
         index + 1
     );
     match (pl.refused, own) {
-        (Some(i), _) => s += &format!("; at filter {} the total exceeds the limit by {}", i + 1, pl.excess().unwrap_or(0)),
+        (Some(i), _) => {
+            s += &format!("; at filter {} the total exceeds the limit by {}", i + 1, pl.excess().unwrap_or(0))
+        }
         (None, Some(n)) if n > 0 => {
             s += &format!(
                 "; these fit (room {} left), but this process already runs under {n} filter{} of its own, inherited by \
@@ -45,10 +47,12 @@ pub fn explain_lengths(lengths: &[usize], index: usize, own: Option<usize>) -> S
                 if n == 1 { "" } else { "s" }
             )
         }
-        (None, _) => s += &format!(
-            "; these fit (room {} left) and this process runs under no filter, so the kernel was short of memory",
-            pl.room
-        ),
+        (None, _) => {
+            s += &format!(
+                "; these fit (room {} left) and this process runs under no filter, so the kernel was short of memory",
+                pl.room
+            )
+        }
     }
     s
 }

@@ -72,12 +72,12 @@
 
 use super::sys::{self, *};
 use super::validate::{self as v, child_hygiene, fork, kill_and_reap, own_pid, SetupReport};
-use super::{
-    Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK, TIMEOUT_SECS,
-};
+use super::{Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK, TIMEOUT_SECS};
 use crate::bpf::insn::*;
 use crate::bpf::Program;
-use crate::seccomp::{SeccompData, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF};
+use crate::seccomp::{
+    SeccompData, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF,
+};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 /// `ENXIO` (include/uapi/asm-generic/errno-base.h).
@@ -292,10 +292,8 @@ impl Prober {
         }
         let mut free = (0..=u16::MAX).rev().filter(|d| !trace_data.contains(d));
         let markers = [free.next().unwrap_or(0), free.next().unwrap_or(1)];
-        let lengths = stack
-            .iter()
-            .map(|p| crate::bpf::validate(p).map(|v| crate::bpf::converted_len(&v)).unwrap_or(0))
-            .collect();
+        let lengths =
+            stack.iter().map(|p| crate::bpf::validate(p).map(|v| crate::bpf::converted_len(&v)).unwrap_or(0)).collect();
         Ok(Prober {
             lengths,
             p0_converted: 0,
@@ -685,7 +683,12 @@ impl Prober {
                     return Err(alive(OracleError::Sys { what: "ptrace(PTRACE_GETEVENTMSG)", errno: -r }));
                 }
                 let at = syscall_info(pid).map_err(alive)?;
-                let seen = SeccompData { nr: at.nr as u32, arch: at.arch, instruction_pointer: at.instruction_pointer, args: at.args };
+                let seen = SeccompData {
+                    nr: at.nr as u32,
+                    arch: at.arch,
+                    instruction_pointer: at.instruction_pointer,
+                    args: at.args,
+                };
                 if at.op != PTRACE_SYSCALL_INFO_SECCOMP || seen != data || at.ret_data as u64 != msg {
                     return Err(alive(OracleError::Inconsistent(format!(
                         "seccomp stop reports {seen:?} (op {}, data {}) but entry reported {data:?} (message {msg})",
@@ -740,7 +743,10 @@ impl Prober {
                     // `uprobe` outside a trampoline returns -ENXIO
                     // (`SYSCALL_DEFINE0(uprobe)`, arch/x86/kernel/uprobes.c);
                     // no filter saw it (`seccomp_uprobe_exception`).
-                    if rax == -ENXIO && data.nr == crate::seccomp::X86_64_UPROBE_SYSCALLS[1] && crate::seccomp::filters_bypassed(&data) {
+                    if rax == -ENXIO
+                        && data.nr == crate::seccomp::X86_64_UPROBE_SYSCALLS[1]
+                        && crate::seccomp::filters_bypassed(&data)
+                    {
                         return Ok((Raw::Bypassed, data, true));
                     }
                     if !(-4095..=0).contains(&rax) {

@@ -38,10 +38,7 @@ pub enum ReadbackError {
 }
 
 fn last_os(call: &'static str) -> ReadbackError {
-    ReadbackError::Sys {
-        call,
-        source: std::io::Error::last_os_error(),
-    }
+    ReadbackError::Sys { call, source: std::io::Error::last_os_error() }
 }
 
 /// Exit codes the child uses; `ERRNO_BASE + errno` reports a refused install.
@@ -51,24 +48,13 @@ const ERRNO_BASE: i32 = 16;
 /// Install `program` as the only new filter of a forked child and return the
 /// newest filter the kernel reports for that child.
 pub fn install_and_read_back(program: &Program) -> Result<Program, ReadbackError> {
-    let filter: Vec<libc::sock_filter> = program
-        .insns
-        .iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect();
+    let filter: Vec<libc::sock_filter> =
+        program.insns.iter().map(|i| libc::sock_filter { code: i.code, jt: i.jt, jf: i.jf, k: i.k }).collect();
     let len = u16::try_from(filter.len()).map_err(|_| ReadbackError::Length(filter.len()))?;
     if len == 0 {
         return Err(ReadbackError::Length(0));
     }
-    let fprog = libc::sock_fprog {
-        len,
-        filter: filter.as_ptr() as *mut libc::sock_filter,
-    };
+    let fprog = libc::sock_fprog { len, filter: filter.as_ptr() as *mut libc::sock_filter };
     super::health::check()?;
     super::health::pace(1);
 
@@ -114,15 +100,9 @@ fn read_back_from(pid: libc::pid_t) -> Result<Program, ReadbackError> {
         // SAFETY: waitpid on our own child with a valid out-pointer.
         let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
         if r == pid {
-            let code = if libc::WIFEXITED(status) {
-                libc::WEXITSTATUS(status)
-            } else {
-                -1
-            };
+            let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
             return Err(if code >= ERRNO_BASE {
-                ReadbackError::InstallRefused {
-                    errno: code - ERRNO_BASE,
-                }
+                ReadbackError::InstallRefused { errno: code - ERRNO_BASE }
             } else {
                 ReadbackError::Sys {
                     call: "child setup",
@@ -130,14 +110,10 @@ fn read_back_from(pid: libc::pid_t) -> Result<Program, ReadbackError> {
                 }
             });
         }
-        let s = std::fs::read_to_string(&status_path).map_err(|source| ReadbackError::Sys {
-            call: "read /proc/PID/status",
-            source,
-        })?;
+        let s = std::fs::read_to_string(&status_path)
+            .map_err(|source| ReadbackError::Sys { call: "read /proc/PID/status", source })?;
         // `Seccomp: 2` is SECCOMP_MODE_FILTER (fs/proc/array.c task_seccomp).
-        if s.lines()
-            .any(|l| l.split_whitespace().eq(["Seccomp:", "2"]))
-        {
+        if s.lines().any(|l| l.split_whitespace().eq(["Seccomp:", "2"])) {
             break;
         }
         if start.elapsed() > std::time::Duration::from_secs(5) {

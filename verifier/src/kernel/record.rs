@@ -267,7 +267,17 @@ fn sys_err(what: &'static str, r: i64) -> Result<i64, RunError> {
 fn block_signals(set: u64) -> Result<u64, RunError> {
     let mut old = 0u64;
     // SAFETY: both pointers are to locals that outlive the call; 8 = sizeof(sigset_t) for the kernel.
-    let r = unsafe { syscall6(SYS_RT_SIGPROCMASK, 0 /* SIG_BLOCK */, &set as *const u64 as u64, &mut old as *mut u64 as u64, 8, 0, 0) };
+    let r = unsafe {
+        syscall6(
+            SYS_RT_SIGPROCMASK,
+            0, /* SIG_BLOCK */
+            &set as *const u64 as u64,
+            &mut old as *mut u64 as u64,
+            8,
+            0,
+            0,
+        )
+    };
     sys_err("rt_sigprocmask", r)?;
     Ok(old)
 }
@@ -293,7 +303,8 @@ fn sig_bit(sig: u64) -> u64 {
 fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<Exit, RunError> {
     health::check()?;
     // The recording filter: one instruction.
-    let notify_prog = [crate::bpf::Insn::stmt(crate::bpf::insn::BPF_RET | crate::bpf::insn::BPF_K, SECCOMP_RET_USER_NOTIF)];
+    let notify_prog =
+        [crate::bpf::Insn::stmt(crate::bpf::insn::BPF_RET | crate::bpf::insn::BPF_K, SECCOMP_RET_USER_NOTIF)];
     let installed = match mode {
         Mode::Notify => crate::bpf::Program::new(notify_prog.to_vec()),
         Mode::Enforce { program, .. } => program.clone(),
@@ -311,7 +322,8 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
     argv.push(std::ptr::null());
     let mut envp: Vec<*const i8> = cmd.env.iter().map(|a| a.as_ptr()).collect();
     envp.push(std::ptr::null());
-    let shared = Mapping::new(std::mem::size_of::<Shared>(), true, false).map_err(|errno| RunError::Sys { what: "mmap", errno })?;
+    let shared = Mapping::new(std::mem::size_of::<Shared>(), true, false)
+        .map_err(|errno| RunError::Sys { what: "mmap", errno })?;
     let sh_ptr = shared.addr as *const Shared;
     // SAFETY: the mapping is zeroed and sized for a Shared (atomics and integers).
     let sh = unsafe { &*sh_ptr };
@@ -341,10 +353,16 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
             if step == STEP_FILTER as usize && errno == super::path::ENOMEM {
                 return Err(RunError::PathTooLong(super::path::explain(std::slice::from_ref(&installed), 0)));
             }
-            return Err(RunError::Setup { step: STEPS.get(step).copied().unwrap_or("set itself up"), errno: sh.errno.load(Ordering::Acquire) });
+            return Err(RunError::Setup {
+                step: STEPS.get(step).copied().unwrap_or("set itself up"),
+                errno: sh.errno.load(Ordering::Acquire),
+            });
         }
         if sh.state.load(Ordering::Acquire) == STATE_EXEC_FAILED {
-            return Err(RunError::Exec { path: cmd.path.to_string_lossy().into_owned(), errno: sh.errno.load(Ordering::Acquire) });
+            return Err(RunError::Exec {
+                path: cmd.path.to_string_lossy().into_owned(),
+                errno: sh.errno.load(Ordering::Acquire),
+            });
         }
         if sh.target_reaped.load(Ordering::Acquire) == 0 {
             return Err(RunError::NoStatus);
@@ -362,7 +380,9 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
 fn supervise(plan: &Plan, sh: &Shared, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<(), RunError> {
     let mut sigset = sig_bit(SIGINT) | sig_bit(SIGTERM) | sig_bit(SIGHUP) | sig_bit(SIGQUIT);
     // SAFETY: `sigset` outlives the call; 8 = sizeof(kernel sigset_t).
-    let sfd = sys_err("signalfd4", unsafe { syscall6(SYS_SIGNALFD4, u64::MAX, &mut sigset as *mut u64 as u64, 8, SFD_FLAGS, 0, 0) })?;
+    let sfd = sys_err("signalfd4", unsafe {
+        syscall6(SYS_SIGNALFD4, u64::MAX, &mut sigset as *mut u64 as u64, 8, SFD_FLAGS, 0, 0)
+    })?;
     // SAFETY: the child runs only `reaper`: raw system calls on memory
     // prepared before the fork, never returning.
     let pid = unsafe { syscall6(SYS_CLONE, SIGCHLD, 0, 0, 0, 0, 0) };
@@ -397,7 +417,13 @@ fn supervise(plan: &Plan, sh: &Shared, on_call: &mut dyn FnMut(&SyscallEvent)) -
     r
 }
 
-fn serve(reaper_pid: i32, plan: &Plan, sh: &Shared, sfd: i64, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<(), RunError> {
+fn serve(
+    reaper_pid: i32,
+    plan: &Plan,
+    sh: &Shared,
+    sfd: i64,
+    on_call: &mut dyn FnMut(&SyscallEvent),
+) -> Result<(), RunError> {
     // SAFETY: pidfd_open takes a pid and flags.
     let rfd = sys_err("pidfd_open", unsafe { syscall6(SYS_PIDFD_OPEN, reaper_pid as u64, 0, 0, 0, 0, 0) })?;
     let mut listener: i64 = -1;
@@ -432,7 +458,8 @@ fn serve(reaper_pid: i32, plan: &Plan, sh: &Shared, sfd: i64, on_call: &mut dyn 
             }
         };
         // SAFETY: as above.
-        let l = unsafe { syscall6(SYS_PIDFD_GETFD, tfd as u64, sh.listener_fd.load(Ordering::Acquire) as u64, 0, 0, 0, 0) };
+        let l =
+            unsafe { syscall6(SYS_PIDFD_GETFD, tfd as u64, sh.listener_fd.load(Ordering::Acquire) as u64, 0, 0, 0, 0) };
         close(tfd);
         if l < 0 {
             // The child is blocked in execve waiting for us: end it.
@@ -468,7 +495,13 @@ struct SignalfdSiginfo {
     rest: [u32; 29],
 }
 
-fn serve_loop(rfd: i64, listener: i64, sfd: i64, sh: &Shared, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<(), RunError> {
+fn serve_loop(
+    rfd: i64,
+    listener: i64,
+    sfd: i64,
+    sh: &Shared,
+    on_call: &mut dyn FnMut(&SyscallEvent),
+) -> Result<(), RunError> {
     let mut listener_open = listener >= 0;
     loop {
         let mut fds = [
@@ -477,7 +510,9 @@ fn serve_loop(rfd: i64, listener: i64, sfd: i64, sh: &Shared, on_call: &mut dyn 
             PollFd { fd: rfd as i32, events: POLLIN, revents: 0 },
         ];
         // SAFETY: `fds` is an array of 3 pollfd structs that outlives the call.
-        let r = unsafe { syscall6(SYS_POLL, fds.as_mut_ptr() as u64, 3, u64::MAX /* -1: no timeout */, 0, 0, 0) };
+        let r = unsafe {
+            syscall6(SYS_POLL, fds.as_mut_ptr() as u64, 3, u64::MAX /* -1: no timeout */, 0, 0, 0)
+        };
         if r == -EINTR {
             continue;
         }
@@ -485,13 +520,39 @@ fn serve_loop(rfd: i64, listener: i64, sfd: i64, sh: &Shared, on_call: &mut dyn 
         if fds[0].revents & POLLIN != 0 {
             let mut n = SeccompNotif::default();
             // SAFETY: RECV writes one struct seccomp_notif, which must be zeroed on entry.
-            let r = unsafe { syscall6(SYS_IOCTL, listener as u64, SECCOMP_IOCTL_NOTIF_RECV, &mut n as *mut SeccompNotif as u64, 0, 0, 0) };
+            let r = unsafe {
+                syscall6(
+                    SYS_IOCTL,
+                    listener as u64,
+                    SECCOMP_IOCTL_NOTIF_RECV,
+                    &mut n as *mut SeccompNotif as u64,
+                    0,
+                    0,
+                    0,
+                )
+            };
             if r == 0 {
                 let resp = SeccompNotifResp { id: n.id, val: 0, error: 0, flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE };
                 // SAFETY: SEND reads one struct seccomp_notif_resp. ENOENT: the
                 // task died or the call was interrupted meanwhile; nothing to answer.
-                unsafe { syscall6(SYS_IOCTL, listener as u64, SECCOMP_IOCTL_NOTIF_SEND, &resp as *const SeccompNotifResp as u64, 0, 0, 0) };
-                on_call(&SyscallEvent { tid: n.pid, arch: n.arch, nr: n.nr, instruction_pointer: n.instruction_pointer, args: n.args });
+                unsafe {
+                    syscall6(
+                        SYS_IOCTL,
+                        listener as u64,
+                        SECCOMP_IOCTL_NOTIF_SEND,
+                        &resp as *const SeccompNotifResp as u64,
+                        0,
+                        0,
+                        0,
+                    )
+                };
+                on_call(&SyscallEvent {
+                    tid: n.pid,
+                    arch: n.arch,
+                    nr: n.nr,
+                    instruction_pointer: n.instruction_pointer,
+                    args: n.args,
+                });
             } else if r != -EINTR && r != -ENOENT {
                 return sys_err("ioctl(SECCOMP_IOCTL_NOTIF_RECV)", r).map(|_| ());
             }
@@ -537,7 +598,9 @@ unsafe fn reaper(plan: &Plan) -> ! {
     let sh = unsafe { &*plan.shared };
     // SAFETY (all system calls below): raw calls on locals and the plan.
     unsafe {
-        if syscall6(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0) < 0 || syscall6(SYS_GETPPID, 0, 0, 0, 0, 0, 0) != plan.parent {
+        if syscall6(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0) < 0
+            || syscall6(SYS_GETPPID, 0, 0, 0, 0, 0, 0) != plan.parent
+        {
             fail(sh, STATE_SETUP_FAILED, STEP_PDEATHSIG, 3);
             exit_group(EXIT_SETUP);
         }
@@ -557,7 +620,8 @@ unsafe fn reaper(plan: &Plan) -> ! {
         sh.target_pid.store(pid as i32, Ordering::Release);
         loop {
             let mut status: i32 = 0;
-            let r = syscall6(SYS_WAIT4, u64::MAX /* -1: any child */, &mut status as *mut i32 as u64, WALL, 0, 0, 0);
+            let r =
+                syscall6(SYS_WAIT4, u64::MAX /* -1: any child */, &mut status as *mut i32 as u64, WALL, 0, 0, 0);
             if r == -EINTR {
                 continue;
             }
@@ -582,7 +646,8 @@ unsafe fn target(plan: &Plan, sh: &Shared) -> ! {
     // SAFETY (all system calls below): raw calls on locals and the plan's
     // pointers, which stay valid in this copy of the parent's memory.
     unsafe {
-        let r = syscall6(SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, &plan.orig_mask as *const u64 as u64, 0, 8, 0, 0);
+        let r =
+            syscall6(SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, &plan.orig_mask as *const u64 as u64, 0, 8, 0, 0);
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_SIGMASK, -r);
             exit_group(EXIT_SETUP);

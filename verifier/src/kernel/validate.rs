@@ -182,7 +182,10 @@ fn path_explained(e: OracleError, below: &[usize], p: &Program) -> OracleError {
     if i64::from(errno) != super::path::ENOMEM || (!too_long && own.unwrap_or(0) == 0) {
         return e;
     }
-    OracleError::PathTooLong { index: below.len(), explanation: super::path::explain_lengths(&lengths, below.len(), own) }
+    OracleError::PathTooLong {
+        index: below.len(),
+        explanation: super::path::explain_lengths(&lengths, below.len(), own),
+    }
 }
 
 /// EINVAL is the kernel's verdict on a filter (every rule of
@@ -213,11 +216,7 @@ fn accepts_once(p: &Program) -> Result<Verdict, OracleError> {
     let map = Mapping::new(std::mem::size_of::<AcceptShared>(), true, false)
         .map_err(|errno| OracleError::Sys { what: "mmap", errno })?;
     let shared = map.addr as *const AcceptShared;
-    let plan = AcceptPlan {
-        shared,
-        fprog: SockFprog { len, filter: bytes.as_ptr() as u64 },
-        parent: own_pid(),
-    };
+    let plan = AcceptPlan { shared, fprog: SockFprog { len, filter: bytes.as_ptr() as u64 }, parent: own_pid() };
     // SAFETY: the child runs only `accept_child`, which is async-signal-safe
     // and never returns.
     let pid = unsafe { fork()? };
@@ -550,6 +549,9 @@ mod tests {
         assert_eq!(answered(&[Verdict::Accepted]), (Ok(Verdict::Accepted), 1));
         // ENOTSUPP (524), as the kernel answered once its JIT failed.
         assert_eq!(answered(&[rejected(524), Verdict::Accepted]), (Ok(Verdict::Accepted), 2));
-        assert_eq!(answered(&[rejected(libc::ENOMEM), rejected(524)]), (Err(OracleError::CouldNotLoad { errno: 524 }), 4));
+        assert_eq!(
+            answered(&[rejected(libc::ENOMEM), rejected(524)]),
+            (Err(OracleError::CouldNotLoad { errno: 524 }), 4)
+        );
     }
 }

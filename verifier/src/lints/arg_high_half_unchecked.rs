@@ -102,7 +102,11 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
                         cex,
                     ));
                 } else if kind.is_32bit() && hi {
-                    let what = format!("{arch} {}: arg{i} ({param}, {}: the kernel reads only its low 32 bits)", spec.name, kind.name());
+                    let what = format!(
+                        "{arch} {}: arg{i} ({param}, {}: the kernel reads only its low 32 bits)",
+                        spec.name,
+                        kind.name()
+                    );
                     if let Some(f) = thirty_two_bit(cx, arch, i, param, &what, base, runs, denied) {
                         out.push(f);
                     }

@@ -30,8 +30,8 @@
 
 use super::{finding, LintContext};
 use crate::report::{Finding, Severity};
-use crate::symbolic::InputSet;
 use crate::seccomp::{MAX_ERRNO, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO};
+use crate::symbolic::InputSet;
 
 pub const CODE: &str = "SC010";
 pub const NAME: &str = "errno-out-of-range";
@@ -82,7 +82,12 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
         if let Some(s) = big_inputs {
             let values = match big.as_slice() {
                 [one] => format!("ERRNO({one})"),
-                many => format!("ERRNO with {} errno values from {} to {}", many.len(), many.iter().min().unwrap_or(&0), many.iter().max().unwrap_or(&0)),
+                many => format!(
+                    "ERRNO with {} errno values from {} to {}",
+                    many.len(),
+                    many.iter().min().unwrap_or(&0),
+                    many.iter().max().unwrap_or(&0)
+                ),
             };
             out.push(finding(
                 CODE,

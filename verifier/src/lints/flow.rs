@@ -66,11 +66,7 @@ pub struct State {
 
 impl State {
     fn join(&self, o: &State) -> State {
-        State {
-            a: self.a.join(o.a),
-            x: self.x.join(o.x),
-            mem: std::array::from_fn(|i| self.mem[i].join(o.mem[i])),
-        }
+        State { a: self.a.join(o.a), x: self.x.join(o.x), mem: std::array::from_fn(|i| self.mem[i].join(o.mem[i])) }
     }
 }
 

@@ -217,7 +217,12 @@ fn unpinned_exit(cx: &LintContext, pc: usize, b: Bundle) -> Option<InputSet> {
     if a.arch_value_count(b.arch) < 2 {
         return None;
     }
-    let exits: Vec<_> = a.exits().iter().filter(|e| e.insn == pc && Class::of(e.action()) != Class::Denied).map(|e| e.inputs()).collect();
+    let exits: Vec<_> = a
+        .exits()
+        .iter()
+        .filter(|e| e.insn == pc && Class::of(e.action()) != Class::Denied)
+        .map(|e| e.inputs())
+        .collect();
     let mut s = a.none();
     for e in exits {
         let m = a.and(e, b.inputs);

@@ -80,12 +80,7 @@ impl Lint {
 
 macro_rules! lint {
     ($m:ident) => {
-        Lint {
-            code: $m::CODE,
-            name: $m::NAME,
-            source: include_str!(concat!(stringify!($m), ".rs")),
-            check: $m::check,
-        }
+        Lint { code: $m::CODE, name: $m::NAME, source: include_str!(concat!(stringify!($m), ".rs")), check: $m::check }
     };
 }
 
@@ -346,7 +341,12 @@ impl<'p> LintContext<'p> {
     }
 
     /// As [`Self::majority`], counting only actions `eligible` accepts.
-    fn majority_of(&self, arch: Arch, numbers: &[u32], eligible: impl Fn(Action) -> bool) -> Option<(Action, InputSet)> {
+    fn majority_of(
+        &self,
+        arch: Arch,
+        numbers: &[u32],
+        eligible: impl Fn(Action) -> bool,
+    ) -> Option<(Action, InputSet)> {
         let mut counts: Vec<usize> = vec![0; self.actions.len()];
         for &nr in numbers {
             let s = self.syscall(arch, nr);
@@ -471,7 +471,12 @@ impl<'p> LintContext<'p> {
         let mut tested = Vec::new();
         for (pc, i) in insns.iter().enumerate() {
             let Some(st) = &self.flow.before[pc] else { continue };
-            if i.is_cond_jump() && i.code & 0xf0 == BPF_JEQ && i.code & BPF_X == 0 && st.a.src == 1 << 1 && st.a.known == 0 {
+            if i.is_cond_jump()
+                && i.code & 0xf0 == BPF_JEQ
+                && i.code & BPF_X == 0
+                && st.a.src == 1 << 1
+                && st.a.known == 0
+            {
                 tested.push(i.k);
             }
         }
@@ -520,7 +525,9 @@ pub(crate) struct AbiBypass {
 }
 
 /// Syscalls whose bypass makes the clearest example.
-pub(crate) const TELLING: &[&str] = &["execve", "execveat", "ptrace", "mount", "open", "openat", "socket", "connect", "clone", "unshare", "setns", "bpf"];
+pub(crate) const TELLING: &[&str] = &[
+    "execve", "execveat", "ptrace", "mount", "open", "openat", "socket", "connect", "clone", "unshare", "setns", "bpf",
+];
 
 pub(crate) fn abi_bypass(cx: &LintContext, native: Arch, other: Arch) -> Option<AbiBypass> {
     let all = cx.real_syscalls(other);

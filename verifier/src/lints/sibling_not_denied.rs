@@ -76,18 +76,34 @@ struct Group {
 const GROUPS: &[Group] = &[
     Group { effect: "create processes", members: &["fork", "vfork", "clone", "clone3"], weak: &["clone3"] },
     Group { effect: "run programs", members: &["execve", "execveat"], weak: &[] },
-    Group { effect: "open files", members: &["open", "openat", "openat2", "creat", "open_by_handle_at"], weak: &["openat2", "open_by_handle_at"] },
+    Group {
+        effect: "open files",
+        members: &["open", "openat", "openat2", "creat", "open_by_handle_at"],
+        weak: &["openat2", "open_by_handle_at"],
+    },
     Group { effect: "rename files", members: &["rename", "renameat", "renameat2"], weak: &[] },
     Group { effect: "create hard links", members: &["link", "linkat"], weak: &[] },
     Group { effect: "create symbolic links", members: &["symlink", "symlinkat"], weak: &[] },
     Group { effect: "remove files", members: &["unlink", "unlinkat"], weak: &[] },
     Group { effect: "remove directories", members: &["rmdir", "unlinkat"], weak: &[] },
     Group { effect: "change file modes", members: &["chmod", "fchmod", "fchmodat", "fchmodat2"], weak: &[] },
-    Group { effect: "change file owners", members: &["chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32"], weak: &[] },
+    Group {
+        effect: "change file owners",
+        members: &["chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32"],
+        weak: &[],
+    },
     Group { effect: "create directories", members: &["mkdir", "mkdirat"], weak: &[] },
     Group { effect: "create device nodes", members: &["mknod", "mknodat"], weak: &[] },
-    Group { effect: "set extended attributes", members: &["setxattr", "lsetxattr", "fsetxattr", "setxattrat"], weak: &[] },
-    Group { effect: "change timestamps", members: &["utime", "utimes", "futimesat", "utimensat", "utimensat_time64"], weak: &[] },
+    Group {
+        effect: "set extended attributes",
+        members: &["setxattr", "lsetxattr", "fsetxattr", "setxattrat"],
+        weak: &[],
+    },
+    Group {
+        effect: "change timestamps",
+        members: &["utime", "utimes", "futimesat", "utimensat", "utimensat_time64"],
+        weak: &[],
+    },
     Group { effect: "truncate files", members: &["truncate", "ftruncate", "truncate64", "ftruncate64"], weak: &[] },
     Group { effect: "create sockets", members: &["socket"], weak: &[] },
     Group { effect: "create socket pairs", members: &["socketpair"], weak: &[] },
@@ -98,9 +114,21 @@ const GROUPS: &[Group] = &[
     Group { effect: "send on sockets", members: &["send", "sendto", "sendmsg", "sendmmsg"], weak: &[] },
     Group { effect: "receive on sockets", members: &["recv", "recvfrom", "recvmsg", "recvmmsg"], weak: &[] },
     Group { effect: "unmount file systems", members: &["umount", "umount2"], weak: &[] },
-    Group { effect: "send signals", members: &["kill", "tkill", "tgkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo"], weak: &[] },
-    Group { effect: "change user ids", members: &["setuid", "setreuid", "setresuid", "setuid32", "setreuid32", "setresuid32"], weak: &[] },
-    Group { effect: "change group ids", members: &["setgid", "setregid", "setresgid", "setgid32", "setregid32", "setresgid32"], weak: &[] },
+    Group {
+        effect: "send signals",
+        members: &["kill", "tkill", "tgkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo"],
+        weak: &[],
+    },
+    Group {
+        effect: "change user ids",
+        members: &["setuid", "setreuid", "setresuid", "setuid32", "setreuid32", "setresuid32"],
+        weak: &[],
+    },
+    Group {
+        effect: "change group ids",
+        members: &["setgid", "setregid", "setresgid", "setgid32", "setregid32", "setresgid32"],
+        weak: &[],
+    },
     Group { effect: "read other processes' memory", members: &["ptrace", "process_vm_readv"], weak: &[] },
     Group { effect: "write other processes' memory", members: &["ptrace", "process_vm_writev"], weak: &[] },
     Group { effect: "load kernel modules", members: &["init_module", "finit_module"], weak: &[] },
@@ -214,7 +242,14 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
                 if ms.len() == via.len() && ms.iter().all(|m| !cx.analysis().is_empty(m.runs)) {
                     let denied: Vec<&Member> = mount.iter().collect();
                     let running: Vec<&Member> = ms.iter().collect();
-                    out.push(report(cx, arch, "mount file systems", &denied, &running, Some("together they mount a file system (fs/namespace.c)")));
+                    out.push(report(
+                        cx,
+                        arch,
+                        "mount file systems",
+                        &denied,
+                        &running,
+                        Some("together they mount a file system (fs/namespace.c)"),
+                    ));
                     break;
                 }
             }
@@ -243,7 +278,14 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
     out
 }
 
-fn report(cx: &LintContext, arch: Arch, effect: &str, denied: &[&Member], running: &[&Member], why: Option<&str>) -> Finding {
+fn report(
+    cx: &LintContext,
+    arch: Arch,
+    effect: &str,
+    denied: &[&Member],
+    running: &[&Member],
+    why: Option<&str>,
+) -> Finding {
     let d: Vec<&str> = denied.iter().map(|m| m.label.as_str()).collect();
     let r: Vec<String> = running
         .iter()

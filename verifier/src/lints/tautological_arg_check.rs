@@ -73,7 +73,10 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
                 CODE,
                 NAME,
                 Severity::Warning,
-                format!("insn {pc} `{text}` tests {} but both outcomes continue at insn {t}: the test decides nothing", fields(cx, src, pc)),
+                format!(
+                    "insn {pc} `{text}` tests {} but both outcomes continue at insn {t}: the test decides nothing",
+                    fields(cx, src, pc)
+                ),
                 vec![pc],
                 cx.counterexample(reach),
             ));

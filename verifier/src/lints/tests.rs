@@ -102,7 +102,12 @@ fn sc002_x32_not_blocked() {
         &[
             Case { what: "deny-list without the x32 check", src: open, arches: Some(X86_64), fires: true },
             Case { what: "x32 numbers killed", src: &blocked, arches: Some(X86_64), fires: false },
-            Case { what: "x32 is one of its arches", src: open, arches: Some(&[Arch::X86_64, Arch::X32]), fires: false },
+            Case {
+                what: "x32 is one of its arches",
+                src: open,
+                arches: Some(&[Arch::X86_64, Arch::X32]),
+                fires: false
+            },
             Case { what: "x86_64 denies nothing", src: everything, arches: Some(X86_64), fires: false },
         ]
     ));
@@ -119,7 +124,12 @@ fn sc003_compat_arch_open() {
             Case { what: "x86_64 filter, i386 falls through to ALLOW", src: i386_open, arches: None, fires: true },
             Case { what: "aarch64 filter, arm falls through to ALLOW", src: arm_open, arches: None, fires: true },
             Case { what: "other arches killed", src: &closed, arches: None, fires: false },
-            Case { what: "i386 is one of its arches", src: i386_open, arches: Some(&[Arch::X86_64, Arch::I386]), fires: false },
+            Case {
+                what: "i386 is one of its arches",
+                src: i386_open,
+                arches: Some(&[Arch::X86_64, Arch::I386]),
+                fires: false
+            },
         ]
     ));
 }
@@ -149,16 +159,32 @@ fn sc005_sibling_not_denied() {
     let socketcall = "ld [4]\n jeq #0x40000003, i386, kill\n i386: ld [0]\n jeq #359, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001\n kill: ret #0";
     // openat denied, io_uring_setup (425) runs
     let io_uring = x86_64("jeq #2, deny, next\n next: jeq #257, deny, n2\n n2: jeq #437, deny, n3\n n3: jeq #85, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001");
-    let both = x86_64("jeq #59, deny, next\n next: jeq #322, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001");
+    let both =
+        x86_64("jeq #59, deny, next\n next: jeq #322, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001");
     // an allow-list that does not name execveat says nothing about exec
     let allow_list = x86_64("jeq #59, allow, deny\n allow: ret #0x7fff0000\n deny: ret #0x50001");
     insta::assert_snapshot!(cases(
         "SC005",
         &[
             Case { what: "execve denied, execveat runs", src: &execveat_open, arches: None, fires: true },
-            Case { what: "execve denied, execveat runs for some flags", src: &execveat_some, arches: None, fires: true },
-            Case { what: "i386 socket denied, socketcall(SYS_SOCKET) runs", src: socketcall, arches: None, fires: true },
-            Case { what: "open, openat, openat2, creat denied, io_uring_setup runs", src: &io_uring, arches: None, fires: true },
+            Case {
+                what: "execve denied, execveat runs for some flags",
+                src: &execveat_some,
+                arches: None,
+                fires: true
+            },
+            Case {
+                what: "i386 socket denied, socketcall(SYS_SOCKET) runs",
+                src: socketcall,
+                arches: None,
+                fires: true
+            },
+            Case {
+                what: "open, openat, openat2, creat denied, io_uring_setup runs",
+                src: &io_uring,
+                arches: None,
+                fires: true
+            },
             Case { what: "execve and execveat denied", src: &both, arches: None, fires: false },
             Case { what: "allow-list without execveat", src: &allow_list, arches: None, fires: false },
         ]
@@ -211,7 +237,9 @@ fn sc007_contradictory_arg_check() {
 #[test]
 fn sc008_arg_high_half_unchecked() {
     // mprotect (10) len = arg1: low word 24, high word 28
-    let low_only = x86_64("jeq #10, mp, allow\n mp: ld [24]\n jgt #0x1000, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001");
+    let low_only = x86_64(
+        "jeq #10, mp, allow\n mp: ld [24]\n jgt #0x1000, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001",
+    );
     let both_halves = x86_64(
         "jeq #10, mp, allow\n mp: ld [28]\n jeq #0, low, deny\n low: ld [24]\n jgt #0x1000, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001",
     );
@@ -223,7 +251,9 @@ fn sc008_arg_high_half_unchecked() {
     let personality_64 = x86_64(
         "jeq #135, pers, allow\n pers: ld [20]\n jeq #0, low, deny\n low: ld [16]\n jeq #8, allow, deny\n allow: ret #0x7fff0000\n deny: ret #0x50001",
     );
-    let socket_32 = x86_64("jeq #41, sock, allow\n sock: ld [16]\n jeq #40, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001");
+    let socket_32 = x86_64(
+        "jeq #41, sock, allow\n sock: ld [16]\n jeq #40, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001",
+    );
     insta::assert_snapshot!(cases(
         "SC008",
         &[
@@ -302,8 +332,12 @@ fn arches_are_inferred_from_the_arch_tests() {
     let v = validate(&assemble(src).unwrap()).unwrap();
     let cx = LintContext::new(&v, &LintOptions::default()).unwrap();
     // x32 read (0x40000000) runs and other x32 numbers are killed: x32 has rules
-    assert_eq!((cx.arches.as_slice(), cx.arch_source), (&[Arch::X86_64, Arch::X32, Arch::I386][..], ArchSource::Inferred));
-    let v = validate(&assemble("ld [0]\n jeq #0, allow, kill\n allow: ret #0x7fff0000\n kill: ret #0").unwrap()).unwrap();
+    assert_eq!(
+        (cx.arches.as_slice(), cx.arch_source),
+        (&[Arch::X86_64, Arch::X32, Arch::I386][..], ArchSource::Inferred)
+    );
+    let v =
+        validate(&assemble("ld [0]\n jeq #0, allow, kill\n allow: ret #0x7fff0000\n kill: ret #0").unwrap()).unwrap();
     let opts = LintOptions { fallback_arch: Some(Arch::Aarch64), ..LintOptions::default() };
     let cx = LintContext::new(&v, &opts).unwrap();
     assert_eq!((cx.arches.as_slice(), cx.arch_source), (&[Arch::Aarch64][..], ArchSource::Assumed));
@@ -311,7 +345,8 @@ fn arches_are_inferred_from_the_arch_tests() {
 
 #[test]
 fn the_node_budget_is_an_error_not_an_approximation() {
-    let v = validate(&assemble(&x86_64("jeq #59, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001")).unwrap()).unwrap();
+    let v = validate(&assemble(&x86_64("jeq #59, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001")).unwrap())
+        .unwrap();
     let opts = LintOptions { symbolic: Options { node_limit: 2_000, ..Options::default() }, ..LintOptions::default() };
     let err = LintContext::new(&v, &opts).and_then(|cx| run(&cx).map(|_| ())).unwrap_err();
     assert!(matches!(err, LintError::NodeLimit { limit: 2_000 } | LintError::Symbolic(_)), "{err}");

@@ -47,7 +47,8 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
     ] {
         let (set, insns) = {
             let mut a = cx.analysis();
-            let exits: Vec<_> = a.exits().iter().filter(|e| is_kind(e.action())).map(|e| (e.insn, e.inputs())).collect();
+            let exits: Vec<_> =
+                a.exits().iter().filter(|e| is_kind(e.action())).map(|e| (e.insn, e.inputs())).collect();
             let mut s = a.none();
             let mut insns: Vec<usize> = Vec::new();
             for (insn, e) in exits {
@@ -63,7 +64,8 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
         }
         let mut parts = Vec::new();
         let mut pointers = Vec::new();
-        let arches: Vec<Arch> = if cx.arches.is_empty() { Arch::all().filter(|&a| a != Arch::X32).collect() } else { cx.arches.clone() };
+        let arches: Vec<Arch> =
+            if cx.arches.is_empty() { Arch::all().filter(|&a| a != Arch::X32).collect() } else { cx.arches.clone() };
         for arch in arches {
             let mut names = Vec::new();
             for &(nr, name) in arch.syscalls() {
@@ -75,7 +77,9 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
                 }
                 let always = a.subset(s, set);
                 names.push(if always { name.to_string() } else { format!("{name} (some arguments)") });
-                if args::args(arch, name).is_some_and(|s| s.params.iter().any(|&(_, k)| k == ArgKind::Pointer)) && !pointers.contains(&name) {
+                if args::args(arch, name).is_some_and(|s| s.params.iter().any(|&(_, k)| k == ArgKind::Pointer))
+                    && !pointers.contains(&name)
+                {
                     pointers.push(name);
                 }
             }

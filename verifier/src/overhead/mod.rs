@@ -142,7 +142,10 @@ impl Subject {
     /// makes `seccomp_is_const_allow` give up, so nothing is cached).
     fn minimal_uncached() -> ValidProgram {
         use crate::bpf::insn::*;
-        let p = Program::new(vec![Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16), Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW)]);
+        let p = Program::new(vec![
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+            Insn::stmt(BPF_RET | BPF_K, crate::seccomp::SECCOMP_RET_ALLOW),
+        ]);
         validate(&p).expect("ld; ret is valid")
     }
 
@@ -268,10 +271,14 @@ pub struct CallPrediction {
 pub enum Verdict {
     Measured,
     /// The filter denies it: measured, but it is the cost of the denial, not of the syscall.
-    Denied { action: String },
+    Denied {
+        action: String,
+    },
     /// Not measured: calling it would kill or trap the measuring process, or
     /// its answer depends on the instruction pointer, which we cannot fix.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -314,7 +321,8 @@ pub fn plan(subjects: Vec<Subject>, options: Options, ctx: &ProbeContext) -> Pla
                         .inputs(probe)
                         .iter()
                         .map(|d| {
-                            let action = if emus.is_empty() { Action::Allow } else { Action::from_ret(run_stack(&emus, d)) };
+                            let action =
+                                if emus.is_empty() { Action::Allow } else { Action::from_ret(run_stack(&emus, d)) };
                             let cached = !s.stack.is_empty() && cache.is_cached(d.arch, d.nr);
                             let (mut insns, mut filters_run, mut classes) = (0, 0, ClassCounts::default());
                             if !cached {
@@ -331,7 +339,10 @@ pub fn plan(subjects: Vec<Subject>, options: Options, ctx: &ProbeContext) -> Pla
                         .collect();
                     let name = |c: &CallPrediction| kov_name(c.nr);
                     let fatal = calls.iter().find(|c| {
-                        !matches!(c.action.effective(), Action::Allow | Action::Log | Action::Errno(_) | Action::Trace(_))
+                        !matches!(
+                            c.action.effective(),
+                            Action::Allow | Action::Log | Action::Errno(_) | Action::Trace(_)
+                        )
                     });
                     let denied = calls.iter().find(|c| matches!(c.action, Action::Errno(_) | Action::Trace(_)));
                     let verdict = if let Some(c) = fatal {
@@ -396,7 +407,11 @@ pub struct Progress<'a> {
 }
 
 /// Run the plan. `progress` is called before every run.
-pub fn measure(plan: Plan, ctx: &ProbeContext, progress: &mut dyn FnMut(Progress)) -> Result<Measurements, OverheadError> {
+pub fn measure(
+    plan: Plan,
+    ctx: &ProbeContext,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Measurements, OverheadError> {
     let environment = environment::environment();
     let start = environment::sample_load();
     let clock = TickClock::calibrate(std::time::Duration::from_millis(20));
@@ -404,7 +419,8 @@ pub fn measure(plan: Plan, ctx: &ProbeContext, progress: &mut dyn FnMut(Progress
     let total = 1 + opts.rounds * opts.threads.len() * plan.subjects.len() + usize::from(opts.probe_bitmap);
     progress(Progress { done: 0, total, what: "calibrating" });
     // Calibrate iterations on the baseline: a batch should take about batch_ns.
-    let cal: Vec<ProbePlan> = opts.probes.iter().map(|&probe| ProbePlan { probe, iterations: 200, enabled: true }).collect();
+    let cal: Vec<ProbePlan> =
+        opts.probes.iter().map(|&probe| ProbePlan { probe, iterations: 200, enabled: true }).collect();
     let r = kov::run(&RunSpec { stack: &[], probes: &cal, processes: 1, batches: 3, clock }, ctx)?;
     let iterations: Vec<(Probe, u32)> = r.children[0]
         .iter()
@@ -421,20 +437,39 @@ pub fn measure(plan: Plan, ctx: &ProbeContext, progress: &mut dyn FnMut(Progress
             for k in 0..n {
                 let si = (k + round) % n;
                 let subject = &plan.subjects[si];
-                progress(Progress { done, total, what: &format!("round {}/{} · {} thread(s) · {}", round + 1, opts.rounds, threads, subject.label) });
+                progress(Progress {
+                    done,
+                    total,
+                    what: &format!("round {}/{} · {} thread(s) · {}", round + 1, opts.rounds, threads, subject.label),
+                });
                 let probes: Vec<ProbePlan> = plan.decisions[si]
                     .iter()
                     .zip(&iterations)
-                    .map(|(d, &(_, it))| ProbePlan { probe: d.probe, iterations: it, enabled: !matches!(d.verdict, Verdict::Skipped { .. }) })
+                    .map(|(d, &(_, it))| ProbePlan {
+                        probe: d.probe,
+                        iterations: it,
+                        enabled: !matches!(d.verdict, Verdict::Skipped { .. }),
+                    })
                     .collect();
                 let stack: Vec<Program> = subject.stack.iter().map(|v| v.program().clone()).collect();
-                let r = kov::run(&RunSpec { stack: &stack, probes: &probes, processes: threads, batches: opts.batches, clock }, ctx)?;
+                let r = kov::run(
+                    &RunSpec { stack: &stack, probes: &probes, processes: threads, batches: opts.batches, clock },
+                    ctx,
+                )?;
                 for (j, plan_j) in probes.iter().enumerate() {
                     if !plan_j.enabled {
                         continue;
                     }
-                    let per_child: Vec<f64> = r.children.iter().filter_map(|c| stats::median(&c[j].ns_per_call)).collect();
-                    samples.push(Sample { subject: si, threads, round, probe: plan_j.probe, per_child, returns: r.children[0][j].first_returns.clone() });
+                    let per_child: Vec<f64> =
+                        r.children.iter().filter_map(|c| stats::median(&c[j].ns_per_call)).collect();
+                    samples.push(Sample {
+                        subject: si,
+                        threads,
+                        round,
+                        probe: plan_j.probe,
+                        per_child,
+                        returns: r.children[0][j].first_returns.clone(),
+                    });
                 }
                 done += 1;
             }
@@ -457,14 +492,19 @@ pub const BITMAP_PROBE_LEN: usize = 4000;
 /// Time `syscall(nr)` for numbers around the predicted native bitmap size under
 /// an all-cacheable filter of [`BITMAP_PROBE_LEN`] instructions: numbers inside
 /// the bitmap are served by the cache, numbers outside run every instruction.
-pub fn probe_bitmap(geometry: CacheGeometry, clock: TickClock, ctx: &ProbeContext) -> Result<BitmapProbe, OverheadError> {
+pub fn probe_bitmap(
+    geometry: CacheGeometry,
+    clock: TickClock,
+    ctx: &ProbeContext,
+) -> Result<BitmapProbe, OverheadError> {
     let predicted = geometry.native.nr_syscalls;
     let mut nrs: Vec<u32> = (predicted.saturating_sub(4)..predicted + 4).collect();
     let x32 = libc::SYS_getpid as u32 | crate::arch::X32_SYSCALL_BIT;
     if geometry.native.arch == crate::arch::Arch::X86_64 {
         nrs.push(x32);
     }
-    let probes: Vec<ProbePlan> = nrs.iter().map(|&nr| ProbePlan { probe: Probe::Raw(nr), iterations: 2000, enabled: true }).collect();
+    let probes: Vec<ProbePlan> =
+        nrs.iter().map(|&nr| ProbePlan { probe: Probe::Raw(nr), iterations: 2000, enabled: true }).collect();
     let stack = [kov::cacheable_chain(BITMAP_PROBE_LEN)];
     let mut per_nr: Vec<Vec<f64>> = vec![Vec::new(); nrs.len()];
     for _ in 0..3 {
@@ -473,7 +513,8 @@ pub fn probe_bitmap(geometry: CacheGeometry, clock: TickClock, ctx: &ProbeContex
             per_nr[j].extend(&p.ns_per_call);
         }
     }
-    let latencies: Vec<(u32, f64)> = nrs.iter().zip(&per_nr).map(|(&nr, v)| (nr, stats::median(v).unwrap_or(f64::NAN))).collect();
+    let latencies: Vec<(u32, f64)> =
+        nrs.iter().zip(&per_nr).map(|(&nr, v)| (nr, stats::median(v).unwrap_or(f64::NAN))).collect();
     let (measured_size, conclusion) = classify_bitmap(&latencies, predicted, x32);
     Ok(BitmapProbe { filter_len: BITMAP_PROBE_LEN, predicted_size: predicted, latencies, measured_size, conclusion })
 }
@@ -574,7 +615,8 @@ pub struct Agreement {
 
 impl Agreement {
     fn of(points: &[&ModelPoint]) -> Agreement {
-        let v: Vec<(f64, f64, bool)> = points.iter().map(|p| (p.predicted_ns, p.measured_ns, p.measured_resolved)).collect();
+        let v: Vec<(f64, f64, bool)> =
+            points.iter().map(|p| (p.predicted_ns, p.measured_ns, p.measured_resolved)).collect();
         Agreement::from_values(&v)
     }
     /// From `(predicted, measured, measured resolved)` per point.
@@ -702,7 +744,14 @@ pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crat
             let emus: Vec<Emulator> = s.stack.iter().map(Emulator::new).collect();
             let programs: Vec<&Program> = s.stack.iter().map(|v| v.program()).collect();
             let cache = ActionCache::prepare(&programs, plan.options.geometry);
-            let mut w = WorkloadCost { subject: s.label.clone(), calls: 0, not_allowed_calls: 0, cached_calls: 0, ns_per_call: Some(0.0), ns_per_second: None };
+            let mut w = WorkloadCost {
+                subject: s.label.clone(),
+                calls: 0,
+                not_allowed_calls: 0,
+                cached_calls: 0,
+                ns_per_call: Some(0.0),
+                ns_per_second: None,
+            };
             let mut total = Some(0.0);
             let mut allowed = 0u64;
             for r in &trace.syscalls {
@@ -722,7 +771,14 @@ pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crat
                 }
                 allowed += r.count;
                 let cached = cache.is_cached(d.arch, d.nr);
-                let mut c = CallPrediction { nr: d.nr, action, cached, insns: 0, filters_run: 0, classes: ClassCounts::default() };
+                let mut c = CallPrediction {
+                    nr: d.nr,
+                    action,
+                    cached,
+                    insns: 0,
+                    filters_run: 0,
+                    classes: ClassCounts::default(),
+                };
                 if cached {
                     w.cached_calls += r.count;
                 } else {
@@ -736,7 +792,8 @@ pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crat
                 total = total.zip(model.predict(true, &[c])).map(|(t, p)| t + p * r.count as f64);
             }
             w.ns_per_call = total.filter(|_| allowed > 0).map(|t| t / allowed as f64);
-            w.ns_per_second = total.filter(|_| trace.recorder.wall_seconds > 0.0).map(|t| t / trace.recorder.wall_seconds);
+            w.ns_per_second =
+                total.filter(|_| trace.recorder.wall_seconds > 0.0).map(|t| t / trace.recorder.wall_seconds);
             w
         })
         .collect();
@@ -840,17 +897,31 @@ pub fn analyze(m: Measurements, command: String) -> Report {
             for d in &plan.decisions[si] {
                 let mine = per_round(&m.samples, si, d.probe, threads);
                 let values: Vec<f64> = mine.iter().map(|x| x.1).collect();
-                let (Some(latency), Some(latency_estimate)) = (summarize(&values), Estimate::of(&values, false)) else { continue };
+                let (Some(latency), Some(latency_estimate)) = (summarize(&values), Estimate::of(&values, false)) else {
+                    continue;
+                };
                 // An allowed call's overhead is a cost; a denied one skips the
                 // syscall's work and may well be negative.
                 let cost = d.verdict == Verdict::Measured;
                 let diff = |other: Option<usize>| {
-                    other.filter(|&o| o != si).map(|o| paired(&mine, &per_round(&m.samples, o, d.probe, threads))).filter(|v| !v.is_empty())
+                    other
+                        .filter(|&o| o != si)
+                        .map(|o| paired(&mine, &per_round(&m.samples, o, d.probe, threads)))
+                        .filter(|v| !v.is_empty())
                 };
                 let overhead_values = diff(base);
-                let run_values = if s.kind != SubjectKind::Baseline && s.kind != SubjectKind::EntryFloor { diff(floor) } else { None };
+                let run_values = if s.kind != SubjectKind::Baseline && s.kind != SubjectKind::EntryFloor {
+                    diff(floor)
+                } else {
+                    None
+                };
                 if s.kind == SubjectKind::Baseline {
-                    noise.push(Noise { probe: d.probe, threads, baseline: latency, relative_spread: latency.relative_spread() });
+                    noise.push(Noise {
+                        probe: d.probe,
+                        threads,
+                        baseline: latency,
+                        relative_spread: latency.relative_spread(),
+                    });
                 }
                 rows.push(Row {
                     subject: s.label.clone(),
@@ -867,7 +938,12 @@ pub fn analyze(m: Measurements, command: String) -> Report {
                     predicted_cached: !s.stack.is_empty() && d.calls.iter().all(|c| c.cached),
                     predicted_insns: d.calls.iter().map(|c| c.insns).sum(),
                     predicted_ns: None,
-                    returns: m.samples.iter().find(|x| x.subject == si && x.probe == d.probe && x.threads == threads).map(|x| x.returns.clone()).unwrap_or_default(),
+                    returns: m
+                        .samples
+                        .iter()
+                        .find(|x| x.subject == si && x.probe == d.probe && x.threads == threads)
+                        .map(|x| x.returns.clone())
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -880,7 +956,10 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         }
     }
     let mut cache_check = CacheCheck { resolvable: plan.options.rounds >= stats::MIN_ROUNDS, ..CacheCheck::default() };
-    for r in rows.iter().filter(|r| r.kind == SubjectKind::UnderTest && r.threads == model.threads && r.verdict == Verdict::Measured) {
+    for r in rows
+        .iter()
+        .filter(|r| r.kind == SubjectKind::UnderTest && r.threads == model.threads && r.verdict == Verdict::Measured)
+    {
         let Some(rc) = &r.run_cost_estimate else { continue };
         if r.predicted_cached {
             cache_check.cached_predicted += 1;
@@ -890,12 +969,8 @@ pub fn analyze(m: Measurements, command: String) -> Report {
             cache_check.uncached_consistent += usize::from(rc.resolved_positive());
         }
     }
-    let subjects = plan
-        .subjects
-        .iter()
-        .zip(&plan.decisions)
-        .map(|(s, ds)| subject_info(s, ds, plan.options.geometry))
-        .collect();
+    let subjects =
+        plan.subjects.iter().zip(&plan.decisions).map(|(s, ds)| subject_info(s, ds, plan.options.geometry)).collect();
     Report {
         command,
         environment: m.environment,
@@ -931,7 +1006,11 @@ fn per_call_diff(m: &Measurements, a: usize, b: usize, floor: usize, threads: us
     let plan = &m.plan;
     let mut by_round: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for ((da, db), df) in plan.decisions[a].iter().zip(&plan.decisions[b]).zip(&plan.decisions[floor]) {
-        if da.verdict != Verdict::Measured || db.verdict != Verdict::Measured || da.calls.is_empty() || !df.calls.iter().all(|c| c.cached) {
+        if da.verdict != Verdict::Measured
+            || db.verdict != Verdict::Measured
+            || da.calls.is_empty()
+            || !df.calls.iter().all(|c| c.cached)
+        {
             continue;
         }
         let calls = da.calls.len() as f64;
@@ -988,7 +1067,8 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
             .filter_map(|(si, _)| sweep_features(&plan.decisions[si]).map(|x| (si, x)))
             .collect();
         if sweeps.len() >= 5 {
-            let diffs: Vec<Vec<(usize, f64)>> = sweeps.iter().map(|&(si, _)| per_call_diff(m, si, f, f, threads)).collect();
+            let diffs: Vec<Vec<(usize, f64)>> =
+                sweeps.iter().map(|&(si, _)| per_call_diff(m, si, f, f, threads)).collect();
             let mut per_round: Vec<Vec<f64>> = vec![Vec::new(); 5];
             for round in 0..plan.options.rounds {
                 let (xs, ys): (Vec<Vec<f64>>, Vec<f64>) = sweeps
@@ -1010,13 +1090,20 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
             }
         }
     }
-    let mut model = CostModel { threads, params, points: Vec::new(), fit: Agreement::default(), validation: Agreement::default() };
-    for r in rows.iter().filter(|r| r.threads == threads && matches!(r.kind, SubjectKind::UnderTest | SubjectKind::Sweep)) {
-        let (Some(o), Some(si)) = (&r.overhead_estimate, plan.subjects.iter().position(|s| s.label == r.subject)) else { continue };
+    let mut model =
+        CostModel { threads, params, points: Vec::new(), fit: Agreement::default(), validation: Agreement::default() };
+    for r in
+        rows.iter().filter(|r| r.threads == threads && matches!(r.kind, SubjectKind::UnderTest | SubjectKind::Sweep))
+    {
+        let (Some(o), Some(si)) = (&r.overhead_estimate, plan.subjects.iter().position(|s| s.label == r.subject))
+        else {
+            continue;
+        };
         let Some(d) = plan.decisions[si].iter().find(|d| d.probe == r.probe) else { continue };
         // An ERRNO'd call skips the syscall's work, so its difference is no
         // overhead, except for the unknown number, which has no work to skip.
-        let errno_on_nothing = r.probe == Probe::Raw(UNKNOWN_NR) && d.calls.iter().all(|c| matches!(c.action, Action::Allow | Action::Errno(_)));
+        let errno_on_nothing = r.probe == Probe::Raw(UNKNOWN_NR)
+            && d.calls.iter().all(|c| matches!(c.action, Action::Allow | Action::Errno(_)));
         if r.verdict != Verdict::Measured && !errno_on_nothing {
             continue;
         }
@@ -1033,7 +1120,8 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
         });
     }
     let fit: Vec<&ModelPoint> = model.points.iter().filter(|p| p.kind == SubjectKind::Sweep).collect();
-    let validation: Vec<&ModelPoint> = model.points.iter().filter(|p| p.kind == SubjectKind::UnderTest && p.uncached).collect();
+    let validation: Vec<&ModelPoint> =
+        model.points.iter().filter(|p| p.kind == SubjectKind::UnderTest && p.uncached).collect();
     model.fit = Agreement::of(&fit);
     model.validation = Agreement::of(&validation);
     model
@@ -1051,7 +1139,13 @@ fn subject_info(s: &Subject, ds: &[ProbeDecision], geometry: CacheGeometry) -> S
                 continue;
             }
             if let Some(e) = table.as_ref().and_then(|t| t.get(arch, c.nr)) {
-                hot.push(HotCost { syscall: arch.syscall_name(c.nr).map(str::to_string).unwrap_or_else(|| kov_name(c.nr)), nr: c.nr, cached: e.cached, min: e.min, max: e.max });
+                hot.push(HotCost {
+                    syscall: arch.syscall_name(c.nr).map(str::to_string).unwrap_or_else(|| kov_name(c.nr)),
+                    nr: c.nr,
+                    cached: e.cached,
+                    min: e.min,
+                    max: e.max,
+                });
                 weights.push((arch, c.nr, 1.0));
             }
         }
@@ -1106,7 +1200,15 @@ pub(crate) mod tests {
     }
 
     fn opts() -> Options {
-        Options { threads: vec![1], rounds: 3, batches: 3, batch_ns: 1e6, probes: Probe::HOT.to_vec(), geometry: geo(), probe_bitmap: false }
+        Options {
+            threads: vec![1],
+            rounds: 3,
+            batches: 3,
+            batch_ns: 1e6,
+            probes: Probe::HOT.to_vec(),
+            geometry: geo(),
+            probe_bitmap: false,
+        }
     }
 
     /// Allows everything but: getpid → ERRNO(1), write → KILL_PROCESS; read
@@ -1127,7 +1229,12 @@ pub(crate) mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
-        Subject { label: "test".into(), kind: SubjectKind::UnderTest, stack: vec![validate(&p).unwrap()], note: String::new() }
+        Subject {
+            label: "test".into(),
+            kind: SubjectKind::UnderTest,
+            stack: vec![validate(&p).unwrap()],
+            note: String::new(),
+        }
     }
 
     #[test]
@@ -1167,7 +1274,9 @@ pub(crate) mod tests {
         assert!(epoll.calls[0].cached && epoll.calls[0].insns == 0);
         // The floor caches everything, the baseline runs nothing.
         assert!(p.decisions[1].iter().all(|d| d.calls.iter().all(|c| c.cached)));
-        assert!(p.decisions[0].iter().all(|d| d.verdict == Verdict::Measured && d.calls.iter().all(|c| !c.cached && c.insns == 0)));
+        assert!(p.decisions[0]
+            .iter()
+            .all(|d| d.verdict == Verdict::Measured && d.calls.iter().all(|c| !c.cached && c.insns == 0)));
     }
 
     #[test]
@@ -1228,7 +1337,11 @@ pub(crate) mod tests {
         if c.cached {
             40.0
         } else {
-            40.0 + 10.0 + 5.0 * c.filters_run as f64 + 0.3 * c.classes.load as f64 + 0.17 * c.classes.jump as f64 + 0.29 * c.classes.alu as f64
+            40.0 + 10.0
+                + 5.0 * c.filters_run as f64
+                + 0.3 * c.classes.load as f64
+                + 0.17 * c.classes.jump as f64
+                + 0.29 * c.classes.alu as f64
         }
     }
 
@@ -1253,9 +1366,17 @@ pub(crate) mod tests {
                             continue;
                         }
                         let body = 100.0 + 10.0 * d.probe.numbers()[0] as f64;
-                        let cost: f64 = if p.subjects[si].stack.is_empty() { 0.0 } else { d.calls.iter().map(law).sum() };
+                        let cost: f64 =
+                            if p.subjects[si].stack.is_empty() { 0.0 } else { d.calls.iter().map(law).sum() };
                         let load = 10.0 * (t - 1) as f64;
-                        samples.push(Sample { subject: si, threads: t, round, probe: d.probe, per_child: vec![body + cost + drift + load; t], returns: vec![0] });
+                        samples.push(Sample {
+                            subject: si,
+                            threads: t,
+                            round,
+                            probe: d.probe,
+                            per_child: vec![body + cost + drift + load; t],
+                            returns: vec![0],
+                        });
                     }
                 }
             }
@@ -1283,10 +1404,13 @@ pub(crate) mod tests {
         let i = o.interval.unwrap();
         assert!(i.hi - i.lo < 1e-9 && i.coverage >= 0.95, "the drift is paired away: {i:?}");
         assert!((row.run_cost.unwrap().median - (want - 40.0)).abs() < 1e-9);
-        let floor_getpid = r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Getpid).unwrap();
+        let floor_getpid =
+            r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Getpid).unwrap();
         assert!((floor_getpid.overhead.unwrap().median - 40.0).abs() < 1e-9);
         let m = &r.model;
-        for (name, v) in [("entry", 40.0), ("miss", 10.0), ("per_filter", 5.0), ("load", 0.3), ("jump", 0.17), ("alu", 0.29)] {
+        for (name, v) in
+            [("entry", 40.0), ("miss", 10.0), ("per_filter", 5.0), ("load", 0.3), ("jump", 0.17), ("alu", 0.29)]
+        {
             let p = m.get(name).unwrap_or_else(|| panic!("{name} missing"));
             assert!((p.estimate.median - v).abs() < 1e-6, "{name}: {p:?}");
             assert_eq!(p.per_round.len(), 7, "{name}");
@@ -1304,10 +1428,17 @@ pub(crate) mod tests {
         assert!(m.points.iter().filter(|p| p.kind == SubjectKind::UnderTest).all(|p| p.subject == "test"));
         assert_eq!(r.noise.len(), Probe::HOT.len() + 1);
         assert!(r.noise.iter().all(|n| n.relative_spread > 0.0), "the drift shows up as baseline noise");
-        assert!(r.rows.iter().all(|x| x.probe != Probe::Write || x.kind != SubjectKind::UnderTest), "skipped probes have no row");
+        assert!(
+            r.rows.iter().all(|x| x.probe != Probe::Write || x.kind != SubjectKind::UnderTest),
+            "skipped probes have no row"
+        );
         assert!(r.cache_check.resolvable);
         assert_eq!((r.cache_check.uncached_predicted, r.cache_check.uncached_consistent), (3, 3));
-        assert_eq!((r.cache_check.cached_predicted, r.cache_check.cached_consistent), (3, 3), "clock_gettime, epoll_wait, openat+close");
+        assert_eq!(
+            (r.cache_check.cached_predicted, r.cache_check.cached_consistent),
+            (3, 3),
+            "clock_gettime, epoll_wait, openat+close"
+        );
         // getpid is denied: its overhead may be negative and is not a cost.
         let getpid = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::Getpid).unwrap();
         assert!(matches!(getpid.verdict, Verdict::Denied { .. }));
@@ -1328,7 +1459,8 @@ pub(crate) mod tests {
         assert_eq!(r.model.validation.points, 0);
         // The floor runs its two instructions on the unknown number: the entry
         // cost is taken only from the probes it serves from the cache.
-        let floor_unknown = r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
+        let floor_unknown =
+            r.rows.iter().find(|x| x.kind == SubjectKind::EntryFloor && x.probe == Probe::Raw(UNKNOWN_NR)).unwrap();
         assert!(!floor_unknown.predicted_cached && floor_unknown.predicted_insns == 2);
     }
 
@@ -1348,9 +1480,20 @@ pub(crate) mod tests {
             format: crate::record::TRACE_FORMAT.into(),
             command: vec!["prog".into()],
             exit: crate::record::ExitRecord::Code(0),
-            recorder: crate::record::RecorderStats { mechanism: "test".into(), notifications: 0, tasks: 1, tasks_capped: false, dropped_calls: 0, wall_seconds: 2.0 },
+            recorder: crate::record::RecorderStats {
+                mechanism: "test".into(),
+                notifications: 0,
+                tasks: 1,
+                tasks_capped: false,
+                dropped_calls: 0,
+                wall_seconds: 2.0,
+            },
             // read runs the filter (6 insns), epoll_wait is cached, getpid is ERRNO'd.
-            syscalls: vec![rec(libc::SYS_read as u32, 30), rec(libc::SYS_epoll_wait as u32, 10), rec(libc::SYS_getpid as u32, 5)],
+            syscalls: vec![
+                rec(libc::SYS_read as u32, 30),
+                rec(libc::SYS_epoll_wait as u32, 10),
+                rec(libc::SYS_getpid as u32, 5),
+            ],
         };
         let w = workload(&p, &r.model, "t.json".into(), &trace);
         let c = &w.costs[0];
@@ -1366,7 +1509,11 @@ pub(crate) mod tests {
     #[test]
     fn one_round_resolves_nothing() {
         let r = synthetic_report(&[1], 1, true);
-        assert!(r.rows.iter().filter_map(|x| x.overhead_estimate).all(|e| e.n == 1 && e.interval.is_none() && !e.resolved()));
+        assert!(r
+            .rows
+            .iter()
+            .filter_map(|x| x.overhead_estimate)
+            .all(|e| e.n == 1 && e.interval.is_none() && !e.resolved()));
         assert!(r.model.params.iter().all(|p| !p.estimate.resolved()));
         assert!(!r.cache_check.resolvable);
         assert_eq!((r.cache_check.cached_consistent, r.cache_check.uncached_consistent), (0, 0));

@@ -141,7 +141,11 @@ pub fn check(policy: &Policy, a: &mut Analysis, emu: &Emulator) -> Result<Vec<Fi
 /// [`check`] for any meaning `a` stands for (one filter, or the effective
 /// meaning of a stack: [`crate::stack::Stack::analysis`]); `example` turns a
 /// violating input into its counterexample by running it concretely.
-pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) -> Counterexample) -> Result<Vec<Finding>, CheckError> {
+pub fn check_with(
+    policy: &Policy,
+    a: &mut Analysis,
+    example: &dyn Fn(SeccompData) -> Counterexample,
+) -> Result<Vec<Finding>, CheckError> {
     let out = check_inner(policy, a, example)?;
     if a.exhausted() {
         return Err(CheckError::Budget { line: None });
@@ -149,7 +153,11 @@ pub fn check_with(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompDat
     Ok(out)
 }
 
-fn check_inner(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) -> Counterexample) -> Result<Vec<Finding>, CheckError> {
+fn check_inner(
+    policy: &Policy,
+    a: &mut Analysis,
+    example: &dyn Fn(SeccompData) -> Counterexample,
+) -> Result<Vec<Finding>, CheckError> {
     let cls = classes(a);
     let mut out = Vec::new();
     let mut listed = a.none();
@@ -225,7 +233,14 @@ fn check_inner(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) 
                             let ts = when.map_or(ts, |w| a.and(ts, w));
                             let bad = a.and(ts, not_denied);
                             if !a.is_empty(bad) {
-                                out.push(finding(a, example, codes::DENY, format!("{what}{scope} is not denied"), Some(rule.line), bad));
+                                out.push(finding(
+                                    a,
+                                    example,
+                                    codes::DENY,
+                                    format!("{what}{scope} is not denied"),
+                                    Some(rule.line),
+                                    bad,
+                                ));
                             }
                         }
                         RuleKind::Allow => {
@@ -234,7 +249,14 @@ fn check_inner(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) 
                             let not_runs = a.not(cls.runs);
                             let bad = a.and(ts, not_runs);
                             if !a.is_empty(bad) {
-                                out.push(finding(a, example, codes::ALLOW, format!("{what}{scope} does not always run"), Some(rule.line), bad));
+                                out.push(finding(
+                                    a,
+                                    example,
+                                    codes::ALLOW,
+                                    format!("{what}{scope} does not always run"),
+                                    Some(rule.line),
+                                    bad,
+                                ));
                             }
                         }
                         RuleKind::AllowOnlyIf => {
@@ -269,7 +291,14 @@ fn check_inner(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) 
             let arch_set = a.arch(arch);
             let bad_arch = a.and(bad, arch_set);
             for (label, set) in split_by_syscall(a, arch, bad_arch) {
-                out.push(finding(a, example, codes::DEFAULT, format!("{label} runs, but no allow rule names it (default = \"deny\")"), None, set));
+                out.push(finding(
+                    a,
+                    example,
+                    codes::DEFAULT,
+                    format!("{label} runs, but no allow rule names it (default = \"deny\")"),
+                    None,
+                    set,
+                ));
             }
         }
     }
@@ -277,7 +306,14 @@ fn check_inner(policy: &Policy, a: &mut Analysis, example: &dyn Fn(SeccompData) 
     for k in &policy.forbid {
         if let Some((_, set)) = cls.by_kind.iter().find(|(kk, _)| kk == k) {
             for (scope, s) in split_by_arch(a, *set) {
-                out.push(finding(a, example, codes::FORBID, format!("{scope} inputs reach the forbidden action {k:?}"), None, s));
+                out.push(finding(
+                    a,
+                    example,
+                    codes::FORBID,
+                    format!("{scope} inputs reach the forbidden action {k:?}"),
+                    None,
+                    s,
+                ));
             }
         }
     }

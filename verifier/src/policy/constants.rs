@@ -17,17 +17,48 @@ pub struct Constant {
 }
 
 const FCNTL_DIFFERS: &[Arch] = &[
-    Arch::Mips, Arch::Mipsel, Arch::Mips64, Arch::Mipsel64, Arch::Mips64n32, Arch::Mipsel64n32,
-    Arch::Sparc, Arch::Sparc64, Arch::Parisc, Arch::Parisc64,
+    Arch::Mips,
+    Arch::Mipsel,
+    Arch::Mips64,
+    Arch::Mipsel64,
+    Arch::Mips64n32,
+    Arch::Mipsel64n32,
+    Arch::Sparc,
+    Arch::Sparc64,
+    Arch::Parisc,
+    Arch::Parisc64,
 ];
 const FCNTL_DIFFERS_PPC: &[Arch] = &[
-    Arch::Mips, Arch::Mipsel, Arch::Mips64, Arch::Mipsel64, Arch::Mips64n32, Arch::Mipsel64n32,
-    Arch::Sparc, Arch::Sparc64, Arch::Parisc, Arch::Parisc64, Arch::Ppc, Arch::Ppc64, Arch::Ppc64le,
-    Arch::Arm, Arch::M68k,
+    Arch::Mips,
+    Arch::Mipsel,
+    Arch::Mips64,
+    Arch::Mipsel64,
+    Arch::Mips64n32,
+    Arch::Mipsel64n32,
+    Arch::Sparc,
+    Arch::Sparc64,
+    Arch::Parisc,
+    Arch::Parisc64,
+    Arch::Ppc,
+    Arch::Ppc64,
+    Arch::Ppc64le,
+    Arch::Arm,
+    Arch::M68k,
 ];
 const MMAN_DIFFERS: &[Arch] = &[
-    Arch::Mips, Arch::Mipsel, Arch::Mips64, Arch::Mipsel64, Arch::Mips64n32, Arch::Mipsel64n32,
-    Arch::Sparc, Arch::Sparc64, Arch::Parisc, Arch::Parisc64, Arch::Ppc, Arch::Ppc64, Arch::Ppc64le,
+    Arch::Mips,
+    Arch::Mipsel,
+    Arch::Mips64,
+    Arch::Mipsel64,
+    Arch::Mips64n32,
+    Arch::Mipsel64n32,
+    Arch::Sparc,
+    Arch::Sparc64,
+    Arch::Parisc,
+    Arch::Parisc64,
+    Arch::Ppc,
+    Arch::Ppc64,
+    Arch::Ppc64le,
 ];
 const NONE: &[Arch] = &[];
 

@@ -103,9 +103,19 @@ pub enum Expr {
     /// Some operand holds.
     Or(Vec<Expr>),
     /// `(field & mask) op value`; `mask` is all ones when absent.
-    Cmp { field: Field, mask: u64, op: CmpOp, value: u64 },
+    Cmp {
+        field: Field,
+        mask: u64,
+        op: CmpOp,
+        value: u64,
+    },
     /// `(field & mask) in [lo, hi]`, inclusive.
-    In { field: Field, mask: u64, lo: u64, hi: u64 },
+    In {
+        field: Field,
+        mask: u64,
+        lo: u64,
+        hi: u64,
+    },
 }
 
 impl Expr {
@@ -186,7 +196,11 @@ impl Expr {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let term = |f: &mut fmt::Formatter<'_>, field: &Field, mask: u64| {
-            if mask == u64::MAX { write!(f, "{field}") } else { write!(f, "{field} & {mask:#x}") }
+            if mask == u64::MAX {
+                write!(f, "{field}")
+            } else {
+                write!(f, "{field} & {mask:#x}")
+            }
         };
         match self {
             Expr::True => f.write_str("true"),
@@ -251,7 +265,8 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
             } else {
                 text.parse()
             };
-            let v = v.map_err(|_| ExprError { offset: start, msg: format!("`{}` is not a 64-bit number", &s[start..i]) })?;
+            let v =
+                v.map_err(|_| ExprError { offset: start, msg: format!("`{}` is not a 64-bit number", &s[start..i]) })?;
             out.push((start, Tok::Num(v)));
         } else if c.is_ascii_alphabetic() || c == b'_' {
             let start = i;
@@ -427,7 +442,10 @@ impl Parser<'_> {
                 return self.err("expected `]`");
             }
             if lo > hi {
-                return Err(ExprError { offset: self.offset(), msg: format!("empty range [{lo:#x}, {hi:#x}]: the low bound is above the high bound") });
+                return Err(ExprError {
+                    offset: self.offset(),
+                    msg: format!("empty range [{lo:#x}, {hi:#x}]: the low bound is above the high bound"),
+                });
             }
             return Ok(Expr::In { field, mask, lo, hi });
         }
@@ -465,7 +483,9 @@ impl Parser<'_> {
                 if let Some(a) = self.arches.iter().find(|a| c.differs_on.contains(a)) {
                     return Err(ExprError {
                         offset: off,
-                        msg: format!("`{name}` has a different value on {a}; write the number for that arch in a separate rule"),
+                        msg: format!(
+                            "`{name}` has a different value on {a}; write the number for that arch in a separate rule"
+                        ),
                     });
                 }
                 self.pos += 1;
@@ -508,7 +528,10 @@ mod tests {
         assert!(!e.eval(&[0x1000_0000, 0x1000, 0, 0, 0, 0], 0));
         assert!(e.eval(&[0, 5, 0, 0, 0, 0], 7));
         assert!(!e.eval(&[0, 5, 0, 0, 0, 0], 8));
-        assert_eq!(p("arg1 & (O_CREAT | O_TRUNC) != 0"), Expr::Cmp { field: Field::Arg(1), mask: 0x240, op: CmpOp::Ne, value: 0 });
+        assert_eq!(
+            p("arg1 & (O_CREAT | O_TRUNC) != 0"),
+            Expr::Cmp { field: Field::Arg(1), mask: 0x240, op: CmpOp::Ne, value: 0 }
+        );
         assert_eq!(p("arg0 == 1_000"), Expr::Cmp { field: Field::Arg(0), mask: u64::MAX, op: CmpOp::Eq, value: 1000 });
     }
 
@@ -547,7 +570,11 @@ mod hostile {
     fn nesting_up_to_the_limit_parses_and_one_more_is_refused_where_it_starts() {
         // (opening text, repetitions reaching exactly MAX_DEPTH, offset of the
         // first token past the limit when repeated once more)
-        for (open, close, k, at) in [("(", ")", MAX_DEPTH, MAX_DEPTH), ("not ", "", MAX_DEPTH, 4 * MAX_DEPTH), ("not (", ")", MAX_DEPTH / 2, 5 * MAX_DEPTH / 2)] {
+        for (open, close, k, at) in [
+            ("(", ")", MAX_DEPTH, MAX_DEPTH),
+            ("not ", "", MAX_DEPTH, 4 * MAX_DEPTH),
+            ("not (", ")", MAX_DEPTH / 2, 5 * MAX_DEPTH / 2),
+        ] {
             let ok = format!("{}arg0 == 1{}", open.repeat(k), close.repeat(k));
             let e = small_stack(move || parse(&ok, &[]).map(|e| e.depth()));
             assert!(e.is_ok(), "{open:?} x {k}: {e:?}");
@@ -558,13 +585,22 @@ mod hostile {
         }
         // Parentheses in values count too.
         let ok = format!("arg0 == {}1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
-        assert_eq!(parse(&ok, &[]).unwrap(), Expr::Cmp { field: Field::Arg(0), mask: u64::MAX, op: CmpOp::Eq, value: 1 });
+        assert_eq!(
+            parse(&ok, &[]).unwrap(),
+            Expr::Cmp { field: Field::Arg(0), mask: u64::MAX, op: CmpOp::Eq, value: 1 }
+        );
         let bad = format!("arg0 == {}1{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
         let err = parse(&bad, &[]).unwrap_err();
         assert_eq!(err.offset, 8 + MAX_DEPTH, "{err}");
-        assert!(err.to_string().starts_with(&format!("at character {}: `(` nests deeper than 64 levels", 9 + MAX_DEPTH)), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!("at character {}: `(` nests deeper than 64 levels", 9 + MAX_DEPTH)),
+            "{err}"
+        );
         // The reproducers: refused at once, no stack overflow.
-        for text in [format!("{}arg0 == 1{}", "(".repeat(20_000), ")".repeat(20_000)), format!("{}arg0 == 1", "not ".repeat(50_000))] {
+        for text in [
+            format!("{}arg0 == 1{}", "(".repeat(20_000), ")".repeat(20_000)),
+            format!("{}arg0 == 1", "not ".repeat(50_000)),
+        ] {
             let r = small_stack(move || parse(&text, &[]).map(|_| ()));
             assert!(r.unwrap_err().msg.contains("64 levels"));
         }
@@ -605,8 +641,14 @@ mod hostile {
     /// runs each, so a busy neighbour on this 2-core machine does not decide.
     #[test]
     fn time_per_byte_stays_bounded() {
-        let chain = |n: usize| (0..n).map(|i| format!("arg{} & O_ACCMODE == {i}", i % 6)).collect::<Vec<_>>().join(" or ");
-        let nested = |n: usize| (0..n).map(|i| format!("not (arg0 == {i} and (ip < 7 or arg1 in [1, (2 | 4)]))")).collect::<Vec<_>>().join(" and ");
+        let chain =
+            |n: usize| (0..n).map(|i| format!("arg{} & O_ACCMODE == {i}", i % 6)).collect::<Vec<_>>().join(" or ");
+        let nested = |n: usize| {
+            (0..n)
+                .map(|i| format!("not (arg0 == {i} and (ip < 7 or arg1 in [1, (2 | 4)]))"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
         for shape in [chain as fn(usize) -> String, nested] {
             let per_byte = |text: &str| {
                 (0..3)
@@ -621,7 +663,14 @@ mod hostile {
             };
             let (small, large) = (shape(4_000), shape(64_000));
             let (a, b) = (per_byte(&small), per_byte(&large));
-            assert!(b < 6.0 * a + 50e-9, "{} bytes: {:.1} ns/byte, {} bytes: {:.1} ns/byte", small.len(), a * 1e9, large.len(), b * 1e9);
+            assert!(
+                b < 6.0 * a + 50e-9,
+                "{} bytes: {:.1} ns/byte, {} bytes: {:.1} ns/byte",
+                small.len(),
+                a * 1e9,
+                large.len(),
+                b * 1e9
+            );
         }
     }
 }

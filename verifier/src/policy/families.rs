@@ -24,43 +24,134 @@ pub struct Target {
 pub const FAMILIES: &[(&str, &str, &[&str])] = &[
     ("process-create", "new processes and programs", &["fork", "vfork", "clone", "clone3", "execve", "execveat"]),
     ("exec", "running another program", &["execve", "execveat"]),
-    ("file-write-open", "opening files for writing or creating them", &["open", "openat", "openat2", "creat", "open_by_handle_at"]),
-    ("network", "sockets", &[
-        "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "recvfrom",
-        "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "getsockopt", "setsockopt", "getsockname",
-        "getpeername", "shutdown", "socketcall",
-    ]),
+    (
+        "file-write-open",
+        "opening files for writing or creating them",
+        &["open", "openat", "openat2", "creat", "open_by_handle_at"],
+    ),
+    (
+        "network",
+        "sockets",
+        &[
+            "socket",
+            "socketpair",
+            "connect",
+            "bind",
+            "listen",
+            "accept",
+            "accept4",
+            "sendto",
+            "recvfrom",
+            "sendmsg",
+            "recvmsg",
+            "sendmmsg",
+            "recvmmsg",
+            "getsockopt",
+            "setsockopt",
+            "getsockname",
+            "getpeername",
+            "shutdown",
+            "socketcall",
+        ],
+    ),
     ("namespaces", "creating or entering namespaces", &["unshare", "setns", "clone", "clone3"]),
-    ("io-uring", "io_uring, which runs operations without further syscalls", &["io_uring_setup", "io_uring_enter", "io_uring_register"]),
+    (
+        "io-uring",
+        "io_uring, which runs operations without further syscalls",
+        &["io_uring_setup", "io_uring_enter", "io_uring_register"],
+    ),
     ("ptrace", "inspecting other processes", &["ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd"]),
-    ("mount", "mounting file systems", &[
-        "mount", "umount", "umount2", "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick",
-        "move_mount", "open_tree", "open_tree_attr", "mount_setattr",
-    ]),
+    (
+        "mount",
+        "mounting file systems",
+        &[
+            "mount",
+            "umount",
+            "umount2",
+            "pivot_root",
+            "fsopen",
+            "fsconfig",
+            "fsmount",
+            "fspick",
+            "move_mount",
+            "open_tree",
+            "open_tree_attr",
+            "mount_setattr",
+        ],
+    ),
     ("module", "kernel modules", &["init_module", "finit_module", "delete_module", "create_module"]),
     ("bpf", "eBPF programs", &["bpf"]),
     ("keyring", "the kernel keyring", &["add_key", "request_key", "keyctl"]),
     ("reboot", "rebooting and kexec", &["reboot", "kexec_load", "kexec_file_load"]),
-    ("clock-set", "setting the clock", &["settimeofday", "clock_settime", "clock_settime64", "adjtimex", "clock_adjtime", "clock_adjtime64", "stime"]),
+    (
+        "clock-set",
+        "setting the clock",
+        &["settimeofday", "clock_settime", "clock_settime64", "adjtimex", "clock_adjtime", "clock_adjtime64", "stime"],
+    ),
     ("raw-io", "raw port I/O", &["iopl", "ioperm", "pciconfig_read", "pciconfig_write", "pciconfig_iobase"]),
     ("swap", "swap space", &["swapon", "swapoff"]),
     ("perf", "performance counters", &["perf_event_open"]),
-    ("ipc", "System V IPC", &["msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semtimedop_time64", "semctl", "shmget", "shmat", "shmdt", "shmctl", "ipc"]),
+    (
+        "ipc",
+        "System V IPC",
+        &[
+            "msgget",
+            "msgsnd",
+            "msgrcv",
+            "msgctl",
+            "semget",
+            "semop",
+            "semtimedop",
+            "semtimedop_time64",
+            "semctl",
+            "shmget",
+            "shmat",
+            "shmdt",
+            "shmctl",
+            "ipc",
+        ],
+    ),
 ];
 
 /// `socketcall` call numbers (include/uapi/linux/net.h).
 const SOCKETCALL: &[(&str, u64)] = &[
-    ("socket", 1), ("bind", 2), ("connect", 3), ("listen", 4), ("accept", 5), ("getsockname", 6),
-    ("getpeername", 7), ("socketpair", 8), ("send", 9), ("recv", 10), ("sendto", 11), ("recvfrom", 12),
-    ("shutdown", 13), ("setsockopt", 14), ("getsockopt", 15), ("sendmsg", 16), ("recvmsg", 17),
-    ("accept4", 18), ("recvmmsg", 19), ("sendmmsg", 20),
+    ("socket", 1),
+    ("bind", 2),
+    ("connect", 3),
+    ("listen", 4),
+    ("accept", 5),
+    ("getsockname", 6),
+    ("getpeername", 7),
+    ("socketpair", 8),
+    ("send", 9),
+    ("recv", 10),
+    ("sendto", 11),
+    ("recvfrom", 12),
+    ("shutdown", 13),
+    ("setsockopt", 14),
+    ("getsockopt", 15),
+    ("sendmsg", 16),
+    ("recvmsg", 17),
+    ("accept4", 18),
+    ("recvmmsg", 19),
+    ("sendmmsg", 20),
 ];
 
 /// `ipc` call numbers (include/uapi/linux/ipc.h); the kernel uses `call & 0xffff`
 /// (ipc/syscall.c: `version = call >> 16; call &= 0xffff;`).
 const IPC: &[(&str, u64)] = &[
-    ("semop", 1), ("semget", 2), ("semctl", 3), ("semtimedop", 4), ("msgsnd", 11), ("msgrcv", 12),
-    ("msgget", 13), ("msgctl", 14), ("shmat", 21), ("shmdt", 22), ("shmget", 23), ("shmctl", 24),
+    ("semop", 1),
+    ("semget", 2),
+    ("semctl", 3),
+    ("semtimedop", 4),
+    ("msgsnd", 11),
+    ("msgrcv", 12),
+    ("msgget", 13),
+    ("msgctl", 14),
+    ("shmat", 21),
+    ("shmdt", 22),
+    ("shmget", 23),
+    ("shmctl", 24),
 ];
 
 /// Why a family or name cannot be expanded exactly.
@@ -95,7 +186,8 @@ fn write_flags(arg: u8) -> Expr {
 /// 32 bits and the low byte (`CSIGNAL`) is the exit signal (kernel/fork.c
 /// `SYSCALL_DEFINE5(clone)`: `.flags = lower_32_bits(clone_flags) & ~CSIGNAL`), so
 /// only `clone3` and `unshare` can create a time namespace.
-const CLONE_NEW_MASK: u64 = 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000 | 0x2_0000;
+const CLONE_NEW_MASK: u64 =
+    0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000 | 0x2_0000;
 
 /// Expand `@family` or a plain syscall name for `arch`. Names the arch does not
 /// have expand to nothing (the caller reports names that exist on no arch).
@@ -168,7 +260,10 @@ mod tests {
         // x86_64 has no multiplexers
         assert_eq!(expand("socket", Arch::X86_64).unwrap().len(), 1);
         let net = expand("@network", Arch::I386).unwrap();
-        assert!(net.iter().any(|t| t.name == "socketcall" && t.when == Expr::True), "the whole multiplexer is in @network");
+        assert!(
+            net.iter().any(|t| t.name == "socketcall" && t.when == Expr::True),
+            "the whole multiplexer is in @network"
+        );
     }
 
     #[test]

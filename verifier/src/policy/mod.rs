@@ -28,9 +28,9 @@
 //! *runs* = ALLOW, LOG; *delegated* = USER_NOTIF, TRACE (a supervisor or tracer
 //! decides; reported as their own class, never counted as denied or allowed).
 
+pub mod check;
 pub mod constants;
 pub mod expr;
-pub mod check;
 pub mod families;
 pub mod reference;
 pub mod verdict;
@@ -211,7 +211,11 @@ struct Lines(Vec<usize>);
 
 impl Lines {
     fn new(text: &str) -> Lines {
-        Lines(std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect())
+        Lines(
+            std::iter::once(0)
+                .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
     }
     /// 1-based line of byte `offset`.
     fn line(&self, offset: usize) -> usize {
@@ -257,7 +261,8 @@ fn longest_key(text: &str) -> Option<usize> {
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
         let at = start + (line.len() - t.len());
-        let key = if t.starts_with('[') { t.split(']').next().unwrap_or("") } else { t.split('=').next().unwrap_or("") };
+        let key =
+            if t.starts_with('[') { t.split(']').next().unwrap_or("") } else { t.split('=').next().unwrap_or("") };
         let (mut dots, mut quote) = (0, None);
         for c in key.chars() {
             match (quote, c) {
@@ -412,7 +417,8 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
         Ok(Policy { arches, default, rules, forbid })
     } else {
         let at = positions(text, errors.iter().map(|(o, _)| *o).collect());
-        let mut errors: Vec<PolicyError> = errors.into_iter().zip(at).map(|((_, msg), (line, col))| PolicyError { line, col, msg }).collect();
+        let mut errors: Vec<PolicyError> =
+            errors.into_iter().zip(at).map(|((_, msg), (line, col))| PolicyError { line, col, msg }).collect();
         errors.sort_by_key(|e| (e.line, e.col));
         Err(errors)
     }
@@ -477,7 +483,10 @@ forbid = ["user_notif", "trace"]
     #[test]
     fn positions_count_characters_and_cost_one_pass() {
         let text = "ab\né\u{1F600}x\n\ny";
-        assert_eq!(positions(text, vec![0, 1, 3, 5, 9, 10, 12, 99]), vec![(1, 1), (1, 2), (2, 1), (2, 2), (2, 3), (2, 4), (4, 1), (4, 2)]);
+        assert_eq!(
+            positions(text, vec![0, 1, 3, 5, 9, 10, 12, 99]),
+            vec![(1, 1), (1, 2), (2, 1), (2, 2), (2, 3), (2, 4), (4, 1), (4, 2)]
+        );
         // Inside a character: that character's column.
         assert_eq!(line_col(text, 6), (2, 2));
         assert_eq!((Lines::new(text).line(0), Lines::new(text).line(3), Lines::new(text).line(12)), (1, 2, 4));

@@ -23,11 +23,17 @@ pub fn markdown() -> String {
     out.push_str("\n### Families\n\nA family expands, on each arch, to the members that arch has (and, on 32-bit ABIs with \
                   `socketcall` or `ipc`, to the multiplexer with its call number).\n\n| family | what | members |\n| --- | --- | --- |\n");
     for (name, what, members) in FAMILIES {
-        let _ = writeln!(out, "| `@{name}` | {what} | {} |", members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "| `@{name}` | {what} | {} |",
+            members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+        );
     }
-    out.push_str("\n### Constants\n\nValues of the generic Linux UAPI headers. Where an arch defines another value, a policy \
+    out.push_str(
+        "\n### Constants\n\nValues of the generic Linux UAPI headers. Where an arch defines another value, a policy \
                   that uses the name for that arch is refused (write the number in a rule for that arch).\n\n\
-                  | name | value | differs on |\n| --- | --- | --- |\n");
+                  | name | value | differs on |\n| --- | --- | --- |\n",
+    );
     for c in CONSTANTS {
         let differs = c.differs_on.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
         let _ = writeln!(out, "| `{}` | {:#x} | {} |", c.name, c.value, differs);

@@ -40,7 +40,11 @@ impl PropertyResult {
 pub fn properties(pol: &Policy, findings: &[Finding]) -> Vec<PropertyResult> {
     let mut items = Vec::new();
     let arches: Vec<&str> = pol.arches.iter().map(|a| a.name()).collect();
-    items.push((codes::ARCH.0, format!("arches = [{}]: every other arch value (x32 unless listed) is denied", arches.join(", ")), None));
+    items.push((
+        codes::ARCH.0,
+        format!("arches = [{}]: every other arch value (x32 unless listed) is denied", arches.join(", ")),
+        None,
+    ));
     for r in &pol.rules {
         let names = r.syscalls.join(", ");
         let (code, label) = match r.kind {
@@ -61,7 +65,12 @@ pub fn properties(pol: &Policy, findings: &[Finding]) -> Vec<PropertyResult> {
         let names: Vec<String> = pol
             .forbid
             .iter()
-            .map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{k:?}")))
+            .map(|k| {
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| format!("{k:?}"))
+            })
             .collect();
         items.push((codes::FORBID.0, format!("no input reaches {}", names.join(", ")), None));
     }
@@ -144,7 +153,12 @@ impl Summary {
             }
         );
         let lints = match self.lints {
-            Some(l) => format!("; lints: {}, {}, {}", plural(l.errors, "error"), plural(l.warnings, "warning"), plural(l.notes, "note")),
+            Some(l) => format!(
+                "; lints: {}, {}, {}",
+                plural(l.errors, "error"),
+                plural(l.warnings, "warning"),
+                plural(l.notes, "note")
+            ),
             None => "; lints not run".into(),
         };
         if self.pass {
@@ -170,7 +184,15 @@ mod tests {
     use super::*;
 
     fn finding(code: &'static str, severity: Severity, policy_line: Option<usize>) -> Finding {
-        Finding { code, name: "test", severity, message: String::new(), insns: Vec::new(), policy_line, counterexample: None }
+        Finding {
+            code,
+            name: "test",
+            severity,
+            message: String::new(),
+            insns: Vec::new(),
+            policy_line,
+            counterexample: None,
+        }
     }
 
     #[test]

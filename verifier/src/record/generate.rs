@@ -58,7 +58,8 @@ const O_TRUNC: u64 = 0o1000;
 const O_APPEND: u64 = 0o2000;
 /// Every `CLONE_NEW*` flag (include/uapi/linux/sched.h): NEWNS, NEWCGROUP,
 /// NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME.
-const CLONE_NEW_MASK: u64 = 0x0002_0000 | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000 | 0x80;
+const CLONE_NEW_MASK: u64 =
+    0x0002_0000 | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000 | 0x80;
 /// `ENOSYS` (include/uapi/asm-generic/errno.h).
 pub const ENOSYS: u16 = 38;
 /// At most this many recorded commands/options become rules under `--args strict`.
@@ -152,7 +153,12 @@ struct Merged {
 enum Rule {
     Any,
     /// `arg[index] & mask == v` for any v in values.
-    Masked { index: u8, mask: u64, values: BTreeSet<u64>, why: String },
+    Masked {
+        index: u8,
+        mask: u64,
+        values: BTreeSet<u64>,
+        why: String,
+    },
     /// `ERRNO(ENOSYS)`.
     Enosys,
 }
@@ -201,7 +207,10 @@ fn rule_for(name: &str, m: &Merged, opts: &GenerateOptions) -> Rule {
     match name {
         "open" | "openat" => {
             let (mask, why) = if strict {
-                (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, "only the recorded access modes and O_CREAT/O_TRUNC/O_APPEND combinations")
+                (
+                    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND,
+                    "only the recorded access modes and O_CREAT/O_TRUNC/O_APPEND combinations",
+                )
             } else {
                 (O_ACCMODE, "only the recorded access modes (flags & O_ACCMODE)")
             };
@@ -258,7 +267,10 @@ pub fn generate(traces: &[(String, Trace)], opts: &GenerateOptions) -> Result<Ge
             }
         }
         if t.recorder.dropped_calls > 0 {
-            notes.push(format!("{file}: the recorder dropped {} calls (limits reached); they stay denied", t.recorder.dropped_calls));
+            notes.push(format!(
+                "{file}: the recorder dropped {} calls (limits reached); they stay denied",
+                t.recorder.dropped_calls
+            ));
         }
     }
     for a in &arches {
@@ -277,7 +289,12 @@ pub fn generate(traces: &[(String, Trace)], opts: &GenerateOptions) -> Result<Ge
         .collect();
     let docker_unconditional: BTreeSet<String> = docker_rules
         .iter()
-        .filter(|r| r["action"] == "SCMP_ACT_ALLOW" && r.get("args").is_none() && r.get("includes").is_none() && r.get("excludes").is_none())
+        .filter(|r| {
+            r["action"] == "SCMP_ACT_ALLOW"
+                && r.get("args").is_none()
+                && r.get("includes").is_none()
+                && r.get("excludes").is_none()
+        })
         .flat_map(|r| r["names"].as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string)))
         .collect();
     for (name, m) in &by_name {
@@ -411,7 +428,11 @@ fn policy_text(
         .iter()
         .filter(|(n, r)| **r == Rule::Any && (!base_docker || recorded.contains_key(*n)))
         .map(|(n, _)| n.as_str())
-        .chain(if base_docker { recorded.keys().filter(|n| docker_unconditional.contains(*n)).map(|n| n.as_str()).collect::<Vec<_>>() } else { Vec::new() })
+        .chain(if base_docker {
+            recorded.keys().filter(|n| docker_unconditional.contains(*n)).map(|n| n.as_str()).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        })
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -422,7 +443,11 @@ fn policy_text(
         match r {
             Rule::Masked { index, mask, values, why } => {
                 let cond: Vec<String> = values.iter().map(|v| format!("arg{index} & {mask:#x} == {v:#x}")).collect();
-                let _ = writeln!(s, "\n# {name}: {why}\n[[allow_only_if]]\nsyscalls = [{name:?}]\nwhen = {:?}", cond.join(" or "));
+                let _ = writeln!(
+                    s,
+                    "\n# {name}: {why}\n[[allow_only_if]]\nsyscalls = [{name:?}]\nwhen = {:?}",
+                    cond.join(" or ")
+                );
             }
             Rule::Enosys => {
                 let _ = writeln!(s, "\n# {name} fails with ENOSYS\n[[deny]]\nsyscalls = [{name:?}]");
@@ -434,7 +459,11 @@ fn policy_text(
         let unused: Vec<String> = DENY_FAMILIES
             .iter()
             .filter(|f| {
-                let members = crate::policy::families::FAMILIES.iter().find(|(n, _, _)| n == *f).map(|(_, _, m)| *m).unwrap_or(&[]);
+                let members = crate::policy::families::FAMILIES
+                    .iter()
+                    .find(|(n, _, _)| n == *f)
+                    .map(|(_, _, m)| *m)
+                    .unwrap_or(&[]);
                 !members.iter().any(|m| rules.contains_key(*m))
             })
             .map(|f| format!("@{f}"))
@@ -466,9 +495,11 @@ mod tests {
     #[test]
     fn openat_is_restricted_to_the_recorded_access_modes() {
         // O_RDONLY|O_CLOEXEC and O_WRONLY|O_CREAT|O_TRUNC
-        let t = trace(&[("openat", [0, 0, 0x8_0000, 0, 0, 0]), ("openat", [0, 0, 0x241, 0o644, 0, 0]), ("read", [0; 6])]);
+        let t =
+            trace(&[("openat", [0, 0, 0x8_0000, 0, 0, 0]), ("openat", [0, 0, 0x241, 0o644, 0, 0]), ("read", [0; 6])]);
         let loose = generate(&t, &GenerateOptions { args: ArgMode::Loose, ..Default::default() }).unwrap();
-        let rules: Vec<&Value> = loose.profile["syscalls"].as_array().unwrap().iter().filter(|r| r["names"][0] == "openat").collect();
+        let rules: Vec<&Value> =
+            loose.profile["syscalls"].as_array().unwrap().iter().filter(|r| r["names"][0] == "openat").collect();
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0]["args"][0], json!({"index": 2, "value": 3, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}));
         assert_eq!(rules[1]["args"][0]["valueTwo"], 1);
@@ -501,7 +532,13 @@ mod tests {
     fn sockets_only_for_recorded_families_compared_on_the_low_half() {
         let t = trace(&[("socket", [1, 1, 0, 0, 0, 0]), ("socket", [0xffff_ffff_0000_000a, 2, 0, 0, 0, 0])]);
         let g = generate(&t, &GenerateOptions::default()).unwrap();
-        let fams: Vec<&Value> = g.profile["syscalls"].as_array().unwrap().iter().map(|e| &e["args"][0]["valueTwo"]).filter(|v| !v.is_null()).collect();
+        let fams: Vec<&Value> = g.profile["syscalls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["args"][0]["valueTwo"])
+            .filter(|v| !v.is_null())
+            .collect();
         assert_eq!(fams, vec![&json!(1), &json!(10)]);
         assert!(g.policy.contains("arg0 & 0xffffffff == 0x1 or arg0 & 0xffffffff == 0xa"), "{}", g.policy);
     }

@@ -44,8 +44,22 @@ pub const MAX_TASKS: usize = 1 << 16;
 /// `int` parameters whose value selects what the syscall does (as opposed to
 /// pids, counts and lengths): worth recording.
 const SELECTORS: &[&str] = &[
-    "option", "cmd", "op", "family", "type", "protocol", "level", "optname", "which_clock", "clockid", "behavior",
-    "how", "whence", "request", "which", "sig",
+    "option",
+    "cmd",
+    "op",
+    "family",
+    "type",
+    "protocol",
+    "level",
+    "optname",
+    "which_clock",
+    "clockid",
+    "behavior",
+    "how",
+    "whence",
+    "request",
+    "which",
+    "sig",
 ];
 
 /// 32-bit multiplexers missing from `arch::args` (their first argument is the
@@ -145,7 +159,12 @@ pub fn kernel_value(arch: Arch, kind: ArgKind, v: u64) -> u64 {
 
 /// Add one call's values of `params` to their bounded sets (`(values,
 /// overflowed)` per parameter).
-pub(crate) fn add_values(slots: &mut [(BTreeSet<u64>, bool)], params: &[(u8, &'static str, ArgKind)], arch: Arch, args: &[u64; 6]) {
+pub(crate) fn add_values(
+    slots: &mut [(BTreeSet<u64>, bool)],
+    params: &[(u8, &'static str, ArgKind)],
+    arch: Arch,
+    args: &[u64; 6],
+) {
     for (slot, (i, _, kind)) in slots.iter_mut().zip(params) {
         let v = kernel_value(arch, *kind, args[usize::from(*i)]);
         if slot.0.len() < MAX_VALUES {
@@ -242,7 +261,8 @@ impl Aggregate {
             command,
             exit,
             recorder: RecorderStats {
-                mechanism: "seccomp user notification (SECCOMP_RET_USER_NOTIF, SECCOMP_USER_NOTIF_FLAG_CONTINUE)".into(),
+                mechanism: "seccomp user notification (SECCOMP_RET_USER_NOTIF, SECCOMP_USER_NOTIF_FLAG_CONTINUE)"
+                    .into(),
                 notifications: self.notifications,
                 tasks: self.tasks.len() as u64,
                 tasks_capped: self.tasks_capped,
@@ -269,7 +289,8 @@ pub enum TraceError {
 /// match their names.
 pub fn read_trace(path: &Path) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
-    let bytes = crate::sources::read_bounded(path).map_err(|e| TraceError::Format { file: file.clone(), msg: e.to_string() })?;
+    let bytes = crate::sources::read_bounded(path)
+        .map_err(|e| TraceError::Format { file: file.clone(), msg: e.to_string() })?;
     let t: Trace = serde_json::from_slice(&bytes).map_err(|e| TraceError::Format {
         file: file.clone(),
         msg: format!("JSON line {}, column {}: {e}", e.line(), e.column()),

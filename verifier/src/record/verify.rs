@@ -115,18 +115,29 @@ impl Verification {
 }
 
 /// Check `compiled` against the policy text and the recorded call shapes.
-pub fn verify(file: &str, compiled: &CompiledProfile, policy_text: &str, expectations: &[Expectation]) -> Result<Verification, VerifyError> {
+pub fn verify(
+    file: &str,
+    compiled: &CompiledProfile,
+    policy_text: &str,
+    expectations: &[Expectation],
+) -> Result<Verification, VerifyError> {
     let pol = policy::parse(policy_text).map_err(|errs| VerifyError::Analysis {
         file: file.into(),
-        msg: format!("the generated policy does not parse: {}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")),
+        msg: format!(
+            "the generated policy does not parse: {}",
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+        ),
     })?;
     let analysis_err = |msg: String| VerifyError::Analysis { file: file.into(), msg };
     let mut analysis = analyze(&compiled.program, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
     let emu = Emulator::new(&compiled.program);
     let mut findings = policy::check::check(&pol, &mut analysis, &emu).map_err(|e| analysis_err(e.to_string()))?;
     let policy_violations = findings.len();
-    let cx = LintContext::new(&compiled.program, &LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() })
-        .map_err(|e| analysis_err(e.to_string()))?;
+    let cx = LintContext::new(
+        &compiled.program,
+        &LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() },
+    )
+    .map_err(|e| analysis_err(e.to_string()))?;
     let lint = lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?;
     let lint_errors = lint.iter().filter(|f| f.severity == Severity::Error).count();
     findings.extend(lint.into_iter().filter(|f| f.severity >= Severity::Warning));
@@ -211,7 +222,11 @@ impl Blocked {
                     action,
                     count: *count,
                     example: *example,
-                    values: params.iter().zip(vals).map(|((_, p, _), (v, o))| (*p, v.iter().copied().collect(), *o)).collect(),
+                    values: params
+                        .iter()
+                        .zip(vals)
+                        .map(|((_, p, _), (v, o))| (*p, v.iter().copied().collect(), *o))
+                        .collect(),
                 }
             })
             .collect()

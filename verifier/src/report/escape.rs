@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn prose_keeps_our_code_spans() {
-        assert_eq!(prose("`openat` runs although `arg2 & 3 == 0` does not"), "<code>openat</code> runs although <code>arg2 &#38; 3 == 0</code> does not");
+        assert_eq!(
+            prose("`openat` runs although `arg2 & 3 == 0` does not"),
+            "<code>openat</code> runs although <code>arg2 &#38; 3 == 0</code> does not"
+        );
         assert_eq!(prose("odd ` tick"), "odd &#96; tick");
         assert_eq!(prose("a <i>`b\n# c`"), "a &#60;i&#62;<code>b\u{240a}&#35; c</code>");
     }

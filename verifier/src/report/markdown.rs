@@ -103,7 +103,11 @@ fn arch_section(out: &mut String, m: &Matrix, col: usize, counts: &str) {
             }
         }
     }
-    details(out, &format!("<b>{}</b> ({}): {}", text(&m.arches[col].arch), text(&m.arches[col].detail), text(counts)), &b);
+    details(
+        out,
+        &format!("<b>{}</b> ({}): {}", text(&m.arches[col].arch), text(&m.arches[col].detail), text(counts)),
+        &b,
+    );
 }
 
 /// The comment.
@@ -122,9 +126,22 @@ pub fn render(r: &Review) -> String {
     let _ = writeln!(out, "| arches | {arches} ({}) |", esc(&r.subject.arch_source));
     let _ = writeln!(out, "| instructions | {} |", r.subject.instructions);
     if let Some(c) = &v.changes {
-        let _ = writeln!(out, "| changes | {} region{} differ from {}, {} less strict |", c.regions, if c.regions == 1 { "" } else { "s" }, code(&c.against), c.looser);
+        let _ = writeln!(
+            out,
+            "| changes | {} region{} differ from {}, {} less strict |",
+            c.regions,
+            if c.regions == 1 { "" } else { "s" },
+            code(&c.against),
+            c.looser
+        );
     }
-    let _ = writeln!(out, "| lints | {}, {}, {} |\n", plural(v.lints.errors, "error"), plural(v.lints.warnings, "warning"), plural(v.lints.notes, "note"));
+    let _ = writeln!(
+        out,
+        "| lints | {}, {}, {} |\n",
+        plural(v.lints.errors, "error"),
+        plural(v.lints.warnings, "warning"),
+        plural(v.lints.notes, "note")
+    );
     if !r.subject.notes.is_empty() {
         let body: String = r.subject.notes.iter().map(|n| format!("- {}\n", esc(n))).collect();
         details(&mut out, &format!("What the generator did silently ({})", r.subject.notes.len()), &body);
@@ -139,24 +156,49 @@ pub fn render(r: &Review) -> String {
     if let Some(p) = &v.properties {
         let mut b = String::from("| property | policy line | result |\n| --- | --- | --- |\n");
         for it in &p.items {
-            let res = if it.pass { "holds".to_string() } else { format!("**fails**: {}", text(&it.findings.join(", "))) };
-            let _ = writeln!(b, "| {} ({}) | {} | {res} |", esc(&it.label), text(it.code), it.line.map(|l| l.to_string()).unwrap_or_default());
+            let res =
+                if it.pass { "holds".to_string() } else { format!("**fails**: {}", text(&it.findings.join(", "))) };
+            let _ = writeln!(
+                b,
+                "| {} ({}) | {} | {res} |",
+                esc(&it.label),
+                text(it.code),
+                it.line.map(|l| l.to_string()).unwrap_or_default()
+            );
         }
-        details(&mut out, &format!("Properties of {}: {} of {} hold", code(&p.policy), p.total - p.failed, p.total), &b);
+        details(
+            &mut out,
+            &format!("Properties of {}: {} of {} hold", code(&p.policy), p.total - p.failed, p.total),
+            &b,
+        );
     }
     if !r.findings.is_empty() {
         let _ = writeln!(out, "### Findings ({})\n", r.findings.len());
         for f in &r.findings {
-            let summary = format!("{} {} {}: {}", text(&f.severity.to_string()), text(&f.id), code(&format!("{} {}", f.code, f.name)), esc(&f.message));
+            let summary = format!(
+                "{} {} {}: {}",
+                text(&f.severity.to_string()),
+                text(&f.id),
+                code(&format!("{} {}", f.code, f.name)),
+                esc(&f.message)
+            );
             details(&mut out, &summary, &finding(f));
         }
     }
     if let Some(m) = &r.matrix {
         let _ = writeln!(out, "### Syscalls ({} names; exact, for every argument value)\n", m.syscall_rows);
         let classes: Vec<ActionClass> = ActionClass::ALL.to_vec();
-        let _ = writeln!(out, "| arch | {} |\n| --- |{}", classes.iter().map(|c| c.name()).collect::<Vec<_>>().join(" | "), " ---: |".repeat(classes.len()));
+        let _ = writeln!(
+            out,
+            "| arch | {} |\n| --- |{}",
+            classes.iter().map(|c| c.name()).collect::<Vec<_>>().join(" | "),
+            " ---: |".repeat(classes.len())
+        );
         for a in &v.arch_counts {
-            let cells: Vec<String> = classes.iter().map(|c| a.counts.iter().find(|x| x.0 == c.name()).map_or(0, |x| x.1).to_string()).collect();
+            let cells: Vec<String> = classes
+                .iter()
+                .map(|c| a.counts.iter().find(|x| x.0 == c.name()).map_or(0, |x| x.1).to_string())
+                .collect();
             let _ = writeln!(out, "| {} | {} |", text(&a.arch), cells.join(" | "));
         }
         out.push('\n');
@@ -178,7 +220,11 @@ pub fn render(r: &Review) -> String {
         } else {
             let mut b = String::new();
             for g in &d.regions {
-                let names = if g.syscalls.len() > 12 { format!("{} and {} more", g.syscalls[..12].join(", "), g.syscalls.len() - 12) } else { g.syscalls.join(", ") };
+                let names = if g.syscalls.len() > 12 {
+                    format!("{} and {} more", g.syscalls[..12].join(", "), g.syscalls.len() - 12)
+                } else {
+                    g.syscalls.join(", ")
+                };
                 let when = if g.when == "always" { String::new() } else { format!(" when {}", code(&g.when)) };
                 let _ = writeln!(
                     b,
@@ -191,7 +237,11 @@ pub fn render(r: &Review) -> String {
                     code(&g.example)
                 );
             }
-            details(&mut out, &format!("{} differ, {} less strict now", plural(d.regions.len(), "region"), d.looser), &b);
+            details(
+                &mut out,
+                &format!("{} differ, {} less strict now", plural(d.regions.len(), "region"), d.looser),
+                &b,
+            );
         }
     }
     if let Some(bv) = &r.bench {
@@ -201,7 +251,12 @@ pub fn render(r: &Review) -> String {
         }
         for t in &bv.tables {
             let _ = writeln!(b, "\n**{}**\n", text(&t.title));
-            let _ = writeln!(b, "| {} |\n|{}", t.header.iter().map(|h| text(h)).collect::<Vec<_>>().join(" | "), " --- |".repeat(t.header.len()));
+            let _ = writeln!(
+                b,
+                "| {} |\n|{}",
+                t.header.iter().map(|h| text(h)).collect::<Vec<_>>().join(" | "),
+                " --- |".repeat(t.header.len())
+            );
             for row in &t.rows {
                 let _ = writeln!(b, "| {} |", row.iter().map(|c| text(c)).collect::<Vec<_>>().join(" | "));
             }
@@ -211,7 +266,11 @@ pub fn render(r: &Review) -> String {
         }
         details(&mut out, "Overhead on this kernel (plots in the HTML report)", &b);
     }
-    let _ = writeln!(out, "<sub>{} · the HTML report has the searchable matrix and the annotated disassembly</sub>", esc(&r.tool));
+    let _ = writeln!(
+        out,
+        "<sub>{} · the HTML report has the searchable matrix and the annotated disassembly</sub>",
+        esc(&r.tool)
+    );
     if out.chars().count() > GITHUB_COMMENT_LIMIT {
         let mut cut: String = out.chars().take(GITHUB_COMMENT_LIMIT - 300).collect();
         if let Some(p) = cut.rfind("\n<details>") {

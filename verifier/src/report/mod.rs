@@ -7,8 +7,8 @@
 //! analysis of one filter for `seccheck report`, rendered by [`html`] (one
 //! self-contained page) and [`markdown`] (a pull-request comment).
 
-pub mod escape;
 pub mod codes;
+pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod overhead;
@@ -171,7 +171,10 @@ mod tests {
         let emu = Emulator::new(&p);
         let d = SeccompData { nr: 257, arch: 0xc000_003e, instruction_pointer: 0x1000, args: [0, 1, 2, 0, 0, 0] };
         let c = Counterexample::from_input(&emu, d);
-        assert_eq!(c.to_string(), "x86_64 openat(0x0, 0x1, 0x2, 0x0, 0x0, 0x0) ip=0x1000 -> ERRNO(1) EPERM via insns 0");
+        assert_eq!(
+            c.to_string(),
+            "x86_64 openat(0x0, 0x1, 0x2, 0x0, 0x0, 0x0) ip=0x1000 -> ERRNO(1) EPERM via insns 0"
+        );
         let f = Finding {
             code: "SC002",
             name: "x32-not-blocked",
@@ -181,7 +184,9 @@ mod tests {
             policy_line: None,
             counterexample: Some(c),
         };
-        assert!(f.to_string().starts_with("error[SC002 x32-not-blocked]: x32 syscalls reach ALLOW\n  instructions: 0\n  example: x86_64 openat"));
+        assert!(f.to_string().starts_with(
+            "error[SC002 x32-not-blocked]: x32 syscalls reach ALLOW\n  instructions: 0\n  example: x86_64 openat"
+        ));
         assert!(fails(&[f]));
     }
 }

@@ -4,12 +4,12 @@
 //! The plots use plotters' SVG backend only: text becomes `<text>` elements
 //! the viewer lays out, so no font files or fontconfig are needed here.
 
+use crate::kernel::overhead::Probe;
+use crate::output::{OutDir, OutputError};
 use crate::overhead::stats::{format_estimate, Estimate};
 use crate::overhead::{Agreement, Param, Report, Row, SubjectKind, Verdict};
-use crate::kernel::overhead::Probe;
 use plotters::prelude::*;
 use std::fmt::Write as _;
-use crate::output::{OutDir, OutputError};
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,15 @@ fn probes_of(report: &Report) -> Vec<Probe> {
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let e = &report.environment;
-    let _ = writeln!(out, "kernel {} · {} × {} · {} · BPF JIT {}", e.kernel_release, e.cpus, e.cpu_model, e.virtualization, md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown")));
+    let _ = writeln!(
+        out,
+        "kernel {} · {} × {} · {} · BPF JIT {}",
+        e.kernel_release,
+        e.cpus,
+        e.cpu_model,
+        e.virtualization,
+        md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown"))
+    );
     let _ = writeln!(
         out,
         "machine load during the run: others {:.0}% of all CPUs, steal {:.0}%, this benchmark {:.0}%",
@@ -64,13 +72,18 @@ pub fn text(report: &Report) -> String {
     );
     let probes = probes_of(report);
     for &threads in &report.options.threads {
-        let _ = writeln!(out, "\n{threads} concurrent process(es): ns per call, median [95 % interval] over {} interleaved rounds", report.options.rounds);
+        let _ = writeln!(
+            out,
+            "\n{threads} concurrent process(es): ns per call, median [95 % interval] over {} interleaved rounds",
+            report.options.rounds
+        );
         let mut table: Vec<Vec<String>> = Vec::new();
         let mut head = vec!["filter".to_string()];
         head.extend(probes.iter().map(|p| p.name()));
         table.push(head);
         for s in &report.subjects {
-            let mut line = vec![if s.kind == SubjectKind::Baseline { "no filter (latency)".into() } else { s.label.clone() }];
+            let mut line =
+                vec![if s.kind == SubjectKind::Baseline { "no filter (latency)".into() } else { s.label.clone() }];
             for &p in &probes {
                 line.push(
                     report
@@ -83,9 +96,16 @@ pub fn text(report: &Report) -> String {
             }
             table.push(line);
         }
-        let widths: Vec<usize> = (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> =
+            (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
         for (i, r) in table.iter().enumerate() {
-            let cells: Vec<String> = r.iter().enumerate().map(|(c, v)| if c == 0 { format!("{v:<w$}", w = widths[c]) } else { format!("{v:>w$}", w = widths[c]) }).collect();
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(
+                    |(c, v)| if c == 0 { format!("{v:<w$}", w = widths[c]) } else { format!("{v:>w$}", w = widths[c]) },
+                )
+                .collect();
             let _ = writeln!(out, "  {}", cells.join("  "));
             if i == 0 {
                 let _ = writeln!(out, "  {}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
@@ -180,7 +200,8 @@ fn repeat_spread(report: &Report, name: &str) -> Option<(Vec<f64>, f64)> {
 /// interval are not compared.
 fn repeat_agreement(report: &Report, name: &str) -> Option<(usize, usize)> {
     let first = report.model.get(name)?.estimate.interval?;
-    let others: Vec<_> = report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name)?.estimate.interval).collect();
+    let others: Vec<_> =
+        report.repeats.iter().filter_map(|ps| ps.iter().find(|p| p.name == name)?.estimate.interval).collect();
     let overlapping = others.iter().filter(|i| i.lo <= first.hi && first.lo <= i.hi).count();
     Some((overlapping, others.len()))
 }
@@ -198,7 +219,9 @@ fn workload_lines(report: &Report) -> Vec<String> {
     )];
     for c in &w.costs {
         let figures = match (c.ns_per_call, c.ns_per_second) {
-            (Some(call), Some(sec)) => format!("{call:.1} ns per allowed call, {:.3} ms of filter time per second of the run", sec / 1e6),
+            (Some(call), Some(sec)) => {
+                format!("{call:.1} ns per allowed call, {:.3} ms of filter time per second of the run", sec / 1e6)
+            }
             (Some(call), None) => format!("{call:.1} ns per allowed call"),
             _ => "not priced: calls the cache does not serve need the sweep parameters (--size-sweep)".into(),
         };
@@ -236,7 +259,8 @@ pub fn unsupported_claims(md: &str, json: &serde_json::Value) -> Vec<String> {
     };
     for p in params {
         let name = p["name"].as_str().unwrap_or("?");
-        let per_round: Option<Vec<f64>> = p["per_round"].as_array().map(|v| v.iter().filter_map(|x| x.as_f64()).collect());
+        let per_round: Option<Vec<f64>> =
+            p["per_round"].as_array().map(|v| v.iter().filter_map(|x| x.as_f64()).collect());
         let Some(e) = per_round.and_then(|v| Estimate::of(&v, true)) else {
             bad.push(format!("parameter {name} has no per-round values"));
             continue;
@@ -251,7 +275,13 @@ pub fn unsupported_claims(md: &str, json: &serde_json::Value) -> Vec<String> {
         points
             .iter()
             .filter(|p| keep(p))
-            .map(|p| (p["predicted_ns"].as_f64().unwrap_or(f64::NAN), p["measured_ns"].as_f64().unwrap_or(f64::NAN), p["measured_resolved"] == true))
+            .map(|p| {
+                (
+                    p["predicted_ns"].as_f64().unwrap_or(f64::NAN),
+                    p["measured_ns"].as_f64().unwrap_or(f64::NAN),
+                    p["measured_resolved"] == true,
+                )
+            })
             .collect()
     };
     let fit = Agreement::from_values(&values(&|p| p["kind"] == "sweep"));
@@ -280,12 +310,19 @@ fn model_lines(report: &Report) -> Vec<String> {
         return out;
     }
     let figures: Vec<String> = m.params.iter().map(|p| format!("{} {}", p.name, param_figure(p))).collect();
-    out.push(format!("cost model, ns ({} process, each parameter from its own measurement, 95 % interval over rounds): {}", m.threads, figures.join("; ")));
+    out.push(format!(
+        "cost model, ns ({} process, each parameter from its own measurement, 95 % interval over rounds): {}",
+        m.threads,
+        figures.join("; ")
+    ));
     if m.get("jump").is_none() {
         out.push("cost model: per-filter and per-instruction costs not measured (they need the sweep filters of `seccheck bench --size-sweep`); only cached calls are predicted".into());
     } else {
         out.push(format!("  fit on the sweep filters: {}", agreement(&m.fit)));
-        out.push(format!("  validation on the filters under test, uncached syscalls (not fitted): {}", agreement(&m.validation)));
+        out.push(format!(
+            "  validation on the filters under test, uncached syscalls (not fitted): {}",
+            agreement(&m.validation)
+        ));
     }
     if !report.repeats.is_empty() {
         let spreads: Vec<String> = m
@@ -293,11 +330,17 @@ fn model_lines(report: &Report) -> Vec<String> {
             .iter()
             .filter_map(|p| {
                 let (_, d) = repeat_spread(report, p.name)?;
-                let agree = repeat_agreement(report, p.name).map(|(a, n)| format!(" ({a}/{n} intervals overlap the first run's)")).unwrap_or_default();
+                let agree = repeat_agreement(report, p.name)
+                    .map(|(a, n)| format!(" ({a}/{n} intervals overlap the first run's)"))
+                    .unwrap_or_default();
                 Some(format!("{} ±{:.1} %{agree}", p.name, d * 100.0))
             })
             .collect();
-        out.push(format!("  across {} runs, largest deviation from the median: {}", report.repeats.len() + 1, spreads.join(", ")));
+        out.push(format!(
+            "  across {} runs, largest deviation from the median: {}",
+            report.repeats.len() + 1,
+            spreads.join(", ")
+        ));
     }
     out
 }
@@ -327,7 +370,15 @@ pub fn predictions_text(subjects: &[crate::overhead::SubjectInfo]) -> String {
         let hot: Vec<String> = s
             .hot
             .iter()
-            .map(|h| if h.cached { format!("{} cached", h.syscall) } else if h.min == h.max { format!("{} {}", h.syscall, h.min) } else { format!("{} {}–{}", h.syscall, h.min, h.max) })
+            .map(|h| {
+                if h.cached {
+                    format!("{} cached", h.syscall)
+                } else if h.min == h.max {
+                    format!("{} {}", h.syscall, h.min)
+                } else {
+                    format!("{} {}–{}", h.syscall, h.min, h.max)
+                }
+            })
             .collect();
         let _ = writeln!(out, "  hot syscalls (instructions): {}", hot.join(", "));
         if let Some((lo, hi)) = s.hot_weighted_insns {
@@ -369,10 +420,23 @@ const PALETTE: [RGBColor; 8] = [
 fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), ReportError> {
     let err = plot_err(file);
     let probes = probes_of(report);
-    let subjects: Vec<&str> = report.subjects.iter().filter(|s| s.kind != SubjectKind::Baseline).map(|s| s.label.as_str()).collect();
+    let subjects: Vec<&str> =
+        report.subjects.iter().filter(|s| s.kind != SubjectKind::Baseline).map(|s| s.label.as_str()).collect();
     let threads = report.options.threads[0];
-    let get = |s: &str, p: Probe| report.rows.iter().find(|r| r.subject == s && r.probe == p && r.threads == threads).and_then(|r| r.overhead_estimate.map(|o| (o, r)));
-    let bars = || report.rows.iter().filter(|r| r.threads == threads && r.verdict == Verdict::Measured).filter_map(|r| r.overhead_estimate);
+    let get = |s: &str, p: Probe| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.subject == s && r.probe == p && r.threads == threads)
+            .and_then(|r| r.overhead_estimate.map(|o| (o, r)))
+    };
+    let bars = || {
+        report
+            .rows
+            .iter()
+            .filter(|r| r.threads == threads && r.verdict == Verdict::Measured)
+            .filter_map(|r| r.overhead_estimate)
+    };
     let top = |o: Estimate| o.interval.map(|i| i.hi).unwrap_or(o.median).max(o.median);
     let bottom = |o: Estimate| o.interval.map(|i| i.lo).unwrap_or(o.median).min(o.median).min(0.0);
     // headroom for the legend (upper left, one line per filter)
@@ -382,7 +446,13 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let n = probes.len() as f64;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Overhead per syscall vs no filter ({threads} process{}), ns/call", if threads == 1 { "" } else { "es" }), ("sans-serif", 22))
+        .caption(
+            format!(
+                "Overhead per syscall vs no filter ({threads} process{}), ns/call",
+                if threads == 1 { "" } else { "es" }
+            ),
+            ("sans-serif", 22),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -412,7 +482,11 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
             let Some((o, row)) = get(s, p) else { continue };
             let x0 = i as f64 + 0.1 + k as f64 * width;
             if matches!(row.verdict, Verdict::Denied { .. }) {
-                let label = Text::new("denied", (x0, 0.0), ("sans-serif", 11).into_font().transform(FontTransform::Rotate270).color(&color));
+                let label = Text::new(
+                    "denied",
+                    (x0, 0.0),
+                    ("sans-serif", 11).into_font().transform(FontTransform::Rotate270).color(&color),
+                );
                 chart.draw_series([label]).map_err(|e| err(e.to_string()))?;
                 continue;
             }
@@ -424,7 +498,10 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
                 first = false;
             }
             if let Some(ci) = o.interval {
-                let whisker = PathElement::new(vec![(x0 + width * 0.45, ci.lo), (x0 + width * 0.45, ci.hi)], BLACK.stroke_width(1));
+                let whisker = PathElement::new(
+                    vec![(x0 + width * 0.45, ci.lo), (x0 + width * 0.45, ci.hi)],
+                    BLACK.stroke_width(1),
+                );
                 chart.draw_series([whisker]).map_err(|e| err(e.to_string()))?;
             }
         }
@@ -545,7 +622,8 @@ fn plot_model(report: &Report, file: &str, svg: &mut String) -> Result<(), Repor
         .draw()
         .map_err(|e| err(e.to_string()))?;
     chart.draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.mix(0.4))).map_err(|e| err(e.to_string()))?;
-    let subjects: Vec<&str> = report.subjects.iter().filter(|s| s.kind == SubjectKind::UnderTest).map(|s| s.label.as_str()).collect();
+    let subjects: Vec<&str> =
+        report.subjects.iter().filter(|s| s.kind == SubjectKind::UnderTest).map(|s| s.label.as_str()).collect();
     for (k, s) in subjects.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let mine: Vec<_> = points.iter().filter(|p| p.subject == *s).collect();
@@ -584,16 +662,35 @@ pub fn markdown(report: &Report) -> String {
     let mut o = String::new();
     let e = &report.environment;
     let _ = writeln!(o, "# Filter overhead on this kernel\n");
-    let _ = writeln!(o, "Generated by seccheck; regenerate with\n\n{}", super::escape::fence("text", &super::escape::one_line(&report.command)));
+    let _ = writeln!(
+        o,
+        "Generated by seccheck; regenerate with\n\n{}",
+        super::escape::fence("text", &super::escape::one_line(&report.command))
+    );
     let _ = writeln!(o, "## Machine\n");
     let _ = writeln!(o, "| | |\n| --- | --- |");
     let _ = writeln!(o, "| kernel | {} ({}) |", md_escape(&e.kernel_release), md_escape(&e.kernel_version));
     let _ = writeln!(o, "| CPU | {} × {} |", e.cpus, md_escape(&e.cpu_model));
     let _ = writeln!(o, "| virtualization | {} |", md_escape(&e.virtualization));
-    let _ = writeln!(o, "| BPF JIT (`bpf_jit_enable`) | {} |", md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown")));
+    let _ =
+        writeln!(o, "| BPF JIT (`bpf_jit_enable`) | {} |", md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown")));
     let _ = writeln!(o, "| spec_store_bypass | {} |", md_escape(e.spec_store_bypass.as_deref().unwrap_or("unknown")));
-    let _ = writeln!(o, "| clock | {} ({:.4} ns/tick); clocksource {} |", md_escape(report.clock.source), report.clock.ns_per_tick, md_escape(e.clocksource.as_deref().unwrap_or("unknown")));
-    let _ = writeln!(o, "| `/proc/PID/seccomp_cache` | {} |", if e.seccomp_cache_debug { "present" } else { "absent (no CONFIG_SECCOMP_CACHE_DEBUG): the cache is checked by timing" });
+    let _ = writeln!(
+        o,
+        "| clock | {} ({:.4} ns/tick); clocksource {} |",
+        md_escape(report.clock.source),
+        report.clock.ns_per_tick,
+        md_escape(e.clocksource.as_deref().unwrap_or("unknown"))
+    );
+    let _ = writeln!(
+        o,
+        "| `/proc/PID/seccomp_cache` | {} |",
+        if e.seccomp_cache_debug {
+            "present"
+        } else {
+            "absent (no CONFIG_SECCOMP_CACHE_DEBUG): the cache is checked by timing"
+        }
+    );
     let l = &report.load;
     let _ = writeln!(
         o,
@@ -635,7 +732,11 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     if report.options.rounds < report.min_rounds {
-        let _ = writeln!(o, "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n", report.options.rounds, report.min_rounds);
+        let _ = writeln!(
+            o,
+            "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
+            report.options.rounds, report.min_rounds
+        );
     }
     let _ = writeln!(o, "## Filters\n");
     let _ = writeln!(o, "| filter | instructions | source | hot syscalls served by the cache | hot-syscall mean instructions (min–max) |\n| --- | --- | --- | --- | --- |");
@@ -647,31 +748,66 @@ pub fn markdown(report: &Report) -> String {
             md_escape(&s.label),
             s.lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" + "),
             md_escape(&s.note),
-            if s.lengths.is_empty() { "—".into() } else if cached.is_empty() { "none".into() } else { md_escape(&cached.join(", ")) },
+            if s.lengths.is_empty() {
+                "—".into()
+            } else if cached.is_empty() {
+                "none".into()
+            } else {
+                md_escape(&cached.join(", "))
+            },
             s.hot_weighted_insns.map(|(a, b)| format!("{a:.1}–{b:.1}")).unwrap_or_else(|| "—".into())
         );
     }
     let _ = writeln!(o);
     for &threads in &report.options.threads {
-        let _ = writeln!(o, "## Overhead, {threads} concurrent process{} (ns per call)\n", if threads == 1 { "" } else { "es" });
+        let _ = writeln!(
+            o,
+            "## Overhead, {threads} concurrent process{} (ns per call)\n",
+            if threads == 1 { "" } else { "es" }
+        );
         let probes = probes_of(report);
-        let _ = writeln!(o, "| filter | {} |\n| --- |{}", probes.iter().map(|p| p.name()).collect::<Vec<_>>().join(" | "), " --- |".repeat(probes.len()));
+        let _ = writeln!(
+            o,
+            "| filter | {} |\n| --- |{}",
+            probes.iter().map(|p| p.name()).collect::<Vec<_>>().join(" | "),
+            " --- |".repeat(probes.len())
+        );
         for s in &report.subjects {
             let cells: Vec<String> = probes
                 .iter()
-                .map(|&p| report.rows.iter().find(|r| r.subject == s.label && r.probe == p && r.threads == threads).map(cell).unwrap_or_else(|| "skipped".into()))
+                .map(|&p| {
+                    report
+                        .rows
+                        .iter()
+                        .find(|r| r.subject == s.label && r.probe == p && r.threads == threads)
+                        .map(cell)
+                        .unwrap_or_else(|| "skipped".into())
+                })
                 .collect();
-            let name = if s.kind == SubjectKind::Baseline { "no filter (latency)".to_string() } else { md_escape(&s.label) };
+            let name =
+                if s.kind == SubjectKind::Baseline { "no filter (latency)".to_string() } else { md_escape(&s.label) };
             let _ = writeln!(o, "| {name} | {} |", cells.join(" | "));
         }
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "![overhead per syscall](overhead.svg)\n\n![scaling with processes](scaling.svg)\n");
     let _ = writeln!(o, "## Noise\n");
-    let _ = writeln!(o, "The no-filter latency itself, over rounds (the floor under which no difference is resolved):\n");
-    let _ = writeln!(o, "| syscall | processes | median ns | ± (half IQR over rounds) | relative |\n| --- | --- | --- | --- | --- |");
+    let _ =
+        writeln!(o, "The no-filter latency itself, over rounds (the floor under which no difference is resolved):\n");
+    let _ = writeln!(
+        o,
+        "| syscall | processes | median ns | ± (half IQR over rounds) | relative |\n| --- | --- | --- | --- | --- |"
+    );
     for n in &report.noise {
-        let _ = writeln!(o, "| {} | {} | {:.0} | {:.1} | {:.1}% |", n.probe.name(), n.threads, n.baseline.median, n.baseline.spread(), n.relative_spread * 100.0);
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.0} | {:.1} | {:.1}% |",
+            n.probe.name(),
+            n.threads,
+            n.baseline.median,
+            n.baseline.spread(),
+            n.relative_spread * 100.0
+        );
     }
     let cells: Vec<&Row> = report.rows.iter().filter(|r| r.overhead_estimate.is_some()).collect();
     let unresolved = cells.iter().filter(|r| r.overhead_estimate.is_some_and(|e| !e.resolved())).count();
@@ -689,7 +825,10 @@ pub fn markdown(report: &Report) -> String {
              against the all-cacheable floor within each round ({} process); the interval is over the per-round values.\n",
             m.threads
         );
-        let _ = writeln!(o, "| parameter | ns, median [95 % interval] | rounds | what it prices |\n| --- | --- | --- | --- |");
+        let _ = writeln!(
+            o,
+            "| parameter | ns, median [95 % interval] | rounds | what it prices |\n| --- | --- | --- | --- |"
+        );
         for p in &m.params {
             let _ = writeln!(o, "| `{}` | {} | {} | {} |", p.name, param_figure(p), p.estimate.n, p.what);
         }
@@ -707,8 +846,16 @@ pub fn markdown(report: &Report) -> String {
             for p in &m.params {
                 if let Some((v, dev)) = repeat_spread(report, p.name) {
                     let digits = if matches!(p.name, "load" | "jump" | "alu") { 3 } else { 1 };
-                    let agree = repeat_agreement(report, p.name).map(|(a, n)| format!("{a}/{n}")).unwrap_or_else(|| "no interval".into());
-                    let _ = writeln!(o, "| `{}` | {} | ±{:.1} % | {agree} |", p.name, v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "), dev * 100.0);
+                    let agree = repeat_agreement(report, p.name)
+                        .map(|(a, n)| format!("{a}/{n}"))
+                        .unwrap_or_else(|| "no interval".into());
+                    let _ = writeln!(
+                        o,
+                        "| `{}` | {} | ±{:.1} % | {agree} |",
+                        p.name,
+                        v.iter().map(|x| format!("{x:.digits$}")).collect::<Vec<_>>().join(", "),
+                        dev * 100.0
+                    );
                 }
             }
             let _ = writeln!(o);
@@ -751,11 +898,27 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(o, "### {}\n", md_escape(&s.label));
         let _ = writeln!(o, "| ABI | syscall numbers | served by cache | worst path (insns) | mean path of the rest |\n| --- | --- | --- | --- | --- |");
         for a in s.table.as_ref().into_iter().flatten() {
-            let _ = writeln!(o, "| {} | {} | {} | {} | {:.1} |", md_escape(&a.arch.to_string()), a.syscalls, a.cached, a.worst, a.mean_uncached_max);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {:.1} |",
+                md_escape(&a.arch.to_string()),
+                a.syscalls,
+                a.cached,
+                a.worst,
+                a.mean_uncached_max
+            );
         }
         let _ = writeln!(o, "\n| hot syscall | nr | cached | instructions min–max |\n| --- | --- | --- | --- |");
         for h in &s.hot {
-            let _ = writeln!(o, "| {} | {} | {} | {}–{} |", md_escape(&h.syscall), h.nr, if h.cached { "yes" } else { "no" }, h.min, h.max);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {}–{} |",
+                md_escape(&h.syscall),
+                h.nr,
+                if h.cached { "yes" } else { "no" },
+                h.min,
+                h.max
+            );
         }
         for d in &s.decisions {
             if let Verdict::Skipped { reason } | Verdict::Denied { action: reason } = &d.verdict {
@@ -789,16 +952,31 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
         .threads
         .iter()
         .map(|&threads| {
-            let title = format!("{threads} concurrent process{}: ns per call, median [95 % interval] over {} interleaved rounds", if threads == 1 { "" } else { "es" }, report.options.rounds);
+            let title = format!(
+                "{threads} concurrent process{}: ns per call, median [95 % interval] over {} interleaved rounds",
+                if threads == 1 { "" } else { "es" },
+                report.options.rounds
+            );
             let mut header = vec!["filter".to_string()];
             header.extend(probes.iter().map(|p| p.name()));
             let rows = report
                 .subjects
                 .iter()
                 .map(|s| {
-                    let mut line = vec![if s.kind == SubjectKind::Baseline { "no filter (latency)".into() } else { s.label.clone() }];
+                    let mut line = vec![if s.kind == SubjectKind::Baseline {
+                        "no filter (latency)".into()
+                    } else {
+                        s.label.clone()
+                    }];
                     for &p in &probes {
-                        line.push(report.rows.iter().find(|r| r.subject == s.label && r.probe == p && r.threads == threads).map(cell).unwrap_or_else(|| "skipped".into()));
+                        line.push(
+                            report
+                                .rows
+                                .iter()
+                                .find(|r| r.subject == s.label && r.probe == p && r.threads == threads)
+                                .map(cell)
+                                .unwrap_or_else(|| "skipped".into()),
+                        );
                     }
                     line
                 })
@@ -849,7 +1027,18 @@ mod tests {
         assert!(t.contains("validation on the filters under test") && !t.contains("no probe ran a filter"), "{t}");
         assert!(!t.contains("±0") && !t.contains("resolves nothing"), "{t}");
         let md = markdown(&r);
-        for needle in ["## Machine", "load while measuring", "## Noise", "## Cost model", "(overhead.svg)", "(denied)", "regenerate with", "**Validation**", "order-statistics", "| `jump` | 0.170 [0.170, 0.170] | 7 |"] {
+        for needle in [
+            "## Machine",
+            "load while measuring",
+            "## Noise",
+            "## Cost model",
+            "(overhead.svg)",
+            "(denied)",
+            "regenerate with",
+            "**Validation**",
+            "order-statistics",
+            "| `jump` | 0.170 [0.170, 0.170] | 7 |",
+        ] {
             assert!(md.contains(needle), "missing {needle}:\n{md}");
         }
     }
@@ -875,11 +1064,18 @@ mod tests {
         assert!(bad.len() == 1 && bad[0].contains("jump"), "{bad:?}");
         // A validation point that moved.
         let mut j3 = json.clone();
-        let p = j3["model"]["points"].as_array_mut().unwrap().iter_mut().find(|p| p["kind"] == "under_test" && p["uncached"] == true).unwrap();
+        let p = j3["model"]["points"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|p| p["kind"] == "under_test" && p["uncached"] == true)
+            .unwrap();
         p["measured_ns"] = serde_json::json!(1000.0);
         assert_eq!(unsupported_claims(&md, &j3).len(), 1);
         // An older report.json is named as such.
-        assert!(unsupported_claims(&md, &serde_json::json!({"model": {"pearson_r": 0.991}}))[0].contains("older seccheck"));
+        assert!(
+            unsupported_claims(&md, &serde_json::json!({"model": {"pearson_r": 0.991}}))[0].contains("older seccheck")
+        );
     }
 
     #[test]
@@ -896,7 +1092,12 @@ mod tests {
         }
         r.repeats = vec![second];
         let t = text(&r);
-        assert!(t.contains("across 2 runs") && t.contains("jump ±4.8 % (0/1 intervals overlap") && t.contains("entry ±0.0 % (1/1 intervals overlap"), "{t}");
+        assert!(
+            t.contains("across 2 runs")
+                && t.contains("jump ±4.8 % (0/1 intervals overlap")
+                && t.contains("entry ±0.0 % (1/1 intervals overlap"),
+            "{t}"
+        );
         let md = markdown(&r);
         assert!(md.contains("| `jump` | 0.170, 0.187 | ±4.8 % | 0/1 |"), "{md}");
     }
@@ -949,7 +1150,8 @@ mod tests {
         }
         let bars = std::fs::read_to_string(dir.path().join("overhead.svg")).unwrap();
         assert!(bars.contains("openat+close") && bars.contains("ld [0]; ret ALLOW"));
-        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
         assert!(json["rows"].as_array().unwrap().len() > 10);
         assert!(std::fs::read_to_string(dir.path().join("README.md")).unwrap().starts_with("# Filter overhead"));
     }

@@ -451,7 +451,8 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     }
 
     let lines = listing(program, &DisasmOptions::default());
-    let findings: Vec<FindingView> = raw.iter().enumerate().map(|(i, (source, f))| finding_view(i, source, f, &lines)).collect();
+    let findings: Vec<FindingView> =
+        raw.iter().enumerate().map(|(i, (source, f))| finding_view(i, source, f, &lines)).collect();
     let mut refs: HashMap<usize, Vec<String>> = HashMap::new();
     for f in &findings {
         for r in &f.insns {
@@ -464,7 +465,8 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             index: l.index,
             text: l.text.clone(),
             comment: l.comment.clone().unwrap_or_default(),
-            ret: (l.insn.code == crate::bpf::insn::BPF_RET | crate::bpf::insn::BPF_K).then(|| ActionClass::of(Action::from_ret(l.insn.k))),
+            ret: (l.insn.code == crate::bpf::insn::BPF_RET | crate::bpf::insn::BPF_K)
+                .then(|| ActionClass::of(Action::from_ret(l.insn.k))),
             findings: refs.remove(&l.index).unwrap_or_default(),
         })
         .collect();
@@ -473,7 +475,8 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     let diff = match &input.against {
         None => None,
         Some((old_name, old)) => {
-            let d = diff::diff(&valid, old, &Options::default()).map_err(|e| unexact(format!("comparing with {old_name}: {e}")))?;
+            let d = diff::diff(&valid, old, &Options::default())
+                .map_err(|e| unexact(format!("comparing with {old_name}: {e}")))?;
             Some(diff_view(old_name, &d))
         }
     };
@@ -491,7 +494,13 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         reasons.push(if p.failed == 0 {
             format!("all {} properties of {} hold", p.total, p.policy)
         } else {
-            format!("{} of {} properties of {} fail ({})", prop_failed, p.total, p.policy, plural(violations, "violation"))
+            format!(
+                "{} of {} properties of {} fail ({})",
+                prop_failed,
+                p.total,
+                p.policy,
+                plural(violations, "violation")
+            )
         });
     }
     reasons.push(format!(
@@ -521,7 +530,11 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         properties,
         lints: lint_counts,
         arch_counts: matrix.as_ref().map(arch_counts).unwrap_or_default(),
-        changes: diff.as_ref().map(|d| ChangeCount { against: d.against.clone(), regions: d.regions.len(), looser: d.looser }),
+        changes: diff.as_ref().map(|d| ChangeCount {
+            against: d.against.clone(),
+            regions: d.regions.len(),
+            looser: d.looser,
+        }),
         bench: input.bench.is_some(),
     };
     Ok(Review {
@@ -545,7 +558,8 @@ fn plural(n: usize, w: &str) -> String {
 /// (whose comments say which instruction is refused and why).
 fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> Review {
     let lines = listing(&input.loaded.program, &DisasmOptions::default());
-    let headline = format!("FAIL: the kernel refuses this filter ({}), so it never runs", plural(reasons.len(), "reason"));
+    let headline =
+        format!("FAIL: the kernel refuses this filter ({}), so it never runs", plural(reasons.len(), "reason"));
     Review {
         tool: input.tool,
         subject,
@@ -563,7 +577,13 @@ fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> R
         findings: Vec::new(),
         listing: lines
             .iter()
-            .map(|l| ListingRow { index: l.index, text: l.text.clone(), comment: l.comment.clone().unwrap_or_default(), ret: None, findings: Vec::new() })
+            .map(|l| ListingRow {
+                index: l.index,
+                text: l.text.clone(),
+                comment: l.comment.clone().unwrap_or_default(),
+                ret: None,
+                findings: Vec::new(),
+            })
             .collect(),
         diff: None,
         bench: None,
@@ -586,13 +606,28 @@ fn count_lints(raw: &[(&str, Finding)]) -> LintCounts {
 /// (matched by code, and by policy line for the per-rule properties).
 fn properties(pname: &str, pol: &Policy, raw: &[(&str, Finding)], views: &[FindingView]) -> Properties {
     // Only the property findings, with their ids.
-    let (found, ids): (Vec<Finding>, Vec<String>) =
-        raw.iter().zip(views).filter(|((s, _), _)| *s == "property").map(|((_, f), v)| (f.clone(), v.id.clone())).unzip();
+    let (found, ids): (Vec<Finding>, Vec<String>) = raw
+        .iter()
+        .zip(views)
+        .filter(|((s, _), _)| *s == "property")
+        .map(|((_, f), v)| (f.clone(), v.id.clone()))
+        .unzip();
     let items: Vec<Property> = policy::verdict::properties(pol, &found)
         .into_iter()
-        .map(|p| Property { code: p.code, pass: p.holds(), findings: p.violations.iter().map(|&i| ids[i].clone()).collect(), label: p.label, line: p.line })
+        .map(|p| Property {
+            code: p.code,
+            pass: p.holds(),
+            findings: p.violations.iter().map(|&i| ids[i].clone()).collect(),
+            label: p.label,
+            line: p.line,
+        })
         .collect();
-    Properties { policy: pname.to_string(), total: items.len(), failed: items.iter().filter(|p| !p.pass).count(), items }
+    Properties {
+        policy: pname.to_string(),
+        total: items.len(),
+        failed: items.iter().filter(|p| !p.pass).count(),
+        items,
+    }
 }
 
 fn insn_line(lines: &[crate::bpf::ListingLine], i: usize) -> String {
@@ -652,7 +687,9 @@ fn finding_view(i: usize, source: &'static str, f: &Finding, lines: &[crate::bpf
 
 fn cell_of(nr: String, outcomes: &[Outcome]) -> Cell {
     match outcomes {
-        [o] if o.when == Condition::Always => Cell { nr, class: ActionClass::of(o.kind), summary: o.kind.to_string(), conditions: Vec::new() },
+        [o] if o.when == Condition::Always => {
+            Cell { nr, class: ActionClass::of(o.kind), summary: o.kind.to_string(), conditions: Vec::new() }
+        }
         _ => {
             let mut distinct: Vec<String> = Vec::new();
             for o in outcomes {
@@ -664,9 +701,20 @@ fn cell_of(nr: String, outcomes: &[Outcome]) -> Cell {
             let classes: BTreeSet<ActionClass> = outcomes.iter().map(|o| ActionClass::of(o.kind)).collect();
             Cell {
                 nr,
-                class: if classes.len() == 1 { *classes.iter().next().expect("one class") } else { ActionClass::Conditional },
+                class: if classes.len() == 1 {
+                    *classes.iter().next().expect("one class")
+                } else {
+                    ActionClass::Conditional
+                },
                 summary: distinct.join(" / "),
-                conditions: outcomes.iter().map(|o| CondLine { action: o.kind.to_string(), class: ActionClass::of(o.kind), when: o.when.to_string() }).collect(),
+                conditions: outcomes
+                    .iter()
+                    .map(|o| CondLine {
+                        action: o.kind.to_string(),
+                        class: ActionClass::of(o.kind),
+                        when: o.when.to_string(),
+                    })
+                    .collect(),
             }
         }
     }
@@ -774,7 +822,8 @@ fn matrix(an: &mut crate::symbolic::Analysis, intended: &[Arch], fallback: Arch)
             if o.when != Condition::Always {
                 label.push_str(&format!(" where {}", o.when));
             }
-            let known: Vec<&str> = o.known.iter().map(|a| a.name()).filter(|n| !arches.iter().any(|a| a.name() == *n)).collect();
+            let known: Vec<&str> =
+                o.known.iter().map(|a| a.name()).filter(|n| !arches.iter().any(|a| a.name() == *n)).collect();
             if !known.is_empty() {
                 label.push_str(&format!(" (including {})", known.join(", ")));
             }
@@ -788,12 +837,20 @@ fn matrix(an: &mut crate::symbolic::Analysis, intended: &[Arch], fallback: Arch)
                     format!("{}: {}", row_label(r), outcomes_text(&r.outcomes))
                 })
                 .collect();
-            lines.push(format!("{}: {}", if o.rows.is_empty() { "every syscall" } else { "every other syscall" }, outcomes_text(&o.other_nr)));
+            lines.push(format!(
+                "{}: {}",
+                if o.rows.is_empty() { "every syscall" } else { "every other syscall" },
+                outcomes_text(&o.other_nr)
+            ));
             OtherArchView { label, class: if classes.len() == 1 { c.class } else { ActionClass::Conditional }, lines }
         })
         .collect();
     Some(Matrix {
-        arches: table.arches.iter().map(|t| Column { arch: t.arch.name().to_string(), detail: column_detail(t.arch) }).collect(),
+        arches: table
+            .arches
+            .iter()
+            .map(|t| Column { arch: t.arch.name().to_string(), detail: column_detail(t.arch) })
+            .collect(),
         rows,
         syscall_rows,
         other_arches,
@@ -808,7 +865,16 @@ fn arch_counts(m: &Matrix) -> Vec<ArchCount> {
         .map(|(col, a)| {
             let counts = ActionClass::ALL
                 .iter()
-                .map(|&c| (c.name(), m.rows.iter().filter(|r| r.named).filter(|r| r.cells[col].as_ref().is_some_and(|x| x.class == c)).count()))
+                .map(|&c| {
+                    (
+                        c.name(),
+                        m.rows
+                            .iter()
+                            .filter(|r| r.named)
+                            .filter(|r| r.cells[col].as_ref().is_some_and(|x| x.class == c))
+                            .count(),
+                    )
+                })
                 .filter(|&(_, n)| n > 0)
                 .collect();
             ArchCount { arch: a.arch.clone(), counts }
@@ -839,7 +905,12 @@ fn diff_view(against: &str, d: &Diff) -> DiffView {
             }
         })
         .collect();
-    DiffView { against: against.to_string(), equivalent: d.equivalent, looser: regions.iter().filter(|r| r.looser).count(), regions }
+    DiffView {
+        against: against.to_string(),
+        equivalent: d.equivalent,
+        looser: regions.iter().filter(|r| r.looser).count(),
+        regions,
+    }
 }
 
 /// The overhead measurement as the review shows it: machine, tables, plots,

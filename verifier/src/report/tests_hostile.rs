@@ -23,9 +23,18 @@ fn review(s: &str) -> Review {
         nr: f(&format!("{tag}.nr")),
         class: ActionClass::Conditional,
         summary: f(&format!("{tag}.summary")),
-        conditions: vec![CondLine { action: f(&format!("{tag}.action")), class: ActionClass::Denied, when: f(&format!("{tag}.when")) }],
+        conditions: vec![CondLine {
+            action: f(&format!("{tag}.action")),
+            class: ActionClass::Denied,
+            when: f(&format!("{tag}.when")),
+        }],
     };
-    let plain = |tag: &str| Cell { nr: f(&format!("{tag}.nr")), class: ActionClass::Allowed, summary: f(&format!("{tag}.summary")), conditions: Vec::new() };
+    let plain = |tag: &str| Cell {
+        nr: f(&format!("{tag}.nr")),
+        class: ActionClass::Allowed,
+        summary: f(&format!("{tag}.summary")),
+        conditions: Vec::new(),
+    };
     Review {
         tool: f("tool"),
         subject: Subject {
@@ -46,7 +55,13 @@ fn review(s: &str) -> Review {
                 total: 2,
                 failed: 1,
                 items: vec![
-                    Property { code: leak(f("code")), label: format!("{} may run only when `{}`", f("names"), f("when")), line: Some(3), pass: false, findings: vec![f("F1")] },
+                    Property {
+                        code: leak(f("code")),
+                        label: format!("{} may run only when `{}`", f("names"), f("when")),
+                        line: Some(3),
+                        pass: false,
+                        findings: vec![f("F1")],
+                    },
                     Property { code: "P002", label: f("label2"), line: None, pass: true, findings: Vec::new() },
                 ],
             }),
@@ -59,12 +74,31 @@ fn review(s: &str) -> Review {
         matrix: Some(Matrix {
             arches: vec![Column { arch: f("column.arch"), detail: f("column.detail") }],
             rows: vec![
-                MatrixRow { name: f("row.name"), named: true, classes: f("row.classes"), cells: vec![Some(cell("cell"))] },
-                MatrixRow { name: f("row2.name"), named: true, classes: f("row2.classes"), cells: vec![Some(plain("plain"))] },
-                MatrixRow { name: f("other.name"), named: false, classes: f("other.classes"), cells: vec![Some(cell("other"))] },
+                MatrixRow {
+                    name: f("row.name"),
+                    named: true,
+                    classes: f("row.classes"),
+                    cells: vec![Some(cell("cell"))],
+                },
+                MatrixRow {
+                    name: f("row2.name"),
+                    named: true,
+                    classes: f("row2.classes"),
+                    cells: vec![Some(plain("plain"))],
+                },
+                MatrixRow {
+                    name: f("other.name"),
+                    named: false,
+                    classes: f("other.classes"),
+                    cells: vec![Some(cell("other"))],
+                },
             ],
             syscall_rows: 2,
-            other_arches: vec![OtherArchView { label: f("otherarch.label"), class: ActionClass::Killed, lines: vec![f("otherarch.line")] }],
+            other_arches: vec![OtherArchView {
+                label: f("otherarch.label"),
+                class: ActionClass::Killed,
+                lines: vec![f("otherarch.line")],
+            }],
             legend: vec![(leak(f("legend.class")), leak(f("legend.meaning")))],
         }),
         findings: vec![FindingView {
@@ -77,9 +111,21 @@ fn review(s: &str) -> Review {
             explain: Some(f("explain")),
             policy_line: Some(3),
             insns: vec![InsnRef { index: 0, text: f("insn") }],
-            example: Some(ExampleView { input: f("input"), action: f("action"), class: ActionClass::Allowed, path: vec![0, 1], kernel: f("kernel") }),
+            example: Some(ExampleView {
+                input: f("input"),
+                action: f("action"),
+                class: ActionClass::Allowed,
+                path: vec![0, 1],
+                kernel: f("kernel"),
+            }),
         }],
-        listing: vec![ListingRow { index: 0, text: f("listing.text"), comment: f("listing.comment"), ret: Some(ActionClass::Allowed), findings: vec![f("listing.ref")] }],
+        listing: vec![ListingRow {
+            index: 0,
+            text: f("listing.text"),
+            comment: f("listing.comment"),
+            ret: Some(ActionClass::Allowed),
+            findings: vec![f("listing.ref")],
+        }],
         diff: Some(DiffView {
             against: f("diff.against"),
             equivalent: false,
@@ -101,8 +147,15 @@ fn review(s: &str) -> Review {
         }),
         bench: Some(BenchView {
             environment: vec![f("env")],
-            tables: vec![BenchTable { title: f("table.title"), header: vec![f("h1"), f("h2")], rows: vec![vec![f("c1"), f("c2")]] }],
-            plots: vec![(f("plot.title"), format!("<svg xmlns=\"http://www.w3.org/2000/svg\"><text>{}</text></svg>", f("plot")))],
+            tables: vec![BenchTable {
+                title: f("table.title"),
+                header: vec![f("h1"), f("h2")],
+                rows: vec![vec![f("c1"), f("c2")]],
+            }],
+            plots: vec![(
+                f("plot.title"),
+                format!("<svg xmlns=\"http://www.w3.org/2000/svg\"><text>{}</text></svg>", f("plot")),
+            )],
             notes: vec![f("bench.note")],
         }),
     }
@@ -157,18 +210,50 @@ fn markdown_keeps_its_structure_whatever_the_names() {
     let (b, h) = (md_shape(&benign), md_shape(&hostile));
     assert_eq!(b.len(), h.len(), "a name added or removed lines:\n{hostile}");
     for (i, (x, y)) in b.iter().zip(&h).enumerate() {
-        assert_eq!(x, y, "line {} differs in structure:\n  benign:  {}\n  hostile: {}", i + 1, benign.lines().nth(i).unwrap(), hostile.lines().nth(i).unwrap());
+        assert_eq!(
+            x,
+            y,
+            "line {} differs in structure:\n  benign:  {}\n  hostile: {}",
+            i + 1,
+            benign.lines().nth(i).unwrap(),
+            hostile.lines().nth(i).unwrap()
+        );
     }
     let outside = outside_fences(&hostile);
-    assert!(!outside.lines().any(|l| l.trim_start_matches(['-', ' ', '*', '>']).starts_with("## Approved")), "{hostile}");
+    assert!(
+        !outside.lines().any(|l| l.trim_start_matches(['-', ' ', '*', '>']).starts_with("## Approved")),
+        "{hostile}"
+    );
     assert!(!outside.to_lowercase().contains("<script"), "{hostile}");
     assert!(!outside.contains("](javascript"), "{hostile}");
     assert!(!outside.contains("@team") && !outside.contains("**B**") && !outside.contains("_i_"), "{hostile}");
     // Every field is there, as visible text.
     // Inside the fenced instruction block: one line, shown as written.
     assert!(hostile.contains("insn:x\u{240a}## Approved\u{240d}\u{240a}<script>"), "{hostile}");
-    for field in ["file", "headline", "generator", "json.path", "policy", "when", "msg.when", "input", "region.example", "diff.against", "env", "h1", "c2", "bench.note", "tool", "otherarch.line", "row.name", "cell.when"] {
-        assert!(hostile.contains(&format!("{field}:x\u{240a}&#35;&#35; Approved")), "{field} missing or not escaped:\n{hostile}");
+    for field in [
+        "file",
+        "headline",
+        "generator",
+        "json.path",
+        "policy",
+        "when",
+        "msg.when",
+        "input",
+        "region.example",
+        "diff.against",
+        "env",
+        "h1",
+        "c2",
+        "bench.note",
+        "tool",
+        "otherarch.line",
+        "row.name",
+        "cell.when",
+    ] {
+        assert!(
+            hostile.contains(&format!("{field}:x\u{240a}&#35;&#35; Approved")),
+            "{field} missing or not escaped:\n{hostile}"
+        );
     }
 }
 
@@ -221,7 +306,16 @@ fn html_has_the_same_elements_and_attributes_whatever_the_names() {
     let hostile = super::html::render(&review(HOSTILE)).unwrap();
     let (bt, _) = html_shape(&benign);
     let (ht, text) = html_shape(&hostile);
-    let strip = |t: &[String]| t.iter().map(|s| s.split_whitespace().map(|w| w.split('=').next().unwrap_or("").to_string()).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>();
+    let strip = |t: &[String]| {
+        t.iter()
+            .map(|s| {
+                s.split_whitespace()
+                    .map(|w| w.split('=').next().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(&bt), strip(&ht), "hostile names changed the page's elements");
     assert_eq!(hostile.matches("<script").count(), 1, "only the page's own script");
     assert!(text.contains("&lt;script&gt;alert(1)&lt;"), "the payload is shown as text");
@@ -258,5 +352,8 @@ fn overhead_markdown_escapes_labels_command_and_machine_strings() {
         let cols = l.matches('|').count();
         assert!(b.lines().any(|x| x.starts_with('|') && x.matches('|').count() == cols), "row with {cols} pipes: {l}");
     }
-    assert!(h.contains("````text\nseccheck bench x\u{240a}## Approved"), "the command is shown on one line, in a fence longer than its backticks:\n{h}");
+    assert!(
+        h.contains("````text\nseccheck bench x\u{240a}## Approved"),
+        "the command is shown on one line, in a fence longer than its backticks:\n{h}"
+    );
 }

@@ -76,7 +76,9 @@ impl std::fmt::Display for Candidate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.name {
             Some(n) => write!(f, "`{n}` (line {}, {} instructions)", self.line, self.instructions),
-            None => write!(f, "bare `{{ code, jt, jf, k }}` lines (line {}, {} instructions)", self.line, self.instructions),
+            None => {
+                write!(f, "bare `{{ code, jt, jf, k }}` lines (line {}, {} instructions)", self.line, self.instructions)
+            }
         }
     }
 }
@@ -120,7 +122,15 @@ impl<'a> Source<'a> {
     pub fn parse(text: &'a str, arch: Arch) -> Result<Source<'a>, TextError> {
         let mut lines = vec![0];
         lines.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
-        let mut s = Source { text, toks: Vec::new(), close: Vec::new(), lines, defines: HashMap::new(), arrays: Vec::new(), arch };
+        let mut s = Source {
+            text,
+            toks: Vec::new(),
+            close: Vec::new(),
+            lines,
+            defines: HashMap::new(),
+            arrays: Vec::new(),
+            arch,
+        };
         s.tokenize()?;
         s.match_brackets()?;
         s.find_arrays()?;
@@ -200,7 +210,11 @@ impl<'a> Source<'a> {
                 Kind::Literal
             } else {
                 let two = &b[i..(i + 2).min(b.len())];
-                i += if matches!(two, b"<<" | b">>" | b"&&" | b"||" | b"->" | b"==" | b"!=" | b"<=" | b">=") { 2 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
+                i += if matches!(two, b"<<" | b">>" | b"&&" | b"||" | b"->" | b"==" | b"!=" | b"<=" | b">=") {
+                    2
+                } else {
+                    text[i..].chars().next().map_or(1, char::len_utf8)
+                };
                 Kind::Punct
             };
             self.toks.push(Tok { kind, pos: start as u32, len: (i - start) as u32 });
@@ -232,7 +246,15 @@ impl<'a> Source<'a> {
                     Define::Unusable("defined more than once")
                 } else {
                     let value_start = end - (rest.len() - name_len);
-                    let mut sub = Source { text, toks: Vec::new(), close: Vec::new(), lines: Vec::new(), defines: HashMap::new(), arrays: Vec::new(), arch: self.arch };
+                    let mut sub = Source {
+                        text,
+                        toks: Vec::new(),
+                        close: Vec::new(),
+                        lines: Vec::new(),
+                        defines: HashMap::new(),
+                        arrays: Vec::new(),
+                        arch: self.arch,
+                    };
                     sub.tokenize_range(value_start, end);
                     Define::Value(sub.toks)
                 };
@@ -265,10 +287,18 @@ impl<'a> Source<'a> {
                 while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
                     i += 1;
                 }
-                if c.is_ascii_digit() { Kind::Number } else { Kind::Ident }
+                if c.is_ascii_digit() {
+                    Kind::Number
+                } else {
+                    Kind::Ident
+                }
             } else {
                 let two = &b[i..(i + 2).min(end)];
-                i += if matches!(two, b"<<" | b">>" | b"&&" | b"||") { 2 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
+                i += if matches!(two, b"<<" | b">>" | b"&&" | b"||") {
+                    2
+                } else {
+                    text[i..].chars().next().map_or(1, char::len_utf8)
+                };
                 Kind::Punct
             };
             self.toks.push(Tok { kind, pos: s as u32, len: (i - s) as u32 });
@@ -294,7 +324,15 @@ impl<'a> Source<'a> {
                         _ => "]",
                     };
                     if t.s(self.text) != want {
-                        return Err(self.err(t.at(), format!("`{}` where `{want}` closes the `{}` of line {}", t.s(self.text), self.toks[o].s(self.text), self.line_of(self.toks[o].at()))));
+                        return Err(self.err(
+                            t.at(),
+                            format!(
+                                "`{}` where `{want}` closes the `{}` of line {}",
+                                t.s(self.text),
+                                self.toks[o].s(self.text),
+                                self.line_of(self.toks[o].at())
+                            ),
+                        ));
                     }
                     self.close[o] = i as u32;
                 }
@@ -316,7 +354,10 @@ impl<'a> Source<'a> {
     fn find_arrays(&mut self) -> Result<(), TextError> {
         let mut i = 0;
         while i + 2 < self.toks.len() {
-            if !(self.is(i, Kind::Ident, "struct") && self.is(i + 1, Kind::Ident, "sock_filter") && self.toks[i + 2].kind == Kind::Ident) {
+            if !(self.is(i, Kind::Ident, "struct")
+                && self.is(i + 1, Kind::Ident, "sock_filter")
+                && self.toks[i + 2].kind == Kind::Ident)
+            {
                 i += 1;
                 continue;
             }
@@ -332,18 +373,33 @@ impl<'a> Source<'a> {
                 continue;
             }
             if !self.is(j + 1, Kind::Punct, "{") {
-                return Err(self.err(self.toks.get(j + 1).map_or(self.text.len(), |t| t.at()), format!("`{}`: expected `{{` after `=`", name.s(self.text))));
+                return Err(self.err(
+                    self.toks.get(j + 1).map_or(self.text.len(), |t| t.at()),
+                    format!("`{}`: expected `{{` after `=`", name.s(self.text)),
+                ));
             }
             let open = j + 1;
             let end = self.close[open] as usize;
             let count = self.elements(open, end).len();
-            self.arrays.push((Candidate { name: Some(name.s(self.text).to_string()), line: self.line_of(self.toks[i].at()), instructions: count }, open, end));
+            self.arrays.push((
+                Candidate {
+                    name: Some(name.s(self.text).to_string()),
+                    line: self.line_of(self.toks[i].at()),
+                    instructions: count,
+                },
+                open,
+                end,
+            ));
             i = end + 1;
         }
         if self.arrays.is_empty() && self.bare_groups() {
             let first = &self.toks[0];
             let count = self.toks.iter().filter(|t| t.kind == Kind::Punct && t.s(self.text) == "{").count();
-            self.arrays.push((Candidate { name: None, line: self.line_of(first.at()), instructions: count }, usize::MAX, usize::MAX));
+            self.arrays.push((
+                Candidate { name: None, line: self.line_of(first.at()), instructions: count },
+                usize::MAX,
+                usize::MAX,
+            ));
         }
         Ok(())
     }
@@ -463,7 +519,10 @@ impl<'a> Source<'a> {
                 return self.designated(n, &a);
             }
             if a.len() != 4 {
-                return Err(self.err(t.at(), format!("expected 4 fields `{{ code, jt, jf, k }}` in instruction {n}, found {}", a.len())));
+                return Err(self.err(
+                    t.at(),
+                    format!("expected 4 fields `{{ code, jt, jf, k }}` in instruction {n}, found {}", a.len()),
+                ));
             }
             fields = [a[0], a[1], a[2], a[3]];
         } else if t.kind == Kind::Ident && self.is(s + 1, Kind::Punct, "(") && self.close[s + 1] as usize + 1 == e {
@@ -484,7 +543,13 @@ impl<'a> Source<'a> {
             }
         } else {
             let what = format!("`{}`", t.s(self.text));
-            return Err(self.err(t.at(), format!("instruction {n}: expected `{{ code, jt, jf, k }}`, BPF_STMT(…) or BPF_JUMP(…), found {what}{}", if t.kind == Kind::Ident { " (a macro seccheck does not expand?)" } else { "" })));
+            return Err(self.err(
+                t.at(),
+                format!(
+                    "instruction {n}: expected `{{ code, jt, jf, k }}`, BPF_STMT(…) or BPF_JUMP(…), found {what}{}",
+                    if t.kind == Kind::Ident { " (a macro seccheck does not expand?)" } else { "" }
+                ),
+            ));
         }
         let code = self.field(n, "code", fields[0], 0xffff)?;
         let jt = self.field(n, "jt", fields[1], 0xff)?;
@@ -499,10 +564,15 @@ impl<'a> Source<'a> {
             if s == e {
                 continue;
             }
-            let ok = self.is(s, Kind::Punct, ".") && self.toks.get(s + 1).is_some_and(|t| t.kind == Kind::Ident) && self.is(s + 2, Kind::Punct, "=");
+            let ok = self.is(s, Kind::Punct, ".")
+                && self.toks.get(s + 1).is_some_and(|t| t.kind == Kind::Ident)
+                && self.is(s + 2, Kind::Punct, "=");
             let name = if ok { self.toks[s + 1].s(self.text) } else { "" };
             let Some(slot) = ["code", "jt", "jf", "k"].iter().position(|&f| f == name) else {
-                return Err(self.err(self.toks[s].at(), format!("instruction {n}: expected `.code`, `.jt`, `.jf` or `.k = value`")));
+                return Err(self.err(
+                    self.toks[s].at(),
+                    format!("instruction {n}: expected `.code`, `.jt`, `.jf` or `.k = value`"),
+                ));
             };
             vals[slot] = Some(self.field(n, name, (s + 3, e), [0xffff, 0xff, 0xff, 0xffff_ffff][slot])?);
         }
@@ -523,7 +593,13 @@ impl<'a> Source<'a> {
             return Err(self.err(t.at(), format!("instruction {n}: unexpected `{}` in field `{name}`", t.s(self.text))));
         }
         if v < 0 || v as u128 > max as u128 {
-            return Err(self.err(at, format!("instruction {n}: field `{name}` is {v}, which does not fit its {}-bit slot", (max.count_ones()))));
+            return Err(self.err(
+                at,
+                format!(
+                    "instruction {n}: field `{name}` is {v}, which does not fit its {}-bit slot",
+                    (max.count_ones())
+                ),
+            ));
         }
         Ok(v as u64)
     }
@@ -531,25 +607,63 @@ impl<'a> Source<'a> {
     /// The value of a named constant.
     fn constant(&self, name: &str) -> Option<i128> {
         let bpf: &[(&str, u16)] = &[
-            ("BPF_LD", BPF_LD), ("BPF_LDX", BPF_LDX), ("BPF_ST", BPF_ST), ("BPF_STX", BPF_STX), ("BPF_ALU", BPF_ALU),
-            ("BPF_JMP", BPF_JMP), ("BPF_RET", BPF_RET), ("BPF_MISC", BPF_MISC), ("BPF_W", BPF_W), ("BPF_H", BPF_H),
-            ("BPF_B", BPF_B), ("BPF_IMM", BPF_IMM), ("BPF_ABS", BPF_ABS), ("BPF_IND", BPF_IND), ("BPF_MEM", BPF_MEM),
-            ("BPF_LEN", BPF_LEN), ("BPF_MSH", BPF_MSH), ("BPF_ADD", BPF_ADD), ("BPF_SUB", BPF_SUB), ("BPF_MUL", BPF_MUL),
-            ("BPF_DIV", BPF_DIV), ("BPF_OR", BPF_OR), ("BPF_AND", BPF_AND), ("BPF_LSH", BPF_LSH), ("BPF_RSH", BPF_RSH),
-            ("BPF_NEG", BPF_NEG), ("BPF_MOD", BPF_MOD), ("BPF_XOR", BPF_XOR), ("BPF_JA", BPF_JA), ("BPF_JEQ", BPF_JEQ),
-            ("BPF_JGT", BPF_JGT), ("BPF_JGE", BPF_JGE), ("BPF_JSET", BPF_JSET), ("BPF_K", BPF_K), ("BPF_X", BPF_X),
-            ("BPF_A", BPF_A), ("BPF_TAX", BPF_TAX), ("BPF_TXA", BPF_TXA),
+            ("BPF_LD", BPF_LD),
+            ("BPF_LDX", BPF_LDX),
+            ("BPF_ST", BPF_ST),
+            ("BPF_STX", BPF_STX),
+            ("BPF_ALU", BPF_ALU),
+            ("BPF_JMP", BPF_JMP),
+            ("BPF_RET", BPF_RET),
+            ("BPF_MISC", BPF_MISC),
+            ("BPF_W", BPF_W),
+            ("BPF_H", BPF_H),
+            ("BPF_B", BPF_B),
+            ("BPF_IMM", BPF_IMM),
+            ("BPF_ABS", BPF_ABS),
+            ("BPF_IND", BPF_IND),
+            ("BPF_MEM", BPF_MEM),
+            ("BPF_LEN", BPF_LEN),
+            ("BPF_MSH", BPF_MSH),
+            ("BPF_ADD", BPF_ADD),
+            ("BPF_SUB", BPF_SUB),
+            ("BPF_MUL", BPF_MUL),
+            ("BPF_DIV", BPF_DIV),
+            ("BPF_OR", BPF_OR),
+            ("BPF_AND", BPF_AND),
+            ("BPF_LSH", BPF_LSH),
+            ("BPF_RSH", BPF_RSH),
+            ("BPF_NEG", BPF_NEG),
+            ("BPF_MOD", BPF_MOD),
+            ("BPF_XOR", BPF_XOR),
+            ("BPF_JA", BPF_JA),
+            ("BPF_JEQ", BPF_JEQ),
+            ("BPF_JGT", BPF_JGT),
+            ("BPF_JGE", BPF_JGE),
+            ("BPF_JSET", BPF_JSET),
+            ("BPF_K", BPF_K),
+            ("BPF_X", BPF_X),
+            ("BPF_A", BPF_A),
+            ("BPF_TAX", BPF_TAX),
+            ("BPF_TXA", BPF_TXA),
         ];
         if let Some(&(_, v)) = bpf.iter().find(|(n, _)| *n == name) {
             return Some(v.into());
         }
         let ret: &[(&str, u32)] = &[
-            ("SECCOMP_RET_KILL_PROCESS", SECCOMP_RET_KILL_PROCESS), ("SECCOMP_RET_KILL_THREAD", SECCOMP_RET_KILL_THREAD),
-            ("SECCOMP_RET_KILL", SECCOMP_RET_KILL_THREAD), ("SECCOMP_RET_TRAP", SECCOMP_RET_TRAP),
-            ("SECCOMP_RET_ERRNO", SECCOMP_RET_ERRNO), ("SECCOMP_RET_USER_NOTIF", SECCOMP_RET_USER_NOTIF),
-            ("SECCOMP_RET_TRACE", SECCOMP_RET_TRACE), ("SECCOMP_RET_LOG", SECCOMP_RET_LOG), ("SECCOMP_RET_ALLOW", SECCOMP_RET_ALLOW),
-            ("SECCOMP_RET_ACTION_FULL", SECCOMP_RET_ACTION_FULL), ("SECCOMP_RET_ACTION", 0x7fff_0000), ("SECCOMP_RET_DATA", SECCOMP_RET_DATA),
-            ("BPF_MAXINSNS", BPF_MAXINSNS as u32), ("BPF_MEMWORDS", BPF_MEMWORDS),
+            ("SECCOMP_RET_KILL_PROCESS", SECCOMP_RET_KILL_PROCESS),
+            ("SECCOMP_RET_KILL_THREAD", SECCOMP_RET_KILL_THREAD),
+            ("SECCOMP_RET_KILL", SECCOMP_RET_KILL_THREAD),
+            ("SECCOMP_RET_TRAP", SECCOMP_RET_TRAP),
+            ("SECCOMP_RET_ERRNO", SECCOMP_RET_ERRNO),
+            ("SECCOMP_RET_USER_NOTIF", SECCOMP_RET_USER_NOTIF),
+            ("SECCOMP_RET_TRACE", SECCOMP_RET_TRACE),
+            ("SECCOMP_RET_LOG", SECCOMP_RET_LOG),
+            ("SECCOMP_RET_ALLOW", SECCOMP_RET_ALLOW),
+            ("SECCOMP_RET_ACTION_FULL", SECCOMP_RET_ACTION_FULL),
+            ("SECCOMP_RET_ACTION", 0x7fff_0000),
+            ("SECCOMP_RET_DATA", SECCOMP_RET_DATA),
+            ("BPF_MAXINSNS", BPF_MAXINSNS as u32),
+            ("BPF_MEMWORDS", BPF_MEMWORDS),
         ];
         if let Some(&(_, v)) = ret.iter().find(|(n, _)| *n == name) {
             return Some(v.into());
@@ -663,12 +777,10 @@ impl<'s> Expr<'s, '_> {
                 self.expect(")")?;
                 Ok(v)
             }
-            (Kind::Number, s) => {
-                super::text::parse_c_uint(s).map(i128::from).ok_or_else(|| {
-                    self.pos -= 1;
-                    self.err(format!("`{s}` is not a C integer constant"))
-                })
-            }
+            (Kind::Number, s) => super::text::parse_c_uint(s).map(i128::from).ok_or_else(|| {
+                self.pos -= 1;
+                self.err(format!("`{s}` is not a C integer constant"))
+            }),
             (Kind::Ident, "offsetof") => self.offsetof(),
             (Kind::Ident, name) => self.ident(name),
             (_, s) => {
@@ -690,7 +802,12 @@ impl<'s> Expr<'s, '_> {
 
     /// After `(`: an unsigned type and `)`: a cast to that many bits.
     fn cast(&mut self) -> Option<u32> {
-        let words: Vec<&str> = self.toks[self.pos..].iter().take_while(|t| t.kind == Kind::Ident).take(3).map(|t| t.s(self.src.text)).collect();
+        let words: Vec<&str> = self.toks[self.pos..]
+            .iter()
+            .take_while(|t| t.kind == Kind::Ident)
+            .take(3)
+            .map(|t| t.s(self.src.text))
+            .collect();
         let (n, bits) = match words.as_slice() {
             ["unsigned", "short", ..] => (2, 16),
             ["unsigned", "char", ..] => (2, 8),
@@ -710,7 +827,8 @@ impl<'s> Expr<'s, '_> {
 
     fn offsetof(&mut self) -> Result<i128, TextError> {
         self.expect("(")?;
-        let ok = self.peek().is_some_and(|t| t.s(self.src.text) == "struct") && self.toks.get(self.pos + 1).is_some_and(|t| t.s(self.src.text) == "seccomp_data");
+        let ok = self.peek().is_some_and(|t| t.s(self.src.text) == "struct")
+            && self.toks.get(self.pos + 1).is_some_and(|t| t.s(self.src.text) == "seccomp_data");
         if !ok {
             return Err(self.err("offsetof is read for `struct seccomp_data` only"));
         }
@@ -734,7 +852,10 @@ impl<'s> Expr<'s, '_> {
                     16
                 }
             }
-            m => return Err(self.err(format!("struct seccomp_data has no member `{m}` (nr, arch, instruction_pointer, args[N])"))),
+            m => {
+                return Err(self
+                    .err(format!("struct seccomp_data has no member `{m}` (nr, arch, instruction_pointer, args[N])")))
+            }
         };
         self.expect(")")?;
         Ok(off)
@@ -748,7 +869,10 @@ impl<'s> Expr<'s, '_> {
         if let Some(sys) = name.strip_prefix("__NR_").or_else(|| name.strip_prefix("SYS_")) {
             return arch.syscall_nr(sys).map(i128::from).ok_or_else(|| {
                 self.pos -= 1;
-                self.err(format!("`{name}`: {} has no syscall `{sys}` (C sources are read for --host-arch {0})", arch.name()))
+                self.err(format!(
+                    "`{name}`: {} has no syscall `{sys}` (C sources are read for --host-arch {0})",
+                    arch.name()
+                ))
             });
         }
         if let Some(e) = crate::seccomp::errno_from_name(name) {
@@ -779,7 +903,13 @@ impl<'s> Expr<'s, '_> {
             }
             None => {
                 self.pos -= 1;
-                let what = if self.peek().is_some() && self.toks.get(self.pos + 1).is_some_and(|t| t.s(self.src.text) == "(") { "a macro seccheck does not expand" } else { "an identifier seccheck does not know" };
+                let what = if self.peek().is_some()
+                    && self.toks.get(self.pos + 1).is_some_and(|t| t.s(self.src.text) == "(")
+                {
+                    "a macro seccheck does not expand"
+                } else {
+                    "an identifier seccheck does not know"
+                };
                 Err(self.err(format!("`{name}` is {what} (known: BPF_*, SECCOMP_RET_*, AUDIT_ARCH_*, offsetof(struct seccomp_data, …), __NR_*/SYS_*, errno names, top-level #defines)")))
             }
         }
@@ -841,13 +971,19 @@ static struct sock_filter filter[] = {
     fn unknown_names_are_errors_naming_them() {
         let e = read("struct sock_filter f[] = { BPF_STMT(BPF_RET|BPF_K, MY_ACTION) };").unwrap_err().to_string();
         assert!(e.contains("`MY_ACTION` is an identifier seccheck does not know"), "{e}");
-        let e = read("struct sock_filter f[] = { VALIDATE_ARCHITECTURE, BPF_STMT(BPF_RET|BPF_K, 0) };").unwrap_err().to_string();
+        let e = read("struct sock_filter f[] = { VALIDATE_ARCHITECTURE, BPF_STMT(BPF_RET|BPF_K, 0) };")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`VALIDATE_ARCHITECTURE`"), "{e}");
         let e = read("struct sock_filter f[] = { ALLOW(read), BPF_STMT(BPF_RET|BPF_K, 0) };").unwrap_err().to_string();
         assert!(e.contains("`ALLOW(…)` is a macro seccheck does not expand"), "{e}");
-        let e = read("struct sock_filter f[] = { BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, __NR_nosuch, 0, 1) };").unwrap_err().to_string();
+        let e = read("struct sock_filter f[] = { BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, __NR_nosuch, 0, 1) };")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x86_64 has no syscall `nosuch`"), "{e}");
-        let e = read("#ifdef X\n#define A 1\n#endif\nstruct sock_filter f[] = { BPF_STMT(BPF_RET|BPF_K, A) };").unwrap_err().to_string();
+        let e = read("#ifdef X\n#define A 1\n#endif\nstruct sock_filter f[] = { BPF_STMT(BPF_RET|BPF_K, A) };")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("defined under #if"), "{e}");
     }
 
@@ -863,7 +999,8 @@ static struct sock_filter filter[] = {
 
     #[test]
     fn nesting_is_bounded() {
-        let deep = format!("struct sock_filter f[] = {{ BPF_STMT(6, {}0{}) }};", "(".repeat(10_000), ")".repeat(10_000));
+        let deep =
+            format!("struct sock_filter f[] = {{ BPF_STMT(6, {}0{}) }};", "(".repeat(10_000), ")".repeat(10_000));
         let e = read(&deep).unwrap_err().to_string();
         assert!(e.contains("nested deeper than 64 levels"), "{e}");
         let e = read(&"{".repeat(100_000)).unwrap_err().to_string();

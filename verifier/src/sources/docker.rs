@@ -61,9 +61,7 @@ use super::{check_loadable, syntax, CompiledFilter, Note, NoteKind, SourceError}
 use crate::arch::Arch;
 use crate::bpf::insn::*;
 use crate::bpf::{decode, ByteOrder, Insn, Program};
-use libseccomp::{
-    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
-};
+use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 use std::path::Path;
@@ -101,19 +99,12 @@ impl KernelVersion {
     /// (`fmt.Sscanf(release, "%d.%d")`): `6.18.0-foo` → 6.18.
     pub fn from_release(release: &str) -> Option<KernelVersion> {
         let (k, rest) = release.trim().split_once('.')?;
-        let digits = |s: &str| {
-            s.chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect::<String>()
-        };
+        let digits = |s: &str| s.chars().take_while(|c| c.is_ascii_digit()).collect::<String>();
         let m = digits(rest);
         if k.is_empty() || !k.chars().all(|c| c.is_ascii_digit()) || m.is_empty() {
             return None;
         }
-        Some(KernelVersion {
-            kernel: k.parse().ok()?,
-            major: m.parse().ok()?,
-        })
+        Some(KernelVersion { kernel: k.parse().ok()?, major: m.parse().ok()? })
     }
 
     /// The running kernel (`/proc/sys/kernel/osrelease`, what `uname -r` prints).
@@ -132,10 +123,7 @@ impl KernelVersion {
     /// two dot-separated decimal numbers, each 0..=255, not both 0; `""` means 0.0.
     fn from_min_kernel(s: &str) -> Option<KernelVersion> {
         if s.is_empty() {
-            return Some(KernelVersion {
-                kernel: 0,
-                major: 0,
-            });
+            return Some(KernelVersion { kernel: 0, major: 0 });
         }
         let parts: Vec<&str> = s.splitn(3, '.').collect();
         let num = |p: &str| -> Option<u64> {
@@ -146,15 +134,8 @@ impl KernelVersion {
         };
         match parts[..] {
             [k, m] => {
-                let v = KernelVersion {
-                    kernel: num(k)?,
-                    major: num(m)?,
-                };
-                (v != KernelVersion {
-                    kernel: 0,
-                    major: 0,
-                })
-                .then_some(v)
+                let v = KernelVersion { kernel: num(k)?, major: num(m)? };
+                (v != KernelVersion { kernel: 0, major: 0 }).then_some(v)
             }
             _ => None,
         }
@@ -419,9 +400,7 @@ const TOP_KEYS: &[&str] = &[
     "listenerMetadata",
     "syscalls",
 ];
-const RULE_KEYS: &[&str] = &[
-    "names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes",
-];
+const RULE_KEYS: &[&str] = &["names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"];
 
 fn opt_str(n: &Node, key: &str) -> Result<String, SourceError> {
     Ok(match n.get(key)? {
@@ -444,27 +423,18 @@ fn read_filter(c: &Child) -> Result<FilterSpec, SourceError> {
     let min_kernel = match n.get("minKernel")? {
         None => None,
         Some(k) => {
-            let s = k.node().str().map_err(|_| {
-                k.node()
-                    .invalid("a kernel version string \"<kernel>.<major>\"")
-            })?;
+            let s = k.node().str().map_err(|_| k.node().invalid("a kernel version string \"<kernel>.<major>\""))?;
             Some(KernelVersion::from_min_kernel(s).ok_or_else(|| {
-                k.node().invalid("a kernel version \"<kernel>.<major>\" with numbers 0..=255, not 0.0 (Docker's KernelVersion)")
+                k.node().invalid(
+                    "a kernel version \"<kernel>.<major>\" with numbers 0..=255, not 0.0 (Docker's KernelVersion)",
+                )
             })?)
         }
     };
     Ok(FilterSpec {
         path: c.path.clone(),
-        caps: opt_strings(&n, "caps")?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| s.0)
-            .collect(),
-        arches: opt_strings(&n, "arches")?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| s.0)
-            .collect(),
+        caps: opt_strings(&n, "caps")?.unwrap_or_default().into_iter().map(|s| s.0).collect(),
+        arches: opt_strings(&n, "arches")?.unwrap_or_default().into_iter().map(|s| s.0).collect(),
         min_kernel,
     })
 }
@@ -478,9 +448,7 @@ fn read_profile(n: Node, notes: &mut Vec<Note>) -> Result<Profile, SourceError> 
         notes.push(Note {
             path: display_path(&root),
             kind: NoteKind::UnknownKey,
-                message: format!(
-                "key `{k}` is not part of the Docker/OCI profile format; Docker and runc ignore it"
-            ),
+            message: format!("key `{k}` is not part of the Docker/OCI profile format; Docker and runc ignore it"),
         });
     }
     let mut arch_map = Vec::new();
@@ -507,7 +475,7 @@ fn read_profile(n: Node, notes: &mut Vec<Note>) -> Result<Profile, SourceError> 
                 notes.push(Note {
                     path: r.path.clone(),
                     kind: NoteKind::UnknownKey,
-                message: format!("key `{k}` is not part of the Docker/OCI rule format; Docker and runc ignore it"),
+                    message: format!("key `{k}` is not part of the Docker/OCI rule format; Docker and runc ignore it"),
                 });
             }
             let mut args = Vec::new();
@@ -515,9 +483,7 @@ fn read_profile(n: Node, notes: &mut Vec<Note>) -> Result<Profile, SourceError> 
                 for arg in a.node().array()? {
                     let an = arg.node();
                     if !an.v.is_object() {
-                        return Err(
-                            an.invalid("an argument condition object {index, value, valueTwo, op}")
-                        );
+                        return Err(an.invalid("an argument condition object {index, value, valueTwo, op}"));
                     }
                     args.push(ArgSpec {
                         path: arg.path.clone(),
@@ -584,14 +550,7 @@ fn docker_setup<'p>(
         // An OCI config.json: runc reads linux.seccomp as is.
         return Ok(Resolved {
             architectures: p.architectures.clone(),
-            syscalls: p
-                .syscalls
-                .iter()
-                .map(|r| OciSyscall {
-                    rule: r,
-                    names: r.names.clone(),
-                })
-                .collect(),
+            syscalls: p.syscalls.iter().map(|r| OciSyscall { rule: r, names: r.names.clone() }).collect(),
         });
     }
     if !p.architectures.is_empty() && !p.arch_map.is_empty() {
@@ -600,21 +559,14 @@ fn docker_setup<'p>(
             message: "both 'architectures' and 'archMap' are specified; Docker refuses the profile (use either)".into(),
         });
     }
-    let host = DOCKER_HOSTS
-        .iter()
-        .find(|h| h.0 == opts.host_arch)
-        .ok_or_else(|| SourceError::Refused {
-            path: root.clone(),
-            message: format!("{} is not an arch Docker runs on", opts.host_arch),
-        })?;
+    let host = DOCKER_HOSTS.iter().find(|h| h.0 == opts.host_arch).ok_or_else(|| SourceError::Refused {
+        path: root.clone(),
+        message: format!("{} is not an arch Docker runs on", opts.host_arch),
+    })?;
     let host_native = host.2;
     let mut architectures = p.architectures.clone();
     if let Some(seccomp_arch) = host.3 {
-        let am_path = if p.root.is_empty() {
-            "archMap".to_owned()
-        } else {
-            format!("{}.archMap", p.root)
-        };
+        let am_path = if p.root.is_empty() { "archMap".to_owned() } else { format!("{}.archMap", p.root) };
         for (i, e) in p.arch_map.iter().enumerate() {
             if e.arch == seccomp_arch {
                 architectures.push((e.arch.clone(), format!("{am_path}[{i}].architecture")));
@@ -632,10 +584,7 @@ fn docker_setup<'p>(
         {
             KernelVersion::running()?
         }
-        None => KernelVersion {
-            kernel: 0,
-            major: 0,
-        },
+        None => KernelVersion { kernel: 0, major: 0 },
     };
     let has_cap = |c: &String| opts.capabilities.iter().any(|x| x == c);
     let mut syscalls = Vec::new();
@@ -656,19 +605,13 @@ fn docker_setup<'p>(
         let why_not = (|| {
             if let Some(x) = &r.excludes {
                 if x.arches.iter().any(|a| a == host_native) {
-                    return Some(format!(
-                        "{}.arches contains the host arch `{host_native}`",
-                        x.path
-                    ));
+                    return Some(format!("{}.arches contains the host arch `{host_native}`", x.path));
                 }
                 if let Some(c) = x.caps.iter().find(|c| has_cap(c)) {
                     return Some(format!("{}.caps: {c} is in the capability set", x.path));
                 }
                 if let Some(k) = x.min_kernel.filter(|k| kernel >= *k) {
-                    return Some(format!(
-                        "{}.minKernel {k}: kernel {kernel} is not older",
-                        x.path
-                    ));
+                    return Some(format!("{}.minKernel {k}: kernel {kernel} is not older", x.path));
                 }
             }
             if let Some(i) = &r.includes {
@@ -682,10 +625,7 @@ fn docker_setup<'p>(
                     return Some(format!("{}.caps: {c} is not in the capability set", i.path));
                 }
                 if let Some(k) = i.min_kernel.filter(|k| kernel < *k) {
-                    return Some(format!(
-                        "{}.minKernel {k}: kernel {kernel} is older",
-                        i.path
-                    ));
+                    return Some(format!("{}.minKernel {k}: kernel {kernel} is older", i.path));
                 }
             }
             None
@@ -699,10 +639,7 @@ fn docker_setup<'p>(
             None => syscalls.push(OciSyscall { rule: r, names }),
         }
     }
-    Ok(Resolved {
-        architectures,
-        syscalls,
-    })
+    Ok(Resolved { architectures, syscalls })
 }
 
 // ---------------------------------------------------------------------------
@@ -761,21 +698,13 @@ fn runc_specconv(p: &Profile, r: &Resolved) -> Result<RuncConfig, SourceError> {
     };
     let mut architectures = Vec::new();
     for (a, path) in &r.architectures {
-        let (_, tok, arch) =
-            RUNC_ARCHES
-                .iter()
-                .find(|x| x.0 == a)
-                .ok_or_else(|| SourceError::Refused {
-                    path: path.clone(),
-                    message: format!(
-                        "string {a:?} is not a valid arch for runc (known: {})",
-                        RUNC_ARCHES
-                            .iter()
-                            .map(|x| x.0)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })?;
+        let (_, tok, arch) = RUNC_ARCHES.iter().find(|x| x.0 == a).ok_or_else(|| SourceError::Refused {
+            path: path.clone(),
+            message: format!(
+                "string {a:?} is not a valid arch for runc (known: {})",
+                RUNC_ARCHES.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
         architectures.push((*tok, *arch, path.clone()));
     }
     let bad_action = |path: String, a: &str| {
@@ -787,17 +716,13 @@ fn runc_specconv(p: &Profile, r: &Resolved) -> Result<RuncConfig, SourceError> {
     }
     };
     let default_action = runc_action(&p.default_action).ok_or_else(|| {
-        let path = if p.root.is_empty() {
-            "defaultAction".into()
-        } else {
-            format!("{}.defaultAction", p.root)
-        };
+        let path = if p.root.is_empty() { "defaultAction".into() } else { format!("{}.defaultAction", p.root) };
         bad_action(path, &p.default_action)
     })?;
     let mut syscalls = Vec::new();
     for s in &r.syscalls {
-        let action = runc_action(&s.rule.action)
-            .ok_or_else(|| bad_action(format!("{}.action", s.rule.path), &s.rule.action))?;
+        let action =
+            runc_action(&s.rule.action).ok_or_else(|| bad_action(format!("{}.action", s.rule.path), &s.rule.action))?;
         for (name, name_path) in &s.names {
             let mut args = Vec::new();
             for a in &s.rule.args {
@@ -857,11 +782,7 @@ fn errno_name_meaning(e: &libseccomp::error::SeccompError) -> (String, String) {
 }
 
 fn lib_err(path: &str, operation: &'static str, e: impl std::fmt::Display) -> SourceError {
-    SourceError::Libseccomp {
-        path: display_path(path),
-        operation,
-        message: e.to_string(),
-    }
+    SourceError::Libseccomp { path: display_path(path), operation, message: e.to_string() }
 }
 
 struct Built {
@@ -954,11 +875,7 @@ fn build_libseccomp(
         });
     }
     let mut ctx = ScmpFilterContext::new(def_act).map_err(|e| {
-        lib_err(
-            &path_of("defaultAction"),
-            "create the filter (seccomp_init) with this default action",
-            e,
-        )
+        lib_err(&path_of("defaultAction"), "create the filter (seccomp_init) with this default action", e)
     })?;
     let mut arches = vec![opts.host_arch];
     let host_scmp = scmp_arch_of(opts.host_arch).ok_or_else(|| SourceError::Refused {
@@ -966,14 +883,11 @@ fn build_libseccomp(
         message: format!("{} is not an arch runc supports", opts.host_arch),
     })?;
     if host_scmp != ScmpArch::native() {
-        ctx.add_arch(host_scmp)
-            .map_err(|e| lib_err(root, "add the emulated host arch", e))?;
-        ctx.remove_arch(ScmpArch::Native)
-            .map_err(|e| lib_err(root, "remove the real native arch", e))?;
+        ctx.add_arch(host_scmp).map_err(|e| lib_err(root, "add the emulated host arch", e))?;
+        ctx.remove_arch(ScmpArch::Native).map_err(|e| lib_err(root, "remove the real native arch", e))?;
     }
     for (tok, arch, path) in &c.architectures {
-        ctx.add_arch(*tok)
-            .map_err(|e| lib_err(path, "add this architecture", e))?;
+        ctx.add_arch(*tok).map_err(|e| lib_err(path, "add this architecture", e))?;
         if !arches.contains(arch) {
             arches.push(*arch);
         }
@@ -992,11 +906,9 @@ fn build_libseccomp(
         Optimize::BinaryTree => 2,
     };
     if optimize != 1 || opts.optimize == Optimize::Linear {
-        ctx.set_ctl_optimize(optimize)
-            .map_err(|e| lib_err(root, "set SCMP_FLTATR_CTL_OPTIMIZE", e))?;
+        ctx.set_ctl_optimize(optimize).map_err(|e| lib_err(root, "set SCMP_FLTATR_CTL_OPTIMIZE", e))?;
     }
-    ctx.set_ctl_nnp(false)
-        .map_err(|e| lib_err(root, "clear the no-new-privs attribute", e))?;
+    ctx.set_ctl_nnp(false).map_err(|e| lib_err(root, "clear the no-new-privs attribute", e))?;
 
     let adding = std::time::Instant::now();
     for s in &c.syscalls {
@@ -1015,7 +927,11 @@ fn build_libseccomp(
                     "`{}` {} rule dropped: its action equals defaultAction, and runc skips such rules silently{}",
                     s.name,
                     s.action_name,
-                    if s.args.is_empty() { String::new() } else { " (its argument conditions are lost with it)".into() }
+                    if s.args.is_empty() {
+                        String::new()
+                    } else {
+                        " (its argument conditions are lost with it)".into()
+                    }
                 ),
             });
             continue;
@@ -1054,19 +970,18 @@ fn build_libseccomp(
             if *index > 5 {
                 return Err(SourceError::Refused {
                     path: format!("{path}.index"),
-                    message: format!("syscalls only have up to 6 arguments (index {index} given); runc refuses the rule for `{}`", s.name),
+                    message: format!(
+                        "syscalls only have up to 6 arguments (index {index} given); runc refuses the rule for `{}`",
+                        s.name
+                    ),
                 });
             }
             counts[*index as usize] += 1;
-            conds.push(
-                scmp_compare(op, *index as u32, *value, *value_two)
-                    .expect("operator checked in specconv"),
-            );
+            conds.push(scmp_compare(op, *index as u32, *value, *value_two).expect("operator checked in specconv"));
         }
         if counts.iter().any(|&n| n > 1) {
             for cond in conds {
-                ctx.add_rule_conditional(act, nr, &[cond])
-                    .map_err(refused)?;
+                ctx.add_rule_conditional(act, nr, &[cond]).map_err(refused)?;
             }
         } else {
             ctx.add_rule_conditional(act, nr, &conds).map_err(refused)?;
@@ -1090,27 +1005,16 @@ fn build_libseccomp(
             message: "the profile has SCMP_ACT_NOTIFY rules but no listenerPath: runc fails with \"seccomp listenerPath is not set\"".into(),
         });
     }
-    let mut file = tempfile::tempfile().map_err(|source| SourceError::Io {
-        file: "(temporary file)".into(),
-        source,
-    })?;
-    ctx.export_bpf(&file)
-        .map_err(|e| lib_err(root, "export the BPF program", e))?;
+    let mut file =
+        tempfile::tempfile().map_err(|source| SourceError::Io { file: "(temporary file)".into(), source })?;
+    ctx.export_bpf(&file).map_err(|e| lib_err(root, "export the BPF program", e))?;
     let mut bytes = Vec::new();
     file.rewind()
         .and_then(|_| file.read_to_end(&mut bytes))
-        .map_err(|source| SourceError::Io {
-            file: "(temporary file)".into(),
-            source,
-        })?;
+        .map_err(|source| SourceError::Io { file: "(temporary file)".into(), source })?;
     // seccomp_export_bpf writes the host's `struct sock_filter`s.
     let raw = decode(&bytes, ByteOrder::Little)?;
-    Ok(Built {
-        raw,
-        rule_time,
-        arches,
-        optimize,
-    })
+    Ok(Built { raw, rule_time, arches, optimize })
 }
 
 // ---------------------------------------------------------------------------
@@ -1125,12 +1029,7 @@ enum GoInsn {
     LoadAbs(u32),
     Ja(u32),
     Ret(u32),
-    JumpIf {
-        test: Test,
-        val: u32,
-        skip_true: u8,
-        skip_false: u8,
-    },
+    JumpIf { test: Test, val: u32, skip_true: u8, skip_false: u8 },
 }
 
 #[derive(Clone, Copy)]
@@ -1144,12 +1043,7 @@ enum Test {
 }
 
 fn jump_if(test: Test, val: u32, skip_true: u8, skip_false: u8) -> GoInsn {
-    GoInsn::JumpIf {
-        test,
-        val,
-        skip_true,
-        skip_false,
-    }
+    GoInsn::JumpIf { test, val, skip_true, skip_false }
 }
 
 impl GoInsn {
@@ -1158,12 +1052,7 @@ impl GoInsn {
             GoInsn::LoadAbs(off) => Insn::stmt(BPF_LD | BPF_W | BPF_ABS, off),
             GoInsn::Ja(skip) => Insn::stmt(BPF_JMP | BPF_JA, skip),
             GoInsn::Ret(v) => Insn::stmt(BPF_RET | BPF_K, v),
-            GoInsn::JumpIf {
-                test,
-                val,
-                skip_true,
-                skip_false,
-            } => {
+            GoInsn::JumpIf { test, val, skip_true, skip_false } => {
                 let (op, flip) = match test {
                     Test::Equal => (BPF_JEQ, false),
                     Test::NotEqual => (BPF_JEQ, true),
@@ -1172,11 +1061,7 @@ impl GoInsn {
                     Test::BitsSet => (BPF_JSET, false),
                     Test::BitsNotSet => (BPF_JSET, true),
                 };
-                let (jt, jf) = if flip {
-                    (skip_false, skip_true)
-                } else {
-                    (skip_true, skip_false)
-                };
+                let (jt, jf) = if flip { (skip_false, skip_true) } else { (skip_true, skip_false) };
                 Insn::jump(BPF_JMP | op | BPF_K, val, jt, jf)
             }
         }
@@ -1189,12 +1074,7 @@ impl GoInsn {
 /// rule (whatever its action, including rules runc skipped); names unknown on an
 /// arch and negative pseudo-syscall numbers do not count; an arch with no
 /// positive number is left out (runc warns "could not find any syscalls").
-fn find_last_syscalls(
-    c: &RuncConfig,
-    host: ScmpArch,
-    notes: &mut Vec<Note>,
-    root: &str,
-) -> LastSyscalls {
+fn find_last_syscalls(c: &RuncConfig, host: ScmpArch, notes: &mut Vec<Note>, root: &str) -> LastSyscalls {
     let mut set: Vec<ScmpArch> = c.architectures.iter().map(|a| a.0).collect();
     if !set.contains(&host) {
         set.push(host);
@@ -1220,9 +1100,7 @@ fn find_last_syscalls(
         let largest = c
             .syscalls
             .iter()
-            .filter_map(|s| {
-                ScmpSyscall::from_name_by_arch(s.name.split('\0').next().unwrap_or(""), arch).ok()
-            })
+            .filter_map(|s| ScmpSyscall::from_name_by_arch(s.name.split('\0').next().unwrap_or(""), arch).ok())
             .map(|s| s.as_raw_syscall())
             .fold(0, i32::max);
         if largest != 0 {
@@ -1281,10 +1159,7 @@ fn enosys_stub(last: &LastSyscalls) -> Result<Vec<Insn>, String> {
                 }
                 let mut section_tail = if base_enosys < 255 {
                     // runc: baseJumpEnosys+1 <= 255 (the jump fits in jt)
-                    vec![
-                        jump_if(Test::GreaterThan, sysno, (base_enosys + 1) as u8, 0),
-                        GoInsn::Ja(base_filter),
-                    ]
+                    vec![jump_if(Test::GreaterThan, sysno, (base_enosys + 1) as u8, 0), GoInsn::Ja(base_filter)]
                 } else {
                     vec![
                         jump_if(Test::LessOrEqual, sysno, 1, 0),
@@ -1305,18 +1180,11 @@ fn enosys_stub(last: &LastSyscalls) -> Result<Vec<Insn>, String> {
             }
             2 => {
                 if audit != x86_64 {
-                    return Err(format!(
-                        "unknown architecture overlap on native arch {audit:#x}"
-                    ));
+                    return Err(format!("unknown architecture overlap on native arch {audit:#x}"));
                 }
-                let x32 = *maxes
-                    .get(&ScmpArchKey(Arch::X32))
-                    .ok_or("missing x32 in overlapping x86_64 arch")?
-                    as u32;
-                let x86 = *maxes
-                    .get(&ScmpArchKey(Arch::X86_64))
-                    .ok_or("missing amd64 in overlapping x86_64 arch")?
-                    as u32;
+                let x32 = *maxes.get(&ScmpArchKey(Arch::X32)).ok_or("missing x32 in overlapping x86_64 arch")? as u32;
+                let x86 =
+                    *maxes.get(&ScmpArchKey(Arch::X86_64)).ok_or("missing amd64 in overlapping x86_64 arch")? as u32;
                 if base_enosys < 254 {
                     // runc: baseJumpEnosys+2 <= 255
                     section.extend([
@@ -1347,10 +1215,7 @@ fn enosys_stub(last: &LastSyscalls) -> Result<Vec<Insn>, String> {
         if jump <= 255 {
             prepend(&mut tail, vec![jump_if(Test::Equal, audit, jump as u8, 0)]);
         } else {
-            prepend(
-                &mut tail,
-                vec![jump_if(Test::NotEqual, audit, 1, 0), GoInsn::Ja(jump)],
-            );
+            prepend(&mut tail, vec![jump_if(Test::NotEqual, audit, 1, 0), GoInsn::Ja(jump)]);
         }
     }
     prepend(&mut tail, vec![GoInsn::LoadAbs(4)]);
@@ -1365,10 +1230,7 @@ fn wants_stub(c: &RuncConfig) -> bool {
     if c.default_errno_ret == Some(u64::from(RET_ERRNO_ENOSYS)) {
         return false;
     }
-    !matches!(
-        c.default_action,
-        RuncAction::Allow | RuncAction::Log | RuncAction::Trace
-    )
+    !matches!(c.default_action, RuncAction::Allow | RuncAction::Log | RuncAction::Trace)
 }
 
 // ---------------------------------------------------------------------------
@@ -1376,15 +1238,9 @@ fn wants_stub(c: &RuncConfig) -> bool {
 /// Compile a Docker/moby seccomp profile, an OCI `linux.seccomp` object or an OCI
 /// runtime `config.json` into the program runc loads (see the module docs).
 /// Returns one filter, labelled `profile`.
-pub fn compile_docker(
-    bytes: &[u8],
-    opts: &DockerOptions,
-) -> Result<Vec<CompiledFilter>, SourceError> {
+pub fn compile_docker(bytes: &[u8], opts: &DockerOptions) -> Result<Vec<CompiledFilter>, SourceError> {
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
-        reason: format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
+        reason: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
     })?;
     if text.trim().is_empty() {
         return Err(SourceError::Empty);
@@ -1406,9 +1262,7 @@ pub(crate) fn compile_docker_value(
     if is_oci_config {
         let linux = top.get("linux")?.expect("checked");
         let Some(sec) = linux.node().get("seccomp")? else {
-            return Err(SourceError::NoFilter {
-                path: "linux.seccomp".into(),
-            });
+            return Err(SourceError::NoFilter { path: "linux.seccomp".into() });
         };
         let path = sec.path.clone();
         return compile_profile_value(sec.v, &path, "profile", opts, false);
@@ -1435,10 +1289,9 @@ pub(crate) fn compile_profile_value(
     let host_scmp = scmp_arch_of(opts.host_arch).expect("checked in build_libseccomp");
     let (program, stub_desc) = match opts.loader {
         Loader::Raw => (built.raw, " (raw export)".to_owned()),
-        Loader::Runc if !wants_stub(&config) => (
-            built.raw,
-            " (runc adds no ENOSYS stub for this default action)".to_owned(),
-        ),
+        Loader::Runc if !wants_stub(&config) => {
+            (built.raw, " (runc adds no ENOSYS stub for this default action)".to_owned())
+        }
         Loader::Runc => {
             let last = find_last_syscalls(&config, host_scmp, &mut notes, path);
             let mut insns = enosys_stub(&last).map_err(|message| SourceError::Refused {
@@ -1450,32 +1303,16 @@ pub(crate) fn compile_profile_value(
         }
     };
     check_loadable(&program)?;
-    let mut load_flags: Vec<&'static str> = config
-        .flags
-        .iter()
-        .copied()
-        .filter(|f| *f != FLAG_TSYNC)
-        .collect();
-    if config
-        .syscalls
-        .iter()
-        .any(|s| s.action == RuncAction::Notify)
-    {
+    let mut load_flags: Vec<&'static str> = config.flags.iter().copied().filter(|f| *f != FLAG_TSYNC).collect();
+    if config.syscalls.iter().any(|s| s.action == RuncAction::Notify) {
         load_flags.push(FLAG_NEW_LISTENER);
     }
-    let emulated = if host_scmp == ScmpArch::native() {
-        String::new()
-    } else {
-        format!(", host {} emulated", opts.host_arch)
-    };
+    let emulated =
+        if host_scmp == ScmpArch::native() { String::new() } else { format!(", host {} emulated", opts.host_arch) };
     Ok(vec![CompiledFilter {
         label: label.to_owned(),
         program,
-        generator: format!(
-            "libseccomp {} optimize={}{stub_desc}{emulated}",
-            libseccomp_version(),
-            built.optimize
-        ),
+        generator: format!("libseccomp {} optimize={}{stub_desc}{emulated}", libseccomp_version(), built.optimize),
         arches: built.arches,
         load_flags,
         notes,
@@ -1490,55 +1327,22 @@ mod tests {
     #[test]
     fn min_kernel_parses_like_docker() {
         let k = KernelVersion::from_min_kernel;
-        assert_eq!(
-            k("4.8"),
-            Some(KernelVersion {
-                kernel: 4,
-                major: 8
-            })
-        );
-        assert_eq!(
-            k(""),
-            Some(KernelVersion {
-                kernel: 0,
-                major: 0
-            })
-        );
+        assert_eq!(k("4.8"), Some(KernelVersion { kernel: 4, major: 8 }));
+        assert_eq!(k(""), Some(KernelVersion { kernel: 0, major: 0 }));
         assert_eq!(k("0.0"), None);
         assert_eq!(k("4.8.1"), None);
         assert_eq!(k("256.1"), None);
         assert_eq!(k("+4.8"), None);
         assert_eq!(k("4"), None);
-        assert_eq!(
-            KernelVersion::from_release("6.18.0-1-amd64"),
-            Some(KernelVersion {
-                kernel: 6,
-                major: 18
-            })
-        );
-        assert_eq!(
-            KernelVersion::from_release("3.12-rc5"),
-            Some(KernelVersion {
-                kernel: 3,
-                major: 12
-            })
-        );
+        assert_eq!(KernelVersion::from_release("6.18.0-1-amd64"), Some(KernelVersion { kernel: 6, major: 18 }));
+        assert_eq!(KernelVersion::from_release("3.12-rc5"), Some(KernelVersion { kernel: 3, major: 12 }));
     }
 
     #[test]
     fn go_bpf_assembly_swaps_negated_tests() {
-        assert_eq!(
-            jump_if(Test::NotEqual, 7, 1, 0).assemble(),
-            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 1)
-        );
-        assert_eq!(
-            jump_if(Test::LessOrEqual, 7, 1, 0).assemble(),
-            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1)
-        );
-        assert_eq!(
-            jump_if(Test::BitsNotSet, 8, 2, 0).assemble(),
-            Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 8, 0, 2)
-        );
+        assert_eq!(jump_if(Test::NotEqual, 7, 1, 0).assemble(), Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 1));
+        assert_eq!(jump_if(Test::LessOrEqual, 7, 1, 0).assemble(), Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1));
+        assert_eq!(jump_if(Test::BitsNotSet, 8, 2, 0).assemble(), Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 8, 0, 2));
         assert_eq!(GoInsn::Ja(3).assemble(), Insn::stmt(BPF_JMP | BPF_JA, 3));
     }
 }

@@ -76,8 +76,11 @@ pub fn scan(bytes: &[u8]) -> Result<Vec<Found>, ElfError> {
     if !elf.little_endian {
         return Err(ElfError::BigEndian);
     }
-    let syms = SymbolIndex::new(elf.syms.iter().filter_map(|s| Some((s.st_value, s.st_size, elf.strtab.get_at(s.st_name)?))));
-    let dynsyms = SymbolIndex::new(elf.dynsyms.iter().filter_map(|s| Some((s.st_value, s.st_size, elf.dynstrtab.get_at(s.st_name)?))));
+    let syms =
+        SymbolIndex::new(elf.syms.iter().filter_map(|s| Some((s.st_value, s.st_size, elf.strtab.get_at(s.st_name)?))));
+    let dynsyms = SymbolIndex::new(
+        elf.dynsyms.iter().filter_map(|s| Some((s.st_value, s.st_size, elf.dynstrtab.get_at(s.st_name)?))),
+    );
     let mut found = Vec::new();
     for sh in &elf.section_headers {
         let data_section = sh.sh_flags & SHF_ALLOC as u64 != 0
@@ -121,12 +124,19 @@ struct SymbolIndex<'a> {
 
 impl<'a> SymbolIndex<'a> {
     fn new(syms: impl Iterator<Item = (u64, u64, &'a str)>) -> Self {
-        let mut v: Vec<_> = syms.enumerate().filter(|(_, (_, size, _))| *size > 0).map(|(i, (a, size, n))| (a, a.saturating_add(size), i, n)).collect();
+        let mut v: Vec<_> = syms
+            .enumerate()
+            .filter(|(_, (_, size, _))| *size > 0)
+            .map(|(i, (a, size, n))| (a, a.saturating_add(size), i, n))
+            .collect();
         v.sort_unstable_by_key(|s| (s.0, s.2));
-        let max_end = v.iter().scan(0u64, |m, s| {
-            *m = (*m).max(s.1);
-            Some(*m)
-        }).collect();
+        let max_end = v
+            .iter()
+            .scan(0u64, |m, s| {
+                *m = (*m).max(s.1);
+                Some(*m)
+            })
+            .collect();
         SymbolIndex { syms: v, max_end }
     }
 
@@ -231,7 +241,8 @@ impl Phase {
                 _ => via(target(j, 0)),
             };
             let last = reach[j] as usize; // offset of the last reachable instruction
-            let is_start = ins.code == BPF_LD | BPF_W | BPF_ABS && (ins.k == 0 || ins.k == 4) && ins.jt == 0 && ins.jf == 0;
+            let is_start =
+                ins.code == BPF_LD | BPF_W | BPF_ABS && (ins.k == 0 || ins.k == 4) && ins.jt == 0 && ins.jf == 0;
             let fits = last < FAR as usize && last < len[j] as usize && insns[j + last].class() == BPF_RET;
             let decides = next_cond != usize::MAX && next_cond <= j + last;
             len[j] = if is_start && fits && decides { last as u16 + 1 } else { 0 };
@@ -273,7 +284,12 @@ impl Phase {
 /// Filters in one region of bytes: `(offset, program)` pairs, non-overlapping.
 pub fn scan_region(region: &[u8]) -> Vec<(usize, ValidProgram)> {
     let decode = |phase: usize| -> Vec<Insn> {
-        region.get(phase..).unwrap_or(&[]).chunks_exact(INSN_SIZE).map(|c| Insn::from_bytes(c.try_into().expect("8 bytes"))).collect()
+        region
+            .get(phase..)
+            .unwrap_or(&[])
+            .chunks_exact(INSN_SIZE)
+            .map(|c| Insn::from_bytes(c.try_into().expect("8 bytes")))
+            .collect()
     };
     let phases: Vec<(Vec<Insn>, Phase)> = [0, 4]
         .into_iter()
@@ -322,7 +338,9 @@ pub fn scan_region_reference(region: &[u8]) -> Vec<(usize, ValidProgram)> {
 
 #[cfg(any(test, feature = "testgen"))]
 fn reference_filter_at(b: &[u8]) -> Option<ValidProgram> {
-    let insn_at = |i: usize| -> Option<Insn> { Some(Insn::from_bytes(b.get(i * INSN_SIZE..(i + 1) * INSN_SIZE)?.try_into().ok()?)) };
+    let insn_at = |i: usize| -> Option<Insn> {
+        Some(Insn::from_bytes(b.get(i * INSN_SIZE..(i + 1) * INSN_SIZE)?.try_into().ok()?))
+    };
     let first = insn_at(0)?;
     if first.code != BPF_LD | BPF_W | BPF_ABS || (first.k != 0 && first.k != 4) || first.jt != 0 || first.jf != 0 {
         return None;

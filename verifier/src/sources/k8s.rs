@@ -26,12 +26,7 @@ pub(crate) fn documents(text: &str) -> Result<Vec<Value>, SourceError> {
     for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let v = Value::deserialize(doc).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            SourceError::Syntax {
-                what: "YAML",
-                line,
-                column,
-                message: format!("document {}: {e}", i + 1),
-            }
+            SourceError::Syntax { what: "YAML", line, column, message: format!("document {}: {e}", i + 1) }
         })?;
         out.push(v);
     }
@@ -102,10 +97,7 @@ pub(crate) fn is_seccomp_profile(v: &Value) -> bool {
 /// (or `document N` without one).
 pub fn compile_k8s(bytes: &[u8], opts: &DockerOptions) -> Result<Vec<CompiledFilter>, SourceError> {
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
-        reason: format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
+        reason: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
     })?;
     if text.trim().is_empty() {
         return Err(SourceError::Empty);
@@ -128,8 +120,7 @@ pub(crate) fn compile_documents(docs: &[Value], opts: &DockerOptions) -> Result<
                 kind: super::NoteKind::SkippedDocument,
                 message: format!(
                     "kind {} is not SeccompProfile: skipped",
-                    doc.get("kind")
-                        .map_or("(none)".to_owned(), |k| k.to_string())
+                    doc.get("kind").map_or("(none)".to_owned(), |k| k.to_string())
                 ),
             });
             continue;
@@ -153,9 +144,7 @@ pub(crate) fn compile_documents(docs: &[Value], opts: &DockerOptions) -> Result<
         out.extend(compile_profile_value(spec, &spec_path, &label, opts, true)?);
     }
     if out.is_empty() {
-        return Err(SourceError::Unrecognised {
-            reason: "no document has kind: SeccompProfile".into(),
-        });
+        return Err(SourceError::Unrecognised { reason: "no document has kind: SeccompProfile".into() });
     }
     if let Some(first) = out.first_mut() {
         first.notes.extend(skipped);

@@ -142,29 +142,19 @@ pub enum SourceError {
         source: Box<SourceError>,
     },
     /// Zero bytes or only whitespace.
-    #[error("empty input: expected a seccomp profile (Docker/OCI JSON, seccompiler JSON or Kubernetes SeccompProfile YAML)")]
+    #[error(
+        "empty input: expected a seccomp profile (Docker/OCI JSON, seccompiler JSON or Kubernetes SeccompProfile YAML)"
+    )]
     Empty,
     /// The text is not JSON (or not YAML, for YAML inputs).
     #[error("{what} syntax error at line {line}, column {column}: {message}")]
-    Syntax {
-        what: &'static str,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { what: &'static str, line: usize, column: usize, message: String },
     /// A value has the wrong type or an impossible value.
     #[error("{path}: expected {expected}, found {found}")]
-    Invalid {
-        path: String,
-        expected: String,
-        found: String,
-    },
+    Invalid { path: String, expected: String, found: String },
     /// A known format we deliberately do not compile.
     #[error("unsupported format: {format}; {hint}")]
-    Unsupported {
-        format: &'static str,
-        hint: &'static str,
-    },
+    Unsupported { format: &'static str, hint: &'static str },
     /// Neither a format we know nor one we recognise.
     #[error("unrecognised input: {reason}")]
     Unrecognised { reason: String },
@@ -185,11 +175,7 @@ pub enum SourceError {
     },
     /// Any other libseccomp failure (creating the filter, adding an arch, exporting).
     #[error("{path}: libseccomp failed to {operation}: {message}")]
-    Libseccomp {
-        path: String,
-        operation: &'static str,
-        message: String,
-    },
+    Libseccomp { path: String, operation: &'static str, message: String },
     /// The generator had not finished building the filter when its time ran
     /// out (`--libseccomp-timeout`): some rule sets take libseccomp minutes to
     /// hours, others forever, and the runtime loading the profile waits as long.
@@ -227,7 +213,9 @@ pub enum SourceError {
     #[error("{0}: is an ELF file larger than {MAX_ELF_BYTES} bytes; binaries are read up to 256 MiB")]
     ElfTooLarge(PathBuf),
     /// Text nested deeper than its reader allows.
-    #[error("{what} nested deeper than {limit} levels at line {line}; seccheck reads {what} up to {limit} levels deep")]
+    #[error(
+        "{what} nested deeper than {limit} levels at line {line}; seccheck reads {what} up to {limit} levels deep"
+    )]
     TooDeep { what: &'static str, line: usize, limit: usize },
     /// Malformed hex / C array / decimal text.
     #[error("{format} text: {err}")]
@@ -241,10 +229,7 @@ pub enum SourceError {
     /// The generated program would be refused by the kernel (so the runtime fails
     /// at `seccomp(2)` with `EINVAL`).
     #[error("the kernel would refuse the generated {len}-instruction program: {}", .violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
-    KernelWouldRefuse {
-        len: usize,
-        violations: Vec<Violation>,
-    },
+    KernelWouldRefuse { len: usize, violations: Vec<Violation> },
 }
 
 impl SourceError {
@@ -321,7 +306,10 @@ impl ParsedProfile<'_> {
 
 fn parse_profile(bytes: &[u8]) -> Result<ParsedProfile<'_>, SourceError> {
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
-        reason: format!("not UTF-8 text (invalid byte at offset {}); compiled BPF is read by the raw reader, not here", e.valid_up_to()),
+        reason: format!(
+            "not UTF-8 text (invalid byte at offset {}); compiled BPF is read by the raw reader, not here",
+            e.valid_up_to()
+        ),
     })?;
     // Parse what follows a byte-order mark, so line numbers are the file's.
     let text = text.trim_start_matches('\u{feff}');
@@ -344,9 +332,7 @@ fn parse_profile(bytes: &[u8]) -> Result<ParsedProfile<'_>, SourceError> {
         if docs.iter().any(k8s::is_seccomp_profile) {
             return Ok(ParsedProfile::Yaml(docs));
         }
-        return Err(SourceError::Unrecognised {
-            reason: "YAML without a `kind: SeccompProfile` document".into(),
-        });
+        return Err(SourceError::Unrecognised { reason: "YAML without a `kind: SeccompProfile` document".into() });
     }
     Err(SourceError::Unrecognised {
         reason: "not JSON, not a Kubernetes SeccompProfile, not kafel or LXC policy text".into(),
@@ -357,7 +343,8 @@ fn parse_profile(bytes: &[u8]) -> Result<ParsedProfile<'_>, SourceError> {
 /// or LXC (a first line `1` or `2`, then rules) policy text. A `#include` of
 /// anything else is C, not kafel.
 fn policy_language(text: &str) -> Option<ProfileFormat> {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"));
+    let mut lines =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"));
     if matches!(lines.next(), Some("1" | "2")) {
         return Some(ProfileFormat::Lxc);
     }
@@ -381,9 +368,8 @@ fn looks_yaml(text: &str) -> bool {
 }
 
 fn classify_json(v: &serde_json::Value) -> Result<ProfileFormat, SourceError> {
-    let obj = v.as_object().ok_or_else(|| SourceError::Unrecognised {
-        reason: "JSON input is not an object".into(),
-    })?;
+    let obj =
+        v.as_object().ok_or_else(|| SourceError::Unrecognised { reason: "JSON input is not an object".into() })?;
     let has = |k: &str| obj.keys().any(|key| key.eq_ignore_ascii_case(k));
     if obj.get("kind").and_then(|k| k.as_str()) == Some("SeccompProfile") {
         return Ok(ProfileFormat::KubernetesYaml);
@@ -391,24 +377,13 @@ fn classify_json(v: &serde_json::Value) -> Result<ProfileFormat, SourceError> {
     if has("ociVersion") && obj.contains_key("linux") {
         return Ok(ProfileFormat::OciConfig);
     }
-    if [
-        "defaultAction",
-        "syscalls",
-        "architectures",
-        "archMap",
-        "defaultErrnoRet",
-    ]
-    .iter()
-    .any(|k| has(k))
-    {
+    if ["defaultAction", "syscalls", "architectures", "archMap", "defaultErrnoRet"].iter().any(|k| has(k)) {
         return Ok(ProfileFormat::DockerJson);
     }
     let seccompiler_like = !obj.is_empty()
         && obj.values().all(|f| {
             f.as_object().is_some_and(|m| {
-                m.contains_key("default_action")
-                    || m.contains_key("filter_action")
-                    || m.contains_key("filter")
+                m.contains_key("default_action") || m.contains_key("filter_action") || m.contains_key("filter")
             })
         });
     if seccompiler_like {
@@ -429,12 +404,7 @@ pub(crate) fn syntax(what: &'static str, e: &serde_json::Error) -> SourceError {
         Some(i) => full[..i].to_owned(),
         None => full,
     };
-    SourceError::Syntax {
-        what,
-        line: e.line(),
-        column: e.column(),
-        message,
-    }
+    SourceError::Syntax { what, line: e.line(), column: e.column(), message }
 }
 
 /// Options for [`compile`]: each format's own options.
@@ -468,15 +438,9 @@ pub fn compile(bytes: &[u8], opts: &CompileOptions) -> Result<Vec<CompiledFilter
 }
 
 /// [`compile`] a file; errors name the file.
-pub fn compile_file(
-    path: &Path,
-    opts: &CompileOptions,
-) -> Result<Vec<CompiledFilter>, SourceError> {
+pub fn compile_file(path: &Path, opts: &CompileOptions) -> Result<Vec<CompiledFilter>, SourceError> {
     let bytes = read_bounded(path)?;
-    compile(&bytes, opts).map_err(|e| SourceError::InFile {
-        file: input_name(path),
-        source: Box::new(e),
-    })
+    compile(&bytes, opts).map_err(|e| SourceError::InFile { file: input_name(path), source: Box::new(e) })
 }
 
 /// Validate a generated program as the kernel will, so a program the runtime
@@ -484,10 +448,7 @@ pub fn compile_file(
 pub(crate) fn check_loadable(program: &Program) -> Result<(), SourceError> {
     crate::bpf::validate(program)
         .map(|_| ())
-        .map_err(|violations| SourceError::KernelWouldRefuse {
-            len: program.len(),
-            violations,
-        })
+        .map_err(|violations| SourceError::KernelWouldRefuse { len: program.len(), violations })
 }
 
 /// Inputs larger than this are refused before parsing. The largest filter the
@@ -693,7 +654,9 @@ fn from_bytes_selecting(bytes: &[u8], opts: &ReadOptions, select: Option<usize>)
     let mut compiled = None;
     let program = match format {
         InputFormat::Raw => decode(bytes, opts.byte_order).map_err(SourceError::Raw)?,
-        InputFormat::Hex => decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order).map_err(SourceError::Raw)?,
+        InputFormat::Hex => {
+            decode(&text::parse_hex(text()?).map_err(text_err)?, opts.byte_order).map_err(SourceError::Raw)?
+        }
         InputFormat::C => {
             let src = c::Source::parse(text()?, opts.compile.docker.host_arch).map_err(text_err)?;
             let index = select_array(&src.candidates(), select)?;
@@ -720,7 +683,9 @@ fn select_embedded(found: Vec<elf::Found>, select: Option<usize>) -> Result<Prog
             "contains {n} filters; pick one with FILE#N (N from 0 to {}; `seccheck scan FILE` lists them)",
             n - 1
         ))),
-        (Some(i), n) if i >= n => Err(SourceError::Select(format!("#{i}: the binary has {n} filter(s), numbered from 0"))),
+        (Some(i), n) if i >= n => {
+            Err(SourceError::Select(format!("#{i}: the binary has {n} filter(s), numbered from 0")))
+        }
         (Some(i), _) => Ok(found.into_iter().nth(i).unwrap().program.into_program()),
     }
 }
@@ -747,11 +712,9 @@ fn select_compiled(all: Vec<CompiledFilter>, name: Option<&str>) -> Result<Compi
         }
         None if all.len() == 1 => Ok(all.into_iter().next().unwrap()),
         None if all.is_empty() => Err(SourceError::Select("the profile yields no filter".into())),
-        None => Err(SourceError::Select(format!(
-            "holds {} filters ({}); pick one with --filter NAME",
-            all.len(),
-            labels()
-        ))),
+        None => {
+            Err(SourceError::Select(format!("holds {} filters ({}); pick one with --filter NAME", all.len(), labels())))
+        }
     }
 }
 
@@ -809,15 +772,23 @@ mod tests {
         assert_eq!(detect(b"1,6 0 0 2147418112\n").unwrap(), InputFormat::Decimal);
         assert_eq!(detect(b"2\n32 0 0 4\n6 0 0 2147418112\n").unwrap(), InputFormat::Decimal);
         assert_eq!(detect(br#"{"defaultAction": "SCMP_ACT_ALLOW"}"#).unwrap(), InputFormat::Profile);
-        assert_eq!(detect(b"POLICY p {\n  ALLOW { read, write }\n}\nUSE p DEFAULT KILL\n").unwrap(), InputFormat::Profile);
+        assert_eq!(
+            detect(b"POLICY p {\n  ALLOW { read, write }\n}\nUSE p DEFAULT KILL\n").unwrap(),
+            InputFormat::Profile
+        );
         assert!(matches!(detect(b"   \n"), Err(SourceError::Unrecognised { .. })));
         assert!(matches!(detect(b""), Err(SourceError::EmptyInput)));
     }
 
     #[test]
     fn all_encodings_give_the_same_program() {
-        let raw = from_bytes(&[0x20, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0xff, 0x7f], &ReadOptions::default()).unwrap();
-        for t in ["{ 0x20, 0, 0, 0x00000004 },\n{ 0x06, 0, 0, 0x7fff0000 },", "2000000004000000\n060000000000ff7f", "2,32 0 0 4,6 0 0 2147418112"] {
+        let raw =
+            from_bytes(&[0x20, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0xff, 0x7f], &ReadOptions::default()).unwrap();
+        for t in [
+            "{ 0x20, 0, 0, 0x00000004 },\n{ 0x06, 0, 0, 0x7fff0000 },",
+            "2000000004000000\n060000000000ff7f",
+            "2,32 0 0 4,6 0 0 2147418112",
+        ] {
             assert_eq!(from_bytes(t.as_bytes(), &ReadOptions::default()).unwrap().program, raw.program, "{t}");
         }
     }

@@ -25,10 +25,7 @@ pub struct SeccompilerOptions {
 
 impl Default for SeccompilerOptions {
     fn default() -> Self {
-        SeccompilerOptions {
-            target: Arch::X86_64,
-            thread: None,
-        }
+        SeccompilerOptions { target: Arch::X86_64, thread: None }
     }
 }
 
@@ -42,24 +39,16 @@ fn target_arch(a: Arch) -> Result<TargetArch, SourceError> {
         Arch::Riscv64 => Ok(TargetArch::riscv64),
         other => Err(SourceError::Refused {
             path: "(target arch)".into(),
-            message: format!(
-                "seccompiler compiles for x86_64, aarch64 and riscv64 only, not {other}"
-            ),
+            message: format!("seccompiler compiles for x86_64, aarch64 and riscv64 only, not {other}"),
         }),
     }
 }
 
 /// Compile seccompiler JSON for `opts.target`; one filter per thread category.
-pub fn compile_seccompiler(
-    bytes: &[u8],
-    opts: &SeccompilerOptions,
-) -> Result<Vec<CompiledFilter>, SourceError> {
+pub fn compile_seccompiler(bytes: &[u8], opts: &SeccompilerOptions) -> Result<Vec<CompiledFilter>, SourceError> {
     target_arch(opts.target)?;
     let text = std::str::from_utf8(bytes).map_err(|e| SourceError::Unrecognised {
-        reason: format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
+        reason: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
     })?;
     if text.trim().is_empty() {
         return Err(SourceError::Empty);
@@ -78,9 +67,7 @@ pub(crate) fn compile_seccompiler_value(
 ) -> Result<Vec<CompiledFilter>, SourceError> {
     let target = target_arch(opts.target)?;
     let top = Node::root(v, "");
-    let obj = v
-        .as_object()
-        .ok_or_else(|| top.invalid("an object mapping thread names to filters"))?;
+    let obj = v.as_object().ok_or_else(|| top.invalid("an object mapping thread names to filters"))?;
     for (name, f) in obj {
         let n = Node::root(f, name);
         if !f.is_object() {
@@ -92,19 +79,12 @@ pub(crate) fn compile_seccompiler_value(
         if !obj.contains_key(t) {
             return Err(SourceError::NoSuchFilter {
                 name: t.clone(),
-                available: names
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                available: names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
             });
         }
     }
-    let map = seccompiler::compile_from_json(text.as_bytes(), target).map_err(|e| {
-        SourceError::Seccompiler {
-            message: e.to_string(),
-        }
-    })?;
+    let map = seccompiler::compile_from_json(text.as_bytes(), target)
+        .map_err(|e| SourceError::Seccompiler { message: e.to_string() })?;
     let mut labels: Vec<&String> = map.keys().collect();
     labels.sort();
     let mut out = Vec::new();
@@ -112,22 +92,12 @@ pub(crate) fn compile_seccompiler_value(
         if opts.thread.as_ref().is_some_and(|t| t != label) {
             continue;
         }
-        let program = Program::new(
-            map[label]
-                .iter()
-                .map(|f| Insn {
-                    code: f.code,
-                    jt: f.jt,
-                    jf: f.jf,
-                    k: f.k,
-                })
-                .collect(),
-        );
+        let program =
+            Program::new(map[label].iter().map(|f| Insn { code: f.code, jt: f.jt, jf: f.jf, k: f.k }).collect());
         check_loadable(&program).map_err(|e| match e {
-            SourceError::KernelWouldRefuse { .. } => SourceError::Refused {
-                path: display_path(label),
-                message: e.to_string(),
-            },
+            SourceError::KernelWouldRefuse { .. } => {
+                SourceError::Refused { path: display_path(label), message: e.to_string() }
+            }
             e => e,
         })?;
         out.push(CompiledFilter {

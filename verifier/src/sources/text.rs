@@ -7,7 +7,6 @@
 
 use crate::bpf::insn::{Insn, Program};
 
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
     #[error("line {line}, column {col}: {msg}")]
@@ -50,7 +49,11 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, TextError> {
             let t = tok.strip_prefix("0x").or_else(|| tok.strip_prefix("0X")).unwrap_or(tok);
             for (i, c) in t.char_indices() {
                 let Some(d) = c.to_digit(16) else {
-                    return Err(at(text, line_start + tok_off + i + (tok.len() - t.len()), format!("expected a hex digit, found {c:?}")));
+                    return Err(at(
+                        text,
+                        line_start + tok_off + i + (tok.len() - t.len()),
+                        format!("expected a hex digit, found {c:?}"),
+                    ));
                 };
                 digits += 1;
                 match half.take() {
@@ -88,7 +91,8 @@ pub fn parse_decimal(text: &str) -> Result<Program, TextError> {
     let mut insns = Vec::new();
     for (i, p) in parts.enumerate() {
         let f: Vec<&str> = p.split_whitespace().collect();
-        let bad = || TextError::Whole(format!("instruction {i}: expected `code jt jf k` as decimal numbers, found `{p}`"));
+        let bad =
+            || TextError::Whole(format!("instruction {i}: expected `code jt jf k` as decimal numbers, found `{p}`"));
         if f.len() != 4 {
             return Err(bad());
         }

@@ -25,10 +25,7 @@ pub(crate) struct Child<'a> {
 
 impl<'a> Child<'a> {
     pub fn node(&self) -> Node<'_> {
-        Node {
-            v: self.v,
-            path: &self.path,
-        }
+        Node { v: self.v, path: &self.path }
     }
 }
 
@@ -53,28 +50,16 @@ impl<'a> Node<'a> {
     }
 
     pub fn invalid(&self, expected: impl Into<String>) -> SourceError {
-        SourceError::Invalid {
-            path: display_path(self.path),
-            expected: expected.into(),
-            found: describe(self.v),
-        }
+        SourceError::Invalid { path: display_path(self.path), expected: expected.into(), found: describe(self.v) }
     }
 
     /// The object's member `key` (Go's matching), or `None` when absent or `null`.
     pub fn get(&self, key: &str) -> Result<Option<Child<'a>>, SourceError> {
-        let obj = self
-            .v
-            .as_object()
-            .ok_or_else(|| self.invalid("an object"))?;
-        let found = obj
-            .get_key_value(key)
-            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)));
+        let obj = self.v.as_object().ok_or_else(|| self.invalid("an object"))?;
+        let found = obj.get_key_value(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)));
         Ok(match found {
             Some((_, Value::Null)) | None => None,
-            Some((_, v)) => Some(Child {
-                v,
-                path: join(self.path, key),
-            }),
+            Some((_, v)) => Some(Child { v, path: join(self.path, key) }),
         })
     }
 
@@ -82,12 +67,7 @@ impl<'a> Node<'a> {
     pub fn unknown_keys(&self, known: &[&str]) -> Vec<String> {
         self.v
             .as_object()
-            .map(|o| {
-                o.keys()
-                    .filter(|k| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
-                    .cloned()
-                    .collect()
-            })
+            .map(|o| o.keys().filter(|k| !known.iter().any(|n| n.eq_ignore_ascii_case(k))).cloned().collect())
             .unwrap_or_default()
     }
 
@@ -96,20 +76,12 @@ impl<'a> Node<'a> {
     }
 
     pub fn u64(&self, what: &str) -> Result<u64, SourceError> {
-        self.v
-            .as_u64()
-            .ok_or_else(|| self.invalid(format!("{what} (an integer from 0 to {})", u64::MAX)))
+        self.v.as_u64().ok_or_else(|| self.invalid(format!("{what} (an integer from 0 to {})", u64::MAX)))
     }
 
     pub fn array(&self) -> Result<Vec<Child<'a>>, SourceError> {
         let a = self.v.as_array().ok_or_else(|| self.invalid("an array"))?;
-        Ok(a.iter()
-            .enumerate()
-            .map(|(i, v)| Child {
-                v,
-                path: format!("{}[{i}]", self.path),
-            })
-            .collect())
+        Ok(a.iter().enumerate().map(|(i, v)| Child { v, path: format!("{}[{i}]", self.path) }).collect())
     }
 
     /// An array of strings (`null` elements read as "" as in Go).

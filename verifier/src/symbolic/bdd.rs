@@ -269,7 +269,6 @@ impl Manager {
         self.cache[i] = Entry { op, a, b, c, r: r.0 };
     }
 
-
     // ---- public operations (recorded when tracing) ----
 
     /// The node `if var(level) then hi else lo`. Requires `level` above both
@@ -565,12 +564,7 @@ impl Manager {
         self.restrict_rec(f, assignment, &mut memo)
     }
 
-    fn restrict_rec(
-        &mut self,
-        f: Bdd,
-        asg: &[(u32, bool)],
-        memo: &mut std::collections::HashMap<u32, Bdd>,
-    ) -> Bdd {
+    fn restrict_rec(&mut self, f: Bdd, asg: &[(u32, bool)], memo: &mut std::collections::HashMap<u32, Bdd>) -> Bdd {
         if f.is_const() {
             return f;
         }
@@ -752,7 +746,11 @@ mod tests {
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| F::Or(Box::new(a), Box::new(b))),
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| F::Xor(Box::new(a), Box::new(b))),
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| F::Diff(Box::new(a), Box::new(b))),
-                (inner.clone(), inner.clone(), inner).prop_map(|(a, b, c)| F::Ite(Box::new(a), Box::new(b), Box::new(c))),
+                (inner.clone(), inner.clone(), inner).prop_map(|(a, b, c)| F::Ite(
+                    Box::new(a),
+                    Box::new(b),
+                    Box::new(c)
+                )),
             ]
         })
     }

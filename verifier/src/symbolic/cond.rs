@@ -66,7 +66,10 @@ pub enum Condition {
     /// Any of the conjunctions holds.
     Any(Vec<Vec<FieldCond>>),
     /// Exact, but larger than the caps: `nodes` BDD nodes over `fields`.
-    TooComplex { fields: Vec<Field>, nodes: usize },
+    TooComplex {
+        fields: Vec<Field>,
+        nodes: usize,
+    },
 }
 
 impl Serialize for Condition {

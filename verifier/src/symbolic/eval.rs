@@ -131,11 +131,22 @@ pub(super) fn evaluate(p: &ValidProgram, opts: &Options, trace: bool) -> Result<
 /// [`evaluate`] into a manager that may already hold other programs' sets
 /// (`multi.rs`), made with the same `opts.node_limit`. The manager comes back
 /// whatever the outcome.
-pub(super) fn evaluate_in(mut m: Manager, p: &ValidProgram, opts: &Options) -> (Manager, Result<Evaluated, SymbolicError>) {
+pub(super) fn evaluate_in(
+    mut m: Manager,
+    p: &ValidProgram,
+    opts: &Options,
+) -> (Manager, Result<Evaluated, SymbolicError>) {
     let insns = p.insns();
     let live = liveness(insns);
     let endian_var = m.var(endianness_level());
-    let mut ev = Evaluator { m, opts, loads: Default::default(), endian_var, ret_words: Vec::new(), branches: vec![None; insns.len()] };
+    let mut ev = Evaluator {
+        m,
+        opts,
+        loads: Default::default(),
+        endian_var,
+        ret_words: Vec::new(),
+        branches: vec![None; insns.len()],
+    };
     let mut pending: Vec<Vec<Incoming>> = (0..insns.len()).map(|_| Vec::new()).collect();
     let mut reach = vec![Bdd::FALSE; insns.len()];
     let mut exits = Vec::new();
@@ -180,7 +191,10 @@ impl Evaluator<'_> {
         let dead = || Val::konst(0);
         let a = if live & R_A != 0 { self.merge_reg(&inc, |s| &s.a) } else { dead() };
         let x = if live & R_X != 0 { self.merge_reg(&inc, |s| &s.x) } else { dead() };
-        let mem = std::array::from_fn(|k| if live & r_m(k as u32) != 0 { self.merge_reg(&inc, |s| &s.mem[k]) } else { dead() });
+        let mem =
+            std::array::from_fn(
+                |k| if live & r_m(k as u32) != 0 { self.merge_reg(&inc, |s| &s.mem[k]) } else { dead() },
+            );
         (path, State { a, x, mem })
     }
 
@@ -294,7 +308,9 @@ impl Evaluator<'_> {
                         let split_x = enumerate_values(&mut self.m, &wx, g, SPLIT_VALUES);
                         let split = match split_x {
                             Some(vals) => Some((vals, false)),
-                            None if op == BPF_MUL => enumerate_values(&mut self.m, &wa, g, SPLIT_VALUES).map(|v| (v, true)),
+                            None if op == BPF_MUL => {
+                                enumerate_values(&mut self.m, &wa, g, SPLIT_VALUES).map(|v| (v, true))
+                            }
                             None => None,
                         };
                         let Some((vals, split_a)) = split else {
@@ -302,7 +318,8 @@ impl Evaluator<'_> {
                         };
                         for (set, v) in vals {
                             // MUL commutes, so a split A is a constant operand too.
-                            let w = if split_a { alu_k(&mut self.m, op, &wx, v) } else { alu_k(&mut self.m, op, &wa, v) };
+                            let w =
+                                if split_a { alu_k(&mut self.m, op, &wx, v) } else { alu_k(&mut self.m, op, &wa, v) };
                             out.push((set, w));
                         }
                     }
@@ -548,12 +565,12 @@ mod tests {
     #[test]
     fn liveness_sees_through_jumps_and_memory() {
         let p = [
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0), // 0
-            Insn::stmt(BPF_ST, 2),                   // 1
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),        // 0
+            Insn::stmt(BPF_ST, 2),                          // 1
             Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1), // 2
-            Insn::stmt(BPF_LD | BPF_IMM, 5),         // 3
-            Insn::stmt(BPF_LDX | BPF_MEM, 2),        // 4
-            Insn::stmt(BPF_RET | BPF_A, 0),          // 5
+            Insn::stmt(BPF_LD | BPF_IMM, 5),                // 3
+            Insn::stmt(BPF_LDX | BPF_MEM, 2),               // 4
+            Insn::stmt(BPF_RET | BPF_A, 0),                 // 5
         ];
         let l = liveness(&p);
         assert_eq!(l[5], R_A);

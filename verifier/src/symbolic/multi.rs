@@ -86,7 +86,11 @@ impl Session {
     /// session).
     pub fn new(opts: &Options) -> Session {
         let m = Manager::with_limit(opts.node_limit);
-        Session { an: Analysis { m, exits: Vec::new(), reach: Vec::new(), ret_words: Vec::new(), branches: Vec::new() }, programs: Vec::new(), opts: opts.clone() }
+        Session {
+            an: Analysis { m, exits: Vec::new(), reach: Vec::new(), ret_words: Vec::new(), branches: Vec::new() },
+            programs: Vec::new(),
+            opts: opts.clone(),
+        }
     }
 
     /// Evaluate `p` into the session; returns its index. After an error the
@@ -98,7 +102,12 @@ impl Session {
         let mut ev = r?;
         // Sorted as `analyze` sorts them (`Analysis::exit_for` searches them).
         ev.exits.sort_by_key(|e| (e.insn, e.ret));
-        self.programs.push(Meaning { exits: ev.exits, reach: ev.reach, ret_words: ev.ret_words, branches: ev.branches });
+        self.programs.push(Meaning {
+            exits: ev.exits,
+            reach: ev.reach,
+            ret_words: ev.ret_words,
+            branches: ev.branches,
+        });
         Ok(self.programs.len() - 1)
     }
 
@@ -264,12 +273,11 @@ fn nr_classes(
                 None
             }
             None => {
-                rows.extend(
-                    names
-                        .iter()
-                        .filter(|&&(n, _)| member(m, numbers, n as u64))
-                        .map(|&(nr, name)| NrRow { nr, nr_last: None, name: Some(name) }),
-                );
+                rows.extend(names.iter().filter(|&&(n, _)| member(m, numbers, n as u64)).map(|&(nr, name)| NrRow {
+                    nr,
+                    nr_last: None,
+                    name: Some(name),
+                }));
                 // Within x86_64 or x32, the state of __X32_SYSCALL_BIT goes
                 // without saying (the entry's header says it).
                 let plain = cond::render(m, numbers);

@@ -186,7 +186,12 @@ impl Builder<'_> {
     }
 
     /// Rows and other-nr outcomes for nr values in `domain` (intervals).
-    fn arch_rows(&mut self, arch: Option<Arch>, tuple: &[Bdd], domain: &[(u64, u64)]) -> (Vec<Row>, Vec<Outcome>, Vec<String>) {
+    fn arch_rows(
+        &mut self,
+        arch: Option<Arch>,
+        tuple: &[Bdd],
+        domain: &[(u64, u64)],
+    ) -> (Vec<Row>, Vec<Outcome>, Vec<String>) {
         let parts = partition(self.m, Field::Nr, tuple);
         // Clip to the domain.
         let mut pieces: Vec<(u64, u64, usize)> = Vec::new();
@@ -221,7 +226,8 @@ impl Builder<'_> {
                 };
                 // A number outside this arch's domain (an x32 number under
                 // x86_64, or the reverse) is not this arch's either.
-                match nr.and_then(|nr| pieces.iter().find(|p| p.0 <= nr as u64 && nr as u64 <= p.1).map(|p| (nr, p.2))) {
+                match nr.and_then(|nr| pieces.iter().find(|p| p.0 <= nr as u64 && nr as u64 <= p.1).map(|p| (nr, p.2)))
+                {
                     Some((nr, c)) => {
                         let t = classes[c].clone();
                         let name = arch.and_then(|a| a.syscall_name(nr));
@@ -242,13 +248,23 @@ impl Builder<'_> {
                 let start = table.partition_point(|&(n, _)| (n as u64) < a);
                 for &(n, name) in table[start..].iter().take_while(|&&(n, _)| n as u64 <= b) {
                     if next < n as u64 {
-                        rows.push(Row { nr: next as u32, nr_last: Some(n - 1).filter(|&l| l as u64 != next), name: None, outcomes: outcomes.clone() });
+                        rows.push(Row {
+                            nr: next as u32,
+                            nr_last: Some(n - 1).filter(|&l| l as u64 != next),
+                            name: None,
+                            outcomes: outcomes.clone(),
+                        });
                     }
                     rows.push(Row { nr: n, nr_last: None, name: Some(name), outcomes: outcomes.clone() });
                     next = n as u64 + 1;
                 }
                 if next <= b {
-                    rows.push(Row { nr: next as u32, nr_last: Some(b as u32).filter(|&l| l as u64 != next), name: None, outcomes: outcomes.clone() });
+                    rows.push(Row {
+                        nr: next as u32,
+                        nr_last: Some(b as u32).filter(|&l| l as u64 != next),
+                        name: None,
+                        outcomes: outcomes.clone(),
+                    });
                 }
             }
         }
@@ -306,7 +322,10 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
         }
     }
     let tuple_of = |audit: u32| -> usize {
-        classes.iter().position(|c| c.1.iter().any(|&(lo, hi)| lo <= audit as u64 && audit as u64 <= hi)).expect("partition covers every arch value")
+        classes
+            .iter()
+            .position(|c| c.1.iter().any(|&(lo, hi)| lo <= audit as u64 && audit as u64 <= hi))
+            .expect("partition covers every arch value")
     };
     let mut b = Builder { m, actions, rendered: HashMap::new(), wanted: opts.syscalls.clone() };
     let mut arches = Vec::new();
@@ -325,7 +344,10 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
         let (rows, other_nr, not_on_arch) = b.arch_rows(Some(a), &t, nr_domain(a));
         let kernel_exempt = crate::seccomp::X86_64_UPROBE_SYSCALLS
             .into_iter()
-            .filter(|&nr| crate::seccomp::filters_bypassed(&SeccompData { nr, arch: a.audit_arch(), ..Default::default() }) && a != Arch::X32)
+            .filter(|&nr| {
+                crate::seccomp::filters_bypassed(&SeccompData { nr, arch: a.audit_arch(), ..Default::default() })
+                    && a != Arch::X32
+            })
             .collect();
         arches.push(ArchTable { arch: a, rows, other_nr, not_on_arch, kernel_exempt });
     }
@@ -453,11 +475,17 @@ impl Table {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         for a in &self.arches {
-            let _ = writeln!(out, "{} ({:#010x}{}):", a.arch, a.arch.audit_arch(), match a.arch {
-                Arch::X86_64 => ", nr without __X32_SYSCALL_BIT",
-                Arch::X32 => ", nr with __X32_SYSCALL_BIT",
-                _ => "",
-            });
+            let _ = writeln!(
+                out,
+                "{} ({:#010x}{}):",
+                a.arch,
+                a.arch.audit_arch(),
+                match a.arch {
+                    Arch::X86_64 => ", nr without __X32_SYSCALL_BIT",
+                    Arch::X32 => ", nr with __X32_SYSCALL_BIT",
+                    _ => "",
+                }
+            );
             render_rows(&mut out, &a.rows, &a.other_nr);
             if !a.not_on_arch.is_empty() {
                 let _ = writeln!(out, "  not a syscall of {}: {}", a.arch, a.not_on_arch.join(", "));
@@ -489,7 +517,11 @@ impl Table {
             let _ = writeln!(out, "{head}:");
             render_rows(&mut out, &o.rows, &o.other_nr);
             if !o.not_on_arch.is_empty() {
-                let _ = writeln!(out, "  no number for {} (an unknown arch has no syscall names; select by number)", o.not_on_arch.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  no number for {} (an unknown arch has no syscall names; select by number)",
+                    o.not_on_arch.join(", ")
+                );
             }
         }
         if let Some(sel) = &self.selected {

@@ -13,8 +13,18 @@ fn arg(index: u8, op: DOp, value: u64) -> DArg {
 /// differ, then one rule with two range comparisons (`arg0 >= 5 && arg1 >= 5`),
 /// which takes libseccomp time growing with about k^6 to add.
 pub fn slow_rule_add(k: u64) -> DockerCase {
-    let mut rules: Vec<DRule> = (0..k).map(|i| DRule { names: vec!["ioctl"], action: DAction::Errno(None), args: vec![arg(2, DOp::Eq, ((i + 1) << 32) | 7)] }).collect();
-    rules.push(DRule { names: vec!["ioctl"], action: DAction::KillProcess, args: vec![arg(0, DOp::Ge, 5), arg(1, DOp::Ge, 5)] });
+    let mut rules: Vec<DRule> = (0..k)
+        .map(|i| DRule {
+            names: vec!["ioctl"],
+            action: DAction::Errno(None),
+            args: vec![arg(2, DOp::Eq, ((i + 1) << 32) | 7)],
+        })
+        .collect();
+    rules.push(DRule {
+        names: vec!["ioctl"],
+        action: DAction::KillProcess,
+        args: vec![arg(0, DOp::Ge, 5), arg(1, DOp::Ge, 5)],
+    });
     DockerCase { default: DAction::Allow, arches: vec![], rules }
 }
 

@@ -55,7 +55,13 @@ pub fn boundary_inputs(p: &Program) -> Vec<SeccompData> {
     let mut vals: Vec<u32> = ks.iter().flat_map(|&k| [k.wrapping_sub(1), k, k.wrapping_add(1)]).collect();
     vals.sort_unstable();
     vals.dedup();
-    let arches = [Arch::X86_64.audit_arch(), Arch::I386.audit_arch(), Arch::S390x.audit_arch(), Arch::Aarch64.audit_arch(), 0x1234];
+    let arches = [
+        Arch::X86_64.audit_arch(),
+        Arch::I386.audit_arch(),
+        Arch::S390x.audit_arch(),
+        Arch::Aarch64.audit_arch(),
+        0x1234,
+    ];
     let mut out = Vec::new();
     for (ai, &arch) in arches.iter().enumerate() {
         for (vi, &v) in vals.iter().enumerate() {
@@ -221,7 +227,9 @@ pub fn hand_written() -> Vec<(&'static str, ValidProgram)> {
     // independent full words are exponential in any variable order (those are
     // refused with a node-limit error, see the soup test).
     let mut p = vec![Insn::stmt(BPF_LDX | BPF_IMM, 6)];
-    for (i, op) in [BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_XOR].into_iter().enumerate() {
+    for (i, op) in
+        [BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_XOR].into_iter().enumerate()
+    {
         p.extend([ld(16), alux(op), jk(BPF_JGT, 0x1000_0000 >> i, 0, 1), ret(errno(i as u32 + 1))]);
     }
     p.extend([

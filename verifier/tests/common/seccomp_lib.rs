@@ -31,7 +31,20 @@ pub fn compile(arches: &[ScmpArch], default: ScmpAction, rules: &[Rule], optimiz
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes).unwrap();
     // libseccomp writes the filter in the byte order of its arches.
-    let big = arches.iter().any(|a| matches!(a, ScmpArch::S390X | ScmpArch::S390 | ScmpArch::Ppc64 | ScmpArch::Ppc | ScmpArch::Mips | ScmpArch::Mips64 | ScmpArch::Mips64N32 | ScmpArch::Parisc | ScmpArch::Parisc64));
+    let big = arches.iter().any(|a| {
+        matches!(
+            a,
+            ScmpArch::S390X
+                | ScmpArch::S390
+                | ScmpArch::Ppc64
+                | ScmpArch::Ppc
+                | ScmpArch::Mips
+                | ScmpArch::Mips64
+                | ScmpArch::Mips64N32
+                | ScmpArch::Parisc
+                | ScmpArch::Parisc64
+        )
+    });
     let order = if big { ByteOrder::Big } else { ByteOrder::Little };
     validate(&decode(&bytes, order).expect("decodes")).expect("libseccomp output validates")
 }
