@@ -47,6 +47,14 @@ fn a_kill_is_explained_and_compiled_filters_run_too() {
         assert_eq!(r.status.code(), Some(0), "{f}: {}", text(&r.stderr));
         assert!(r.stderr.is_empty() || text(&r.stderr).starts_with("note: "), "{}", text(&r.stderr));
     }
+    // `record --check` reads the same inputs: the compiled filter finds the call.
+    let r = seccheck(&["record", "--check", bpf.to_str().unwrap(), "--", "uname"]);
+    let err = text(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("would have blocked") && err.contains("x86_64 uname (nr 63)") && err.contains("KILL_PROCESS"),
+        "{err}"
+    );
     // A Kubernetes SeccompProfile with several profiles takes --filter, like `table`.
     let k8s = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/profiles/spo_seccompprofile.yaml");
     let r = seccheck(&["run", "--profile", k8s, "--", "true"]);

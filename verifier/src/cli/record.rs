@@ -2,9 +2,10 @@
 //! every system call of its whole process tree, per ABI, with the argument
 //! values a profile can decide on (see `crate::record` and `kernel::record`).
 //!
-//! `seccheck record --check profile.json -- CMD`: CI mode. The command runs
+//! `seccheck record --check FILE -- CMD`: CI mode. The command runs
 //! undisturbed (every call continues); each call is decided by seccheck's
-//! emulator on the profile as runc would compile it, on the exact
+//! emulator on the filter, read as every command reads one (a Docker/OCI
+//! profile compiled as runc would, a compiled filter as it is), on the exact
 //! `seccomp_data` the kernel reported. Exit 1 listing every kind of call the
 //! profile would have blocked (with its argument values), else the command's
 //! own status (0 when it succeeded).
@@ -13,9 +14,10 @@
 //! signal N); 2 means seccheck could not run it. The summary goes to stderr,
 //! since the command's output shares stdout.
 
+use super::input::InputOptions;
 use super::{CliError, Outcome};
 use crate::output::{Named, Outputs};
-use crate::record::verify::{compile, Blocked};
+use crate::record::verify::Blocked;
 use crate::record::{command, Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
 use std::ffi::OsString;
@@ -29,9 +31,11 @@ pub struct Args {
     /// replacing an existing one), none with --check.
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
-    /// CI mode: report every call this Docker/OCI profile would have blocked; exit 1 if any.
-    #[arg(long, value_name = "PROFILE")]
+    /// CI mode: report every call this filter or profile (any input format) would have blocked; exit 1 if any.
+    #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputOptions,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -57,13 +61,23 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let profile = match &args.check {
         Some(p) => {
             let name = p.display().to_string();
-            let bytes = crate::sources::read_bounded(p)?;
-            Some((name.clone(), compile(&name, &bytes).map_err(|e| CliError::Usage(e.to_string()))?))
+            let loaded = args.input.load_full(p)?;
+            if let Some(c) = &loaded.compiled {
+                super::report_notes(Some(&name), &c.notes);
+            }
+            let program = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
+                file: name.clone(),
+                msg: format!(
+                    "the kernel refuses this filter: {}",
+                    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+                ),
+            })?;
+            Some((name, program))
         }
         None => None,
     };
     let mut agg = Aggregate::new();
-    let mut blocked = profile.as_ref().map(|(_, c)| Blocked::new(&c.program));
+    let mut blocked = profile.as_ref().map(|(_, p)| Blocked::new(p));
     let start = std::time::Instant::now();
     let exit = crate::kernel::record::record(&cmd, &mut |ev| {
         agg.add(ev.tid, ev.arch, ev.nr as u32, &ev.args);
