@@ -108,7 +108,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let kernel = super::confirm_counterexamples(&programs, &mut findings, args.no_kernel);
     let props = verdict::properties(&pol, &findings[..violations]);
     let lint_counts = (!args.stack && !args.no_lints).then(|| LintCounts::of(&findings[violations..]));
-    let summary = Summary::new(&props, lint_counts);
+    let summary = Summary::new(&props, violations, lint_counts);
     debug_assert_eq!(summary.pass, !(violations > 0 || fails(&findings)));
     match args.format {
         CheckFormat::Json => {

@@ -131,10 +131,11 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(props: &[PropertyResult], lints: Option<LintCounts>) -> Summary {
+    /// `violations`: every property finding, whether or not it matched a
+    /// stated property (so the verdict never passes over one).
+    pub fn new(props: &[PropertyResult], violations: usize, lints: Option<LintCounts>) -> Summary {
         let holding = props.iter().filter(|p| p.holds()).count();
-        let violations = props.iter().map(|p| p.violations.len()).sum();
-        let pass = holding == props.len() && !lints.is_some_and(|l| l.fail());
+        let pass = violations == 0 && !lints.is_some_and(|l| l.fail());
         Summary { properties: props.len(), holding, violations, lints, pass }
     }
 
@@ -165,7 +166,7 @@ impl Summary {
             return format!("PASS: {props}{lints}");
         }
         let mut why = Vec::new();
-        if self.holding < self.properties {
+        if self.violations > 0 {
             why.push("a property is violated");
         }
         if self.lints.is_some_and(|l| l.fail()) {
@@ -203,11 +204,11 @@ mod tests {
         let props = properties(&pol, &findings);
         assert_eq!(props.len(), 2);
         assert_eq!(props[1].violations, vec![0, 1]);
-        let s = Summary::new(&props, Some(LintCounts::of(&findings[2..])));
+        let s = Summary::new(&props, 2, Some(LintCounts::of(&findings[2..])));
         assert_eq!(s.line(), "FAIL: 1 of 2 properties hold (2 violations); lints: 1 error, 0 warnings, 0 notes (exit 1: a property is violated and a lint reported a warning or error)");
-        let s = Summary::new(&properties(&pol, &findings[2..]), Some(LintCounts::of(&findings[2..])));
+        let s = Summary::new(&properties(&pol, &findings[2..]), 0, Some(LintCounts::of(&findings[2..])));
         assert_eq!(s.line(), "FAIL: 2 of 2 properties hold; lints: 1 error, 0 warnings, 0 notes (exit 1: a lint reported a warning or error)");
-        let s = Summary::new(&properties(&pol, &[]), None);
+        let s = Summary::new(&properties(&pol, &[]), 0, None);
         assert_eq!(s.line(), "PASS: 2 of 2 properties hold; lints not run");
     }
 }
