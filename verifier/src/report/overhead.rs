@@ -81,21 +81,7 @@ pub fn text(report: &Report) -> String {
         let mut head = vec!["filter".to_string()];
         head.extend(probes.iter().map(|p| p.name()));
         table.push(head);
-        for s in &report.subjects {
-            let mut line =
-                vec![if s.kind == SubjectKind::Baseline { "no filter (latency)".into() } else { s.label.clone() }];
-            for &p in &probes {
-                line.push(
-                    report
-                        .rows
-                        .iter()
-                        .find(|r| r.subject == s.label && r.probe == p && r.threads == threads)
-                        .map(cell)
-                        .unwrap_or_else(|| "skipped".into()),
-                );
-            }
-            table.push(line);
-        }
+        table.extend(subject_rows(report, threads, &probes));
         let widths: Vec<usize> =
             (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
         for (i, r) in table.iter().enumerate() {
@@ -943,6 +929,28 @@ pub fn write(report: &Report, dir: &OutDir) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// One table row per filter at `threads` processes: its name, then a
+/// [`cell`] per probe (`skipped` where it was not measured).
+fn subject_rows(report: &Report, threads: usize, probes: &[Probe]) -> Vec<Vec<String>> {
+    report
+        .subjects
+        .iter()
+        .map(|s| {
+            let name = if s.kind == SubjectKind::Baseline { "no filter (latency)".into() } else { s.label.clone() };
+            std::iter::once(name)
+                .chain(probes.iter().map(|&p| {
+                    report
+                        .rows
+                        .iter()
+                        .find(|r| r.subject == s.label && r.probe == p && r.threads == threads)
+                        .map(cell)
+                        .unwrap_or_else(|| "skipped".into())
+                }))
+                .collect()
+        })
+        .collect()
+}
+
 /// Per thread count, the overhead table of [`text`] as `(title, header,
 /// rows)`, for reports that lay it out themselves (`seccheck report`).
 pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
@@ -959,29 +967,7 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
             );
             let mut header = vec!["filter".to_string()];
             header.extend(probes.iter().map(|p| p.name()));
-            let rows = report
-                .subjects
-                .iter()
-                .map(|s| {
-                    let mut line = vec![if s.kind == SubjectKind::Baseline {
-                        "no filter (latency)".into()
-                    } else {
-                        s.label.clone()
-                    }];
-                    for &p in &probes {
-                        line.push(
-                            report
-                                .rows
-                                .iter()
-                                .find(|r| r.subject == s.label && r.probe == p && r.threads == threads)
-                                .map(cell)
-                                .unwrap_or_else(|| "skipped".into()),
-                        );
-                    }
-                    line
-                })
-                .collect();
-            (title, header, rows)
+            (title, header, subject_rows(report, threads, &probes))
         })
         .collect()
 }
