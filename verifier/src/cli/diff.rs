@@ -23,7 +23,7 @@
 
 use super::input::InputOptions;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::bpf::validate::{validate, ValidProgram};
+use crate::bpf::validate::ValidProgram;
 use crate::bpf::Program;
 use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement, Region};
 use crate::kernel::confirm::confirm;
@@ -65,22 +65,8 @@ pub(super) fn load_valid_compiled(
     input: &InputOptions,
     file: &Path,
 ) -> Result<(ValidProgram, Option<String>), CliError> {
-    let loaded = input.load_full(file)?;
-    if let Some(c) = &loaded.compiled {
-        super::report_notes(Some(&file.display().to_string()), &c.notes);
-    }
-    let made_by = loaded.compiled.as_ref().map(|c| {
-        format!("compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))
-    });
-    let program = loaded.program;
-    let valid = validate(&program).map_err(|v| CliError::Input {
-        file: file.display().to_string(),
-        msg: format!(
-            "the kernel refuses this filter: {}",
-            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
-        ),
-    })?;
-    Ok((valid, made_by))
+    let (valid, compiled) = input.load_valid(file)?;
+    Ok((valid, compiled.as_ref().map(super::made_by)))
 }
 
 /// `FILE: compiled by …` for every profile among the inputs, so a reader knows

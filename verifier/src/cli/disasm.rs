@@ -66,8 +66,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             }
             // As `;` comments, so the listing still assembles back (`seccheck asm`).
             if let (Some(c), true) = (&loaded.compiled, opts.comments) {
-                let arches = c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
-                writeln!(out, "; compiled by {} for {arches}", c.generator)?;
+                writeln!(out, "; {}", super::made_by(c))?;
                 for n in &c.notes {
                     writeln!(out, "; note: {n}")?;
                 }

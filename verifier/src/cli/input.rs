@@ -124,6 +124,29 @@ impl InputOptions {
         })
     }
 
+    /// Read (and, for profiles, compile) the filter in `file`, report what
+    /// its generator did silently (stderr), and validate it: a filter the
+    /// kernel would refuse is bad input for a command that installs or
+    /// compares it (it never runs).
+    pub fn load_valid(
+        &self,
+        file: &Path,
+    ) -> Result<(crate::bpf::ValidProgram, Option<crate::sources::CompiledFilter>), CliError> {
+        let name = file.display().to_string();
+        let loaded = self.load_full(file)?;
+        if let Some(c) = &loaded.compiled {
+            super::report_notes(Some(&name), &c.notes);
+        }
+        let valid = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
+            file: name,
+            msg: format!(
+                "the kernel refuses this filter: {}",
+                v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+            ),
+        })?;
+        Ok((valid, loaded.compiled))
+    }
+
     /// Read (and, for profiles, compile) the filter in `file`; errors name the file.
     pub fn load_full(&self, file: &Path) -> Result<Loaded, CliError> {
         sources::read_file(file, &self.read_options()?).map_err(|e| {

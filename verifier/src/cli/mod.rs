@@ -193,15 +193,15 @@ fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliE
 /// see [`report_notes`]).
 fn write_compile_notes(out: &mut dyn Write, compiled: &Option<crate::sources::CompiledFilter>) -> Result<(), CliError> {
     if let Some(c) = compiled {
-        writeln!(
-            out,
-            "compiled by {} for {}",
-            c.generator,
-            c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
-        )?;
+        writeln!(out, "{}", made_by(c))?;
         report_notes(None, &c.notes);
     }
     Ok(())
+}
+
+/// `compiled by GENERATOR for ARCHES`: which generator made a profile's program.
+fn made_by(c: &crate::sources::CompiledFilter) -> String {
+    format!("compiled by {} for {}", c.generator, c.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))
 }
 
 /// Generator notes are diagnostics: on stderr, one summary line by default

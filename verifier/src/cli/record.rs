@@ -60,19 +60,8 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         };
     let profile = match &args.check {
         Some(p) => {
-            let name = p.display().to_string();
-            let loaded = args.input.load_full(p)?;
-            if let Some(c) = &loaded.compiled {
-                super::report_notes(Some(&name), &c.notes);
-            }
-            let program = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
-                file: name.clone(),
-                msg: format!(
-                    "the kernel refuses this filter: {}",
-                    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
-                ),
-            })?;
-            Some((name, program))
+            let (program, _) = args.input.load_valid(p)?;
+            Some((p.display().to_string(), program))
         }
         None => None,
     };

@@ -33,18 +33,8 @@ pub struct Args {
 pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let cmd = command(&args.command).map_err(|e| CliError::Usage(e.to_string()))?;
     let name = args.profile.display().to_string();
-    let loaded = args.input.load_full(&args.profile)?;
-    if let Some(c) = &loaded.compiled {
-        super::report_notes(Some(&name), &c.notes);
-    }
-    let program = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
-        file: name.clone(),
-        msg: format!(
-            "the kernel refuses this filter: {}",
-            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
-        ),
-    })?;
-    let flags = match &loaded.compiled {
+    let (program, compiled) = args.input.load_valid(&args.profile)?;
+    let flags = match &compiled {
         Some(c) => load_flag_bits(&c.load_flags).map_err(|flag| CliError::Input {
             file: name.clone(),
             msg: format!("its loader would install it with {flag}, which `seccheck run` does not do (a notifying profile needs a supervisor)"),
