@@ -5,8 +5,7 @@
 
 use std::process::Command;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 /// x86_64: ERRNO(EPERM) for openat (257), KILL_PROCESS for getpid (39), the

@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 fn seccheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("run seccheck")

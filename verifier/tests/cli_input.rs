@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[path = "common/generator_cases.rs"]
-mod generator_cases;
+use crate::common::generator_cases;
 
 fn seccheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("run seccheck")

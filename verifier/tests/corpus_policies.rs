@@ -14,8 +14,7 @@
 //! `corpus/compiled/` (other libseccomp layouts, raw export) must give the same
 //! property verdict.
 
-#[path = "../examples/corpus_report.rs"]
-mod corpus_report;
+use crate::corpus_report_example as corpus_report;
 
 use corpus_report::{compiled_for, policy_checks, PolicyCheck};
 use std::path::Path;
@@ -172,8 +171,7 @@ fn every_profile_against_its_claims() {
     }
 }
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 /// Every counterexample of a failing claim is what the running kernel does:
 /// each compiled form of the profile is installed in a probe child and the
