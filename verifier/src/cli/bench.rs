@@ -221,7 +221,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.predict_only {
         let info = overhead::predictions(&plan);
         match args.format {
-            OutputFormat::Json => write_json(out, &info)?,
+            OutputFormat::Json => write_json(out, "bench-predict", &info)?,
             OutputFormat::Text => write!(out, "{}", crate::report::overhead::predictions_text(&info))?,
         }
         return Ok(Outcome::Clean);
@@ -261,7 +261,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
     }
     match args.format {
-        OutputFormat::Json => write_json(out, &report)?,
+        OutputFormat::Json => write_json(out, "bench", &report)?,
         OutputFormat::Text => write!(out, "{}", crate::report::overhead::text(&report))?,
     }
     Ok(Outcome::Clean)
