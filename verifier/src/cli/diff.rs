@@ -221,9 +221,7 @@ fn refused_sides(
 ) -> Result<(), CliError> {
     match format {
         OutputFormat::Json => {
-            let pl = |(_, _, _, pl): RefusedSide<'_>| {
-                serde_json::json!({ "path_length": pl, "refused": super::path_length::refusal(pl) })
-            };
+            let pl = |(_, _, _, pl): RefusedSide<'_>| serde_json::json!({ "path_length": pl, "refused": super::path_length::refusal(pl) });
             write_json(
                 out,
                 "diff",

@@ -71,7 +71,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let err = |e: lints::LintError| CliError::Input { file: name.clone(), msg: e.to_string() };
     let cx = LintContext::new(&valid, &opts).map_err(err)?;
     let mut findings = lints::run(&cx).map_err(err)?;
-    let kernel = super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.kernel.no_kernel);
+    let kernel =
+        super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.kernel.no_kernel);
     let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
     match args.format {
         LintFormat::Json => write_json(

@@ -15,6 +15,8 @@ mod fuzz_generator;
 mod generate;
 mod input;
 mod lint;
+#[cfg(test)]
+mod options_tests;
 mod path_length;
 mod pid;
 mod record;
@@ -339,7 +341,8 @@ fn accepted(
             }
         }
         Rendering::Json(command) => {
-            let mut doc = serde_json::json!({ "file": name, "accepted": false, "instructions": program.len(), "violations": v });
+            let mut doc =
+                serde_json::json!({ "file": name, "accepted": false, "instructions": program.len(), "violations": v });
             if command == "check" {
                 doc["verdict"] = serde_json::json!({ "pass": false, "refused": "filter" });
                 doc["verdict_line"] = serde_json::json!("FAIL: the kernel refuses this filter, so it never runs");

@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn locations_are_relative_to_the_working_directory() {
         let cwd = Path::new("/work/repo");
-        assert_eq!(location("profiles/a b.json", cwd), json!({ "uri": "profiles/a%20b.json", "uriBaseId": "%SRCROOT%" }));
+        assert_eq!(
+            location("profiles/a b.json", cwd),
+            json!({ "uri": "profiles/a%20b.json", "uriBaseId": "%SRCROOT%" })
+        );
         assert_eq!(location("./p.toml", cwd), json!({ "uri": "p.toml", "uriBaseId": "%SRCROOT%" }));
         assert_eq!(location("/work/repo/x/f.bpf", cwd), json!({ "uri": "x/f.bpf", "uriBaseId": "%SRCROOT%" }));
         assert_eq!(location("/tmp/f.bpf", cwd), json!({ "uri": "file:///tmp/f.bpf" }));
