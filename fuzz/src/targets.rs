@@ -267,7 +267,7 @@ pub fn policy_parse(data: &[u8]) -> Result<(), Failure> {
 /// A `when` condition assembled from `data`: it parses within the limits or
 /// is refused pointing inside it; what parses prints back to the same meaning.
 fn policy_when(data: &[u8]) -> Result<(), Failure> {
-    use seccheck::policy::expr::{self, MAX_DEPTH};
+    use seccheck::when::{self, MAX_DEPTH};
     const PIECES: &[&str] = &[
         "(",
         ")",
