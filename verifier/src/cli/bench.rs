@@ -103,7 +103,7 @@ fn filter_args(spec: &str, p: &ProfileArgs) -> FilterArgs {
     let mut a = FilterArgs {
         file: PathBuf::from(path),
         input: InputOptions {
-            input_format: InputFormat::Auto,
+            input_format: super::input::InputFormatArg(InputFormat::Auto),
             endian: Endian::Little,
             filter: None,
             host_arch: p.host.to_string(),
