@@ -21,6 +21,7 @@
 //!    rounds; and the model's validation on the real filters' uncached
 //!    syscalls, which it was not fitted on.
 
+pub mod command;
 pub mod stats;
 
 use crate::bpf::{validate, Program, ValidProgram};

@@ -12,6 +12,7 @@ pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod overhead;
+pub mod overhead_command;
 pub mod review;
 pub mod sarif;
 
