@@ -132,3 +132,41 @@ fn command_mode_refuses_what_it_cannot_do() {
     refuse(&["bench", "allow.h+allow.h", "--command", "--", "/bin/true"], "no stacks");
     refuse(&["bench", "allow.h", "--command", "--", "seccheck-no-such-command"], "command not found");
 }
+
+#[test]
+fn under_load_every_condition_has_p50_and_p99_per_syscall() {
+    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kill.h"), KILL_EXIT_GROUP).unwrap();
+    let busy = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
+    let mut args = vec!["bench", "kill.h", "--threads", "1,2", "--rounds", "2", "--batches", "2", "--batch-us", "20"];
+    args.extend(["--per-call", "50", "--no-bitmap-probe", "--quiet", "--format", "json"]);
+    if busy {
+        args.extend(["--neighbour", "busy"]);
+    }
+    let o = seccheck(dir.path(), &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tails = v["tails"].as_array().unwrap();
+    let neighbours: &[&str] = if busy { &["quiet", "busy"] } else { &["quiet"] };
+    for threads in [1u64, 2] {
+        for nb in neighbours {
+            let cond: Vec<&Value> = tails.iter().filter(|t| t["threads"] == threads && t["neighbour"] == *nb).collect();
+            // no filter, the entry floor and kill.h, each on the 7 hot syscalls and nr 1000.
+            assert_eq!(cond.len(), 3 * 8, "{threads} {nb}");
+            for t in cond {
+                assert_eq!(t["calls_per_round"], 50 * threads, "{t}");
+                let (p50, p99) = (t["p50"]["median"].as_f64().unwrap(), t["p99"]["median"].as_f64().unwrap());
+                assert!(p50 > 0.0 && p99 >= p50, "{t}");
+                // Two rounds: a median, no interval, never resolved.
+                assert_eq!(t["p99"]["unresolved"], "too_few_rounds");
+                for key in ["p50", "p99", "p50_overhead", "p99_overhead"] {
+                    check_estimate(&t[key], key);
+                }
+                assert_eq!(t["p50_overhead"].is_null(), t["subject"] == "no filter", "{t}");
+            }
+        }
+    }
+}

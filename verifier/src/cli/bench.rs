@@ -29,9 +29,19 @@ pub struct Args {
     /// Filters to measure: FILE, FILE@opt1|opt2|runc|NAME, or A+B for a stack.
     #[arg(required = true)]
     pub filters: Vec<String>,
-    /// Concurrent processes, comma-separated (default: 1 up to the number of CPUs).
-    #[arg(long, value_delimiter = ',')]
+    /// Concurrent processes, comma-separated (default: 1 up to the number of
+    /// CPUs), each making calls at once in its own filtered context.
+    #[arg(long, visible_alias = "concurrency", value_delimiter = ',')]
     pub threads: Vec<usize>,
+    /// Single calls of each syscall timed one by one per process and run, for
+    /// the p50 and p99 latencies under load (0: none).
+    #[arg(long = "per-call", default_value_t = 1000)]
+    pub per_call: u32,
+    /// `busy`: also run every (round, thread count) with a process spinning
+    /// on the last CPU, the measuring processes pinned to the others; the
+    /// per-call table then shows each figure quiet and under contention.
+    #[arg(long, value_enum, default_value_t = NeighbourArg::Quiet)]
+    pub neighbour: NeighbourArg,
     /// Interleaved repetitions of every measurement; a 95 % interval needs at
     /// least 6 (fewer still runs, and resolves no figure).
     #[arg(long, default_value_t = 9)]
@@ -94,6 +104,15 @@ pub struct Args {
     /// The command `--command` times, and its arguments.
     #[arg(last = true, value_name = "CMD")]
     pub argv: Vec<std::ffi::OsString>,
+}
+
+/// `--neighbour`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeighbourArg {
+    /// No neighbour of ours.
+    Quiet,
+    /// Quiet runs and runs next to a spinning process.
+    Busy,
 }
 
 /// Most runs of the suite `--repeat` takes.
@@ -269,6 +288,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             crate::kernel::overhead::MAX_BATCHES
         )));
     }
+    if args.per_call > crate::kernel::overhead::MAX_PER_CALL {
+        return Err(CliError::Usage(format!("--per-call must be 0..={}", crate::kernel::overhead::MAX_PER_CALL)));
+    }
+    if args.neighbour == NeighbourArg::Busy && std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return Err(CliError::Usage("--neighbour busy needs at least two CPUs (one for the neighbour)".into()));
+    }
     if !(1..=MAX_REPEAT).contains(&args.repeat) {
         return Err(CliError::Usage(format!("--repeat must be 1..={MAX_REPEAT}")));
     }
@@ -307,6 +332,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         probes: Probe::HOT.iter().copied().chain([Probe::Raw(overhead::UNKNOWN_NR)]).collect(),
         geometry,
         probe_bitmap: !args.no_bitmap_probe,
+        per_call: args.per_call,
+        neighbours: match args.neighbour {
+            NeighbourArg::Quiet => vec![overhead::Neighbour::Quiet],
+            NeighbourArg::Busy => vec![overhead::Neighbour::Quiet, overhead::Neighbour::Busy],
+        },
     };
     let trace = match &args.workload {
         Some(path) => Some((
