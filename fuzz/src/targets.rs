@@ -888,7 +888,7 @@ mod tests {
         // Otherwise the target would test nothing for that rewrite.
         let mut applies = [0u32; REWRITES as usize];
         for seed in 0..300u64 {
-            let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
+            let bytes = seccheck::genfuzz::rng_bytes(&mut seccheck::genfuzz::rng(seed), 64);
             let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
             for choice in 0..REWRITES {
                 applies[usize::from(choice)] +=

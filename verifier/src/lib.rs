@@ -20,6 +20,7 @@ pub mod finding;
 pub mod genfuzz;
 pub mod kernel;
 pub mod lints;
+pub mod optimize;
 pub mod output;
 pub mod overhead;
 pub mod policy;

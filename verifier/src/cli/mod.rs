@@ -14,6 +14,7 @@ mod fuzz_generator;
 mod generate;
 mod input;
 mod lint;
+mod optimize;
 mod path_length;
 mod pid;
 mod record;
@@ -58,6 +59,7 @@ enum Command {
     Lint(lint::Args),
     Explain(explain::Args),
     Diff(diff::Args),
+    Optimize(optimize::Args),
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
@@ -152,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Lint(a) => lint::run(a, &mut out),
         Command::Explain(a) => explain::run(a, &mut out),
         Command::Diff(a) => diff::run(a, &mut out),
+        Command::Optimize(a) => optimize::run(a, &mut out),
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),

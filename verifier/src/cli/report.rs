@@ -134,6 +134,8 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
         probes: Probe::HOT.to_vec(),
         geometry,
         probe_bitmap: false,
+        per_call: 0,
+        neighbours: vec![overhead::Neighbour::Quiet],
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);

@@ -13,6 +13,8 @@ pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod overhead;
+pub mod overhead_command;
+pub mod overhead_tails;
 pub mod review;
 pub mod sarif;
 
