@@ -267,7 +267,7 @@ pub fn policy_parse(data: &[u8]) -> Result<(), Failure> {
 /// A `when` condition assembled from `data`: it parses within the limits or
 /// is refused pointing inside it; what parses prints back to the same meaning.
 fn policy_when(data: &[u8]) -> Result<(), Failure> {
-    use seccheck::policy::expr::{self, MAX_DEPTH};
+    use seccheck::when::{self, MAX_DEPTH};
     const PIECES: &[&str] = &[
         "(",
         ")",
@@ -888,7 +888,7 @@ mod tests {
         // Otherwise the target would test nothing for that rewrite.
         let mut applies = [0u32; REWRITES as usize];
         for seed in 0..300u64 {
-            let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
+            let bytes = seccheck::genfuzz::rng_bytes(&mut seccheck::genfuzz::rng(seed), 64);
             let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
             for choice in 0..REWRITES {
                 applies[usize::from(choice)] +=

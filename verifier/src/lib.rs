@@ -17,6 +17,7 @@ pub mod cli;
 pub mod cost;
 pub mod diff;
 pub mod emu;
+pub mod finding;
 pub mod genfuzz;
 pub mod kernel;
 pub mod lints;
@@ -32,3 +33,4 @@ pub mod stack;
 pub mod symbolic;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
+pub mod when;

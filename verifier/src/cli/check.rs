@@ -11,10 +11,11 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome};
 use crate::emu::Emulator;
+use crate::finding::{fails, Counterexample, Finding};
 use crate::lints::{self, LintContext, LintOptions};
 use crate::policy::verdict::{self, LintCounts, Summary};
 use crate::policy::{self, check::check, check::check_with};
-use crate::report::{fails, sarif, Counterexample, Finding};
+use crate::report::sarif;
 use crate::sources::read_bounded;
 use crate::symbolic::{analyze, Options};
 use std::io::Write;

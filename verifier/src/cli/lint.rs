@@ -8,8 +8,8 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
+use crate::finding::{fails, Finding, Severity};
 use crate::lints::{self, ArchSource, LintContext, LintOptions};
-use crate::report::{fails, Finding, Severity};
 use serde::Serialize;
 use std::io::Write;
 

@@ -247,10 +247,10 @@ fn report_notes(file: Option<&str>, notes: &[crate::sources::Note]) {
 /// said, not an error: the findings stand on the exact analysis.
 fn confirm_counterexamples(
     stack: &[crate::bpf::Program],
-    findings: &mut [crate::report::Finding],
+    findings: &mut [crate::finding::Finding],
     skip: bool,
 ) -> Option<String> {
-    let examples: Vec<&mut crate::report::Counterexample> =
+    let examples: Vec<&mut crate::finding::Counterexample> =
         findings.iter_mut().filter_map(|f| f.counterexample.as_mut()).collect();
     if examples.is_empty() {
         return None;
@@ -259,7 +259,7 @@ fn confirm_counterexamples(
     if skip {
         return Some(format!("kernel: not asked about the {n} counterexample(s) (--no-kernel)"));
     }
-    Some(match crate::kernel::confirm::confirm(stack, examples) {
+    Some(match crate::finding::confirm::confirm(stack, examples) {
         Ok(c) => {
             let mut line = format!("kernel: the running kernel took the predicted action for {} of {} counterexample(s) it was asked about", c.agreed, c.asked);
             if c.not_askable > 0 {
@@ -288,7 +288,7 @@ fn kernel_disagreed(confirmed: impl IntoIterator<Item = Option<bool>>) -> Result
 }
 
 /// The `kernel_confirmed` of each finding's counterexample.
-fn confirmed_of(findings: &[crate::report::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
+fn confirmed_of(findings: &[crate::finding::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
     findings.iter().map(|f| f.counterexample.as_ref().and_then(|c| c.kernel_confirmed))
 }
 

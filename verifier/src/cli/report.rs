@@ -22,12 +22,12 @@ use super::input::FilterArgs;
 use super::{CliError, Outcome};
 use crate::arch::Arch;
 use crate::cost::CacheGeometry;
+use crate::finding::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::{Named, Outputs};
 use crate::overhead::{self, Subject, SubjectKind};
 use crate::policy::{self, Policy};
 use crate::report::review::{self, ReviewInput};
-use crate::report::Counterexample;
 use crate::report::{html, markdown};
 use crate::sources::read_bounded;
 use std::io::Write;
@@ -134,6 +134,8 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
         probes: Probe::HOT.to_vec(),
         geometry,
         probe_bitmap: false,
+        per_call: 0,
+        neighbours: vec![overhead::Neighbour::Quiet],
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
@@ -171,11 +173,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         _ => None,
     };
     // --confirm: each counterexample through the kernel oracle, judged as
-    // `check` and `lint` judge theirs (kernel::confirm).
+    // `check` and `lint` judge theirs (finding::confirm).
     let mut oracle_error: Option<String> = None;
     let mut confirm = |c: &Counterexample| -> Option<bool> {
         let mut copy = c.clone();
-        match crate::kernel::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
+        match crate::finding::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
             Ok(_) => copy.kernel_confirmed,
             Err(e) => {
                 oracle_error.get_or_insert_with(|| e.to_string());

@@ -5,7 +5,7 @@
 //! their line in the policy file. Counterexamples go into `properties` so they
 //! survive the round trip through tools that do not know them.
 
-use super::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use serde_json::{json, Value};
 
 /// The SARIF log for `findings` about `artifact` (with the policy file, if any).
