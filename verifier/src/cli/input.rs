@@ -112,10 +112,19 @@ impl FilterArgs {
     }
 }
 
+/// `--host-arch NAME`: the arch a profile is compiled for, or a usage error.
+pub fn host_arch(name: &str) -> Result<Arch, CliError> {
+    Arch::from_name(name).ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{name}`")))
+}
+
 impl InputOptions {
+    /// The `--host-arch` arch.
+    pub fn host(&self) -> Result<Arch, CliError> {
+        host_arch(&self.host_arch)
+    }
+
     fn read_options(&self) -> Result<ReadOptions, CliError> {
-        let host = Arch::from_name(&self.host_arch)
-            .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", self.host_arch)))?;
+        let host = self.host()?;
         let mut docker = DockerOptions { host_arch: host, ..DockerOptions::default() };
         docker.optimize = match self.optimize {
             OptimizeArg::Runc => Optimize::Runc,
