@@ -329,7 +329,7 @@ fn policy_when(data: &[u8]) -> Result<(), Failure> {
         }
     }
     let arches = [seccheck::arch::Arch::X86_64];
-    let parsed = expr::parse(&when, &arches);
+    let parsed = when::parse(&when, &arches);
     let text = format!("arches = [\"x86_64\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = \"{when}\"\n");
     let policy = seccheck::policy::parse(&text);
     match (&parsed, &policy) {
@@ -343,7 +343,7 @@ fn policy_when(data: &[u8]) -> Result<(), Failure> {
             }
             // Printed and read back (when the printed form, which adds
             // parentheses, is itself within the limit): the same meaning.
-            match expr::parse(&e.to_string(), &arches) {
+            match when::parse(&e.to_string(), &arches) {
                 Ok(back) => {
                     for k in 0..16u64 {
                         let args = [k & 1, (k & 2) << 5, k, 0x7f * (k & 1), k + 2, 0xff * (k >> 3)];

@@ -227,7 +227,7 @@ impl Asm {
                     return false;
                 }
                 match ops[id] {
-                    Op::Ja(t) => !(order_now.get(p + 1) == Some(&t) && !refs.contains_key(&id)),
+                    Op::Ja(t) => order_now.get(p + 1) != Some(&t) || refs.contains_key(&id),
                     _ => true,
                 }
             })
