@@ -193,6 +193,7 @@ fn every_schema_rejects_drift() {
         json_of(&["diff", f, g, "--no-kernel"], &[1]),
         json_of(&["stack", f, g], &[0]),
         json_of(&["bench", "--predict-only", g], &[0]),
+        json_of(&["optimize", g, "-o", d.path().join("o.bpf").to_str().unwrap(), "--no-kernel"], &[0]),
     ];
     let mut schemas_seen = std::collections::BTreeSet::new();
     for v in &docs {

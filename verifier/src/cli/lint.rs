@@ -8,9 +8,8 @@
 use super::contract::{Examples, Generated, KernelCheck};
 use super::input::{FilterArgs, KernelArgs};
 use super::{write_json, CliError, Outcome, Rendering};
-use crate::arch::Arch;
+use crate::finding::{fails, Finding, Severity};
 use crate::lints::{self, ArchSource, LintContext, LintOptions};
-use crate::report::{fails, Finding, Severity};
 use serde::Serialize;
 use std::io::Write;
 
@@ -54,8 +53,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         None => None,
         Some(list) => Some(super::input::parse_arches(list, "--arch")?),
     };
-    let fallback = Arch::from_name(&args.filter.input.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let fallback = args.filter.input.host()?;
     let loaded = args.filter.load_full()?;
     let how = match args.format {
         LintFormat::Text => Rendering::Text,

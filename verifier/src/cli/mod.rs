@@ -15,6 +15,7 @@ mod fuzz_generator;
 mod generate;
 mod input;
 mod lint;
+mod optimize;
 #[cfg(test)]
 mod options_tests;
 mod path_length;
@@ -61,6 +62,7 @@ enum Command {
     Lint(lint::Args),
     Explain(explain::Args),
     Diff(diff::Args),
+    Optimize(optimize::Args),
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
@@ -95,8 +97,13 @@ pub enum CliError {
     /// The same, with what the user can do about it in this command.
     #[error("{0}; {1}")]
     SourceHint(Box<crate::sources::SourceError>, &'static str),
+    /// The arguments make no sense together (or name nothing that exists).
     #[error("{0}")]
     Usage(String),
+    /// A library call failed at run time: `CONTEXTSOURCE`, with the
+    /// library's error as [`std::error::Error::source`].
+    #[error("{context}{source}")]
+    Failed { context: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// Every assembler error, one per line after the first.
     #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
@@ -108,6 +115,14 @@ pub enum CliError {
     /// The running kernel contradicted a prediction.
     #[error("{0}")]
     KernelDisagrees(String),
+}
+
+impl CliError {
+    /// A failure of `source`, shown after `context` (which ends in `: ` when
+    /// not empty).
+    fn failed(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> CliError {
+        CliError::Failed { context: context.into(), source: Box::new(source) }
+    }
 }
 
 impl From<crate::sources::SourceError> for CliError {
@@ -155,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Lint(a) => lint::run(a, &mut out),
         Command::Explain(a) => explain::run(a, &mut out),
         Command::Diff(a) => diff::run(a, &mut out),
+        Command::Optimize(a) => optimize::run(a, &mut out),
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
@@ -254,11 +270,11 @@ fn report_notes(file: Option<&str>, notes: &[crate::sources::Note]) {
 /// exact analysis.
 fn confirm_counterexamples(
     stack: &[crate::bpf::Program],
-    findings: &mut [crate::report::Finding],
+    findings: &mut [crate::finding::Finding],
     skip: bool,
 ) -> contract::KernelCheck {
     use contract::KernelCheck;
-    let examples: Vec<&mut crate::report::Counterexample> =
+    let examples: Vec<&mut crate::finding::Counterexample> =
         findings.iter_mut().filter_map(|f| f.counterexample.as_mut()).collect();
     let n = examples.len();
     if n == 0 {
@@ -267,7 +283,7 @@ fn confirm_counterexamples(
     if skip {
         return KernelCheck::skipped(n);
     }
-    match crate::kernel::confirm::confirm(stack, examples) {
+    match crate::finding::confirm::confirm(stack, examples) {
         Ok(c) => KernelCheck::asked(n, c.asked, c.agreed),
         Err(e) => KernelCheck::unavailable(n, e.to_string()),
     }
@@ -290,7 +306,7 @@ fn kernel_disagreed(confirmed: impl IntoIterator<Item = Option<bool>>) -> Result
 }
 
 /// The `kernel_confirmed` of each finding's counterexample.
-fn confirmed_of(findings: &[crate::report::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
+fn confirmed_of(findings: &[crate::finding::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
     findings.iter().map(|f| f.counterexample.as_ref().and_then(|c| c.kernel_confirmed))
 }
 
@@ -300,7 +316,7 @@ fn write_sarif(
     out: &mut dyn Write,
     artifact: &str,
     policy: Option<&str>,
-    findings: &[crate::report::Finding],
+    findings: &[crate::finding::Finding],
 ) -> Result<(), CliError> {
     let cwd = std::env::current_dir()?;
     serde_json::to_writer_pretty(&mut *out, &crate::report::sarif::log(artifact, policy, findings, &cwd))
@@ -350,12 +366,12 @@ fn accepted(
             write_json(out, command, &doc)?
         }
         Rendering::Sarif => {
-            let findings: Vec<crate::report::Finding> = v
+            let findings: Vec<crate::finding::Finding> = v
                 .iter()
-                .map(|x| crate::report::Finding {
+                .map(|x| crate::finding::Finding {
                     code: crate::report::codes::REFUSED.0,
                     name: crate::report::codes::REFUSED.1,
-                    severity: crate::report::Severity::Error,
+                    severity: crate::finding::Severity::Error,
                     message: format!("the kernel refuses this filter, so it never runs: {x}"),
                     insns: x.insn.into_iter().collect(),
                     policy_line: None,

@@ -32,6 +32,10 @@ const NO_FILTER: &[(&str, &str)] = &[
 /// Subcommands that print examples the kernel can confirm.
 const ASK_THE_KERNEL: &[&str] = &["check", "lint", "diff", "report"];
 
+/// Subcommands whose own kernel check (not of examples) is skipped with the
+/// same flag name: `optimize` has the kernel accept and run its output.
+const OWN_KERNEL_CHECK: &[&str] = &["optimize"];
+
 fn longs(c: &clap::Command) -> Vec<&str> {
     c.get_arguments().filter_map(|a| a.get_long()).collect()
 }
@@ -55,7 +59,10 @@ fn every_command_that_reads_a_filter_takes_the_shared_input_options() {
     readers.sort_unstable();
     assert_eq!(
         readers,
-        ["bench", "check", "diff", "disasm", "emu", "lint", "record", "report", "run", "stack", "table", "validate"]
+        [
+            "bench", "check", "diff", "disasm", "emu", "lint", "optimize", "record", "report", "run", "stack", "table",
+            "validate"
+        ]
     );
 }
 
@@ -73,6 +80,8 @@ fn kernel_confirmation_has_one_flag_and_one_default() {
             // The old opt-in is accepted everywhere, hidden: asking is the default.
             let old = sub.get_arguments().find(|a| a.get_long() == Some("confirm"));
             assert!(old.is_some_and(|a| a.is_hide_set()), "{name}: --confirm is a hidden alias");
+        } else if OWN_KERNEL_CHECK.contains(&name) {
+            assert!(flag.is_some(), "`seccheck {name}` skips its kernel check with --no-kernel");
         } else {
             assert!(flag.is_none(), "`seccheck {name}` has --no-kernel but is not listed as asking the kernel");
         }

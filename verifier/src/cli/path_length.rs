@@ -5,7 +5,7 @@
 //! kernel's rule and every filter's total instead of describing it.
 
 use crate::bpf::{converted_len, ValidProgram};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::seccomp::{PathLength, PATH_RULE};
 use std::io::Write;
 use std::path::PathBuf;

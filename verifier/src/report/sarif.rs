@@ -13,7 +13,8 @@
 //! `properties` so they survive the round trip through tools that do not know
 //! them.
 
-use super::{codes, Finding, Severity};
+use super::codes;
+use crate::finding::{Finding, Severity};
 use serde_json::{json, Value};
 use std::path::{Component, Path};
 
