@@ -13,7 +13,6 @@
 
 pub mod arch;
 pub mod bpf;
-pub mod cli;
 pub mod cost;
 pub mod diff;
 pub mod emu;

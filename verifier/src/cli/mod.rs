@@ -94,8 +94,13 @@ pub enum CliError {
     /// The same, with what the user can do about it in this command.
     #[error("{0}; {1}")]
     SourceHint(Box<crate::sources::SourceError>, &'static str),
+    /// The arguments make no sense together (or name nothing that exists).
     #[error("{0}")]
     Usage(String),
+    /// A library call failed at run time: `CONTEXTSOURCE`, with the
+    /// library's error as [`std::error::Error::source`].
+    #[error("{context}{source}")]
+    Failed { context: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// Every assembler error, one per line after the first.
     #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
@@ -107,6 +112,14 @@ pub enum CliError {
     /// The running kernel contradicted a prediction.
     #[error("{0}")]
     KernelDisagrees(String),
+}
+
+impl CliError {
+    /// A failure of `source`, shown after `context` (which ends in `: ` when
+    /// not empty).
+    fn failed(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> CliError {
+        CliError::Failed { context: context.into(), source: Box::new(source) }
+    }
 }
 
 impl From<crate::sources::SourceError> for CliError {

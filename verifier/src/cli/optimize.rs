@@ -158,7 +158,7 @@ fn read_weights(path: &std::path::Path, arch: &str) -> Result<Weights, CliError>
     let file = path.display().to_string();
     let bytes = read_bounded(path)?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        let t = crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?;
+        let t = crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?;
         return Ok(Weights::from_trace(&t, &file));
     }
     let arch = Arch::from_name(arch).ok_or_else(|| CliError::Usage(format!("unknown --weights-arch `{arch}`")))?;
