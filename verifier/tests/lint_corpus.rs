@@ -11,9 +11,9 @@ use crate::compile_corpus;
 
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
-use seccheck::kernel::confirm::confirm;
+use seccheck::finding::confirm::confirm;
+use seccheck::finding::Finding;
 use seccheck::lints::{self, LintContext, LintOptions};
-use seccheck::report::Finding;
 use std::collections::BTreeMap;
 
 use crate::common::kernel_gate;

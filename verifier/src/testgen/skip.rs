@@ -1,15 +1,16 @@
 //! Tests that cannot run here are counted as skipped, never as passed.
 //!
 //! A test that needs what this machine may lack (a kernel that can load
-//! filters, a browser) calls [`skip`] and returns, or leaves out the part
+//! filters, a browser, crun) calls [`skip`] and returns, or leaves out the part
 //! that needs it. `skip` writes `SKIPPED: <binary file> <test> — <need>: <reason>`
 //! straight to the terminal (past the test harness's output capture, so it is
 //! seen although the test passes) and, when `SECCHECK_SKIP_LOG` names a file,
 //! appends the same line there: `.ci/run` counts every test with such a line
 //! as skipped, not passed, and names it. Where the need is known to be met,
-//! `SECCHECK_REQUIRE_KERNEL=1` or `SECCHECK_REQUIRE_BROWSER=1` makes the
-//! would-be skip a failure (`.ci/run` sets the first when no task is stuck in
-//! the BPF JIT allocator, the second when a browser is installed).
+//! `SECCHECK_REQUIRE_KERNEL=1`, `SECCHECK_REQUIRE_BROWSER=1` or
+//! `SECCHECK_REQUIRE_CRUN=1` makes the would-be skip a failure (`.ci/run` sets
+//! the first when no task is stuck in the BPF JIT allocator, the others when
+//! a browser, or crun and a static busybox, are installed).
 
 use std::fmt;
 use std::io::Write;
@@ -23,6 +24,8 @@ pub enum Need {
     Kernel,
     /// A headless Chromium (the HTML report's browser test).
     Browser,
+    /// crun and a static busybox (the container test of `seccheck optimize`).
+    Crun,
 }
 
 impl Need {
@@ -31,6 +34,7 @@ impl Need {
         match self {
             Need::Kernel => "SECCHECK_REQUIRE_KERNEL",
             Need::Browser => "SECCHECK_REQUIRE_BROWSER",
+            Need::Crun => "SECCHECK_REQUIRE_CRUN",
         }
     }
 }
@@ -40,6 +44,7 @@ impl fmt::Display for Need {
         f.write_str(match self {
             Need::Kernel => "kernel",
             Need::Browser => "browser",
+            Need::Crun => "crun",
         })
     }
 }

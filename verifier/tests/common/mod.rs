@@ -8,6 +8,7 @@
 pub mod docker_like;
 pub mod generator_cases;
 pub mod kernel_gate;
+pub mod schemas;
 pub mod seccomp_lib;
 
 use seccheck::arch::Arch;
