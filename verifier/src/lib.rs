@@ -13,7 +13,6 @@
 
 pub mod arch;
 pub mod bpf;
-pub mod cli;
 pub mod cost;
 pub mod diff;
 pub mod emu;
@@ -21,6 +20,7 @@ pub mod finding;
 pub mod genfuzz;
 pub mod kernel;
 pub mod lints;
+pub mod optimize;
 pub mod output;
 pub mod overhead;
 pub mod policy;

@@ -168,7 +168,7 @@ fn filter_args(spec: &str, p: &ProfileArgs) -> FilterArgs {
     let mut a = FilterArgs {
         file: PathBuf::from(path),
         input: InputOptions {
-            input_format: InputFormat::Auto,
+            input_format: super::input::InputFormatArg(InputFormat::Auto),
             endian: Endian::Little,
             filter: None,
             host_arch: p.host.to_string(),
@@ -254,7 +254,7 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.rounds == 0 {
         return Err(CliError::Usage("--rounds must be ≥ 1".into()));
     }
-    let cmd = crate::record::command(&args.argv).map_err(|e| CliError::Usage(e.to_string()))?;
+    let cmd = crate::record::command(&args.argv).map_err(|e| CliError::failed("", e))?;
     let p = ProfileArgs { host: &args.host_arch, caps: &args.caps, kernel_version: &args.kernel_version };
     let mut outputs = Outputs::new();
     let mut subjects = Vec::new();
@@ -276,10 +276,10 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             bar.set_position(done as u64);
             bar.set_message(what.to_string());
         })
-        .map_err(|e| CliError::Usage(format!("measurement failed: {e}")))?;
+        .map_err(|e| CliError::failed("measurement failed: ", e))?;
     bar.finish_and_clear();
     if let Some(dir) = &report_dir {
-        crate::report::overhead_command::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
+        crate::report::overhead_command::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }
     match args.format {
         OutputFormat::Json => write_json(out, &report)?,
@@ -312,8 +312,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if !args.argv.is_empty() {
         return Err(CliError::Usage("a command after `--` is timed only with --command".into()));
     }
-    let host = Arch::from_name(&args.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.host_arch)))?;
+    let host = super::input::host_arch(&args.host_arch)?;
     let native = crate::kernel::overhead::native_audit_arch()
         .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
     let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
@@ -384,10 +383,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         },
     };
     let trace = match &args.workload {
-        Some(path) => Some((
-            path.display().to_string(),
-            crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?,
-        )),
+        Some(path) => {
+            Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?))
+        }
         None => None,
     };
     let ctx = ProbeContext::new();
@@ -413,7 +411,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 bar.set_message(p.what.to_string());
             }
         })
-        .map_err(|e| CliError::Usage(format!("measurement failed: {e}")))?;
+        .map_err(|e| CliError::failed("measurement failed: ", e))?;
         runs.push(overhead::analyze(measured, command.clone()));
     }
     bar.finish_and_clear();
@@ -423,7 +421,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         report.workload = Some(overhead::workload(&plan, &report.model, name.clone(), t));
     }
     if let Some(dir) = &report_dir {
-        crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
+        crate::report::overhead::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }
     match args.format {
         OutputFormat::Json => write_json(out, &report)?,

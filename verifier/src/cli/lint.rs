@@ -7,7 +7,6 @@
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::arch::Arch;
 use crate::finding::{fails, Finding, Severity};
 use crate::lints::{self, ArchSource, LintContext, LintOptions};
 use serde::Serialize;
@@ -47,8 +46,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         None => None,
         Some(list) => Some(super::input::parse_arches(list, "--arch")?),
     };
-    let fallback = Arch::from_name(&args.filter.input.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let fallback = args.filter.input.host()?;
     let loaded = args.filter.load_full()?;
     let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
     let opts = LintOptions {

@@ -14,6 +14,7 @@ mod fuzz_generator;
 mod generate;
 mod input;
 mod lint;
+mod optimize;
 mod path_length;
 mod pid;
 mod record;
@@ -58,6 +59,7 @@ enum Command {
     Lint(lint::Args),
     Explain(explain::Args),
     Diff(diff::Args),
+    Optimize(optimize::Args),
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
@@ -92,8 +94,13 @@ pub enum CliError {
     /// The same, with what the user can do about it in this command.
     #[error("{0}; {1}")]
     SourceHint(Box<crate::sources::SourceError>, &'static str),
+    /// The arguments make no sense together (or name nothing that exists).
     #[error("{0}")]
     Usage(String),
+    /// A library call failed at run time: `CONTEXTSOURCE`, with the
+    /// library's error as [`std::error::Error::source`].
+    #[error("{context}{source}")]
+    Failed { context: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// Every assembler error, one per line after the first.
     #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
@@ -105,6 +112,14 @@ pub enum CliError {
     /// The running kernel contradicted a prediction.
     #[error("{0}")]
     KernelDisagrees(String),
+}
+
+impl CliError {
+    /// A failure of `source`, shown after `context` (which ends in `: ` when
+    /// not empty).
+    fn failed(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> CliError {
+        CliError::Failed { context: context.into(), source: Box::new(source) }
+    }
 }
 
 impl From<crate::sources::SourceError> for CliError {
@@ -152,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Lint(a) => lint::run(a, &mut out),
         Command::Explain(a) => explain::run(a, &mut out),
         Command::Diff(a) => diff::run(a, &mut out),
+        Command::Optimize(a) => optimize::run(a, &mut out),
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),

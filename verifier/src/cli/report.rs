@@ -139,11 +139,11 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
-    let measured = overhead::measure(plan, &ctx, &mut |_| {})
-        .map_err(|e| CliError::Usage(format!("--bench: measurement failed: {e}")))?;
+    let measured =
+        overhead::measure(plan, &ctx, &mut |_| {}).map_err(|e| CliError::failed("--bench: measurement failed: ", e))?;
     let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let report = overhead::analyze(measured, command);
-    review::bench_view(&report).map_err(|e| CliError::Usage(format!("--bench: {e}")))
+    review::bench_view(&report).map_err(|e| CliError::failed("--bench: ", e))
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -155,8 +155,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         outputs.input(p);
     }
     let target = outputs.file(&args.output, Named::ByUser)?;
-    let fallback = Arch::from_name(&args.filter.input.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let fallback = args.filter.input.host()?;
     let policy = args.policy.as_deref().map(read_policy).transpose()?;
     let name = args.filter.display_name();
     let loaded = args.filter.load_full()?;
@@ -174,13 +173,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     // --confirm: each counterexample through the kernel oracle, judged as
     // `check` and `lint` judge theirs (finding::confirm).
-    let mut oracle_error: Option<String> = None;
+    let mut oracle_error: Option<crate::kernel::OracleError> = None;
     let mut confirm = |c: &Counterexample| -> Option<bool> {
         let mut copy = c.clone();
         match crate::finding::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
             Ok(_) => copy.kernel_confirmed,
             Err(e) => {
-                oracle_error.get_or_insert_with(|| e.to_string());
+                oracle_error.get_or_insert(e);
                 None
             }
         }
@@ -201,10 +200,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
     })?;
     if let Some(e) = oracle_error {
-        return Err(CliError::Usage(format!("--confirm: the kernel could not be asked: {e}")));
+        return Err(CliError::failed("--confirm: the kernel could not be asked: ", e));
     }
     let text = match format {
-        ReportFormat::Html => html::render(&r).map_err(|e| CliError::Usage(e.to_string()))?,
+        ReportFormat::Html => html::render(&r).map_err(|e| CliError::failed("", e))?,
         ReportFormat::Markdown => markdown::render(&r),
     };
     target.write(text.as_bytes())?;
