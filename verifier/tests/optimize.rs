@@ -248,3 +248,44 @@ fn decode_base64(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// The output is never one of the inputs (the filter, the OCI config, the
+/// weights): exit 2, one line naming the path, every file as it was.
+#[test]
+fn cli_refuses_to_write_over_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let filter = dir.path().join("f.bpf");
+    std::fs::copy(root().join("corpus/compiled/firecracker_x86_64.api.bpf"), &filter).unwrap();
+    let before = std::fs::read(&filter).unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, "{}").unwrap();
+    let weights = dir.path().join("freq.txt");
+    std::fs::write(&weights, "read: 10\nfutex: 5 # hot\n").unwrap();
+    let f = filter.to_str().unwrap();
+    for (out, extra) in [
+        (f, vec![]),
+        (config.to_str().unwrap(), vec!["--output-format", "oci", "--oci-config", config.to_str().unwrap()]),
+        (weights.to_str().unwrap(), vec!["--weights", weights.to_str().unwrap()]),
+    ] {
+        let mut args = vec!["optimize", f, "-o", out, "--no-kernel"];
+        args.extend(extra);
+        let o = seccheck(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(out), "{err}");
+    }
+    assert_eq!(std::fs::read(&filter).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "{}");
+    // The frequency file is read and used.
+    let out = dir.path().join("o.bpf");
+    let o =
+        seccheck(&["optimize", f, "-o", out.to_str().unwrap(), "--no-kernel", "--weights", weights.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("weights: frequency file"));
+    std::fs::write(&weights, "no_such_call: 3\n").unwrap();
+    let o =
+        seccheck(&["optimize", f, "-o", out.to_str().unwrap(), "--no-kernel", "--weights", weights.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("freq.txt:1: no syscall \"no_such_call\""));
+}

@@ -144,7 +144,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut stderr = std::io::stderr();
     let table_out: &mut dyn Write = if target.is_none() { &mut stderr } else { out };
     match args.format {
-        OutputFormat::Json => write_json(table_out, &report)?,
+        OutputFormat::Json => write_json(table_out, "optimize", &report)?,
         OutputFormat::Text => write_text(table_out, &report)?,
     }
     match target {
