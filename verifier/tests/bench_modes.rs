@@ -10,6 +10,8 @@ use std::process::Command;
 
 #[path = "common/kernel_gate.rs"]
 mod kernel_gate;
+#[path = "common/schemas.rs"]
+mod schemas;
 use kernel_gate::kernel_usable;
 
 /// `ret ALLOW`.
@@ -80,7 +82,7 @@ fn command_is_timed_under_an_allowing_filter_and_reported_killed_under_a_killing
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: Value = schemas::parse(&o.stdout);
     assert_eq!(v["baseline_outcome"], serde_json::json!({"kind": "exit", "value": 0}));
     assert_eq!(v["baseline_per_round_us"].as_array().unwrap().len(), 6);
     check_estimate(&v["baseline"], "baseline");
@@ -148,7 +150,7 @@ fn under_load_every_condition_has_p50_and_p99_per_syscall() {
     }
     let o = seccheck(dir.path(), &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: Value = schemas::parse(&o.stdout);
     let tails = v["tails"].as_array().unwrap();
     let neighbours: &[&str] = if busy { &["quiet", "busy"] } else { &["quiet"] };
     for threads in [1u64, 2] {
@@ -203,7 +205,7 @@ fn generators_compared_on_the_same_syscalls_with_exact_instruction_counts() {
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: Value = schemas::parse(&o.stdout);
     let c = &v["comparison"];
     let subjects: Vec<&str> = c["subjects"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     assert_eq!(
