@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::kernel_gate;
+use crate::common::{kernel_gate, schemas};
 use kernel_gate::kernel_usable;
 
 /// `ret ALLOW`.
@@ -79,7 +79,7 @@ fn command_is_timed_under_an_allowing_filter_and_reported_killed_under_a_killing
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: Value = schemas::parse(&o.stdout);
     assert_eq!(v["baseline_outcome"], serde_json::json!({"kind": "exit", "value": 0}));
     assert_eq!(v["baseline_per_round_us"].as_array().unwrap().len(), 6);
     check_estimate(&v["baseline"], "baseline");
@@ -147,7 +147,7 @@ fn under_load_every_condition_has_p50_and_p99_per_syscall() {
     }
     let o = seccheck(dir.path(), &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v: Value = schemas::parse(&o.stdout);
     let tails = v["tails"].as_array().unwrap();
     let neighbours: &[&str] = if busy { &["quiet", "busy"] } else { &["quiet"] };
     for threads in [1u64, 2] {
@@ -168,4 +168,83 @@ fn under_load_every_condition_has_p50_and_p99_per_syscall() {
             }
         }
     }
+}
+
+#[test]
+fn generators_compared_on_the_same_syscalls_with_exact_instruction_counts() {
+    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/profiles/docker_default.json");
+    let o = seccheck(
+        dir.path(),
+        &[
+            "bench",
+            "allow.h",
+            "--compare-generators",
+            profile.to_str().unwrap(),
+            "--threads",
+            "1",
+            "--rounds",
+            "2",
+            "--batches",
+            "2",
+            "--batch-us",
+            "20",
+            "--per-call",
+            "0",
+            "--no-bitmap-probe",
+            "--quiet",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = schemas::parse(&o.stdout);
+    let c = &v["comparison"];
+    let subjects: Vec<&str> = c["subjects"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(
+        subjects,
+        ["docker_default.json@opt1", "docker_default.json@opt2", "docker_default.json@runc", "allow.h"]
+    );
+    assert!(v["tails"].as_array().unwrap().is_empty(), "--per-call 0 times no single call");
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8, "7 hot syscalls and nr 1000");
+    let cell = |probe: Value, subject: &str| -> Value {
+        let r = rows.iter().find(|r| r["probe"] == probe).unwrap();
+        r["cells"].as_array().unwrap().iter().find(|c| c["subject"] == subject).unwrap().clone()
+    };
+    for r in rows {
+        for cell in r["cells"].as_array().unwrap() {
+            let insns = cell["insns"].as_u64().unwrap();
+            let b = cell["bounds"].as_array().expect("bounds");
+            let (lo, hi) = (b[0].as_u64().unwrap(), b[1].as_u64().unwrap());
+            assert!(lo <= insns && insns <= hi, "{cell}");
+            if cell["cached_predicted"] == true {
+                assert_eq!((insns, lo, hi), (0, 0, 0), "{cell}");
+            }
+            // Two rounds: no interval, so no cache prediction can be confirmed.
+            assert_ne!(cell["cache_check"], "consistent", "{cell}");
+        }
+    }
+    // A number no syscall has: libseccomp's linear chain (optimize 1) tests
+    // every rule before its default; runc's stub answers ENOSYS after a few
+    // instructions; `ret ALLOW` runs one.
+    let unknown = |s| cell(serde_json::json!({"raw": 1000}), s)["insns"].as_u64().unwrap();
+    assert!(unknown("docker_default.json@opt1") > 100, "{}", unknown("docker_default.json@opt1"));
+    assert!(unknown("docker_default.json@runc") < unknown("docker_default.json@opt1"));
+    assert!(unknown("docker_default.json@opt2") < unknown("docker_default.json@opt1"));
+    assert_eq!(unknown("allow.h"), 1);
+    // Every hot syscall is cached under Docker's default profile.
+    assert_eq!(cell("getpid".into(), "docker_default.json@runc")["cached_predicted"], true);
+    // Not a profile: refused with the format named.
+    let o = seccheck(dir.path(), &["bench", "--compare-generators", "allow.h", "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--compare-generators"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -26,8 +26,14 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Filters to measure: FILE, FILE@opt1|opt2|runc|NAME, or A+B for a stack.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "compare_generators")]
     pub filters: Vec<String>,
+    /// Measure one profile as each generator compiles it, side by side per
+    /// syscall: a Docker/OCI or Kubernetes profile with libseccomp optimize 1
+    /// and 2 and as runc loads it (ENOSYS stub), a seccompiler JSON
+    /// (`FILE@CATEGORY`) with seccompiler; FILEs given as well join them.
+    #[arg(long = "compare-generators", value_name = "PROFILE")]
+    pub compare_generators: Option<String>,
     /// Concurrent processes, comma-separated (default: 1 up to the number of
     /// CPUs), each making calls at once in its own filtered context.
     #[arg(long, visible_alias = "concurrency", value_delimiter = ',')]
@@ -107,6 +113,35 @@ pub enum NeighbourArg {
     Quiet,
     /// Quiet runs and runs next to a spinning process.
     Busy,
+}
+
+/// The filter specs `--compare-generators PROFILE` measures: one per
+/// generator that compiles PROFILE's format.
+fn generator_specs(spec: &str) -> Result<Vec<String>, CliError> {
+    use crate::sources::ProfileFormat;
+    let (path, name) = match spec.rsplit_once('@') {
+        Some((p, n)) if !std::path::Path::new(spec).exists() => (p, Some(n)),
+        _ => (spec, None),
+    };
+    let bytes = crate::sources::read_bounded(std::path::Path::new(path))?;
+    let libseccomp = || ["opt1", "opt2", "runc"].map(|g| format!("{path}@{g}")).to_vec();
+    match crate::sources::detect_format(&bytes) {
+        Ok(ProfileFormat::DockerJson | ProfileFormat::OciConfig | ProfileFormat::KubernetesYaml) if name.is_none() => {
+            Ok(libseccomp())
+        }
+        Ok(ProfileFormat::KubernetesYaml) => Err(CliError::Usage(format!(
+            "--compare-generators {spec}: a Kubernetes profile chosen by name cannot also take the generator suffixes; give a file with one profile"
+        ))),
+        Ok(ProfileFormat::SeccompilerJson) => Ok(vec![spec.to_string()]),
+        Ok(f) => Err(CliError::Usage(format!(
+            "--compare-generators {spec}: {} is not compiled by a generator seccheck runs (Docker/OCI, Kubernetes or seccompiler profiles are)",
+            f.name()
+        ))),
+        Err(e) => Err(CliError::Input {
+            file: path.to_string(),
+            msg: format!("--compare-generators takes a profile (Docker/OCI, Kubernetes or seccompiler JSON): {e}"),
+        }),
+    }
 }
 
 /// Most runs of the suite `--repeat` takes.
@@ -197,7 +232,12 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let p = &args.input;
     let mut outputs = Outputs::new();
     let mut subjects = Vec::new();
-    for spec in &args.filters {
+    let mut specs = match &args.compare_generators {
+        Some(g) => generator_specs(g)?,
+        None => Vec::new(),
+    };
+    specs.extend(args.filters.iter().cloned());
+    for spec in &specs {
         subjects.push(load_command_subject(spec, p)?);
         outputs.input(&filter_args(spec, p).file);
     }
@@ -279,7 +319,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
     let mut outputs = Outputs::new();
-    for spec in &args.filters {
+    let mut specs = match &args.compare_generators {
+        Some(p) => generator_specs(p)?,
+        None => Vec::new(),
+    };
+    specs.extend(args.filters.iter().cloned());
+    for spec in &specs {
         subjects.push(load_subject(spec, &args.input)?);
         for part in spec.split('+') {
             outputs.input(&filter_args(part, &args.input).file);

@@ -22,6 +22,7 @@
 //!    syscalls, which it was not fitted on.
 
 pub mod command;
+pub mod compare;
 pub mod stats;
 
 use crate::bpf::{validate, Program, ValidProgram};
@@ -919,6 +920,8 @@ pub struct Report {
     pub workload: Option<Workload>,
     /// Per-call latency percentiles per (threads, neighbour) condition.
     pub tails: Vec<TailRow>,
+    /// With two or more filters under test: them side by side per syscall.
+    pub comparison: Option<compare::Comparison>,
     pub bitmap: Option<BitmapProbe>,
     /// Of the (subject, probe) pairs predicted to be cached, how many measured
     /// a run cost (vs the entry floor) within noise of zero; and of those
@@ -1038,7 +1041,7 @@ pub fn analyze(m: Measurements, command: String) -> Report {
     let subjects =
         plan.subjects.iter().zip(&plan.decisions).map(|(s, ds)| subject_info(s, ds, plan.options.geometry)).collect();
     let tails = tails(&m);
-    Report {
+    let mut report = Report {
         command,
         environment: m.environment,
         load: m.load,
@@ -1054,9 +1057,12 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         repeats: Vec::new(),
         workload: None,
         tails,
+        comparison: None,
         bitmap: m.bitmap,
         cache_check,
-    }
+    };
+    report.comparison = compare::compare(&report, plan);
+    report
 }
 
 /// Per-call latency of one probe under one subject and condition: p50 and p99
@@ -1514,8 +1520,14 @@ pub(crate) mod tests {
     /// subject of a round (pairing removes it); more processes add 10 ns per
     /// process. With `sweeps`, the sweep filters are measured too.
     pub(crate) fn synthetic_report(threads: &[usize], rounds: usize, sweeps: bool) -> Report {
+        synthetic_report_with(threads, rounds, sweeps, Vec::new())
+    }
+
+    /// [`synthetic_report`] with more filters under test.
+    pub(crate) fn synthetic_report_with(threads: &[usize], rounds: usize, sweeps: bool, more: Vec<Subject>) -> Report {
         let ctx = ProbeContext::new();
         let mut subjects = vec![Subject::baseline(), Subject::entry_floor(), subject()];
+        subjects.extend(more);
         if sweeps {
             subjects.extend(Subject::sweeps());
         }
@@ -1640,6 +1652,65 @@ pub(crate) mod tests {
         let base = r.tails.iter().find(|t| t.kind == SubjectKind::Baseline && t.probe == Probe::Read).unwrap();
         assert!(base.p50_overhead.is_none(), "the baseline has no overhead against itself");
         assert!((base.p99.median - base.p50.median - (98.01 - 49.5)).abs() < 1e-9);
+    }
+
+    /// [`subject`] with a longer read path (`ld [16]` twice more) and
+    /// futex's argument loads behind a `jset` on arg0.
+    pub(crate) fn subject2() -> Subject {
+        let mut s = subject();
+        let mut insns = s.stack[0].insns().to_vec();
+        // read's block (jeq at 5, its loads from 6) grows by two.
+        insns[5].jf += 2;
+        insns.splice(6..6, [Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16), Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16)]);
+        // futex: `jset #1` on arg0 (a pointer, even here, so it falls
+        // through) skips its first load when taken.
+        let futex_at = insns.iter().position(|i| i.k == libc::SYS_futex as u32).unwrap();
+        insns[futex_at].jf += 2;
+        insns.splice(
+            futex_at + 1..futex_at + 1,
+            [Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16), Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 1, 1, 0)],
+        );
+        s.stack = vec![validate(&Program::new(insns)).expect("valid")];
+        s.label = "test2".into();
+        s
+    }
+
+    #[test]
+    fn comparison_counts_exact_instructions_within_their_path_bounds_and_checks_the_cache() {
+        assert!(synthetic_report(&[1], 7, false).comparison.is_none(), "one filter under test: nothing to compare");
+        let r = synthetic_report_with(&[1], 7, true, vec![subject2()]);
+        let c = r.comparison.as_ref().expect("two filters under test");
+        assert_eq!(c.subjects, ["test", "test2"]);
+        assert_eq!(c.rows.len(), Probe::HOT.len() + 1);
+        for row in &c.rows {
+            assert_eq!(row.cells.len(), 2, "{:?}", row.probe);
+            for cell in &row.cells {
+                let (lo, hi) = cell.bounds.expect("small filters: the path analysis never gives up");
+                assert!(lo <= cell.insns && cell.insns <= hi, "{:?} {}: {cell:?}", row.probe, cell.subject);
+                if cell.cached_predicted {
+                    assert_eq!((cell.insns, lo, hi), (0, 0, 0));
+                }
+                if let (Some(o), Some(i)) = (cell.overhead, cell.overhead.and_then(|o| o.interval)) {
+                    assert!(i.lo <= o.median && o.median <= i.hi);
+                }
+            }
+        }
+        let cell = |p: Probe, s: &str| {
+            c.rows.iter().find(|r| r.probe == p).unwrap().cells.iter().find(|x| x.subject == s).unwrap().clone()
+        };
+        // read: ld [0], 3 × jeq, ld [16], ret; test2 loads twice more.
+        assert_eq!((cell(Probe::Read, "test").insns, cell(Probe::Read, "test2").insns), (6, 8));
+        assert_eq!(cell(Probe::Read, "test2").bounds, Some((8, 8)), "no argument branch: exact");
+        // futex under test2 branches on arg0: the bounds span both ways, the count is this input's.
+        let f = cell(Probe::FutexWake, "test2");
+        assert_eq!((f.insns, f.bounds), (10, Some((9, 10))), "{f:?}");
+        assert_eq!(cell(Probe::Read, "test2").cache_check, compare::CacheChecked::Consistent);
+        assert_eq!(cell(Probe::EpollWait, "test").cache_check, compare::CacheChecked::Consistent);
+        assert_eq!(cell(Probe::Getpid, "test").cache_check, compare::CacheChecked::Unmeasured, "denied");
+        assert!(matches!(cell(Probe::Write, "test2").verdict, Verdict::Skipped { .. }));
+        // The measured overhead follows the law with each filter's own classes.
+        let read2 = cell(Probe::Read, "test2").overhead.unwrap();
+        assert!((read2.median - (40.0 + 10.0 + 5.0 + 0.3 * 4.0 + 0.17 * 3.0)).abs() < 1e-9, "{read2:?}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod html;
 pub mod markdown;
 pub mod overhead;
 pub mod overhead_command;
+pub mod overhead_compare;
 pub mod overhead_tails;
 pub mod review;
 pub mod sarif;

@@ -116,6 +116,7 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out, "{line}");
     }
     out.push_str(&super::overhead_tails::text(report));
+    out.push_str(&super::overhead_compare::text(report));
     if let Some(b) = &report.bitmap {
         let _ = writeln!(out, "cache bitmap: {}", b.conclusion);
     }
@@ -786,6 +787,7 @@ pub fn markdown(report: &Report) -> String {
     }
     let _ = writeln!(o, "![overhead per syscall](overhead.svg)\n\n![scaling with processes](scaling.svg)\n");
     o.push_str(&super::overhead_tails::markdown(report));
+    o.push_str(&super::overhead_compare::markdown(report));
     let _ = writeln!(o, "## Noise\n");
     let _ =
         writeln!(o, "The no-filter latency itself, over rounds (the floor under which no difference is resolved):\n");
