@@ -11,7 +11,7 @@
 //! `--command -- CMD…` times a whole command instead, end to end, without
 //! and under each FILE ([`crate::overhead::command`]).
 
-use super::input::{Endian, FilterArgs, InputOptions, LoaderArg, OptimizeArg};
+use super::input::{FilterArgs, InputOptions, LoaderArg, OptimizeArg};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
 use crate::bpf::validate::validate;
@@ -19,7 +19,6 @@ use crate::cost::CacheGeometry;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::Outputs;
 use crate::overhead::{self, Options, Subject, SubjectKind};
-use crate::sources::InputFormat;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -60,16 +59,11 @@ pub struct Args {
     /// The running kernel's native syscall-table size (`NR_syscalls`), if not Linux 6.18's.
     #[arg(long = "nr-syscalls")]
     pub nr_syscalls: Option<u32>,
-    /// The host arch profiles are compiled for.
-    #[arg(long = "host-arch", default_value = "x86_64")]
-    pub host_arch: String,
-    /// Container capabilities for profiles' includes/excludes (comma-separated);
-    /// default: Docker's default set.
-    #[arg(long, value_delimiter = ',')]
-    pub caps: Option<Vec<String>>,
-    /// Kernel version for profiles' minKernel includes (e.g. 6.1); default: the running kernel.
-    #[arg(long = "kernel-version")]
-    pub kernel_version: Option<String>,
+    /// How every FILE is read, as every command reads a filter; a FILE's
+    /// `@opt1`/`@opt2`/`@runc`/`@NAME` suffix overrides `--optimize`,
+    /// `--loader` and `--filter` for it.
+    #[command(flatten)]
+    pub input: InputOptions,
     /// Write a Markdown report with SVG plots (and report.json) into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -118,43 +112,23 @@ pub enum NeighbourArg {
 /// Most runs of the suite `--repeat` takes.
 const MAX_REPEAT: usize = 10;
 
-/// How profiles are compiled, from the command line (the same for every FILE).
-struct ProfileArgs<'a> {
-    host: &'a str,
-    caps: &'a Option<Vec<String>>,
-    kernel_version: &'a Option<String>,
-}
-
-fn filter_args(spec: &str, p: &ProfileArgs) -> FilterArgs {
+fn filter_args(spec: &str, p: &InputOptions) -> FilterArgs {
     let (path, suffix) = match spec.rsplit_once('@') {
         Some((p, s)) if !std::path::Path::new(spec).exists() => (p, Some(s)),
         _ => (spec, None),
     };
-    let mut a = FilterArgs {
-        file: PathBuf::from(path),
-        input: InputOptions {
-            input_format: super::input::InputFormatArg(InputFormat::Auto),
-            endian: Endian::Little,
-            filter: None,
-            host_arch: p.host.to_string(),
-            optimize: OptimizeArg::Runc,
-            loader: LoaderArg::Runc,
-            caps: p.caps.clone(),
-            kernel_version: p.kernel_version.clone(),
-            libseccomp_timeout: crate::sources::docker::LIBSECCOMP_TIMEOUT.as_secs(),
-        },
-    };
+    let mut a = FilterArgs { file: PathBuf::from(path), input: p.clone() };
     match suffix {
         Some("opt1") => (a.input.optimize, a.input.loader) = (OptimizeArg::Linear, LoaderArg::Raw),
         Some("opt2") => (a.input.optimize, a.input.loader) = (OptimizeArg::Tree, LoaderArg::Raw),
-        Some("runc") => {}
+        Some("runc") => (a.input.optimize, a.input.loader) = (OptimizeArg::Runc, LoaderArg::Runc),
         Some(name) => a.input.filter = Some(name.to_string()),
         None => {}
     }
     a
 }
 
-fn load_subject(spec: &str, p: &ProfileArgs) -> Result<Subject, CliError> {
+fn load_subject(spec: &str, p: &InputOptions) -> Result<Subject, CliError> {
     let mut stack = Vec::new();
     let mut notes = Vec::new();
     for part in spec.split('+') {
@@ -184,7 +158,7 @@ fn load_subject(spec: &str, p: &ProfileArgs) -> Result<Subject, CliError> {
 }
 
 /// One FILE for `--command`: a single filter and the flags its loader installs it with.
-fn load_command_subject(spec: &str, p: &ProfileArgs) -> Result<overhead::command::CommandSubject, CliError> {
+fn load_command_subject(spec: &str, p: &InputOptions) -> Result<overhead::command::CommandSubject, CliError> {
     if spec.contains('+') {
         return Err(CliError::Usage(format!(
             "`{spec}`: --command installs one filter per FILE, as `seccheck run` does (no stacks)"
@@ -220,12 +194,12 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         return Err(CliError::Usage("--rounds must be ≥ 1".into()));
     }
     let cmd = crate::kernel::command::resolve(&args.argv).map_err(|e| CliError::failed("", e))?;
-    let p = ProfileArgs { host: &args.host_arch, caps: &args.caps, kernel_version: &args.kernel_version };
+    let p = &args.input;
     let mut outputs = Outputs::new();
     let mut subjects = Vec::new();
     for spec in &args.filters {
-        subjects.push(load_command_subject(spec, &p)?);
-        outputs.input(&filter_args(spec, &p).file);
+        subjects.push(load_command_subject(spec, p)?);
+        outputs.input(&filter_args(spec, p).file);
     }
     let report_dir = args.report.as_ref().map(|d| outputs.dir(d)).transpose()?;
     let bar = progress_bar(args.quiet);
@@ -242,7 +216,7 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         crate::report::overhead_command::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }
     match args.format {
-        OutputFormat::Json => write_json(out, &report)?,
+        OutputFormat::Json => write_json(out, "bench-command", &report)?,
         OutputFormat::Text => write!(out, "{}", crate::report::overhead_command::text(&report))?,
     }
     Ok(Outcome::Clean)
@@ -272,7 +246,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if !args.argv.is_empty() {
         return Err(CliError::Usage("a command after `--` is timed only with --command".into()));
     }
-    let host = super::input::host_arch(&args.host_arch)?;
     let native = crate::kernel::overhead::native_audit_arch()
         .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
     let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
@@ -307,10 +280,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
     let mut outputs = Outputs::new();
     for spec in &args.filters {
-        let p = ProfileArgs { host: host.name(), caps: &args.caps, kernel_version: &args.kernel_version };
-        subjects.push(load_subject(spec, &p)?);
+        subjects.push(load_subject(spec, &args.input)?);
         for part in spec.split('+') {
-            outputs.input(&filter_args(part, &p).file);
+            outputs.input(&filter_args(part, &args.input).file);
         }
     }
     // Claimed before measuring: a refused directory costs no run.
@@ -348,7 +320,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.predict_only {
         let info = overhead::predictions(&plan);
         match args.format {
-            OutputFormat::Json => write_json(out, &info)?,
+            OutputFormat::Json => write_json(out, "bench-predict", &serde_json::json!({ "subjects": info }))?,
             OutputFormat::Text => write!(out, "{}", crate::report::overhead::predictions_text(&info))?,
         }
         return Ok(Outcome::Clean);
@@ -379,7 +351,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         crate::report::overhead::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }
     match args.format {
-        OutputFormat::Json => write_json(out, &report)?,
+        OutputFormat::Json => write_json(out, "bench", &report)?,
         OutputFormat::Text => write!(out, "{}", crate::report::overhead::text(&report))?,
     }
     Ok(Outcome::Clean)

@@ -258,3 +258,17 @@ fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> Strin
         format!("; expected one of {}", all.join(", "))
     }
 }
+
+/// Whether the running kernel confirms the examples a command prints: one
+/// default (asked, where the kernel can be asked; said when it cannot) and one
+/// flag for `check`, `lint`, `diff` and `report`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct KernelArgs {
+    /// Do not ask the running kernel to confirm the counterexamples (asked by
+    /// default; a kernel that cannot be asked is said, not an error).
+    #[arg(long = "no-kernel", help_heading = "Kernel")]
+    pub no_kernel: bool,
+    /// Ask the running kernel (the default; kept for old scripts).
+    #[arg(long = "confirm", hide = true, conflicts_with = "no_kernel")]
+    pub confirm: bool,
+}

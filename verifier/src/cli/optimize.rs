@@ -88,9 +88,6 @@ struct Report {
     after: Cost,
 }
 
-/// The host whose cache and ABIs the layout and the table are for.
-const HOST: Arch = Arch::X86_64;
-
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let name = args.filter.display_name();
     if args.output_format == OptimizeOut::Oci && args.oci_config.is_none() {
@@ -106,7 +103,15 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let target = if args.output.as_os_str() == "-" { None } else { Some(outputs.file(&args.output, Named::ByUser)?) };
     let (input, _) = args.filter.input.load_valid(&args.filter.file)?;
-    let mut opts = OptimizeOptions::for_host(HOST).expect("the cache geometry of x86_64 is known");
+    // The host whose cache and ABIs the layout and the table are for.
+    let host = Arch::from_name(&args.filter.input.host_arch)
+        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let mut opts = OptimizeOptions::for_host(host).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--host-arch {}: its kernel's cache geometry is not known (x86_64, aarch64)",
+            host.name()
+        ))
+    })?;
     if let Some(w) = &args.weights {
         opts.weights = read_weights(w, &args.weights_arch)?;
     }
@@ -139,7 +144,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut stderr = std::io::stderr();
     let table_out: &mut dyn Write = if target.is_none() { &mut stderr } else { out };
     match args.format {
-        OutputFormat::Json => write_json(table_out, &report)?,
+        OutputFormat::Json => write_json(table_out, "optimize", &report)?,
         OutputFormat::Text => write_text(table_out, &report)?,
     }
     match target {

@@ -54,9 +54,3 @@ pub(super) fn finding(pl: &PathLength, files: &[PathBuf]) -> Option<Finding> {
         counterexample: None,
     })
 }
-
-/// `super::write_json` for the refusal writers, which return `io::Result`.
-pub(super) fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v)?;
-    writeln!(out)
-}
