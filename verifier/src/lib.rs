@@ -32,4 +32,6 @@ pub mod stack;
 pub mod symbolic;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
+#[cfg(test)]
+mod tidy;
 pub mod when;

@@ -228,7 +228,7 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.rounds == 0 {
         return Err(CliError::Usage("--rounds must be ≥ 1".into()));
     }
-    let cmd = crate::record::command(&args.argv).map_err(|e| CliError::failed("", e))?;
+    let cmd = crate::kernel::command::resolve(&args.argv).map_err(|e| CliError::failed("", e))?;
     let p = &args.input;
     let mut outputs = Outputs::new();
     let mut subjects = Vec::new();

@@ -16,9 +16,10 @@
 
 use super::input::InputOptions;
 use super::{CliError, Outcome};
+use crate::kernel::command::resolve as command;
 use crate::output::{Named, Outputs};
 use crate::record::verify::Blocked;
-use crate::record::{command, Aggregate, ExitRecord};
+use crate::record::{Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
 use std::ffi::OsString;
 use std::io::Write;

@@ -11,7 +11,7 @@
 
 use super::input::InputOptions;
 use super::{CliError, Outcome};
-use crate::record::command;
+use crate::kernel::command::resolve as command;
 use crate::record::verify::load_flag_bits;
 use std::ffi::OsString;
 use std::io::Write;

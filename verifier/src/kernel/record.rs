@@ -73,11 +73,11 @@
 //! the fork (the parent may be multi-threaded): everything they run is in
 //! `reaper` and `target` below.
 
+use super::command::CommandSpec;
 use super::health;
 use super::sys::{self, *};
 use super::validate::own_pid;
 use crate::bpf::Program;
-use std::ffi::CString;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -141,15 +141,6 @@ const STEP_FILTER: u32 = 4;
 const STEP_EXEC: u32 = 5;
 const STEP_PDEATHSIG: u32 = 6;
 const STEP_STDIO: u32 = 7;
-
-/// The command to run: an executable already resolved to a path, its argv and
-/// environment.
-#[derive(Clone, Debug)]
-pub struct CommandSpec {
-    pub path: CString,
-    pub argv: Vec<CString>,
-    pub env: Vec<CString>,
-}
 
 /// One system call as the recording filter saw it: exactly `struct
 /// seccomp_data` plus the calling task.

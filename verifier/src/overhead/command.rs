@@ -22,8 +22,9 @@
 
 use super::stats::{self, Estimate};
 use crate::bpf::Program;
+use crate::kernel::command::CommandSpec;
 use crate::kernel::environment::{self, Environment, Load};
-use crate::kernel::record::{time_command, CommandSpec, Exit, RunError};
+use crate::kernel::record::{time_command, Exit, RunError};
 use serde::Serialize;
 
 /// `SIGSYS` on x86-64 and arm64 (include/uapi/asm-generic/signal.h,
