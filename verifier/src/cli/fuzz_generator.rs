@@ -1,4 +1,4 @@
-//! `seccheck fuzz-generator --generator libseccomp|seccompiler --seconds N [--seed S]`:
+//! `seccheck fuzz-generator --generator libseccomp|seccompiler|seccheck-optimize --seconds N [--seed S]`:
 //! differential fuzzing of a filter generator against its documented meaning.
 //!
 //! Random policies (Docker/OCI JSON for libseccomp, compiled as runc does at
@@ -12,7 +12,9 @@
 //! a finding too, minimised and printed with a command that times it, and so
 //! are a libseccomp compilation that does not end (libseccomp runs in a child
 //! process, `kernel::isolate`, killed when caught in a tight loop or after
-//! 6 s) and one whose process dies. Every problem is counted by known
+//! 6 s) and one whose process dies. `seccheck-optimize` runs the
+//! seccompiler campaign on our own compiler: seccompiler's output recompiled
+//! by `seccheck optimize` without its proof, judged by the same model. Every problem is counted by known
 //! issue at the end, `UNEXPLAINED` when none matches. A watchdog
 //! (`--case-timeout`) ends the run, with the policy, should seccheck itself
 //! or seccompiler (which run in this process) never return.
@@ -97,6 +99,8 @@ pub enum FailOn {
 pub enum Generator {
     Libseccomp,
     Seccompiler,
+    /// seccompiler's output recompiled by `seccheck optimize` without its proof.
+    SeccheckOptimize,
 }
 
 impl Generator {
@@ -104,6 +108,7 @@ impl Generator {
         match self {
             Generator::Libseccomp => "libseccomp",
             Generator::Seccompiler => "seccompiler",
+            Generator::SeccheckOptimize => "seccheck-optimize",
         }
     }
 }
@@ -121,7 +126,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let generator = args.generator.expect("clap requires --generator without --merge");
     let targets: Vec<Arch> = match generator {
         Generator::Libseccomp => genfuzz::libseccomp::ARCHES.iter().map(|a| a.0).collect(),
-        Generator::Seccompiler => genfuzz::seccompiler::TARGETS.to_vec(),
+        Generator::Seccompiler | Generator::SeccheckOptimize => genfuzz::seccompiler::TARGETS.to_vec(),
     };
     let shape = genfuzz::Shape { rules: profile_size(args.profile_size)?, arches: arches(&args, &targets)? };
     let shard = shard(args.shard.as_deref())?;
@@ -133,6 +138,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
         Generator::Seccompiler => {
             go(&genfuzz::Campaign { shape, shard, ..genfuzz::seccompiler::campaign() }, budget, &args, dir, out)
+        }
+        Generator::SeccheckOptimize => {
+            go(&genfuzz::Campaign { shape, shard, ..genfuzz::optimize::campaign() }, budget, &args, dir, out)
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod known;
 pub mod libseccomp;
 pub mod minimise;
 pub mod model;
+pub mod optimize;
 pub mod seccompiler;
 pub mod shapes;
 

@@ -33,7 +33,7 @@
 //! `struct sock_filter`s) and the instruction it copied.
 
 use super::{finding, LintContext};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::seccomp::{Action, MAX_ERRNO, SECCOMP_RET_DATA};
 
 pub const CODE: &str = "SC012";

@@ -11,7 +11,7 @@
 
 use super::check::codes;
 use super::{Policy, RuleKind};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use serde::Serialize;
 
 /// One stated property of a policy and the violations found for it.
