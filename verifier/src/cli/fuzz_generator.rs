@@ -469,10 +469,8 @@ fn merge(files: &[PathBuf], args: &Args, out: &mut dyn Write) -> Result<Outcome,
     }
     if let Some(d) = &args.out {
         let dir = Outputs::new().dir(d)?;
-        let mut written = 0;
-        for f in &m.findings {
-            dir.write(&format!("finding-{written}.json"), f.policy.as_bytes())?;
-            written += 1;
+        for (i, f) in m.findings.iter().enumerate() {
+            dir.write(&format!("finding-{i}.json"), f.policy.as_bytes())?;
         }
         dir.write(FINDINGS_FILE, serde_json::to_string_pretty(&m).expect("plain data serialises").as_bytes())?;
     }

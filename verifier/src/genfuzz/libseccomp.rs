@@ -258,7 +258,7 @@ pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary:
         pool.push(*u.choose(NAME_POOL)?);
     }
     let mut rules = Vec::new();
-    let mut taken: std::collections::BTreeSet<(&'static str, Vec<(u8, u8, u64, u64)>)> = Default::default();
+    let mut taken: std::collections::BTreeSet<(&'static str, RuleKey)> = Default::default();
     for _ in 0..n_rules {
         let mut names = Vec::new();
         for _ in 0..u.int_in_range(1u8..=4)? {
@@ -302,9 +302,12 @@ pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary:
     Ok(DockerCase { default, host, arches, rules })
 }
 
+/// One rule's conditions, sorted: (index, operator, value, value two).
+type RuleKey = Vec<(u8, u8, u64, u64)>;
+
 /// The rules runc makes of one entry's `args` (conditions on a repeated
 /// index become one rule each), each as its sorted conditions.
-fn rule_keys(args: &[DArg]) -> Vec<Vec<(u8, u8, u64, u64)>> {
+fn rule_keys(args: &[DArg]) -> Vec<RuleKey> {
     let key = |a: &DArg| (a.index, a.op as u8, a.value, a.value_two);
     let mut seen = [false; 6];
     let repeated = args.iter().any(|a| std::mem::replace(&mut seen[usize::from(a.index)], true));
