@@ -3,6 +3,8 @@
 //! seccheck's own package, biodivine-lib-bdd 0.6 and oxidd 0.13 (BDDs with
 //! complement edges, `bcdd`, one thread). Same operations, same variable order;
 //! only the package differs. The result is recorded in `symbolic/mod.rs`.
+//! Behind a feature, so that other benches do not build the two packages:
+//! `cargo bench -p seccheck-bench --features bdd-packages --bench bdd_packages`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use seccheck::symbolic::bdd::{Bdd, Manager, TraceOp};

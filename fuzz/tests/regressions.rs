@@ -6,6 +6,7 @@
 
 use fuzz::targets::{target, TARGETS};
 use fuzz::{expected_kind, regression_files, run_once};
+use seccheck::testgen::skip::{skip, Need};
 use std::path::Path;
 
 #[test]
@@ -17,9 +18,11 @@ fn every_regression_file_replays_as_expected() {
         let d = d.unwrap().path();
         let name = d.file_name().unwrap().to_str().unwrap().to_owned();
         let t = target(&name).unwrap_or_else(|| panic!("fuzz/regressions/{name}: no such target"));
-        if t.kernel && seccheck::kernel::health::check().is_err() {
-            eprintln!("KERNEL UNAVAILABLE, {name} regressions not replayed");
-            continue;
+        if t.kernel {
+            if let Err(e) = seccheck::kernel::health::check() {
+                skip(Need::Kernel, &format!("{name} regressions not replayed: {e}"));
+                continue;
+            }
         }
         for f in regression_files(root, &name) {
             let data = std::fs::read(&f).unwrap();

@@ -14,6 +14,8 @@
 //!
 //! Everything is driven by a caller-supplied RNG so failures reproduce from a seed.
 
+pub mod skip;
+
 use crate::arch::Arch;
 use crate::bpf::insn::*;
 use crate::seccomp::*;

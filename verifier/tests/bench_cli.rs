@@ -3,13 +3,11 @@
 //! measured or skipped as the emulator predicts, and the kernel's return
 //! values confirm the prediction. No timing is asserted.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::process::Command;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 /// x86_64: ERRNO(EPERM) for openat (257), KILL_PROCESS for getpid (39), the

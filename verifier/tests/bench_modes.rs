@@ -8,8 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 /// `ret ALLOW`.

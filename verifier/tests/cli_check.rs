@@ -1,8 +1,7 @@
 //! `seccheck check`: every property kind passing and failing on small filters,
 //! every counterexample consistent with the emulator, SARIF shape, bad policies.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::process::{Command, Output};
 

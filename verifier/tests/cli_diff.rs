@@ -1,14 +1,12 @@
 //! `seccheck diff` and `seccheck stack`, the real binary: exit codes, formats,
 //! `--stack` sides, profiles and ELF inputs, golden text and JSON.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 fn seccheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("run seccheck")

@@ -1,13 +1,11 @@
 //! The real binary on good and bad inputs: exit codes and one-line errors.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[path = "common/generator_cases.rs"]
-mod generator_cases;
+use crate::common::generator_cases;
 
 fn seccheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().expect("run seccheck")

@@ -1,8 +1,7 @@
 //! `seccheck lint` and `seccheck explain` as a user runs them: exit codes,
 //! text and JSON output, errors.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

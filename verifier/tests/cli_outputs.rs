@@ -4,8 +4,7 @@
 //! Each refusal is exit 2 with one line naming the path, and leaves every
 //! file as it was.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 use std::os::unix::fs::symlink;

@@ -3,8 +3,7 @@
 //! generated profile proves its own policy, and the recorded command runs
 //! under the profile the kernel enforces.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 use serde_json::Value;

@@ -3,8 +3,7 @@
 //! against the arch tables, exit codes like `check`, the Markdown snapshot,
 //! every bad-input path, and `--bench` on the running kernel.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 use seccheck::arch::Arch;
 use std::collections::BTreeSet;

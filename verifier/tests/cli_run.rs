@@ -1,8 +1,7 @@
 //! `seccheck run`: every input format, the same profile options as every
 //! other command, and a kill explained rather than a silent exit 159.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 use std::process::{Command, Output};

@@ -2,8 +2,7 @@
 //! what they know, and a name that selects nothing is an error, never an empty
 //! row that reads like "denied".
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::process::{Command, Output};
 

@@ -2,8 +2,7 @@
 //! produce today, so they cannot rot. Regenerate with
 //! `cargo run -p seccheck --example compile_corpus`.
 
-#[path = "../examples/compile_corpus.rs"]
-mod compile_corpus;
+use crate::compile_corpus;
 
 use std::collections::BTreeSet;
 

@@ -14,11 +14,8 @@
 //! `corpus/compiled/` (other libseccomp layouts, raw export) must give the same
 //! property verdict.
 
-#[path = "common/schemas.rs"]
-mod schemas;
-
-#[path = "../examples/corpus_report.rs"]
-mod corpus_report;
+use crate::common::schemas;
+use crate::corpus_report_example as corpus_report;
 
 use corpus_report::{compiled_for, policy_checks, PolicyCheck};
 use std::path::Path;
@@ -175,8 +172,7 @@ fn every_profile_against_its_claims() {
     }
 }
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 /// Every counterexample of a failing claim is what the running kernel does:
 /// each compiled form of the profile is installed in a probe child and the

@@ -1,8 +1,7 @@
 //! `reports/corpus.md` is what `corpus_report` writes today, so the committed
 //! table of profiles x generators cannot go stale.
 
-#[path = "../examples/corpus_report.rs"]
-mod corpus_report;
+use crate::corpus_report_example as corpus_report;
 
 #[test]
 fn committed_corpus_report_is_current() {

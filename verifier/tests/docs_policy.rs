@@ -1,7 +1,7 @@
 //! `docs/policy.md` is the user's reference for the policy language: its
 //! reference tables are generated from the parser's own tables
 //! (`policy::reference`), and every example policy in it parses. Regenerate
-//! with `SECCHECK_UPDATE_DOCS=1 cargo test --test docs_policy`.
+//! with `SECCHECK_UPDATE_DOCS=1 cargo test -p seccheck --test it docs_policy`.
 
 use seccheck::policy::{self, reference};
 
@@ -25,7 +25,7 @@ fn the_reference_tables_are_current() {
     assert_eq!(
         &doc[start..end],
         want,
-        "docs/policy.md is stale: regenerate with SECCHECK_UPDATE_DOCS=1 cargo test --test docs_policy"
+        "docs/policy.md is stale: regenerate with SECCHECK_UPDATE_DOCS=1 cargo test -p seccheck --test it docs_policy"
     );
 }
 

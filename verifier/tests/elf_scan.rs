@@ -1,8 +1,7 @@
 //! `seccheck scan` on real binaries: a C program compiled here with gcc that
 //! embeds a filter, found by offset and symbol, and usable as `BINARY#N`.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::process::Command;
 

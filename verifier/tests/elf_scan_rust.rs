@@ -3,8 +3,7 @@
 //! `sock_filter` bytes with `include_bytes!`. The scan must find each embedded
 //! filter, byte for byte the one seccompiler produced.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -15,8 +15,7 @@ use seccheck::genfuzz::{check, Case, Compiler, Divergence, NotCompiled, Verdict,
 use seccheck::seccomp::Action;
 use seccheck::sources::Optimize;
 
-#[path = "common/generator_cases.rs"]
-mod generator_cases;
+use crate::common::generator_cases;
 
 fn diverges<C: Case>(comp: &dyn Compiler<C>, case: &C) -> Divergence {
     match check(comp, case, 1).expect("seccheck's judges agree") {

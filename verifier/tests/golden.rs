@@ -9,8 +9,7 @@
 //! part is tested where it is asked (json_contract.rs, cli_check.rs).
 //! Every JSON snapshotted is also validated against its schema.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,8 +7,7 @@
 //! time with the output it has without the plant, and that nothing planted, or
 //! pointed to, was changed.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 use std::os::unix::fs::MetadataExt;

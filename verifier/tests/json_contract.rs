@@ -4,8 +4,7 @@
 //! each schema rejects the drift it exists to catch (an unknown field, a
 //! missing one, a wrong type), so that validating proves something.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -20,8 +20,7 @@ use seccheck::kernel::{attach_stack, Abi, OracleError, OracleInput, StackAttach}
 use seccheck::seccomp::{PathLength, SECCOMP_RET_ALLOW};
 use seccheck::testgen;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 const RET_ALLOW: Insn = Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);

@@ -19,8 +19,7 @@ use seccheck::seccomp::{filters_bypassed, Action, SeccompData, X86_64_UPROBE_SYS
 use seccheck::symbolic::{analyze, Options};
 use seccheck::testgen;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 fn corpus() -> Vec<(String, Program)> {

@@ -2,14 +2,12 @@
 //! it, is installed in a child process and read back with
 //! `PTRACE_SECCOMP_GET_FILTER`; the kernel must hold exactly our bytes.
 
-#[path = "../examples/compile_corpus.rs"]
-mod compile_corpus;
+use crate::compile_corpus;
 
 use seccheck::bpf::{Insn, Program};
 use seccheck::kernel::readback::{install_and_read_back, ReadbackError};
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 #[test]

@@ -21,8 +21,7 @@ use seccheck::seccomp::SECCOMP_RET_ALLOW;
 use seccheck::testgen;
 use std::collections::BTreeMap;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 const RET_ALLOW: Insn = Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);

@@ -7,8 +7,7 @@
 //! reviewed as a diff. Every counterexample is checked against the exact
 //! analysis (the emulator produced it; both must agree).
 
-#[path = "../examples/compile_corpus.rs"]
-mod compile_corpus;
+use crate::compile_corpus;
 
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
@@ -17,8 +16,7 @@ use seccheck::finding::Finding;
 use seccheck::lints::{self, LintContext, LintOptions};
 use std::collections::BTreeMap;
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 /// Counterexamples the kernel confirmed, over the whole test.
 static ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

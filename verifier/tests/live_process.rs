@@ -5,8 +5,7 @@
 //!
 //! Every helper is killed and reaped by a guard, also when an assertion fails.
 
-#[path = "common/schemas.rs"]
-mod schemas;
+use crate::common::schemas;
 
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{Insn, Program};
@@ -20,8 +19,7 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;

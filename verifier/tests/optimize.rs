@@ -6,8 +6,7 @@
 //! probed system call. The CLI writes each output form, an OCI config whose
 //! annotation decodes to the program, and nothing at all when it refuses.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 use proptest::prelude::*;
 use rand::rngs::SmallRng;

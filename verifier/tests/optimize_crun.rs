@@ -8,9 +8,11 @@
 //! filter is in force). crun runs in a private mount namespace with a
 //! cgroup2 mount and `--cgroup-manager=disabled` (this VM's cgroups are in
 //! hybrid mode, which crun refuses). Without crun or a static busybox
-//! (`.ci/install-deps --tests` installs both) the test says `CRUN UNAVAILABLE`
-//! and returns.
+//! (`.ci/install-deps --tests` installs both) the test is recorded as skipped
+//! (`testgen::skip`: counted by `.ci/run`, a failure under
+//! `SECCHECK_REQUIRE_CRUN=1`).
 
+use seccheck::testgen::skip::{skip, Need};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -70,11 +72,11 @@ fn run_container(dir: &Path, name: &str, config: &serde_json::Value, busybox: &P
 #[test]
 fn crun_with_the_optimised_annotation_behaves_as_with_the_original_filter() {
     let Some(busybox) = static_busybox() else {
-        eprintln!("CRUN UNAVAILABLE: no static /bin/busybox (apt-get install busybox-static)");
+        skip(Need::Crun, "no static /bin/busybox (apt-get install busybox-static)");
         return;
     };
     if !crun_available() {
-        eprintln!("CRUN UNAVAILABLE: no crun (apt-get install crun)");
+        skip(Need::Crun, "no crun (apt-get install crun)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 //! Golden tests of the per-arch, per-syscall table (text and JSON), and the
 //! counterexample API.
 
-mod common;
+use crate::common;
 
 use common::seccomp_lib::*;
 use common::*;

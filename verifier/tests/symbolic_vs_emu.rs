@@ -7,7 +7,7 @@
 //! hand-written (every opcode, memory, x32, halves of arguments, big-endian
 //! arches); the inputs sit at and around every constant the program uses.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rand::rngs::SmallRng;

@@ -104,8 +104,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let target = if args.output.as_os_str() == "-" { None } else { Some(outputs.file(&args.output, Named::ByUser)?) };
     let (input, _) = args.filter.input.load_valid(&args.filter.file)?;
     // The host whose cache and ABIs the layout and the table are for.
-    let host = Arch::from_name(&args.filter.input.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let host = super::input::host_arch(&args.filter.input.host_arch)?;
     let mut opts = OptimizeOptions::for_host(host).ok_or_else(|| {
         CliError::Usage(format!(
             "--host-arch {}: its kernel's cache geometry is not known (x86_64, aarch64)",

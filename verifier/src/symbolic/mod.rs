@@ -23,7 +23,7 @@
 //!
 //! ## Which BDD package, and why our own
 //!
-//! `cargo bench -p seccheck-bench --bench bdd_packages` records the
+//! `cargo bench -p seccheck-bench --features bdd-packages --bench bdd_packages` records the
 //! evaluator's exact sequence of BDD operations on each workload
 //! ([`Analysis::trace_operations`]) and replays it on each package: same
 //! operations, same variable order, only the package differs. Medians on the

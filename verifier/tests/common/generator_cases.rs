@@ -1,6 +1,6 @@
 //! The policies of `reports/generator-findings.md` L5 and L6 (libseccomp
 //! slow to add some rule sets, or never done), shared by the tests that
-//! expect them: `#[path = "common/generator_cases.rs"] mod generator_cases;`.
+//! expect them (`crate::common::generator_cases`).
 #![allow(dead_code)]
 
 use seccheck::arch::Arch;

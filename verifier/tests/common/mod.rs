@@ -1,9 +1,14 @@
-//! Shared pieces of the symbolic-evaluator tests: hand-written filters that
-//! together use every opcode, libseccomp-built filters, boundary inputs, and the
+//! Shared pieces of the integration tests: the kernel gate (`kernel_gate`),
+//! the generator cases of `reports/generator-findings.md` (`generator_cases`)
+//! and, for the symbolic-evaluator tests, hand-written filters that together
+//! use every opcode, libseccomp-built filters, boundary inputs, and the
 //! emulator comparison.
 #![allow(dead_code)]
 
 pub mod docker_like;
+pub mod generator_cases;
+pub mod kernel_gate;
+pub mod schemas;
 pub mod seccomp_lib;
 
 use seccheck::arch::Arch;
