@@ -605,7 +605,7 @@ pub fn rewrites(data: &[u8]) -> Result<(), Failure> {
 
 fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Result<(), Failure> {
     let mut u = Unstructured::new(data);
-    let Ok(case) = (campaign.generate)(&mut u) else { return Ok(()) };
+    let Ok(case) = (campaign.generate)(&mut u, &campaign.shape) else { return Ok(()) };
     for comp in &campaign.compilers {
         // A known issue is `known:ISSUE` (it does not fail the run), anything
         // else `WHAT:COMPILER`.

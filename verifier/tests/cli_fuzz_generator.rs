@@ -85,3 +85,116 @@ fn divergences_count_even_when_none_is_shown() {
         "{out}"
     );
 }
+
+#[test]
+fn arches_the_generator_does_not_target_and_bad_shards_are_usage_errors() {
+    let (code, _, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--arches", "s390x"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim(),
+        "seccheck: error: --arches: `s390x` is not an arch seccompiler targets (it targets x86_64, aarch64, riscv64)"
+    );
+    for bad in ["3/3", "1", "a/2", "0/0"] {
+        let (code, _, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--shard", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert_eq!(err.trim(), format!("seccheck: error: --shard must be I/N with 0 <= I < N (`{bad}` given)"));
+    }
+    let (code, _, err) = seccheck(&["fuzz-generator", "--generator", "libseccomp", "--profile-size", "0"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.trim(), "seccheck: error: --profile-size must be from 1 to 1000 rules (0 given)");
+}
+
+#[test]
+fn big_endian_libseccomp_filters_are_compiled_and_compared() {
+    let (code, out, err) = seccheck(&[
+        "fuzz-generator",
+        "--generator",
+        "libseccomp",
+        "--seconds",
+        "3",
+        "--max-findings",
+        "0",
+        "--arches",
+        "s390x,ppc64,mips",
+        "--profile-size",
+        "4",
+    ]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let api = out.lines().find(|l| l.trim_start().starts_with("libseccomp-api-o2: ")).expect(&out);
+    let compared: u64 = api.split(": ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(compared > 0, "no big-endian filter was compiled and compared: {out}");
+}
+
+#[test]
+fn shards_split_a_seed_and_merge_back_into_one_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let d = dir.path().join(format!("shard{i}"));
+        let (code, out, err) = seccheck(&[
+            "fuzz-generator",
+            "--generator",
+            "seccompiler",
+            "--seconds",
+            "1",
+            "--seed",
+            "5",
+            "--shard",
+            &format!("{i}/2"),
+            "--max-findings",
+            "1",
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        assert!(code == 0 || code == 1, "{out}{err}");
+        assert!(out.contains(&format!(", seed 5, shard {i}/2\n")), "{out}");
+        files.push(d.join("findings.json"));
+    }
+    let json =
+        |p: &std::path::Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let (a, b) = (json(&files[0]), json(&files[1]));
+    // Shard 0 takes the even cases, shard 1 the odd ones.
+    for f in a["findings"].as_array().unwrap() {
+        assert_eq!(f["case"].as_u64().unwrap() % 2, 0, "{f}");
+    }
+    for f in b["findings"].as_array().unwrap() {
+        assert_eq!(f["case"].as_u64().unwrap() % 2, 1, "{f}");
+    }
+    let merged_dir = dir.path().join("merged");
+    let (code, out, err) = seccheck(&[
+        "fuzz-generator",
+        "--merge",
+        files[0].to_str().unwrap(),
+        files[1].to_str().unwrap(),
+        "--out",
+        merged_dir.to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let m = json(&merged_dir.join("findings.json"));
+    assert_eq!(m["runs"], 2);
+    assert_eq!(m["cases"].as_u64().unwrap(), a["cases"].as_u64().unwrap() + b["cases"].as_u64().unwrap());
+    let compared = |v: &serde_json::Value| v["per_compiler"][0]["compared"].as_u64().unwrap();
+    assert_eq!(compared(&m), compared(&a) + compared(&b));
+    assert!(out.contains(" (2 runs merged)\n"), "{out}");
+    // Different campaigns do not merge.
+    let other = dir.path().join("other");
+    seccheck(&[
+        "fuzz-generator",
+        "--generator",
+        "seccompiler",
+        "--seconds",
+        "1",
+        "--seed",
+        "6",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    let (code, _, err) = seccheck(&[
+        "fuzz-generator",
+        "--merge",
+        files[0].to_str().unwrap(),
+        other.join("findings.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("a seccompiler run of seed 6, not seccompiler seed 5"), "{err}");
+}

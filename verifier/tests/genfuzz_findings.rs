@@ -51,6 +51,7 @@ fn libseccomp_stale_accumulator() {
     // tgkill: KILL_THREAD when arg0 != 0; TRACE when arg5 != 0 and arg0 != 0xfffffffd.
     let case = DockerCase {
         default: DAction::Log,
+        host: Arch::X86_64,
         arches: vec![],
         rules: vec![
             DRule { names: vec!["tgkill"], action: DAction::KillThread, args: vec![arg(0, DOp::Ne, 0, 0)] },
@@ -77,6 +78,7 @@ fn libseccomp_stale_accumulator_through_a_masked_comparison() {
     // first rule's chain, so openat(0, 0, 2, 1) is killed.
     let case = DockerCase {
         default: DAction::KillProcess,
+        host: Arch::X86_64,
         arches: vec![Arch::X86_64, Arch::Arm],
         rules: vec![
             DRule {
@@ -103,6 +105,7 @@ fn libseccomp_arch_block_without_nr_load() {
     // `time` does not exist on mips n64: that arch's block never loads nr.
     let case = DockerCase {
         default: DAction::Allow,
+        host: Arch::X86_64,
         arches: vec![Arch::Mipsel64],
         rules: vec![
             DRule { names: vec!["unshare"], action: DAction::Errno(None), args: vec![arg(0, DOp::Le, 0, 0)] },
@@ -123,6 +126,7 @@ fn libseccomp_arch_block_without_nr_load_even_when_nr_looks_like_an_arch() {
     // 10-minute run until the classifier looked past the value.
     let case = DockerCase {
         default: DAction::Allow,
+        host: Arch::X86_64,
         arches: vec![Arch::Aarch64],
         rules: vec![
             DRule { names: vec!["alarm"], action: DAction::KillThread, args: vec![] },
@@ -141,6 +145,7 @@ fn libseccomp_32bit_abi_rule_lost() {
     // keyctl on mipsel (o32): the ERRNO rule (arg1 >= 0, arg3 != 0) vanishes there.
     let case = DockerCase {
         default: DAction::Allow,
+        host: Arch::X86_64,
         arches: vec![Arch::Mipsel],
         rules: vec![
             DRule { names: vec!["keyctl"], action: DAction::KillProcess, args: vec![arg(3, DOp::Eq, 0, 0)] },
@@ -162,6 +167,7 @@ fn libseccomp_32bit_abi_rule_lost() {
 fn libseccomp_compiles_plain_profiles_exactly() {
     let case = DockerCase {
         default: DAction::Errno(Some(38)),
+        host: Arch::X86_64,
         arches: vec![Arch::I386, Arch::Aarch64],
         rules: vec![
             DRule { names: vec!["read", "write", "close"], action: DAction::Allow, args: vec![] },
@@ -246,6 +252,7 @@ fn libseccomp_ne_rule_lost() {
     // PFC export too); without the first rule it is not.
     let case = DockerCase {
         default: DAction::Allow,
+        host: Arch::X86_64,
         arches: vec![],
         rules: vec![
             DRule { names: vec!["add_key"], action: DAction::KillThread, args: vec![arg(2, DOp::Ne, 0, 0)] },
@@ -272,6 +279,7 @@ fn libseccomp_eq_rule_lost() {
     // first rule is gone: write(0, 0, 0, 0, 0, 0) is killed.
     let case = DockerCase {
         default: DAction::KillProcess,
+        host: Arch::X86_64,
         arches: vec![],
         rules: vec![
             DRule {
@@ -300,6 +308,7 @@ fn libseccomp_range_comparisons_merged() {
     // rule is missing from the filter (and from libseccomp's PFC export).
     let case = DockerCase {
         default: DAction::Allow,
+        host: Arch::X86_64,
         arches: vec![],
         rules: vec![
             DRule { names: vec!["brk"], action: DAction::Trap, args: vec![arg(0, DOp::Ge, 4, 0)] },

@@ -12,7 +12,7 @@
 //! a finding too, minimised and printed with a command that times it, and so
 //! are a libseccomp compilation that does not end (libseccomp runs in a child
 //! process, `kernel::isolate`, killed when caught in a tight loop or after
-//! 20 s) and one whose process dies. `seccheck-optimize` runs the
+//! 6 s) and one whose process dies. `seccheck-optimize` runs the
 //! seccompiler campaign on our own compiler: seccompiler's output recompiled
 //! by `seccheck optimize` without its proof, judged by the same model. Every problem is counted by known
 //! issue at the end, `UNEXPLAINED` when none matches. A watchdog
@@ -27,7 +27,8 @@
 //! judges disagreed), 2 on bad usage.
 
 use super::{CliError, Outcome};
-use crate::genfuzz::{self, Case, Event, Finding, RunReport};
+use crate::arch::Arch;
+use crate::genfuzz::{self, Case, Event, Finding};
 use crate::output::{OutDir, Outputs};
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,8 +39,8 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Which generator.
-    #[arg(long, value_enum)]
-    pub generator: Generator,
+    #[arg(long, value_enum, required_unless_present = "merge")]
+    pub generator: Option<Generator>,
     /// How long to run.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
@@ -56,7 +57,7 @@ pub struct Args {
     /// Watchdog: one compilation and comparison (or one minimisation step)
     /// that takes longer than this ends the run with exit 1 and its policy.
     /// A libseccomp compilation is stopped well before (it runs in a child
-    /// process and is a `hang` finding after 20 s, or 2 s in a tight loop),
+    /// process and is a `hang` finding after 6 s, or 2 s in a tight loop),
     /// so this catches seccheck itself, or seccompiler.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub case_timeout: u64,
@@ -65,6 +66,27 @@ pub struct Args {
     /// (a bug in seccheck) always does.
     #[arg(long, value_enum, default_value_t = FailOn::Unexplained)]
     pub fail_on: FailOn,
+    /// Every case has exactly N rules (default: a schedule from one rule to
+    /// several hundred, the large sets taking most of the time).
+    #[arg(long, value_name = "N")]
+    pub profile_size: Option<usize>,
+    /// Only filters for these arches (comma-separated, e.g. `s390x,ppc64`;
+    /// default: every arch the generator targets). A libseccomp filter never
+    /// mixes byte orders, so its arches come from one side of the list.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub arches: Option<Vec<String>>,
+    /// Run only shard I of N (0 <= I < N): cases I, I+N, I+2N, … of the
+    /// seed, so N machines running the N shards for the same seed split one
+    /// campaign between them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Merge the findings files (`DIR/findings.json`, written by runs with
+    /// `--out DIR`, e.g. one per shard) instead of running: counters summed,
+    /// at most `--max-findings` findings shown per compiler, kind and known
+    /// issue, the same exit code a single run would give; `--out` receives
+    /// the merged file.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["generator", "shard", "profile_size", "arches"])]
+    pub merge: Option<Vec<PathBuf>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -81,6 +103,16 @@ pub enum Generator {
     SeccheckOptimize,
 }
 
+impl Generator {
+    fn name(self) -> &'static str {
+        match self {
+            Generator::Libseccomp => "libseccomp",
+            Generator::Seccompiler => "seccompiler",
+            Generator::SeccheckOptimize => "seccheck-optimize",
+        }
+    }
+}
+
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.seconds == 0 {
         return Err(CliError::Usage("--seconds must be at least 1".into()));
@@ -88,13 +120,70 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.case_timeout == 0 {
         return Err(CliError::Usage("--case-timeout must be at least 1".into()));
     }
+    if let Some(files) = &args.merge {
+        return merge(files, &args, out);
+    }
+    let generator = args.generator.expect("clap requires --generator without --merge");
+    let targets: Vec<Arch> = match generator {
+        Generator::Libseccomp => genfuzz::libseccomp::ARCHES.iter().map(|a| a.0).collect(),
+        Generator::Seccompiler | Generator::SeccheckOptimize => genfuzz::seccompiler::TARGETS.to_vec(),
+    };
+    let shape = genfuzz::Shape { rules: profile_size(args.profile_size)?, arches: arches(&args, &targets)? };
+    let shard = shard(args.shard.as_deref())?;
     let dir = args.out.as_deref().map(|d| Outputs::new().dir(d)).transpose()?;
     let budget = Duration::from_secs(args.seconds);
-    match args.generator {
-        Generator::Libseccomp => go(&genfuzz::libseccomp::campaign(), budget, &args, dir, out),
-        Generator::Seccompiler => go(&genfuzz::seccompiler::campaign(), budget, &args, dir, out),
-        Generator::SeccheckOptimize => go(&genfuzz::optimize::campaign(), budget, &args, dir, out),
+    match generator {
+        Generator::Libseccomp => {
+            go(&genfuzz::Campaign { shape, shard, ..genfuzz::libseccomp::campaign() }, budget, &args, dir, out)
+        }
+        Generator::Seccompiler => {
+            go(&genfuzz::Campaign { shape, shard, ..genfuzz::seccompiler::campaign() }, budget, &args, dir, out)
+        }
+        Generator::SeccheckOptimize => {
+            go(&genfuzz::Campaign { shape, shard, ..genfuzz::optimize::campaign() }, budget, &args, dir, out)
+        }
     }
+}
+
+fn profile_size(n: Option<usize>) -> Result<Option<usize>, CliError> {
+    match n {
+        Some(n) if !(1..=genfuzz::MAX_PROFILE_SIZE).contains(&n) => Err(CliError::Usage(format!(
+            "--profile-size must be from 1 to {} rules ({n} given)",
+            genfuzz::MAX_PROFILE_SIZE
+        ))),
+        n => Ok(n),
+    }
+}
+
+/// `--arches`, each an arch the generator targets.
+fn arches(args: &Args, targets: &[Arch]) -> Result<Option<Vec<Arch>>, CliError> {
+    let Some(names) = &args.arches else { return Ok(None) };
+    let mut out = Vec::new();
+    for n in names {
+        let a = Arch::from_name(n.trim()).filter(|a| targets.contains(a)).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--arches: `{n}` is not an arch {} targets (it targets {})",
+                args.generator.map_or("", Generator::name),
+                targets.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `--shard I/N` as (I, N).
+fn shard(s: Option<&str>) -> Result<genfuzz::Shard, CliError> {
+    let Some(s) = s else { return Ok(genfuzz::Shard::WHOLE) };
+    let bad = || CliError::Usage(format!("--shard must be I/N with 0 <= I < N (`{s}` given)"));
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (i.trim().parse::<u64>().map_err(|_| bad())?, n.trim().parse::<u64>().map_err(|_| bad())?);
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(genfuzz::Shard { index, count })
 }
 
 /// Run the campaign, printing each finding as soon as it is minimised (and
@@ -130,7 +219,11 @@ fn go<C: Case>(
                     .map_err(CliError::from)
             }
             Event::Progress(rep) => {
-                eprintln!("fuzz-generator: {:.0} s: {}", rep.elapsed.as_secs_f64(), counters(rep).join("; "));
+                eprintln!(
+                    "fuzz-generator: {:.0} s: {}",
+                    rep.elapsed.as_secs_f64(),
+                    counters(&rep.per_compiler.iter().map(Counts::of).collect::<Vec<_>>()).join("; ")
+                );
                 Ok(())
             }
         };
@@ -140,39 +233,176 @@ fn go<C: Case>(
     if let Some(e) = failed {
         return Err(e);
     }
-    let secs = rep.elapsed.as_secs_f64().max(1e-9);
-    writeln!(out, "{} cases in {:.1} s ({:.1} cases/s), seed {}", rep.cases, secs, rep.cases as f64 / secs, args.seed)?;
-    for line in counters(&rep) {
+    let file = FindingsFile {
+        generator: args.generator.map_or("", Generator::name).to_string(),
+        seed: args.seed,
+        shard: (c.shard != genfuzz::Shard::WHOLE).then_some((c.shard.index, c.shard.count)),
+        runs: 1,
+        cases: rep.cases,
+        elapsed_s: rep.elapsed.as_secs_f64(),
+        per_compiler: rep.per_compiler.iter().map(Counts::of).collect(),
+        by_issue: rep
+            .by_issue
+            .iter()
+            .map(|((compiler, kind, known), n)| Issue {
+                compiler: compiler.clone(),
+                kind: kind.to_string(),
+                known: known.map(str::to_string),
+                count: *n,
+            })
+            .collect(),
+        findings: rep
+            .findings
+            .iter()
+            .map(|f| Shown {
+                compiler: f.compiler.clone(),
+                kind: f.problem.kind().to_string(),
+                known: f.known.map(str::to_string),
+                seed: f.seed,
+                case: f.case,
+                policy: f.policy_json.clone(),
+                text: f.render(),
+            })
+            .collect(),
+        self_check: rep.self_check.clone(),
+    };
+    if let Some(dir) = &dir {
+        let json = serde_json::to_string_pretty(&file).expect("plain data serialises");
+        dir.write(FINDINGS_FILE, json.as_bytes())?;
+    }
+    summary(&file, args.fail_on, out)
+}
+
+/// The name of a run's findings file in its `--out` directory.
+pub const FINDINGS_FILE: &str = "findings.json";
+
+/// What a run found, as `--out DIR` saves it and `--merge` reads it.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+struct FindingsFile {
+    generator: String,
+    seed: u64,
+    /// `(I, N)` of `--shard I/N`; absent for a whole run or a merge.
+    shard: Option<(u64, u64)>,
+    /// Runs merged into this file (1 for a run).
+    runs: u64,
+    cases: u64,
+    elapsed_s: f64,
+    per_compiler: Vec<Counts>,
+    by_issue: Vec<Issue>,
+    findings: Vec<Shown>,
+    self_check: Vec<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Default)]
+struct Counts {
+    name: String,
+    compared: u64,
+    refused: u64,
+    diverged: u64,
+    too_large: u64,
+    slow: u64,
+    hung: u64,
+    died: u64,
+    #[serde(default)]
+    slow_not_compared: u64,
+}
+
+impl Counts {
+    fn of(c: &genfuzz::CompilerCounts) -> Counts {
+        Counts {
+            name: c.name.clone(),
+            compared: c.compared,
+            refused: c.refused,
+            diverged: c.diverged,
+            too_large: c.too_large,
+            slow: c.slow,
+            hung: c.hung,
+            died: c.died,
+            slow_not_compared: c.slow_not_compared,
+        }
+    }
+    fn add(&mut self, o: &Counts) {
+        self.compared += o.compared;
+        self.refused += o.refused;
+        self.diverged += o.diverged;
+        self.too_large += o.too_large;
+        self.slow += o.slow;
+        self.hung += o.hung;
+        self.died += o.died;
+        self.slow_not_compared += o.slow_not_compared;
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+struct Issue {
+    compiler: String,
+    kind: String,
+    /// `None`: unexplained.
+    known: Option<String>,
+    count: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+struct Shown {
+    compiler: String,
+    kind: String,
+    known: Option<String>,
+    seed: u64,
+    case: u64,
+    policy: String,
+    /// The finding as the run printed it.
+    text: String,
+}
+
+/// The closing counters, totals and the exit code of a run or a merge.
+fn summary(f: &FindingsFile, fail_on: FailOn, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let secs = f.elapsed_s.max(1e-9);
+    let shard = f.shard.map(|(i, n)| format!(", shard {i}/{n}")).unwrap_or_default();
+    let runs = if f.runs > 1 { format!(" ({} runs merged)", f.runs) } else { String::new() };
+    writeln!(
+        out,
+        "{} cases in {:.1} s ({:.1} cases/s), seed {}{shard}{runs}",
+        f.cases,
+        secs,
+        f.cases as f64 / secs,
+        f.seed
+    )?;
+    for line in counters(&f.per_compiler) {
         writeln!(out, "  {line}")?;
     }
-    for ((compiler, kind, known), n) in &rep.by_issue {
-        let what = match known {
-            Some(k) if *k == genfuzz::NOT_MINIMISED => k.to_string(),
+    for i in &f.by_issue {
+        let what = match &i.known {
+            Some(k) if k == genfuzz::NOT_MINIMISED => k.to_string(),
             Some(k) => format!("of known issue {k}"),
             None => "UNEXPLAINED".into(),
         };
-        writeln!(out, "  {compiler}: {n} {} {what}", if *kind == "diverges" { "divergences" } else { kind })?;
+        let kind = if i.kind == "diverges" { "divergences" } else { &i.kind };
+        writeln!(out, "  {}: {} {kind} {what}", i.compiler, i.count)?;
     }
-    let total: u64 = rep.by_issue.values().sum();
-    let unexplained: u64 =
-        rep.by_issue.iter().filter(|(k, _)| k.2.is_none_or(|k| k == genfuzz::NOT_MINIMISED)).map(|(_, n)| n).sum();
-    let found = total > 0 || !rep.self_check.is_empty();
+    let total: u64 = f.by_issue.iter().map(|i| i.count).sum();
+    let unexplained: u64 = f
+        .by_issue
+        .iter()
+        .filter(|i| i.known.as_deref().is_none_or(|k| k == genfuzz::NOT_MINIMISED))
+        .map(|i| i.count)
+        .sum();
+    let found = total > 0 || !f.self_check.is_empty();
     let s = |n: usize| if n == 1 { "" } else { "s" };
     if found {
-        let known = rep.findings.iter().filter(|f| f.known.is_some()).count();
+        let known = f.findings.iter().filter(|x| x.known.is_some()).count();
         writeln!(
             out,
             "{} finding{} shown above ({known} of a known issue) of {total} in all ({unexplained} unexplained), {} self-check failure{}",
-            rep.findings.len(),
-            s(rep.findings.len()),
-            rep.self_check.len(),
-            s(rep.self_check.len())
+            f.findings.len(),
+            s(f.findings.len()),
+            f.self_check.len(),
+            s(f.self_check.len())
         )?;
     } else {
         writeln!(out, "no finding")?;
     }
-    let fails = !rep.self_check.is_empty()
-        || match args.fail_on {
+    let fails = !f.self_check.is_empty()
+        || match fail_on {
             FailOn::Any => total > 0,
             FailOn::Unexplained => unexplained > 0,
         };
@@ -182,11 +412,82 @@ fn go<C: Case>(
     Ok(if fails { Outcome::Findings } else { Outcome::Clean })
 }
 
+/// `--merge`: the findings files of several runs as one run's output.
+fn merge(files: &[PathBuf], args: &Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let mut merged: Option<FindingsFile> = None;
+    for path in files {
+        let bytes = crate::sources::read_bounded(path)?;
+        let f: FindingsFile = serde_json::from_slice(&bytes).map_err(|e| {
+            CliError::Usage(format!("{}: not a fuzz-generator findings file ({FINDINGS_FILE}): {e}", path.display()))
+        })?;
+        let Some(m) = &mut merged else {
+            merged = Some(FindingsFile { shard: None, ..f });
+            continue;
+        };
+        if (f.generator.as_str(), f.seed) != (m.generator.as_str(), m.seed) {
+            return Err(CliError::Usage(format!(
+                "{}: a {} run of seed {}, not {} seed {} like the files before it (merge the shards of one campaign)",
+                path.display(),
+                f.generator,
+                f.seed,
+                m.generator,
+                m.seed
+            )));
+        }
+        m.runs += f.runs;
+        m.cases += f.cases;
+        m.elapsed_s = m.elapsed_s.max(f.elapsed_s);
+        for c in &f.per_compiler {
+            match m.per_compiler.iter_mut().find(|x| x.name == c.name) {
+                Some(x) => x.add(c),
+                None => m.per_compiler.push(c.clone()),
+            }
+        }
+        for i in f.by_issue {
+            match m.by_issue.iter_mut().find(|x| (&x.compiler, &x.kind, &x.known) == (&i.compiler, &i.kind, &i.known)) {
+                Some(x) => x.count += i.count,
+                None => m.by_issue.push(i),
+            }
+        }
+        m.findings.extend(f.findings);
+        m.self_check.extend(f.self_check);
+    }
+    let Some(mut m) = merged else { return Err(CliError::Usage("--merge needs at least one file".into())) };
+    m.by_issue.sort_by(|a, b| (&a.compiler, &a.kind, &a.known).cmp(&(&b.compiler, &b.kind, &b.known)));
+    // As many of each issue as one run would show.
+    let mut shown: std::collections::BTreeMap<(String, String, Option<String>), usize> = Default::default();
+    m.findings.retain(|f| {
+        let n = shown.entry((f.compiler.clone(), f.kind.clone(), f.known.clone())).or_default();
+        *n += 1;
+        *n <= args.max_findings
+    });
+    for f in &m.findings {
+        writeln!(out, "{}", f.text)?;
+    }
+    for s in &m.self_check {
+        writeln!(out, "seccheck self-check failed (a bug in seccheck, not in the generator): {s}\n")?;
+    }
+    if let Some(d) = &args.out {
+        let dir = Outputs::new().dir(d)?;
+        for (i, f) in m.findings.iter().enumerate() {
+            dir.write(&format!("finding-{i}.json"), f.policy.as_bytes())?;
+        }
+        dir.write(FINDINGS_FILE, serde_json::to_string_pretty(&m).expect("plain data serialises").as_bytes())?;
+    }
+    summary(&m, args.fail_on, out)
+}
+
 /// One line per compiler: what happened to the cases.
-fn counters(rep: &RunReport) -> Vec<String> {
-    rep.per_compiler
+fn counters(per_compiler: &[Counts]) -> Vec<String> {
+    per_compiler
         .iter()
-        .map(|c| format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow, {} hung, {} crashed", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow, c.hung, c.died))
+        .map(|c| {
+            let shared = match c.slow_not_compared {
+                0 => String::new(),
+                n => format!(" ({n} not compiled: another compiler was as slow adding the same rules)"),
+            };
+            format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow{shared}, {} hung, {} crashed", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow, c.hung, c.died)
+        })
         .collect()
 }
 

@@ -99,7 +99,11 @@ pub fn action_text(a: Action) -> String {
 
 /// A generator's cases and compilers, for the run loop.
 pub struct Campaign<C: Case> {
-    pub generate: fn(&mut arbitrary::Unstructured) -> arbitrary::Result<C>,
+    pub generate: fn(&mut arbitrary::Unstructured, &super::Shape) -> arbitrary::Result<C>,
+    /// What the cases are made of.
+    pub shape: super::Shape,
+    /// Which of the seed's cases this run takes.
+    pub shard: Shard,
     pub compilers: Vec<Box<dyn Compiler<C>>>,
     /// The known generator issue a (minimised) divergence matches, given the case,
     /// its compiled program and the divergence.
@@ -108,6 +112,25 @@ pub struct Campaign<C: Case> {
     /// two optimisation levels): when one hangs there (a known hang), the
     /// others would too, and are counted as hung without being run.
     pub shared_rule_stage: bool,
+}
+
+/// A share of a seed's cases: case numbers `index`, `index + count`, …, so
+/// `count` runs of one seed, one per index, split its cases between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Every case.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard::WHOLE
+    }
 }
 
 /// What happened to one compiler's cases in a run.
@@ -124,6 +147,9 @@ pub struct CompilerCounts {
     pub slow: u64,
     /// Did not end within [`LIMITS`].
     pub hung: u64,
+    /// Of `slow`: not compiled, because another compiler sharing the rule
+    /// stage was slow adding the same rules.
+    pub slow_not_compared: u64,
     /// The compiling process died.
     pub died: u64,
 }
@@ -143,7 +169,8 @@ pub struct RunReport {
 }
 
 /// Bytes of randomness each case is generated from.
-pub const CASE_BYTES: usize = 4096;
+/// (A rule takes about 40; a case of [`super::MAX_RULES`] rules fits.)
+pub const CASE_BYTES: usize = 1 << 16;
 
 /// The byte stream of case `i` of a run seeded with `seed`.
 pub fn case_bytes(seed: u64, i: u64) -> Vec<u8> {
@@ -211,7 +238,7 @@ pub fn run<C: Case>(
     };
     let mut minimised: BTreeMap<(String, &'static str, Option<&'static str>), usize> = BTreeMap::new();
     let mut attempts: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
-    let mut i = 0u64;
+    let mut i = campaign.shard.index;
     let mut next_progress = PROGRESS_EVERY;
     while start.elapsed() < budget {
         if start.elapsed() >= next_progress {
@@ -221,13 +248,15 @@ pub fn run<C: Case>(
         }
         let bytes = case_bytes(seed, i);
         let mut u = arbitrary::Unstructured::new(&bytes);
-        let Ok(case) = (campaign.generate)(&mut u) else {
-            i += 1;
+        let Ok(case) = (campaign.generate)(&mut u, &campaign.shape) else {
+            i += campaign.shard.count;
             continue;
         };
         rep.cases += 1;
         let json = case.json();
         let mut looped_adding_rules: Option<Hang> = None;
+        let mut slow_adding_rules: Option<Slow> = None;
+        let mut compared = Compared::new();
         for (ci, comp) in campaign.compilers.iter().enumerate() {
             let name = comp.name();
             if let Some(h) = &looped_adding_rules {
@@ -236,10 +265,18 @@ pub fn run<C: Case>(
                 *rep.by_issue.entry((name, "hang", h.known)).or_default() += 1;
                 continue;
             }
+            if let Some(s) = &slow_adding_rules {
+                // Same rules, as slow to add: counted, not compiled again
+                // (nor compared).
+                rep.per_compiler[ci].slow += 1;
+                rep.per_compiler[ci].slow_not_compared += 1;
+                *rep.by_issue.entry((name, "slow", s.known)).or_default() += 1;
+                continue;
+            }
             let timing = comp.timing_command("policy.json", &case);
             on(Event::Case { case: i, compiler: &name, json: &json, timing: &timing, minimising: false });
             let counts = &mut rep.per_compiler[ci];
-            let checked = check_within(comp.as_ref(), &case, i, LIMITS);
+            let checked = check_compared(comp.as_ref(), &case, i, LIMITS, &mut compared);
             match &checked {
                 Ok((Verdict::Agrees | Verdict::Diverges(_), _)) | Ok((Verdict::Slow { too_large: false, .. }, _)) => {
                     counts.compared += 1
@@ -260,10 +297,15 @@ pub fn run<C: Case>(
                 }
                 Ok((Verdict::Slow { slow, .. }, _)) => {
                     counts.slow += 1;
+                    // A known slow compilation is slow in adding the rules.
+                    if campaign.shared_rule_stage && slow.known.is_some() {
+                        slow_adding_rules = Some(slow);
+                    }
                     (slow.known, Problem::Slow(slow))
                 }
                 Ok((Verdict::Hung(h), _)) => {
-                    if campaign.shared_rule_stage && h.known.is_some() && h.spinning_at.is_some() {
+                    // Both known hangs are in adding the rules.
+                    if campaign.shared_rule_stage && h.known.is_some() {
                         looped_adding_rules = Some(h.clone());
                     }
                     (h.known, Problem::Hung(h))
@@ -351,7 +393,7 @@ pub fn run<C: Case>(
             }
             *n += 1;
             let reproducer = match &problem {
-                Problem::Diverges(d) => comp.reproducer("policy.json", &d.input),
+                Problem::Diverges(d) => comp.reproducer("policy.json", &small, &d.input),
                 _ => comp.timing_command("policy.json", &small),
             };
             rep.findings.push(Finding {
@@ -366,7 +408,7 @@ pub fn run<C: Case>(
             });
             on(Event::Finding(rep.findings.last().expect("just pushed")));
         }
-        i += 1;
+        i += campaign.shard.count;
     }
     rep.elapsed = start.elapsed();
     rep
@@ -423,7 +465,7 @@ mod tests {
                 .then_some(Slow { time: Duration::from_secs(3), known: Some("pretend-slow") });
             Ok(c)
         }
-        fn reproducer(&self, file: &str, _: &SeccompData) -> String {
+        fn reproducer(&self, file: &str, _: &libseccomp::DockerCase, _: &SeccompData) -> String {
             format!("emu {file}")
         }
         fn timing_command(&self, file: &str, _: &libseccomp::DockerCase) -> String {
@@ -443,6 +485,7 @@ mod tests {
         };
         let case = DockerCase {
             default: DAction::Allow,
+            host: Arch::X86_64,
             arches: vec![],
             rules: vec![rule("read", 2), rule("close", 1), rule("read", 0), rule("read", 3), rule("open", 0)],
         };
@@ -463,7 +506,10 @@ mod tests {
     #[test]
     fn the_run_counts_and_shows_each_kind_of_finding_on_its_own() {
         let campaign = Campaign {
-            generate: libseccomp::generate,
+            generate: libseccomp::generate_shaped,
+            // Small x86 filters, where L1-L4 show within the run.
+            shape: crate::genfuzz::Shape { rules: Some(6), arches: Some(vec![Arch::X86_64, Arch::X32, Arch::I386]) },
+            shard: Shard::WHOLE,
             compilers: vec![Box::new(Pretend), Box::new(Pretend)],
             known: libseccomp::known,
             shared_rule_stage: true,

@@ -31,7 +31,7 @@ pub trait Compiler<C: Case> {
     /// `limits` (a finding).
     fn compile(&self, case: &C, limits: Limits) -> Result<Compiled, NotCompiled>;
     /// How to rerun the finding's input with `seccheck emu` once the policy is saved as `file`.
-    fn reproducer(&self, file: &str, d: &SeccompData) -> String;
+    fn reproducer(&self, file: &str, case: &C, d: &SeccompData) -> String;
     /// How to time this compilation of `case` with `seccheck` once the policy is saved as `file`.
     fn timing_command(&self, file: &str, case: &C) -> String;
 }
@@ -52,8 +52,10 @@ pub struct Limits {
 
 /// Limits of a fuzzing run: a loop is looked for from 1 s on (L6 is met in
 /// about 1 % of generated libseccomp cases, so this decides the run's rate);
-/// anything else gets 20 s (ten times slow).
-pub const LIMITS: Limits = Limits { spin_check: Duration::from_secs(1), give_up: Duration::from_secs(20) };
+/// anything else gets 6 s (three times slow: a compilation still running
+/// then is a finding whatever it would have taken, and large rule sets meet
+/// L5 often enough that waiting longer would decide the run's rate).
+pub const LIMITS: Limits = Limits { spin_check: Duration::from_secs(1), give_up: Duration::from_secs(6) };
 
 /// Limits while minimising a hang: its variants are expected to hang too,
 /// and each one that does costs this much.
@@ -153,18 +155,43 @@ pub fn check_within<C: Case>(
     sample_seed: u64,
     limits: Limits,
 ) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
+    check_compared(compiler, case, sample_seed, limits, &mut Vec::new())
+}
+
+/// Comparisons of one case's programs already made: a compiler whose
+/// program equals an earlier one's (libseccomp through runc and through its
+/// API) gets the earlier comparison, not a second one.
+pub type Compared = Vec<(ValidProgram, Result<Option<Divergence>, SelfCheckError>)>;
+
+/// [`check_within`], reusing the comparison of an identical program of the
+/// same case from `seen` (and adding this one's).
+pub fn check_compared<C: Case>(
+    compiler: &dyn Compiler<C>,
+    case: &C,
+    sample_seed: u64,
+    limits: Limits,
+    seen: &mut Compared,
+) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
     let c = match compiler.compile(case, limits) {
         Ok(c) => c,
         Err(NotCompiled::Refused(r)) => return Ok((Verdict::Refused(r), None)),
         Err(NotCompiled::Hung(h)) => return Ok((Verdict::Hung(h), None)),
         Err(NotCompiled::Died(s)) => return Ok((Verdict::Died(s), None)),
     };
-    let model = case.model();
-    let s = samples(&model, sample_seed, 64);
+    let compared = match seen.iter().find(|(p, _)| p.insns() == c.program.insns()) {
+        Some((_, r)) => r.clone(),
+        None => {
+            let model = case.model();
+            let s = samples(&model, sample_seed, 64);
+            let r = compare(&c.program, &model, &s);
+            seen.push((c.program.clone(), r.clone()));
+            r
+        }
+    };
     let too_large = |e: &SelfCheckError| {
         matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }))
     };
-    let verdict = match (compare(&c.program, &model, &s), c.slow) {
+    let verdict = match (compared, c.slow) {
         (Ok(Some(d)), _) => Verdict::Diverges(d),
         (Ok(None), Some(slow)) => Verdict::Slow { slow, too_large: false },
         (Err(e), Some(slow)) if too_large(&e) => Verdict::Slow { slow, too_large: true },

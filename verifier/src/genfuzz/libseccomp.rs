@@ -1,6 +1,13 @@
-//! Random Docker/OCI profiles, compiled by the real libseccomp exactly as runc
-//! does ([`crate::sources::docker`], raw export, optimize 1 and 2), and their
-//! documented meaning.
+//! Random Docker/OCI profiles and their documented meaning, compiled by the
+//! real libseccomp two ways at optimize 1 and 2: exactly as runc does
+//! ([`crate::sources::docker`], raw export), and through libseccomp's own API
+//! ([`ApiCompiler`]: `seccomp_init`, `seccomp_arch_add`/`_remove`,
+//! `seccomp_rule_add`, `SCMP_FLTATR_CTL_OPTIMIZE`, `seccomp_export_bpf`).
+//! Each case's filter is for a host arch ([`DockerCase::host`], the arch
+//! runc would run on: its native arch replaces this machine's) and 0–3 more
+//! arches of the same byte order, drawn from all 19 arches libseccomp 2.5.4
+//! targets, big-endian ones included (s390x, s390, ppc64, ppc, mips, mips64,
+//! mips64n32, parisc, parisc64).
 //!
 //! The reference is written from the documentation of each layer, not from the
 //! BPF:
@@ -25,8 +32,9 @@
 //! - Where two rules of one syscall with different actions both match,
 //!   libseccomp documents no winner: those inputs are not compared.
 //!
-//! Big-endian arches are not generated: libseccomp refuses to mix byte
-//! orders in one filter and the native arch here is little-endian.
+//! One filter never mixes byte orders: libseccomp refuses that
+//! (`seccomp_arch_add` fails with `EEXIST`... of a different endianness), so a
+//! case's arches all share its host's.
 
 use super::{
     interesting_u64, valid, Case, CmpOp, Compiled, Compiler, Cond, Divergence, Hang, Limits, Model, NotCompiled,
@@ -84,12 +92,17 @@ impl DAction {
             DAction::KillProcess => Action::KillProcess,
         }
     }
-    fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<DAction> {
+    /// A random action; with `any_errno`, also errnos libseccomp refuses
+    /// (4095 and up, which runc cuts to 16 bits and passes on), else only
+    /// valid ones (a large rule set would almost always have one, and be
+    /// refused whole).
+    fn arbitrary(u: &mut Unstructured, any_errno: bool) -> arbitrary::Result<DAction> {
         let errno = |u: &mut Unstructured| -> arbitrary::Result<Option<u64>> {
             Ok(match u.int_in_range(0u8..=5)? {
                 0 => None,
-                1 => Some(u.int_in_range(0u64..=4095)?),
-                2 => Some(u.int_in_range(4096u64..=65535)?),
+                1 if any_errno => Some(u.int_in_range(0u64..=4095)?),
+                2 if any_errno => Some(u.int_in_range(4096u64..=65535)?),
+                1 | 2 => Some(u.int_in_range(0u64..=4094)?),
                 _ => Some(u.int_in_range(1u64..=40)?),
             })
         };
@@ -154,13 +167,17 @@ pub struct DRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DockerCase {
     pub default: DAction,
-    /// `architectures` (the native x86_64 is in the filter whether listed or not).
+    /// The arch runc runs on: its native arch is in the filter whether listed
+    /// or not (`--host-arch` of `seccheck`; x86_64 is this machine's).
+    pub host: Arch,
+    /// `architectures`.
     pub arches: Vec<Arch>,
     pub rules: Vec<DRule>,
 }
 
-/// Little-endian ABIs libseccomp 2.5.4 supports, with runc's names.
-const ARCHES: &[(Arch, &str)] = &[
+/// Every ABI libseccomp 2.5.4 targets, with runc's names (little-endian
+/// first, then big-endian).
+pub const ARCHES: &[(Arch, &str)] = &[
     (Arch::X86_64, "SCMP_ARCH_X86_64"),
     (Arch::X32, "SCMP_ARCH_X32"),
     (Arch::I386, "SCMP_ARCH_X86"),
@@ -171,36 +188,78 @@ const ARCHES: &[(Arch, &str)] = &[
     (Arch::Mipsel, "SCMP_ARCH_MIPSEL"),
     (Arch::Mipsel64, "SCMP_ARCH_MIPSEL64"),
     (Arch::Mipsel64n32, "SCMP_ARCH_MIPSEL64N32"),
+    (Arch::S390x, "SCMP_ARCH_S390X"),
+    (Arch::S390, "SCMP_ARCH_S390"),
+    (Arch::Ppc64, "SCMP_ARCH_PPC64"),
+    (Arch::Ppc, "SCMP_ARCH_PPC"),
+    (Arch::Mips, "SCMP_ARCH_MIPS"),
+    (Arch::Mips64, "SCMP_ARCH_MIPS64"),
+    (Arch::Mips64n32, "SCMP_ARCH_MIPS64N32"),
+    (Arch::Parisc, "SCMP_ARCH_PARISC"),
+    (Arch::Parisc64, "SCMP_ARCH_PARISC64"),
 ];
 
 fn arch_token(a: Arch) -> &'static str {
     ARCHES.iter().find(|x| x.0 == a).map(|x| x.1).expect("generated arches come from ARCHES")
 }
 
-/// libseccomp's `ARCH_SIZE_32` ABIs: conditions compare low halves.
+/// libseccomp's `ARCH_SIZE_32` ABIs (`.size` in its arch-*.c): conditions
+/// compare low halves.
 fn narrow(a: Arch) -> bool {
-    matches!(a, Arch::I386 | Arch::X32 | Arch::Arm | Arch::Mipsel | Arch::Mipsel64n32)
+    matches!(
+        a,
+        Arch::I386
+            | Arch::X32
+            | Arch::Arm
+            | Arch::Mipsel
+            | Arch::Mipsel64n32
+            | Arch::Mips
+            | Arch::Mips64n32
+            | Arch::Ppc
+            | Arch::S390
+            | Arch::Parisc
+    )
 }
 
-/// Generate a profile: 1–4 arches, up to 12 rules of 1–4 names each (names
-/// repeat across rules), 0–6 conditions per rule (any index, so the same
-/// index twice happens), every operator, 32- and 64-bit values.
+/// Generate a profile of the default [`Shape`].
 pub fn generate(u: &mut Unstructured) -> arbitrary::Result<DockerCase> {
-    let default = DAction::arbitrary(u)?;
+    generate_shaped(u, &super::Shape::default())
+}
+
+/// Generate a profile: a host arch and 0–3 more of its byte order (from
+/// `shape.arches` when given, else from every arch libseccomp targets;
+/// x86_64, this machine's, as host in a third of the cases), a rule count
+/// from `shape`'s schedule, 1–4 names per rule (names repeat across rules,
+/// so some syscalls get many rules), 0–6 conditions per rule (any index, so
+/// the same index twice happens), every operator, 32- and 64-bit values.
+pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary::Result<DockerCase> {
+    let default = DAction::arbitrary(u, true)?;
+    let pool_arches: Vec<Arch> = match &shape.arches {
+        Some(a) => a.clone(),
+        None => ARCHES.iter().map(|a| a.0).collect(),
+    };
+    let host =
+        if pool_arches.contains(&Arch::X86_64) && u.ratio(1u8, 3)? { Arch::X86_64 } else { *u.choose(&pool_arches)? };
+    let same_order: Vec<Arch> =
+        pool_arches.iter().copied().filter(|a| a.little_endian() == host.little_endian()).collect();
     let mut arches = Vec::new();
     for _ in 0..u.int_in_range(0u8..=3)? {
-        let a = u.choose(ARCHES)?.0;
+        let a = *u.choose(&same_order)?;
         if !arches.contains(&a) {
             arches.push(a);
         }
     }
-    let mut rules = Vec::new();
-    // A small name set per profile so that rules overlap on syscalls.
+    let n_rules = shape.rules(u)?;
+    // A name set per profile that grows with the rules, so that rules
+    // overlap on syscalls (and large sets also span many syscalls).
     let mut pool = Vec::new();
-    for _ in 0..u.int_in_range(1u8..=8)? {
+    let names = (n_rules / 4).clamp(1, NAME_POOL.len());
+    for _ in 0..u.int_in_range(1..=names.max(8))? {
         pool.push(*u.choose(NAME_POOL)?);
     }
-    for _ in 0..u.int_in_range(1u8..=12)? {
+    let mut rules = Vec::new();
+    let mut taken: std::collections::BTreeSet<(&'static str, RuleKey)> = Default::default();
+    for _ in 0..n_rules {
         let mut names = Vec::new();
         for _ in 0..u.int_in_range(1u8..=4)? {
             let n = *u.choose(&pool)?;
@@ -208,7 +267,7 @@ pub fn generate(u: &mut Unstructured) -> arbitrary::Result<DockerCase> {
                 names.push(n);
             }
         }
-        let action = DAction::arbitrary(u)?;
+        let action = DAction::arbitrary(u, n_rules <= 12)?;
         let mut args = Vec::new();
         let n_args = match u.int_in_range(0u8..=9)? {
             0..=2 => 0,
@@ -227,14 +286,43 @@ pub fn generate(u: &mut Unstructured) -> arbitrary::Result<DockerCase> {
             };
             args.push(DArg { index: u.int_in_range(0u8..=5)?, op, value, value_two });
         }
+        // libseccomp refuses a rule it already has (`EEXIST`), and with it
+        // the whole profile: a name whose rule (each rule runc makes of it)
+        // is already there is left out.
+        let keys = rule_keys(&args);
+        names.retain(|n| keys.iter().all(|k| !taken.contains(&(*n, k.clone()))));
+        if names.is_empty() {
+            continue;
+        }
+        for n in &names {
+            taken.extend(keys.iter().map(|k| (*n, k.clone())));
+        }
         rules.push(DRule { names, action, args });
     }
-    Ok(DockerCase { default, arches, rules })
+    Ok(DockerCase { default, host, arches, rules })
+}
+
+/// One rule's conditions, sorted: (index, operator, value, value two).
+type RuleKey = Vec<(u8, u8, u64, u64)>;
+
+/// The rules runc makes of one entry's `args` (conditions on a repeated
+/// index become one rule each), each as its sorted conditions.
+fn rule_keys(args: &[DArg]) -> Vec<RuleKey> {
+    let key = |a: &DArg| (a.index, a.op as u8, a.value, a.value_two);
+    let mut seen = [false; 6];
+    let repeated = args.iter().any(|a| std::mem::replace(&mut seen[usize::from(a.index)], true));
+    if repeated {
+        args.iter().map(|a| vec![key(a)]).collect()
+    } else {
+        let mut v: Vec<_> = args.iter().map(key).collect();
+        v.sort_unstable();
+        vec![v]
+    }
 }
 
 impl DockerCase {
     fn abis(&self) -> Vec<Arch> {
-        let mut v = vec![Arch::X86_64];
+        let mut v = vec![self.host];
         for &a in &self.arches {
             if !v.contains(&a) {
                 v.push(a);
@@ -422,7 +510,8 @@ impl Compiler<DockerCase> for LibseccompCompiler {
     /// In a forked child (`kernel::isolate`): libseccomp loops forever on
     /// some rule sets (L6), and a call into C cannot be interrupted.
     fn compile(&self, case: &DockerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
-        let request = [&[RUNC, self.level_byte()][..], case.json().as_bytes()].concat();
+        let host = ARCHES.iter().position(|a| a.0 == case.host).expect("generated hosts come from ARCHES") as u8;
+        let request = [&[RUNC, self.level_byte(), host][..], case.json().as_bytes()].concat();
         let start = std::time::Instant::now();
         let answer = isolated(limits, &request)?;
         let time = start.elapsed();
@@ -432,12 +521,17 @@ impl Compiler<DockerCase> for LibseccompCompiler {
         let in_rules = rule_time >= time / 2;
         Ok(Compiled { program: valid(program)?, slow: Slow::of(time, in_rules.then_some(SLOW_RULE_ADD)) })
     }
-    fn timing_command(&self, file: &str, _case: &DockerCase) -> String {
-        format!("time seccheck table {file} --optimize {} --loader raw --libseccomp-timeout 0", self.level())
-    }
-    fn reproducer(&self, file: &str, d: &SeccompData) -> String {
+    fn timing_command(&self, file: &str, case: &DockerCase) -> String {
         format!(
-            "seccheck emu {file} --optimize {} --loader raw --arch {:#x} --syscall {} --args {}",
+            "time seccheck table {file}{} --optimize {} --loader raw --libseccomp-timeout 0",
+            host_option(case),
+            self.level()
+        )
+    }
+    fn reproducer(&self, file: &str, case: &DockerCase, d: &SeccompData) -> String {
+        format!(
+            "seccheck emu {file}{} --optimize {} --loader raw --arch {:#x} --syscall {} --args {}",
+            host_option(case),
             self.level(),
             d.arch,
             d.nr,
@@ -446,13 +540,327 @@ impl Compiler<DockerCase> for LibseccompCompiler {
     }
 }
 
+/// ` --host-arch A` when the case's host is not x86_64.
+fn host_option(case: &DockerCase) -> String {
+    if case.host == Arch::X86_64 {
+        String::new()
+    } else {
+        format!(" --host-arch {}", case.host.name())
+    }
+}
+
+/// libseccomp through its own API at one optimisation level: the filter is
+/// created for the case's host arch (this machine's native arch removed
+/// first when it is another, so that a big-endian host can be added), its
+/// other arches added, and each rule added with `seccomp_rule_add` as runc
+/// would (a rule whose action is the default skipped, conditions on a
+/// repeated argument index as separate rules), then `seccomp_export_bpf`.
+/// The same profile, saved as Docker JSON, compiles the same way with
+/// `seccheck … --host-arch HOST --loader raw`.
+pub struct ApiCompiler {
+    pub optimize: Optimize,
+}
+
+impl ApiCompiler {
+    fn level(&self) -> u8 {
+        match self.optimize {
+            Optimize::BinaryTree => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl Compiler<DockerCase> for ApiCompiler {
+    fn name(&self) -> String {
+        format!("libseccomp-api-o{}", self.level())
+    }
+    fn generator(&self) -> String {
+        format!(
+            "libseccomp {} optimize={} (its API, raw export)",
+            crate::sources::docker::libseccomp_version(),
+            self.level()
+        )
+    }
+    /// In this thread's fork server, as [`LibseccompCompiler`].
+    fn compile(&self, case: &DockerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
+        let request = [&[API, self.level()][..], &ApiRequest::encode(case)].concat();
+        let start = std::time::Instant::now();
+        let answer = isolated(limits, &request)?;
+        let time = start.elapsed();
+        let (program, rule_time) = decode(&answer)?;
+        let in_rules = rule_time >= time / 2;
+        Ok(Compiled { program: valid(program)?, slow: Slow::of(time, in_rules.then_some(SLOW_RULE_ADD)) })
+    }
+    fn timing_command(&self, file: &str, case: &DockerCase) -> String {
+        LibseccompCompiler { optimize: self.optimize }.timing_command(file, case)
+    }
+    fn reproducer(&self, file: &str, case: &DockerCase, d: &SeccompData) -> String {
+        LibseccompCompiler { optimize: self.optimize }.reproducer(file, case, d)
+    }
+}
+
+/// A [`DockerCase`] as bytes for the fork server: indices into [`ARCHES`],
+/// [`NAME_POOL`] and [`DOp::ALL`], actions and values little-endian.
+struct ApiRequest;
+
+impl ApiRequest {
+    fn action(a: DAction, out: &mut Vec<u8>) {
+        let (tag, e) = match a {
+            DAction::Allow => (0, None),
+            DAction::Errno(e) => (1, e),
+            DAction::Trap => (2, None),
+            DAction::Trace(e) => (3, e),
+            DAction::Log => (4, None),
+            DAction::Kill => (5, None),
+            DAction::KillThread => (6, None),
+            DAction::KillProcess => (7, None),
+        };
+        out.push(tag);
+        out.push(u8::from(e.is_some()));
+        out.extend_from_slice(&e.unwrap_or(0).to_le_bytes());
+    }
+
+    fn encode(c: &DockerCase) -> Vec<u8> {
+        let arch = |a: Arch| ARCHES.iter().position(|x| x.0 == a).expect("generated arches come from ARCHES") as u8;
+        let mut out = vec![arch(c.host), c.arches.len() as u8];
+        out.extend(c.arches.iter().map(|&a| arch(a)));
+        Self::action(c.default, &mut out);
+        out.extend_from_slice(&(c.rules.len() as u32).to_le_bytes());
+        for r in &c.rules {
+            out.push(r.names.len() as u8);
+            for n in &r.names {
+                out.push(NAME_POOL.iter().position(|x| x == n).expect("generated names come from NAME_POOL") as u8);
+            }
+            Self::action(r.action, &mut out);
+            out.push(r.args.len() as u8);
+            for a in &r.args {
+                out.push(a.index);
+                out.push(DOp::ALL.iter().position(|&o| o == a.op).expect("every operator is in ALL") as u8);
+                out.extend_from_slice(&a.value.to_le_bytes());
+                out.extend_from_slice(&a.value_two.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    fn decode(b: &[u8]) -> Option<DockerCase> {
+        let mut r = Reader(b);
+        let host = ARCHES.get(usize::from(r.u8()?))?.0;
+        let mut arches = Vec::new();
+        for _ in 0..r.u8()? {
+            arches.push(ARCHES.get(usize::from(r.u8()?))?.0);
+        }
+        let default = r.action()?;
+        let n = u32::from_le_bytes(r.take(4)?.try_into().ok()?);
+        let mut rules = Vec::new();
+        for _ in 0..n {
+            let mut names = Vec::new();
+            for _ in 0..r.u8()? {
+                names.push(*NAME_POOL.get(usize::from(r.u8()?))?);
+            }
+            let action = r.action()?;
+            let mut args = Vec::new();
+            for _ in 0..r.u8()? {
+                let index = r.u8()?;
+                let op = *DOp::ALL.get(usize::from(r.u8()?))?;
+                let (value, value_two) = (r.u64()?, r.u64()?);
+                args.push(DArg { index, op, value, value_two });
+            }
+            rules.push(DRule { names, action, args });
+        }
+        r.0.is_empty().then_some(DockerCase { default, host, arches, rules })
+    }
+}
+
+/// A cursor over a request's bytes.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (a, b) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = b;
+        Some(a)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn action(&mut self) -> Option<DAction> {
+        let (tag, has) = (self.u8()?, self.u8()?);
+        let v = self.u64()?;
+        let e = (has == 1).then_some(v);
+        Some(match tag {
+            0 => DAction::Allow,
+            1 => DAction::Errno(e),
+            2 => DAction::Trap,
+            3 => DAction::Trace(e),
+            4 => DAction::Log,
+            5 => DAction::Kill,
+            6 => DAction::KillThread,
+            7 => DAction::KillProcess,
+            _ => return None,
+        })
+    }
+}
+
+/// The libseccomp action for `a`, as runc's `getAction` makes it.
+fn scmp_action(a: DAction) -> libseccomp::ScmpAction {
+    use libseccomp::ScmpAction as S;
+    match a.meaning() {
+        Action::Allow => S::Allow,
+        Action::Errno(e) => S::Errno(i32::from(e)),
+        Action::Trap(_) => S::Trap,
+        Action::Trace(t) => S::Trace(t),
+        Action::Log => S::Log,
+        Action::KillProcess => S::KillProcess,
+        _ => S::KillThread,
+    }
+}
+
+/// The libseccomp arch of `a` (every arch of [`ARCHES`] has one).
+fn scmp_arch(a: Arch) -> libseccomp::ScmpArch {
+    use libseccomp::ScmpArch as S;
+    match a {
+        Arch::X86_64 => S::X8664,
+        Arch::X32 => S::X32,
+        Arch::I386 => S::X86,
+        Arch::Aarch64 => S::Aarch64,
+        Arch::Arm => S::Arm,
+        Arch::Riscv64 => S::Riscv64,
+        Arch::Ppc64le => S::Ppc64Le,
+        Arch::Mipsel => S::Mipsel,
+        Arch::Mipsel64 => S::Mipsel64,
+        Arch::Mipsel64n32 => S::Mipsel64N32,
+        Arch::S390x => S::S390X,
+        Arch::S390 => S::S390,
+        Arch::Ppc64 => S::Ppc64,
+        Arch::Ppc => S::Ppc,
+        Arch::Mips => S::Mips,
+        Arch::Mips64 => S::Mips64,
+        Arch::Mips64n32 => S::Mips64N32,
+        Arch::Parisc => S::Parisc,
+        _ => S::Parisc64,
+    }
+}
+
+thread_local! {
+    /// The fork server's last filter built through the API, by its request
+    /// bytes, with the time adding its rules took: asked for the same case
+    /// at another level, it only sets the level and exports again (the
+    /// optimisation level is read at export, gen_bpf.c), so adding the rules
+    /// (most of libseccomp's time) is done once per case.
+    static LAST_API: std::cell::RefCell<Option<(Vec<u8>, libseccomp::ScmpFilterContext, std::time::Duration)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Build `case` (request bytes `key`) through libseccomp's API at
+/// optimisation `level`: the raw program and the time adding the rules
+/// took, or the failing call.
+fn build_api(case: &DockerCase, key: &[u8], level: u32) -> Result<(crate::bpf::Program, std::time::Duration), String> {
+    let fail = |what: &str, e: libseccomp::error::SeccompError| format!("libseccomp refused to {what}: {e}");
+    LAST_API.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.as_ref().is_none_or(|(k, _, _)| k.as_slice() != key) {
+            *last = None;
+            let (ctx, rule_time) = add_rules(case)?;
+            *last = Some((key.to_vec(), ctx, rule_time));
+        }
+        let (_, ctx, rule_time) = last.as_mut().expect("just built");
+        ctx.set_ctl_optimize(level).map_err(|e| fail("set SCMP_FLTATR_CTL_OPTIMIZE", e))?;
+        Ok((export(ctx, case)?, *rule_time))
+    })
+}
+
+/// `case`'s filter with its rules added, and the time adding them took.
+fn add_rules(case: &DockerCase) -> Result<(libseccomp::ScmpFilterContext, std::time::Duration), String> {
+    use libseccomp::{ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+    let fail = |what: &str, e: libseccomp::error::SeccompError| format!("libseccomp refused to {what}: {e}");
+    let default = scmp_action(case.default);
+    let mut ctx =
+        ScmpFilterContext::new(default).map_err(|e| fail(&format!("create the filter with default {default:?}"), e))?;
+    let host = scmp_arch(case.host);
+    if host != ScmpArch::native() {
+        // Native first: libseccomp refuses a second byte order in one filter.
+        ctx.remove_arch(ScmpArch::Native).map_err(|e| fail("remove the native arch", e))?;
+        ctx.add_arch(host).map_err(|e| fail("add the host arch", e))?;
+    }
+    for &a in &case.arches {
+        ctx.add_arch(scmp_arch(a)).map_err(|e| fail(&format!("add {a}"), e))?;
+    }
+    let adding = std::time::Instant::now();
+    for r in &case.rules {
+        let act = scmp_action(r.action);
+        if act == default {
+            continue;
+        }
+        let conds: Vec<ScmpArgCompare> = r
+            .args
+            .iter()
+            .map(|a| {
+                let (op, datum) = match a.op {
+                    DOp::Ne => (ScmpCompareOp::NotEqual, a.value),
+                    DOp::Lt => (ScmpCompareOp::Less, a.value),
+                    DOp::Le => (ScmpCompareOp::LessOrEqual, a.value),
+                    DOp::Eq => (ScmpCompareOp::Equal, a.value),
+                    DOp::Ge => (ScmpCompareOp::GreaterEqual, a.value),
+                    DOp::Gt => (ScmpCompareOp::Greater, a.value),
+                    DOp::MaskedEq => (ScmpCompareOp::MaskedEqual(a.value), a.value_two),
+                };
+                ScmpArgCompare::new(u32::from(a.index), op, datum)
+            })
+            .collect();
+        let mut seen = [false; 6];
+        let repeated = r.args.iter().any(|a| std::mem::replace(&mut seen[usize::from(a.index)], true));
+        for name in &r.names {
+            let Ok(nr) = ScmpSyscall::from_name(name) else { continue };
+            let added = if conds.is_empty() {
+                ctx.add_rule(act, nr).map(|_| ())
+            } else if repeated {
+                conds.iter().try_for_each(|c| ctx.add_rule_conditional(act, nr, std::slice::from_ref(c)).map(|_| ()))
+            } else {
+                ctx.add_rule_conditional(act, nr, &conds).map(|_| ())
+            };
+            added.map_err(|e| fail(&format!("add the {act:?} rule for {name} with {:?}", r.args), e))?;
+        }
+    }
+    Ok((ctx, adding.elapsed()))
+}
+
+/// The filter's program, as `seccomp_export_bpf` writes it.
+fn export(ctx: &libseccomp::ScmpFilterContext, case: &DockerCase) -> Result<crate::bpf::Program, String> {
+    use std::io::{Read, Seek};
+    let fail = |what: &str, e: libseccomp::error::SeccompError| format!("libseccomp refused to {what}: {e}");
+    let mut file = tempfile::tempfile().map_err(|e| format!("temporary file: {e}"))?;
+    ctx.export_bpf(&file).map_err(|e| fail("export the BPF program", e))?;
+    let mut bytes = Vec::new();
+    file.rewind().and_then(|_| file.read_to_end(&mut bytes)).map_err(|e| format!("temporary file: {e}"))?;
+    // seccomp_export_bpf writes `struct sock_filter`s in the filter's byte
+    // order (gen_bpf.c `_htot16`/`_htot32`), the host arch's.
+    let order = if case.host.little_endian() { crate::bpf::ByteOrder::Little } else { crate::bpf::ByteOrder::Big };
+    crate::bpf::decode(&bytes, order).map_err(|e| e.to_string())
+}
+
+/// [`build_api`]'s answer in [`encode`]'s form.
+fn encode_api(r: Result<(crate::bpf::Program, std::time::Duration), String>) -> Vec<u8> {
+    match r {
+        Ok((p, t)) => [&[0u8][..], &(t.as_nanos() as u64).to_le_bytes(), &p.to_bytes()].concat(),
+        Err(e) => [&[1u8][..], e.as_bytes()].concat(),
+    }
+}
+
 /// The campaign `seccheck fuzz-generator --generator libseccomp` runs.
 pub fn campaign() -> super::Campaign<DockerCase> {
     super::Campaign {
-        generate,
+        generate: generate_shaped,
+        shape: Default::default(),
+        shard: Default::default(),
         compilers: vec![
             Box::new(LibseccompCompiler { optimize: Optimize::Linear }),
             Box::new(LibseccompCompiler { optimize: Optimize::BinaryTree }),
+            Box::new(ApiCompiler { optimize: Optimize::Linear }),
+            Box::new(ApiCompiler { optimize: Optimize::BinaryTree }),
         ],
         known,
         shared_rule_stage: true,
@@ -515,14 +923,24 @@ fn decode(bytes: &[u8]) -> Result<(crate::bpf::Program, std::time::Duration), No
 /// optimisation level (1 or 2) and the profile's JSON.
 const RUNC: u8 = 0;
 
+/// Request tag: a case for libseccomp's API ([`ApiRequest`]).
+const API: u8 = 1;
+
 /// The fork server's side: answer one compilation request ([`encode`]d).
 fn serve(request: &[u8]) -> Vec<u8> {
     match request {
-        [RUNC, level, json @ ..] => {
+        [RUNC, level, host, json @ ..] => {
             let optimize = if *level == 2 { Optimize::BinaryTree } else { Optimize::Linear };
-            let opts = LibseccompCompiler { optimize }.options();
+            let Some(&(host_arch, _)) = ARCHES.get(usize::from(*host)) else {
+                return [&[1u8][..], b"seccheck: bad host arch in request"].concat();
+            };
+            let opts = DockerOptions { host_arch, ..LibseccompCompiler { optimize }.options() };
             encode(compile_docker(json, &opts))
         }
+        [API, level, bytes @ ..] => match ApiRequest::decode(bytes) {
+            Some(case) => encode_api(build_api(&case, bytes, u32::from(*level))),
+            None => [&[1u8][..], b"seccheck: garbled API request"].concat(),
+        },
         _ => [&[1u8][..], b"seccheck: unknown compilation request"].concat(),
     }
 }
@@ -550,7 +968,14 @@ pub fn worker_forks() -> u64 {
 fn isolated(limits: Limits, request: &[u8]) -> Result<Vec<u8>, NotCompiled> {
     use crate::kernel::isolate::{self, Isolated, Stuck};
     let l = isolate::Limits { spin_check: limits.spin_check, give_up: limits.give_up };
-    match WORKER.with(|w| w.borrow_mut().call(request, l)) {
+    // `SECCHECK_NO_FORKSRV=1` (as AFL's `AFL_NO_FORKSRV`): a fork per
+    // compilation, to measure what the fork server saves.
+    let answered = if std::env::var_os("SECCHECK_NO_FORKSRV").is_some_and(|v| v == "1") {
+        isolate::run(l, || serve(request))
+    } else {
+        WORKER.with(|w| w.borrow_mut().call(request, l))
+    };
+    match answered {
         Ok(Isolated::Done(bytes)) => Ok(bytes),
         Ok(Isolated::TimedOut { after, stuck }) => {
             let in_libseccomp =

@@ -32,10 +32,10 @@ impl Compiler<SeccompilerCase> for SeccheckOptimizeCompiler {
         let (p, _) = compile(&input.program, &opts).map_err(|e| Refusal(format!("optimize: {e}")))?;
         Ok(Compiled { program: valid(p)?, slow: Slow::of(start.elapsed(), None) })
     }
-    fn reproducer(&self, file: &str, d: &SeccompData) -> String {
+    fn reproducer(&self, file: &str, case: &SeccompilerCase, d: &SeccompData) -> String {
         format!(
             "seccheck optimize {file} --filter main --no-kernel -o opt.bpf && {}",
-            SeccompilerCompiler.reproducer("opt.bpf", d).replace(" --filter main", "")
+            SeccompilerCompiler.reproducer("opt.bpf", case, d).replace(" --filter main", "")
         )
     }
     fn timing_command(&self, file: &str, case: &SeccompilerCase) -> String {
@@ -46,7 +46,9 @@ impl Compiler<SeccompilerCase> for SeccheckOptimizeCompiler {
 /// The seccompiler campaign with the optimiser's output compared too.
 pub fn campaign() -> super::Campaign<SeccompilerCase> {
     super::Campaign {
-        generate: super::seccompiler::generate,
+        generate: super::seccompiler::generate_shaped,
+        shape: Default::default(),
+        shard: Default::default(),
         compilers: vec![Box::new(SeccheckOptimizeCompiler)],
         known: super::seccompiler::known,
         shared_rule_stage: false,

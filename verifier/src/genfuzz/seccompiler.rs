@@ -122,22 +122,31 @@ pub struct SeccompilerCase {
     pub rules: Vec<SRule>,
 }
 
-const TARGETS: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
+pub const TARGETS: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
 
-/// Generate a filter: a target, two actions, up to 14 rules (syscalls repeat,
-/// with and without `args`), 0–6 conditions each, `dword` values within 32
-/// bits (the documented argument size), `qword` any.
+/// Generate a filter of the default [`super::Shape`].
 pub fn generate(u: &mut Unstructured) -> arbitrary::Result<SeccompilerCase> {
-    let target = *u.choose(&TARGETS)?;
+    generate_shaped(u, &super::Shape::default())
+}
+
+/// Generate a filter: a target (of `shape.arches` when given), two actions,
+/// a rule count from `shape`'s schedule (syscalls repeat, with and without
+/// `args`; the name set grows with the rules), 0–6 conditions each, `dword`
+/// values within 32 bits (the documented argument size), `qword` any.
+pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary::Result<SeccompilerCase> {
+    let targets: Vec<Arch> =
+        TARGETS.iter().copied().filter(|a| shape.arches.as_ref().is_none_or(|s| s.contains(a))).collect();
+    let target = *u.choose(&targets)?;
     let mismatch = SAction::arbitrary(u)?;
     let matched = SAction::arbitrary(u)?;
     let names: Vec<&'static str> = NAME_POOL.iter().copied().filter(|n| target.syscall_nr(n).is_some()).collect();
+    let n_rules = shape.rules(u)?;
     let mut pool = Vec::new();
-    for _ in 0..u.int_in_range(1u8..=8)? {
+    for _ in 0..u.int_in_range(1..=(n_rules / 4).clamp(8, names.len()))? {
         pool.push(*u.choose(&names)?);
     }
     let mut rules = Vec::new();
-    for _ in 0..u.int_in_range(1u8..=14)? {
+    for _ in 0..n_rules {
         let syscall = *u.choose(&pool)?;
         let args = if u.ratio(1u8, 3)? {
             None
@@ -288,7 +297,7 @@ impl Compiler<SeccompilerCase> for SeccompilerCompiler {
     fn timing_command(&self, file: &str, case: &SeccompilerCase) -> String {
         format!("time seccheck table {file} --filter main --host-arch {}", case.target.name())
     }
-    fn reproducer(&self, file: &str, d: &SeccompData) -> String {
+    fn reproducer(&self, file: &str, _: &SeccompilerCase, d: &SeccompData) -> String {
         let target = Arch::from_audit(d.arch, 0).filter(|a| TARGETS.contains(a)).unwrap_or(Arch::X86_64);
         format!(
             "seccheck emu {file} --filter main --host-arch {} --arch {:#x} --syscall {} --args {}",
@@ -302,7 +311,14 @@ impl Compiler<SeccompilerCase> for SeccompilerCompiler {
 
 /// The campaign `seccheck fuzz-generator --generator seccompiler` runs.
 pub fn campaign() -> super::Campaign<SeccompilerCase> {
-    super::Campaign { generate, compilers: vec![Box::new(SeccompilerCompiler)], known, shared_rule_stage: false }
+    super::Campaign {
+        generate: generate_shaped,
+        shape: Default::default(),
+        shard: Default::default(),
+        compilers: vec![Box::new(SeccompilerCompiler)],
+        known,
+        shared_rule_stage: false,
+    }
 }
 
 /// A rule without `args` is dropped when the same syscall also has a rule with

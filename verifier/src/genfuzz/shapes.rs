@@ -1,5 +1,47 @@
-//! What generated policies are made of, shared by the generators: argument
-//! values that sit at comparison boundaries, and the syscall names drawn from.
+//! What generated policies are made of, shared by the generators: how many
+//! rules and which arches ([`Shape`]), argument values that sit at
+//! comparison boundaries, and the syscall names drawn from.
+
+use crate::arch::Arch;
+
+/// The rule counts and arches a campaign's cases are drawn from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Every case has exactly this many rules (`--profile-size`); `None`:
+    /// [`Shape::rules`]'s schedule.
+    pub rules: Option<usize>,
+    /// The arches filters are for (`--arches`); `None`: every arch the
+    /// generator targets.
+    pub arches: Option<Vec<Arch>>,
+}
+
+/// The largest rule set the default schedule draws (a few hundred rules: a
+/// filter of thousands of instructions, with jumps far past the 255 a
+/// conditional jump can span, so generators must emit trampolines).
+pub const MAX_RULES: usize = 400;
+
+/// The most rules `--profile-size` asks for (a case's random bytes run out
+/// past that: [`super::CASE_BYTES`]).
+pub const MAX_PROFILE_SIZE: usize = 1000;
+
+impl Shape {
+    /// How many rules the next case has: the fixed count, or the default
+    /// schedule, by case count half small sets (1–12 rules: the shapes of the
+    /// known issues, cheap), a quarter medium (13–64), a sixth large
+    /// (65–255) and the rest very large (256–[`MAX_RULES`]); the large ones
+    /// take most of a run's time.
+    pub fn rules(&self, u: &mut arbitrary::Unstructured) -> arbitrary::Result<usize> {
+        if let Some(n) = self.rules {
+            return Ok(n);
+        }
+        Ok(match u.int_in_range(0u8..=11)? {
+            0..=5 => u.int_in_range(1..=12)?,
+            6..=8 => u.int_in_range(13..=64)?,
+            9 | 10 => u.int_in_range(65..=255)?,
+            _ => u.int_in_range(256..=MAX_RULES)?,
+        })
+    }
+}
 
 /// A value that is often interesting for argument comparisons: 0, small,
 /// powers of two and their neighbours, the 32-bit boundary, high-half values,

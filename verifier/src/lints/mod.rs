@@ -28,6 +28,7 @@ pub mod compat_arch_open;
 pub mod contradictory_arg_check;
 pub mod default_allow;
 pub mod errno_out_of_range;
+pub mod garbled_return_value;
 pub mod missing_arch_check;
 pub mod sibling_not_denied;
 pub mod tautological_arg_check;
@@ -96,6 +97,7 @@ pub static ALL: &[Lint] = &[
     lint!(unreachable_code),
     lint!(errno_out_of_range),
     lint!(user_notif_delegation),
+    lint!(garbled_return_value),
 ];
 
 /// The lint with this code (`SC002`, any case) or name (`x32-not-blocked`).

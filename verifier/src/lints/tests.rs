@@ -311,6 +311,21 @@ fn sc011_user_notif_delegation() {
 }
 
 #[test]
+fn sc012_garbled_return_value() {
+    let swapped = x86_64("jeq #0, deny, allow\n deny: ret #0x01000500\n allow: ret #0x0000ff7f");
+    let kill_data = x86_64("jeq #59, die, allow\n die: ret #0x80000009\n allow: ret #0x7fff0000");
+    let good = x86_64("jeq #59, die, allow\n die: ret #0x80000000\n allow: ret #0x7fff0000");
+    insta::assert_snapshot!(cases(
+        "SC012",
+        &[
+            Case { what: "ERRNO(1) and ALLOW byte-swapped", src: &swapped, arches: None, fires: true },
+            Case { what: "KILL_PROCESS with data", src: &kill_data, arches: None, fires: true },
+            Case { what: "KILL_PROCESS and ALLOW", src: &good, arches: None, fires: false },
+        ]
+    ));
+}
+
+#[test]
 fn registry_is_in_code_order_and_every_doc_has_the_three_sections() {
     for (i, l) in ALL.iter().enumerate() {
         assert_eq!(l.code, format!("SC{:03}", i + 1));

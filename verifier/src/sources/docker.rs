@@ -883,8 +883,10 @@ fn build_libseccomp(
         message: format!("{} is not an arch runc supports", opts.host_arch),
     })?;
     if host_scmp != ScmpArch::native() {
-        ctx.add_arch(host_scmp).map_err(|e| lib_err(root, "add the emulated host arch", e))?;
+        // The real native arch goes first: libseccomp refuses an arch of the
+        // other byte order beside it (a big-endian host on this machine).
         ctx.remove_arch(ScmpArch::Native).map_err(|e| lib_err(root, "remove the real native arch", e))?;
+        ctx.add_arch(host_scmp).map_err(|e| lib_err(root, "add the emulated host arch", e))?;
     }
     for (tok, arch, path) in &c.architectures {
         ctx.add_arch(*tok).map_err(|e| lib_err(path, "add this architecture", e))?;
@@ -1012,8 +1014,11 @@ fn build_libseccomp(
     file.rewind()
         .and_then(|_| file.read_to_end(&mut bytes))
         .map_err(|source| SourceError::Io { file: "(temporary file)".into(), source })?;
-    // seccomp_export_bpf writes the host's `struct sock_filter`s.
-    let raw = decode(&bytes, ByteOrder::Little)?;
+    // seccomp_export_bpf writes `struct sock_filter`s in the filter's byte
+    // order, the arches' (gen_bpf.c converts every field with `_htot16`/
+    // `_htot32`), so that the target can load them as they are.
+    let order = if opts.host_arch.little_endian() { ByteOrder::Little } else { ByteOrder::Big };
+    let raw = decode(&bytes, order)?;
     Ok(Built { raw, rule_time, arches, optimize })
 }
 

@@ -3,6 +3,7 @@
 //! expect them (`crate::common::generator_cases`).
 #![allow(dead_code)]
 
+use seccheck::arch::Arch;
 use seccheck::genfuzz::libseccomp::{DAction, DArg, DOp, DRule, DockerCase};
 
 fn arg(index: u8, op: DOp, value: u64) -> DArg {
@@ -25,7 +26,7 @@ pub fn slow_rule_add(k: u64) -> DockerCase {
         action: DAction::KillProcess,
         args: vec![arg(0, DOp::Ge, 5), arg(1, DOp::Ge, 5)],
     });
-    DockerCase { default: DAction::Allow, arches: vec![], rules }
+    DockerCase { default: DAction::Allow, host: Arch::X86_64, arches: vec![], rules }
 }
 
 /// L6: adding the second rule never returns (`access`: ALLOW when
@@ -33,6 +34,7 @@ pub fn slow_rule_add(k: u64) -> DockerCase {
 pub fn loops_forever() -> DockerCase {
     DockerCase {
         default: DAction::Errno(None),
+        host: Arch::X86_64,
         arches: vec![],
         rules: vec![
             DRule { names: vec!["access"], action: DAction::Allow, args: vec![arg(0, DOp::Ne, 5), arg(1, DOp::Eq, 5)] },
