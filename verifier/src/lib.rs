@@ -31,3 +31,4 @@ pub mod stack;
 pub mod symbolic;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
+pub mod words;

@@ -9,6 +9,7 @@ use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::bpf::{converted_len, disassemble, listing, validate, DisasmOptions, ListingLine};
 use serde::Serialize;
+use crate::words::count;
 use std::io::Write;
 
 /// Disassemble a filter: absolute jump targets, loads, arch constants, syscall
@@ -59,9 +60,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             if opts.comments {
                 match converted {
                     Some(c) => {
-                        writeln!(out, "; {} instructions, {c} after the kernel's conversion to eBPF", program.len())?
+                        writeln!(out, "; {}, {c} after the kernel's conversion to eBPF", count(program.len(), "instruction"))?
                     }
-                    None => writeln!(out, "; {} instructions; the kernel refuses this filter", program.len())?,
+                    None => writeln!(out, "; {}; the kernel refuses this filter", count(program.len(), "instruction"))?,
                 }
             }
             // As `;` comments, so the listing still assembles back (`seccheck asm`).

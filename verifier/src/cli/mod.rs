@@ -6,6 +6,7 @@
 mod asm;
 mod bench;
 mod check;
+mod completions;
 mod diff;
 mod disasm;
 mod emu;
@@ -14,6 +15,7 @@ mod fuzz_generator;
 mod generate;
 mod input;
 mod lint;
+mod man;
 mod path_length;
 mod pid;
 mod record;
@@ -66,6 +68,8 @@ enum Command {
     Generate(generate::Args),
     Run(run::Args),
     FuzzGenerator(fuzz_generator::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 /// What a subcommand concluded.
@@ -95,7 +99,7 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     /// Every assembler error, one per line after the first.
-    #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
+    #[error("{file}: {}:\n  {}", crate::words::count(.errors.len(), "error"), .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
     /// A live process could not be read (no such pid, permissions, kernel support).
     #[error("{0}")]
@@ -160,6 +164,8 @@ pub fn main() -> ExitCode {
         Command::Generate(a) => generate::run(a, &mut out),
         Command::Run(a) => run::run(a, &mut out),
         Command::FuzzGenerator(a) => fuzz_generator::run(a, &mut out),
+        Command::Completions(a) => completions::run(a, &mut out),
+        Command::Man(a) => man::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
@@ -254,11 +260,15 @@ fn confirm_counterexamples(
     }
     let n = examples.len();
     if skip {
-        return Some(format!("kernel: not asked about the {n} counterexample(s) (--no-kernel)"));
+        return Some(format!("kernel: not asked about the {} (--no-kernel)", crate::words::count(n, "counterexample")));
     }
     Some(match crate::kernel::confirm::confirm(stack, examples) {
         Ok(c) => {
-            let mut line = format!("kernel: the running kernel took the predicted action for {} of {} counterexample(s) it was asked about", c.agreed, c.asked);
+            let mut line = format!(
+                "kernel: the running kernel took the predicted action for {} of {} it was asked about",
+                c.agreed,
+                crate::words::count(c.asked, "counterexample")
+            );
             if c.not_askable > 0 {
                 line += &format!("; {} {NOT_ASKABLE}", c.not_askable);
             }
@@ -280,7 +290,8 @@ fn kernel_disagreed(confirmed: impl IntoIterator<Item = Option<bool>>) -> Result
         return Ok(());
     }
     Err(CliError::KernelDisagrees(format!(
-        "the running kernel contradicted {bad} example(s) (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filter(s)"
+        "the running kernel contradicted {} (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filter(s)",
+        crate::words::count(bad, "example")
     )))
 }
 

@@ -36,7 +36,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match args.format {
         OutputFormat::Json => write_json(out, &table)?,
         OutputFormat::Text => {
-            writeln!(out, "{name}: {} instructions", valid.len())?;
+            writeln!(out, "{name}: {}", crate::words::count(valid.len(), "instruction"))?;
             super::write_compile_notes(out, &loaded.compiled)?;
             out.write_all(table.render_text().as_bytes())?;
         }
