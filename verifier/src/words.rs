@@ -6,7 +6,7 @@
 /// "1 instruction", `count(0, "instruction")` "0 instructions". Nouns whose
 /// plural is not `+s` go through [`count_irregular`].
 pub fn count(n: usize, singular: &str) -> String {
-        if n == 1 {
+    if n == 1 {
         format!("1 {singular}")
     } else {
         format!("{n} {singular}s")
@@ -15,7 +15,7 @@ pub fn count(n: usize, singular: &str) -> String {
 
 /// `n` with an irregular noun: `count_irregular(2, "property", "properties")`.
 pub fn count_irregular(n: usize, singular: &str, plural: &str) -> String {
-        if n == 1 {
+    if n == 1 {
         format!("1 {singular}")
     } else {
         format!("{n} {plural}")

@@ -63,7 +63,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             "seccheck: {}: the kernel refuses this program ({}){}:",
             name,
             crate::words::count(refused.len(), "problem"),
-            if args.allow_invalid { "; written anyway (--allow-invalid)" } else { "; nothing written (--allow-invalid writes it)" }
+            if args.allow_invalid {
+                "; written anyway (--allow-invalid)"
+            } else {
+                "; nothing written (--allow-invalid writes it)"
+            }
         )?;
         for v in &refused {
             writeln!(err, "  {v}")?;

@@ -116,7 +116,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 .iter()
                 .map(|p| serde_json::json!({ "code": p.code, "property": p.label, "policy_line": p.line, "holds": p.holds(), "violations": p.violations.len() }))
                 .collect();
-            let mut report = serde_json::json!({ "file": name, "policy": pname, "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "kernel": kernel });
+            let mut report = serde_json::json!({ "file": name, "policy": pname, "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "groups": crate::report::group::groups(&findings), "kernel": kernel });
             if let Some((_, _, pl)) = &stack_made {
                 report["path_length"] = serde_json::json!(pl);
             }
@@ -144,9 +144,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                     if p.violations.len() == 1 { "" } else { "s" }
                 )?;
             }
-            for f in &findings {
-                writeln!(out, "{f}")?;
-            }
+            // Most severe first; one card per kind (report::group).
+            out.write_all(crate::report::group::render_text(&findings).as_bytes())?;
             if let Some(k) = &kernel {
                 writeln!(out, "{k}")?;
             }

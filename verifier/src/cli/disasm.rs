@@ -8,8 +8,8 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::bpf::{converted_len, disassemble, listing, validate, DisasmOptions, ListingLine};
-use serde::Serialize;
 use crate::words::count;
+use serde::Serialize;
 use std::io::Write;
 
 /// Disassemble a filter: absolute jump targets, loads, arch constants, syscall
@@ -59,9 +59,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Text => {
             if opts.comments {
                 match converted {
-                    Some(c) => {
-                        writeln!(out, "; {}, {c} after the kernel's conversion to eBPF", count(program.len(), "instruction"))?
-                    }
+                    Some(c) => writeln!(
+                        out,
+                        "; {}, {c} after the kernel's conversion to eBPF",
+                        count(program.len(), "instruction")
+                    )?,
                     None => writeln!(out, "; {}; the kernel refuses this filter", count(program.len(), "instruction"))?,
                 }
             }

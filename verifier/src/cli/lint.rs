@@ -37,6 +37,8 @@ struct Report<'a> {
     arches: Vec<&'static str>,
     arch_source: ArchSource,
     findings: &'a [Finding],
+    /// The findings' display order and kinds (indices into `findings`).
+    groups: Vec<crate::report::group::Group>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel: Option<String>,
 }
@@ -63,7 +65,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
     match args.format {
         OutputFormat::Json => {
-            write_json(out, &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings, kernel })?
+            let groups = crate::report::group::groups(&findings);
+            write_json(
+                out,
+                &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings, groups, kernel },
+            )?
         }
         OutputFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
@@ -83,9 +89,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 if arches.is_empty() { "-".to_string() } else { arches.join(", ") },
             )?;
             super::write_compile_notes(out, &loaded.compiled)?;
-            for f in &findings {
-                writeln!(out, "{f}")?;
-            }
+            // Most severe first; one card per kind (report::group).
+            out.write_all(crate::report::group::render_text(&findings).as_bytes())?;
             if let Some(k) = &kernel {
                 writeln!(out, "{k}")?;
             }

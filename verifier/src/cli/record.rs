@@ -20,8 +20,8 @@ use crate::output::{Named, Outputs};
 use crate::record::verify::Blocked;
 use crate::record::{command, Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
-use std::ffi::OsString;
 use crate::words::count;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -111,7 +111,11 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let (Some((pname, _)), Some(b)) = (profile, blocked) else { return Ok(Outcome::Exit(status)) };
     let results = b.results();
     if results.is_empty() {
-        writeln!(err, "seccheck: {pname} allows every one of the {}; the command {how}", count(b.calls as usize, "call"))?;
+        writeln!(
+            err,
+            "seccheck: {pname} allows every one of the {}; the command {how}",
+            count(b.calls as usize, "call")
+        )?;
         return Ok(Outcome::Exit(status));
     }
     let total: u64 = results.iter().map(|r| r.count).sum();

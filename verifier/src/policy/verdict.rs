@@ -126,12 +126,7 @@ impl LintCounts {
 
     /// `1 error, 0 warnings, 3 notes`.
     pub fn text(&self) -> String {
-        format!(
-            "{}, {}, {}",
-            count(self.errors, "error"),
-            count(self.warnings, "warning"),
-            count(self.notes, "note")
-        )
+        format!("{}, {}, {}", count(self.errors, "error"), count(self.warnings, "warning"), count(self.notes, "note"))
     }
 }
 
@@ -375,7 +370,10 @@ mod tests {
     #[test]
     fn without_a_policy_only_lints_and_the_kernel_decide() {
         let s = Summary::without_policy(Some(LintCounts::default()));
-        assert_eq!(s.line(), "PASS: no policy; lints: 0 errors, 0 warnings, 0 notes (exit 0: no lint warning or error)");
+        assert_eq!(
+            s.line(),
+            "PASS: no policy; lints: 0 errors, 0 warnings, 0 notes (exit 0: no lint warning or error)"
+        );
         let s = s.with_kernel_disagreements(1);
         assert_eq!(s.line(), "FAIL: no policy; lints: 0 errors, 0 warnings, 0 notes; the kernel DISAGREES on 1 counterexample (a seccheck bug) (exit 1: the kernel contradicted seccheck)");
     }

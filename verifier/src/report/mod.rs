@@ -9,6 +9,7 @@
 
 pub mod codes;
 pub mod escape;
+pub mod group;
 pub mod html;
 pub mod markdown;
 pub mod overhead;

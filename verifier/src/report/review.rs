@@ -141,7 +141,10 @@ pub struct Review {
     /// findings and no diff: the filter never runs).
     pub rejection: Vec<String>,
     pub matrix: Option<Matrix>,
+    /// Most severe first, then by code (`report::group`); ids `F1`… in that order.
     pub findings: Vec<FindingView>,
+    /// The findings by kind (indices into `findings`): one card each.
+    pub groups: Vec<crate::report::group::Group>,
     pub listing: Vec<ListingRow>,
     pub diff: Option<DiffView>,
     pub bench: Option<BenchView>,
@@ -431,6 +434,11 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     }
     drop(cx);
     raw.extend(lint_findings.into_iter().map(|f| ("lint", f)));
+    // Display order (most severe first, then code), so ids F1… follow it.
+    let plain: Vec<Finding> = raw.iter().map(|(_, f)| f.clone()).collect();
+    let mut slots: Vec<Option<(&'static str, Finding)>> = raw.into_iter().map(Some).collect();
+    let mut raw: Vec<(&'static str, Finding)> =
+        crate::report::group::order(&plain).into_iter().map(|i| slots[i].take().expect("each index once")).collect();
     // (asked, agreed) when the kernel was asked.
     let mut confirmed: Option<(usize, usize)> = None;
     if let Some(confirm) = input.confirm {
@@ -522,6 +530,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         verdict,
         rejection: Vec::new(),
         matrix,
+        groups: crate::report::group::groups(&raw.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>()),
         findings,
         listing: listing_rows,
         diff,
@@ -537,8 +546,10 @@ fn plural(n: usize, w: &str) -> String {
 /// (whose comments say which instruction is refused and why).
 fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> Review {
     let lines = listing(&input.loaded.program, &DisasmOptions::default());
-    let headline =
-        format!("FAIL: the kernel refuses this filter ({}), so it never runs (exit 1)", plural(reasons.len(), "reason"));
+    let headline = format!(
+        "FAIL: the kernel refuses this filter ({}), so it never runs (exit 1)",
+        plural(reasons.len(), "reason")
+    );
     Review {
         tool: input.tool,
         subject,
@@ -554,6 +565,7 @@ fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> R
         rejection: reasons,
         matrix: None,
         findings: Vec::new(),
+        groups: Vec::new(),
         listing: lines
             .iter()
             .map(|l| ListingRow {

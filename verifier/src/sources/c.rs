@@ -75,7 +75,9 @@ pub struct Candidate {
 impl std::fmt::Display for Candidate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.name {
-            Some(n) => write!(f, "`{n}` (line {}, {})", self.line, crate::words::count(self.instructions, "instruction")),
+            Some(n) => {
+                write!(f, "`{n}` (line {}, {})", self.line, crate::words::count(self.instructions, "instruction"))
+            }
             None => write!(
                 f,
                 "bare `{{ code, jt, jf, k }}` lines (line {}, {})",
