@@ -131,3 +131,35 @@ fn an_output_in_a_missing_directory_is_named_as_given() {
     );
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
 }
+
+/// A filter that never reads `arch` gets, per number, what that number is on
+/// the arches users run: denying 59 denies x86_64's execve and i386's
+/// oldolduname, in the table itself (text and JSON).
+#[test]
+fn an_arch_blind_filter_shows_each_number_on_each_arch() {
+    let d = tempfile::tempdir().unwrap();
+    let src =
+        write(d.path(), "blind.s", b"ld [0]\njeq #59, deny, allow\ndeny: ret #0x00050001\nallow: ret #0x7fff0000\n");
+    let bpf = d.path().join("blind.bpf");
+    let o = seccheck(&["asm", src.to_str().unwrap(), "-o", bpf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = seccheck(&["table", bpf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(t.contains("note: this filter never tells arches apart"), "{t}");
+    assert!(
+        t.contains(
+            "ERRNO(1) EPERM: nr 59 [x86_64: execve, i386: oldolduname, aarch64: pipe2, arm: none, riscv64: pipe2]"
+        ),
+        "{t}"
+    );
+    let o = seccheck(&["table", bpf.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = &v["other_arch"][0]["rows"][0];
+    assert_eq!(row["nr"], 59);
+    assert_eq!(row["on_arches"][0], serde_json::json!({"arch": "x86_64", "name": "execve"}));
+    assert_eq!(row["on_arches"][3], serde_json::json!({"arch": "arm", "name": null}));
+    // A filter that checks arch has names per arch and no such note.
+    let o = seccheck(&["table", "../corpus/compiled/docker_default.x86_64.runc.bpf"]);
+    assert!(!stdout(&o).contains("never tells arches apart") && !stdout(&o).contains("on_arches"), "{}", stdout(&o));
+}
