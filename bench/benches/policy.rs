@@ -5,7 +5,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seccheck::arch::Arch;
-use seccheck::policy::{self, expr};
+use seccheck::policy;
+use seccheck::when as expr;
 use std::hint::black_box;
 use std::path::Path;
 

@@ -16,7 +16,8 @@
 
 pub mod targets;
 
-use seccheck::genfuzz::SplitMix;
+use rand::{Rng, RngCore};
+use seccheck::genfuzz::{rng_bytes, SplitMix64};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -140,34 +141,34 @@ impl Stats {
     }
 }
 
-fn mutate(rng: &mut SplitMix, d: &mut Vec<u8>) {
-    for _ in 0..=rng.below(4) {
+fn mutate(rng: &mut SplitMix64, d: &mut Vec<u8>) {
+    for _ in 0..=rng.gen_range(0..4) {
         let n = d.len();
-        match rng.below(6) {
+        match rng.gen_range(0..6) {
             0 if n > 0 => {
-                let i = rng.below(n as u64) as usize;
-                d[i] ^= 1 << rng.below(8);
+                let i = rng.gen_range(0..n as u64) as usize;
+                d[i] ^= 1 << rng.gen_range(0..8);
             }
             1 if n > 0 => {
-                let i = rng.below(n as u64) as usize;
+                let i = rng.gen_range(0..n as u64) as usize;
                 d[i] = rng.next_u64() as u8;
             }
             2 => {
-                let i = rng.below(n as u64 + 1) as usize;
-                let len = 1 + rng.below(16) as usize;
-                let extra = rng.bytes(len);
+                let i = rng.gen_range(0..n as u64 + 1) as usize;
+                let len = 1 + rng.gen_range(0..16) as usize;
+                let extra = rng_bytes(rng, len);
                 d.splice(i..i, extra);
             }
             3 if n > 1 => {
-                let i = rng.below(n as u64) as usize;
-                let len = 1 + rng.below((n - i) as u64) as usize;
+                let i = rng.gen_range(0..n as u64) as usize;
+                let len = 1 + rng.gen_range(0..(n - i) as u64) as usize;
                 d.drain(i..i + len.min(16));
             }
             4 if n > 8 => {
-                let i = rng.below(n as u64 - 4) as usize;
-                d[i..i + 4].copy_from_slice(&(rng.below(600) as u32).to_le_bytes());
+                let i = rng.gen_range(0..n as u64 - 4) as usize;
+                d[i..i + 4].copy_from_slice(&(rng.gen_range(0..600) as u32).to_le_bytes());
             }
-            _ => d.truncate(rng.below(n as u64 + 1) as usize),
+            _ => d.truncate(rng.gen_range(0..n as u64 + 1) as usize),
         }
     }
 }
@@ -191,7 +192,7 @@ pub struct RunOptions {
 pub fn run(t: &Target, opts: &RunOptions) -> Stats {
     let start = Instant::now();
     let budget = Duration::from_secs_f64(opts.seconds);
-    let mut rng = SplitMix(opts.seed);
+    let mut rng = seccheck::genfuzz::rng(opts.seed);
     let mut corpus: Vec<Vec<u8>> =
         regression_files(&opts.root, t.name).iter().filter_map(|p| std::fs::read(p).ok()).collect();
     let corpus_dir = opts.root.join("corpus").join(t.name);
@@ -215,17 +216,17 @@ pub fn run(t: &Target, opts: &RunOptions) -> Stats {
             );
             next_progress += PROGRESS_EVERY;
         }
-        let data = if !corpus.is_empty() && rng.below(2) == 0 {
-            let mut d = corpus[rng.below(corpus.len() as u64) as usize].clone();
+        let data = if !corpus.is_empty() && rng.gen_range(0..2) == 0 {
+            let mut d = corpus[rng.gen_range(0..corpus.len() as u64) as usize].clone();
             mutate(&mut rng, &mut d);
             d
         } else {
-            let len = match rng.below(4) {
-                0 => rng.below(64),
-                1 => rng.below(512),
-                _ => rng.below(4096),
+            let len = match rng.gen_range(0..4) {
+                0 => rng.gen_range(0..64),
+                1 => rng.gen_range(0..512),
+                _ => rng.gen_range(0..4096),
             } as usize;
-            rng.bytes(len)
+            rng_bytes(&mut rng, len)
         };
         stats.execs += 1;
         if let Err(f) = run_once(t, &data) {

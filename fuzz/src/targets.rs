@@ -67,6 +67,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "gen_libseccomp", run: gen_libseccomp, about: "random Docker/OCI profiles compiled by libseccomp (optimize 1 and 2) mean what their documentation says", kernel: false },
     Target { name: "readers", run: readers, about: "every input reader (auto, hex, C, decimal, profile detection) on text built from reader-shaped pieces never panics, errs in one line, and takes time linear in the input (16x the input, < 8x the time per byte)", kernel: false },
     Target { name: "elf_scan", run: elf_scan, about: "the linear ELF region scan finds exactly what the quadratic reference scan finds, on bytes built from filter pieces", kernel: false },
+    Target { name: "optimize", run: optimize, about: "seccheck optimize on generated programs: the result is proven equivalent (or an explicit refusal: budget, size), valid, and the emulator agrees on inputs aimed at both programs", kernel: false },
     Target { name: "gen_seccompiler", run: gen_seccompiler, about: "random seccompiler JSON compiled by seccompiler means what its documentation says", kernel: false },
 ];
 
@@ -218,6 +219,33 @@ pub fn emu_symbolic(data: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `optimize` on generated programs: a program comes out only proven
+/// equivalent and valid (checked again here with the emulator); the only
+/// refusals allowed are the explicit ones for inputs beyond the budgets.
+pub fn optimize(data: &[u8]) -> Result<(), Failure> {
+    use seccheck::optimize::{optimize, OptimizeError, OptimizeOptions};
+    let mut u = Unstructured::new(data);
+    let Ok(Some((p, mut rng))) = program(&mut u) else { return Ok(()) };
+    let mut opts = OptimizeOptions::for_host(seccheck::arch::Arch::X86_64).expect("x86_64 geometry is known");
+    opts.symbolic.node_limit = 1 << 18;
+    let out = match optimize(&p, &opts) {
+        Ok(o) => o.program,
+        Err(OptimizeError::Symbolic(_) | OptimizeError::TooLarge(_) | OptimizeError::TooLong { .. }) => return Ok(()),
+        Err(OptimizeError::Proof(seccheck::diff::CompareError::NodeLimit { .. })) => return Ok(()),
+        Err(e) => return fail("optimize-refused", e.to_string()),
+    };
+    let (a, b) = (Emulator::new(&p), Emulator::new(&out));
+    for d in
+        inputs(&mut u, p.program(), &mut rng, 32).into_iter().chain(testgen::inputs_for(&mut rng, out.program(), 32))
+    {
+        let (x, y) = (a.run(&d), b.run(&d));
+        if seccheck::seccomp::Action::from_ret(x) != seccheck::seccomp::Action::from_ret(y) {
+            return fail("optimize-differs", format!("{d:?}: input {x:#x}, optimised {y:#x}"));
+        }
+    }
+    Ok(())
+}
+
 /// `disasm | asm` is byte-exact for any decodable program; the assembler
 /// never panics on arbitrary text.
 pub fn asm_roundtrip(data: &[u8]) -> Result<(), Failure> {
@@ -267,7 +295,7 @@ pub fn policy_parse(data: &[u8]) -> Result<(), Failure> {
 /// A `when` condition assembled from `data`: it parses within the limits or
 /// is refused pointing inside it; what parses prints back to the same meaning.
 fn policy_when(data: &[u8]) -> Result<(), Failure> {
-    use seccheck::policy::expr::{self, MAX_DEPTH};
+    use seccheck::when::{self, MAX_DEPTH};
     const PIECES: &[&str] = &[
         "(",
         ")",
@@ -301,7 +329,7 @@ fn policy_when(data: &[u8]) -> Result<(), Failure> {
         }
     }
     let arches = [seccheck::arch::Arch::X86_64];
-    let parsed = expr::parse(&when, &arches);
+    let parsed = when::parse(&when, &arches);
     let text = format!("arches = [\"x86_64\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = \"{when}\"\n");
     let policy = seccheck::policy::parse(&text);
     match (&parsed, &policy) {
@@ -315,7 +343,7 @@ fn policy_when(data: &[u8]) -> Result<(), Failure> {
             }
             // Printed and read back (when the printed form, which adds
             // parentheses, is itself within the limit): the same meaning.
-            match expr::parse(&e.to_string(), &arches) {
+            match when::parse(&e.to_string(), &arches) {
                 Ok(back) => {
                     for k in 0..16u64 {
                         let args = [k & 1, (k & 2) << 5, k, 0x7f * (k & 1), k + 2, 0xff * (k >> 3)];
@@ -888,7 +916,7 @@ mod tests {
         // Otherwise the target would test nothing for that rewrite.
         let mut applies = [0u32; REWRITES as usize];
         for seed in 0..300u64 {
-            let bytes = seccheck::genfuzz::SplitMix(seed).bytes(64);
+            let bytes = seccheck::genfuzz::rng_bytes(&mut seccheck::genfuzz::rng(seed), 64);
             let Ok(Some((p, _))) = program(&mut Unstructured::new(&bytes)) else { continue };
             for choice in 0..REWRITES {
                 applies[usize::from(choice)] +=

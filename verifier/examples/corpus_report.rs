@@ -16,9 +16,9 @@
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
 use seccheck::emu::Emulator;
+use seccheck::finding::{Finding, Severity};
 use seccheck::lints::{self, LintContext, LintOptions};
 use seccheck::policy;
-use seccheck::report::{Finding, Severity};
 use seccheck::sources::{
     compile, detect_format, CompileOptions, CompiledFilter, DockerOptions, KernelVersion, ProfileFormat,
     SeccompilerOptions, SourceError,
@@ -323,7 +323,7 @@ pub fn render(root: &Path) -> Result<String, String> {
                 .counterexample
                 .as_ref()
                 .map(|c| {
-                    let c = seccheck::report::Counterexample { path: Vec::new(), ..c.clone() };
+                    let c = seccheck::finding::Counterexample { path: Vec::new(), ..c.clone() };
                     format!(" — e.g. `{c}`")
                 })
                 .unwrap_or_default();

@@ -48,7 +48,7 @@
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::emu::Emulator;
-use crate::report::{Counterexample, Finding, Severity};
+use crate::finding::{Counterexample, Finding, Severity};
 use crate::seccomp::{Action, SeccompData};
 use crate::stack::{self, StackRun};
 use crate::symbolic::cond::{num, Condition};
@@ -139,7 +139,7 @@ pub struct Example {
     pub a: StackRun,
     pub b: StackRun,
     /// Whether the running kernel, asked with this input under each side,
-    /// took both actions (`None`: not asked; see `kernel::confirm`).
+    /// took both actions (`None`: not asked; see `finding::confirm`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_confirmed: Option<bool>,
 }

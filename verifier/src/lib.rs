@@ -13,13 +13,14 @@
 
 pub mod arch;
 pub mod bpf;
-pub mod cli;
 pub mod cost;
 pub mod diff;
 pub mod emu;
+pub mod finding;
 pub mod genfuzz;
 pub mod kernel;
 pub mod lints;
+pub mod optimize;
 pub mod output;
 pub mod overhead;
 pub mod policy;
@@ -31,4 +32,5 @@ pub mod stack;
 pub mod symbolic;
 #[cfg(any(test, feature = "testgen"))]
 pub mod testgen;
+pub mod when;
 pub mod words;

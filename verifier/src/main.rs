@@ -1,4 +1,17 @@
-//! The `seccheck` binary: a thin shell over the library's `cli` module.
+//! The `seccheck` binary: argument parsing and rendering (`cli/`) over the
+//! `seccheck` library.
+#![deny(unsafe_code)]
+#![allow(clippy::collapsible_match)]
+
+mod cli;
+
+// The library's modules at this crate's root, so the command modules name
+// them as `crate::bpf`, `crate::sources`, … as the library itself does.
+use seccheck::{
+    arch, bpf, cost, diff, emu, finding, genfuzz, kernel, lints, optimize, output, overhead, policy, record, report,
+    seccomp, sources, stack, symbolic, words,
+};
+
 fn main() -> std::process::ExitCode {
-    seccheck::cli::main()
+    cli::main()
 }

@@ -139,6 +139,31 @@ pub enum Action {
     Unknown(u32),
 }
 
+/// The three classes of action a property or a lint talks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionClass {
+    /// KILL_*, TRAP, ERRNO: the syscall does not run.
+    Denied,
+    /// ALLOW, LOG: the syscall runs.
+    Runs,
+    /// USER_NOTIF, TRACE: a supervisor or tracer decides.
+    Delegated,
+}
+
+impl ActionClass {
+    /// The class of the action the kernel carries out for `a` (unknown values kill).
+    pub fn of(a: Action) -> ActionClass {
+        match a.effective() {
+            Action::KillProcess | Action::KillThread | Action::Trap(_) | Action::Errno(_) | Action::Unknown(_) => {
+                ActionClass::Denied
+            }
+            Action::Allow | Action::Log => ActionClass::Runs,
+            Action::UserNotif | Action::Trace(_) => ActionClass::Delegated,
+        }
+    }
+}
+
 impl Action {
     /// Decode a filter's 32-bit return value as `__seccomp_filter` does.
     pub fn from_ret(ret: u32) -> Action {

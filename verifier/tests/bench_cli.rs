@@ -3,6 +3,9 @@
 //! measured or skipped as the emulator predicts, and the kernel's return
 //! values confirm the prediction. No timing is asserted.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::process::Command;
 
 #[path = "common/kernel_gate.rs"]
@@ -41,7 +44,7 @@ fn bench_json_has_baseline_floor_and_filter_rows() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     for key in ["environment", "load", "clock", "options", "subjects", "rows", "noise", "cache_check"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }

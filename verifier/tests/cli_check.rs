@@ -1,6 +1,9 @@
 //! `seccheck check`: every property kind passing and failing on small filters,
 //! every counterexample consistent with the emulator, SARIF shape, bad policies.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::process::{Command, Output};
 
 fn seccheck(args: &[&str]) -> Output {
@@ -89,7 +92,7 @@ fn properties_hold_on_the_strict_filter_and_fail_on_the_lax_one() {
 
     let o = seccheck(&["check", &lax, "--policy", pol, "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let findings = v["findings"].as_array().unwrap();
     let codes: Vec<&str> = findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
     // openat runs for writes (P004); x32 numbers fall to ERRNO, so nothing else is wrong.
@@ -130,7 +133,7 @@ fn deny_allow_default_and_forbid_fail_with_examples() {
     std::fs::write(&pol, POLICY).unwrap();
     let o = seccheck(&["check", &f, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let findings = v["findings"].as_array().unwrap();
     let has = |code: &str, needle: &str| {
         findings.iter().any(|f| f["code"] == code && f["message"].as_str().unwrap().contains(needle))
@@ -165,7 +168,7 @@ fn sarif_and_bad_policies() {
     std::fs::write(&pol, POLICY).unwrap();
     let o = seccheck(&["check", &lax, "--policy", pol.to_str().unwrap(), "--format", "sarif"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse_sarif(&o.stdout);
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "seccheck");
@@ -208,7 +211,7 @@ when = "arg2 & O_ACCMODE == O_RDONLY"
     .unwrap();
     let o = seccheck(&["check", &strict, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let findings = v["findings"].as_array().unwrap();
     // The deny rule holds; the allow rule fails on a read-only flag value with
     // the high half set, which STRICT denies.
@@ -249,7 +252,7 @@ fn x32_numbers_that_name_no_syscall_do_not_count_as_open() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
     let o = seccheck(&["check", &open, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let f = &v["findings"][0];
     assert_eq!(f["code"], "P001", "{v:#}");
     let nr = f["counterexample"]["input"]["nr"].as_u64().unwrap();
@@ -276,7 +279,7 @@ fn conditions_on_socketcall_arguments_are_unknown() {
     .unwrap();
     let o = seccheck(&["check", &f, "--policy", pol.to_str().unwrap(), "--no-lints", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let findings = v["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let msg = findings[0]["message"].as_str().unwrap();
@@ -289,95 +292,88 @@ fn conditions_on_socketcall_arguments_are_unknown() {
     assert_eq!(findings[0]["counterexample"]["action"], "ALLOW");
 }
 
-/// The official SARIF 2.1.0 JSON schema, as the serde-sarif crate ships it in
-/// its source (`src/schema.json`, OASIS sarif-schema-2.1.0.json), found through
-/// `cargo metadata` so no path on this machine is written down.
-fn sarif_schema() -> serde_json::Value {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let o = Command::new(env!("CARGO"))
-        // Only this platform's packages, all of them already downloaded for the build.
-        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", host_triple(), "--manifest-path"])
-        .arg(&manifest)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&o.stderr));
-    let meta: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let pkg = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "serde-sarif")
-        .expect("serde-sarif is a dev-dependency");
-    let dir = std::path::Path::new(pkg["manifest_path"].as_str().unwrap()).parent().unwrap().to_path_buf();
-    let schema: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("src/schema.json")).unwrap()).unwrap();
-    assert_eq!(schema["title"], "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema");
-    schema
-}
-
-fn host_triple() -> &'static str {
-    if cfg!(target_arch = "x86_64") {
-        "x86_64-unknown-linux-gnu"
-    } else if cfg!(target_arch = "aarch64") {
-        "aarch64-unknown-linux-gnu"
-    } else {
-        panic!("add this host's target triple")
-    }
-}
-
 #[test]
 fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let d = tempfile::tempdir().unwrap();
     let lax = setup(d.path(), "lax", LAX);
     let pol = d.path().join("p.toml");
     std::fs::write(&pol, POLICY).unwrap();
-    let mut schema = sarif_schema();
-    // The published schema's `language` patterns (of `run` and
-    // `toolComponent`) have an unbalanced `]` (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`),
-    // which the meta-schema's "regex" format rejects; seccheck writes no
-    // `language`, so exactly those patterns are dropped and the rest is checked
-    // as published.
-    fn drop_bad_patterns(v: &mut serde_json::Value) -> usize {
-        const BAD: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
-        match v {
-            serde_json::Value::Object(m) => {
-                let here = (m.get("pattern").and_then(|p| p.as_str()) == Some(BAD)) as usize;
-                if here == 1 {
-                    m.remove("pattern");
-                }
-                here + m.values_mut().map(drop_bad_patterns).sum::<usize>()
-            }
-            serde_json::Value::Array(a) => a.iter_mut().map(drop_bad_patterns).sum(),
-            _ => 0,
-        }
-    }
-    assert_eq!(drop_bad_patterns(&mut schema), 2);
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = schemas::sarif_validator();
     // With findings of every kind (properties with policy lines, lints,
-    // counterexamples), and with none.
+    // counterexamples), with none, from `lint` as from `check`, and for a
+    // filter the kernel refuses.
     let clean = d.path().join("clean.toml");
     std::fs::write(&clean, "arches = [\"x86_64\"]\n").unwrap();
+    let refused = d.path().join("refused.bpf");
+    // `jeq #0, +0, +9` jumps out of the two-instruction program.
+    std::fs::write(&refused, [0x15u8, 0, 0, 9, 0, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]).unwrap();
+    let (p, c, r) = (pol.to_str().unwrap(), clean.to_str().unwrap(), refused.to_str().unwrap());
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/compiled/seed_backend_denylist.x86_64.runc.bpf")
+        .display()
+        .to_string();
     let mut results = 0;
-    for (p, expect) in [(&pol, 1), (&clean, 0)] {
-        let o = seccheck(&["check", &lax, "--policy", p.to_str().unwrap(), "--format", "sarif"]);
-        assert_eq!(o.status.code(), Some(expect), "{}", String::from_utf8_lossy(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let errors: Vec<String> =
-            validator.iter_errors(&v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+    // (arguments, exit code, whether there are results)
+    for (args, expect, some) in [
+        (vec!["check", &lax, "--policy", p], 1, true),
+        (vec!["check", &lax, "--policy", c], 0, false),
+        (vec!["lint", &lax], 0, false),
+        (vec!["lint", &seed], 1, true),
+        (vec!["check", r, "--policy", c], 1, true),
+        (vec!["lint", r], 1, true),
+    ] {
+        let o = seccheck(&[&args[..], &["--format", "sarif"]].concat());
+        assert_eq!(o.status.code(), Some(expect), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let v = schemas::parse_sarif(&o.stdout);
         // The typed model of the same schema reads it back too.
         let typed: serde_sarif::sarif::Sarif = serde_json::from_value(v.clone()).unwrap();
-        results += typed.runs[0].results.as_ref().map_or(0, |r| r.len());
+        let n = typed.runs[0].results.as_ref().map_or(0, |r| r.len());
+        assert_eq!(n > 0, some, "{args:?}: {v:#}");
+        results += n;
+        // Locations are relative to the working directory, or absolute file: URIs.
+        for r in v["runs"][0]["results"].as_array().unwrap() {
+            for l in r["locations"].as_array().unwrap() {
+                let a = &l["physicalLocation"]["artifactLocation"];
+                let uri = a["uri"].as_str().unwrap();
+                assert!(uri.starts_with("file:///") || a["uriBaseId"] == "%SRCROOT%", "{a}");
+            }
+        }
     }
     assert!(results > 0);
     // The test of the test: the schema rejects a log without `runs`, and one of
     // ours with a level SARIF does not have.
     assert!(!validator.is_valid(&serde_json::json!({ "version": "2.1.0" })));
-    let o = seccheck(&["check", &lax, "--policy", pol.to_str().unwrap(), "--format", "sarif"]);
+    let o = seccheck(&["check", &lax, "--policy", p, "--format", "sarif"]);
     let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(validator.is_valid(&v));
     v["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
     assert!(!validator.is_valid(&v));
+}
+
+/// In a working directory, SARIF names the files as the repository does:
+/// `uri` relative to it under `%SRCROOT%`.
+#[test]
+fn sarif_locations_are_relative_to_the_working_directory() {
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path(), "lax", LAX);
+    std::fs::write(d.path().join("p.toml"), POLICY).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_seccheck"))
+        .current_dir(d.path())
+        .args(["check", "lax.bpf", "--policy", "p.toml", "--format", "sarif", "--no-kernel"])
+        .output()
+        .unwrap();
+    let v = schemas::parse_sarif(&o.stdout);
+    let run = &v["runs"][0];
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(root.starts_with("file:///") && root.ends_with('/'), "{root}");
+    let uris: std::collections::BTreeSet<&str> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["locations"].as_array().unwrap())
+        .map(|l| l["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris.into_iter().collect::<Vec<_>>(), ["lax.bpf", "p.toml"]);
 }
 
 /// `--stack A,B`: the properties hold of the stack's effective action, and a
@@ -407,7 +403,7 @@ fn check_a_stack_by_its_effective_action() {
     std::fs::write(&pol, "arches = [\"x86_64\"]\n[[allow]]\nsyscalls = [\"connect\"]\n").unwrap();
     let o = seccheck(&["check", "--stack", &both, "--policy", p, "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let f =
         v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "P003").expect("connect does not always run");
     assert_eq!(f["counterexample"]["syscall"], "connect");

@@ -1,6 +1,9 @@
 //! `seccheck diff` and `seccheck stack`, the real binary: exit codes, formats,
 //! `--stack` sides, profiles and ELF inputs, golden text and JSON.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -100,11 +103,11 @@ fn diff_json_is_the_report_model() {
     let (old, new) = (write(d.path(), "old.c", OLD), write(d.path(), "new.c", NEW));
     let o = seccheck(&["diff", "--no-kernel", &old, &new, "--format", "json"]);
     assert_eq!(code(&o), Some(1));
-    serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("valid JSON");
+    schemas::parse(&o.stdout);
     insta::assert_snapshot!("diff_json", scrub(&stdout(&o), d.path()));
     let o = seccheck(&["diff", "--no-kernel", "--refines", &new, &old, "--format", "json"]);
     assert_eq!(code(&o), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     assert_eq!(v["refines"], false);
     assert_eq!(v["violations"].as_array().unwrap().len(), 1);
     assert_eq!(v["violations"][0]["example"]["syscall"], "getpid");
@@ -118,7 +121,7 @@ fn corpus_pairs_from_the_command_line() {
     assert_eq!(code(&seccheck(&["diff", &opt1, &opt2])), Some(0));
     let o = seccheck(&["diff", &runc, &opt1, "--format", "json"]);
     assert_eq!(code(&o), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let regions = v["regions"].as_array().unwrap();
     assert_eq!(regions.len(), 3);
     assert!(regions.iter().all(|r| r["a"]["data"] == 38 && r["b"]["data"] == 1));
@@ -151,7 +154,7 @@ fn stacks_as_sides_and_as_a_table() {
     insta::assert_snapshot!("stack_text", scrub(&stdout(&o), d.path()));
     let o = seccheck(&["stack", &old, &layer, "--arch", "x86_64", "--format", "json"]);
     assert_eq!(code(&o), Some(0));
-    serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("valid JSON");
+    schemas::parse(&o.stdout);
     insta::assert_snapshot!("stack_json", scrub(&stdout(&o), d.path()));
 }
 
@@ -212,7 +215,7 @@ fn filters_embedded_in_an_elf_binary() {
     assert_eq!(code(&seccheck(&["diff", &f0, &f0])), Some(0));
     let o = seccheck(&["diff", &f0, &f1, "--format", "json"]);
     assert_eq!(code(&o), Some(1), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     let mut names: Vec<&str> =
         v["regions"].as_array().unwrap().iter().map(|r| r["example"]["syscall"].as_str().unwrap_or("")).collect();
     names.sort();
@@ -294,7 +297,7 @@ fn stacks_the_kernel_would_not_build_are_refused() {
     assert!(!out.contains("ALLOW"), "no table for a stack that never runs: {out}");
     let o = seccheck(&["stack", &full, &full, &full, &over, "--format", "json"]);
     assert_eq!(code(&o), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     assert_eq!(v["path_length"]["totals"], serde_json::json!([8195, 16394, 24593, 32770]));
     assert_eq!(v["path_length"]["refused"], 3);
     assert!(v.get("table").is_none());
@@ -308,6 +311,11 @@ fn stacks_the_kernel_would_not_build_are_refused() {
     let o = seccheck(&["check", &stack, "--stack", "--policy", &policy, "--format", "sarif"]);
     assert_eq!(code(&o), Some(1));
     assert!(stdout(&o).contains("stack-too-long"), "{}", stdout(&o));
+    schemas::parse_sarif(&o.stdout);
+    let o = seccheck(&["check", &stack, "--stack", "--policy", &policy, "--format", "json"]);
+    assert_eq!(code(&o), Some(1));
+    let v = schemas::parse_as("check", &o.stdout);
+    assert_eq!(v["verdict"], serde_json::json!({ "pass": false, "refused": "stack" }));
     let fits_stack = format!("{full},{full},{full},{fits}");
     // Installable: checked (allow-all breaks the arch property: exit 1 for that).
     let o = seccheck(&["check", &fits_stack, "--stack", "--policy", &policy, "--no-kernel"]);

@@ -1,6 +1,9 @@
 //! `seccheck lint` and `seccheck explain` as a user runs them: exit codes,
 //! text and JSON output, errors.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -61,7 +64,7 @@ fn json_output_carries_arches_and_findings() {
     let deny = filter(d.path(), "deny.bpf", DENY_LIST);
     let o = seccheck(&["lint", deny.to_str().unwrap(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     assert_eq!(v["arches"], serde_json::json!(["x86_64"]));
     assert_eq!(v["arch_source"], "inferred");
     let f = v["findings"].as_array().unwrap();

@@ -232,10 +232,11 @@ fn markdown_for_a_pull_request() {
     let d = setup();
     let o = seccheck_in(
         d.path(),
-        &["report", "older.bpf", "--policy", "policy.toml", "--against", "clean.bpf", "-o", "r.md"],
+        &["report", "older.bpf", "--policy", "policy.toml", "--against", "clean.bpf", "--no-kernel", "-o", "r.md"],
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let md = std::fs::read_to_string(d.path().join("r.md")).unwrap();
+    assert!(!md.contains("kernel agrees"), "--no-kernel: not asked");
     // Long parts are collapsible; the open part is the verdict and two small tables.
     let open: String = md
         .split("<details>")
@@ -397,14 +398,15 @@ fn cells_are_coloured_by_action_class() {
     ));
 }
 
-/// --confirm: the running kernel runs every counterexample and agrees.
+/// By default (as in check, lint and diff) the running kernel runs every
+/// counterexample and agrees; `--confirm`, the old opt-in, is still accepted.
 #[test]
 fn confirm_asks_the_kernel_about_every_counterexample() {
     if !kernel_gate::kernel_usable() {
         return;
     }
     let d = setup();
-    let o = seccheck_in(d.path(), &["report", "older.bpf", "--policy", "policy.toml", "--confirm", "-o", "r.md"]);
+    let o = seccheck_in(d.path(), &["report", "older.bpf", "--policy", "policy.toml", "-o", "r.md"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("; the kernel agrees on 2 of 2 counterexamples it ran"),

@@ -155,7 +155,7 @@ fn an_arch_blind_filter_shows_each_number_on_each_arch() {
     );
     let o = seccheck(&["table", bpf.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let row = &v["other_arch"][0]["rows"][0];
+    let row = &v["table"]["other_arch"][0]["rows"][0];
     assert_eq!(row["nr"], 59);
     assert_eq!(row["on_arches"][0], serde_json::json!({"arch": "x86_64", "name": "execve"}));
     assert_eq!(row["on_arches"][3], serde_json::json!({"arch": "arm", "name": null}));

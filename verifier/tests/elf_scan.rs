@@ -1,6 +1,9 @@
 //! `seccheck scan` on real binaries: a C program compiled here with gcc that
 //! embeds a filter, found by offset and symbol, and usable as `BINARY#N`.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::process::Command;
 
 const C_SRC: &str = r#"
@@ -46,8 +49,8 @@ fn finds_filters_in_a_gcc_binary() {
 
     let o = seccheck(&["scan", b, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let found = v.as_array().unwrap();
+    let v = schemas::parse(&o.stdout);
+    let found = v["filters"].as_array().unwrap();
     let mut by_symbol: Vec<(String, u64)> = found
         .iter()
         .map(|f| (f["symbol"].as_str().unwrap_or("").to_string(), f["instructions"].as_u64().unwrap()))

@@ -3,6 +3,9 @@
 //! `sock_filter` bytes with `include_bytes!`. The scan must find each embedded
 //! filter, byte for byte the one seccompiler produced.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -71,8 +74,8 @@ fn finds_seccompiler_filters_in_a_rust_binary() {
     let b = bin.to_str().unwrap();
     let o = seccheck(&["scan", b, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let found = found.as_array().unwrap();
+    let found = schemas::parse(&o.stdout);
+    let found = found["filters"].as_array().unwrap();
 
     // Each compiled filter is found exactly once, at a file offset holding its
     // bytes, under its static's name.

@@ -12,9 +12,9 @@ mod compile_corpus;
 
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
-use seccheck::kernel::confirm::confirm;
+use seccheck::finding::confirm::confirm;
+use seccheck::finding::Finding;
 use seccheck::lints::{self, LintContext, LintOptions};
-use seccheck::report::Finding;
 use std::collections::BTreeMap;
 
 #[path = "common/kernel_gate.rs"]

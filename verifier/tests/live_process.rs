@@ -5,6 +5,9 @@
 //!
 //! Every helper is killed and reaped by a guard, also when an assertion fails.
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{Insn, Program};
 use seccheck::kernel::live::{read_process, LiveError, SeccompMode, SECCOMP_FILTER_FLAG_LOG};
@@ -476,7 +479,7 @@ fn cli_reports_groups_and_dumps_each_filter() {
 
     let o = seccheck(&["pid", &pid, "--format", "json", "--per-thread"], |_| {});
     assert_eq!(o.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = schemas::parse(&o.stdout);
     assert_eq!(v["pid"], h.pid());
     let groups = v["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 5);

@@ -7,8 +7,11 @@
 //! `@opt2` (binary tree), `@runc` (what runc installs); `@NAME` picks a
 //! seccompiler thread category or Kubernetes profile. `A+B` installs A, then B
 //! on top (a stack of two filters).
+//!
+//! `--command -- CMD…` times a whole command instead, end to end, without
+//! and under each FILE ([`crate::overhead::command`]).
 
-use super::input::{Endian, FilterArgs, InputOptions, LoaderArg, OptimizeArg};
+use super::input::{FilterArgs, InputOptions, LoaderArg, OptimizeArg};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
 use crate::bpf::validate::validate;
@@ -16,7 +19,6 @@ use crate::cost::CacheGeometry;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::Outputs;
 use crate::overhead::{self, Options, Subject, SubjectKind};
-use crate::sources::InputFormat;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -26,9 +28,19 @@ pub struct Args {
     /// Filters to measure: FILE, FILE@opt1|opt2|runc|NAME, or A+B for a stack.
     #[arg(required = true)]
     pub filters: Vec<String>,
-    /// Concurrent processes, comma-separated (default: 1 up to the number of CPUs).
-    #[arg(long, value_delimiter = ',')]
+    /// Concurrent processes, comma-separated (default: 1 up to the number of
+    /// CPUs), each making calls at once in its own filtered context.
+    #[arg(long, visible_alias = "concurrency", value_delimiter = ',')]
     pub threads: Vec<usize>,
+    /// Single calls of each syscall timed one by one per process and run, for
+    /// the p50 and p99 latencies under load (0: none).
+    #[arg(long = "per-call", default_value_t = 1000)]
+    pub per_call: u32,
+    /// `busy`: also run every (round, thread count) with a process spinning
+    /// on the last CPU, the measuring processes pinned to the others; the
+    /// per-call table then shows each figure quiet and under contention.
+    #[arg(long, value_enum, default_value_t = NeighbourArg::Quiet)]
+    pub neighbour: NeighbourArg,
     /// Interleaved repetitions of every measurement; a 95 % interval needs at
     /// least 6 (fewer still runs, and resolves no figure).
     #[arg(long, default_value_t = 9)]
@@ -47,16 +59,11 @@ pub struct Args {
     /// The running kernel's native syscall-table size (`NR_syscalls`), if not Linux 6.18's.
     #[arg(long = "nr-syscalls")]
     pub nr_syscalls: Option<u32>,
-    /// The host arch profiles are compiled for.
-    #[arg(long = "host-arch", default_value = "x86_64")]
-    pub host_arch: String,
-    /// Container capabilities for profiles' includes/excludes (comma-separated);
-    /// default: Docker's default set.
-    #[arg(long, value_delimiter = ',')]
-    pub caps: Option<Vec<String>>,
-    /// Kernel version for profiles' minKernel includes (e.g. 6.1); default: the running kernel.
-    #[arg(long = "kernel-version")]
-    pub kernel_version: Option<String>,
+    /// How every FILE is read, as every command reads a filter; a FILE's
+    /// `@opt1`/`@opt2`/`@runc`/`@NAME` suffix overrides `--optimize`,
+    /// `--loader` and `--filter` for it.
+    #[command(flatten)]
+    pub input: InputOptions,
     /// Write a Markdown report with SVG plots (and report.json) into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -83,48 +90,45 @@ pub struct Args {
     /// recorded run (needs --size-sweep for calls the cache does not serve).
     #[arg(long)]
     pub workload: Option<PathBuf>,
+    /// Time the command given after `--` end to end, without and under each
+    /// FILE (installed as `seccheck run` does), instead of the hot-syscall
+    /// suite: paired rounds, difference and ratio with 95 % intervals.
+    #[arg(long = "command")]
+    pub command: bool,
+    /// The command `--command` times, and its arguments.
+    #[arg(last = true, value_name = "CMD")]
+    pub argv: Vec<std::ffi::OsString>,
+}
+
+/// `--neighbour`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeighbourArg {
+    /// No neighbour of ours.
+    Quiet,
+    /// Quiet runs and runs next to a spinning process.
+    Busy,
 }
 
 /// Most runs of the suite `--repeat` takes.
 const MAX_REPEAT: usize = 10;
 
-/// How profiles are compiled, from the command line (the same for every FILE).
-struct ProfileArgs<'a> {
-    host: &'a str,
-    caps: &'a Option<Vec<String>>,
-    kernel_version: &'a Option<String>,
-}
-
-fn filter_args(spec: &str, p: &ProfileArgs) -> FilterArgs {
+fn filter_args(spec: &str, p: &InputOptions) -> FilterArgs {
     let (path, suffix) = match spec.rsplit_once('@') {
         Some((p, s)) if !std::path::Path::new(spec).exists() => (p, Some(s)),
         _ => (spec, None),
     };
-    let mut a = FilterArgs {
-        file: PathBuf::from(path),
-        input: InputOptions {
-            input_format: InputFormat::Auto,
-            endian: Endian::Little,
-            filter: None,
-            host_arch: p.host.to_string(),
-            optimize: OptimizeArg::Runc,
-            loader: LoaderArg::Runc,
-            caps: p.caps.clone(),
-            kernel_version: p.kernel_version.clone(),
-            libseccomp_timeout: crate::sources::docker::LIBSECCOMP_TIMEOUT.as_secs(),
-        },
-    };
+    let mut a = FilterArgs { file: PathBuf::from(path), input: p.clone() };
     match suffix {
         Some("opt1") => (a.input.optimize, a.input.loader) = (OptimizeArg::Linear, LoaderArg::Raw),
         Some("opt2") => (a.input.optimize, a.input.loader) = (OptimizeArg::Tree, LoaderArg::Raw),
-        Some("runc") => {}
+        Some("runc") => (a.input.optimize, a.input.loader) = (OptimizeArg::Runc, LoaderArg::Runc),
         Some(name) => a.input.filter = Some(name.to_string()),
         None => {}
     }
     a
 }
 
-fn load_subject(spec: &str, p: &ProfileArgs) -> Result<Subject, CliError> {
+fn load_subject(spec: &str, p: &InputOptions) -> Result<Subject, CliError> {
     let mut stack = Vec::new();
     let mut notes = Vec::new();
     for part in spec.split('+') {
@@ -153,9 +157,95 @@ fn load_subject(spec: &str, p: &ProfileArgs) -> Result<Subject, CliError> {
     Ok(Subject { label, kind: SubjectKind::UnderTest, stack, note: notes.join(" + ") })
 }
 
+/// One FILE for `--command`: a single filter and the flags its loader installs it with.
+fn load_command_subject(spec: &str, p: &InputOptions) -> Result<overhead::command::CommandSubject, CliError> {
+    if spec.contains('+') {
+        return Err(CliError::Usage(format!(
+            "`{spec}`: --command installs one filter per FILE, as `seccheck run` does (no stacks)"
+        )));
+    }
+    let fa = filter_args(spec, p);
+    let name = fa.display_name();
+    let (valid, compiled) = fa.input.load_valid(&fa.file)?;
+    let flags = match &compiled {
+        Some(c) => crate::record::verify::load_flag_bits(&c.load_flags).map_err(|flag| CliError::Input {
+            file: name.clone(),
+            msg: format!("its loader would install it with {flag}, which `seccheck bench --command` does not do (a notifying profile needs a supervisor)"),
+        })?,
+        None => 0,
+    };
+    let label = std::path::Path::new(spec).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or(name);
+    Ok(overhead::command::CommandSubject {
+        label,
+        note: match &compiled {
+            Some(c) => c.generator.clone(),
+            None => "compiled BPF, installed as it is".into(),
+        },
+        program: valid.program().clone(),
+        flags,
+    })
+}
+
+fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    if args.argv.is_empty() {
+        return Err(CliError::Usage("--command needs the command after `--`".into()));
+    }
+    if args.rounds == 0 {
+        return Err(CliError::Usage("--rounds must be ≥ 1".into()));
+    }
+    let cmd = crate::record::command(&args.argv).map_err(|e| CliError::failed("", e))?;
+    let p = &args.input;
+    let mut outputs = Outputs::new();
+    let mut subjects = Vec::new();
+    for spec in &args.filters {
+        subjects.push(load_command_subject(spec, p)?);
+        outputs.input(&filter_args(spec, p).file);
+    }
+    let report_dir = args.report.as_ref().map(|d| outputs.dir(d)).transpose()?;
+    let bar = progress_bar(args.quiet);
+    let shown: Vec<String> = args.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let report =
+        overhead::command::measure(&cmd, shown, &subjects, args.rounds, invocation(), &mut |done, total, what| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(what.to_string());
+        })
+        .map_err(|e| CliError::failed("measurement failed: ", e))?;
+    bar.finish_and_clear();
+    if let Some(dir) = &report_dir {
+        crate::report::overhead_command::write(&report, dir).map_err(|e| CliError::failed("", e))?;
+    }
+    match args.format {
+        OutputFormat::Json => write_json(out, "bench-command", &report)?,
+        OutputFormat::Text => write!(out, "{}", crate::report::overhead_command::text(&report))?,
+    }
+    Ok(Outcome::Clean)
+}
+
+fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(1);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs · {elapsed} · {msg}")
+            .expect("valid template"),
+    );
+    b
+}
+
+/// The command line that produced a report.
+fn invocation() -> String {
+    std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ")
+}
+
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let host = Arch::from_name(&args.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.host_arch)))?;
+    if args.command {
+        return run_command(args, out);
+    }
+    if !args.argv.is_empty() {
+        return Err(CliError::Usage("a command after `--` is timed only with --command".into()));
+    }
     let native = crate::kernel::overhead::native_audit_arch()
         .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
     let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
@@ -169,6 +259,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             "--rounds must be ≥ 1 and --batches 1..={}",
             crate::kernel::overhead::MAX_BATCHES
         )));
+    }
+    if args.per_call > crate::kernel::overhead::MAX_PER_CALL {
+        return Err(CliError::Usage(format!("--per-call must be 0..={}", crate::kernel::overhead::MAX_PER_CALL)));
+    }
+    if args.neighbour == NeighbourArg::Busy && std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return Err(CliError::Usage("--neighbour busy needs at least two CPUs (one for the neighbour)".into()));
     }
     if !(1..=MAX_REPEAT).contains(&args.repeat) {
         return Err(CliError::Usage(format!("--repeat must be 1..={MAX_REPEAT}")));
@@ -184,10 +280,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
     let mut outputs = Outputs::new();
     for spec in &args.filters {
-        let p = ProfileArgs { host: host.name(), caps: &args.caps, kernel_version: &args.kernel_version };
-        subjects.push(load_subject(spec, &p)?);
+        subjects.push(load_subject(spec, &args.input)?);
         for part in spec.split('+') {
-            outputs.input(&filter_args(part, &p).file);
+            outputs.input(&filter_args(part, &args.input).file);
         }
     }
     // Claimed before measuring: a refused directory costs no run.
@@ -208,12 +303,16 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         probes: Probe::HOT.iter().copied().chain([Probe::Raw(overhead::UNKNOWN_NR)]).collect(),
         geometry,
         probe_bitmap: !args.no_bitmap_probe,
+        per_call: args.per_call,
+        neighbours: match args.neighbour {
+            NeighbourArg::Quiet => vec![overhead::Neighbour::Quiet],
+            NeighbourArg::Busy => vec![overhead::Neighbour::Quiet, overhead::Neighbour::Busy],
+        },
     };
     let trace = match &args.workload {
-        Some(path) => Some((
-            path.display().to_string(),
-            crate::record::read_trace(path).map_err(|e| CliError::Usage(e.to_string()))?,
-        )),
+        Some(path) => {
+            Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?))
+        }
         None => None,
     };
     let ctx = ProbeContext::new();
@@ -221,22 +320,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.predict_only {
         let info = overhead::predictions(&plan);
         match args.format {
-            OutputFormat::Json => write_json(out, &info)?,
+            OutputFormat::Json => write_json(out, "bench-predict", &serde_json::json!({ "subjects": info }))?,
             OutputFormat::Text => write!(out, "{}", crate::report::overhead::predictions_text(&info))?,
         }
         return Ok(Outcome::Clean);
     }
-    let bar = if args.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(1);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs · {elapsed} · {msg}")
-                .expect("valid template"),
-        );
-        b
-    };
-    let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let bar = progress_bar(args.quiet);
+    let command = invocation();
     let mut runs = Vec::with_capacity(args.repeat);
     for run in 0..args.repeat {
         let measured = overhead::measure(plan.clone(), &ctx, &mut |p| {
@@ -248,7 +338,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 bar.set_message(p.what.to_string());
             }
         })
-        .map_err(|e| CliError::Usage(format!("measurement failed: {e}")))?;
+        .map_err(|e| CliError::failed("measurement failed: ", e))?;
         runs.push(overhead::analyze(measured, command.clone()));
     }
     bar.finish_and_clear();
@@ -258,10 +348,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         report.workload = Some(overhead::workload(&plan, &report.model, name.clone(), t));
     }
     if let Some(dir) = &report_dir {
-        crate::report::overhead::write(&report, dir).map_err(|e| CliError::Usage(e.to_string()))?;
+        crate::report::overhead::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }
     match args.format {
-        OutputFormat::Json => write_json(out, &report)?,
+        OutputFormat::Json => write_json(out, "bench", &report)?,
         OutputFormat::Text => write!(out, "{}", crate::report::overhead::text(&report))?,
     }
     Ok(Outcome::Clean)

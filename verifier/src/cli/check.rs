@@ -8,13 +8,14 @@
 //! `MAX_INSNS_PER_PATH`) is not checked: exit 1 with finding `S001
 //! stack-too-long`, the rule and every filter's total.
 
-use super::input::FilterArgs;
-use super::{write_json, CliError, Outcome};
+use super::contract::{Examples, Generated};
+use super::input::{FilterArgs, KernelArgs};
+use super::{write_json, CliError, Outcome, Rendering};
 use crate::emu::Emulator;
+use crate::finding::{fails, Counterexample, Finding};
 use crate::lints::{self, LintContext, LintOptions};
 use crate::policy::verdict::{self, LintCounts, Summary};
 use crate::policy::{self, check::check, check::check_with};
-use crate::report::{fails, sarif, Counterexample, Finding};
 use crate::sources::read_bounded;
 use crate::symbolic::{analyze, Options};
 use std::io::Write;
@@ -31,9 +32,8 @@ pub struct Args {
     /// Skip the built-in lints.
     #[arg(long)]
     pub no_lints: bool,
-    /// Do not ask the running kernel to confirm the counterexamples.
-    #[arg(long)]
-    pub no_kernel: bool,
+    #[command(flatten)]
+    pub kernel: KernelArgs,
     /// FILE is a stack: comma-separated filters in installation order (oldest
     /// first), checked by their effective action (`seccomp_run_filters`).
     /// Lints look at single filters and are not run on a stack.
@@ -93,7 +93,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         (findings, n, valid.iter().map(|v| v.program().clone()).collect::<Vec<_>>(), None)
     } else {
         let loaded = args.filter.load_full()?;
-        let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
+        let how = match args.format {
+            CheckFormat::Text => Rendering::Text,
+            CheckFormat::Json => Rendering::Json("check"),
+            CheckFormat::Sarif => Rendering::Sarif,
+        };
+        let Some(valid) = super::accepted(out, how, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
         let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
         let emu = Emulator::new(&valid);
         let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu).map_err(|e| policy_err(e.to_string()))?;
@@ -105,7 +110,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
         (findings, n, vec![loaded.program], loaded.compiled)
     };
-    let kernel = super::confirm_counterexamples(&programs, &mut findings, args.no_kernel);
+    let kernel = super::confirm_counterexamples(&programs, &mut findings, args.kernel.no_kernel);
     let props = verdict::properties(&pol, &findings[..violations]);
     let lint_counts = (!args.stack && !args.no_lints).then(|| LintCounts::of(&findings[violations..]));
     let summary = Summary::new(&props, violations, lint_counts);
@@ -116,13 +121,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 .iter()
                 .map(|p| serde_json::json!({ "code": p.code, "property": p.label, "policy_line": p.line, "holds": p.holds(), "violations": p.violations.len() }))
                 .collect();
-            let mut report = serde_json::json!({ "file": name, "policy": pname, "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "groups": crate::report::group::groups(&findings), "kernel": kernel });
-            if let Some((_, _, pl)) = &stack_made {
+            let mut report = serde_json::json!({ "file": name, "policy": pname, "compiled": Generated::of_option(&compiled), "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "groups": crate::finding::group::groups(&findings), "kernel": kernel });
+            if let Some((files, made, pl)) = &stack_made {
                 report["path_length"] = serde_json::json!(pl);
+                report["stack"] = super::diff::stack_json(files, made);
             }
-            write_json(out, &report)?
+            write_json(out, "check", &report)?
         }
-        CheckFormat::Sarif => write_json(out, &sarif::log(&name, Some(&pname), &findings))?,
+        CheckFormat::Sarif => super::write_sarif(out, &name, Some(&pname), &findings)?,
         CheckFormat::Text => {
             writeln!(out, "{name} against {pname}: {}", summary.line())?;
             super::write_compile_notes(out, &compiled)?;
@@ -144,9 +150,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                     if p.violations.len() == 1 { "" } else { "s" }
                 )?;
             }
-            // Most severe first; one card per kind (report::group).
-            out.write_all(crate::report::group::render_text(&findings).as_bytes())?;
-            if let Some(k) = &kernel {
+            // Most severe first; one card per kind (finding::group).
+            out.write_all(crate::finding::group::render_text(&findings).as_bytes())?;
+            if let Some(k) = kernel.line(Examples::Counterexamples) {
                 writeln!(out, "{k}")?;
             }
         }
@@ -164,17 +170,25 @@ fn refused_stack(
     pl: &crate::seccomp::PathLength,
     files: &[PathBuf],
     finding: Finding,
-) -> std::io::Result<()> {
-    use super::path_length::write_json;
+) -> Result<(), CliError> {
     match format {
         CheckFormat::Json => write_json(
             out,
-            &serde_json::json!({ "file": name, "policy": pname, "path_length": pl, "findings": [finding] }),
+            "check",
+            &serde_json::json!({
+                "file": name,
+                "policy": pname,
+                "verdict": { "pass": false, "refused": "stack" },
+                "verdict_line": format!("FAIL: not checked: the kernel refuses to build this stack ({} {})", finding.code, finding.name),
+                "path_length": pl,
+                "findings": [finding],
+            }),
         ),
-        CheckFormat::Sarif => write_json(out, &sarif::log(name, Some(pname), &[finding])),
+        CheckFormat::Sarif => super::write_sarif(out, name, Some(pname), &[finding]),
         CheckFormat::Text => {
             writeln!(out, "{name}: not checked against {pname}")?;
-            super::path_length::write_if_refused(out, pl, files).map(|_| ())
+            super::path_length::write_if_refused(out, pl, files)?;
+            Ok(())
         }
     }
 }

@@ -21,13 +21,14 @@
 //! room it leaves; a stack the kernel would refuse to build is not compared:
 //! exit 1 with the rule and every filter's total.
 
-use super::input::InputOptions;
+use super::contract::{Examples, Generated, KernelCheck};
+use super::input::{InputOptions, KernelArgs};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::bpf::validate::ValidProgram;
 use crate::bpf::Program;
 use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement, Region};
-use crate::kernel::confirm::confirm;
-use crate::report::Counterexample;
+use crate::finding::confirm::confirm;
+use crate::finding::Counterexample;
 use crate::seccomp::PathLength;
 use crate::symbolic::Options;
 use serde::Serialize;
@@ -48,9 +49,8 @@ pub struct Args {
     /// Each side is a comma-separated stack of filters in installation order (oldest first).
     #[arg(long)]
     pub stack: bool,
-    /// Do not ask the running kernel to confirm each region's example.
-    #[arg(long)]
-    pub no_kernel: bool,
+    #[command(flatten)]
+    pub kernel: KernelArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -60,13 +60,24 @@ pub struct Args {
 
 /// Read, compile (profiles) and validate one filter; a filter the kernel would
 /// refuse is bad input (it never runs, so there is nothing to compare).
-/// Returns `compiled by GENERATOR for ARCHES` for a profile with it.
+/// Returns what the generator made of a profile.
 pub(super) fn load_valid_compiled(
     input: &InputOptions,
     file: &Path,
-) -> Result<(ValidProgram, Option<String>), CliError> {
+) -> Result<(ValidProgram, Option<Generated>), CliError> {
     let (valid, compiled) = input.load_valid(file)?;
-    Ok((valid, compiled.as_ref().map(super::made_by)))
+    Ok((valid, Generated::of_option(&compiled)))
+}
+
+/// Each filter of a side or stack with what its generator made of it, for JSON.
+pub(super) fn stack_json(files: &[PathBuf], made_by: &[Option<Generated>]) -> serde_json::Value {
+    serde_json::Value::Array(
+        files
+            .iter()
+            .zip(made_by)
+            .map(|(f, m)| serde_json::json!({ "file": f.display().to_string(), "compiled": m }))
+            .collect(),
+    )
 }
 
 /// `FILE: compiled by …` for every profile among the inputs, so a reader knows
@@ -74,11 +85,11 @@ pub(super) fn load_valid_compiled(
 pub(super) fn write_made_by(
     out: &mut dyn Write,
     files: &[PathBuf],
-    made_by: &[Option<String>],
+    made_by: &[Option<Generated>],
 ) -> Result<(), CliError> {
     for (f, m) in files.iter().zip(made_by) {
         if let Some(m) = m {
-            writeln!(out, "{}: {m}", f.display())?;
+            writeln!(out, "{}: {}", f.display(), m.made_by())?;
         }
     }
     Ok(())
@@ -107,8 +118,10 @@ pub(super) fn side_name(files: &[PathBuf]) -> String {
 
 #[derive(Serialize)]
 struct DiffReport<'a> {
-    a: Vec<String>,
-    b: Vec<String>,
+    /// `diff`: every region where the sides differ.
+    mode: &'static str,
+    a: serde_json::Value,
+    b: serde_json::Value,
     /// With `--stack`: each side's path length (`seccomp_attach_filter`).
     #[serde(skip_serializing_if = "Option::is_none")]
     path_length_a: Option<&'a PathLength>,
@@ -116,14 +129,15 @@ struct DiffReport<'a> {
     path_length_b: Option<&'a PathLength>,
     #[serde(flatten)]
     diff: &'a Diff,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kernel: Option<String>,
+    kernel: &'a KernelCheck,
 }
 
 #[derive(Serialize)]
 struct RefinesReport<'a> {
-    a: Vec<String>,
-    b: Vec<String>,
+    /// `refines`: every region where A is less strict than B.
+    mode: &'static str,
+    a: serde_json::Value,
+    b: serde_json::Value,
     /// With `--stack`: each side's path length (`seccomp_attach_filter`).
     #[serde(skip_serializing_if = "Option::is_none")]
     path_length_a: Option<&'a PathLength>,
@@ -131,8 +145,7 @@ struct RefinesReport<'a> {
     path_length_b: Option<&'a PathLength>,
     #[serde(flatten)]
     refinement: &'a Refinement,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kernel: Option<String>,
+    kernel: &'a KernelCheck,
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -144,7 +157,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         fb.iter().map(|f| load_valid_compiled(&args.input, f)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
     let (la, lb) = (super::path_length::of(&pa), super::path_length::of(&pb));
     if la.refused.is_some() || lb.refused.is_some() {
-        refused_sides(out, args.format, [("A", &fa, &la), ("B", &fb, &lb)])?;
+        refused_sides(out, args.format, args.refines, [("A", &fa, &ma, &la), ("B", &fb, &mb, &lb)])?;
         return Ok(Outcome::Findings);
     }
     let made_by = |out: &mut dyn Write| -> Result<(), CliError> {
@@ -161,35 +174,36 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         file: format!("{} vs {}", side_name(&fa), side_name(&fb)),
         msg: e.to_string(),
     };
-    let strings = |fs: &[PathBuf]| fs.iter().map(|f| f.display().to_string()).collect::<Vec<_>>();
     let (na, nb) = (side_name(&fa), side_name(&fb));
     let opts = Options::default();
     let progs = |v: &[ValidProgram]| v.iter().map(|p| p.program().clone()).collect::<Vec<_>>();
     let (sa, sb) = (progs(&pa), progs(&pb));
     if args.refines {
         let mut r = refines_stacks(&pa, &pb, &opts).map_err(unexact)?;
-        let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.no_kernel);
+        let kernel = confirm_regions(&sa, &sb, &mut r.violations, args.kernel.no_kernel);
         let report = RefinesReport {
-            a: strings(&fa),
-            b: strings(&fb),
+            mode: "refines",
+            a: stack_json(&fa, &ma),
+            b: stack_json(&fb, &mb),
             path_length_a: pla,
             path_length_b: plb,
             refinement: &r,
-            kernel: kernel.clone(),
+            kernel: &kernel,
         };
         emit(out, args.format, &report, &made_by, &r.render_text(&na, &nb), &kernel)?;
         super::kernel_disagreed(confirmed_of(&r.violations))?;
         return Ok(if r.refines { Outcome::Clean } else { Outcome::Findings });
     }
     let mut d = diff_stacks(&pa, &pb, &opts).map_err(unexact)?;
-    let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.no_kernel);
+    let kernel = confirm_regions(&sa, &sb, &mut d.regions, args.kernel.no_kernel);
     let report = DiffReport {
-        a: strings(&fa),
-        b: strings(&fb),
+        mode: "diff",
+        a: stack_json(&fa, &ma),
+        b: stack_json(&fb, &mb),
         path_length_a: pla,
         path_length_b: plb,
         diff: &d,
-        kernel: kernel.clone(),
+        kernel: &kernel,
     };
     emit(out, args.format, &report, &made_by, &d.render_text(&na, &nb), &kernel)?;
     super::kernel_disagreed(confirmed_of(&d.regions))?;
@@ -197,24 +211,31 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
 }
 
 /// A side the kernel would refuse to build: nothing to compare (the caller exits 1).
+type RefusedSide<'a> = (&'a str, &'a [PathBuf], &'a [Option<Generated>], &'a PathLength);
+
 fn refused_sides(
     out: &mut dyn Write,
     format: OutputFormat,
-    sides: [(&str, &[PathBuf], &PathLength); 2],
-) -> std::io::Result<()> {
+    refines: bool,
+    sides: [RefusedSide<'_>; 2],
+) -> Result<(), CliError> {
     match format {
         OutputFormat::Json => {
-            let side = |(_, files, pl): (&str, &[PathBuf], &PathLength)| {
-                serde_json::json!({
-                    "filters": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-                    "path_length": pl,
-                    "refused": super::path_length::refusal(pl),
-                })
-            };
-            super::path_length::write_json(out, &serde_json::json!({ "a": side(sides[0]), "b": side(sides[1]) }))
+            let pl = |(_, _, _, pl): RefusedSide<'_>| serde_json::json!({ "path_length": pl, "refused": super::path_length::refusal(pl) });
+            write_json(
+                out,
+                "diff",
+                &serde_json::json!({
+                    "mode": if refines { "refines" } else { "diff" },
+                    "a": stack_json(sides[0].1, sides[0].2),
+                    "b": stack_json(sides[1].1, sides[1].2),
+                    "refused_a": pl(sides[0]),
+                    "refused_b": pl(sides[1]),
+                }),
+            )
         }
         OutputFormat::Text => {
-            for (label, files, pl) in sides {
+            for (label, files, _, pl) in sides {
                 if pl.refused.is_some() {
                     write!(out, "{label} ({}): ", side_name(files))?;
                     super::path_length::write_if_refused(out, pl, files)?;
@@ -233,14 +254,14 @@ fn emit(
     json: &impl Serialize,
     made_by: &dyn Fn(&mut dyn Write) -> Result<(), CliError>,
     text: &str,
-    kernel: &Option<String>,
+    kernel: &KernelCheck,
 ) -> Result<(), CliError> {
     match format {
-        OutputFormat::Json => write_json(out, json)?,
+        OutputFormat::Json => write_json(out, "diff", json)?,
         OutputFormat::Text => {
             made_by(out)?;
             write!(out, "{text}")?;
-            if let Some(k) = kernel {
+            if let Some(k) = kernel.line(Examples::DiffExamples) {
                 writeln!(out, "{k}")?;
             }
         }
@@ -249,19 +270,19 @@ fn emit(
 }
 
 /// Ask the kernel, for each region's example, whether side A's stack takes
-/// A's action and side B's stack B's; the line that says what was asked.
-fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: bool) -> Option<String> {
+/// A's action and side B's stack B's.
+fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: bool) -> KernelCheck {
     if regions.is_empty() {
-        return None;
+        return KernelCheck::none();
     }
     if skip {
-        return Some(format!("kernel: not asked about the {} example(s) (--no-kernel)", regions.len()));
+        return KernelCheck::skipped(regions.len());
     }
     let mut ca: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(true)).collect();
     let mut cb: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(false)).collect();
     let asked = confirm(a, ca.iter_mut()).and_then(|x| Ok((x, confirm(b, cb.iter_mut())?)));
     if let Err(e) = asked {
-        return Some(format!("kernel: examples not confirmed ({e})"));
+        return KernelCheck::unavailable(regions.len(), e.to_string());
     }
     let (mut both, mut asked) = (0, 0);
     for ((r, x), y) in regions.iter_mut().zip(&ca).zip(&cb) {
@@ -273,13 +294,7 @@ fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: b
         asked += r.example.kernel_confirmed.is_some() as usize;
         both += (r.example.kernel_confirmed == Some(true)) as usize;
     }
-    let mut line = format!(
-        "kernel: the running kernel took both sides' actions for {both} of {asked} example(s) it was asked about"
-    );
-    if asked < regions.len() {
-        line += &format!("; {} {}", regions.len() - asked, super::NOT_ASKABLE);
-    }
-    Some(line)
+    KernelCheck::asked(regions.len(), asked, both)
 }
 
 /// The `kernel_confirmed` of each region's example.

@@ -32,6 +32,8 @@ pub struct Args {
 
 #[derive(Serialize)]
 struct Report {
+    file: String,
+    compiled: Option<super::contract::Generated>,
     instructions: usize,
     /// Length after `bpf_convert_filter`; absent when the kernel refuses the filter.
     converted_instructions: Option<usize>,
@@ -50,7 +52,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match args.format {
         OutputFormat::Json => write_json(
             out,
+            "disasm",
             &Report {
+                file: args.filter.display_name(),
+                compiled: super::contract::Generated::of_option(&loaded.compiled),
                 instructions: program.len(),
                 converted_instructions: converted,
                 listing: listing(&program, &opts),

@@ -32,6 +32,24 @@ pub struct Args {
     pub format: OutputFormat,
 }
 
+/// The JSON document: the input evaluated, then what the filter did with it.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    file: String,
+    compiled: Option<super::contract::Generated>,
+    /// The `seccomp_data` evaluated.
+    input: super::contract::InputView,
+    /// `action`, `data` (and `value` for an unknown action), `ret`, `path`.
+    #[serde(flatten)]
+    outcome: &'a crate::emu::Outcome,
+    /// The action as text prints it (`ERRNO(1) EPERM`).
+    action_text: String,
+    /// The kernel runs no filter for this call ([`crate::seccomp::filters_bypassed`]).
+    filters_bypassed: bool,
+    /// Why, when it does not.
+    bypass_note: Option<&'static str>,
+}
+
 fn number(what: &str, s: &str) -> Result<u64, CliError> {
     parse_c_uint(s).ok_or_else(|| CliError::Usage(format!("{what} `{s}` is not a number (decimal or 0x-hex)")))
 }
@@ -75,7 +93,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let data = SeccompData { nr, arch: audit, instruction_pointer: number("--ip", &args.ip)?, args: argv };
     let loaded = args.filter.load_full()?;
-    let Some(valid) = super::accepted(out, &args.filter.display_name(), &loaded.program)? else {
+    let name = args.filter.display_name();
+    let Some(valid) = super::accepted(out, args.format.rendering("emu"), &name, &loaded.program)? else {
         return Ok(Outcome::Findings);
     };
     let outcome = Emulator::new(&valid).trace(&data);
@@ -84,14 +103,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     const BYPASS_NOTE: &str = "the kernel runs no filter for this call (seccomp_uprobe_exception, kernel/seccomp.c, \
                                Linux 6.14+ for uretprobe, 6.18+ for uprobe): it runs whatever the filter says";
     match args.format {
-        OutputFormat::Json => {
-            let mut v = serde_json::to_value(&outcome).map_err(|e| CliError::Output(e.into()))?;
-            if bypassed {
-                v["filters_bypassed"] = serde_json::json!(true);
-                v["note"] = serde_json::json!(BYPASS_NOTE);
-            }
-            write_json(out, &v)?
-        }
+        OutputFormat::Json => write_json(
+            out,
+            "emu",
+            &Report {
+                file: name,
+                compiled: super::contract::Generated::of_option(&loaded.compiled),
+                input: super::contract::InputView::of(&data),
+                outcome: &outcome,
+                action_text: outcome.action.to_string(),
+                filters_bypassed: bypassed,
+                bypass_note: bypassed.then_some(BYPASS_NOTE),
+            },
+        )?,
         OutputFormat::Text => {
             writeln!(out, "{}", outcome.action)?;
             if bypassed {

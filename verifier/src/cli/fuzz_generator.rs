@@ -1,4 +1,4 @@
-//! `seccheck fuzz-generator --generator libseccomp|seccompiler --seconds N [--seed S]`:
+//! `seccheck fuzz-generator --generator libseccomp|seccompiler|seccheck-optimize --seconds N [--seed S]`:
 //! differential fuzzing of a filter generator against its documented meaning.
 //!
 //! Random policies (Docker/OCI JSON for libseccomp, compiled as runc does at
@@ -12,7 +12,9 @@
 //! a finding too, minimised and printed with a command that times it, and so
 //! are a libseccomp compilation that does not end (libseccomp runs in a child
 //! process, `kernel::isolate`, killed when caught in a tight loop or after
-//! 20 s) and one whose process dies. Every problem is counted by known
+//! 20 s) and one whose process dies. `seccheck-optimize` runs the
+//! seccompiler campaign on our own compiler: seccompiler's output recompiled
+//! by `seccheck optimize` without its proof, judged by the same model. Every problem is counted by known
 //! issue at the end, `UNEXPLAINED` when none matches. A watchdog
 //! (`--case-timeout`) ends the run, with the policy, should seccheck itself
 //! or seccompiler (which run in this process) never return.
@@ -75,6 +77,8 @@ pub enum FailOn {
 pub enum Generator {
     Libseccomp,
     Seccompiler,
+    /// seccompiler's output recompiled by `seccheck optimize` without its proof.
+    SeccheckOptimize,
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -89,6 +93,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match args.generator {
         Generator::Libseccomp => go(&genfuzz::libseccomp::campaign(), budget, &args, dir, out),
         Generator::Seccompiler => go(&genfuzz::seccompiler::campaign(), budget, &args, dir, out),
+        Generator::SeccheckOptimize => go(&genfuzz::optimize::campaign(), budget, &args, dir, out),
     }
 }
 

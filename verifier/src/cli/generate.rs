@@ -70,7 +70,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let policy_out = args.policy_out.as_deref().map(|p| outputs.file(p, Named::ByUser)).transpose()?;
     let mut traces = Vec::new();
     for t in &args.traces {
-        let tr = read_trace(t).map_err(|e| CliError::Usage(e.to_string()))?;
+        let tr = read_trace(t).map_err(|e| CliError::failed("", e))?;
         traces.push((t.display().to_string(), tr));
     }
     let opts = GenerateOptions {
@@ -87,7 +87,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             DefaultArg::Kill => DefaultAction::Kill,
         },
     };
-    let g = generate(&traces, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let g = generate(&traces, &opts).map_err(|e| CliError::failed("", e))?;
     let mut text = serde_json::to_vec_pretty(&g.profile).map_err(|e| CliError::Output(e.into()))?;
     text.push(b'\n');
     profile_out.write(&text)?;
@@ -106,7 +106,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     for n in &g.notes {
         writeln!(out, "note: {n}")?;
     }
-    let compiled = compile(&name, &text).map_err(|e| CliError::Usage(e.to_string()))?;
+    let compiled = compile(&name, &text).map_err(|e| CliError::failed("", e))?;
     writeln!(
         out,
         "compiled by {}: {}",
@@ -116,7 +116,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     for n in &compiled.notes {
         writeln!(out, "note: {n}")?;
     }
-    let v = verify(&name, &compiled, &g.policy, &g.expectations).map_err(|e| CliError::Usage(e.to_string()))?;
+    let v = verify(&name, &compiled, &g.policy, &g.expectations).map_err(|e| CliError::failed("", e))?;
     for f in &v.findings {
         writeln!(out, "{f}")?;
     }

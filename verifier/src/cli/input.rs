@@ -26,8 +26,8 @@ pub struct FilterArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputOptions {
     /// Input encoding (detected from the content by default).
-    #[arg(long = "input-format", value_enum, default_value_t = InputFormat::Auto, help_heading = "Input")]
-    pub input_format: InputFormat,
+    #[arg(long = "input-format", value_enum, default_value_t = InputFormatArg(InputFormat::Auto), help_heading = "Input")]
+    pub input_format: InputFormatArg,
     /// Byte order of raw sock_filter arrays (the loading machine's).
     #[arg(long, value_enum, default_value_t = Endian::Little, help_heading = "Input")]
     pub endian: Endian,
@@ -55,6 +55,29 @@ pub struct InputOptions {
     /// many seconds: some rule sets take it hours. 0 waits as long as it takes.
     #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(), help_heading = "Profiles")]
     pub libseccomp_timeout: u64,
+}
+
+/// `--input-format`: the library's [`InputFormat`], named by its keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputFormatArg(pub InputFormat);
+
+impl clap::ValueEnum for InputFormatArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        const ALL: [InputFormatArg; InputFormat::ALL.len()] = {
+            let mut all = [InputFormatArg(InputFormat::Auto); InputFormat::ALL.len()];
+            let mut i = 0;
+            while i < all.len() {
+                all[i] = InputFormatArg(InputFormat::ALL[i]);
+                i += 1;
+            }
+            all
+        };
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.keyword()).help(self.0.description()))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -89,10 +112,19 @@ impl FilterArgs {
     }
 }
 
+/// `--host-arch NAME`: the arch a profile is compiled for, or a usage error.
+pub fn host_arch(name: &str) -> Result<Arch, CliError> {
+    Arch::from_name(name).ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{name}`")))
+}
+
 impl InputOptions {
+    /// The `--host-arch` arch.
+    pub fn host(&self) -> Result<Arch, CliError> {
+        host_arch(&self.host_arch)
+    }
+
     fn read_options(&self) -> Result<ReadOptions, CliError> {
-        let host = Arch::from_name(&self.host_arch)
-            .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", self.host_arch)))?;
+        let host = self.host()?;
         let mut docker = DockerOptions { host_arch: host, ..DockerOptions::default() };
         docker.optimize = match self.optimize {
             OptimizeArg::Runc => Optimize::Runc,
@@ -114,7 +146,7 @@ impl InputOptions {
             );
         }
         Ok(ReadOptions {
-            format: self.input_format,
+            format: self.input_format.0,
             byte_order: match self.endian {
                 Endian::Little => ByteOrder::Little,
                 Endian::Big => ByteOrder::Big,
@@ -225,4 +257,18 @@ fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> Strin
     } else {
         format!("; expected one of {}", all.join(", "))
     }
+}
+
+/// Whether the running kernel confirms the examples a command prints: one
+/// default (asked, where the kernel can be asked; said when it cannot) and one
+/// flag for `check`, `lint`, `diff` and `report`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct KernelArgs {
+    /// Do not ask the running kernel to confirm the counterexamples (asked by
+    /// default; a kernel that cannot be asked is said, not an error).
+    #[arg(long = "no-kernel", help_heading = "Kernel")]
+    pub no_kernel: bool,
+    /// Ask the running kernel (the default; kept for old scripts).
+    #[arg(long = "confirm", hide = true, conflicts_with = "no_kernel")]
+    pub confirm: bool,
 }

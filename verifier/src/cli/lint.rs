@@ -5,11 +5,11 @@
 //! message says why). A filter the kernel would refuse is reported like
 //! `validate` does, with exit 1: it never runs, so there is nothing to lint.
 
-use super::input::FilterArgs;
-use super::{write_json, CliError, Outcome, OutputFormat};
-use crate::arch::Arch;
+use super::contract::{Examples, Generated, KernelCheck};
+use super::input::{FilterArgs, KernelArgs};
+use super::{write_json, CliError, Outcome, Rendering};
+use crate::finding::{fails, Finding, Severity};
 use crate::lints::{self, ArchSource, LintContext, LintOptions};
-use crate::report::{fails, Finding, Severity};
 use serde::Serialize;
 use std::io::Write;
 
@@ -23,12 +23,18 @@ pub struct Args {
     /// --host-arch).
     #[arg(long, value_delimiter = ',')]
     pub arch: Option<Vec<String>>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-    /// Do not ask the running kernel to confirm the counterexamples.
-    #[arg(long)]
-    pub no_kernel: bool,
+    /// Output format (`sarif`: SARIF 2.1.0 for code-scanning UIs, as `check` writes it).
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    #[command(flatten)]
+    pub kernel: KernelArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Serialize)]
@@ -36,11 +42,11 @@ struct Report<'a> {
     file: String,
     arches: Vec<&'static str>,
     arch_source: ArchSource,
+    compiled: Option<Generated>,
     findings: &'a [Finding],
     /// The findings' display order and kinds (indices into `findings`).
-    groups: Vec<crate::report::group::Group>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kernel: Option<String>,
+    groups: Vec<crate::finding::group::Group>,
+    kernel: KernelCheck,
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -49,10 +55,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         None => None,
         Some(list) => Some(super::input::parse_arches(list, "--arch")?),
     };
-    let fallback = Arch::from_name(&args.filter.input.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let fallback = args.filter.input.host()?;
     let loaded = args.filter.load_full()?;
-    let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
+    let how = match args.format {
+        LintFormat::Text => Rendering::Text,
+        LintFormat::Json => Rendering::Json("lint"),
+        LintFormat::Sarif => Rendering::Sarif,
+    };
+    let Some(valid) = super::accepted(out, how, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
     let opts = LintOptions {
         arches: given.or_else(|| loaded.compiled.as_ref().map(|c| c.arches.clone())),
         fallback_arch: Some(fallback),
@@ -61,17 +71,25 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let err = |e: lints::LintError| CliError::Input { file: name.clone(), msg: e.to_string() };
     let cx = LintContext::new(&valid, &opts).map_err(err)?;
     let mut findings = lints::run(&cx).map_err(err)?;
-    let kernel = super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.no_kernel);
+    let kernel =
+        super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.kernel.no_kernel);
     let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
     match args.format {
-        OutputFormat::Json => {
-            let groups = crate::report::group::groups(&findings);
-            write_json(
-                out,
-                &Report { file: name, arches, arch_source: cx.arch_source, findings: &findings, groups, kernel },
-            )?
-        }
-        OutputFormat::Text => {
+        LintFormat::Json => write_json(
+            out,
+            "lint",
+            &Report {
+                file: name,
+                arches,
+                arch_source: cx.arch_source,
+                compiled: Generated::of_option(&loaded.compiled),
+                findings: &findings,
+                groups: crate::finding::group::groups(&findings),
+                kernel,
+            },
+        )?,
+        LintFormat::Sarif => super::write_sarif(out, &name, None, &findings)?,
+        LintFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
             let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
             let source = match cx.arch_source {
@@ -89,9 +107,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 if arches.is_empty() { "-".to_string() } else { arches.join(", ") },
             )?;
             super::write_compile_notes(out, &loaded.compiled)?;
-            // Most severe first; one card per kind (report::group).
-            out.write_all(crate::report::group::render_text(&findings).as_bytes())?;
-            if let Some(k) = &kernel {
+            // Most severe first; one card per kind (finding::group).
+            out.write_all(crate::finding::group::render_text(&findings).as_bytes())?;
+            if let Some(k) = kernel.line(Examples::Counterexamples) {
                 writeln!(out, "{k}")?;
             }
         }

@@ -7,6 +7,7 @@ mod asm;
 mod bench;
 mod check;
 mod completions;
+mod contract;
 mod diff;
 mod disasm;
 mod emu;
@@ -16,6 +17,9 @@ mod generate;
 mod input;
 mod lint;
 mod man;
+mod optimize;
+#[cfg(test)]
+mod options_tests;
 mod path_length;
 mod pid;
 mod record;
@@ -60,6 +64,7 @@ enum Command {
     Lint(lint::Args),
     Explain(explain::Args),
     Diff(diff::Args),
+    Optimize(optimize::Args),
     Stack(stack::Args),
     Pid(pid::Args),
     Bench(bench::Args),
@@ -96,8 +101,13 @@ pub enum CliError {
     /// The same, with what the user can do about it in this command.
     #[error("{0}; {1}")]
     SourceHint(Box<crate::sources::SourceError>, &'static str),
+    /// The arguments make no sense together (or name nothing that exists).
     #[error("{0}")]
     Usage(String),
+    /// A library call failed at run time: `CONTEXTSOURCE`, with the
+    /// library's error as [`std::error::Error::source`].
+    #[error("{context}{source}")]
+    Failed { context: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// Every assembler error, one per line after the first.
     #[error("{file}: {}:\n  {}", crate::words::count(.errors.len(), "error"), .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
@@ -109,6 +119,14 @@ pub enum CliError {
     /// The running kernel contradicted a prediction.
     #[error("{0}")]
     KernelDisagrees(String),
+}
+
+impl CliError {
+    /// A failure of `source`, shown after `context` (which ends in `: ` when
+    /// not empty).
+    fn failed(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> CliError {
+        CliError::Failed { context: context.into(), source: Box::new(source) }
+    }
 }
 
 impl From<crate::sources::SourceError> for CliError {
@@ -156,6 +174,7 @@ pub fn main() -> ExitCode {
         Command::Lint(a) => lint::run(a, &mut out),
         Command::Explain(a) => explain::run(a, &mut out),
         Command::Diff(a) => diff::run(a, &mut out),
+        Command::Optimize(a) => optimize::run(a, &mut out),
         Command::Stack(a) => stack::run(a, &mut out),
         Command::Pid(a) => pid::run(a, &mut out),
         Command::Bench(a) => bench::run(a, &mut out),
@@ -188,10 +207,16 @@ pub enum OutputFormat {
     Json,
 }
 
-fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<(), CliError> {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(|e| CliError::Output(e.into()))?;
-    writeln!(out)?;
-    Ok(())
+use contract::write_json;
+
+impl OutputFormat {
+    /// How `command` renders in this format.
+    fn rendering(self, command: &'static str) -> Rendering {
+        match self {
+            OutputFormat::Text => Rendering::Text,
+            OutputFormat::Json => Rendering::Json(command),
+        }
+    }
 }
 
 /// For a compiled profile: which generator made the program (on `out`, part
@@ -244,38 +269,30 @@ fn report_notes(file: Option<&str>, notes: &[crate::sources::Note]) {
 }
 
 /// Ask the running kernel about every counterexample in `findings` under
-/// `stack` (unless `skip`), marking each `[kernel agrees]`. Returns the line
-/// that says what was asked, for text output. The oracle being unavailable
-/// (not Linux x86-64, no privileges, a kernel that cannot load filters) is
-/// said, not an error: the findings stand on the exact analysis.
+/// `stack` (unless `skip`), marking each `[kernel agrees]`. Returns what was
+/// asked and answered ([`contract::KernelCheck`], its `line` for text). The
+/// oracle being unavailable (not Linux x86-64, no privileges, a kernel that
+/// cannot load filters) is said, not an error: the findings stand on the
+/// exact analysis.
 fn confirm_counterexamples(
     stack: &[crate::bpf::Program],
-    findings: &mut [crate::report::Finding],
+    findings: &mut [crate::finding::Finding],
     skip: bool,
-) -> Option<String> {
-    let examples: Vec<&mut crate::report::Counterexample> =
+) -> contract::KernelCheck {
+    use contract::KernelCheck;
+    let examples: Vec<&mut crate::finding::Counterexample> =
         findings.iter_mut().filter_map(|f| f.counterexample.as_mut()).collect();
-    if examples.is_empty() {
-        return None;
-    }
     let n = examples.len();
-    if skip {
-        return Some(format!("kernel: not asked about the {} (--no-kernel)", crate::words::count(n, "counterexample")));
+    if n == 0 {
+        return KernelCheck::none();
     }
-    Some(match crate::kernel::confirm::confirm(stack, examples) {
-        Ok(c) => {
-            let mut line = format!(
-                "kernel: the running kernel took the predicted action for {} of {} it was asked about",
-                c.agreed,
-                crate::words::count(c.asked, "counterexample")
-            );
-            if c.not_askable > 0 {
-                line += &format!("; {} {NOT_ASKABLE}", c.not_askable);
-            }
-            line
-        }
-        Err(e) => format!("kernel: counterexamples not confirmed ({e})"),
-    })
+    if skip {
+        return KernelCheck::skipped(n);
+    }
+    match crate::finding::confirm::confirm(stack, examples) {
+        Ok(c) => KernelCheck::asked(n, c.asked, c.agreed),
+        Err(e) => KernelCheck::unavailable(n, e.to_string()),
+    }
 }
 
 /// Why a counterexample was not put to the kernel, for the closing `kernel:` line.
@@ -296,25 +313,80 @@ fn kernel_disagreed(confirmed: impl IntoIterator<Item = Option<bool>>) -> Result
 }
 
 /// The `kernel_confirmed` of each finding's counterexample.
-fn confirmed_of(findings: &[crate::report::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
+fn confirmed_of(findings: &[crate::finding::Finding]) -> impl Iterator<Item = Option<bool>> + '_ {
     findings.iter().map(|f| f.counterexample.as_ref().and_then(|c| c.kernel_confirmed))
 }
 
-/// The program as the kernel would accept it, or `None` after printing every
-/// reason it would refuse it (the caller then ends with [`Outcome::Findings`]).
+/// The SARIF 2.1.0 log of `findings` (`check`, `lint`), locations relative
+/// to the working directory.
+fn write_sarif(
+    out: &mut dyn Write,
+    artifact: &str,
+    policy: Option<&str>,
+    findings: &[crate::finding::Finding],
+) -> Result<(), CliError> {
+    let cwd = std::env::current_dir()?;
+    serde_json::to_writer_pretty(&mut *out, &crate::report::sarif::log(artifact, policy, findings, &cwd))
+        .map_err(|e| CliError::Output(e.into()))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// How a command renders its result, for the helpers every format shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rendering {
+    Text,
+    /// The command's JSON document (its name, for the `schema`).
+    Json(&'static str),
+    Sarif,
+}
+
+/// The program as the kernel would accept it, or `None` after writing every
+/// reason it would refuse it (the caller then ends with [`Outcome::Findings`]):
+/// in text, one line each; in JSON, the command's document for a refused
+/// filter (`{file, accepted: false, violations}`); in SARIF, one `V001`
+/// result each.
 fn accepted(
     out: &mut dyn Write,
+    how: Rendering,
     name: &str,
     program: &crate::bpf::Program,
 ) -> Result<Option<crate::bpf::ValidProgram>, CliError> {
-    match crate::bpf::validate(program) {
-        Ok(v) => Ok(Some(v)),
-        Err(v) => {
+    let v = match crate::bpf::validate(program) {
+        Ok(v) => return Ok(Some(v)),
+        Err(v) => v,
+    };
+    match how {
+        Rendering::Text => {
             writeln!(out, "{name}: the kernel refuses this filter, so it never runs:")?;
             for x in &v {
                 writeln!(out, "  {x}")?;
             }
-            Ok(None)
+        }
+        Rendering::Json(command) => {
+            let mut doc =
+                serde_json::json!({ "file": name, "accepted": false, "instructions": program.len(), "violations": v });
+            if command == "check" {
+                doc["verdict"] = serde_json::json!({ "pass": false, "refused": "filter" });
+                doc["verdict_line"] = serde_json::json!("FAIL: the kernel refuses this filter, so it never runs");
+            }
+            write_json(out, command, &doc)?
+        }
+        Rendering::Sarif => {
+            let findings: Vec<crate::finding::Finding> = v
+                .iter()
+                .map(|x| crate::finding::Finding {
+                    code: crate::report::codes::REFUSED.0,
+                    name: crate::report::codes::REFUSED.1,
+                    severity: crate::finding::Severity::Error,
+                    message: format!("the kernel refuses this filter, so it never runs: {x}"),
+                    insns: x.insn.into_iter().collect(),
+                    policy_line: None,
+                    counterexample: None,
+                })
+                .collect();
+            write_sarif(out, name, None, &findings)?;
         }
     }
+    Ok(None)
 }

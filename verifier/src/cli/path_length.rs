@@ -5,7 +5,7 @@
 //! kernel's rule and every filter's total instead of describing it.
 
 use crate::bpf::{converted_len, ValidProgram};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::seccomp::{PathLength, PATH_RULE};
 use std::io::Write;
 use std::path::PathBuf;
@@ -53,10 +53,4 @@ pub(super) fn finding(pl: &PathLength, files: &[PathBuf]) -> Option<Finding> {
         policy_line: None,
         counterexample: None,
     })
-}
-
-/// `super::write_json` for the refusal writers, which return `io::Result`.
-pub(super) fn write_json(out: &mut dyn Write, v: &impl serde::Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v)?;
-    writeln!(out)
 }

@@ -87,7 +87,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let report = build_report(&process, args.per_thread, args.dump.as_deref());
     match args.format {
-        OutputFormat::Json => write_json(out, &report)?,
+        OutputFormat::Json => write_json(out, "pid", &report)?,
         OutputFormat::Text => write_text(out, &report)?,
     }
     if let (Some(dir), Some(n), OutputFormat::Text) = (&args.dump, dumped, args.format) {
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn json_report_per_thread() {
         let mut out = Vec::new();
-        write_json(&mut out, &build_report(&sample(), true, None)).unwrap();
+        write_json(&mut out, "pid", &build_report(&sample(), true, None)).unwrap();
         insta::assert_snapshot!(String::from_utf8(out).unwrap());
     }
 

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let cmd = command(&args.command).map_err(|e| CliError::Usage(e.to_string()))?;
+    let cmd = command(&args.command).map_err(|e| CliError::failed("", e))?;
     // The trace's file is settled before the command runs: a refusal costs
     // nothing, and `./trace.json` is never replaced unless named.
     let mut outputs = Outputs::new();
@@ -80,7 +80,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
             });
         }
     })
-    .map_err(|e| CliError::Usage(format!("{}: {e}", args.command[0].to_string_lossy())))?;
+    .map_err(|e| CliError::failed(format!("{}: ", args.command[0].to_string_lossy()), e))?;
     let wall = start.elapsed().as_secs_f64();
     let exit_rec = match exit {
         crate::kernel::record::Exit::Code(c) => ExitRecord::Code(c),

@@ -1,4 +1,4 @@
-//! `seccheck report FILE [--policy P] [--against OLD] [--bench] [--confirm] -o report.html|report.md`:
+//! `seccheck report FILE [--policy P] [--against OLD] [--bench] [--no-kernel] -o report.html|report.md`:
 //! the page a reviewer reads before approving a profile.
 //!
 //! One file with the verdict at the top (policy properties and lints, pass or
@@ -10,24 +10,24 @@
 //! the old one, and with `--bench` the overhead measured on this kernel (table
 //! and plots). The format follows the extension of `-o` (`.html`/`.htm`, or
 //! `.md` for a GitHub pull-request comment); `--format` overrides it. The file
-//! is written whole or not at all. `--confirm` runs every counterexample
-//! through the running kernel and marks each one the kernel agrees with.
+//! is written whole or not at all. Every counterexample is run through the
+//! running kernel and marked where the kernel agrees (`--no-kernel`: not asked).
 //!
 //! Exit codes as `check`: 0 when the verdict passes (every property holds, no
 //! lint warning or error; changes against OLD are reported, not judged), 1 when
 //! something fails (or the kernel refuses the filter), 2 on bad input.
 
 use super::diff::load_valid_compiled;
-use super::input::FilterArgs;
+use super::input::{FilterArgs, KernelArgs};
 use super::{CliError, Outcome};
 use crate::arch::Arch;
 use crate::cost::CacheGeometry;
+use crate::finding::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::{Named, Outputs};
 use crate::overhead::{self, Subject, SubjectKind};
 use crate::policy::{self, Policy};
 use crate::report::review::{self, ReviewInput};
-use crate::report::Counterexample;
 use crate::report::{html, markdown};
 use crate::sources::read_bounded;
 use std::io::Write;
@@ -59,10 +59,11 @@ pub struct Args {
     /// Where to write the report; its extension picks the format.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
-    /// Ask the running kernel to run every finding's counterexample (x86_64,
-    /// x32 and i386 inputs, on an x86_64 host) and say whether it agrees.
-    #[arg(long)]
-    pub confirm: bool,
+    /// Whether the running kernel runs every finding's counterexample (x86_64,
+    /// x32 and i386 inputs, on an x86_64 host) and the report says whether it
+    /// agrees: by default, as in `check`, `lint` and `diff`.
+    #[command(flatten)]
+    pub kernel: KernelArgs,
     /// The format, when the extension does not say it.
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
@@ -134,14 +135,16 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
         probes: Probe::HOT.to_vec(),
         geometry,
         probe_bitmap: false,
+        per_call: 0,
+        neighbours: vec![overhead::Neighbour::Quiet],
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
-    let measured = overhead::measure(plan, &ctx, &mut |_| {})
-        .map_err(|e| CliError::Usage(format!("--bench: measurement failed: {e}")))?;
+    let measured =
+        overhead::measure(plan, &ctx, &mut |_| {}).map_err(|e| CliError::failed("--bench: measurement failed: ", e))?;
     let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let report = overhead::analyze(measured, command);
-    review::bench_view(&report).map_err(|e| CliError::Usage(format!("--bench: {e}")))
+    review::bench_view(&report).map_err(|e| CliError::failed("--bench: ", e))
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -153,8 +156,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         outputs.input(p);
     }
     let target = outputs.file(&args.output, Named::ByUser)?;
-    let fallback = Arch::from_name(&args.filter.input.host_arch)
-        .ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{}`", args.filter.input.host_arch)))?;
+    let fallback = args.filter.input.host()?;
     let policy = args.policy.as_deref().map(read_policy).transpose()?;
     let name = args.filter.display_name();
     let loaded = args.filter.load_full()?;
@@ -171,14 +173,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         _ => None,
     };
     // --confirm: each counterexample through the kernel oracle, judged as
-    // `check` and `lint` judge theirs (kernel::confirm).
-    let mut oracle_error: Option<String> = None;
+    // `check` and `lint` judge theirs (finding::confirm).
+    let mut oracle_error: Option<crate::kernel::OracleError> = None;
     let mut confirm = |c: &Counterexample| -> Option<bool> {
         let mut copy = c.clone();
-        match crate::kernel::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
+        match crate::finding::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
             Ok(_) => copy.kernel_confirmed,
             Err(e) => {
-                oracle_error.get_or_insert_with(|| e.to_string());
+                oracle_error.get_or_insert(e);
                 None
             }
         }
@@ -191,18 +193,20 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         bench,
         fallback_arch: fallback,
         tool: format!("seccheck {}", env!("CARGO_PKG_VERSION")),
-        confirm: if args.confirm { Some(&mut confirm) } else { None },
+        confirm: if args.kernel.no_kernel { None } else { Some(&mut confirm) },
     };
-    let r = review::build(input).map_err(|e| match e {
+    let mut r = review::build(input).map_err(|e| match e {
         review::ReviewError::Analysis { file, msg } => {
             CliError::Input { file, msg: format!("cannot be analysed exactly: {msg}") }
         }
     })?;
+    // A kernel that cannot be asked is said, not an error: the findings
+    // stand on the exact analysis (as in `check`, `lint` and `diff`).
     if let Some(e) = oracle_error {
-        return Err(CliError::Usage(format!("--confirm: the kernel could not be asked: {e}")));
+        r.verdict.headline += &format!("; the kernel could not be asked about the counterexamples ({e})");
     }
     let text = match format {
-        ReportFormat::Html => html::render(&r).map_err(|e| CliError::Usage(e.to_string()))?,
+        ReportFormat::Html => html::render(&r).map_err(|e| CliError::failed("", e))?,
         ReportFormat::Markdown => markdown::render(&r),
     };
     target.write(text.as_bytes())?;

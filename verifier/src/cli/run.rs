@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
-    let cmd = command(&args.command).map_err(|e| CliError::Usage(e.to_string()))?;
+    let cmd = command(&args.command).map_err(|e| CliError::failed("", e))?;
     let name = args.profile.display().to_string();
     let (program, compiled) = args.input.load_valid(&args.profile)?;
     let flags = match &compiled {
@@ -42,7 +42,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         None => 0,
     };
     let exit = crate::kernel::record::enforce(&cmd, program.program(), flags)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", args.command[0].to_string_lossy())))?;
+        .map_err(|e| CliError::failed(format!("{}: ", args.command[0].to_string_lossy()), e))?;
     if exit == crate::kernel::record::Exit::Signal(SIGSYS) {
         eprintln!(
             "seccheck: {} was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL (or TRAP, unhandled); `seccheck record --check {name} -- …` runs the command undisturbed and lists every call the filter would block",

@@ -26,7 +26,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let found = elf::scan(&bytes).map_err(|e| input_err(e.to_string()))?;
     match args.format {
-        OutputFormat::Json => write_json(out, &found)?,
+        OutputFormat::Json => write_json(out, "scan", &serde_json::json!({ "file": name, "filters": found }))?,
         OutputFormat::Text if found.is_empty() => writeln!(out, "{name}: no seccomp filters found")?,
         OutputFormat::Text => {
             writeln!(out, "{name}: {} found", crate::words::count(found.len(), "seccomp filter"))?;

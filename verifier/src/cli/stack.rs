@@ -44,8 +44,8 @@ pub struct Args {
 
 #[derive(Serialize)]
 struct Report<'a> {
-    /// Installation order, oldest first.
-    filters: Vec<String>,
+    /// Installation order, oldest first, each with what its generator made of it.
+    filters: serde_json::Value,
     /// Converted lengths, totals and room (`seccomp_attach_filter`).
     path_length: &'a PathLength,
     /// Absent when the kernel would refuse the stack.
@@ -71,7 +71,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         match args.format {
             OutputFormat::Json => write_json(
                 out,
-                &Report { filters: names, path_length: &pl, table: None, refused: super::path_length::refusal(&pl) },
+                "stack",
+                &Report {
+                    filters: super::diff::stack_json(&args.files, &made_by),
+                    path_length: &pl,
+                    table: None,
+                    refused: super::path_length::refusal(&pl),
+                },
             )?,
             OutputFormat::Text => {
                 super::path_length::write_if_refused(out, &pl, &args.files)?;
@@ -85,7 +91,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let table = s.table(&opts);
     match args.format {
         OutputFormat::Json => {
-            write_json(out, &Report { filters: names, path_length: &pl, table: Some(&table), refused: None })?
+            let filters = super::diff::stack_json(&args.files, &made_by);
+            write_json(out, "stack", &Report { filters, path_length: &pl, table: Some(&table), refused: None })?
         }
         OutputFormat::Text => {
             writeln!(
@@ -96,7 +103,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             )?;
             for (i, (n, m)) in names.iter().zip(&made_by).enumerate() {
                 match m {
-                    Some(m) => writeln!(out, "  {i}: {n} ({m})")?,
+                    Some(m) => writeln!(out, "  {i}: {n} ({})", m.made_by())?,
                     None => writeln!(out, "  {i}: {n}")?,
                 }
             }

@@ -28,13 +28,24 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let syscalls = super::input::syscall_selection(&args.syscall, &arches)?;
     let loaded = args.filter.load_full()?;
     let name = args.filter.display_name();
-    let Some(valid) = super::accepted(out, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
+    let Some(valid) = super::accepted(out, args.format.rendering("table"), &name, &loaded.program)? else {
+        return Ok(Outcome::Findings);
+    };
     let mut analysis = analyze(&valid, &Options::default())
         .map_err(|e| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") })?;
     let opts = TableOptions { arches: (!arches.is_empty()).then_some(arches), syscalls };
     let table = analysis.table(&opts);
     match args.format {
-        OutputFormat::Json => write_json(out, &table)?,
+        OutputFormat::Json => write_json(
+            out,
+            "table",
+            &serde_json::json!({
+                "file": name,
+                "instructions": valid.len(),
+                "compiled": super::contract::Generated::of_option(&loaded.compiled),
+                "table": table,
+            }),
+        )?,
         OutputFormat::Text => {
             writeln!(out, "{name}: {}", crate::words::count(valid.len(), "instruction"))?;
             super::write_compile_notes(out, &loaded.compiled)?;

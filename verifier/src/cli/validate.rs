@@ -26,6 +26,7 @@ pub struct Args {
 #[derive(Serialize)]
 struct Report<'a> {
     file: String,
+    compiled: Option<super::contract::Generated>,
     instructions: usize,
     /// Length after `bpf_convert_filter`; absent when the kernel refuses the filter.
     converted_instructions: Option<usize>,
@@ -42,8 +43,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match args.format {
         OutputFormat::Json => write_json(
             out,
+            "validate",
             &Report {
                 file: name,
+                compiled: super::contract::Generated::of_option(&loaded.compiled),
                 instructions: program.len(),
                 converted_instructions: converted,
                 accepted: v.is_empty(),

@@ -394,6 +394,12 @@ impl LibseccompCompiler {
             ..DockerOptions::default()
         }
     }
+    fn level_byte(&self) -> u8 {
+        match self.optimize {
+            Optimize::BinaryTree => 2,
+            _ => 1,
+        }
+    }
     fn level(&self) -> &'static str {
         match self.optimize {
             Optimize::BinaryTree => "2",
@@ -416,10 +422,9 @@ impl Compiler<DockerCase> for LibseccompCompiler {
     /// In a forked child (`kernel::isolate`): libseccomp loops forever on
     /// some rule sets (L6), and a call into C cannot be interrupted.
     fn compile(&self, case: &DockerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
-        let json = case.json();
-        let opts = self.options();
+        let request = [&[RUNC, self.level_byte()][..], case.json().as_bytes()].concat();
         let start = std::time::Instant::now();
-        let answer = isolated(limits, move || encode(compile_docker(json.as_bytes(), &opts)))?;
+        let answer = isolated(limits, &request)?;
         let time = start.elapsed();
         let (program, rule_time) = decode(&answer)?;
         // Known when the time went into adding the rules (fork and export
@@ -506,13 +511,46 @@ fn decode(bytes: &[u8]) -> Result<(crate::bpf::Program, std::time::Duration), No
     }
 }
 
-/// `f` in a forked child within `limits`; a child caught spinning inside
-/// libseccomp is [`LOOPS_FOREVER`].
+/// Request tag: a Docker/OCI profile through runc's conversion; then the
+/// optimisation level (1 or 2) and the profile's JSON.
+const RUNC: u8 = 0;
+
+/// The fork server's side: answer one compilation request ([`encode`]d).
+fn serve(request: &[u8]) -> Vec<u8> {
+    match request {
+        [RUNC, level, json @ ..] => {
+            let optimize = if *level == 2 { Optimize::BinaryTree } else { Optimize::Linear };
+            let opts = LibseccompCompiler { optimize }.options();
+            encode(compile_docker(json, &opts))
+        }
+        _ => [&[1u8][..], b"seccheck: unknown compilation request"].concat(),
+    }
+}
+
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn isolated(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotCompiled> {
+thread_local! {
+    /// This thread's fork server (`kernel::isolate::Worker`): libseccomp
+    /// compiles in it, one request after another.
+    static WORKER: std::cell::RefCell<crate::kernel::isolate::Worker> =
+        std::cell::RefCell::new(crate::kernel::isolate::Worker::new(serve));
+}
+
+/// Children this thread's fork server has forked so far (one, plus one per
+/// compilation that hung or died).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub fn worker_forks() -> u64 {
+    WORKER.with(|w| w.borrow().forks)
+}
+
+/// `request` answered by this thread's fork server within `limits`: libseccomp
+/// loops forever on some rule sets (L6) and a call into C cannot be
+/// interrupted, so it runs in a child process; one caught spinning inside
+/// libseccomp is [`LOOPS_FOREVER`], and is replaced for the next request.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn isolated(limits: Limits, request: &[u8]) -> Result<Vec<u8>, NotCompiled> {
     use crate::kernel::isolate::{self, Isolated, Stuck};
     let l = isolate::Limits { spin_check: limits.spin_check, give_up: limits.give_up };
-    match isolate::run(l, f) {
+    match WORKER.with(|w| w.borrow_mut().call(request, l)) {
         Ok(Isolated::Done(bytes)) => Ok(bytes),
         Ok(Isolated::TimedOut { after, stuck }) => {
             let in_libseccomp =
@@ -540,8 +578,8 @@ fn isolated(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotC
 
 /// Without `kernel::isolate`, in this process (a hang hangs the caller).
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-fn isolated(_: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, NotCompiled> {
-    Ok(f())
+fn isolated(_: Limits, request: &[u8]) -> Result<Vec<u8>, NotCompiled> {
+    Ok(serve(request))
 }
 
 /// Known libseccomp/runc issues a divergence matches (see

@@ -4,6 +4,11 @@
 //! (`reports/generator-findings.md`, L6) and a call into C cannot be
 //! interrupted from inside the process.
 //!
+//! [`run`] forks a child per computation; [`Worker`] is a fork server that
+//! answers one request after another in the same child and forks a new one
+//! only after a child hung, spun or died, which spares the generator fuzzer
+//! a fork per compilation with the same isolation.
+//!
 //! The child runs `f`, writes the bytes it returns to a pipe and exits. From
 //! [`Limits::spin_check`] on, every half of that interval the child is
 //! sampled ([`SPIN_SAMPLES`] register reads with ptrace, 10 ms apart, and its
@@ -87,15 +92,40 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
         child(parent, write_end, f);
     }
     drop(write_end);
+    let mut pipe = std::fs::File::from(read_end);
+    match wait_for_answer(pid, &mut pipe, limits)? {
+        Waited::Answer(answer, reaped) => match reaped.map_or_else(|| wait_status(pid), Ok)? {
+            0 => Ok(Isolated::Done(answer)),
+            code => Ok(Isolated::Died { status: describe(code) }),
+        },
+        Waited::Gone(status) => Ok(Isolated::Died { status }),
+        Waited::TimedOut { after, stuck } => Ok(Isolated::TimedOut { after, stuck }),
+    }
+}
+
+/// How waiting for a child's framed answer ended.
+enum Waited {
+    /// The whole answer (without its length), and the child's wait status
+    /// when it has ended since (and was reaped); otherwise it is still running.
+    Answer(Vec<u8>, Option<i32>),
+    /// The child ended (reaped) without a whole answer: how.
+    Gone(String),
+    /// Caught in a tight loop, or still running at [`Limits::give_up`]: killed and reaped.
+    TimedOut { after: Duration, stuck: Stuck },
+}
+
+/// Wait for child `pid` to write one answer framed by its length on `pipe`,
+/// within `limits` (sampling it for a tight loop from [`Limits::spin_check`]
+/// on): the shared watch of [`run`] and [`Worker::call`].
+fn wait_for_answer(pid: i32, pipe: &mut std::fs::File, limits: Limits) -> Result<Waited, OracleError> {
     let start = Instant::now();
     let mut answer = Vec::new();
-    let mut pipe = std::fs::File::from(read_end);
     let mut next_sample = limits.spin_check;
     let mut last: Option<Sample> = None;
     // Set when sampling reaped a child that ended meanwhile.
     let mut ended = None;
     let complete =
-        |a: &[u8]| a.get(..8).is_some_and(|l| a.len() as u64 == 8 + u64::from_le_bytes(l.try_into().expect("8 bytes")));
+        |a: &[u8]| a.get(..8).is_some_and(|l| a.len() as u64 >= 8 + u64::from_le_bytes(l.try_into().expect("8 bytes")));
     while !complete(&answer) && ended.is_none() {
         let now = start.elapsed();
         if now >= limits.give_up {
@@ -104,7 +134,7 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
                 Some(Sample::Looking { ips, .. }) => ips,
                 _ => Vec::new(),
             };
-            return Ok(Isolated::TimedOut { after: start.elapsed(), stuck: Stuck::Working { ips } });
+            return Ok(Waited::TimedOut { after: start.elapsed(), stuck: Stuck::Working { ips } });
         }
         if now >= next_sample {
             let s = sample(pid);
@@ -114,7 +144,7 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
                 {
                     let ip = (*a).min(*b);
                     kill_and_reap(pid);
-                    return Ok(Isolated::TimedOut { after: start.elapsed(), stuck: Stuck::Spinning { ip } });
+                    return Ok(Waited::TimedOut { after: start.elapsed(), stuck: Stuck::Spinning { ip } });
                 }
                 (_, Sample::Ended(status)) => ended = Some(*status),
                 _ => {}
@@ -157,18 +187,190 @@ pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, Orac
         // a copy of the write end, so EOF may never come (which is also why
         // the loop above stops once the answer is whole).
         // SAFETY: fcntl on our own descriptor.
-        unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+        let flags = unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_GETFL) };
+        // SAFETY: as above.
+        unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) };
         let _ = pipe.read_to_end(&mut answer);
+        // SAFETY: as above; back to blocking for the next answer.
+        unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETFL, flags) };
+    }
+    if complete(&answer) {
+        let len = u64::from_le_bytes(answer[..8].try_into().expect("8 bytes")) as usize;
+        if answer.len() == 8 + len {
+            return match ended {
+                // It answered, then ended: the answer stands only if it exited cleanly.
+                Some(0) | None => Ok(Waited::Answer(answer.split_off(8), ended)),
+                Some(code) => Ok(Waited::Gone(describe(code))),
+            };
+        }
+        // More than one answer: the child does not follow the protocol.
+        kill_and_reap(pid);
+        return Ok(Waited::Gone(format!("wrote {} bytes more than its answer", answer.len() - 8 - len)));
     }
     let status = match ended {
         Some(s) => s,
         None => wait_status(pid)?,
     };
-    match (status, complete(&answer)) {
-        (0, true) => Ok(Isolated::Done(answer.split_off(8))),
-        (0, false) => Ok(Isolated::Died { status: format!("exited with a truncated answer ({} bytes)", answer.len()) }),
-        (code, _) => Ok(Isolated::Died { status: describe(code) }),
+    Ok(Waited::Gone(match status {
+        0 => format!("exited with a truncated answer ({} bytes)", answer.len()),
+        code => describe(code),
+    }))
+}
+
+/// A fork server: one child that answers requests one after another with
+/// `serve`, watched per request as [`run`] watches its child. A child that
+/// hangs, spins or dies is killed (if need be) and replaced by a fresh fork
+/// at the next request, so each request still runs in a process the caller
+/// survives, without a fork per request.
+///
+/// Requests and answers travel over two pipes, framed by their length. The
+/// child is forked from the thread that makes the first request (and after
+/// each replacement); it dies with that thread (`PR_SET_PDEATHSIG`), so a
+/// worker stays on the thread that created it.
+pub struct Worker {
+    serve: fn(&[u8]) -> Vec<u8>,
+    child: Option<Child>,
+    /// Children forked so far (the first and every replacement).
+    pub forks: u64,
+}
+
+struct Child {
+    pid: i32,
+    requests: std::fs::File,
+    answers: std::fs::File,
+}
+
+impl Worker {
+    /// A worker whose child answers each request with `serve` (a plain
+    /// function: the child has the caller's memory as it was at the fork, so
+    /// `serve` must not rely on anything the caller changes later).
+    pub fn new(serve: fn(&[u8]) -> Vec<u8>) -> Worker {
+        Worker { serve, child: None, forks: 0 }
     }
+
+    /// `serve(request)` in the child, within `limits`. After a time-out or a
+    /// death the child is gone and the next call forks a new one.
+    pub fn call(&mut self, request: &[u8], limits: Limits) -> Result<Isolated, OracleError> {
+        let framed = [&(request.len() as u64).to_le_bytes()[..], request].concat();
+        // A child that died while idle (or was killed from outside) shows as
+        // a broken pipe: one more try on a fresh child.
+        for attempt in 0..2 {
+            let c = match &mut self.child {
+                Some(c) => c,
+                None => {
+                    let c = self.spawn()?;
+                    self.child.insert(c)
+                }
+            };
+            if let Err(e) = std::io::Write::write_all(&mut c.requests, &framed) {
+                self.stop();
+                if attempt == 0 && e.kind() == std::io::ErrorKind::BrokenPipe {
+                    continue;
+                }
+                return Err(OracleError::Sys { what: "write", errno: e.raw_os_error().unwrap_or(0) as i64 });
+            }
+            let pid = c.pid;
+            let waited = wait_for_answer(pid, &mut c.answers, limits);
+            return match waited {
+                Ok(Waited::Answer(answer, reaped)) => {
+                    if reaped.is_some() {
+                        self.child = None;
+                    }
+                    Ok(Isolated::Done(answer))
+                }
+                Ok(Waited::Gone(status)) => {
+                    self.child = None;
+                    Ok(Isolated::Died { status })
+                }
+                Ok(Waited::TimedOut { after, stuck }) => {
+                    self.child = None;
+                    Ok(Isolated::TimedOut { after, stuck })
+                }
+                Err(e) => {
+                    self.stop();
+                    Err(e)
+                }
+            };
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    fn spawn(&mut self) -> Result<Child, OracleError> {
+        let (req_read, req_write) = pipe()?;
+        let (ans_read, ans_write) = pipe()?;
+        let parent = own_pid();
+        // SAFETY: glibc's fork; see the module doc for what the child may run.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(OracleError::Sys { what: "fork", errno: errno() });
+        }
+        if pid == 0 {
+            drop((req_write, ans_read));
+            serve_forever(parent, req_read, ans_write, self.serve);
+        }
+        self.forks += 1;
+        Ok(Child { pid, requests: std::fs::File::from(req_write), answers: std::fs::File::from(ans_read) })
+    }
+
+    /// End the child, if any.
+    fn stop(&mut self) {
+        if let Some(c) = self.child.take() {
+            drop(c.requests);
+            kill_and_reap(c.pid);
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Two ends of a new pipe (read, write), closed on exec.
+fn pipe() -> Result<(OwnedFd, OwnedFd), OracleError> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` is a valid out-array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(OracleError::Sys { what: "pipe2", errno: errno() });
+    }
+    // SAFETY: pipe2 just returned these two descriptors, owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// The fork server's child: read a framed request, answer it framed, until
+/// the request pipe closes; `_exit`.
+fn serve_forever(parent: i64, requests: OwnedFd, answers: OwnedFd, serve: fn(&[u8]) -> Vec<u8>) -> ! {
+    let code = match child_hygiene(parent) {
+        Err(_) => 3,
+        Ok(()) => {
+            // SAFETY: resetting dispositions to the default (see `child`).
+            unsafe {
+                libc::signal(libc::SIGABRT, libc::SIG_DFL);
+                libc::signal(libc::SIGFPE, libc::SIG_DFL);
+            }
+            let (mut requests, mut answers) = (std::fs::File::from(requests), std::fs::File::from(answers));
+            loop {
+                let mut len = [0u8; 8];
+                if requests.read_exact(&mut len).is_err() {
+                    break 0;
+                }
+                let mut req = vec![0u8; u64::from_le_bytes(len) as usize];
+                if requests.read_exact(&mut req).is_err() {
+                    break 4;
+                }
+                let Ok(bytes) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(&req))) else {
+                    break 101;
+                };
+                let framed = [&(bytes.len() as u64).to_le_bytes()[..], &bytes].concat();
+                if std::io::Write::write_all(&mut answers, &framed).is_err() {
+                    break 4;
+                }
+            }
+        }
+    };
+    // SAFETY: ends the child without running the parent's exit handlers.
+    unsafe { libc::_exit(code) }
 }
 
 /// The child: run `f`, write its answer framed by its length, `_exit`.
@@ -407,6 +609,54 @@ mod tests {
     fn a_panic_is_a_death_not_an_answer() {
         let r = run(QUICK, || panic!("in the child")).unwrap();
         assert_eq!(r, Isolated::Died { status: "panicked".into() });
+    }
+
+    /// Reverses the request; spins on `spin`, sleeps on `sleep`, panics on `panic`, exits on `exit`.
+    fn server(req: &[u8]) -> Vec<u8> {
+        match req {
+            b"spin" => loop {
+                std::hint::spin_loop();
+            },
+            b"sleep" => {
+                std::thread::sleep(Duration::from_secs(30));
+                Vec::new()
+            }
+            b"panic" => panic!("in the worker"),
+            // SAFETY: ends the child process at once.
+            b"exit" => unsafe { libc::_exit(0) },
+            r => r.iter().rev().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn one_worker_answers_many_requests_with_one_fork() {
+        let mut w = Worker::new(server);
+        for i in 0..50u32 {
+            let req = i.to_le_bytes();
+            let want: Vec<u8> = req.iter().rev().copied().collect();
+            assert_eq!(w.call(&req, QUICK).unwrap(), Isolated::Done(want));
+        }
+        let big: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+        let want: Vec<u8> = big.iter().rev().copied().collect();
+        assert_eq!(w.call(&big, QUICK).unwrap(), Isolated::Done(want), "larger than a pipe both ways");
+        assert_eq!(w.forks, 1);
+    }
+
+    #[test]
+    fn a_worker_that_spins_blocks_or_dies_is_replaced() {
+        let mut w = Worker::new(server);
+        assert_eq!(w.call(b"ab", QUICK).unwrap(), Isolated::Done(b"ba".to_vec()));
+        let r = w.call(b"spin", QUICK).unwrap();
+        assert!(matches!(r, Isolated::TimedOut { stuck: Stuck::Spinning { .. }, .. }), "{r:?}");
+        assert_eq!(w.call(b"cd", QUICK).unwrap(), Isolated::Done(b"dc".to_vec()));
+        let limits = Limits { spin_check: Duration::from_millis(100), give_up: Duration::from_millis(600) };
+        let r = w.call(b"sleep", limits).unwrap();
+        assert!(matches!(r, Isolated::TimedOut { stuck: Stuck::Working { .. }, .. }), "{r:?}");
+        assert_eq!(w.call(b"panic", QUICK).unwrap(), Isolated::Died { status: "panicked".into() });
+        let r = w.call(b"exit", QUICK).unwrap();
+        assert_eq!(r, Isolated::Died { status: "exited with a truncated answer (0 bytes)".into() });
+        assert_eq!(w.call(b"ef", QUICK).unwrap(), Isolated::Done(b"fe".to_vec()));
+        assert_eq!(w.forks, 5, "a fresh child after each of the four that did not answer");
     }
 
     #[test]

@@ -30,7 +30,6 @@ use std::fmt;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod attach;
-pub mod confirm;
 pub mod health;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod isolate;

@@ -23,6 +23,12 @@
 //! Per-child file descriptors are fixed: the child closes everything above 2
 //! and opens `/dev/zero` (3), `/dev/null` (4) and an epoll instance (5), so
 //! `openat` returns 6.
+//!
+//! After the batches, a child can time `per_call` single iterations of every
+//! probe one by one (interleaved across probes), for latency percentiles:
+//! each timing includes one pair of `rdtsc` reads (a few ns, the same with
+//! and without a filter). Under a [`BusyNeighbour`] the children are pinned
+//! to every CPU but the neighbour's.
 
 use crate::bpf::Program;
 use crate::seccomp::SeccompData;
@@ -222,12 +228,18 @@ pub struct RunSpec<'a> {
     /// Timed batches per probe; probes are interleaved batch by batch.
     pub batches: u32,
     pub clock: TickClock,
+    /// Single iterations of each enabled probe timed one by one after the
+    /// batches (0: none), at most [`MAX_PER_CALL`].
+    pub per_call: u32,
+    /// Pin every child to all CPUs but this one (the busy neighbour's).
+    pub avoid_cpu: Option<usize>,
 }
 
 /// Upper limits of a run (sizes of the shared result area).
 pub const MAX_PROBES: usize = 16;
 pub const MAX_BATCHES: usize = 64;
 pub const MAX_PROCESSES: usize = 64;
+pub const MAX_PER_CALL: u32 = 10_000;
 
 /// One probe's results in one child.
 #[derive(Clone, Debug, PartialEq)]
@@ -238,6 +250,8 @@ pub struct ProbeResult {
     /// The raw return value of each call of the first (warm-up) iteration:
     /// `>= 0` on success, `-errno` on failure.
     pub first_returns: Vec<i64>,
+    /// Nanoseconds of each singly timed iteration (`RunSpec::per_call` of them).
+    pub per_call_ns: Vec<f64>,
 }
 
 /// Results of one run: per child, per probe.
@@ -388,6 +402,151 @@ impl Drop for SharedMap {
     }
 }
 
+/// An anonymous shared array of tick counts (the per-call timings), indexed
+/// `[child][probe][call]`.
+struct TickArea {
+    ptr: *mut AtomicU32,
+    len: usize,
+}
+
+impl TickArea {
+    fn new(len: usize) -> Result<TickArea, OverheadError> {
+        if len == 0 {
+            return Ok(TickArea { ptr: std::ptr::NonNull::dangling().as_ptr(), len: 0 });
+        }
+        // SAFETY: a fresh anonymous mapping; zeroed memory is valid AtomicU32s.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len * std::mem::size_of::<AtomicU32>(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(sys_err("mmap"));
+        }
+        Ok(TickArea { ptr: p as *mut AtomicU32, len })
+    }
+    fn get(&self) -> &[AtomicU32] {
+        // SAFETY: ptr is a live mapping of len atomics for the life of self
+        // (or dangling with len 0); atomics allow the children's writes.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for TickArea {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: unmapping the mapping created in new(); no references outlive self.
+            unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len * std::mem::size_of::<AtomicU32>()) };
+        }
+    }
+}
+
+/// The CPUs a process may run on, as a `cpu_set_t`: all of `0..cpus` but `avoid`.
+fn cpu_set_without(cpus: usize, avoid: usize) -> libc::cpu_set_t {
+    // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for c in (0..cpus.min(libc::CPU_SETSIZE as usize)).filter(|&c| c != avoid) {
+        // SAFETY: c < CPU_SETSIZE, within the set's bit array.
+        unsafe { libc::CPU_SET(c, &mut set) };
+    }
+    set
+}
+
+/// A process that spins on one CPU (pinned there) for as long as this value
+/// lives: integer work and stores over a buffer larger than a core's L2
+/// cache, so a neighbour core shares caches, memory bandwidth and (with
+/// SMT) the core itself with the measurement. It is killed on drop, and dies
+/// with seccheck (`PR_SET_PDEATHSIG`).
+pub struct BusyNeighbour {
+    pid: libc::pid_t,
+    pub cpu: usize,
+}
+
+/// Bytes the neighbour writes over and over.
+const NEIGHBOUR_BUFFER: usize = 8 << 20;
+
+impl BusyNeighbour {
+    /// Start a spinner pinned to `cpu`.
+    pub fn start(cpu: usize) -> Result<BusyNeighbour, OverheadError> {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        if cpus < 2 || cpu >= cpus {
+            return Err(OverheadError::Limits(format!(
+                "a busy neighbour needs a CPU of its own: CPU {cpu} of {cpus} leaves no other CPU to measure on"
+            )));
+        }
+        // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: cpu < the CPU count, far below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+        let mut buffer = vec![0u64; NEIGHBOUR_BUFFER / 8];
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: the child touches only `buffer` and `set`, copied by the
+        // fork, and makes raw system calls; it never returns (spins until killed).
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(sys_err("fork"));
+        }
+        if pid == 0 {
+            // SAFETY: in the child: prctl, getppid, sched_setaffinity on
+            // memory of this process, then arithmetic on our copy of buffer.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                if libc::getppid() != parent
+                    || libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
+                {
+                    libc::_exit(1);
+                }
+            }
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            loop {
+                for (i, w) in buffer.iter_mut().enumerate().step_by(8) {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i as u64);
+                    *w = std::hint::black_box(x);
+                }
+            }
+        }
+        drop(buffer);
+        // Wait until it runs pinned (its affinity is readable once set).
+        let start = Instant::now();
+        loop {
+            // SAFETY: as above; the out-set is a local.
+            let mut got: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            // SAFETY: sched_getaffinity writes into the local set.
+            let r = unsafe { libc::sched_getaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &mut got) };
+            // SAFETY: reading bits of a local set; cpu < CPU_SETSIZE.
+            if r == 0 && unsafe { libc::CPU_COUNT(&got) == 1 && libc::CPU_ISSET(cpu, &got) } {
+                break;
+            }
+            let mut status = 0;
+            // SAFETY: waitpid on our own child with a valid out-pointer.
+            if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+                return Err(OverheadError::ChildDied {
+                    status: format!("exit status {}", libc::WEXITSTATUS(status)),
+                    stage: "pinning the busy neighbour".into(),
+                });
+            }
+            if start.elapsed() > Duration::from_secs(5) {
+                reap(&[pid]);
+                return Err(OverheadError::Timeout(Duration::from_secs(5)));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(BusyNeighbour { pid, cpu })
+    }
+}
+
+impl Drop for BusyNeighbour {
+    fn drop(&mut self) {
+        reap(&[self.pid]);
+    }
+}
+
 /// Run one measurement. See the module doc for the protocol.
 pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadError> {
     if spec.probes.len() > MAX_PROBES || spec.batches as usize > MAX_BATCHES || spec.processes > MAX_PROCESSES {
@@ -419,6 +578,13 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
         .collect();
     let calls: Vec<Vec<(u32, [u64; 6])>> = spec.probes.iter().map(|p| ctx.calls(p.probe)).collect();
     let shared = SharedMap::new()?;
+    if spec.per_call > MAX_PER_CALL {
+        return Err(OverheadError::Limits(format!("at most {MAX_PER_CALL} singly timed calls per probe")));
+    }
+    let per_call = spec.per_call as usize;
+    let area = TickArea::new(spec.processes * spec.probes.len() * per_call)?;
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let affinity = spec.avoid_cpu.map(|c| cpu_set_without(cpus, c));
 
     let mut pids = Vec::with_capacity(spec.processes);
     let result = (|| {
@@ -433,7 +599,20 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
             }
             if pid == 0 {
                 // SAFETY: see the fork comment; slot index < MAX_PROCESSES.
-                unsafe { child_main(&shared.get().slots[index], &shared.get().go, spec, &fprogs, &calls, ctx) }
+                unsafe {
+                    let width = spec.probes.len() * per_call;
+                    let ticks = &area.get()[index * width..(index + 1) * width];
+                    child_main(
+                        &shared.get().slots[index],
+                        &shared.get().go,
+                        spec,
+                        &fprogs,
+                        &calls,
+                        ctx,
+                        ticks,
+                        &affinity,
+                    )
+                }
             }
             pids.push(pid);
         }
@@ -443,7 +622,8 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
         let budget = expected_duration(spec).saturating_mul(4) + Duration::from_secs(20);
         wait_all(sh, &pids, spec, ST_DONE, budget)?;
         let mut children = Vec::with_capacity(spec.processes);
-        for slot in &sh.slots[..spec.processes] {
+        let width = spec.probes.len() * per_call;
+        for (index, slot) in sh.slots[..spec.processes].iter().enumerate() {
             children.push(
                 spec.probes
                     .iter()
@@ -463,6 +643,15 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
                         },
                         first_returns: if plan.enabled {
                             slot.first[j][..calls[j].len()].iter().map(|r| r.load(Ordering::Relaxed)).collect()
+                        } else {
+                            Vec::new()
+                        },
+                        per_call_ns: if plan.enabled {
+                            let at = index * width + j * per_call;
+                            area.get()[at..at + per_call]
+                                .iter()
+                                .map(|t| t.load(Ordering::Relaxed) as f64 * spec.clock.ns_per_tick)
+                                .collect()
                         } else {
                             Vec::new()
                         },
@@ -505,8 +694,9 @@ fn kernel_frame(pid: libc::pid_t) -> Option<String> {
 
 fn expected_duration(spec: &RunSpec) -> Duration {
     // A generous guess: 10 µs per call.
-    let calls: u64 =
-        spec.probes.iter().filter(|p| p.enabled).map(|p| p.iterations as u64).sum::<u64>() * spec.batches as u64;
+    let calls: u64 = spec.probes.iter().filter(|p| p.enabled).map(|p| p.iterations as u64).sum::<u64>()
+        * spec.batches as u64
+        + spec.probes.iter().filter(|p| p.enabled).count() as u64 * u64::from(spec.per_call);
     Duration::from_micros(calls * 10)
 }
 
@@ -591,8 +781,9 @@ unsafe fn call6(nr: u32, a: &[u64; 6]) -> i64 {
 /// The child: set up, install, wait for the start, measure, exit. Never returns.
 ///
 /// # Safety
-/// Must run in a freshly forked child; `slot`/`go` point into the shared
-/// mapping, the other references into memory the fork copied.
+/// Must run in a freshly forked child; `slot`/`go`/`per_call` point into the
+/// shared mappings, the other references into memory the fork copied.
+#[allow(clippy::too_many_arguments)]
 unsafe fn child_main(
     slot: &Slot,
     go: &AtomicU32,
@@ -600,6 +791,8 @@ unsafe fn child_main(
     fprogs: &[libc::sock_fprog],
     calls: &[Vec<(u32, [u64; 6])>],
     ctx: &ProbeContext,
+    per_call: &[AtomicU32],
+    affinity: &Option<libc::cpu_set_t>,
 ) -> ! {
     let fail = |errno: i32, index: u32| -> ! {
         slot.err.store(errno, Ordering::Release);
@@ -608,6 +801,11 @@ unsafe fn child_main(
         libc::_exit(1)
     };
     slot.stage.store(STAGE_SETUP, Ordering::Release);
+    if let Some(set) = affinity {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) != 0 {
+            fail(*libc::__errno_location(), 0);
+        }
+    }
     // Fixed descriptors 3, 4, 5 (module doc).
     if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
         for fd in 3..1024 {
@@ -668,6 +866,22 @@ unsafe fn child_main(
             slot.ticks[j][b].store(t1.wrapping_sub(t0), Ordering::Relaxed);
         }
     }
+    let each = spec.per_call as usize;
+    for i in 0..each {
+        for step in 0..n {
+            let j = (i + step) % n;
+            if !spec.probes[j].enabled {
+                continue;
+            }
+            slot.stage.store(j as u32, Ordering::Relaxed);
+            let t0 = ticks();
+            for (nr, args) in &calls[j] {
+                std::hint::black_box(call6(*nr, args));
+            }
+            let t1 = ticks();
+            per_call[j * each + i].store(t1.wrapping_sub(t0).min(u64::from(u32::MAX)) as u32, Ordering::Relaxed);
+        }
+    }
     slot.state.store(ST_DONE, Ordering::Release);
     libc::syscall(libc::SYS_exit_group, 0);
     libc::syscall(libc::SYS_exit, 0);
@@ -700,11 +914,17 @@ mod tests {
         let clock = TickClock::calibrate(Duration::from_millis(5));
         assert!(clock.ns_per_tick > 0.0);
         let probes: Vec<ProbePlan> = Probe::HOT.iter().map(|&p| plan(p, true)).collect();
-        let r = run(&RunSpec { stack: &[], probes: &probes, processes: 2, batches: 2, clock }, &ctx).unwrap();
+        let r = run(
+            &RunSpec { stack: &[], probes: &probes, processes: 2, batches: 2, clock, per_call: 5, avoid_cpu: None },
+            &ctx,
+        )
+        .unwrap();
         assert_eq!(r.children.len(), 2);
         for child in &r.children {
             for p in child {
                 assert_eq!(p.ns_per_call.len(), 2, "{:?}", p.probe);
+                assert_eq!(p.per_call_ns.len(), 5, "{:?}", p.probe);
+                assert!(p.per_call_ns.iter().all(|&ns| ns > 0.0), "{:?}: every single call was timed", p.probe);
                 assert!(p.ns_per_call.iter().all(|&ns| ns > 0.0));
                 assert!(p.first_returns.iter().all(|&ret| ret >= 0), "{:?} failed: {:?}", p.probe, p.first_returns);
             }
@@ -728,12 +948,23 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
         let probes = [plan(Probe::Getpid, true), plan(Probe::Read, true), plan(Probe::Write, false)];
-        let r =
-            run(&RunSpec { stack: &[deny_getpid], probes: &probes, processes: 1, batches: 1, clock }, &ctx).unwrap();
+        let r = run(
+            &RunSpec {
+                stack: &[deny_getpid],
+                probes: &probes,
+                processes: 1,
+                batches: 1,
+                clock,
+                per_call: 0,
+                avoid_cpu: None,
+            },
+            &ctx,
+        )
+        .unwrap();
         let c = &r.children[0];
         assert_eq!(c[0].first_returns, vec![-1]);
         assert_eq!(c[1].first_returns, vec![1], "read returns one byte");
-        assert!(c[2].ns_per_call.is_empty() && c[2].first_returns.is_empty());
+        assert!(c[2].ns_per_call.is_empty() && c[2].first_returns.is_empty() && c[2].per_call_ns.is_empty());
     }
 
     #[test]
@@ -752,12 +983,64 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
         let probes = [plan(Probe::Getpid, true), plan(Probe::Read, true)];
-        let e =
-            run(&RunSpec { stack: &[kill_read], probes: &probes, processes: 1, batches: 1, clock }, &ctx).unwrap_err();
+        let e = run(
+            &RunSpec {
+                stack: &[kill_read],
+                probes: &probes,
+                processes: 1,
+                batches: 1,
+                clock,
+                per_call: 0,
+                avoid_cpu: None,
+            },
+            &ctx,
+        )
+        .unwrap_err();
         match e {
             OverheadError::ChildDied { stage, .. } => assert_eq!(stage, "calling read"),
             e => panic!("unexpected {e}"),
         }
+    }
+
+    #[test]
+    fn a_busy_neighbour_spins_pinned_and_dies_with_its_value() {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        if cpus < 2 {
+            assert!(matches!(BusyNeighbour::start(0), Err(OverheadError::Limits(_))));
+            return;
+        }
+        assert!(matches!(BusyNeighbour::start(cpus), Err(OverheadError::Limits(_))), "no such CPU");
+        let n = BusyNeighbour::start(cpus - 1).unwrap();
+        let pid = n.pid;
+        let cpu_time = || -> u64 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+            f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap() // utime + stime
+        };
+        let t0 = cpu_time();
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(cpu_time() > t0, "the neighbour runs");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let allowed = status.lines().find(|l| l.starts_with("Cpus_allowed_list:")).unwrap();
+        assert_eq!(allowed.split_whitespace().nth(1), Some((cpus - 1).to_string().as_str()), "{allowed}");
+        // Children avoid its CPU and still measure.
+        let ctx = ProbeContext::new();
+        let clock = TickClock { ns_per_tick: 1.0, source: "tsc" };
+        let probes = [plan(Probe::Getpid, true)];
+        let spec = RunSpec {
+            stack: &[],
+            probes: &probes,
+            processes: 2,
+            batches: 1,
+            clock,
+            per_call: 3,
+            avoid_cpu: Some(n.cpu),
+        };
+        let r = run(&spec, &ctx).unwrap();
+        assert!(r.children.iter().all(|c| c[0].per_call_ns.len() == 3));
+        drop(n);
+        // SAFETY: kill with signal 0 only checks that the pid exists.
+        assert_eq!(unsafe { libc::kill(pid, 0) }, -1, "reaped on drop");
     }
 
     #[test]

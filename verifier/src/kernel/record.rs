@@ -78,10 +78,13 @@ use super::sys::{self, *};
 use super::validate::own_pid;
 use crate::bpf::Program;
 use std::ffi::CString;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 // arch/x86/entry/syscalls/syscall_64.tbl
 const SYS_CLOSE: u64 = 3;
+const SYS_DUP2: u64 = 33;
 const SYS_POLL: u64 = 7;
 const SYS_READ: u64 = 0;
 const SYS_NANOSLEEP: u64 = 35;
@@ -128,6 +131,7 @@ const STEPS: &[&str] = &[
     "install the filter (seccomp SECCOMP_SET_MODE_FILTER)",
     "execute the command (execve)",
     "die with seccheck (prctl PR_SET_PDEATHSIG)",
+    "put its standard streams on /dev/null (dup2)",
 ];
 const STEP_SUBREAPER: u32 = 0;
 const STEP_FORK: u32 = 1;
@@ -136,6 +140,7 @@ const STEP_NNP: u32 = 3;
 const STEP_FILTER: u32 = 4;
 const STEP_EXEC: u32 = 5;
 const STEP_PDEATHSIG: u32 = 6;
+const STEP_STDIO: u32 = 7;
 
 /// The command to run: an executable already resolved to a path, its argv and
 /// environment.
@@ -213,6 +218,8 @@ enum Mode<'a> {
     Notify,
     /// A profile's program, installed with these `SECCOMP_FILTER_FLAG_*` bits.
     Enforce { program: &'a Program, flags: u32 },
+    /// No filter: the same processes and steps otherwise (the baseline `bench --command` times against).
+    Unfiltered,
 }
 
 #[repr(C)]
@@ -235,24 +242,47 @@ struct Plan {
     path: *const i8,
     argv: *const *const i8,
     envp: *const *const i8,
+    /// Null: install no filter.
     fprog: *const SockFprog,
     flags: u64,
     notify: bool,
     orig_mask: u64,
+    /// A descriptor to put on 0, 1 and 2 before `execve`, or -1 to keep seccheck's.
+    stdio: i64,
 }
 
 /// Run `cmd` with every system call of every task it creates reported to
 /// `on_call` (after the call was allowed to continue). Returns how the
 /// command ended and how many calls were reported.
 pub fn record(cmd: &CommandSpec, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<Exit, RunError> {
-    run(cmd, Mode::Notify, on_call)
+    run(cmd, Mode::Notify, None, on_call).map(|(exit, _)| exit)
 }
 
 /// Run `cmd` under `program` (installed with `flags`, `SECCOMP_FILTER_FLAG_*`)
 /// and return how it ended. The kernel enforces the filter: nothing is
 /// reported, nothing is continued.
 pub fn enforce(cmd: &CommandSpec, program: &Program, flags: u32) -> Result<Exit, RunError> {
-    run(cmd, Mode::Enforce { program, flags }, &mut |_| {})
+    run(cmd, Mode::Enforce { program, flags }, None, &mut |_| {}).map(|(exit, _)| exit)
+}
+
+/// Run `cmd` under `filter` (a program and its `SECCOMP_FILTER_FLAG_*` bits,
+/// installed exactly as [`enforce`] does) or, with `None`, under no filter,
+/// with its standard streams on `/dev/null`, and time it end to end: from the
+/// fork of the reaper to the reaping of the command's last process. Both
+/// cases set `no_new_privs` and take the same steps, so the filter (its
+/// installation, which compiles it, and its runs on every call) is the only
+/// difference. JIT pacing ([`health::pace`]) happens before the clock starts.
+pub fn time_command(cmd: &CommandSpec, filter: Option<(&Program, u32)>) -> Result<(Exit, Duration), RunError> {
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| RunError::Sys { what: "open /dev/null", errno: i64::from(e.raw_os_error().unwrap_or(0)) })?;
+    let mode = match filter {
+        Some((program, flags)) => Mode::Enforce { program, flags },
+        None => Mode::Unfiltered,
+    };
+    run(cmd, mode, Some(null.as_raw_fd()), &mut |_| {})
 }
 
 fn sys_err(what: &'static str, r: i64) -> Result<i64, RunError> {
@@ -300,7 +330,12 @@ fn sig_bit(sig: u64) -> u64 {
     1 << (sig - 1)
 }
 
-fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<Exit, RunError> {
+fn run(
+    cmd: &CommandSpec,
+    mode: Mode,
+    stdio: Option<i32>,
+    on_call: &mut dyn FnMut(&SyscallEvent),
+) -> Result<(Exit, Duration), RunError> {
     health::check()?;
     // The recording filter: one instruction.
     let notify_prog =
@@ -308,15 +343,14 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
     let installed = match mode {
         Mode::Notify => crate::bpf::Program::new(notify_prog.to_vec()),
         Mode::Enforce { program, .. } => program.clone(),
+        Mode::Unfiltered => crate::bpf::Program::new(Vec::new()),
     };
-    let insns: Vec<u8> = match mode {
-        Mode::Notify => notify_prog.iter().flat_map(|i| i.to_bytes()).collect(),
-        Mode::Enforce { program, .. } => program.to_bytes(),
-    };
+    let insns: Vec<u8> = installed.to_bytes();
     let fprog = SockFprog { len: (insns.len() / 8) as u16, filter: insns.as_ptr() as u64 };
     let flags = match mode {
         Mode::Notify => SECCOMP_FILTER_FLAG_NEW_LISTENER,
         Mode::Enforce { flags, .. } => u64::from(flags),
+        Mode::Unfiltered => 0,
     };
     let mut argv: Vec<*const i8> = cmd.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
@@ -330,7 +364,9 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
     // The kernel JIT-compiles the one filter the command's process installs.
     // Paced before the signals are blocked: pacing may sleep (boundedly, see
     // health::pace), and SIGINT/SIGTERM must end us meanwhile as usual.
-    health::pace(1);
+    if !matches!(mode, Mode::Unfiltered) {
+        health::pace(1);
+    }
     let signals = sig_bit(SIGINT) | sig_bit(SIGTERM) | sig_bit(SIGHUP) | sig_bit(SIGQUIT);
     let orig_mask = block_signals(signals)?;
     let plan = Plan {
@@ -339,12 +375,15 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
         path: cmd.path.as_ptr(),
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
-        fprog: &fprog,
+        fprog: if matches!(mode, Mode::Unfiltered) { std::ptr::null() } else { &fprog },
         flags,
         notify: matches!(mode, Mode::Notify),
         orig_mask,
+        stdio: stdio.map_or(-1, i64::from),
     };
+    let start = Instant::now();
     let result = supervise(&plan, sh, on_call);
+    let elapsed = start.elapsed();
     set_mask(orig_mask);
     result.and_then(|()| {
         if sh.state.load(Ordering::Acquire) == STATE_SETUP_FAILED {
@@ -367,11 +406,12 @@ fn run(cmd: &CommandSpec, mode: Mode, on_call: &mut dyn FnMut(&SyscallEvent)) ->
         if sh.target_reaped.load(Ordering::Acquire) == 0 {
             return Err(RunError::NoStatus);
         }
-        Ok(match WaitStatus::from_raw(sh.target_status.load(Ordering::Acquire)) {
+        let exit = match WaitStatus::from_raw(sh.target_status.load(Ordering::Acquire)) {
             WaitStatus::Exited(c) => Exit::Code(c),
             WaitStatus::Signaled(s) => Exit::Signal(s),
             _ => return Err(RunError::NoStatus),
-        })
+        };
+        Ok((exit, elapsed))
     })
 }
 
@@ -655,12 +695,25 @@ unsafe fn target(plan: &Plan, sh: &Shared) -> ! {
         // Our own pid, before the supervisor can need it: the reaper's store
         // after its fork may come later than our "listener ready".
         sh.target_pid.store(syscall6(SYS_GETPID, 0, 0, 0, 0, 0, 0) as i32, Ordering::Release);
+        if plan.stdio >= 0 {
+            for fd in 0..3 {
+                let r = syscall6(SYS_DUP2, plan.stdio as u64, fd, 0, 0, 0, 0);
+                if r < 0 {
+                    fail(sh, STATE_SETUP_FAILED, STEP_STDIO, -r);
+                    exit_group(EXIT_SETUP);
+                }
+            }
+        }
         let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_NNP, -r);
             exit_group(EXIT_SETUP);
         }
-        let r = syscall6(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, plan.flags, plan.fprog as u64, 0, 0, 0);
+        let r = if plan.fprog.is_null() {
+            0
+        } else {
+            syscall6(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, plan.flags, plan.fprog as u64, 0, 0, 0)
+        };
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_FILTER, -r);
             exit_group(EXIT_SETUP);

@@ -47,7 +47,7 @@
 use super::{finding, list, LintContext};
 use crate::arch::args;
 use crate::arch::Arch;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::symbolic::vars::Field;
 use crate::symbolic::InputSet;
 

@@ -38,7 +38,7 @@
 
 use super::{abi_bypass, finding, LintContext};
 use crate::arch::Arch;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 pub const CODE: &str = "SC003";
 pub const NAME: &str = "compat-arch-open";

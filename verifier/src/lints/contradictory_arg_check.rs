@@ -39,7 +39,7 @@ use super::tautological_arg_check::fields;
 use super::{finding, LintContext};
 use crate::bpf::disasm::insn_text;
 use crate::bpf::insn::*;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 pub const CODE: &str = "SC007";
 pub const NAME: &str = "contradictory-arg-check";

@@ -35,8 +35,8 @@
 //! denying default (`ERRNO(EPERM)`, or `ERRNO(ENOSYS)` for unknown numbers).
 
 use super::{finding, LintContext};
-use crate::policy::Class;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
+use crate::seccomp::ActionClass;
 
 pub const CODE: &str = "SC004";
 pub const NAME: &str = "default-allow";
@@ -45,7 +45,7 @@ pub fn check(cx: &LintContext) -> Vec<Finding> {
     let mut out = Vec::new();
     for &arch in &cx.arches {
         let Some((action, default)) = cx.default_action(arch) else { continue };
-        if Class::of(action) != Class::Runs {
+        if ActionClass::of(action) != ActionClass::Runs {
             continue;
         }
         let table = arch.syscalls();

@@ -29,7 +29,7 @@
 //! program may fall back from.
 
 use super::{finding, LintContext};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::seccomp::{MAX_ERRNO, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO};
 use crate::symbolic::InputSet;
 

@@ -47,8 +47,8 @@
 use super::{finding, LintContext};
 use crate::arch::Arch;
 use crate::bpf::insn::*;
-use crate::policy::Class;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
+use crate::seccomp::ActionClass;
 use crate::symbolic::vars::Field;
 use crate::symbolic::InputSet;
 
@@ -220,7 +220,7 @@ fn unpinned_exit(cx: &LintContext, pc: usize, b: Bundle) -> Option<InputSet> {
     let exits: Vec<_> = a
         .exits()
         .iter()
-        .filter(|e| e.insn == pc && Class::of(e.action()) != Class::Denied)
+        .filter(|e| e.insn == pc && ActionClass::of(e.action()) != ActionClass::Denied)
         .map(|e| e.inputs())
         .collect();
     let mut s = a.none();

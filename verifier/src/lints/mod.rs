@@ -39,9 +39,8 @@ use crate::arch::Arch;
 use crate::bpf::insn::*;
 use crate::bpf::validate::ValidProgram;
 use crate::emu::Emulator;
-use crate::policy::expr::{self, CmpOp, Expr};
-use crate::policy::Class;
-use crate::report::{Counterexample, Finding, Severity};
+use crate::finding::{Counterexample, Finding, Severity};
+use crate::seccomp::ActionClass;
 use crate::seccomp::{describe_offset, Action};
 use crate::symbolic::vars::Field;
 use crate::symbolic::{analyze, Analysis, InputSet, Options, SymbolicError};
@@ -193,10 +192,10 @@ impl<'p> LintContext<'p> {
         let (mut runs, mut denied, mut delegated) = (a.none(), a.none(), a.none());
         let actions = a.by_action();
         for &(action, set) in &actions {
-            let slot = match Class::of(action) {
-                Class::Runs => &mut runs,
-                Class::Denied => &mut denied,
-                Class::Delegated => &mut delegated,
+            let slot = match ActionClass::of(action) {
+                ActionClass::Runs => &mut runs,
+                ActionClass::Denied => &mut denied,
+                ActionClass::Delegated => &mut delegated,
             };
             *slot = a.or(*slot, set);
         }
@@ -635,69 +634,6 @@ pub(crate) fn list_some(items: &[impl AsRef<str>], n: usize) -> String {
     } else {
         format!("{} … ({} more)", items[..n].iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(", "), items.len() - n)
     }
-}
-
-/// The inputs where a policy `when` expression holds, built exactly; `None`
-/// for the one form the set operations cannot build (an ordering comparison
-/// of a masked field).
-pub(crate) fn expr_set(cx: &LintContext, e: &Expr) -> Option<InputSet> {
-    let field = |f: &expr::Field| match f {
-        expr::Field::Arg(i) => Field::Arg(*i),
-        expr::Field::Ip => Field::Ip,
-    };
-    Some(match e {
-        Expr::True => cx.analysis().all(),
-        Expr::Not(x) => {
-            let s = expr_set(cx, x)?;
-            cx.analysis().not(s)
-        }
-        // n-ary: operands folded in a loop, recursion follows nesting only.
-        Expr::And(es) => {
-            let mut acc = cx.analysis().all();
-            for x in es {
-                let p = expr_set(cx, x)?;
-                acc = cx.analysis().and(acc, p);
-            }
-            acc
-        }
-        Expr::Or(es) => {
-            let mut acc = cx.analysis().none();
-            for x in es {
-                let p = expr_set(cx, x)?;
-                acc = cx.analysis().or(acc, p);
-            }
-            acc
-        }
-        Expr::Cmp { field: f, mask, op, value } => {
-            let (f, v) = (field(f), *value);
-            let mut a = cx.analysis();
-            match op {
-                CmpOp::Eq => a.field_masked_eq(f, *mask, v),
-                CmpOp::Ne => {
-                    let s = a.field_masked_eq(f, *mask, v);
-                    a.not(s)
-                }
-                _ if *mask != u64::MAX => return None,
-                CmpOp::Lt if v == 0 => a.none(),
-                CmpOp::Lt => a.field_range(f, 0, v - 1),
-                CmpOp::Le => a.field_range(f, 0, v),
-                CmpOp::Gt if v == u64::MAX => a.none(),
-                CmpOp::Gt => a.field_range(f, v + 1, u64::MAX),
-                CmpOp::Ge => a.field_range(f, v, u64::MAX),
-            }
-        }
-        Expr::In { field: f, mask, lo, hi } => {
-            if *mask != u64::MAX {
-                return None;
-            }
-            let mut a = cx.analysis();
-            if lo > hi {
-                a.none()
-            } else {
-                a.field_range(field(f), *lo, *hi)
-            }
-        }
-    })
 }
 
 #[cfg(test)]

@@ -56,11 +56,12 @@
 //! Deny every member of the group (`@exec` in a policy), and `io_uring_setup`
 //! when file or network syscalls are denied.
 
-use super::{expr_set, finding, list, list_some, LintContext};
+use super::{finding, list, list_some, LintContext};
 use crate::arch::Arch;
-use crate::policy::families::expand;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::symbolic::InputSet;
+use crate::when::families::expand;
+use crate::when::input_set;
 
 pub const CODE: &str = "SC005";
 pub const NAME: &str = "sibling-not-denied";
@@ -194,10 +195,10 @@ fn members(cx: &LintContext, arch: Arch, names: &[&'static str]) -> Vec<Member> 
     for &name in names {
         let Ok(targets) = expand(name, arch) else { continue };
         for t in targets {
-            let Some(when) = expr_set(cx, &t.when) else { continue };
             let inputs = {
                 let s = cx.syscall(arch, t.nr);
                 let mut a = cx.analysis();
+                let when = input_set(&mut a, &t.when);
                 a.and(s, when)
             };
             let label = if t.name == name { name.to_string() } else { format!("{} for {name}", t.name) };

@@ -37,7 +37,7 @@ use super::flow::{decided, Value};
 use super::{finding, LintContext};
 use crate::bpf::disasm::insn_text;
 use crate::bpf::insn::*;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 pub const CODE: &str = "SC006";
 pub const NAME: &str = "tautological-arg-check";

@@ -23,7 +23,7 @@ fn findings(code: &str, src: &str, arches: Option<&[Arch]>) -> Vec<Finding> {
         }
     }
     // And the running kernel takes that action for that input.
-    crate::kernel::confirm::assert_kernel_agrees(std::slice::from_ref(&p), &all);
+    crate::finding::confirm::assert_kernel_agrees(std::slice::from_ref(&p), &all);
     all.into_iter().filter(|f| f.code == code).collect()
 }
 

@@ -33,7 +33,7 @@
 use super::{finding, list_some, LintContext};
 use crate::bpf::disasm::insn_text;
 use crate::bpf::insn::*;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::seccomp::Action;
 
 pub const CODE: &str = "SC009";

@@ -33,7 +33,7 @@
 use super::{finding, list_some, LintContext};
 use crate::arch::args::{self, ArgKind};
 use crate::arch::Arch;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::seccomp::Action;
 
 pub const CODE: &str = "SC011";

@@ -43,7 +43,7 @@
 
 use super::{abi_bypass, finding, LintContext};
 use crate::arch::Arch;
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 pub const CODE: &str = "SC002";
 pub const NAME: &str = "x32-not-blocked";

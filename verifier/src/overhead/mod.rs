@@ -21,6 +21,7 @@
 //!    rounds; and the model's validation on the real filters' uncached
 //!    syscalls, which it was not fitted on.
 
+pub mod command;
 pub mod stats;
 
 use crate::bpf::{validate, Program, ValidProgram};
@@ -247,6 +248,33 @@ pub struct Options {
     pub geometry: CacheGeometry,
     /// Also measure where the native cache bitmap ends.
     pub probe_bitmap: bool,
+    /// Single calls of each probe timed one by one per child and run, for
+    /// the p50/p99 latencies ([`TailRow`]); 0: none.
+    pub per_call: u32,
+    /// Conditions every (round, threads) runs under: `[Quiet]`, or
+    /// `[Quiet, Busy]` with a busy neighbour. The main tables and the cost
+    /// model use the quiet runs; [`TailRow`]s cover every condition.
+    pub neighbours: Vec<Neighbour>,
+}
+
+/// What runs next to the measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Neighbour {
+    /// Nothing of ours (the machine's own load only).
+    Quiet,
+    /// A process spinning on the last CPU ([`kov::BusyNeighbour`]), the
+    /// measuring processes pinned to the others.
+    Busy,
+}
+
+impl Neighbour {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Neighbour::Quiet => "quiet",
+            Neighbour::Busy => "busy neighbour",
+        }
+    }
 }
 
 /// The cost model's view of one call of a probe under a subject.
@@ -367,9 +395,13 @@ pub fn plan(subjects: Vec<Subject>, options: Options, ctx: &ProbeContext) -> Pla
 pub struct Sample {
     pub subject: usize,
     pub threads: usize,
+    pub neighbour: Neighbour,
     pub round: usize,
     pub probe: Probe,
     pub per_child: Vec<f64>,
+    /// Every singly timed call of every child, ns (not serialized: large).
+    #[serde(skip)]
+    pub per_call: Vec<f64>,
     /// What each call returned in the first child's warm-up (`-errno` on failure).
     pub returns: Vec<i64>,
 }
@@ -416,12 +448,18 @@ pub fn measure(
     let start = environment::sample_load();
     let clock = TickClock::calibrate(std::time::Duration::from_millis(20));
     let opts = &plan.options;
-    let total = 1 + opts.rounds * opts.threads.len() * plan.subjects.len() + usize::from(opts.probe_bitmap);
+    let total = 1
+        + opts.rounds * opts.threads.len() * opts.neighbours.len() * plan.subjects.len()
+        + usize::from(opts.probe_bitmap);
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     progress(Progress { done: 0, total, what: "calibrating" });
     // Calibrate iterations on the baseline: a batch should take about batch_ns.
     let cal: Vec<ProbePlan> =
         opts.probes.iter().map(|&probe| ProbePlan { probe, iterations: 200, enabled: true }).collect();
-    let r = kov::run(&RunSpec { stack: &[], probes: &cal, processes: 1, batches: 3, clock }, ctx)?;
+    let r = kov::run(
+        &RunSpec { stack: &[], probes: &cal, processes: 1, batches: 3, clock, per_call: 0, avoid_cpu: None },
+        ctx,
+    )?;
     let iterations: Vec<(Probe, u32)> = r.children[0]
         .iter()
         .map(|p| {
@@ -433,14 +471,25 @@ pub fn measure(
     let mut done = 1;
     let n = plan.subjects.len();
     for round in 0..opts.rounds {
-        for &threads in &opts.threads {
+        for (&threads, &neighbour) in opts.threads.iter().flat_map(|t| opts.neighbours.iter().map(move |nb| (t, nb))) {
+            let busy = match neighbour {
+                Neighbour::Quiet => None,
+                Neighbour::Busy => Some(kov::BusyNeighbour::start(cpus.saturating_sub(1))?),
+            };
             for k in 0..n {
                 let si = (k + round) % n;
                 let subject = &plan.subjects[si];
                 progress(Progress {
                     done,
                     total,
-                    what: &format!("round {}/{} · {} thread(s) · {}", round + 1, opts.rounds, threads, subject.label),
+                    what: &format!(
+                        "round {}/{} · {} thread(s){} · {}",
+                        round + 1,
+                        opts.rounds,
+                        threads,
+                        if busy.is_some() { " · busy neighbour" } else { "" },
+                        subject.label
+                    ),
                 });
                 let probes: Vec<ProbePlan> = plan.decisions[si]
                     .iter()
@@ -453,7 +502,15 @@ pub fn measure(
                     .collect();
                 let stack: Vec<Program> = subject.stack.iter().map(|v| v.program().clone()).collect();
                 let r = kov::run(
-                    &RunSpec { stack: &stack, probes: &probes, processes: threads, batches: opts.batches, clock },
+                    &RunSpec {
+                        stack: &stack,
+                        probes: &probes,
+                        processes: threads,
+                        batches: opts.batches,
+                        clock,
+                        per_call: opts.per_call,
+                        avoid_cpu: busy.as_ref().map(|b| b.cpu),
+                    },
                     ctx,
                 )?;
                 for (j, plan_j) in probes.iter().enumerate() {
@@ -465,14 +522,17 @@ pub fn measure(
                     samples.push(Sample {
                         subject: si,
                         threads,
+                        neighbour,
                         round,
                         probe: plan_j.probe,
                         per_child,
+                        per_call: r.children.iter().flat_map(|c| c[j].per_call_ns.iter().copied()).collect(),
                         returns: r.children[0][j].first_returns.clone(),
                     });
                 }
                 done += 1;
             }
+            drop(busy);
         }
     }
     let bitmap = if opts.probe_bitmap {
@@ -508,7 +568,10 @@ pub fn probe_bitmap(
     let stack = [kov::cacheable_chain(BITMAP_PROBE_LEN)];
     let mut per_nr: Vec<Vec<f64>> = vec![Vec::new(); nrs.len()];
     for _ in 0..3 {
-        let r = kov::run(&RunSpec { stack: &stack, probes: &probes, processes: 1, batches: 5, clock }, ctx)?;
+        let r = kov::run(
+            &RunSpec { stack: &stack, probes: &probes, processes: 1, batches: 5, clock, per_call: 0, avoid_cpu: None },
+            ctx,
+        )?;
         for (j, p) in r.children[0].iter().enumerate() {
             per_nr[j].extend(&p.ns_per_call);
         }
@@ -854,6 +917,8 @@ pub struct Report {
     pub repeats: Vec<Vec<Param>>,
     /// With `--workload`: a recorded program's syscalls priced by the model.
     pub workload: Option<Workload>,
+    /// Per-call latency percentiles per (threads, neighbour) condition.
+    pub tails: Vec<TailRow>,
     pub bitmap: Option<BitmapProbe>,
     /// Of the (subject, probe) pairs predicted to be cached, how many measured
     /// a run cost (vs the entry floor) within noise of zero; and of those
@@ -871,10 +936,11 @@ pub struct CacheCheck {
     pub uncached_consistent: usize,
 }
 
+/// Per round, the median over children of the quiet runs (the main tables' figure).
 fn per_round(samples: &[Sample], subject: usize, probe: Probe, threads: usize) -> Vec<(usize, f64)> {
     let mut v: Vec<(usize, f64)> = samples
         .iter()
-        .filter(|s| s.subject == subject && s.probe == probe && s.threads == threads)
+        .filter(|s| s.subject == subject && s.probe == probe && s.threads == threads && s.neighbour == Neighbour::Quiet)
         .filter_map(|s| stats::median(&s.per_child).map(|m| (s.round, m)))
         .collect();
     v.sort_by_key(|x| x.0);
@@ -971,6 +1037,7 @@ pub fn analyze(m: Measurements, command: String) -> Report {
     }
     let subjects =
         plan.subjects.iter().zip(&plan.decisions).map(|(s, ds)| subject_info(s, ds, plan.options.geometry)).collect();
+    let tails = tails(&m);
     Report {
         command,
         environment: m.environment,
@@ -986,9 +1053,105 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         model,
         repeats: Vec::new(),
         workload: None,
+        tails,
         bitmap: m.bitmap,
         cache_check,
     }
+}
+
+/// Per-call latency of one probe under one subject and condition: p50 and p99
+/// of all children's singly timed calls, per round; the median over rounds
+/// with its 95 % interval, and the paired per-round difference to the
+/// no-filter run of the same condition.
+#[derive(Clone, Debug, Serialize)]
+pub struct TailRow {
+    pub subject: String,
+    pub kind: SubjectKind,
+    pub probe: Probe,
+    pub threads: usize,
+    pub neighbour: Neighbour,
+    pub verdict: Verdict,
+    /// Singly timed calls per round (all children).
+    pub calls_per_round: usize,
+    pub p50: Estimate,
+    pub p99: Estimate,
+    pub p50_overhead: Option<Estimate>,
+    pub p99_overhead: Option<Estimate>,
+}
+
+/// The `q`-quantile of every singly timed call of a run, per round.
+fn per_round_quantile(
+    m: &Measurements,
+    si: usize,
+    probe: Probe,
+    threads: usize,
+    nb: Neighbour,
+    q: f64,
+) -> Vec<(usize, f64)> {
+    let mut v: Vec<(usize, f64)> = m
+        .samples
+        .iter()
+        .filter(|s| s.subject == si && s.probe == probe && s.threads == threads && s.neighbour == nb)
+        .filter(|s| !s.per_call.is_empty())
+        .map(|s| {
+            let mut c = s.per_call.clone();
+            c.sort_by(f64::total_cmp);
+            (s.round, stats::quantile_sorted(&c, q))
+        })
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+fn tails(m: &Measurements) -> Vec<TailRow> {
+    let plan = &m.plan;
+    let base = plan.subjects.iter().position(|s| s.kind == SubjectKind::Baseline);
+    let mut out = Vec::new();
+    for &threads in &plan.options.threads {
+        for &nb in &plan.options.neighbours {
+            for (si, s) in plan.subjects.iter().enumerate() {
+                if s.kind == SubjectKind::Sweep {
+                    continue;
+                }
+                for d in &plan.decisions[si] {
+                    let quantiles = |q| per_round_quantile(m, si, d.probe, threads, nb, q);
+                    let (q50, q99) = (quantiles(0.5), quantiles(0.99));
+                    let values = |v: &[(usize, f64)]| v.iter().map(|x| x.1).collect::<Vec<f64>>();
+                    let (Some(p50), Some(p99)) =
+                        (Estimate::of(&values(&q50), false), Estimate::of(&values(&q99), false))
+                    else {
+                        continue;
+                    };
+                    let cost = d.verdict == Verdict::Measured;
+                    let overhead = |mine: &[(usize, f64)], q| {
+                        base.filter(|&b| b != si).and_then(|b| {
+                            let v = paired(mine, &per_round_quantile(m, b, d.probe, threads, nb, q));
+                            Estimate::of(&v, cost)
+                        })
+                    };
+                    let calls_per_round = m
+                        .samples
+                        .iter()
+                        .find(|x| x.subject == si && x.probe == d.probe && x.threads == threads && x.neighbour == nb)
+                        .map_or(0, |x| x.per_call.len());
+                    out.push(TailRow {
+                        subject: s.label.clone(),
+                        kind: s.kind,
+                        probe: d.probe,
+                        threads,
+                        neighbour: nb,
+                        verdict: d.verdict.clone(),
+                        calls_per_round,
+                        p50_overhead: overhead(&q50, 0.5),
+                        p99_overhead: overhead(&q99, 0.99),
+                        p50,
+                        p99,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The static part of the report, without measuring: per subject its cost
@@ -1208,6 +1371,8 @@ pub(crate) mod tests {
             probes: Probe::HOT.to_vec(),
             geometry: geo(),
             probe_bitmap: false,
+            per_call: 0,
+            neighbours: vec![Neighbour::Quiet],
         }
     }
 
@@ -1369,12 +1534,16 @@ pub(crate) mod tests {
                         let cost: f64 =
                             if p.subjects[si].stack.is_empty() { 0.0 } else { d.calls.iter().map(law).sum() };
                         let load = 10.0 * (t - 1) as f64;
+                        let v = body + cost + drift + load;
                         samples.push(Sample {
                             subject: si,
                             threads: t,
+                            neighbour: Neighbour::Quiet,
                             round,
                             probe: d.probe,
-                            per_child: vec![body + cost + drift + load; t],
+                            per_child: vec![v; t],
+                            // 100 calls per child, v … v + 99 ns: p50 v + 49.5, p99 v + 98.01.
+                            per_call: (0..100 * t).map(|i| v + (i % 100) as f64).collect(),
                             returns: vec![0],
                         });
                     }
@@ -1445,6 +1614,32 @@ pub(crate) mod tests {
         let info = &r.subjects[2];
         assert_eq!(info.lengths, vec![13]);
         assert!(info.hot.iter().any(|h| h.syscall == "getpid" && !h.cached));
+    }
+
+    #[test]
+    fn tails_pair_percentiles_per_round_and_p99_is_never_below_p50() {
+        let r = synthetic_report(&[1, 2], 7, false);
+        assert!(!r.tails.is_empty());
+        for t in &r.tails {
+            assert!(t.p99.median >= t.p50.median, "{t:?}");
+            for e in [Some(t.p50), Some(t.p99), t.p50_overhead, t.p99_overhead].into_iter().flatten() {
+                let i = e.interval.expect("7 rounds give an interval");
+                assert!(i.lo <= e.median && e.median <= i.hi, "{t:?}");
+            }
+            assert_eq!(t.calls_per_round, 100 * t.threads);
+            assert_eq!(t.neighbour, Neighbour::Quiet);
+            assert!(t.kind != SubjectKind::Sweep);
+        }
+        // read under the test filter: every call costs the law's price more, so
+        // both percentiles move by exactly that (the drift is paired away).
+        let read = r.tails.iter().find(|t| t.subject == "test" && t.probe == Probe::Read && t.threads == 2).unwrap();
+        let want = 40.0 + 10.0 + 5.0 + 0.3 * 2.0 + 0.17 * 3.0;
+        let (o50, o99) = (read.p50_overhead.unwrap(), read.p99_overhead.unwrap());
+        assert!((o50.median - want).abs() < 1e-9 && (o99.median - want).abs() < 1e-9, "{read:?}");
+        assert!(o99.resolved() && o50.resolved());
+        let base = r.tails.iter().find(|t| t.kind == SubjectKind::Baseline && t.probe == Probe::Read).unwrap();
+        assert!(base.p50_overhead.is_none(), "the baseline has no overhead against itself");
+        assert!((base.p99.median - base.p50.median - (98.01 - 49.5)).abs() < 1e-9);
     }
 
     #[test]

@@ -6,15 +6,16 @@
 //! through the emulator for its action and path. Violations are listed per arch
 //! and per syscall, so a user sees every one, not the first.
 
-use super::expr::{CmpOp, Expr, Field as ExprField};
-use super::families::{self, Target};
-use super::{ActionKind, Class, Default, Policy, RuleKind};
+use super::{ActionKind, Default, Policy, RuleKind};
 use crate::arch::Arch;
 use crate::emu::Emulator;
-use crate::report::{Counterexample, Finding, Severity};
+use crate::finding::{Counterexample, Finding, Severity};
+use crate::seccomp::ActionClass;
 use crate::seccomp::{Action, SeccompData};
 use crate::symbolic::vars::Field;
 use crate::symbolic::{Analysis, InputSet};
+use crate::when::families::{self, Target};
+use crate::when::{input_set, Expr};
 
 /// Property codes, stable across releases.
 pub mod codes {
@@ -26,74 +27,10 @@ pub mod codes {
     pub const FORBID: (&str, &str) = ("P006", "forbidden-action");
 }
 
-fn field(f: ExprField) -> Field {
-    match f {
-        ExprField::Arg(i) => Field::Arg(i),
-        ExprField::Ip => Field::Ip,
-    }
-}
-
-/// The inputs where `e` holds (arguments as full 64-bit values).
-///
-/// Recursion follows nesting only (bounded by [`super::expr::MAX_DEPTH`] for
-/// parsed expressions); the operands of an n-ary `and`/`or` are folded in a
-/// loop, which stops early once the set is settled (empty for `and`) or the
-/// decision diagrams outgrew their budget (`a.exhausted()`: the caller must
-/// then refuse, as [`check_with`] does).
-pub fn compile_expr(a: &mut Analysis, e: &Expr) -> InputSet {
-    match e {
-        Expr::True => a.all(),
-        Expr::Not(x) => {
-            let s = compile_expr(a, x);
-            a.not(s)
-        }
-        Expr::And(es) => {
-            let mut acc = a.all();
-            for x in es {
-                let s = compile_expr(a, x);
-                acc = a.and(acc, s);
-                if a.is_empty(acc) || a.exhausted() {
-                    break;
-                }
-            }
-            acc
-        }
-        Expr::Or(es) => {
-            let mut acc = a.none();
-            for x in es {
-                let s = compile_expr(a, x);
-                acc = a.or(acc, s);
-                if a.exhausted() {
-                    break;
-                }
-            }
-            acc
-        }
-        Expr::Cmp { field: f, mask, op, value } => {
-            let f = field(*f);
-            let (m, v) = (*mask, *value);
-            match op {
-                CmpOp::Eq => a.field_masked_eq(f, m, v),
-                CmpOp::Ne => {
-                    let s = a.field_masked_eq(f, m, v);
-                    a.not(s)
-                }
-                CmpOp::Lt if v == 0 => a.none(),
-                CmpOp::Lt => a.field_masked_range(f, m, 0, v - 1),
-                CmpOp::Le => a.field_masked_range(f, m, 0, v),
-                CmpOp::Gt if v == u64::MAX => a.none(),
-                CmpOp::Gt => a.field_masked_range(f, m, v + 1, u64::MAX),
-                CmpOp::Ge => a.field_masked_range(f, m, v, u64::MAX),
-            }
-        }
-        Expr::In { field: f, mask, lo, hi } => a.field_masked_range(field(*f), *mask, *lo, *hi),
-    }
-}
-
 /// The inputs of one target: its syscall number (on its arch) and condition.
 fn target_set(a: &mut Analysis, arch_set: InputSet, t: &Target) -> InputSet {
     let nr = a.field_eq(Field::Nr, t.nr as u64);
-    let w = compile_expr(a, &t.when);
+    let w = input_set(a, &t.when);
     let s = a.and(nr, w);
     a.and(arch_set, s)
 }
@@ -108,10 +45,10 @@ fn classes(a: &mut Analysis) -> Classes {
     let (mut denied, mut runs) = (a.none(), a.none());
     let mut by_kind: Vec<(ActionKind, InputSet)> = Vec::new();
     for (act, set) in a.by_action() {
-        match Class::of(act) {
-            Class::Denied => denied = a.or(denied, set),
-            Class::Runs => runs = a.or(runs, set),
-            Class::Delegated => {}
+        match ActionClass::of(act) {
+            ActionClass::Denied => denied = a.or(denied, set),
+            ActionClass::Runs => runs = a.or(runs, set),
+            ActionClass::Delegated => {}
         }
         let k = ActionKind::of(act);
         match by_kind.iter_mut().find(|(kk, _)| *kk == k) {
@@ -194,7 +131,7 @@ fn check_inner(
 
     let mut allowed_region = a.none();
     for rule in &policy.rules {
-        let when = rule.when.as_ref().map(|(_, e)| compile_expr(a, e));
+        let when = rule.when.as_ref().map(|(_, e)| input_set(a, e));
         if a.exhausted() {
             return Err(CheckError::Budget { line: Some(rule.line) });
         }
@@ -396,6 +333,6 @@ fn finding(
 }
 
 /// The class of action `a` (for callers rendering counterexamples).
-pub fn class_of(a: Action) -> Class {
-    Class::of(a)
+pub fn class_of(a: Action) -> ActionClass {
+    ActionClass::of(a)
 }

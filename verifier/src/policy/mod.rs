@@ -29,15 +29,12 @@
 //! decides; reported as their own class, never counted as denied or allowed).
 
 pub mod check;
-pub mod constants;
-pub mod expr;
-pub mod families;
 pub mod reference;
 pub mod verdict;
 
 use crate::arch::Arch;
 use crate::seccomp::Action;
-use expr::Expr;
+use crate::when::{self as expr, families, Expr};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -123,28 +120,6 @@ impl ActionKind {
             Action::Trace(_) => ActionKind::Trace,
             Action::Log => ActionKind::Log,
             Action::Allow => ActionKind::Allow,
-        }
-    }
-}
-
-/// The three classes of action a property talks about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Class {
-    /// KILL_*, TRAP, ERRNO: the syscall does not run.
-    Denied,
-    /// ALLOW, LOG: the syscall runs.
-    Runs,
-    /// USER_NOTIF, TRACE: a supervisor or tracer decides.
-    Delegated,
-}
-
-impl Class {
-    pub fn of(a: Action) -> Class {
-        match ActionKind::of(a) {
-            ActionKind::KillProcess | ActionKind::KillThread | ActionKind::Trap | ActionKind::Errno => Class::Denied,
-            ActionKind::Allow | ActionKind::Log => Class::Runs,
-            ActionKind::UserNotif | ActionKind::Trace => Class::Delegated,
         }
     }
 }

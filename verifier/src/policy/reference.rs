@@ -3,9 +3,9 @@
 //! constants and the arches where they differ), so the user documentation
 //! cannot drift from the language: `tests/docs_policy.rs` compares them.
 
-use super::constants::CONSTANTS;
-use super::families::FAMILIES;
 use crate::arch::Arch;
+use crate::when::constants::CONSTANTS;
+use crate::when::families::FAMILIES;
 use std::fmt::Write as _;
 
 /// Markers around the generated section in `docs/policy.md`.

@@ -11,7 +11,7 @@
 
 use super::check::codes;
 use super::{Policy, RuleKind};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::words::{count, count_irregular, noun};
 use serde::Serialize;
 

@@ -459,11 +459,8 @@ fn policy_text(
         let unused: Vec<String> = DENY_FAMILIES
             .iter()
             .filter(|f| {
-                let members = crate::policy::families::FAMILIES
-                    .iter()
-                    .find(|(n, _, _)| n == *f)
-                    .map(|(_, _, m)| *m)
-                    .unwrap_or(&[]);
+                let members =
+                    crate::when::families::FAMILIES.iter().find(|(n, _, _)| n == *f).map(|(_, _, m)| *m).unwrap_or(&[]);
                 !members.iter().any(|m| rules.contains_key(*m))
             })
             .map(|f| format!("@{f}"))

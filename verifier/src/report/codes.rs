@@ -14,6 +14,10 @@ pub struct Explained {
     pub doc: &'static str,
 }
 
+/// A filter the kernel refuses: `check`, `lint` and the other commands that
+/// analyse a filter report each reason under this code in SARIF.
+pub const REFUSED: (&str, &str) = ("V001", "filter-refused");
+
 /// The policy properties (see `docs/policy.md`), filter differences and stack refusals.
 pub const OTHERS: &[Explained] = &[
     Explained {
@@ -83,6 +87,15 @@ pub const OTHERS: &[Explained] = &[
               at least what the old one denied.\n",
     },
     Explained {
+        code: REFUSED.0,
+        name: REFUSED.1,
+        doc: "### What it reports\n\nA filter `seccomp(SECCOMP_SET_MODE_FILTER)` would refuse with EINVAL: an instruction \
+              `bpf_check_classic` (net/core/filter.c) or `seccomp_check_filter` (kernel/seccomp.c) does not allow, a jump out \
+              of the program, a scratch word read before it is written, no return at the end, or a length outside 1 to \
+              4096 (`seccomp_prepare_filter`). `seccheck validate` lists every reason with its instruction.\n\n### Why it \
+              matters\n\nThe filter never runs: the runtime that installs it fails, so nothing it says about syscalls holds.\n",
+    },
+    Explained {
         code: "S001",
         name: "stack-too-long",
         doc: "### What it reports\n\nA stack of filters the kernel will not install: `seccomp_attach_filter` (kernel/seccomp.c) \
@@ -119,7 +132,7 @@ mod tests {
             assert!(doc.starts_with(&format!("# {code} {name}")), "{doc}");
             assert_eq!(explain(name), Some(doc));
         }
-        for code in ["D001", "D002", "S001", "SC001", "sc008", "p002"] {
+        for code in ["D001", "D002", "S001", "V001", "SC001", "sc008", "p002"] {
             assert!(explain(code).is_some(), "{code}");
         }
         let mut seen = std::collections::HashSet::new();

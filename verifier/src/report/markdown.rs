@@ -174,7 +174,7 @@ pub fn render(r: &Review) -> String {
     }
     if !r.findings.is_empty() {
         let _ = writeln!(out, "### Findings ({})\n", r.findings.len());
-        // Most severe first; one entry per kind (report::group).
+        // Most severe first; one entry per kind (finding::group).
         for g in &r.groups {
             if let [i] = g.findings[..] {
                 let f = &r.findings[i];

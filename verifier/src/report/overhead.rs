@@ -82,21 +82,7 @@ pub fn text(report: &Report) -> String {
         head.extend(probes.iter().map(|p| p.name()));
         table.push(head);
         table.extend(subject_rows(report, threads, &probes));
-        let widths: Vec<usize> =
-            (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-        for (i, r) in table.iter().enumerate() {
-            let cells: Vec<String> = r
-                .iter()
-                .enumerate()
-                .map(
-                    |(c, v)| if c == 0 { format!("{v:<w$}", w = widths[c]) } else { format!("{v:>w$}", w = widths[c]) },
-                )
-                .collect();
-            let _ = writeln!(out, "  {}", cells.join("  "));
-            if i == 0 {
-                let _ = writeln!(out, "  {}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-            }
-        }
+        out.push_str(&aligned(&table));
     }
     let _ = writeln!(
         out,
@@ -129,6 +115,7 @@ pub fn text(report: &Report) -> String {
     for line in workload_lines(report) {
         let _ = writeln!(out, "{line}");
     }
+    out.push_str(&super::overhead_tails::text(report));
     if let Some(b) = &report.bitmap {
         let _ = writeln!(out, "cache bitmap: {}", b.conclusion);
     }
@@ -137,6 +124,27 @@ pub fn text(report: &Report) -> String {
             if let Verdict::Skipped { reason } = &d.verdict {
                 let _ = writeln!(out, "{}: {} not measured: {reason}", s.label, d.probe.name());
             }
+        }
+    }
+    out
+}
+
+/// A table for the terminal, its first row the header: the first column
+/// left-aligned, the others right-aligned, two spaces of indent.
+pub(crate) fn aligned(table: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    let Some(first) = table.first() else { return out };
+    let widths: Vec<usize> =
+        (0..first.len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for (i, r) in table.iter().enumerate() {
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(c, v)| if c == 0 { format!("{v:<w$}", w = widths[c]) } else { format!("{v:>w$}", w = widths[c]) })
+            .collect();
+        let _ = writeln!(out, "  {}", cells.join("  "));
+        if i == 0 {
+            let _ = writeln!(out, "  {}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
         }
     }
     out
@@ -777,6 +785,7 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "![overhead per syscall](overhead.svg)\n\n![scaling with processes](scaling.svg)\n");
+    o.push_str(&super::overhead_tails::markdown(report));
     let _ = writeln!(o, "## Noise\n");
     let _ =
         writeln!(o, "The no-filter latency itself, over rounds (the floor under which no difference is resolved):\n");

@@ -20,11 +20,11 @@ use crate::arch::Arch;
 use crate::bpf::{listing, validate, DisasmOptions, ValidProgram};
 use crate::diff::{self, strictness, Diff};
 use crate::emu::Emulator;
+use crate::finding::{Counterexample, Finding, Severity};
 use crate::lints::{self, LintContext, LintOptions};
 pub use crate::policy::verdict::LintCounts;
 use crate::policy::verdict::Summary;
 use crate::policy::{self, Policy};
-use crate::report::{Counterexample, Finding, Severity};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::Loaded;
 use crate::symbolic::cond::Condition;
@@ -141,10 +141,10 @@ pub struct Review {
     /// findings and no diff: the filter never runs).
     pub rejection: Vec<String>,
     pub matrix: Option<Matrix>,
-    /// Most severe first, then by code (`report::group`); ids `F1`… in that order.
+    /// Most severe first, then by code (`finding::group`); ids `F1`… in that order.
     pub findings: Vec<FindingView>,
     /// The findings by kind (indices into `findings`): one card each.
-    pub groups: Vec<crate::report::group::Group>,
+    pub groups: Vec<crate::finding::group::Group>,
     pub listing: Vec<ListingRow>,
     pub diff: Option<DiffView>,
     pub bench: Option<BenchView>,
@@ -438,7 +438,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     let plain: Vec<Finding> = raw.iter().map(|(_, f)| f.clone()).collect();
     let mut slots: Vec<Option<(&'static str, Finding)>> = raw.into_iter().map(Some).collect();
     let mut raw: Vec<(&'static str, Finding)> =
-        crate::report::group::order(&plain).into_iter().map(|i| slots[i].take().expect("each index once")).collect();
+        crate::finding::group::order(&plain).into_iter().map(|i| slots[i].take().expect("each index once")).collect();
     // (asked, agreed) when the kernel was asked.
     let mut confirmed: Option<(usize, usize)> = None;
     if let Some(confirm) = input.confirm {
@@ -530,7 +530,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         verdict,
         rejection: Vec::new(),
         matrix,
-        groups: crate::report::group::groups(&raw.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>()),
+        groups: crate::finding::group::groups(&raw.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>()),
         findings,
         listing: listing_rows,
         diff,

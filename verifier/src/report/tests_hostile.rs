@@ -4,7 +4,7 @@
 //! with the hostile text present only as text.
 
 use super::review::*;
-use super::Severity;
+use crate::finding::Severity;
 
 /// Everything an attacker would put in a name: a line break and a heading
 /// (the PR comment's `## Approved`), raw HTML, backticks, table pipes, a
@@ -101,7 +101,7 @@ fn review(s: &str) -> Review {
             }],
             legend: vec![(leak(f("legend.class")), leak(f("legend.meaning")))],
         }),
-        groups: vec![crate::report::group::Group {
+        groups: vec![crate::finding::group::Group {
             code: "SC001",
             name: "n",
             severity: Severity::Error,

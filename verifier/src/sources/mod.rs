@@ -458,28 +458,31 @@ pub const MAX_INPUT_BYTES: u64 = 4 << 20;
 /// bounds them: a Rust binary with debug info is easily over [`MAX_INPUT_BYTES`].
 pub const MAX_ELF_BYTES: u64 = 256 << 20;
 
-/// How an input file is encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+/// How an input file is encoded; [`InputFormat::description`] says what each is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum InputFormat {
-    /// Detect from the content.
     #[default]
     Auto,
-    /// Raw `struct sock_filter` array, 8 bytes per instruction.
     Raw,
-    /// Hex digits of the raw bytes.
     Hex,
-    /// C array text: `{ 0x20, 0, 0, 0x00000004 },` as `bpf_asm -c` / `tcpdump -dd` print.
     C,
-    /// `N,code jt jf k,…` as `bpf_asm` / `tcpdump -ddd` print.
     Decimal,
-    /// An ELF executable or shared object with embedded filters (`FILE#N` picks one).
     Elf,
-    /// A profile (Docker/OCI JSON, seccompiler JSON, Kubernetes YAML), compiled
-    /// by its real generator.
     Profile,
 }
 
 impl InputFormat {
+    /// Every format, in the order a user is shown them.
+    pub const ALL: [InputFormat; 7] = [
+        InputFormat::Auto,
+        InputFormat::Raw,
+        InputFormat::Hex,
+        InputFormat::C,
+        InputFormat::Decimal,
+        InputFormat::Elf,
+        InputFormat::Profile,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             InputFormat::Auto => "auto",
@@ -489,6 +492,34 @@ impl InputFormat {
             InputFormat::Decimal => "decimal bpf_asm",
             InputFormat::Elf => "ELF",
             InputFormat::Profile => "profile",
+        }
+    }
+
+    /// The keyword that selects it (`--input-format raw`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "auto",
+            InputFormat::Raw => "raw",
+            InputFormat::Hex => "hex",
+            InputFormat::C => "c",
+            InputFormat::Decimal => "decimal",
+            InputFormat::Elf => "elf",
+            InputFormat::Profile => "profile",
+        }
+    }
+
+    /// One line on what it is (the variant's documentation, for help texts).
+    pub fn description(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "Detect from the content",
+            InputFormat::Raw => "Raw `struct sock_filter` array, 8 bytes per instruction",
+            InputFormat::Hex => "Hex digits of the raw bytes",
+            InputFormat::C => "C array text: `{ 0x20, 0, 0, 0x00000004 },` as `bpf_asm -c` / `tcpdump -dd` print",
+            InputFormat::Decimal => "`N,code jt jf k,…` as `bpf_asm` / `tcpdump -ddd` print",
+            InputFormat::Elf => "An ELF executable or shared object with embedded filters (`FILE#N` picks one)",
+            InputFormat::Profile => {
+                "A profile (Docker/OCI JSON, seccompiler JSON, Kubernetes YAML), compiled by its real generator"
+            }
         }
     }
 }

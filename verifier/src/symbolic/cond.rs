@@ -72,9 +72,73 @@ pub enum Condition {
     },
 }
 
+/// JSON: the rendered `text` beside the same condition as data (schema
+/// `condition` in docs/schemas/common.v1.json): `kind` `always`, `never`,
+/// `any` (a disjunction of conjunctions of per-field conditions) or
+/// `too_complex` (the fields it reads and its BDD size).
 impl Serialize for Condition {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Condition", 4)?;
+        st.serialize_field("text", &self.to_string())?;
+        match self {
+            Condition::Always => st.serialize_field("kind", "always")?,
+            Condition::Never => st.serialize_field("kind", "never")?,
+            Condition::Any(terms) => {
+                st.serialize_field("kind", "any")?;
+                st.serialize_field("any", terms)?;
+            }
+            Condition::TooComplex { fields, nodes } => {
+                st.serialize_field("kind", "too_complex")?;
+                st.serialize_field("fields", &fields.iter().map(|f| f.name()).collect::<Vec<_>>())?;
+                st.serialize_field("nodes", nodes)?;
+            }
+        }
+        st.end()
+    }
+}
+
+/// `{field, part, negated, any: [atom…]}`: one of the atoms holds (none, when
+/// `negated`) of the field's `part`.
+impl Serialize for FieldCond {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("FieldCond", 4)?;
+        st.serialize_field("field", &self.field.name())?;
+        st.serialize_field(
+            "part",
+            match self.part {
+                Part::Full => "full",
+                Part::Low32 => "low32",
+                Part::High32 => "high32",
+            },
+        )?;
+        st.serialize_field("negated", &self.negated)?;
+        st.serialize_field("any", &self.atoms)?;
+        st.end()
+    }
+}
+
+/// `{op: "range", lo, hi}` (`lo <= part <= hi`, unsigned, on the part's value:
+/// for `high32`, of `field >> 32`) or `{op: "masked_eq", mask, value}`
+/// (`field & mask == value` on the full field, a half's mask shifted into place).
+impl Serialize for Atom {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Atom", 3)?;
+        match *self {
+            Atom::Range { lo, hi } => {
+                st.serialize_field("op", "range")?;
+                st.serialize_field("lo", &lo)?;
+                st.serialize_field("hi", &hi)?;
+            }
+            Atom::Masked { mask, value } => {
+                st.serialize_field("op", "masked_eq")?;
+                st.serialize_field("mask", &mask)?;
+                st.serialize_field("value", &value)?;
+            }
+        }
+        st.end()
     }
 }
 

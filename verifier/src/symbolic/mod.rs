@@ -172,6 +172,13 @@ pub enum ExitKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct InputSet(Bdd);
 
+impl InputSet {
+    /// The set's diagram, for code in this crate that walks it (`optimize`).
+    pub(crate) fn bdd(self) -> Bdd {
+        self.0
+    }
+}
+
 /// One way out of the program: the instruction, the 32-bit return value and
 /// exactly the inputs that leave there with that value.
 #[derive(Clone, Copy, Debug)]

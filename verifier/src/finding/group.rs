@@ -121,7 +121,7 @@ pub fn render_text(findings: &[Finding]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Counterexample;
+    use crate::finding::Counterexample;
     use crate::seccomp::{Action, SeccompData};
 
     fn f(code: &'static str, severity: Severity, line: Option<usize>, nr: u32) -> Finding {

@@ -1,7 +1,7 @@
 //! The kernel's word on every counterexample seccheck prints.
 //!
 //! A finding says "this input gets this action"; [`confirm`] issues that very
-//! system call under the same filter stack through the oracle ([`super::Prober`],
+//! system call under the same filter stack through the oracle ([`crate::kernel::Prober`],
 //! which never lets the call run) and records in
 //! [`Counterexample::kernel_confirmed`] whether the kernel took the action the
 //! emulator predicted. Only inputs this machine can issue are asked: the
@@ -16,11 +16,11 @@
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::bpf::Program;
 use crate::emu::{run_stack, Emulator};
-use crate::report::Counterexample;
+use crate::kernel::{Abi, KernelAction, OracleError, OracleInput};
 use crate::seccomp::{filters_bypassed, Action, SECCOMP_RET_TRACE};
 use serde::Serialize;
 
-use super::{Abi, KernelAction, OracleError, OracleInput};
+use super::Counterexample;
 
 /// What asking the kernel came to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -103,8 +103,8 @@ pub fn confirm<'a>(
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn new_prober(stack: &[Program]) -> Result<super::Prober, OracleError> {
-    super::Prober::new(stack)
+fn new_prober(stack: &[Program]) -> Result<crate::kernel::Prober, OracleError> {
+    crate::kernel::Prober::new(stack)
 }
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
@@ -118,7 +118,7 @@ enum Never {}
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 impl Never {
-    fn probe(&mut self, _: &OracleInput) -> Result<super::KernelOutcome, OracleError> {
+    fn probe(&mut self, _: &OracleInput) -> Result<crate::kernel::KernelOutcome, OracleError> {
         match *self {}
     }
 }
@@ -127,12 +127,12 @@ impl Never {
 /// counterexample's action (on a copy, so printed snapshots do not depend on
 /// whether the kernel could be asked). Returns how many it was asked about.
 #[cfg(test)]
-pub(crate) fn assert_kernel_agrees(stack: &[Program], findings: &[crate::report::Finding]) -> usize {
+pub(crate) fn assert_kernel_agrees(stack: &[Program], findings: &[super::Finding]) -> usize {
     let mut copies: Vec<Counterexample> = findings.iter().filter_map(|f| f.counterexample.clone()).collect();
     if copies.is_empty() {
         return 0;
     }
-    if let Err(e) = super::health::check() {
+    if let Err(e) = crate::kernel::health::check() {
         eprintln!("KERNEL UNAVAILABLE, counterexamples not confirmed: {e}");
         return 0;
     }

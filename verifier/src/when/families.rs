@@ -9,7 +9,7 @@
 //! `socket` (359) and `socketcall` (102) with `arg0 == SYS_SOCKET`).
 
 use super::constants::lookup;
-use super::expr::{CmpOp, Expr, Field};
+use super::{CmpOp, Expr, Field};
 use crate::arch::Arch;
 
 /// One syscall number of one arch, restricted to the inputs where `when` holds.

@@ -1,5 +1,8 @@
 //! `when` expressions: conditions on the full 64-bit syscall arguments and the
-//! instruction pointer.
+//! instruction pointer, the named constants they may use ([`constants`]), the
+//! syscall families they come with ([`families`]) and their exact input sets
+//! ([`input_set`]). Shared by the policy language (`crate::policy`) and the
+//! lints, which both sit above this module.
 //!
 //! ```text
 //! expr    := and ("or" and)*
@@ -18,15 +21,19 @@
 //! Policy files come from strangers, so every walk over an expression is
 //! bounded: `and`/`or` are n-ary ([`Expr::And`], [`Expr::Or`] hold a `Vec`), so
 //! a flat chain of any length is a loop everywhere (parser, [`fmt::Display`],
-//! [`Expr::eval`], the set compilers in `policy::check` and `lints`, and the
+//! [`Expr::eval`], the set compiler [`input_set`], and the
 //! derived `Clone`/`Drop`/`PartialEq`/`Hash`/`Serialize`), and nesting (`(`
 //! and `not`, in conditions and in values) is refused beyond [`MAX_DEPTH`]
 //! levels, so no recursion over an expression goes deeper than that. Lexing
 //! and parsing are linear in the text.
 
-use super::constants;
+pub mod constants;
+pub mod families;
+mod set;
+
 use crate::arch::Arch;
 use serde::Serialize;
+pub use set::input_set;
 use std::fmt;
 
 /// What a condition looks at.

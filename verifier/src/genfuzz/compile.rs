@@ -1,0 +1,187 @@
+//! One generator at one setting ([`Compiler`]) applied to one generated
+//! policy ([`Case`]): the compiled program, the generator's refusal, or a
+//! compilation that was slow, hung or died; and [`check_within`], which
+//! compiles and compares one case.
+
+use super::compare::{compare, samples, Divergence, SelfCheckError};
+use super::model::Model;
+use crate::bpf::validate::{validate, ValidProgram};
+use crate::seccomp::SeccompData;
+use crate::symbolic;
+use std::time::Duration;
+
+/// A generated policy of one format.
+pub trait Case: Clone + std::fmt::Debug {
+    /// The generator's input file.
+    fn json(&self) -> String;
+    /// Its documented meaning.
+    fn model(&self) -> Model;
+    /// Simpler variants, for minimisation (each strictly smaller).
+    fn shrink(&self) -> Vec<Self>;
+}
+
+/// One way of compiling a case: a generator at one setting.
+pub trait Compiler<C: Case> {
+    /// Short name, e.g. `libseccomp-o2`.
+    fn name(&self) -> String;
+    /// The generator and its version, as it describes itself.
+    fn generator(&self) -> String;
+    /// The compiled program (timed: [`Compiled::slow`]), the generator's
+    /// refusal (not a finding), or a compilation that did not end within
+    /// `limits` (a finding).
+    fn compile(&self, case: &C, limits: Limits) -> Result<Compiled, NotCompiled>;
+    /// How to rerun the finding's input with `seccheck emu` once the policy is saved as `file`.
+    fn reproducer(&self, file: &str, d: &SeccompData) -> String;
+    /// How to time this compilation of `case` with `seccheck` once the policy is saved as `file`.
+    fn timing_command(&self, file: &str, case: &C) -> String;
+}
+
+/// A compilation this slow is a finding: generated policies compile in
+/// milliseconds (`reports/generator-findings.md`, L5).
+pub const SLOW_COMPILE: Duration = Duration::from_secs(2);
+
+/// How long a compilation may run (generators that can hang run in a child
+/// process, `kernel::isolate`; the others ignore this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// After this long, a generator stuck in a tight loop is given up on.
+    pub spin_check: Duration,
+    /// After this long, it is given up on whatever it is doing.
+    pub give_up: Duration,
+}
+
+/// Limits of a fuzzing run: a loop is looked for from 1 s on (L6 is met in
+/// about 1 % of generated libseccomp cases, so this decides the run's rate);
+/// anything else gets 20 s (ten times slow).
+pub const LIMITS: Limits = Limits { spin_check: Duration::from_secs(1), give_up: Duration::from_secs(20) };
+
+/// Limits while minimising a hang: its variants are expected to hang too,
+/// and each one that does costs this much.
+pub const MINIMISE_LIMITS: Limits = Limits { spin_check: Duration::from_millis(500), give_up: Duration::from_secs(5) };
+
+/// What a generator made of a case.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub program: ValidProgram,
+    /// Set when the compilation took at least [`SLOW_COMPILE`].
+    pub slow: Option<Slow>,
+}
+
+/// A compilation that took at least [`SLOW_COMPILE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slow {
+    /// The whole compilation, as measured around the generator.
+    pub time: Duration,
+    /// The known generator issue it is, when the generator says where the
+    /// time went (libseccomp: in adding the rules, L5).
+    pub known: Option<&'static str>,
+}
+
+impl Slow {
+    /// `Some` when `time` reaches [`SLOW_COMPILE`].
+    pub fn of(time: Duration, known: Option<&'static str>) -> Option<Slow> {
+        (time >= SLOW_COMPILE).then_some(Slow { time, known })
+    }
+}
+
+/// A compilation that did not end within its [`Limits`]; it was killed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hang {
+    /// How long it ran.
+    pub after: Duration,
+    /// Where it was spinning (`libseccomp.so.2+0x7ec7`) when it was caught
+    /// in a tight loop; `None` when it was still working at
+    /// [`Limits::give_up`].
+    pub spinning_at: Option<String>,
+    /// The known generator issue it is.
+    pub known: Option<&'static str>,
+}
+
+/// Why a generator did not produce a program for a case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+/// Why there is no program to compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotCompiled {
+    /// The generator refused the case (not a finding).
+    Refused(Refusal),
+    /// It did not end within its limits (a finding).
+    Hung(Hang),
+    /// The compiling process died (a crash in the generator, or a panic in
+    /// seccheck's conversion around it): a finding.
+    Died(String),
+}
+
+impl From<Refusal> for NotCompiled {
+    fn from(r: Refusal) -> Self {
+        NotCompiled::Refused(r)
+    }
+}
+
+/// The outcome of checking one case with one compiler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Agrees,
+    Refused(Refusal),
+    Diverges(Divergence),
+    /// The program means what the policy says (or was too large to compare
+    /// exactly: `too_large`), but the generator took at least
+    /// [`SLOW_COMPILE`] to make it.
+    Slow {
+        slow: Slow,
+        too_large: bool,
+    },
+    /// The generator did not end (see [`Hang`]).
+    Hung(Hang),
+    /// The compiling process died (see [`NotCompiled::Died`]).
+    Died(String),
+    /// The exact comparison needed more than [`GENFUZZ_NODE_LIMIT`] nodes.
+    TooLarge,
+}
+
+/// Compile and compare one case within [`LIMITS`].
+pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) -> Result<Verdict, SelfCheckError> {
+    check_within(compiler, case, sample_seed, LIMITS).map(|(v, _)| v)
+}
+
+/// Compile and compare one case; the verdict and, when there was one to
+/// compare, the compiled program.
+pub fn check_within<C: Case>(
+    compiler: &dyn Compiler<C>,
+    case: &C,
+    sample_seed: u64,
+    limits: Limits,
+) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
+    let c = match compiler.compile(case, limits) {
+        Ok(c) => c,
+        Err(NotCompiled::Refused(r)) => return Ok((Verdict::Refused(r), None)),
+        Err(NotCompiled::Hung(h)) => return Ok((Verdict::Hung(h), None)),
+        Err(NotCompiled::Died(s)) => return Ok((Verdict::Died(s), None)),
+    };
+    let model = case.model();
+    let s = samples(&model, sample_seed, 64);
+    let too_large = |e: &SelfCheckError| {
+        matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }))
+    };
+    let verdict = match (compare(&c.program, &model, &s), c.slow) {
+        (Ok(Some(d)), _) => Verdict::Diverges(d),
+        (Ok(None), Some(slow)) => Verdict::Slow { slow, too_large: false },
+        (Err(e), Some(slow)) if too_large(&e) => Verdict::Slow { slow, too_large: true },
+        (Ok(None), None) => Verdict::Agrees,
+        (Err(e), None) if too_large(&e) => Verdict::TooLarge,
+        (Err(e), _) => return Err(e),
+    };
+    Ok((verdict, Some(c.program)))
+}
+
+/// Validate a generator's output (the generator already checked it is loadable;
+/// a failure here is a refusal with the validator's reasons).
+pub(crate) fn valid(p: crate::bpf::Program) -> Result<ValidProgram, Refusal> {
+    validate(&p).map_err(|v| {
+        Refusal(format!(
+            "the kernel would refuse the output: {}",
+            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+        ))
+    })
+}
