@@ -35,3 +35,4 @@ pub mod testgen;
 #[cfg(test)]
 mod tidy;
 pub mod when;
+pub mod words;

@@ -9,7 +9,7 @@ mod cli;
 // them as `crate::bpf`, `crate::sources`, … as the library itself does.
 use seccheck::{
     arch, bpf, cost, diff, emu, finding, genfuzz, kernel, lints, optimize, output, overhead, policy, record, report,
-    seccomp, sources, stack, symbolic,
+    seccomp, sources, stack, symbolic, words,
 };
 
 fn main() -> std::process::ExitCode {

@@ -259,7 +259,7 @@ impl Target {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let tmp = temp_with(&dir, bytes).map_err(|e| err(&self.path, format!("cannot write: {e}")))?;
+        let tmp = temp_with(&dir, bytes).map_err(|e| err(&self.path, temp_failed(&dir, &e)))?;
         let done = if self.exclusive { tmp.persist_noclobber(&self.path) } else { tmp.persist(&self.path) };
         done.map(drop).map_err(|e| {
             let why = if self.exclusive && e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -270,6 +270,17 @@ impl Target {
             err(&self.path, why)
         })
     }
+}
+
+/// Why the temporary file beside an output could not be made, in the words
+/// of the output the user named: the temporary name is ours, never shown
+/// (`tempfile` wraps the OS error with that path).
+fn temp_failed(dir: &Path, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        return format!("cannot write: the directory {} does not exist", dir.display());
+    }
+    let inner = e.get_ref().and_then(|i| i.source()).and_then(|s| s.downcast_ref::<std::io::Error>());
+    format!("cannot write: {}", inner.unwrap_or(e))
 }
 
 /// A new temporary file in `dir` holding `bytes`, created exclusively
@@ -338,7 +349,7 @@ impl OutDir {
                 ));
             }
         }
-        let tmp = temp_with(&via, bytes).map_err(|e| err(&shown, format!("cannot write: {e}")))?;
+        let tmp = temp_with(&via, bytes).map_err(|e| err(&shown, temp_failed(self.path(), &e)))?;
         tmp.persist(&target).map(drop).map_err(|e| err(&shown, format!("cannot write: {}", e.error)))
     }
 }
@@ -350,6 +361,20 @@ mod tests {
 
     fn read(p: &Path) -> String {
         std::fs::read_to_string(p).unwrap()
+    }
+
+    #[test]
+    fn a_missing_directory_is_named_as_the_user_wrote_it_not_our_temporary_file() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("missing").join("x.html");
+        let e = match Outputs::new().file(&out, Named::ByUser) {
+            Err(e) => e,
+            Ok(t) => t.write(b"page").unwrap_err(),
+        };
+        let shown = e.to_string();
+        assert!(shown.starts_with(&out.display().to_string()), "{shown}");
+        assert!(shown.contains("does not exist") && shown.contains("missing"), "{shown}");
+        assert!(!shown.contains(".seccheck-"), "a temporary name leaked: {shown}");
     }
 
     #[test]

@@ -118,7 +118,7 @@ fn properties_hold_on_the_strict_filter_and_fail_on_the_lax_one() {
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(!text.contains("every property"), "{text}");
     assert!(
-        text.lines().next().unwrap().ends_with("FAIL: 6 of 6 properties hold; lints: 0 errors, 1 warning, 0 notes (exit 1: a lint reported a warning or error)"),
+        text.lines().next().unwrap().ends_with("FAIL: 6 of 6 properties hold; lints: 0 errors, 1 warning, 0 notes (exit 1: a lint warning or error was reported)"),
         "{text}"
     );
 }

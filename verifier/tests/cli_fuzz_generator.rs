@@ -198,3 +198,16 @@ fn shards_split_a_seed_and_merge_back_into_one_report() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("a seccompiler run of seed 6, not seccompiler seed 5"), "{err}");
 }
+
+/// `--seconds N` is a promise: the run (generation, libseccomp compilations
+/// in child processes, minimisation) ends within 10 % of N, never before it.
+#[test]
+fn a_run_ends_within_ten_percent_of_its_seconds() {
+    let n = 20.0;
+    let start = std::time::Instant::now();
+    let (code, out, err) = seccheck(&["fuzz-generator", "--generator", "libseccomp", "--seconds", "20"]);
+    let wall = start.elapsed().as_secs_f64();
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(out.contains(" cases in "), "{out}");
+    assert!(wall >= n && wall <= n * 1.1, "--seconds 20 took {wall:.1} s");
+}

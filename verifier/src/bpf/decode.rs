@@ -1,8 +1,10 @@
 //! Total decoding of raw `struct sock_filter` arrays.
 //!
 //! Decoding only splits bytes into instructions; whether the kernel would accept
-//! them is [`crate::bpf::validate`]'s job. Every byte string either decodes or
-//! yields a [`DecodeError`] that says why; nothing here panics.
+//! them is [`crate::bpf::validate`]'s job (zero bytes decode to the empty program,
+//! which the kernel refuses like one of 4097 instructions: `seccomp_prepare_filter`).
+//! Every byte string either decodes or yields a [`DecodeError`] that says why;
+//! nothing here panics.
 
 use super::insn::{Insn, Program, INSN_SIZE};
 
@@ -17,19 +19,13 @@ pub enum ByteOrder {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// Zero bytes: the kernel rejects `len == 0` too, but an empty file is never a filter.
-    #[error("empty input: a filter needs at least one 8-byte instruction")]
-    Empty,
     /// The length is not a whole number of 8-byte `struct sock_filter` entries.
-    #[error("{len} bytes is not a whole number of 8-byte instructions ({whole} whole, {rest} bytes left over)")]
+    #[error("{len} bytes is not a whole number of 8-byte instructions ({whole} whole, {} left over)", crate::words::count(*rest, "byte"))]
     Ragged { len: usize, whole: usize, rest: usize },
 }
 
 /// Decode a raw `sock_filter` array.
 pub fn decode(bytes: &[u8], order: ByteOrder) -> Result<Program, DecodeError> {
-    if bytes.is_empty() {
-        return Err(DecodeError::Empty);
-    }
     if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(DecodeError::Ragged {
             len: bytes.len(),
@@ -75,8 +71,8 @@ mod tests {
     }
 
     #[test]
-    fn rejects_ragged_and_empty() {
-        assert_eq!(decode(&[], ByteOrder::Little), Err(DecodeError::Empty));
+    fn rejects_ragged_and_reads_empty_as_no_instructions() {
+        assert_eq!(decode(&[], ByteOrder::Little), Ok(Program { insns: Vec::new() }));
         assert_eq!(decode(&[0; 13], ByteOrder::Little), Err(DecodeError::Ragged { len: 13, whole: 1, rest: 5 }));
     }
 }

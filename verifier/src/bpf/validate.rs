@@ -70,7 +70,8 @@ impl fmt::Display for Violation {
         match &self.rule {
             Rule::Length { len } => write!(
                 f,
-                "program has {len} instructions; the kernel takes 1 to {BPF_MAXINSNS} (seccomp_prepare_filter)"
+                "program has {}; the kernel takes 1 to {BPF_MAXINSNS} (seccomp_prepare_filter)",
+                crate::words::count(*len, "instruction")
             ),
             Rule::UnknownOpcode { code } => {
                 write!(f, "opcode {code:#06x} is not a classic BPF instruction (chk_code_allowed)")

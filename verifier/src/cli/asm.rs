@@ -1,8 +1,12 @@
 //! `seccheck asm FILE.s -o OUT.bpf`: assemble the `disasm` syntax back into a filter.
 //!
-//! Exit 0 when the program assembles (it is written even if the kernel would
-//! refuse it: the assembler is also for building test cases; run `validate`),
-//! 2 with every error and its line when it does not.
+//! Exit 0 when the program assembles into a filter the kernel accepts; 2 with
+//! every error and its line when it does not assemble. A program that
+//! assembles but that the kernel refuses (`bpf::validate`: `bpf_check_classic`,
+//! `seccomp_check_filter`, `seccomp_prepare_filter`) is not written, exit 1 with
+//! every reason on stderr; `--allow-invalid` writes it anyway (test cases for
+//! the validator), still with the reasons as a warning on stderr and exit 1,
+//! so a script never mistakes it for a loadable filter.
 
 use super::{CliError, Outcome};
 use crate::bpf::assemble;
@@ -22,6 +26,10 @@ pub struct Args {
     /// Encoding of the output.
     #[arg(long = "output-format", value_enum, default_value_t = AsmOut::Raw)]
     pub output_format: AsmOut,
+    /// Write the program even when the kernel would refuse it (to build test
+    /// cases); the reasons still go to stderr and the exit code is 1.
+    #[arg(long)]
+    pub allow_invalid: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -47,6 +55,27 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         file: name.clone(),
         errors: errs.iter().map(|e| e.to_string()).collect(),
     })?;
+    let refused = crate::bpf::validate::violations(&program);
+    if !refused.is_empty() {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "seccheck: {}: the kernel refuses this program ({}){}:",
+            name,
+            crate::words::count(refused.len(), "problem"),
+            if args.allow_invalid {
+                "; written anyway (--allow-invalid)"
+            } else {
+                "; nothing written (--allow-invalid writes it)"
+            }
+        )?;
+        for v in &refused {
+            writeln!(err, "  {v}")?;
+        }
+        if !args.allow_invalid {
+            return Ok(Outcome::Findings);
+        }
+    }
     let encoded: Vec<u8> = match args.output_format {
         AsmOut::Raw => program.to_bytes(),
         AsmOut::C => program
@@ -66,5 +95,5 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         None => out.write_all(&encoded)?,
         Some(t) => t.write(&encoded)?,
     }
-    Ok(Outcome::Clean)
+    Ok(if refused.is_empty() { Outcome::Clean } else { Outcome::Findings })
 }

@@ -121,7 +121,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 .iter()
                 .map(|p| serde_json::json!({ "code": p.code, "property": p.label, "policy_line": p.line, "holds": p.holds(), "violations": p.violations.len() }))
                 .collect();
-            let mut report = serde_json::json!({ "file": name, "policy": pname, "compiled": Generated::of_option(&compiled), "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "kernel": kernel });
+            let mut report = serde_json::json!({ "file": name, "policy": pname, "compiled": Generated::of_option(&compiled), "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "groups": crate::finding::group::groups(&findings), "kernel": kernel });
             if let Some((files, made, pl)) = &stack_made {
                 report["path_length"] = serde_json::json!(pl);
                 report["stack"] = super::diff::stack_json(files, made);
@@ -150,9 +150,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                     if p.violations.len() == 1 { "" } else { "s" }
                 )?;
             }
-            for f in &findings {
-                writeln!(out, "{f}")?;
-            }
+            // Most severe first; one card per kind (finding::group).
+            out.write_all(crate::finding::group::render_text(&findings).as_bytes())?;
             if let Some(k) = kernel.line(Examples::Counterexamples) {
                 writeln!(out, "{k}")?;
             }

@@ -116,14 +116,14 @@ impl KernelCheck {
 
     /// The closing `kernel: …` line of the text output (none without examples).
     pub fn line(&self, what: Examples) -> Option<String> {
-        let noun = match what {
-            Examples::Counterexamples => "counterexample(s)",
-            Examples::DiffExamples => "example(s)",
+        let noun = |n: usize| match what {
+            Examples::Counterexamples => crate::words::noun(n, "counterexample", "counterexamples"),
+            Examples::DiffExamples => crate::words::noun(n, "example", "examples"),
         };
         let n = self.examples;
         Some(match self.status {
             KernelStatus::NoExamples => return None,
-            KernelStatus::Skipped => format!("kernel: not asked about the {n} {noun} (--no-kernel)"),
+            KernelStatus::Skipped => format!("kernel: not asked about the {n} {} (--no-kernel)", noun(n)),
             KernelStatus::Unavailable => {
                 let r = self.reason.as_deref().unwrap_or("unavailable");
                 match what {
@@ -134,12 +134,16 @@ impl KernelCheck {
             KernelStatus::Asked => {
                 let mut line = match what {
                     Examples::Counterexamples => format!(
-                        "kernel: the running kernel took the predicted action for {} of {} {noun} it was asked about",
-                        self.agreed, self.asked
+                        "kernel: the running kernel took the predicted action for {} of {} {} it was asked about",
+                        self.agreed,
+                        self.asked,
+                        noun(self.asked)
                     ),
                     Examples::DiffExamples => format!(
-                        "kernel: the running kernel took both sides' actions for {} of {} {noun} it was asked about",
-                        self.agreed, self.asked
+                        "kernel: the running kernel took both sides' actions for {} of {} {} it was asked about",
+                        self.agreed,
+                        self.asked,
+                        noun(self.asked)
                     ),
                 };
                 if self.not_askable > 0 {

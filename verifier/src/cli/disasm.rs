@@ -8,6 +8,7 @@
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::bpf::{converted_len, disassemble, listing, validate, DisasmOptions, ListingLine};
+use crate::words::count;
 use serde::Serialize;
 use std::io::Write;
 
@@ -63,10 +64,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Text => {
             if opts.comments {
                 match converted {
-                    Some(c) => {
-                        writeln!(out, "; {} instructions, {c} after the kernel's conversion to eBPF", program.len())?
-                    }
-                    None => writeln!(out, "; {} instructions; the kernel refuses this filter", program.len())?,
+                    Some(c) => writeln!(
+                        out,
+                        "; {}, {c} after the kernel's conversion to eBPF",
+                        count(program.len(), "instruction")
+                    )?,
+                    None => writeln!(out, "; {}; the kernel refuses this filter", count(program.len(), "instruction"))?,
                 }
             }
             // As `;` comments, so the listing still assembles back (`seccheck asm`).

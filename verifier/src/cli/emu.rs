@@ -130,7 +130,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 argv.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", ")
             )?;
             super::write_compile_notes(out, &loaded.compiled)?;
-            writeln!(out, "return value {:#010x} after {} instructions:", outcome.ret, outcome.path.len())?;
+            writeln!(
+                out,
+                "return value {:#010x} after {}:",
+                outcome.ret,
+                crate::words::count(outcome.path.len(), "instruction")
+            )?;
             let lines = crate::bpf::listing(valid.program(), &crate::bpf::DisasmOptions { comments: true, arch });
             let width = outcome.path.iter().map(|&pc| lines[pc].text.len()).max().unwrap_or(0);
             for &pc in &outcome.path {

@@ -5,9 +5,10 @@
 //! After writing, the profile is compiled with libseccomp exactly as runc loads
 //! it and checked: the generated policy holds (every violation with a
 //! counterexample), no lint reports an error, and every recorded call shape is
-//! allowed (or gets the promised `ENOSYS`). Exit 0 when all of that holds, 1
-//! (files still written, marked NOT verified) when something does not, 2 on bad
-//! input.
+//! allowed (or gets the promised `ENOSYS`). The verdict is `check`'s line
+//! (`policy::verdict::Summary`: properties, lints, recorded call shapes, and
+//! what decided the exit code). Exit 0 when all of that holds, 1 (files still
+//! written, the line says FAIL) when something does not, 2 on bad input.
 
 use super::{CliError, Outcome};
 use crate::output::{Named, Outputs};
@@ -97,14 +98,21 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let recorded: u64 = traces.iter().map(|(_, t)| t.syscalls.len() as u64).sum();
     writeln!(
         out,
-        "{name}: {} syscalls allowed ({} with argument rules) from {recorded} recorded (arch, syscall) pairs",
-        g.allowed_names, g.restricted_names
+        "{name}: {} allowed ({} with argument rules) from {recorded} recorded (arch, syscall) {}",
+        crate::words::count(g.allowed_names, "syscall"),
+        g.restricted_names,
+        crate::words::noun(recorded as usize, "pair", "pairs")
     )?;
     for n in &g.notes {
         writeln!(out, "note: {n}")?;
     }
     let compiled = compile(&name, &text).map_err(|e| CliError::failed("", e))?;
-    writeln!(out, "compiled by {}: {} instructions", compiled.generator, compiled.program.program().len())?;
+    writeln!(
+        out,
+        "compiled by {}: {}",
+        compiled.generator,
+        crate::words::count(compiled.program.program().len(), "instruction")
+    )?;
     for n in &compiled.notes {
         writeln!(out, "note: {n}")?;
     }
@@ -125,21 +133,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             e.expected
         )?;
     }
-    if v.holds() {
-        writeln!(
-            out,
-            "verified: the generated policy holds, no lint error, all {} recorded call shapes get what they need",
-            v.checked_shapes
-        )?;
-        Ok(Outcome::Clean)
-    } else {
-        writeln!(
-            out,
-            "NOT verified: {} policy violations, {} lint errors, {} recorded call shapes not allowed",
-            v.policy_violations,
-            v.lint_errors,
-            v.unmet.len()
-        )?;
-        Ok(Outcome::Findings)
-    }
+    // `check`'s verdict line (policy::verdict::Summary); a generated profile
+    // fails on lint errors only.
+    let policy_name = match &args.policy_out {
+        Some(p) => p.display().to_string(),
+        None => "the generated policy".to_string(),
+    };
+    writeln!(out, "{}", v.summary.line_with(Some(&policy_name), &[]))?;
+    Ok(if v.holds() { Outcome::Clean } else { Outcome::Findings })
 }

@@ -44,6 +44,8 @@ struct Report<'a> {
     arch_source: ArchSource,
     compiled: Option<Generated>,
     findings: &'a [Finding],
+    /// The findings' display order and kinds (indices into `findings`).
+    groups: Vec<crate::finding::group::Group>,
     kernel: KernelCheck,
 }
 
@@ -82,6 +84,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 arch_source: cx.arch_source,
                 compiled: Generated::of_option(&loaded.compiled),
                 findings: &findings,
+                groups: crate::finding::group::groups(&findings),
                 kernel,
             },
         )?,
@@ -104,9 +107,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 if arches.is_empty() { "-".to_string() } else { arches.join(", ") },
             )?;
             super::write_compile_notes(out, &loaded.compiled)?;
-            for f in &findings {
-                writeln!(out, "{f}")?;
-            }
+            // Most severe first; one card per kind (finding::group).
+            out.write_all(crate::finding::group::render_text(&findings).as_bytes())?;
             if let Some(k) = kernel.line(Examples::Counterexamples) {
                 writeln!(out, "{k}")?;
             }

@@ -6,6 +6,7 @@
 mod asm;
 mod bench;
 mod check;
+mod completions;
 mod contract;
 mod diff;
 mod disasm;
@@ -15,6 +16,7 @@ mod fuzz_generator;
 mod generate;
 mod input;
 mod lint;
+mod man;
 mod optimize;
 #[cfg(test)]
 mod options_tests;
@@ -71,6 +73,8 @@ enum Command {
     Generate(generate::Args),
     Run(run::Args),
     FuzzGenerator(fuzz_generator::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 /// What a subcommand concluded.
@@ -105,7 +109,7 @@ pub enum CliError {
     #[error("{context}{source}")]
     Failed { context: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// Every assembler error, one per line after the first.
-    #[error("{file}: {} error{}:\n  {}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.join("\n  "))]
+    #[error("{file}: {}:\n  {}", crate::words::count(.errors.len(), "error"), .errors.join("\n  "))]
     Assembly { file: String, errors: Vec<String> },
     /// A live process could not be read (no such pid, permissions, kernel support).
     #[error("{0}")]
@@ -179,6 +183,8 @@ pub fn main() -> ExitCode {
         Command::Generate(a) => generate::run(a, &mut out),
         Command::Run(a) => run::run(a, &mut out),
         Command::FuzzGenerator(a) => fuzz_generator::run(a, &mut out),
+        Command::Completions(a) => completions::run(a, &mut out),
+        Command::Man(a) => man::run(a, &mut out),
     };
     let _ = out.flush();
     match result {
@@ -301,7 +307,8 @@ fn kernel_disagreed(confirmed: impl IntoIterator<Item = Option<bool>>) -> Result
         return Ok(());
     }
     Err(CliError::KernelDisagrees(format!(
-        "the running kernel contradicted {bad} example(s) (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filter(s)"
+        "the running kernel contradicted {} (marked KERNEL DISAGREES): seccheck's model is wrong there; please report it with the filter(s)",
+        crate::words::count(bad, "example")
     )))
 }
 

@@ -21,6 +21,7 @@ use crate::output::{Named, Outputs};
 use crate::record::verify::Blocked;
 use crate::record::{Aggregate, ExitRecord};
 use crate::seccomp::SeccompData;
+use crate::words::count;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -99,10 +100,10 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         t.write(&text)?;
         writeln!(
             err,
-            "seccheck: recorded {} calls of {} syscalls from {} tasks in {:.3} s into {}; the command {how}",
-            trace.recorder.notifications,
-            trace.syscalls.len(),
-            trace.recorder.tasks,
+            "seccheck: recorded {} of {} from {} in {:.3} s into {}; the command {how}",
+            count(trace.recorder.notifications as usize, "call"),
+            count(trace.syscalls.len(), "syscall"),
+            count(trace.recorder.tasks as usize, "task"),
             wall,
             t.path().display()
         )?;
@@ -111,15 +112,19 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let (Some((pname, _)), Some(b)) = (profile, blocked) else { return Ok(Outcome::Exit(status)) };
     let results = b.results();
     if results.is_empty() {
-        writeln!(err, "seccheck: {pname} allows every one of the {} calls; the command {how}", b.calls)?;
+        writeln!(
+            err,
+            "seccheck: {pname} allows every one of the {}; the command {how}",
+            count(b.calls as usize, "call")
+        )?;
         return Ok(Outcome::Exit(status));
     }
     let total: u64 = results.iter().map(|r| r.count).sum();
     writeln!(
         err,
-        "seccheck: {pname} would have blocked {total} of {} calls ({} kinds); the command {how}:",
-        b.calls,
-        results.len()
+        "seccheck: {pname} would have blocked {total} of {} ({}); the command {how}:",
+        count(b.calls as usize, "call"),
+        count(results.len(), "kind")
     )?;
     for r in &results {
         let name = r.name.map_or_else(|| format!("#{:#x}", r.nr), str::to_string);
@@ -144,7 +149,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         )?;
     }
     if b.unclassified > 0 {
-        writeln!(err, "  and {} calls of unknown arch values or beyond the limits", b.unclassified)?;
+        writeln!(err, "  and {} of unknown arch values or beyond the limits", count(b.unclassified as usize, "call"))?;
     }
     Ok(Outcome::Findings)
 }

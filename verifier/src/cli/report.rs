@@ -210,6 +210,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         ReportFormat::Markdown => markdown::render(&r),
     };
     target.write(text.as_bytes())?;
-    writeln!(out, "{}: {} ({} written)", name, r.verdict.headline, args.output.display())?;
+    writeln!(out, "{}: {}; {} written", name, r.verdict.headline, args.output.display())?;
     Ok(if r.verdict.pass { Outcome::Clean } else { Outcome::Findings })
 }

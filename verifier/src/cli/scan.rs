@@ -29,13 +29,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Json => write_json(out, "scan", &serde_json::json!({ "file": name, "filters": found }))?,
         OutputFormat::Text if found.is_empty() => writeln!(out, "{name}: no seccomp filters found")?,
         OutputFormat::Text => {
-            writeln!(out, "{name}: {} seccomp filter{} found", found.len(), if found.len() == 1 { "" } else { "s" })?;
+            writeln!(out, "{name}: {} found", crate::words::count(found.len(), "seccomp filter"))?;
             for f in &found {
                 writeln!(
                     out,
-                    "  {name}#{}: {} instructions at file offset {:#x} (vaddr {:#x}) in {}{}",
+                    "  {name}#{}: {} at file offset {:#x} (vaddr {:#x}) in {}{}",
                     f.index,
-                    f.instructions,
+                    crate::words::count(f.instructions, "instruction"),
                     f.file_offset,
                     f.vaddr,
                     f.section,

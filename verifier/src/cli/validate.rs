@@ -56,8 +56,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Text if v.is_empty() => {
             writeln!(
                 out,
-                "{name}: ok: {} instructions ({} after the kernel's conversion to eBPF); the kernel accepts this filter",
-                program.len(),
+                "{name}: ok: {} ({} after the kernel's conversion to eBPF); the kernel accepts this filter",
+                crate::words::count(program.len(), "instruction"),
                 converted.unwrap_or(0)
             )?;
             super::write_compile_notes(out, &loaded.compiled)?;
@@ -65,9 +65,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Text => {
             writeln!(
                 out,
-                "{name}: rejected: the kernel refuses this filter ({} problem{}):",
-                v.len(),
-                if v.len() == 1 { "" } else { "s" }
+                "{name}: rejected: the kernel refuses this filter ({}):",
+                crate::words::count(v.len(), "problem")
             )?;
             for x in &v {
                 writeln!(out, "  {x}")?;

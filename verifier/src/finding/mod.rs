@@ -6,6 +6,7 @@
 //! [`confirm`] asks the running kernel about each [`Counterexample`].
 
 pub mod confirm;
+pub mod group;
 
 use crate::arch::Arch;
 use crate::emu::Emulator;

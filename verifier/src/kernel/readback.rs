@@ -33,7 +33,7 @@ pub enum ReadbackError {
     #[error("reading the filter back: {0}")]
     Live(#[from] crate::kernel::live::LiveError),
     /// The program is empty or longer than a `sock_fprog` can say.
-    #[error("a program of {0} instructions cannot be passed to seccomp(2)")]
+    #[error("a program of {} cannot be passed to seccomp(2)", crate::words::count(*.0, "instruction"))]
     Length(usize),
 }
 

@@ -19,6 +19,7 @@ use crate::emu::Emulator;
 use crate::finding::{Finding, Severity};
 use crate::lints::{self, LintContext, LintOptions};
 use crate::policy;
+use crate::policy::verdict::{LintCounts, Summary};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::{compile_docker, DockerOptions};
 use crate::symbolic::{analyze, Options};
@@ -106,11 +107,14 @@ pub struct Verification {
     pub lint_errors: usize,
     pub unmet: Vec<Unmet>,
     pub checked_shapes: usize,
+    /// The verdict in `check`'s words: properties, lints (only errors fail a
+    /// generated profile), recorded call shapes.
+    pub summary: Summary,
 }
 
 impl Verification {
     pub fn holds(&self) -> bool {
-        self.policy_violations == 0 && self.lint_errors == 0 && self.unmet.is_empty()
+        self.summary.pass
     }
 }
 
@@ -133,6 +137,7 @@ pub fn verify(
     let emu = Emulator::new(&compiled.program);
     let mut findings = policy::check::check(&pol, &mut analysis, &emu).map_err(|e| analysis_err(e.to_string()))?;
     let policy_violations = findings.len();
+    let props = policy::verdict::properties(&pol, &findings);
     let cx = LintContext::new(
         &compiled.program,
         &LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() },
@@ -140,6 +145,7 @@ pub fn verify(
     .map_err(|e| analysis_err(e.to_string()))?;
     let lint = lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?;
     let lint_errors = lint.iter().filter(|f| f.severity == Severity::Error).count();
+    let lint_counts = LintCounts::of(&lint);
     findings.extend(lint.into_iter().filter(|f| f.severity >= Severity::Warning));
     let mut unmet = Vec::new();
     for e in expectations {
@@ -153,7 +159,11 @@ pub fn verify(
             unmet.push(Unmet { expectation: e.clone(), got });
         }
     }
-    Ok(Verification { findings, policy_violations, lint_errors, unmet, checked_shapes: expectations.len() })
+    let summary = Summary::new(&props, policy_violations, Some(lint_counts))
+        .lints_fail_at(Severity::Error)
+        .with_shapes(expectations.len(), unmet.len());
+    debug_assert_eq!(summary.pass, policy_violations == 0 && lint_errors == 0 && unmet.is_empty());
+    Ok(Verification { findings, policy_violations, lint_errors, unmet, checked_shapes: expectations.len(), summary })
 }
 
 /// One kind of call the profile would have blocked.

@@ -174,15 +174,37 @@ pub fn render(r: &Review) -> String {
     }
     if !r.findings.is_empty() {
         let _ = writeln!(out, "### Findings ({})\n", r.findings.len());
-        for f in &r.findings {
+        // Most severe first; one entry per kind (finding::group).
+        for g in &r.groups {
+            if let [i] = g.findings[..] {
+                let f = &r.findings[i];
+                let summary = format!(
+                    "{} {} {}: {}",
+                    text(&f.severity.to_string()),
+                    text(&f.id),
+                    code(&format!("{} {}", f.code, f.name)),
+                    esc(&f.message)
+                );
+                details(&mut out, &summary, &finding(f));
+                continue;
+            }
+            let line = g.policy_line.map(|l| format!(", policy line {l}")).unwrap_or_default();
             let summary = format!(
-                "{} {} {}: {}",
-                text(&f.severity.to_string()),
-                text(&f.id),
-                code(&format!("{} {}", f.code, f.name)),
-                esc(&f.message)
+                "{} ×{} {}{}: {}",
+                text(&g.severity.to_string()),
+                g.findings.len(),
+                code(&format!("{} {}", g.code, g.name)),
+                text(&line),
+                esc(&g.syscalls.join("; "))
             );
-            details(&mut out, &summary, &finding(f));
+            let mut body = String::new();
+            for &i in &g.findings {
+                let f = &r.findings[i];
+                let _ = writeln!(body, "- {}: {}", text(&f.id), esc(&f.message));
+            }
+            let _ = writeln!(body);
+            body += &finding(&r.findings[g.findings[0]]);
+            details(&mut out, &summary, &body);
         }
     }
     if let Some(m) = &r.matrix {

@@ -20,8 +20,10 @@ use crate::arch::Arch;
 use crate::bpf::{listing, validate, DisasmOptions, ValidProgram};
 use crate::diff::{self, strictness, Diff};
 use crate::emu::Emulator;
-use crate::finding::{fails, Counterexample, Finding, Severity};
+use crate::finding::{Counterexample, Finding, Severity};
 use crate::lints::{self, LintContext, LintOptions};
+pub use crate::policy::verdict::LintCounts;
+use crate::policy::verdict::Summary;
 use crate::policy::{self, Policy};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::Loaded;
@@ -139,7 +141,10 @@ pub struct Review {
     /// findings and no diff: the filter never runs).
     pub rejection: Vec<String>,
     pub matrix: Option<Matrix>,
+    /// Most severe first, then by code (`finding::group`); ids `F1`… in that order.
     pub findings: Vec<FindingView>,
+    /// The findings by kind (indices into `findings`): one card each.
+    pub groups: Vec<crate::finding::group::Group>,
     pub listing: Vec<ListingRow>,
     pub diff: Option<DiffView>,
     pub bench: Option<BenchView>,
@@ -197,13 +202,6 @@ pub struct Property {
     pub pass: bool,
     /// Ids of the findings that show it failing.
     pub findings: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct LintCounts {
-    pub errors: usize,
-    pub warnings: usize,
-    pub notes: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -436,6 +434,11 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     }
     drop(cx);
     raw.extend(lint_findings.into_iter().map(|f| ("lint", f)));
+    // Display order (most severe first, then code), so ids F1… follow it.
+    let plain: Vec<Finding> = raw.iter().map(|(_, f)| f.clone()).collect();
+    let mut slots: Vec<Option<(&'static str, Finding)>> = raw.into_iter().map(Some).collect();
+    let mut raw: Vec<(&'static str, Finding)> =
+        crate::finding::group::order(&plain).into_iter().map(|i| slots[i].take().expect("each index once")).collect();
     // (asked, agreed) when the kernel was asked.
     let mut confirmed: Option<(usize, usize)> = None;
     if let Some(confirm) = input.confirm {
@@ -483,47 +486,31 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
 
     let lint_counts = count_lints(&raw);
     let properties = input.policy.as_ref().map(|(pname, pol)| properties(pname, pol, &raw, &findings));
-    let prop_failed = properties.as_ref().map_or(0, |p| p.failed);
     let violations = raw.iter().filter(|(s, _)| *s == "property").count();
-    let lint_fail = fails(&raw.iter().filter(|(s, _)| *s == "lint").map(|(_, f)| f.clone()).collect::<Vec<_>>());
     // A disagreement with the kernel is a bug in seccheck: no verdict passes on it.
     let disagree = confirmed.map_or(0, |(asked, agreed)| asked - agreed);
-    let pass = violations == 0 && !lint_fail && disagree == 0;
-    let mut reasons = Vec::new();
-    if let Some(p) = &properties {
-        reasons.push(if p.failed == 0 {
-            format!("all {} properties of {} hold", p.total, p.policy)
-        } else {
-            format!(
-                "{} of {} properties of {} fail ({})",
-                prop_failed,
-                p.total,
-                p.policy,
-                plural(violations, "violation")
-            )
-        });
+    // The same verdict line as `check` and `generate` (policy::verdict::Summary),
+    // with what the report adds that does not decide the exit code.
+    let summary = match &properties {
+        Some(p) => Summary::of_counts(p.total, p.total - p.failed, violations, Some(lint_counts)),
+        None => Summary::without_policy(Some(lint_counts)),
     }
-    reasons.push(format!(
-        "lints: {}, {}, {}",
-        plural(lint_counts.errors, "error"),
-        plural(lint_counts.warnings, "warning"),
-        plural(lint_counts.notes, "note")
-    ));
+    .with_kernel_disagreements(disagree);
+    let mut facts = Vec::new();
     if let Some(d) = &diff {
-        reasons.push(if d.equivalent {
+        facts.push(if d.equivalent {
             format!("equivalent to {}", d.against)
         } else {
             format!("{} changed from {} ({} looser)", plural(d.regions.len(), "region"), d.against, d.looser)
         });
     }
     if let Some((asked, agreed)) = confirmed {
-        reasons.push(if disagree > 0 {
-            format!("the kernel DISAGREES on {disagree} of {asked} counterexamples (a seccheck bug)")
-        } else {
-            format!("the kernel agrees on {agreed} of {asked} counterexamples it ran")
-        });
+        if disagree == 0 {
+            facts.push(format!("the kernel agrees on {agreed} of {} it ran", plural(asked, "counterexample")));
+        }
     }
-    let headline = format!("{}: {}", if pass { "PASS" } else { "FAIL" }, reasons.join("; "));
+    let pass = summary.pass;
+    let headline = summary.line_with(properties.as_ref().map(|p| p.policy.as_str()), &facts);
     let verdict = Verdict {
         pass,
         headline,
@@ -543,6 +530,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         verdict,
         rejection: Vec::new(),
         matrix,
+        groups: crate::finding::group::groups(&raw.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>()),
         findings,
         listing: listing_rows,
         diff,
@@ -551,15 +539,17 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
 }
 
 fn plural(n: usize, w: &str) -> String {
-    format!("{n} {w}{}", if n == 1 { "" } else { "s" })
+    crate::words::count(n, w)
 }
 
 /// The review of a filter the kernel refuses: the reasons and the listing
 /// (whose comments say which instruction is refused and why).
 fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> Review {
     let lines = listing(&input.loaded.program, &DisasmOptions::default());
-    let headline =
-        format!("FAIL: the kernel refuses this filter ({}), so it never runs", plural(reasons.len(), "reason"));
+    let headline = format!(
+        "FAIL: the kernel refuses this filter ({}), so it never runs (exit 1)",
+        plural(reasons.len(), "reason")
+    );
     Review {
         tool: input.tool,
         subject,
@@ -575,6 +565,7 @@ fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> R
         rejection: reasons,
         matrix: None,
         findings: Vec::new(),
+        groups: Vec::new(),
         listing: lines
             .iter()
             .map(|l| ListingRow {
@@ -591,15 +582,7 @@ fn rejected(input: ReviewInput<'_>, subject: Subject, reasons: Vec<String>) -> R
 }
 
 fn count_lints(raw: &[(&str, Finding)]) -> LintCounts {
-    let mut c = LintCounts::default();
-    for (_, f) in raw.iter().filter(|(s, _)| *s == "lint") {
-        match f.severity {
-            Severity::Error => c.errors += 1,
-            Severity::Warning => c.warnings += 1,
-            Severity::Note => c.notes += 1,
-        }
-    }
-    c
+    LintCounts::of(raw.iter().filter(|(s, _)| *s == "lint").map(|(_, f)| f))
 }
 
 /// Each stated property of the policy, with the findings that show it failing

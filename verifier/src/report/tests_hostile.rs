@@ -101,6 +101,14 @@ fn review(s: &str) -> Review {
             }],
             legend: vec![(leak(f("legend.class")), leak(f("legend.meaning")))],
         }),
+        groups: vec![crate::finding::group::Group {
+            code: "SC001",
+            name: "n",
+            severity: Severity::Error,
+            policy_line: None,
+            findings: vec![0],
+            syscalls: vec![f("group.syscalls")],
+        }],
         findings: vec![FindingView {
             id: f("id"),
             source: leak(f("source")),

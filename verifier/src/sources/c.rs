@@ -75,10 +75,15 @@ pub struct Candidate {
 impl std::fmt::Display for Candidate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.name {
-            Some(n) => write!(f, "`{n}` (line {}, {} instructions)", self.line, self.instructions),
-            None => {
-                write!(f, "bare `{{ code, jt, jf, k }}` lines (line {}, {} instructions)", self.line, self.instructions)
+            Some(n) => {
+                write!(f, "`{n}` (line {}, {})", self.line, crate::words::count(self.instructions, "instruction"))
             }
+            None => write!(
+                f,
+                "bare `{{ code, jt, jf, k }}` lines (line {}, {})",
+                self.line,
+                crate::words::count(self.instructions, "instruction")
+            ),
         }
     }
 }

@@ -190,9 +190,6 @@ pub enum SourceError {
     /// The profile asks for no filter at all (Docker: no `defaultAction` and no `syscalls`).
     #[error("{path}: no defaultAction and no syscalls: Docker and runc install no seccomp filter for this profile")]
     NoFilter { path: String },
-    /// The input has no bytes at all.
-    #[error("empty input: no bytes to read a filter or profile from")]
-    EmptyInput,
     /// A raw (or hex) `sock_filter` array that does not decode.
     #[error("raw sock_filter array: {0}")]
     Raw(DecodeError),
@@ -755,8 +752,11 @@ fn select_compiled(all: Vec<CompiledFilter>, name: Option<&str>) -> Result<Compi
 /// followed by `"` or `}` is JSON, by anything else a C group; a text is
 /// decimal `bpf_asm` output, then a policy language or YAML, then C, then hex.
 pub fn detect(bytes: &[u8]) -> Result<InputFormat, SourceError> {
+    // Zero bytes are a raw array of zero instructions: the validator then says
+    // the kernel refuses it (`len == 0`, seccomp_prepare_filter), as it says
+    // for 4097, and every command gives it the same exit code.
     if bytes.is_empty() {
-        return Err(SourceError::EmptyInput);
+        return Ok(InputFormat::Raw);
     }
     if elf::is_elf(bytes) {
         return Ok(InputFormat::Elf);
@@ -808,7 +808,7 @@ mod tests {
             InputFormat::Profile
         );
         assert!(matches!(detect(b"   \n"), Err(SourceError::Unrecognised { .. })));
-        assert!(matches!(detect(b""), Err(SourceError::EmptyInput)));
+        assert_eq!(detect(b"").unwrap(), InputFormat::Raw);
     }
 
     #[test]

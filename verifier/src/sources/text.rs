@@ -103,7 +103,11 @@ pub fn parse_decimal(text: &str) -> Result<Program, TextError> {
         insns.push(Insn::new(code, jt, jf, k));
     }
     if insns.len() != count {
-        return Err(TextError::Whole(format!("the header says {count} instructions but {} follow", insns.len())));
+        return Err(TextError::Whole(format!(
+            "the header says {} but {} follow",
+            crate::words::count(count, "instruction"),
+            insns.len()
+        )));
     }
     Ok(Program::new(insns))
 }

@@ -87,8 +87,27 @@ pub struct Row {
     pub nr_last: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'static str>,
+    /// For a filter that never tells arches apart (every arch is "other
+    /// arch"): what this one number is on the arches users run
+    /// ([`USER_ARCHES`]), so a table shows that `nr 59` denied is x86_64's
+    /// `execve` but i386's `olduname`: the bypass is in the table itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub on_arches: Vec<NameOnArch>,
     pub outcomes: Vec<Outcome>,
 }
+
+/// A syscall number's name on one arch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NameOnArch {
+    pub arch: Arch,
+    /// `None`: the number names no syscall there.
+    pub name: Option<&'static str>,
+}
+
+/// The arches a number is named on in an arch-blind table: the ABIs of the
+/// machines seccomp filters are mostly written for (x32 numbers carry
+/// `__X32_SYSCALL_BIT`, so only numbers with that bit name an x32 syscall).
+pub const USER_ARCHES: [Arch; 6] = [Arch::X86_64, Arch::I386, Arch::X32, Arch::Aarch64, Arch::Arm, Arch::Riscv64];
 
 /// An action and the argument condition under which it is taken. The
 /// conditions of one row's outcomes are disjoint and cover every input.
@@ -231,7 +250,7 @@ impl Builder<'_> {
                     Some((nr, c)) => {
                         let t = classes[c].clone();
                         let name = arch.and_then(|a| a.syscall_name(nr));
-                        rows.push(Row { nr, nr_last: None, name, outcomes: self.outcomes(&t) });
+                        rows.push(Row { nr, nr_last: None, name, on_arches: Vec::new(), outcomes: self.outcomes(&t) });
                     }
                     None => absent.push(w.clone()),
                 }
@@ -252,10 +271,17 @@ impl Builder<'_> {
                             nr: next as u32,
                             nr_last: Some(n - 1).filter(|&l| l as u64 != next),
                             name: None,
+                            on_arches: Vec::new(),
                             outcomes: outcomes.clone(),
                         });
                     }
-                    rows.push(Row { nr: n, nr_last: None, name: Some(name), outcomes: outcomes.clone() });
+                    rows.push(Row {
+                        nr: n,
+                        nr_last: None,
+                        name: Some(name),
+                        on_arches: Vec::new(),
+                        outcomes: outcomes.clone(),
+                    });
                     next = n as u64 + 1;
                 }
                 if next <= b {
@@ -263,6 +289,7 @@ impl Builder<'_> {
                         nr: next as u32,
                         nr_last: Some(b as u32).filter(|&l| l as u64 != next),
                         name: None,
+                        on_arches: Vec::new(),
                         outcomes: outcomes.clone(),
                     });
                 }
@@ -382,17 +409,40 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
             other_arch.push(OtherArch { when, known, rows, other_nr, not_on_arch });
         }
     }
+    // A filter that never tells arches apart: every number row says what it
+    // is on the arches users run.
+    if arches.is_empty() && opts.arches.is_none() {
+        for o in &mut other_arch {
+            for r in o.rows.iter_mut().filter(|r| r.nr_last.is_none()) {
+                r.on_arches = USER_ARCHES
+                    .iter()
+                    .filter(|a| match a {
+                        Arch::X86_64 => r.nr & X32_SYSCALL_BIT == 0,
+                        Arch::X32 => r.nr & X32_SYSCALL_BIT != 0,
+                        _ => true,
+                    })
+                    .map(|&arch| NameOnArch { arch, name: arch.syscall_name(r.nr) })
+                    .collect();
+            }
+        }
+    }
     Table { arches, other_arch, selected: opts.syscalls.clone() }
 }
 
 // ---- text ----
 
 fn row_label(r: &Row) -> String {
-    match (r.name, r.nr_last) {
+    let mut label = match (r.name, r.nr_last) {
         (Some(n), _) => n.to_string(),
         (None, None) => format!("nr {}", num_nr(r.nr)),
         (None, Some(l)) => format!("nr {}..={}", num_nr(r.nr), num_nr(l)),
+    };
+    if !r.on_arches.is_empty() {
+        let names: Vec<String> =
+            r.on_arches.iter().map(|n| format!("{}: {}", n.arch, n.name.unwrap_or("none"))).collect();
+        let _ = write!(label, " [{}]", names.join(", "));
     }
+    label
 }
 
 fn num_nr(n: u32) -> String {
@@ -515,6 +565,14 @@ impl Table {
                 let _ = write!(head, " (including {})", names.join(", "));
             }
             let _ = writeln!(out, "{head}:");
+            if o.rows.iter().any(|r| !r.on_arches.is_empty()) {
+                let _ = writeln!(
+                    out,
+                    "  note: this filter never tells arches apart, so one number is a different syscall on each arch \
+                     ([arch: name] beside each number): a rule written for one arch's number applies to another \
+                     arch's syscall"
+                );
+            }
             render_rows(&mut out, &o.rows, &o.other_nr);
             if !o.not_on_arch.is_empty() {
                 let _ = writeln!(
