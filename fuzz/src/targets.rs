@@ -12,7 +12,7 @@ use arbitrary::Unstructured;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use seccheck::bpf::insn::*;
-use seccheck::bpf::{self, decode, disassemble, ByteOrder, DisasmOptions, Program, ValidProgram};
+use seccheck::bpf::{self, decode, disassemble, AsmErrorKind, ByteOrder, DisasmOptions, Program, ValidProgram};
 use seccheck::emu::Emulator;
 use seccheck::genfuzz::{self, Case, Verdict};
 use seccheck::seccomp::SeccompData;
@@ -255,6 +255,16 @@ pub fn asm_roundtrip(data: &[u8]) -> Result<(), Failure> {
             return Ok(());
         }
         if let Ok(p) = decode(&rest[..rest.len() / 8 * 8], ByteOrder::Little) {
+            if p.is_empty() {
+                // Zero bytes decode to the empty program (the kernel refuses it,
+                // `seccomp_prepare_filter`), whose listing has no instruction:
+                // the assembler must refuse that listing with its explicit error.
+                let text = disassemble(&p, &DisasmOptions::default());
+                return match bpf::assemble(&text) {
+                    Err(e) if e.iter().any(|e| e.kind == AsmErrorKind::Empty) => Ok(()),
+                    other => fail("roundtrip-empty-not-refused", format!("{other:?}\n{text}")),
+                };
+            }
             for comments in [true, false] {
                 let text = disassemble(&p, &DisasmOptions { comments, arch: None });
                 match bpf::assemble(&text) {
