@@ -253,7 +253,7 @@ fn diff_examples_are_confirmed_by_the_kernel() {
     assert!(!text.contains("KERNEL DISAGREES"), "{text}");
     let last = text.lines().last().unwrap();
     assert!(
-        last.starts_with(&format!("kernel: the running kernel took both sides' actions for {x86} of {x86} example(s)")),
+        last.starts_with(&format!("kernel: the running kernel took both sides' actions for {x86} of {x86} examples")),
         "{last}"
     );
     assert!(examples >= x86);

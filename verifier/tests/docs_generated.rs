@@ -2,12 +2,11 @@
 //! `docs/man/` (`seccheck man`, from the clap definitions) and the example
 //! reports in `reports/examples/` (the commands of its `regenerate.sh`). Each
 //! test regenerates into a temporary directory and fails when a committed
-//! file differs; `SECCHECK_UPDATE_DOCS=1 cargo test --test docs_generated`
+//! file differs; `SECCHECK_UPDATE_DOCS=1 cargo test --release -p seccheck --test it docs_generated`
 //! rewrites them. The shell completions are generated too, and each shell
 //! that is installed parses its script.
 
-#[path = "common/kernel_gate.rs"]
-mod kernel_gate;
+use crate::common::kernel_gate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,7 +54,7 @@ fn same_or_update(committed: &Path, got: &BTreeMap<String, Vec<u8>>, keep: impl 
         got.keys().chain(have.keys()).filter(|n| got.get(*n) != have.get(*n)).collect();
     assert!(
         stale.is_empty(),
-        "{} is stale ({stale:?} differ, are missing or are extra): regenerate with SECCHECK_UPDATE_DOCS=1 cargo test --test docs_generated ({how})",
+        "{} is stale ({stale:?} differ, are missing or are extra): regenerate with SECCHECK_UPDATE_DOCS=1 cargo test --release -p seccheck --test it docs_generated ({how})",
         committed.display()
     );
 }

@@ -27,6 +27,8 @@ const NO_FILTER: &[(&str, &str)] = &[
     ("explain", "a finding code"),
     ("generate", "traces written by record"),
     ("fuzz-generator", "nothing: it generates its own profiles"),
+    ("completions", "nothing: it prints a shell completion script"),
+    ("man", "nothing: it writes the manual pages"),
 ];
 
 /// Subcommands that print examples the kernel can confirm.

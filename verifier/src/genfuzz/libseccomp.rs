@@ -968,9 +968,7 @@ pub fn worker_forks() -> u64 {
 fn isolated(limits: Limits, request: &[u8]) -> Result<Vec<u8>, NotCompiled> {
     use crate::kernel::isolate::{self, Isolated, Stuck};
     let l = isolate::Limits { spin_check: limits.spin_check, give_up: limits.give_up };
-    // `SECCHECK_NO_FORKSRV=1` (as AFL's `AFL_NO_FORKSRV`): a fork per
-    // compilation, to measure what the fork server saves.
-    let answered = if std::env::var_os("SECCHECK_NO_FORKSRV").is_some_and(|v| v == "1") {
+    let answered = if isolate::fork_server_disabled() {
         isolate::run(l, || serve(request))
     } else {
         WORKER.with(|w| w.borrow_mut().call(request, l))

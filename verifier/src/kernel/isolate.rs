@@ -72,6 +72,13 @@ pub enum Isolated {
     Died { status: String },
 }
 
+/// `SECCHECK_NO_FORKSRV=1` (as AFL's `AFL_NO_FORKSRV`): callers fork per
+/// computation with [`run`] instead of reusing a [`Worker`], to measure what
+/// the fork server saves.
+pub fn fork_server_disabled() -> bool {
+    std::env::var_os("SECCHECK_NO_FORKSRV").is_some_and(|v| v == "1")
+}
+
 /// Run `f` in a forked child, within `limits`.
 pub fn run(limits: Limits, f: impl FnOnce() -> Vec<u8>) -> Result<Isolated, OracleError> {
     let mut fds = [0i32; 2];

@@ -254,7 +254,7 @@ impl Summary {
                 "{} of {}{of} {}",
                 self.holding,
                 count_irregular(self.properties, "property", "properties"),
-                noun(self.holding, "holds", "hold")
+                noun(self.properties, "holds", "hold")
             );
             if self.violations > 0 {
                 props += &format!(", {}", count(self.violations, "violation"));
