@@ -4,7 +4,7 @@
 use crate::arch::Arch;
 use crate::bpf::validate::ValidProgram;
 use crate::emu::Emulator;
-use crate::seccomp::SeccompData;
+use crate::seccomp::{Action, SeccompData};
 
 /// masked comparison) and execute, for `d`, with it holding a different
 /// input word (or a computed value) than on another path into the same
@@ -76,4 +76,45 @@ pub fn arch_word_compared_with_non_arch(p: &ValidProgram, d: &SeccompData) -> Op
         }
     }
     None
+}
+
+/// The `RET K` that ends `d`'s path, when its constant, as it stands, is not
+/// `want` but with its four bytes reversed is: the generator wrote that one
+/// constant in the other byte order. Returns the `RET`'s index. Used to
+/// recognise a known libseccomp issue (a return duplicated near a far jump,
+/// its constant converted to the filter's byte order twice).
+pub fn ret_constant_byte_swapped(p: &ValidProgram, d: &SeccompData, want: Action) -> Option<usize> {
+    use crate::bpf::insn::*;
+    let pc = *Emulator::new(p).trace(d).path.last()?;
+    let i = p.insns()[pc];
+    let swapped =
+        i.code == BPF_RET | BPF_K && Action::from_ret(i.k) != want && Action::from_ret(i.k.swap_bytes()) == want;
+    swapped.then_some(pc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpf::insn::*;
+    use crate::bpf::{validate, Insn, Program};
+
+    fn data(nr: u32) -> SeccompData {
+        SeccompData { nr, arch: Arch::Ppc64.audit_arch(), instruction_pointer: 0, args: [0; 6] }
+    }
+
+    #[test]
+    fn finds_a_return_constant_in_the_other_byte_order() {
+        // nr 250 returns ALLOW written byte-swapped (0x0000ff7f, which the
+        // kernel reads as KILL_THREAD); nr 3 returns ALLOW as it should.
+        let p = validate(&Program::new(vec![
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 250, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, 0x0000_ff7f),
+            Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
+        ]))
+        .unwrap();
+        assert_eq!(ret_constant_byte_swapped(&p, &data(250), Action::Allow), Some(2));
+        assert_eq!(ret_constant_byte_swapped(&p, &data(3), Action::Allow), None);
+        assert_eq!(ret_constant_byte_swapped(&p, &data(250), Action::Log), None);
+    }
 }
