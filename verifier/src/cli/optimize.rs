@@ -82,7 +82,10 @@ struct Report {
     input: String,
     weights: String,
     proven_equivalent: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Named apart from the shared `kernel` object of other documents (the
+    /// kernel's confirmation of counterexamples): this is the kernel checking
+    /// the optimised program itself.
+    #[serde(rename = "kernel_check", skip_serializing_if = "Option::is_none")]
     kernel: Option<KernelCheck>,
     before: Cost,
     after: Cost,
