@@ -11,13 +11,13 @@
 use super::contract::{Examples, Generated};
 use super::input::{FilterArgs, KernelArgs};
 use super::{write_json, CliError, Outcome, Rendering};
-use crate::emu::Emulator;
-use crate::finding::{fails, Counterexample, Finding};
-use crate::lints::{self, LintContext, LintOptions};
+use crate::check::{CheckError, Job};
+use crate::finding::{fails, Finding};
+use crate::lints::LintOptions;
+use crate::policy;
 use crate::policy::verdict::{self, LintCounts, Summary};
-use crate::policy::{self, check::check, check::check_with};
 use crate::sources::read_bounded;
-use crate::symbolic::{analyze, Options};
+use crate::symbolic::Options;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -69,6 +69,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
     let policy_err =
         |e: String| CliError::Input { file: pname.clone(), msg: format!("cannot be checked exactly: {e}") };
+    let job_err = |e: CheckError| match e {
+        CheckError::Policy(e) => policy_err(e.to_string()),
+        e => analysis_err(e.to_string()),
+    };
     let mut stack_made = None;
     let (mut findings, violations, programs, compiled) = if args.stack {
         let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
@@ -84,11 +88,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             return Ok(Outcome::Findings);
         }
         stack_made = Some((files, made, pl));
-        let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
-        let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
-        let findings =
-            check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)))
-                .map_err(|e| policy_err(e.to_string()))?;
+        let findings = crate::check::run_stack(&valid, &pol, &Options::default()).map_err(job_err)?;
         let n = findings.len();
         (findings, n, valid.iter().map(|v| v.program().clone()).collect::<Vec<_>>(), None)
     } else {
@@ -99,16 +99,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             CheckFormat::Sarif => Rendering::Sarif,
         };
         let Some(valid) = super::accepted(out, how, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
-        let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
-        let emu = Emulator::new(&valid);
-        let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu).map_err(|e| policy_err(e.to_string()))?;
-        let n = findings.len();
-        if !args.no_lints {
-            let opts = LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() };
-            let cx = LintContext::new(&valid, &opts).map_err(|e| analysis_err(e.to_string()))?;
-            findings.extend(lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?);
-        }
-        (findings, n, vec![loaded.program], loaded.compiled)
+        let lints =
+            (!args.no_lints).then(|| LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() });
+        let checked = crate::check::run(&valid, &Job { policy: Some(&pol), lints, symbolic: Options::default() })
+            .map_err(job_err)?;
+        (checked.findings, checked.violations, vec![loaded.program], loaded.compiled)
     };
     let kernel = super::confirm_counterexamples(&programs, &mut findings, args.kernel.no_kernel);
     let props = verdict::properties(&pol, &findings[..violations]);

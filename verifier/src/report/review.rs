@@ -18,10 +18,10 @@
 
 use crate::arch::Arch;
 use crate::bpf::{listing, validate, DisasmOptions, ValidProgram};
+use crate::check::Job;
 use crate::diff::{self, strictness, Diff};
-use crate::emu::Emulator;
 use crate::finding::{Counterexample, Finding, Severity};
-use crate::lints::{self, LintContext, LintOptions};
+use crate::lints::{self, LintOptions};
 pub use crate::policy::verdict::LintCounts;
 use crate::policy::verdict::Summary;
 use crate::policy::{self, Policy};
@@ -29,7 +29,7 @@ use crate::seccomp::{Action, SeccompData};
 use crate::sources::Loaded;
 use crate::symbolic::cond::Condition;
 use crate::symbolic::table::{ArchTable, Outcome, Row};
-use crate::symbolic::{analyze, Options, TableOptions};
+use crate::symbolic::{Options, TableOptions};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -406,25 +406,25 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         Err(violations) => return Ok(rejected(input, subject, violations.iter().map(|v| v.to_string()).collect())),
     };
     let unexact = |msg: String| ReviewError::Analysis { file: input.name.clone(), msg };
-    let mut analysis = analyze(&valid, &Options::default()).map_err(|e| unexact(e.to_string()))?;
-    let emu = Emulator::new(&valid);
-
-    let mut raw: Vec<(&'static str, Finding)> = Vec::new();
-    if let Some((_, pol)) = &input.policy {
-        let found = policy::check::check(pol, &mut analysis, &emu).map_err(|e| unexact(e.to_string()))?;
-        raw.extend(found.into_iter().map(|f| ("property", f)));
-    }
-    let lint_opts = LintOptions {
-        arches: input.policy.as_ref().map(|(_, p)| p.arches.clone()).or_else(|| compiled.map(|c| c.arches.clone())),
-        fallback_arch: Some(input.fallback_arch),
-        ..LintOptions::default()
+    let job = Job {
+        policy: input.policy.as_ref().map(|(_, p)| *p),
+        lints: Some(LintOptions {
+            arches: input.policy.as_ref().map(|(_, p)| p.arches.clone()).or_else(|| compiled.map(|c| c.arches.clone())),
+            fallback_arch: Some(input.fallback_arch),
+            ..LintOptions::default()
+        }),
+        symbolic: Options::default(),
     };
-    let cx = LintContext::new(&valid, &lint_opts).map_err(|e| unexact(e.to_string()))?;
-    let lint_findings = lints::run(&cx).map_err(|e| unexact(e.to_string()))?;
-    let intended = cx.arches.clone();
+    let checked = crate::check::run(&valid, &job).map_err(|e| unexact(e.to_string()))?;
+    let (intended, arch_source) = checked.lint_arches.expect("the lints ran");
+    let mut analysis = checked.analysis;
+    let mut raw: Vec<(&'static str, Finding)> = Vec::with_capacity(checked.findings.len());
+    for (i, f) in checked.findings.into_iter().enumerate() {
+        raw.push((if i < checked.violations { "property" } else { "lint" }, f));
+    }
     if subject.arches.is_empty() || input.policy.is_some() {
         subject.arches = intended.iter().map(|a| a.name().to_string()).collect();
-        subject.arch_source = match cx.arch_source {
+        subject.arch_source = match arch_source {
             lints::ArchSource::Given if input.policy.is_some() => "the policy's arches".into(),
             lints::ArchSource::Given => "the profile's arches".into(),
             lints::ArchSource::Inferred => "the arches the filter tests".into(),
@@ -432,8 +432,6 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             lints::ArchSource::Unknown => "none known".into(),
         };
     }
-    drop(cx);
-    raw.extend(lint_findings.into_iter().map(|f| ("lint", f)));
     // Display order (most severe first, then code), so ids F1… follow it.
     let plain: Vec<Finding> = raw.iter().map(|(_, f)| f.clone()).collect();
     let mut slots: Vec<Option<(&'static str, Finding)>> = raw.into_iter().map(Some).collect();
