@@ -14,9 +14,7 @@ use super::{write_json, CliError, Outcome, Rendering};
 use crate::check::{CheckError, Job};
 use crate::finding::{fails, Finding};
 use crate::lints::LintOptions;
-use crate::policy;
 use crate::policy::verdict::{self, LintCounts, Summary};
-use crate::sources::read_bounded;
 use crate::symbolic::Options;
 use std::io::Write;
 use std::path::PathBuf;
@@ -53,15 +51,9 @@ pub enum CheckFormat {
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let pname = args.policy.display().to_string();
-    let text = read_bounded(&args.policy)?;
-    let text = std::str::from_utf8(&text)
-        .map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
-    let pol = policy::parse(text).map_err(|errs| CliError::Input {
-        file: pname.clone(),
-        msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
-    })?;
+    let pol = super::input::read_policy(&args.policy)?;
     let name = if args.stack {
-        super::diff::side_name(&super::diff::side_files(&args.filter.file.to_string_lossy(), true)?)
+        super::stackio::side_name(&super::stackio::side_files(&args.filter.file.to_string_lossy(), true)?)
     } else {
         args.filter.display_name()
     };
@@ -75,10 +67,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     let mut stack_made = None;
     let (mut findings, violations, programs, compiled) = if args.stack {
-        let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
+        let files = super::stackio::side_files(&args.filter.file.to_string_lossy(), true)?;
         let (valid, made): (Vec<_>, Vec<_>) = files
             .iter()
-            .map(|f| super::diff::load_valid_compiled(&args.filter.input, f))
+            .map(|f| super::stackio::load_valid_compiled(&args.filter.input, f))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .unzip();
@@ -119,7 +111,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             let mut report = serde_json::json!({ "file": name, "policy": pname, "compiled": Generated::of_option(&compiled), "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "groups": crate::finding::group::groups(&findings), "kernel": kernel });
             if let Some((files, made, pl)) = &stack_made {
                 report["path_length"] = serde_json::json!(pl);
-                report["stack"] = super::diff::stack_json(files, made);
+                report["stack"] = super::stackio::stack_json(files, made);
             }
             write_json(out, "check", &report)?
         }
@@ -128,7 +120,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             writeln!(out, "{name} against {pname}: {}", summary.line())?;
             super::write_compile_notes(out, &compiled)?;
             if let Some((files, made, pl)) = &stack_made {
-                super::diff::write_made_by(out, files, made)?;
+                super::stackio::write_made_by(out, files, made)?;
                 writeln!(out, "{}", pl.summary())?;
             }
             if args.stack && !args.no_lints {

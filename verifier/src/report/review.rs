@@ -20,6 +20,7 @@ use crate::arch::Arch;
 use crate::bpf::{listing, validate, DisasmOptions, ValidProgram};
 use crate::check::Job;
 use crate::diff::{self, strictness, Diff};
+use crate::finding::confirm::{KernelCheck, KernelStatus};
 use crate::finding::{Counterexample, Finding, Severity};
 use crate::lints::{self, LintOptions};
 pub use crate::policy::verdict::LintCounts;
@@ -49,14 +50,15 @@ pub struct ReviewInput<'a> {
     pub fallback_arch: Arch,
     /// What produced the report (`seccheck 0.1.0`).
     pub tool: String,
-    /// Asks the running kernel whether it takes a counterexample's action on
-    /// its input (`None`: it could not be asked for this input). The caller
-    /// does the kernel I/O; `None` here: nobody is asked.
+    /// Asks the running kernel about every counterexample, setting their
+    /// `kernel_confirmed`, and says what became of it
+    /// ([`crate::finding::confirm::ask`]). The caller does the kernel I/O;
+    /// `None` here: nobody is asked.
     pub confirm: Option<Confirm<'a>>,
 }
 
 /// See [`ReviewInput::confirm`].
-pub type Confirm<'a> = &'a mut dyn FnMut(&Counterexample) -> Option<bool>;
+pub type Confirm<'a> = &'a mut dyn FnMut(Vec<&mut Counterexample>) -> KernelCheck;
 
 /// Why a review could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -437,19 +439,9 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     let mut slots: Vec<Option<(&'static str, Finding)>> = raw.into_iter().map(Some).collect();
     let mut raw: Vec<(&'static str, Finding)> =
         crate::finding::group::order(&plain).into_iter().map(|i| slots[i].take().expect("each index once")).collect();
-    // (asked, agreed) when the kernel was asked.
-    let mut confirmed: Option<(usize, usize)> = None;
-    if let Some(confirm) = input.confirm {
-        let (mut asked, mut agreed) = (0, 0);
-        for (_, f) in raw.iter_mut() {
-            if let Some(c) = f.counterexample.as_mut() {
-                c.kernel_confirmed = confirm(c);
-                asked += c.kernel_confirmed.is_some() as usize;
-                agreed += (c.kernel_confirmed == Some(true)) as usize;
-            }
-        }
-        confirmed = Some((asked, agreed));
-    }
+    // What the kernel said, when it was asked.
+    let kernel: Option<KernelCheck> =
+        input.confirm.map(|confirm| confirm(raw.iter_mut().filter_map(|(_, f)| f.counterexample.as_mut()).collect()));
 
     let lines = listing(program, &DisasmOptions::default());
     let findings: Vec<FindingView> =
@@ -486,7 +478,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     let properties = input.policy.as_ref().map(|(pname, pol)| properties(pname, pol, &raw, &findings));
     let violations = raw.iter().filter(|(s, _)| *s == "property").count();
     // A disagreement with the kernel is a bug in seccheck: no verdict passes on it.
-    let disagree = confirmed.map_or(0, |(asked, agreed)| asked - agreed);
+    let disagree = kernel.as_ref().map_or(0, |k| k.disagreed);
     // The same verdict line as `check` and `generate` (policy::verdict::Summary),
     // with what the report adds that does not decide the exit code.
     let summary = match &properties {
@@ -502,13 +494,18 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             format!("{} changed from {} ({} looser)", plural(d.regions.len(), "region"), d.against, d.looser)
         });
     }
-    if let Some((asked, agreed)) = confirmed {
+    if let Some(k) = &kernel {
         if disagree == 0 {
-            facts.push(format!("the kernel agrees on {agreed} of {} it ran", plural(asked, "counterexample")));
+            facts.push(format!("the kernel agrees on {} of {} it ran", k.agreed, plural(k.asked, "counterexample")));
         }
     }
     let pass = summary.pass;
-    let headline = summary.line_with(properties.as_ref().map(|p| p.policy.as_str()), &facts);
+    let mut headline = summary.line_with(properties.as_ref().map(|p| p.policy.as_str()), &facts);
+    // A kernel that cannot be asked is said, not an error: the findings
+    // stand on the exact analysis (as in `check`, `lint` and `diff`).
+    if let Some(KernelCheck { status: KernelStatus::Unavailable, reason: Some(r), .. }) = &kernel {
+        headline += &format!("; the kernel could not be asked about the counterexamples ({r})");
+    }
     let verdict = Verdict {
         pass,
         headline,
