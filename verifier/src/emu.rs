@@ -19,6 +19,7 @@
 use crate::bpf::insn::*;
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData};
+use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
 
 /// An instruction pre-decoded for fast dispatch. Built only from validated programs.
@@ -73,12 +74,12 @@ impl Emulator {
                 match c & 0x07 {
                     BPF_LD => match c & 0xe0 {
                         BPF_ABS => Op::LdAbs(k),
-                        BPF_LEN => Op::LdImm(64),
+                        BPF_LEN => Op::LdImm(SECCOMP_DATA_SIZE),
                         BPF_MEM => Op::LdMem(k as usize),
                         _ => Op::LdImm(k),
                     },
                     BPF_LDX => match c & 0xe0 {
-                        BPF_LEN => Op::LdxImm(64),
+                        BPF_LEN => Op::LdxImm(SECCOMP_DATA_SIZE),
                         BPF_MEM => Op::LdxMem(k as usize),
                         _ => Op::LdxImm(k),
                     },

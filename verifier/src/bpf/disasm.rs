@@ -49,6 +49,9 @@ use super::insn::*;
 use super::validate::{classic_opcode_known, violations, Violation};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::seccomp::{describe_offset, Action, AUDIT_ARCH_LE};
+// `sizeof(struct seccomp_data)`: what `ld #len` loads (`seccomp_check_filter`
+// rewrites `LD/LDX W LEN` to this immediate, kernel/seccomp.c).
+use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -523,7 +526,7 @@ impl Dataflow {
                 st.a = match f.shape {
                     Shape::Abs if code & 0x18 == BPF_W => word(k, &st.arch),
                     Shape::Imm => Val::Const(k),
-                    Shape::Len => Val::Const(SECCOMP_DATA_LEN),
+                    Shape::Len => Val::Const(SECCOMP_DATA_SIZE),
                     Shape::Mem => cell(&st),
                     _ => Val::Unknown,
                 }
@@ -531,7 +534,7 @@ impl Dataflow {
             BPF_LDX => {
                 st.x = match f.shape {
                     Shape::Imm => Val::Const(k),
-                    Shape::Len => Val::Const(SECCOMP_DATA_LEN),
+                    Shape::Len => Val::Const(SECCOMP_DATA_SIZE),
                     Shape::Mem => cell(&st),
                     _ => Val::Unknown,
                 }
@@ -576,10 +579,6 @@ impl Dataflow {
     }
 }
 
-/// `sizeof(struct seccomp_data)`: what `ld #len` loads (`seccomp_check_filter`
-/// rewrites `LD/LDX W LEN` to this immediate, kernel/seccomp.c).
-const SECCOMP_DATA_LEN: u32 = 64;
-
 /// Does the conditional jump `op` with `A = a` and operand `c` take its `jt` branch?
 fn jump_holds(op: u16, a: u32, c: u32) -> bool {
     match op {
@@ -601,7 +600,7 @@ fn word(k: u32, arch: &ArchSet) -> Val {
 /// The name of the `seccomp_data` word at `k`; for argument and instruction
 /// pointer halves it depends on the byte order, which is only known once the arch is.
 fn word_name(k: u32, arch: &ArchSet) -> Option<String> {
-    if !k.is_multiple_of(4) || k >= SECCOMP_DATA_LEN {
+    if !k.is_multiple_of(4) || k >= SECCOMP_DATA_SIZE {
         return None;
     }
     Some(match (k, arch.little_endian()) {

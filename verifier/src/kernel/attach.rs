@@ -21,6 +21,7 @@ use super::sys::{self, *};
 use super::validate::{child_hygiene, fork, own_pid, SetupReport, EXIT_SETUP_FAILED, STEP_DUMPABLE, STEP_NNP};
 use super::{OracleError, MAX_FPROG_LEN};
 use crate::bpf::Program;
+use crate::uapi::SECCOMP_SET_MODE_FILTER;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 // State 0: the child is still setting itself up.
@@ -142,7 +143,7 @@ unsafe fn attach_child(plan: &AttachPlan) -> ! {
         for (i, fprog) in plan.fprogs.iter().enumerate() {
             sh.index.store(i as u32, Ordering::Release);
             sh.state.store(STATE_INSTALLING, Ordering::Release);
-            let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, fprog as *const SockFprog as u64);
+            let r = syscall3(SYS_SECCOMP, u64::from(SECCOMP_SET_MODE_FILTER), 0, fprog as *const SockFprog as u64);
             if r < 0 {
                 sh.errno.store(-r, Ordering::Release);
                 sh.state.store(STATE_REFUSED, Ordering::Release);

@@ -75,8 +75,11 @@ use super::validate::{self as v, child_hygiene, fork, kill_and_reap, own_pid, Se
 use super::{Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK, TIMEOUT_SECS};
 use crate::bpf::insn::*;
 use crate::bpf::Program;
-use crate::seccomp::{
-    SeccompData, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF,
+use crate::seccomp::SeccompData;
+use crate::uapi::{
+    SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_MODE_FILTER,
+    SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, SECCOMP_SET_MODE_FILTER,
+    X32_SYSCALL_BIT,
 };
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
@@ -606,7 +609,7 @@ impl Prober {
         let regs = ProbeRegs {
             via_int80: (input.abi == Abi::I386) as u64,
             rax: match input.abi {
-                Abi::X32 => input.nr as u64 | X32_SYSCALL_BIT,
+                Abi::X32 => u64::from(input.nr | X32_SYSCALL_BIT),
                 _ => input.nr as u64,
             },
             args: input.args,
@@ -932,7 +935,7 @@ unsafe fn probe_child(plan: &ChildPlan) -> ! {
         if r < 0 {
             fail((v::STEP_NNP, -r))
         }
-        let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, plan.p0);
+        let r = syscall3(SYS_SECCOMP, u64::from(SECCOMP_SET_MODE_FILTER), 0, plan.p0);
         if r < 0 {
             fail((STEP_PROBE_FILTER, -r))
         }
@@ -981,18 +984,31 @@ unsafe fn probe_child(plan: &ChildPlan) -> ! {
 ///
 /// # Safety
 /// Child only; the fprogs live in the low arena.
-unsafe fn install(plan: &ChildPlan, i: usize, e: usize, flags: u64) -> i64 {
+unsafe fn install(plan: &ChildPlan, i: usize, e: usize, flags: u32) -> i64 {
     let f64 = plan.fprog64[i];
     let f32 = plan.fprog32[i];
     // SAFETY: seccomp/prctl read the fprog and the instructions it points to.
     unsafe {
         match e {
-            0 => syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, flags, f64),
-            1 => syscall6(SYS_PRCTL, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, f64, 0, 0, 0),
-            2 => int80(SYS32_SECCOMP, SECCOMP_SET_MODE_FILTER as u32, flags as u32, f32, 0, 0),
-            3 => int80(SYS32_PRCTL, PR_SET_SECCOMP as u32, SECCOMP_MODE_FILTER as u32, f32, 0, 0),
-            4 => syscall3(SYS_SECCOMP | X32_SYSCALL_BIT, SECCOMP_SET_MODE_FILTER, flags, f32 as u64),
-            _ => syscall6(SYS_PRCTL | X32_SYSCALL_BIT, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, f32 as u64, 0, 0, 0),
+            0 => syscall3(SYS_SECCOMP, u64::from(SECCOMP_SET_MODE_FILTER), u64::from(flags), f64),
+            1 => syscall6(SYS_PRCTL, PR_SET_SECCOMP, u64::from(SECCOMP_MODE_FILTER), f64, 0, 0, 0),
+            2 => int80(SYS32_SECCOMP, SECCOMP_SET_MODE_FILTER, flags, f32, 0, 0),
+            3 => int80(SYS32_PRCTL, PR_SET_SECCOMP as u32, SECCOMP_MODE_FILTER, f32, 0, 0),
+            4 => syscall3(
+                SYS_SECCOMP | u64::from(X32_SYSCALL_BIT),
+                u64::from(SECCOMP_SET_MODE_FILTER),
+                u64::from(flags),
+                u64::from(f32),
+            ),
+            _ => syscall6(
+                SYS_PRCTL | u64::from(X32_SYSCALL_BIT),
+                PR_SET_SECCOMP,
+                u64::from(SECCOMP_MODE_FILTER),
+                u64::from(f32),
+                0,
+                0,
+                0,
+            ),
         }
     }
 }

@@ -78,6 +78,10 @@ use super::health;
 use super::sys::{self, *};
 use super::validate::own_pid;
 use crate::bpf::Program;
+use crate::uapi::{
+    SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_RET_USER_NOTIF,
+    SECCOMP_SET_MODE_FILTER, SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -94,10 +98,6 @@ const SYS_PIDFD_OPEN: u64 = 434;
 const SYS_PIDFD_GETFD: u64 = 438;
 // include/uapi/linux/prctl.h
 const PR_SET_CHILD_SUBREAPER: u64 = 36;
-/// `SECCOMP_RET_USER_NOTIF` (include/uapi/linux/seccomp.h).
-const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
-/// `SECCOMP_USER_NOTIF_FLAG_CONTINUE` (include/uapi/linux/seccomp.h).
-const SECCOMP_USER_NOTIF_FLAG_CONTINUE: u32 = 1;
 // include/uapi/asm-generic/poll.h
 const POLLIN: i16 = 0x1;
 const POLLHUP: i16 = 0x10;
@@ -339,7 +339,7 @@ fn run(
     let insns: Vec<u8> = installed.to_bytes();
     let fprog = SockFprog { len: (insns.len() / 8) as u16, filter: insns.as_ptr() as u64 };
     let flags = match mode {
-        Mode::Notify => SECCOMP_FILTER_FLAG_NEW_LISTENER,
+        Mode::Notify => u64::from(SECCOMP_FILTER_FLAG_NEW_LISTENER),
         Mode::Enforce { flags, .. } => u64::from(flags),
         Mode::Unfiltered => 0,
     };
@@ -703,7 +703,7 @@ unsafe fn target(plan: &Plan, sh: &Shared) -> ! {
         let r = if plan.fprog.is_null() {
             0
         } else {
-            syscall6(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, plan.flags, plan.fprog as u64, 0, 0, 0)
+            syscall6(SYS_SECCOMP, u64::from(SECCOMP_SET_MODE_FILTER), plan.flags, plan.fprog as u64, 0, 0, 0)
         };
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_FILTER, -r);

@@ -29,6 +29,7 @@
 use super::sys::{self, *};
 use super::{OracleError, Verdict, MAX_FPROG_LEN, TIMEOUT_SECS};
 use crate::bpf::Program;
+use crate::uapi::{SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_RET_ALLOW, SECCOMP_SET_MODE_FILTER};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 /// Child progress, written by the child with plain stores into shared memory.
@@ -272,7 +273,7 @@ unsafe fn accept_child(plan: &AcceptPlan) -> ! {
         if r < 0 {
             fail((STEP_NNP, -r))
         }
-        let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, &plan.fprog as *const SockFprog as u64);
+        let r = syscall3(SYS_SECCOMP, u64::from(SECCOMP_SET_MODE_FILTER), 0, &plan.fprog as *const SockFprog as u64);
         if r < 0 {
             sh.result.store(-r, Ordering::Release);
             sh.state.store(STATE_REJECTED, Ordering::Release);
@@ -471,7 +472,7 @@ unsafe fn validator_child(base: u64, parent: i64) -> ! {
         fail(e)
     }
     // An allow-all filter with a listener: `ret ALLOW`.
-    let allow = crate::bpf::Insn::stmt(0x06, crate::seccomp::SECCOMP_RET_ALLOW).to_bytes();
+    let allow = crate::bpf::Insn::stmt(0x06, SECCOMP_RET_ALLOW).to_bytes();
     let allow_prog = SockFprog { len: 1, filter: allow.as_ptr() as u64 };
     let fprog = SockFprog { len: 0, filter: base + PROGRAM_OFFSET as u64 };
     // SAFETY: system calls on this process with pointers to live memory.
@@ -486,8 +487,8 @@ unsafe fn validator_child(base: u64, parent: i64) -> ! {
         }
         let r = syscall3(
             SYS_SECCOMP,
-            SECCOMP_SET_MODE_FILTER,
-            SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            u64::from(SECCOMP_SET_MODE_FILTER),
+            u64::from(SECCOMP_FILTER_FLAG_NEW_LISTENER),
             &allow_prog as *const SockFprog as u64,
         );
         if r < 0 {
@@ -512,8 +513,8 @@ unsafe fn validator_child(base: u64, parent: i64) -> ! {
         let r = unsafe {
             syscall3(
                 SYS_SECCOMP,
-                SECCOMP_SET_MODE_FILTER,
-                SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                u64::from(SECCOMP_SET_MODE_FILTER),
+                u64::from(SECCOMP_FILTER_FLAG_NEW_LISTENER),
                 &fprog as *const SockFprog as u64,
             )
         };
