@@ -47,8 +47,8 @@
 //! Deciding those needs the symbolic evaluator (`crate::symbolic`).
 
 use crate::bpf::insn::*;
+use crate::bpf::semantics::{alu_valid as alu, jump};
 use crate::bpf::ValidProgram;
-use crate::emu::{alu, jump};
 use crate::seccomp::Action;
 use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
