@@ -76,14 +76,12 @@ mod child;
 use super::prologue::{SetupReport, EXIT_SETUP_FAILED};
 use super::sys::{self, *};
 use super::validate::{fork, kill_and_reap, own_pid};
-use super::{Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK, TIMEOUT_SECS};
+use super::{Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK};
 use crate::bpf::insn::*;
 use crate::bpf::Program;
 use crate::seccomp::SeccompData;
 use crate::uapi::{
-    SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_MODE_FILTER,
-    SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, SECCOMP_SET_MODE_FILTER,
-    X32_SYSCALL_BIT,
+    SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, X32_SYSCALL_BIT,
 };
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
