@@ -22,7 +22,7 @@ use crate::seccomp::{Action, SeccompData};
 use serde::Serialize;
 
 pub mod compiled;
-pub use compiled::CompiledFilter;
+pub use compiled::CompiledEmulator;
 
 /// An instruction pre-decoded for fast dispatch. Built only from validated programs.
 #[derive(Clone, Copy, Debug)]
@@ -136,7 +136,7 @@ impl Emulator {
     }
 
     /// The return value for `d` when execution is at `pc` with `regs`
-    /// (what [`CompiledFilter`] resumes from once it has followed the
+    /// (what [`CompiledEmulator`] resumes from once it has followed the
     /// program as far as `arch` and `nr` decide it). `pc` must be a point
     /// reached by some execution with these registers.
     #[inline]

@@ -5,8 +5,8 @@
 //! Real filters spend almost all their instructions dispatching on `arch` and
 //! `nr` (a linear chain of hundreds of `jeq`, a search tree, runc's stub in
 //! front): the same few hundred steps for every call of the same syscall. So
-//! [`CompiledFilter::new`] follows the program once for every class of
-//! `(arch, nr)` that takes the same path, and [`CompiledFilter::run`] does
+//! [`CompiledEmulator::new`] follows the program once for every class of
+//! `(arch, nr)` that takes the same path, and [`CompiledEmulator::run`] does
 //! one table lookup instead:
 //!
 //! - the walk keeps each register and scratch cell as a constant or as
@@ -110,11 +110,21 @@ enum Entry {
     Resume(u32),
 }
 
-/// Where the interpreter continues, with registers to be evaluated per input.
+/// Where the interpreter continues, with registers to be evaluated per input
+/// (`fixed` when none depends on it: the common case, an argument load).
 #[derive(Clone, Copy, Debug)]
 struct Resume {
     pc: usize,
     state: State,
+    fixed: Option<Regs>,
+}
+
+impl Resume {
+    fn new(pc: usize, state: State) -> Resume {
+        let konst = |v: Val| matches!(v, Val::Const(_));
+        let fixed = (konst(state.a) && konst(state.x) && state.mem.iter().all(|&v| konst(v))).then(|| state.regs(0, 0));
+        Resume { pc, state, fixed }
+    }
 }
 
 /// The outcomes of one interval of `arch` values, by `nr`.
@@ -140,7 +150,7 @@ impl ArchClass {
 /// A program compiled for repeated evaluation: the same return value as
 /// [`Emulator::run`] on every input, most of them by one table lookup.
 #[derive(Clone, Debug)]
-pub struct CompiledFilter {
+pub struct CompiledEmulator {
     emu: Emulator,
     /// Starts of the `arch` intervals (the first is 0), ascending.
     arch_starts: Box<[u32]>,
@@ -163,31 +173,31 @@ pub struct Shape {
     pub interpreted: bool,
 }
 
-impl CompiledFilter {
+impl CompiledEmulator {
     /// Compile `p`. Never fails: what the walk cannot follow is left to the
     /// interpreter.
-    pub fn new(p: &ValidProgram) -> CompiledFilter {
+    pub fn new(p: &ValidProgram) -> CompiledEmulator {
         let emu = Emulator::new(p);
         let mut walk = Walk { ops: &emu.ops, leaves: Vec::new(), resumes: Vec::new(), ids: HashMap::new(), steps: 0 };
         walk.run();
         let Walk { leaves, resumes, .. } = walk;
         match tables(&leaves) {
             Some((arch_starts, classes)) => {
-                CompiledFilter { emu, arch_starts, classes, resumes: resumes.into_boxed_slice() }
+                CompiledEmulator { emu, arch_starts, classes, resumes: resumes.into_boxed_slice() }
             }
-            None => CompiledFilter::interpreted(emu),
+            None => CompiledEmulator::interpreted(emu),
         }
     }
 
     /// One resume point at instruction 0 for every input.
-    fn interpreted(emu: Emulator) -> CompiledFilter {
+    fn interpreted(emu: Emulator) -> CompiledEmulator {
         let start = State { a: Val::Const(0), x: Val::Const(0), mem: [Val::Const(0); BPF_MEMWORDS as usize] };
         let class = ArchClass { dense: Box::new([]), starts: Box::new([0]), entries: Box::new([Entry::Resume(0)]) };
-        CompiledFilter {
+        CompiledEmulator {
             emu,
             arch_starts: Box::new([0]),
             classes: Box::new([class]),
-            resumes: Box::new([Resume { pc: 0, state: start }]),
+            resumes: Box::new([Resume::new(0, start)]),
         }
     }
 
@@ -204,7 +214,11 @@ impl CompiledFilter {
     #[inline(never)]
     fn resume(&self, i: u32, d: &SeccompData) -> u32 {
         let r = &self.resumes[i as usize];
-        self.emu.run_from(d, r.pc, r.state.regs(d.nr, d.arch))
+        let regs = match r.fixed {
+            Some(regs) => regs,
+            None => r.state.regs(d.nr, d.arch),
+        };
+        self.emu.run_from(d, r.pc, regs)
     }
 
     /// The action for `d` (as `__seccomp_filter` decodes the return value).
@@ -283,7 +297,7 @@ impl Walk<'_> {
         let next = self.resumes.len() as u32;
         let id = *self.ids.entry((pc, state)).or_insert(next);
         if id == next {
-            self.resumes.push(Resume { pc, state });
+            self.resumes.push(Resume::new(pc, state));
         }
         Entry::Resume(id)
     }
@@ -497,9 +511,9 @@ mod tests {
     use crate::seccomp::{SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO};
     use proptest::prelude::*;
 
-    fn compile(insns: &[Insn]) -> (Emulator, CompiledFilter) {
+    fn compile(insns: &[Insn]) -> (Emulator, CompiledEmulator) {
         let v = validate(&Program::new(insns.to_vec())).unwrap();
-        (Emulator::new(&v), CompiledFilter::new(&v))
+        (Emulator::new(&v), CompiledEmulator::new(&v))
     }
 
     fn at(arch: u32, nr: u32, arg0: u64) -> SeccompData {
@@ -621,7 +635,7 @@ mod tests {
         #[test]
         fn equals_the_interpreter_on_generated_programs((p, inputs) in crate::testgen::strategies::program_with_inputs(64)) {
             let v = validate(&p).unwrap();
-            let (emu, c) = (Emulator::new(&v), CompiledFilter::new(&v));
+            let (emu, c) = (Emulator::new(&v), CompiledEmulator::new(&v));
             for d in &inputs {
                 prop_assert_eq!(c.run(d), emu.run(d), "{:?}", d);
             }
