@@ -1,39 +1,43 @@
-//! The emulator's fast path: the part of a filter that `arch` and `nr` decide,
-//! compiled into lookup tables, with the interpreter ([`Emulator`]) resuming
-//! where the arguments or the instruction pointer start to matter.
+//! The emulator's fast path: a filter compiled into lookup tables on `arch`
+//! and `nr` and small decision trees on the arguments, with the interpreter
+//! ([`Emulator`]) resuming wherever the compilation does not follow the
+//! program exactly.
 //!
 //! Real filters spend almost all their instructions dispatching on `arch` and
 //! `nr` (a linear chain of hundreds of `jeq`, a search tree, runc's stub in
 //! front): the same few hundred steps for every call of the same syscall. So
 //! [`CompiledEmulator::new`] follows the program once for every class of
-//! `(arch, nr)` that takes the same path, and [`CompiledEmulator::run`] does
-//! one table lookup instead:
+//! inputs that takes the same path, and [`CompiledEmulator::run`] does one
+//! table lookup and, for argument checks, a few interval searches:
 //!
 //! - the walk keeps each register and scratch cell as a constant or as
-//!   `word & mask` of `nr` or `arch` (what `ld [0]`, `ld [4]` and `and #k`
-//!   make of them), and the set of inputs still on the path as one interval
-//!   of `arch` times one interval of `nr`;
+//!   `word & mask` of one input word (what `ld [k]` and `and #k` make of
+//!   it), and for each word the interval its value is known to lie in;
 //! - a conditional jump on such a word splits the interval into the pieces
 //!   where its outcome is constant (at `k`, `k + 1` for `jeq`/`jgt`/`jge`;
 //!   aligned blocks of `2^(trailing zeros of the mask)` for `jset` and masked
 //!   words, e.g. the x32 test `jset #0x40000000`), and each piece follows its
 //!   branch;
-//! - a path ends in a leaf: `ret` of a known value, or a *resume point* (the
-//!   instruction and the registers as expressions of `nr` and `arch`) at the
-//!   first instruction the walk does not follow exactly: a load of an
-//!   argument or the instruction pointer, an ALU operation other than
-//!   `and #k` on a word, a comparison of two words, `ret a` of a word, a
-//!   split into more than [`MAX_PIECES`] pieces, or a spent budget;
-//! - the leaves, a partition of all `2^64` `(arch, nr)` pairs, become per
-//!   `arch` interval a dense table for `nr < DENSE_NR` and sorted interval
-//!   starts above it.
+//! - splits on `arch` and `nr` partition all `2^64` pairs into rectangles,
+//!   which become per `arch` interval a dense table for `nr < DENSE_NR` and
+//!   sorted interval starts above it; a split on any other word starts a
+//!   decision tree (shared by every rectangle that reaches the same
+//!   instruction with the same registers) whose nodes test one word;
+//! - a path ends in `ret` of a known value, or in a *resume point* (the
+//!   instruction and the registers as expressions of the input) at the first
+//!   instruction not followed exactly: an ALU operation other than `and #k`
+//!   on a word, a comparison of two words, `ret a` of a word, or a spent
+//!   budget. (A test of a masked word whose interval would split into more
+//!   than [`MAX_PIECES`] pieces, e.g. `and #0x7e020000; jeq #0`, becomes a
+//!   tree node on the masked value instead.)
 //!
 //! Exactness does not depend on how far the walk gets: every step it takes
 //! is the interpreter's step on every input of the piece, and at a resume
 //! point the interpreter itself continues with the registers it would have
 //! had. A program the walk cannot split at all compiles to one resume point
 //! at instruction 0, the interpreter unchanged. `tests/compiled_vs_emu.rs`
-//! compares the two on every corpus filter and on generated programs.
+//! compares the two on every corpus filter; this module's proptest on
+//! generated programs.
 
 use super::{jump, Emulator, Op, Regs};
 use crate::bpf::insn::*;
@@ -53,29 +57,31 @@ const MAX_STEPS: usize = 1 << 22;
 const MAX_CELLS: usize = 1 << 20;
 /// Syscall numbers below this are looked up in a dense table.
 const DENSE_NR: u32 = 1024;
+/// Most nodes and steps of one decision tree, and most tests on one of its
+/// paths; most nodes of all trees.
+const TREE_NODES: usize = 1024;
+const TREE_STEPS: usize = 1 << 14;
+const TREE_DEPTH: usize = 64;
+const MAX_NODES: usize = 1 << 18;
 
-/// One of the two words the dispatch reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Word {
-    Nr,
-    Arch,
-}
+/// Byte offsets of the two words the tables dispatch on.
+const NR: u8 = 0;
+const ARCH: u8 = 4;
 
-/// What the walk knows of a register: a constant, or `word & mask`
-/// (`mask` never 0: that is the constant 0).
+/// What the walk knows of a register: a constant, or `word & mask` of the
+/// input word at a byte offset (`mask` never 0: that is the constant 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Val {
     Const(u32),
-    Masked(Word, u32),
+    Masked(u8, u32),
 }
 
 impl Val {
     #[inline]
-    fn at(self, nr: u32, arch: u32) -> u32 {
+    fn at(self, d: &SeccompData) -> u32 {
         match self {
             Val::Const(c) => c,
-            Val::Masked(Word::Nr, m) => nr & m,
-            Val::Masked(Word::Arch, m) => arch & m,
+            Val::Masked(off, m) => d.word(u32::from(off)) & m,
         }
     }
 }
@@ -88,9 +94,11 @@ struct State {
     mem: [Val; BPF_MEMWORDS as usize],
 }
 
+const START: State = State { a: Val::Const(0), x: Val::Const(0), mem: [Val::Const(0); BPF_MEMWORDS as usize] };
+
 impl State {
-    fn regs(&self, nr: u32, arch: u32) -> Regs {
-        Regs { a: self.a.at(nr, arch), x: self.x.at(nr, arch), mem: self.mem.map(|v| v.at(nr, arch)) }
+    fn regs(&self, d: &SeccompData) -> Regs {
+        Regs { a: self.a.at(d), x: self.x.at(d), mem: self.mem.map(|v| v.at(d)) }
     }
 }
 
@@ -103,15 +111,33 @@ struct Span {
 
 const ALL: Span = Span { lo: 0, hi: u32::MAX };
 
-/// What a class of inputs gets: a return value, or the index of a resume point.
+/// What a class of `(arch, nr)` gets: a return value, or a node of the
+/// decision trees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Entry {
     Ret(u32),
+    Node(u32),
+}
+
+/// A node of the decision trees that follow the tables.
+#[derive(Clone, Copy, Debug)]
+enum Node {
+    Ret(u32),
+    /// The interpreter continues at a resume point.
     Resume(u32),
+    /// The input word at byte offset `off`, and-ed with `mask`, selects a
+    /// child: `starts[first..first + len]` are the ascending starts of its
+    /// intervals, `kids` the same range the children.
+    Test {
+        off: u32,
+        mask: u32,
+        first: u32,
+        len: u32,
+    },
 }
 
 /// Where the interpreter continues, with registers to be evaluated per input
-/// (`fixed` when none depends on it: the common case, an argument load).
+/// (`fixed` when none depends on it).
 #[derive(Clone, Copy, Debug)]
 struct Resume {
     pc: usize,
@@ -122,8 +148,8 @@ struct Resume {
 impl Resume {
     fn new(pc: usize, state: State) -> Resume {
         let konst = |v: Val| matches!(v, Val::Const(_));
-        let fixed = (konst(state.a) && konst(state.x) && state.mem.iter().all(|&v| konst(v))).then(|| state.regs(0, 0));
-        Resume { pc, state, fixed }
+        let all_const = konst(state.a) && konst(state.x) && state.mem.iter().all(|&v| konst(v));
+        Resume { pc, state, fixed: all_const.then(|| state.regs(&SeccompData::default())) }
     }
 }
 
@@ -148,13 +174,17 @@ impl ArchClass {
 }
 
 /// A program compiled for repeated evaluation: the same return value as
-/// [`Emulator::run`] on every input, most of them by one table lookup.
+/// [`Emulator::run`] on every input, most of them by one table lookup and a
+/// few interval searches.
 #[derive(Clone, Debug)]
 pub struct CompiledEmulator {
     emu: Emulator,
     /// Starts of the `arch` intervals (the first is 0), ascending.
     arch_starts: Box<[u32]>,
     classes: Box<[ArchClass]>,
+    nodes: Box<[Node]>,
+    starts: Box<[u32]>,
+    kids: Box<[u32]>,
     resumes: Box<[Resume]>,
 }
 
@@ -167,6 +197,8 @@ pub struct Shape {
     pub intervals: usize,
     /// Of those, the ones that end in a known return value.
     pub constant_intervals: usize,
+    /// Tests of the decision trees (argument checks).
+    pub tests: usize,
     /// Distinct places where the interpreter takes over.
     pub resume_points: usize,
     /// Nothing was compiled: every input runs the interpreter from the start.
@@ -178,26 +210,45 @@ impl CompiledEmulator {
     /// interpreter.
     pub fn new(p: &ValidProgram) -> CompiledEmulator {
         let emu = Emulator::new(p);
-        let mut walk = Walk { ops: &emu.ops, leaves: Vec::new(), resumes: Vec::new(), ids: HashMap::new(), steps: 0 };
-        walk.run();
-        let Walk { leaves, resumes, .. } = walk;
-        match tables(&leaves) {
-            Some((arch_starts, classes)) => {
-                CompiledEmulator { emu, arch_starts, classes, resumes: resumes.into_boxed_slice() }
-            }
+        let mut w = Walk {
+            ops: &emu.ops,
+            leaves: Vec::new(),
+            nodes: Vec::new(),
+            starts: Vec::new(),
+            kids: Vec::new(),
+            roots: HashMap::new(),
+            resumes: Vec::new(),
+            ids: HashMap::new(),
+            steps: 0,
+        };
+        w.run();
+        let tables = tables(&w.leaves);
+        let Walk { nodes, starts, kids, resumes, .. } = w;
+        match tables {
+            Some((arch_starts, classes)) => CompiledEmulator {
+                emu,
+                arch_starts,
+                classes,
+                nodes: nodes.into(),
+                starts: starts.into(),
+                kids: kids.into(),
+                resumes: resumes.into(),
+            },
             None => CompiledEmulator::interpreted(emu),
         }
     }
 
     /// One resume point at instruction 0 for every input.
     fn interpreted(emu: Emulator) -> CompiledEmulator {
-        let start = State { a: Val::Const(0), x: Val::Const(0), mem: [Val::Const(0); BPF_MEMWORDS as usize] };
-        let class = ArchClass { dense: Box::new([]), starts: Box::new([0]), entries: Box::new([Entry::Resume(0)]) };
+        let class = ArchClass { dense: Box::new([]), starts: Box::new([0]), entries: Box::new([Entry::Node(0)]) };
         CompiledEmulator {
             emu,
             arch_starts: Box::new([0]),
             classes: Box::new([class]),
-            resumes: Box::new([Resume::new(0, start)]),
+            nodes: Box::new([Node::Resume(0)]),
+            starts: Box::new([]),
+            kids: Box::new([]),
+            resumes: Box::new([Resume::new(0, START)]),
         }
     }
 
@@ -207,16 +258,31 @@ impl CompiledEmulator {
         let class = &self.classes[self.arch_starts.partition_point(|&s| s <= d.arch) - 1];
         match class.get(d.nr) {
             Entry::Ret(r) => r,
-            Entry::Resume(i) => self.resume(i, d),
+            Entry::Node(n) => self.tree(n, d),
         }
     }
 
     #[inline(never)]
+    fn tree(&self, mut n: u32, d: &SeccompData) -> u32 {
+        loop {
+            match self.nodes[n as usize] {
+                Node::Ret(r) => return r,
+                Node::Resume(i) => return self.resume(i, d),
+                Node::Test { off, mask, first, len } => {
+                    let v = d.word(off) & mask;
+                    let (first, len) = (first as usize, len as usize);
+                    let i = self.starts[first..first + len].partition_point(|&s| s <= v) - 1;
+                    n = self.kids[first + i];
+                }
+            }
+        }
+    }
+
     fn resume(&self, i: u32, d: &SeccompData) -> u32 {
         let r = &self.resumes[i as usize];
         let regs = match r.fixed {
             Some(regs) => regs,
-            None => r.state.regs(d.nr, d.arch),
+            None => r.state.regs(d),
         };
         self.emu.run_from(d, r.pc, regs)
     }
@@ -235,11 +301,13 @@ impl CompiledEmulator {
         let intervals = self.classes.iter().map(|c| c.entries.len()).sum();
         let constant_intervals =
             self.classes.iter().flat_map(|c| c.entries.iter()).filter(|e| matches!(e, Entry::Ret(_))).count();
-        let interpreted = self.resumes.len() == 1 && self.resumes[0].pc == 0 && intervals == 1;
+        let tests = self.nodes.iter().filter(|n| matches!(n, Node::Test { .. })).count();
+        let interpreted = intervals == 1 && self.resumes.len() == 1 && self.resumes[0].pc == 0 && tests == 0;
         Shape {
             arch_classes: self.classes.len(),
             intervals,
             constant_intervals,
+            tests,
             resume_points: self.resumes.len(),
             interpreted,
         }
@@ -267,7 +335,7 @@ impl CompiledEmulator {
     }
 }
 
-/// A path of the walk still to be followed.
+/// A path of the table walk still to be followed.
 struct Frame {
     pc: usize,
     state: State,
@@ -275,9 +343,94 @@ struct Frame {
     nr: Span,
 }
 
+/// What one instruction does to the walk.
+enum Step {
+    Next(usize),
+    Ret(u32),
+    /// A conditional jump on the word at byte offset `off` whose outcome
+    /// differs between the pieces of the interval of `word & mask` (of the
+    /// word's known interval when `mask` is all ones).
+    Split {
+        off: u8,
+        mask: u32,
+        pieces: Vec<(Span, bool)>,
+        jt: usize,
+        jf: usize,
+    },
+    /// Not followed exactly: the interpreter takes over here.
+    Stop,
+}
+
+/// The instruction at `pc` applied to `s` (changed only on `Next`), with the
+/// interval each input word is known to lie in.
+fn step(ops: &[Op], pc: usize, s: &mut State, span: impl Fn(u8) -> Span) -> Step {
+    match ops[pc] {
+        Op::LdAbs(off) => s.a = Val::Masked(off as u8, u32::MAX),
+        Op::LdImm(k) => s.a = Val::Const(k),
+        Op::LdxImm(k) => s.x = Val::Const(k),
+        Op::LdMem(k) => s.a = s.mem[k],
+        Op::LdxMem(k) => s.x = s.mem[k],
+        Op::St(k) => s.mem[k] = s.a,
+        Op::Stx(k) => s.mem[k] = s.x,
+        Op::Tax => s.x = s.a,
+        Op::Txa => s.a = s.x,
+        Op::Neg => match s.a {
+            Val::Const(c) => s.a = Val::Const(c.wrapping_neg()),
+            Val::Masked(..) => return Step::Stop,
+        },
+        Op::AluK(op, k) => match alu_val(op, s.a, Val::Const(k)) {
+            Some(v) => s.a = v,
+            None => return Step::Stop,
+        },
+        Op::AluX(op) => match alu_val(op, s.a, s.x) {
+            Some(v) => s.a = v,
+            None => return Step::Stop,
+        },
+        Op::Ja(t) => return Step::Next(t),
+        Op::JK { op, k, jt, jf } => return branch(s.a, Val::Const(k), op, jt, jf, span),
+        Op::JX { op, jt, jf } => return branch(s.a, s.x, op, jt, jf, span),
+        Op::RetK(k) => return Step::Ret(k),
+        Op::RetA => {
+            return match s.a {
+                Val::Const(c) => Step::Ret(c),
+                Val::Masked(..) => Step::Stop,
+            }
+        }
+    }
+    Step::Next(pc + 1)
+}
+
+fn branch(a: Val, b: Val, op: u16, jt: usize, jf: usize, span: impl Fn(u8) -> Span) -> Step {
+    match (a, b) {
+        (Val::Const(a), Val::Const(b)) => Step::Next(if jump(op, a, b) { jt } else { jf }),
+        (Val::Masked(off, m), Val::Const(k)) => {
+            let (mask, pieces) = match pieces(span(off), m, op, k) {
+                Some(p) => (u32::MAX, p),
+                // Too many pieces of the word: split the masked value
+                // instead; `jset` tests whether `word & (m & k)` is non-zero.
+                None if op == BPF_JSET => (m & k, pieces(ALL, u32::MAX, BPF_JGT, 0).expect("two pieces")),
+                None => match pieces(ALL, u32::MAX, op, k) {
+                    Some(p) => (m, p),
+                    None => return Step::Stop,
+                },
+            };
+            match pieces.as_slice() {
+                [only] => Step::Next(if only.1 { jt } else { jf }),
+                _ => Step::Split { off, mask, pieces, jt, jf },
+            }
+        }
+        _ => Step::Stop,
+    }
+}
+
 struct Walk<'a> {
     ops: &'a [Op],
     leaves: Vec<(Span, Span, Entry)>,
+    nodes: Vec<Node>,
+    starts: Vec<u32>,
+    kids: Vec<u32>,
+    /// Tree roots by where they start.
+    roots: HashMap<(usize, State), u32>,
     resumes: Vec<Resume>,
     ids: HashMap<(usize, State), u32>,
     steps: usize,
@@ -285,109 +438,116 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn run(&mut self) {
-        let start = State { a: Val::Const(0), x: Val::Const(0), mem: [Val::Const(0); BPF_MEMWORDS as usize] };
-        let mut stack = vec![Frame { pc: 0, state: start, arch: ALL, nr: ALL }];
+        let mut stack = vec![Frame { pc: 0, state: START, arch: ALL, nr: ALL }];
         while let Some(f) = stack.pop() {
-            let budget = self.leaves.len() + stack.len() < MAX_LEAVES;
-            self.follow(f, &mut stack, budget);
+            let may_split = self.leaves.len() + stack.len() < MAX_LEAVES;
+            self.follow(f, &mut stack, may_split);
         }
     }
 
-    fn resume_at(&mut self, pc: usize, state: State) -> Entry {
+    fn node(&mut self, n: Node) -> u32 {
+        self.nodes.push(n);
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn resume_node(&mut self, pc: usize, state: State) -> u32 {
         let next = self.resumes.len() as u32;
         let id = *self.ids.entry((pc, state)).or_insert(next);
         if id == next {
             self.resumes.push(Resume::new(pc, state));
         }
-        Entry::Resume(id)
+        self.node(Node::Resume(id))
     }
 
-    /// Follow one frame to a leaf, pushing the other pieces of every split
-    /// (only while `may_split`).
+    /// Follow one frame of the table walk to a leaf, pushing the other
+    /// pieces of every split on `nr` or `arch` (only while `may_split`).
     fn follow(&mut self, f: Frame, stack: &mut Vec<Frame>, may_split: bool) {
         let Frame { mut pc, mut state, mut arch, mut nr } = f;
+        let span = |off: u8, arch: Span, nr: Span| match off {
+            NR => nr,
+            ARCH => arch,
+            _ => ALL,
+        };
         let entry = loop {
             self.steps += 1;
             if self.steps > MAX_STEPS {
-                break self.resume_at(pc, state);
+                break Entry::Node(self.resume_node(pc, state));
             }
-            let s = &mut state;
-            match self.ops[pc] {
-                Op::LdAbs(0) => s.a = Val::Masked(Word::Nr, u32::MAX),
-                Op::LdAbs(4) => s.a = Val::Masked(Word::Arch, u32::MAX),
-                Op::LdAbs(_) => break self.resume_at(pc, state),
-                Op::LdImm(k) => s.a = Val::Const(k),
-                Op::LdxImm(k) => s.x = Val::Const(k),
-                Op::LdMem(k) => s.a = s.mem[k],
-                Op::LdxMem(k) => s.x = s.mem[k],
-                Op::St(k) => s.mem[k] = s.a,
-                Op::Stx(k) => s.mem[k] = s.x,
-                Op::Tax => s.x = s.a,
-                Op::Txa => s.a = s.x,
-                Op::Neg => match s.a {
-                    Val::Const(c) => s.a = Val::Const(c.wrapping_neg()),
-                    Val::Masked(..) => break self.resume_at(pc, state),
-                },
-                Op::AluK(op, k) => match alu_val(op, s.a, Val::Const(k)) {
-                    Some(v) => s.a = v,
-                    None => break self.resume_at(pc, state),
-                },
-                Op::AluX(op) => match alu_val(op, s.a, s.x) {
-                    Some(v) => s.a = v,
-                    None => break self.resume_at(pc, state),
-                },
-                Op::Ja(t) => {
-                    pc = t;
-                    continue;
-                }
-                Op::JK { .. } | Op::JX { .. } => {
-                    let (op, b, jt, jf) = match self.ops[pc] {
-                        Op::JK { op, k, jt, jf } => (op, Val::Const(k), jt, jf),
-                        Op::JX { op, jt, jf } => (op, s.x, jt, jf),
-                        _ => unreachable!("matched a conditional jump"),
-                    };
-                    match (s.a, b) {
-                        (Val::Const(a), Val::Const(b)) => {
-                            pc = if jump(op, a, b) { jt } else { jf };
-                            continue;
-                        }
-                        (Val::Masked(w, m), Val::Const(k)) => {
-                            let span = match w {
-                                Word::Nr => nr,
-                                Word::Arch => arch,
-                            };
-                            let Some(pieces) = pieces(span, m, op, k) else { break self.resume_at(pc, state) };
-                            if pieces.len() > 1 && !may_split {
-                                break self.resume_at(pc, state);
-                            }
-                            let (first, rest) = pieces.split_first().expect("an interval has a piece");
-                            for &(piece, taken) in rest {
-                                let (mut a2, mut n2) = (arch, nr);
-                                match w {
-                                    Word::Nr => n2 = piece,
-                                    Word::Arch => a2 = piece,
-                                }
-                                stack.push(Frame { pc: if taken { jt } else { jf }, state, arch: a2, nr: n2 });
-                            }
-                            match w {
-                                Word::Nr => nr = first.0,
-                                Word::Arch => arch = first.0,
-                            }
-                            pc = if first.1 { jt } else { jf };
-                            continue;
-                        }
-                        _ => break self.resume_at(pc, state),
+            match step(self.ops, pc, &mut state, |off| span(off, arch, nr)) {
+                Step::Next(t) => pc = t,
+                Step::Ret(r) => break Entry::Ret(r),
+                Step::Stop => break Entry::Node(self.resume_node(pc, state)),
+                Step::Split { off: off @ (NR | ARCH), mask: u32::MAX, pieces, jt, jf } => {
+                    if !may_split {
+                        break Entry::Node(self.resume_node(pc, state));
                     }
+                    for &(piece, taken) in &pieces[1..] {
+                        let (mut a2, mut n2) = (arch, nr);
+                        *(if off == NR { &mut n2 } else { &mut a2 }) = piece;
+                        stack.push(Frame { pc: if taken { jt } else { jf }, state, arch: a2, nr: n2 });
+                    }
+                    *(if off == NR { &mut nr } else { &mut arch }) = pieces[0].0;
+                    pc = if pieces[0].1 { jt } else { jf };
                 }
-                Op::RetK(k) => break Entry::Ret(k),
-                Op::RetA => match s.a {
-                    Val::Const(c) => break Entry::Ret(c),
-                    Val::Masked(..) => break self.resume_at(pc, state),
-                },
+                Step::Split { .. } => break Entry::Node(self.tree_root(pc, state)),
             }
-            pc += 1;
         };
         self.leaves.push((arch, nr, entry));
+    }
+
+    /// The decision tree of everything from `pc` on (shared by every table
+    /// entry that reaches `pc` with `state`, so it assumes nothing of `nr`
+    /// and `arch`).
+    fn tree_root(&mut self, pc: usize, state: State) -> u32 {
+        if let Some(&n) = self.roots.get(&(pc, state)) {
+            return n;
+        }
+        let mut budget = (TREE_NODES, TREE_STEPS);
+        let n = self.tree(pc, state, [ALL; 16], 0, &mut budget);
+        self.roots.insert((pc, state), n);
+        n
+    }
+
+    fn tree(
+        &mut self,
+        mut pc: usize,
+        mut state: State,
+        spans: [Span; 16],
+        depth: usize,
+        budget: &mut (usize, usize),
+    ) -> u32 {
+        loop {
+            self.steps += 1;
+            if budget.1 == 0 || self.steps > MAX_STEPS {
+                return self.resume_node(pc, state);
+            }
+            budget.1 -= 1;
+            match step(self.ops, pc, &mut state, |off| spans[usize::from(off / 4)]) {
+                Step::Next(t) => pc = t,
+                Step::Ret(r) => return self.node(Node::Ret(r)),
+                Step::Stop => return self.resume_node(pc, state),
+                Step::Split { off, mask, pieces, jt, jf } => {
+                    if depth >= TREE_DEPTH || budget.0 < pieces.len() || self.nodes.len() + pieces.len() > MAX_NODES {
+                        return self.resume_node(pc, state);
+                    }
+                    budget.0 -= pieces.len();
+                    let kids: Vec<u32> = pieces
+                        .iter()
+                        .map(|&(piece, taken)| {
+                            let mut s2 = spans;
+                            if mask == u32::MAX {
+                                s2[usize::from(off / 4)] = piece;
+                            }
+                            self.tree(if taken { jt } else { jf }, state, s2, depth + 1, budget)
+                        })
+                        .collect();
+                    let first = self.starts.len() as u32;
+                    self.starts.extend(pieces.iter().map(|p| p.0.lo));
+                    self.kids.extend(kids);
+                    return self.node(Node::Test { off: u32::from(off), mask, first, len: pieces.len() as u32 });
+                }
+            }
+        }
     }
 }
 
@@ -554,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn dispatch_is_tabled_and_argument_checks_resume() {
+    fn dispatch_is_tabled_and_argument_checks_are_trees() {
         let (emu, c) = compile(&[
             Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
             Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, X86_64, 1, 0),
@@ -569,7 +729,7 @@ mod tests {
             Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
         ]);
         let shape = c.shape();
-        assert_eq!(shape.resume_points, 1, "only write's argument check: {shape:?}");
+        assert_eq!((shape.tests, shape.resume_points), (1, 0), "write's argument check is a tree: {shape:?}");
         assert!(!shape.interpreted);
         // arch classes: below, at and above X86_64
         assert_eq!(shape.arch_classes, 3);
@@ -614,6 +774,30 @@ mod tests {
         }
         assert_eq!(c.run(&at(X86_64, 0x1065, 0)), SECCOMP_RET_ERRNO | 0x65);
         assert_eq!(c.run(&at(X86_64, 0x1005, 0)), 12);
+    }
+
+    #[test]
+    fn masked_tests_with_many_pieces_test_the_masked_value() {
+        // clone's namespace-flag check, and odd syscall numbers.
+        let (emu, c) = compile(&[
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JSET | BPF_K, 1, 4, 0),
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+            Insn::stmt(BPF_ALU | BPF_AND | BPF_K, 0x7e02_0000),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+        ]);
+        let shape = c.shape();
+        assert_eq!((shape.tests, shape.resume_points), (2, 0), "{shape:?}");
+        for nr in [0, 1, 2, 0x4000_0001, u32::MAX - 1, u32::MAX] {
+            for arg0 in [0, 0x0002_0000, 0x0001_ffff, 0x7e02_0000, 0x8000_0000, 0xffff_ffff_8001_ffff] {
+                let d = at(X86_64, nr, arg0);
+                assert_eq!(c.run(&d), emu.run(&d), "{d:?}");
+            }
+        }
+        assert_eq!(c.run(&at(X86_64, 2, 0x0002_0000)), SECCOMP_RET_ERRNO | 1);
+        assert_eq!(c.run(&at(X86_64, 2, 0x8001_ffff)), SECCOMP_RET_ALLOW);
     }
 
     #[test]
