@@ -39,8 +39,9 @@
 //! compares the two on every corpus filter; this module's proptest on
 //! generated programs.
 
-use super::{jump, Emulator, Op, Regs};
+use super::{Emulator, Op, Regs};
 use crate::bpf::insn::*;
+use crate::bpf::semantics::{alu, alu_valid, jump, Alu, Src};
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::SeccompData;
 use std::collections::HashMap;
@@ -375,7 +376,7 @@ fn step(ops: &[Op], pc: usize, s: &mut State, span: impl Fn(u8) -> Span) -> Step
         Op::Tax => s.x = s.a,
         Op::Txa => s.a = s.x,
         Op::Neg => match s.a {
-            Val::Const(c) => s.a = Val::Const(c.wrapping_neg()),
+            Val::Const(c) => s.a = Val::Const(alu_valid(BPF_NEG, c, 0)),
             Val::Masked(..) => return Step::Stop,
         },
         Op::AluK(op, k) => match alu_val(op, s.a, Val::Const(k)) {
@@ -556,8 +557,11 @@ impl Walk<'_> {
 /// interpreter), `and` narrows a word's mask; anything else is unknown.
 fn alu_val(op: u16, a: Val, b: Val) -> Option<Val> {
     match (a, b) {
-        (Val::Const(_), Val::Const(0)) if op == BPF_DIV => None,
-        (Val::Const(a), Val::Const(b)) => Some(Val::Const(super::alu(op, a, b))),
+        // As the interpreter computes both `K` and `X` operations.
+        (Val::Const(a), Val::Const(b)) => match alu(op, Src::X, a, b) {
+            Alu::Value(v) => Some(Val::Const(v)),
+            Alu::ReturnsZero | Alu::Refused => None,
+        },
         (Val::Masked(w, m), Val::Const(k)) | (Val::Const(k), Val::Masked(w, m)) if op == BPF_AND => {
             Some(if m & k == 0 { Val::Const(0) } else { Val::Masked(w, m & k) })
         }
