@@ -19,6 +19,7 @@ mod arch_tables_vs_syscalls_crate;
 mod arch_tables_vs_uapi_headers;
 mod bench_cli;
 mod bench_modes;
+mod bench_optimized;
 mod bench_profiles;
 mod cli_check;
 mod cli_diff;
