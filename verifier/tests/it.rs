@@ -54,6 +54,7 @@ mod lint_corpus;
 mod live_process;
 mod optimize;
 mod optimize_crun;
+mod optimize_firecracker;
 mod overhead_report_claims;
 mod policy_hostile;
 mod readers_hostile;
