@@ -333,12 +333,14 @@ pub fn base64(data: &[u8]) -> String {
 
 fn write_text(out: &mut dyn Write, r: &Report) -> Result<(), CliError> {
     if let (Some(before), Some(after)) = (&r.before, &r.after) {
-        write_filter(out, &r.input, r.kernel.as_ref(), before, after)?;
+        write_filter(out, &r.input, r.kernel.as_ref(), Some(&r.weights), before, after)?;
+    }
+    if !r.filters.is_empty() {
+        writeln!(out, "weights: {}", r.weights)?;
     }
     for f in &r.filters {
-        write_filter(out, &format!("{}@{}", r.input, f.name), f.kernel.as_ref(), &f.before, &f.after)?;
+        write_filter(out, &format!("{}@{}", r.input, f.name), f.kernel.as_ref(), None, &f.before, &f.after)?;
     }
-    writeln!(out, "weights: {}", r.weights)?;
     Ok(())
 }
 
@@ -346,6 +348,7 @@ fn write_filter(
     out: &mut dyn Write,
     input: &str,
     kernel: Option<&KernelCheck>,
+    weights: Option<&str>,
     before: &Cost,
     after: &Cost,
 ) -> Result<(), CliError> {
@@ -361,6 +364,9 @@ fn write_filter(
             k.probed, k.argument_samples
         )?,
         None => writeln!(out, "kernel: not asked (--no-kernel)")?,
+    }
+    if let Some(w) = weights {
+        writeln!(out, "weights: {w}")?;
     }
     writeln!(
         out,
