@@ -157,6 +157,9 @@ fn generator_specs(spec: &str) -> Result<Vec<String>, CliError> {
     }
 }
 
+/// `(input, output)` subject labels: a filter and its optimised program.
+type Pairs = Vec<(String, String)>;
+
 /// The optimised programs `--compare-optimized` adds: for each subject under
 /// test, `seccheck optimize`'s program, proven equivalent to it. Returns the
 /// new subjects and the `(input, output)` label pairs; inputs whose
@@ -165,7 +168,7 @@ fn optimized_subjects(
     inputs: &[Subject],
     host: Arch,
     weights: Option<crate::optimize::Weights>,
-) -> Result<(Vec<Subject>, Vec<(String, String)>), CliError> {
+) -> Result<(Vec<Subject>, Pairs), CliError> {
     let mut opts = crate::optimize::OptimizeOptions::for_host(host)
         .ok_or_else(|| CliError::Usage(format!("--compare-optimized: no action-cache geometry known for {host}")))?;
     if let Some(w) = weights {
