@@ -470,13 +470,13 @@ fn x32_tradeoff(w: &mut String, input: &ValidProgram, best_x86: f64, best_x32: f
     writeln!(w).unwrap();
     writeln!(
         w,
-        "No weight meets 0.5× on both: with comparisons alone (`jge`/`jeq`/`jset`, each a two-way branch) the x32 \
-         block sits one comparison deeper than the x86_64 calls that share its side of the root, and the hot x32 \
-         numbers (read, write and close at 0–3, getpid at 39, then 202–257) do not merge into one range as the x86_64 \
-         ones do, because between them x32 numbers 13, 15, 16, 19 and 20 are denied (rt_sigaction, rt_sigreturn, \
-         ioctl, readv and writev: x32 calls them at 512–516). The default keeps x86_64 under 0.5×: there the hot calls are \
-         cached, and the figure without cache is what a kernel without `CONFIG_SECCOMP_CACHE` or a stacked filter \
-         pays."
+        "No weight meets 0.5× on both. Each comparison is a two-way branch, so bringing the x32 numbers (the top of \
+         the range) nearer the root pushes x86_64 numbers down, as the table shows. And the hot x32 numbers do not \
+         share ranges as the x86_64 ones do: on x86_64, read, write, close and getpid (0, 1, 3, 39) lie in one \
+         allowed range, 0–40, while on x32 the numbers 13, 15, 16, 19 and 20 between them are denied \
+         (rt_sigaction, rt_sigreturn, ioctl, readv and writev: x32 calls them at 512–516), so getpid needs a \
+         search of its own. The default keeps x86_64 under 0.5×: there the hot calls are cached, and the figure \
+         without cache is what a kernel without `CONFIG_SECCOMP_CACHE` or a stacked filter pays."
     )
     .unwrap();
     writeln!(w).unwrap();
