@@ -126,3 +126,45 @@ fn a_stack_is_not_optimised_and_says_so() {
     assert!(e.contains("allow.h + allow.h") && e.contains("not stacks"), "{e}");
     assert!(o.stdout.is_empty());
 }
+
+#[test]
+fn a_command_is_timed_under_each_filter_and_its_optimised_program() {
+    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
+    let vmm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled/firecracker_x86_64.vmm.bpf");
+    let o = seccheck(
+        dir.path(),
+        &[
+            "bench",
+            "--command",
+            "--compare-optimized",
+            "allow.h",
+            vmm.to_str().unwrap(),
+            "--rounds",
+            "2",
+            "--quiet",
+            "--format",
+            "json",
+            "--",
+            "/bin/true",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = schemas::parse(&o.stdout);
+    let rows = v["rows"].as_array().unwrap();
+    let labels: Vec<&str> = rows.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        ["allow.h", "firecracker_x86_64.vmm.bpf", "allow.h optimized", "firecracker_x86_64.vmm.bpf optimized"]
+    );
+    // The same meaning ends the command the same way: `ret ALLOW` lets it
+    // run, Firecracker's vmm filter kills it (SIGSYS) before and after.
+    for (input, output) in [(0, 2), (1, 3)] {
+        assert_eq!(rows[input]["verdict"], rows[output]["verdict"], "{}", rows[output]);
+    }
+    assert_eq!(rows[1]["verdict"]["status"], "killed");
+    assert!(rows[3]["note"].as_str().unwrap().contains("443 → "), "{}", rows[3]["note"]);
+}
