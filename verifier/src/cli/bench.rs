@@ -21,10 +21,10 @@ use super::input::{FilterArgs, InputOptions, LoaderArg, OptimizeArg};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
 use crate::bpf::validate::validate;
-use crate::cost::CacheGeometry;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::Outputs;
-use crate::overhead::{self, Options, Subject, SubjectKind};
+use crate::overhead::suite::{Settings, SuiteError};
+use crate::overhead::{self, Subject, SubjectKind};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -310,11 +310,9 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         outputs.input(&filter_args(spec, p).file);
     }
     if args.compare_optimized {
-        let host = crate::kernel::overhead::native_audit_arch()
-            .and_then(|a| Arch::all().find(|x| x.audit_arch() == a && *x != Arch::X32))
-            .ok_or_else(|| {
-                CliError::Usage("--compare-optimized: seccheck bench measures on x86_64 or aarch64 hosts only".into())
-            })?;
+        let host = overhead::suite::host_arch().ok_or_else(|| {
+            CliError::Usage("--compare-optimized: seccheck bench measures on x86_64 or aarch64 hosts only".into())
+        })?;
         let as_subjects: Vec<Subject> = subjects
             .iter()
             .map(|c| {
@@ -388,38 +386,39 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if !args.argv.is_empty() {
         return Err(CliError::Usage("a command after `--` is timed only with --command".into()));
     }
-    let native = crate::kernel::overhead::native_audit_arch()
-        .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
-    let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
-    let mut geometry = CacheGeometry::linux_6_18(running)
-        .ok_or_else(|| CliError::Usage(format!("no action-cache geometry known for {running}")))?;
-    if let Some(n) = args.nr_syscalls {
-        geometry = geometry.with_native_size(n);
-    }
-    if args.rounds == 0 || args.batches == 0 || args.batches as usize > crate::kernel::overhead::MAX_BATCHES {
-        return Err(CliError::Usage(format!(
-            "--rounds must be ≥ 1 and --batches 1..={}",
-            crate::kernel::overhead::MAX_BATCHES
-        )));
-    }
-    if args.per_call > crate::kernel::overhead::MAX_PER_CALL {
-        return Err(CliError::Usage(format!("--per-call must be 0..={}", crate::kernel::overhead::MAX_PER_CALL)));
-    }
-    if args.neighbour == NeighbourArg::Busy && std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        return Err(CliError::Usage("--neighbour busy needs at least two CPUs (one for the neighbour)".into()));
-    }
     if !(1..=MAX_REPEAT).contains(&args.repeat) {
         return Err(CliError::Usage(format!("--repeat must be 1..={MAX_REPEAT}")));
     }
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let threads = if args.threads.is_empty() { (1..=cpus).collect() } else { args.threads.clone() };
-    if threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
-        return Err(CliError::Usage(format!(
-            "--threads values must be 1..={}",
-            crate::kernel::overhead::MAX_PROCESSES
-        )));
-    }
-    let mut subjects = vec![Subject::baseline(), Subject::entry_floor()];
+    let settings = Settings {
+        threads: args.threads.clone(),
+        rounds: args.rounds,
+        batches: args.batches,
+        batch_ns: args.batch_us * 1000.0,
+        // The hot syscalls, then a number no syscall has: it runs every
+        // filter's default path (the model's validation, see UNKNOWN_NR).
+        probes: Probe::HOT.iter().copied().chain([Probe::Raw(overhead::UNKNOWN_NR)]).collect(),
+        probe_bitmap: !args.no_bitmap_probe,
+        per_call: args.per_call,
+        neighbours: match args.neighbour {
+            NeighbourArg::Quiet => vec![overhead::Neighbour::Quiet],
+            NeighbourArg::Busy => vec![overhead::Neighbour::Quiet, overhead::Neighbour::Busy],
+        },
+        nr_syscalls: args.nr_syscalls,
+    };
+    let options = settings.options().map_err(|e| {
+        use crate::kernel::overhead::{MAX_BATCHES, MAX_PER_CALL, MAX_PROCESSES};
+        CliError::Usage(match e {
+            SuiteError::Host => "seccheck bench measures on x86_64 or aarch64 hosts only".into(),
+            SuiteError::Rounds | SuiteError::Batches => {
+                format!("--rounds must be ≥ 1 and --batches 1..={MAX_BATCHES}")
+            }
+            SuiteError::PerCall => format!("--per-call must be 0..={MAX_PER_CALL}"),
+            SuiteError::BusyNeighbour => "--neighbour busy needs at least two CPUs (one for the neighbour)".into(),
+            SuiteError::Threads => format!("--threads values must be 1..={MAX_PROCESSES}"),
+            e @ SuiteError::Geometry(_) => e.to_string(),
+        })
+    })?;
+    let mut subjects = Vec::new();
     let mut outputs = Outputs::new();
     let mut specs = match &args.compare_generators {
         Some(p) => generator_specs(p)?,
@@ -442,7 +441,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.compare_optimized {
         let weights = trace.as_ref().map(|(name, t)| crate::optimize::Weights::from_trace(t, name));
         let under: Vec<Subject> = subjects.iter().filter(|s| s.kind == SubjectKind::UnderTest).cloned().collect();
-        let (more, pairs) = optimized_subjects(&under, running, weights)?;
+        let host = overhead::suite::host_arch()
+            .ok_or_else(|| CliError::Usage("seccheck bench measures on x86_64 or aarch64 hosts only".into()))?;
+        let (more, pairs) = optimized_subjects(&under, host, weights)?;
         subjects.extend(more);
         optimized_pairs = pairs;
     }
@@ -454,24 +455,8 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.size_sweep {
         subjects.extend(Subject::sweeps());
     }
-    let options = Options {
-        threads,
-        rounds: args.rounds,
-        batches: args.batches,
-        batch_ns: args.batch_us * 1000.0,
-        // The hot syscalls, then a number no syscall has: it runs every
-        // filter's default path (the model's validation, see UNKNOWN_NR).
-        probes: Probe::HOT.iter().copied().chain([Probe::Raw(overhead::UNKNOWN_NR)]).collect(),
-        geometry,
-        probe_bitmap: !args.no_bitmap_probe,
-        per_call: args.per_call,
-        neighbours: match args.neighbour {
-            NeighbourArg::Quiet => vec![overhead::Neighbour::Quiet],
-            NeighbourArg::Busy => vec![overhead::Neighbour::Quiet, overhead::Neighbour::Busy],
-        },
-    };
     let ctx = ProbeContext::new();
-    let plan = overhead::plan(subjects, options, &ctx);
+    let plan = overhead::plan(overhead::suite::subjects(subjects), options, &ctx);
     if args.predict_only {
         let info = overhead::predictions(&plan);
         match args.format {
@@ -481,29 +466,18 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         return Ok(Outcome::Clean);
     }
     let bar = progress_bar(args.quiet);
-    let command = invocation();
-    let mut runs = Vec::with_capacity(args.repeat);
-    for run in 0..args.repeat {
-        let measured = overhead::measure(plan.clone(), &ctx, &mut |p| {
-            bar.set_length(p.total as u64);
-            bar.set_position(p.done as u64);
-            if args.repeat > 1 {
-                bar.set_message(format!("run {}/{} · {}", run + 1, args.repeat, p.what));
-            } else {
-                bar.set_message(p.what.to_string());
-            }
-        })
-        .map_err(|e| CliError::failed("measurement failed: ", e))?;
-        let pairs = overhead::compare::optimized(&measured, &optimized_pairs);
-        let mut report = overhead::analyze(measured, command.clone());
-        if let Some(c) = report.comparison.as_mut() {
-            c.optimized = pairs;
+    let repeat = args.repeat;
+    let mut report = overhead::suite::run(&plan, &ctx, repeat, &invocation(), &optimized_pairs, &mut |run, p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        if repeat > 1 {
+            bar.set_message(format!("run {}/{} · {}", run + 1, repeat, p.what));
+        } else {
+            bar.set_message(p.what.to_string());
         }
-        runs.push(report);
-    }
+    })
+    .map_err(|e| CliError::failed("measurement failed: ", e))?;
     bar.finish_and_clear();
-    let mut report = runs.remove(0);
-    report.repeats = runs.into_iter().map(|r| r.model.params).collect();
     if let Some((name, t)) = &trace {
         report.workload = Some(overhead::workload(&plan, &report.model, name.clone(), t));
     }

@@ -20,11 +20,10 @@
 use super::input::{FilterArgs, KernelArgs};
 use super::stackio::load_valid_compiled;
 use super::{CliError, Outcome};
-use crate::arch::Arch;
-use crate::cost::CacheGeometry;
 use crate::finding::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::{Named, Outputs};
+use crate::overhead::suite::{Settings, SuiteError};
 use crate::overhead::{self, Subject, SubjectKind};
 use crate::report::review::{self, ReviewInput};
 use crate::report::{html, markdown};
@@ -90,47 +89,40 @@ fn format_of(args: &Args) -> Result<ReportFormat, CliError> {
 
 /// Measure the filter next to the no-filter baseline and the all-cacheable floor.
 fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<review::BenchView, CliError> {
-    let native = crate::kernel::overhead::native_audit_arch()
-        .ok_or_else(|| CliError::Usage("--bench measures on x86_64 or aarch64 hosts only".into()))?;
-    let running = Arch::all().find(|a| a.audit_arch() == native && *a != Arch::X32).expect("native arch is known");
-    let geometry = CacheGeometry::linux_6_18(running)
-        .ok_or_else(|| CliError::Usage(format!("no action-cache geometry known for {running}")))?;
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let threads = if args.bench_threads.is_empty() { (1..=cpus).collect() } else { args.bench_threads.clone() };
-    if args.bench_rounds == 0 || threads.iter().any(|&t| t == 0 || t > crate::kernel::overhead::MAX_PROCESSES) {
-        return Err(CliError::Usage(format!(
-            "--bench-rounds must be ≥ 1 and --bench-threads values 1..={}",
-            crate::kernel::overhead::MAX_PROCESSES
-        )));
-    }
+    let settings = Settings {
+        threads: args.bench_threads.clone(),
+        rounds: args.bench_rounds,
+        batches: 25,
+        batch_ns: 100_000.0,
+        probes: Probe::HOT.to_vec(),
+        probe_bitmap: false,
+        per_call: 0,
+        neighbours: vec![overhead::Neighbour::Quiet],
+        nr_syscalls: None,
+    };
+    let options = settings.options().map_err(|e| {
+        CliError::Usage(match e {
+            SuiteError::Host => "--bench measures on x86_64 or aarch64 hosts only".into(),
+            SuiteError::Rounds | SuiteError::Threads => format!(
+                "--bench-rounds must be ≥ 1 and --bench-threads values 1..={}",
+                crate::kernel::overhead::MAX_PROCESSES
+            ),
+            e => e.to_string(),
+        })
+    })?;
     let label = args
         .filter
         .file
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.filter.display_name());
-    let subjects = vec![
-        Subject::baseline(),
-        Subject::entry_floor(),
-        Subject { label, kind: SubjectKind::UnderTest, stack: vec![valid], note },
-    ];
-    let options = overhead::Options {
-        threads,
-        rounds: args.bench_rounds,
-        batches: 25,
-        batch_ns: 100_000.0,
-        probes: Probe::HOT.to_vec(),
-        geometry,
-        probe_bitmap: false,
-        per_call: 0,
-        neighbours: vec![overhead::Neighbour::Quiet],
-    };
+    let subjects =
+        overhead::suite::subjects([Subject { label, kind: SubjectKind::UnderTest, stack: vec![valid], note }]);
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
-    let measured =
-        overhead::measure(plan, &ctx, &mut |_| {}).map_err(|e| CliError::failed("--bench: measurement failed: ", e))?;
     let command = std::iter::once("seccheck".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
-    let report = overhead::analyze(measured, command);
+    let report = overhead::suite::run(&plan, &ctx, 1, &command, &[], &mut |_, _| {})
+        .map_err(|e| CliError::failed("--bench: measurement failed: ", e))?;
     review::bench_view(&report).map_err(|e| CliError::failed("--bench: ", e))
 }
 

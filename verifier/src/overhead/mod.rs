@@ -24,6 +24,7 @@
 pub mod command;
 pub mod compare;
 pub mod stats;
+pub mod suite;
 
 use crate::bpf::{validate, Program, ValidProgram};
 use crate::cost::{ActionCache, CacheGeometry, CostTable};
