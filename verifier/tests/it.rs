@@ -32,6 +32,7 @@ mod cli_report;
 mod cli_run;
 mod cli_small;
 mod cli_table;
+mod clusterfuzzlite;
 mod corpus_commands;
 mod corpus_compiled;
 mod corpus_policies;
