@@ -33,6 +33,7 @@ mod cli_report;
 mod cli_run;
 mod cli_small;
 mod cli_table;
+mod clusterfuzzlite;
 mod compiled_vs_emu;
 mod corpus_commands;
 mod corpus_compiled;

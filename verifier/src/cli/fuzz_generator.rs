@@ -30,6 +30,7 @@ use super::{CliError, Outcome};
 use crate::arch::Arch;
 use crate::genfuzz::{self, Case, Event, Finding};
 use crate::output::{OutDir, Outputs};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -234,6 +235,7 @@ fn go<C: Case>(
         return Err(e);
     }
     let file = FindingsFile {
+        schema: schema_id(),
         generator: args.generator.map_or("", Generator::name).to_string(),
         seed: args.seed,
         shard: (c.shard != genfuzz::Shard::WHOLE).then_some((c.shard.index, c.shard.count)),
@@ -276,9 +278,19 @@ fn go<C: Case>(
 /// The name of a run's findings file in its `--out` directory.
 pub const FINDINGS_FILE: &str = "findings.json";
 
+/// The `schema` of a findings file (`docs/schemas/fuzz-generator.v1.json`).
+const SCHEMA: &str = "seccheck/fuzz-generator/v1";
+
+fn schema_id() -> String {
+    SCHEMA.to_string()
+}
+
 /// What a run found, as `--out DIR` saves it and `--merge` reads it.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 struct FindingsFile {
+    /// [`SCHEMA`]; absent from files written before it was added (read as v1).
+    #[serde(default = "schema_id")]
+    schema: String,
     generator: String,
     seed: u64,
     /// `(I, N)` of `--shard I/N`; absent for a whole run or a merge.
@@ -305,6 +317,9 @@ struct Counts {
     died: u64,
     #[serde(default)]
     slow_not_compared: u64,
+    /// `refused`, by reason ([`genfuzz::Refusal::reason`]).
+    #[serde(default)]
+    refused_because: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -319,6 +334,7 @@ impl Counts {
             hung: c.hung,
             died: c.died,
             slow_not_compared: c.slow_not_compared,
+            refused_because: c.refused_because.clone(),
         }
     }
     fn add(&mut self, o: &Counts) {
@@ -330,6 +346,9 @@ impl Counts {
         self.hung += o.hung;
         self.died += o.died;
         self.slow_not_compared += o.slow_not_compared;
+        for (why, n) in &o.refused_because {
+            *self.refused_because.entry(why.clone()).or_default() += n;
+        }
     }
 }
 
@@ -367,8 +386,21 @@ fn summary(f: &FindingsFile, fail_on: FailOn, out: &mut dyn Write) -> Result<Out
         f.cases as f64 / secs,
         f.seed
     )?;
-    for line in counters(&f.per_compiler) {
+    for (line, c) in counters(&f.per_compiler).iter().zip(&f.per_compiler) {
         writeln!(out, "  {line}")?;
+        if c.refused > 0 {
+            writeln!(out, "    {} refused {}, because:", c.name, c.refused)?;
+            let mut why: Vec<(&String, &u64)> = c.refused_because.iter().collect();
+            why.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (reason, n) in why {
+                writeln!(out, "      {n} {reason}")?;
+            }
+            let told: u64 = c.refused_because.values().sum();
+            if told < c.refused {
+                // A findings file written before reasons were counted.
+                writeln!(out, "      {} for reasons not recorded", c.refused - told)?;
+            }
+        }
     }
     for i in &f.by_issue {
         let what = match &i.known {
@@ -376,7 +408,11 @@ fn summary(f: &FindingsFile, fail_on: FailOn, out: &mut dyn Write) -> Result<Out
             Some(k) => format!("of known issue {k}"),
             None => "UNEXPLAINED".into(),
         };
-        let kind = if i.kind == "diverges" { "divergences" } else { &i.kind };
+        let kind = if i.kind == "diverges" {
+            crate::words::noun(i.count as usize, "divergence", "divergences")
+        } else {
+            &i.kind
+        };
         writeln!(out, "  {}: {} {kind} {what}", i.compiler, i.count)?;
     }
     let total: u64 = f.by_issue.iter().map(|i| i.count).sum();
@@ -420,6 +456,13 @@ fn merge(files: &[PathBuf], args: &Args, out: &mut dyn Write) -> Result<Outcome,
         let f: FindingsFile = serde_json::from_slice(&bytes).map_err(|e| {
             CliError::Usage(format!("{}: not a fuzz-generator findings file ({FINDINGS_FILE}): {e}", path.display()))
         })?;
+        if f.schema != SCHEMA {
+            return Err(CliError::Usage(format!(
+                "{}: a findings file of schema `{}`; this seccheck reads `{SCHEMA}`",
+                path.display(),
+                f.schema
+            )));
+        }
         let Some(m) = &mut merged else {
             merged = Some(FindingsFile { shard: None, ..f });
             continue;
@@ -581,5 +624,56 @@ fn report_hang(w: &Watched, limit: Duration, seed: u64, dir: Option<&OutDir>) {
     );
     if printed.is_err() {
         eprint!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_says_why_cases_were_refused() {
+        let counts = |refused, why: &[(&str, u64)]| Counts {
+            name: "libseccomp-o1".into(),
+            compared: 5,
+            refused,
+            refused_because: why.iter().map(|(w, n)| (w.to_string(), *n)).collect(),
+            ..Default::default()
+        };
+        let file = |c: Counts| FindingsFile {
+            schema: schema_id(),
+            generator: "libseccomp".into(),
+            seed: 1,
+            shard: None,
+            runs: 1,
+            cases: 12,
+            elapsed_s: 1.0,
+            per_compiler: vec![c],
+            by_issue: vec![],
+            findings: vec![],
+            self_check: vec![],
+        };
+        let text = |f: &FindingsFile| {
+            let mut out = Vec::new();
+            summary(f, FailOn::Unexplained, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let why = [("x32 is not an arch Docker runs on", 2), ("libseccomp refused a rule: -EEXIST (…)", 5)];
+        let out = text(&file(counts(7, &why)));
+        assert!(
+            out.contains(
+                "    libseccomp-o1 refused 7, because:\n      5 libseccomp refused a rule: -EEXIST (…)\n      2 x32 is not an arch Docker runs on\n"
+            ),
+            "{out}"
+        );
+        // A file written before reasons were counted says so, without inventing them.
+        let out = text(&file(counts(7, &[])));
+        assert!(out.contains("    libseccomp-o1 refused 7, because:\n      7 for reasons not recorded\n"), "{out}");
+        // Nothing refused: no such lines.
+        assert!(!text(&file(counts(0, &[]))).contains("because"));
+        // Merged counters add the reasons.
+        let mut a = counts(7, &why);
+        a.add(&counts(1, &[("x32 is not an arch Docker runs on", 1)]));
+        assert_eq!((a.refused, a.refused_because["x32 is not an arch Docker runs on"]), (8, 3));
     }
 }

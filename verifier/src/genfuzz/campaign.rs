@@ -1,7 +1,7 @@
 //! The campaign loop: generate cases from a seed, compile each with every
 //! compiler, compare, minimise and classify what diverges, and count it all.
 
-use super::compare::Divergence;
+use super::compare::{confirm, Divergence};
 use super::compile::*;
 use super::minimise::{minimise, shrink, shrink_hung, shrink_slow};
 use crate::arch::Arch;
@@ -140,6 +140,8 @@ pub struct CompilerCounts {
     /// Compiled and compared exactly (or sampled, when too large).
     pub compared: u64,
     pub refused: u64,
+    /// `refused`, by [`super::Refusal::reason`].
+    pub refused_because: BTreeMap<String, u64>,
     pub diverged: u64,
     /// Too large for the exact comparison (the emulator samples still ran).
     pub too_large: u64,
@@ -282,7 +284,10 @@ pub fn run<C: Case>(
                     counts.compared += 1
                 }
                 Ok((Verdict::TooLarge | Verdict::Slow { too_large: true, .. }, _)) => counts.too_large += 1,
-                Ok((Verdict::Refused(_), _)) => counts.refused += 1,
+                Ok((Verdict::Refused(r), _)) => {
+                    counts.refused += 1;
+                    *counts.refused_because.entry(r.reason()).or_default() += 1;
+                }
                 Ok((Verdict::Hung(_), _)) => counts.hung += 1,
                 Ok((Verdict::Died(_), _)) => counts.died += 1,
                 Err(_) => {}
@@ -324,8 +329,8 @@ pub fn run<C: Case>(
             // compilers share the rule stage, one for all of them.
             let slow_kind = matches!(problem, Problem::Slow(_) | Problem::Hung(_));
             let (shown_as, cap) = match (slow_kind, known.is_some()) {
-                (true, true) if campaign.shared_rule_stage => (ALL_COMPILERS.to_string(), 1),
-                (true, true) => (name.clone(), 1),
+                (true, true) if campaign.shared_rule_stage => (ALL_COMPILERS.to_string(), max_minimised.min(1)),
+                (true, true) => (name.clone(), max_minimised.min(1)),
                 _ => (name.clone(), max_minimised),
             };
             // Shown enough of this issue already, or past the attempts at
@@ -360,6 +365,16 @@ pub fn run<C: Case>(
                     let found = (d, program.expect("a divergence has a program"));
                     let (small, (d, p)) =
                         shrink(comp.as_ref(), &case, found, left.min(Duration::from_secs(10)), &mut watch);
+                    // Shown as the exact comparison sees it: confirmed by
+                    // both judges, with the analysis' readable input.
+                    let d = match confirm(&p, &small.model(), d) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            rep.self_check.push(format!("seed {seed} case {i} ({name}), minimised: {e}"));
+                            on(Event::SelfCheck(rep.self_check.last().expect("just pushed")));
+                            continue;
+                        }
+                    };
                     let k = (campaign.known)(&small, &p, &d);
                     (small, Problem::Diverges(d), k)
                 }
@@ -536,6 +551,7 @@ mod tests {
         // counted, not run again.
         assert_eq!(first.hung, second.hung);
         assert_eq!(first.compared + first.too_large + first.refused + first.hung, rep.cases);
+        assert_eq!(first.refused_because.values().sum::<u64>(), first.refused, "{first:?}");
         for f in &rep.findings {
             match &f.problem {
                 Problem::Slow(_) => {

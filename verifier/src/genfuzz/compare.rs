@@ -1,8 +1,11 @@
-//! The comparison of a compiled program with its [`Model`]: exactly (the
-//! symbolic set of inputs whose action differs must be empty), then on
-//! sampled inputs through the emulator; every counterexample is re-checked
-//! with the emulator and the concrete model, so a disagreement between
-//! seccheck's own judges is a [`SelfCheckError`], never a generator finding.
+//! The comparison of a compiled program with its [`Model`]: on sampled
+//! inputs through the emulator first (a disagreement there is a concrete
+//! counterexample, found without building a decision diagram), then exactly
+//! (the symbolic set of inputs whose action differs must be empty), so
+//! agreement is always proven. Every counterexample is re-checked with the
+//! emulator and the concrete model, and a shown one with the exact
+//! comparison too ([`confirm`]), so a disagreement between seccheck's own
+//! judges is a [`SelfCheckError`], never a generator finding.
 
 use super::model::{Expect, Model};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
@@ -42,15 +45,59 @@ pub enum SelfCheckError {
     EmuVsSymbolic { input: SeccompData, symbolic: Action, emulator: Action },
     #[error("the symbolic reference says {input:?} should not get {actual:?}, the concrete reference says it should")]
     ReferenceVsReference { input: SeccompData, actual: Action },
+    #[error("on {input:?} the emulator gives {actual:?} where the concrete reference expects {expected:?}, but the exact comparison finds no divergence")]
+    SampledNotExact { input: SeccompData, expected: Action, actual: Action },
 }
 
 /// BDD nodes one comparison may use (about 40 MiB): generated policies need
 /// far less; a case that needs more is counted as too large, not guessed.
 pub const GENFUZZ_NODE_LIMIT: usize = 1 << 20;
 
-/// Compare `p` with `model`: exactly, then on `samples` (each also checked
-/// against the symbolic exits). `Ok(None)`: they agree on every input of the domain.
+/// Compare `p` with `model`. First on `samples`, concretely: an input on
+/// which the emulator (the kernel's interpreter, `emu`) and the concrete
+/// reference ([`Model::expected`]) disagree is a counterexample as it stands
+/// ([`Judge::Sampled`]), and the exact analysis is skipped: most diverging
+/// cases are caught by the aimed samples, and building the program's decision
+/// diagram is most of a comparison's time. Otherwise exactly
+/// ([`compare_exact`]). `Ok(None)`: they agree on every input of the domain,
+/// always decided exactly. [`confirm`] turns a sampled divergence into an
+/// exact one (two judges, and the analysis' readable input) where it is shown.
 pub fn compare(p: &ValidProgram, model: &Model, samples: &[SeccompData]) -> Result<Option<Divergence>, SelfCheckError> {
+    let emu = Emulator::new(p);
+    for d in samples {
+        if let Expect::Action(expected) = model.expected(d) {
+            let actual = emu.action(d);
+            if expected != actual {
+                return Ok(Some(Divergence { input: *d, expected, actual, judge: Judge::Sampled }));
+            }
+        }
+    }
+    compare_exact(p, model, samples)
+}
+
+/// A divergence [`compare`] found on a sample, confirmed by the exact
+/// comparison: the analysis' own counterexample ([`Judge::Symbolic`], chosen
+/// to read well, re-checked with the emulator and the concrete model), or a
+/// [`SelfCheckError`] when the exact comparison sees none. A symbolic
+/// divergence is returned as it is.
+pub fn confirm(p: &ValidProgram, model: &Model, found: Divergence) -> Result<Divergence, SelfCheckError> {
+    if found.judge == Judge::Symbolic {
+        return Ok(found);
+    }
+    compare_exact(p, model, &[])?.ok_or(SelfCheckError::SampledNotExact {
+        input: found.input,
+        expected: found.expected,
+        actual: found.actual,
+    })
+}
+
+/// Compare `p` with `model` exactly, then on `samples` (each also checked
+/// against the symbolic exits). `Ok(None)`: they agree on every input of the domain.
+pub fn compare_exact(
+    p: &ValidProgram,
+    model: &Model,
+    samples: &[SeccompData],
+) -> Result<Option<Divergence>, SelfCheckError> {
     let emu = Emulator::new(p);
     let opts = symbolic::Options { node_limit: GENFUZZ_NODE_LIMIT, ..Default::default() };
     let mut an = symbolic::analyze(p, &opts)?;
@@ -154,7 +201,7 @@ pub fn samples(model: &Model, seed: u64, n: usize) -> Vec<SeccompData> {
 mod tests {
     use super::*;
     use crate::bpf::validate::validate;
-    use crate::genfuzz::model::{AbiModel, CmpOp, Cond, RefRule};
+    use crate::genfuzz::model::{AbiModel, CmpOp, Cond, Expect, RefRule};
 
     #[test]
     fn symbolic_and_concrete_reference_agree_on_samples() {
@@ -190,9 +237,23 @@ mod tests {
         };
         let s = samples(&model, 7, 500);
         assert_eq!(compare(&prog(100), &model, &s).unwrap(), None);
-        let d = compare(&prog(101), &model, &s).unwrap().expect("off by one must diverge");
+        let d = compare_exact(&prog(101), &model, &s).unwrap().expect("off by one must diverge");
         assert_eq!(d.judge, Judge::Symbolic);
         assert_eq!(d.input.args[0] & 0xffff_ffff, 100);
         assert_eq!((d.expected, d.actual), (Action::Errno(13), Action::Allow));
+        // Without samples, compare is the exact comparison.
+        assert_eq!(compare(&prog(101), &model, &[]).unwrap(), Some(d));
+        // The samples aimed at the constant 100 catch it without the analysis,
+        // on an input where the emulator and the concrete reference disagree,
+        // and confirm gives the exact comparison's answer for it.
+        let fast = compare(&prog(101), &model, &s).unwrap().expect("a sample at 100 diverges");
+        assert_eq!(fast.judge, Judge::Sampled);
+        assert_eq!(fast.input.args[0] & 0xffff_ffff, 100);
+        assert_eq!(Expect::Action(fast.expected), model.expected(&fast.input));
+        assert_eq!(fast.actual, Emulator::new(&prog(101)).action(&fast.input));
+        assert_eq!(confirm(&prog(101), &model, fast).unwrap(), d);
+        // A sampled divergence the exact comparison does not see is seccheck's
+        // own error, never a finding.
+        assert!(matches!(confirm(&prog(100), &model, fast), Err(SelfCheckError::SampledNotExact { .. })));
     }
 }

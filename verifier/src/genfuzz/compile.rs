@@ -103,6 +103,52 @@ pub struct Hang {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
+impl Refusal {
+    /// The refusal without what is particular to the case, so a run can
+    /// count its refusals by reason: the JSON path it starts with, the
+    /// action and syscall of a refused rule (libseccomp's errno and its
+    /// meaning stay), the list of arches runc knows. A message of another
+    /// shape is its own reason.
+    pub fn reason(&self) -> String {
+        let mut m = self.0.as_str();
+        // `syscalls[3]: `, `architectures[0]: `, `defaultAction: `, `(top level): `.
+        if let Some((at, rest)) = m.split_once(": ") {
+            let path = at == "(top level)"
+                || (!at.is_empty() && at.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)));
+            if path && !at.starts_with("seccompiler") && !at.starts_with("optimize") {
+                m = rest;
+            }
+        }
+        let after = |m: &str, sep: &str| m.split_once(sep).map(|(_, e)| e.to_string());
+        if m.starts_with("libseccomp refused the ") && m.contains(" rule for syscall `") {
+            // `… rule for syscall `read`: -EEXIST (…); runc fails with "…"`
+            if let Some(e) = after(m, "`: ") {
+                return format!("libseccomp refused a rule: {}", e.split("; runc fails").next().unwrap_or(&e));
+            }
+        }
+        if m.starts_with("libseccomp refused to add the ") {
+            // `… rule for NAME with [ARGS]: ERROR` (the API's message).
+            if let Some(e) = m.rsplit_once("]: ").map(|(_, e)| e) {
+                return format!("libseccomp refused a rule: {e}");
+            }
+        }
+        if m.starts_with("libseccomp refused to create the filter with default ")
+            || m.starts_with("libseccomp failed to create the filter (seccomp_init)")
+        {
+            if let Some(e) = m.rsplit_once(": ").map(|(_, e)| e) {
+                return format!("libseccomp refused the default action: {e}");
+            }
+        }
+        if let Some((head, _)) = m.split_once(" (known: ") {
+            return head.to_string();
+        }
+        if let Some((head, _)) = m.split_once("the kernel would refuse the output: ") {
+            return format!("{head}the kernel would refuse the output");
+        }
+        m.to_string()
+    }
+}
+
 /// Why there is no program to compare.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NotCompiled {
@@ -211,4 +257,50 @@ pub(crate) fn valid(p: crate::bpf::Program) -> Result<ValidProgram, Refusal> {
             v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Refusal;
+
+    #[test]
+    fn refusals_are_counted_without_what_is_particular_to_the_case() {
+        let reason = |m: &str| Refusal(m.into()).reason();
+        let exists = "-EEXIST (a rule for the same syscall with the same argument conditions and a different action already exists)";
+        assert_eq!(
+            reason(&format!("syscalls[3]: libseccomp refused the SCMP_ACT_TRACE rule for syscall `reboot`: {exists}; runc fails with \"error adding seccomp rule for syscall reboot\"")),
+            format!("libseccomp refused a rule: {exists}")
+        );
+        assert_eq!(
+            reason(&format!("syscalls[12]: libseccomp refused the SCMP_ACT_LOG rule for syscall `mount`: {exists}; runc fails with \"error adding seccomp rule for syscall mount\"")),
+            format!("libseccomp refused a rule: {exists}")
+        );
+        assert_eq!(
+            reason("libseccomp refused to add the Trace(3) rule for reboot with [DArg { index: 0, op: Gt, value: 7, value_two: 0 }]: Failure regarding the existence of argument"),
+            "libseccomp refused a rule: Failure regarding the existence of argument"
+        );
+        assert_eq!(
+            reason("libseccomp refused to create the filter with default Errno(4095): Could not create new filter"),
+            "libseccomp refused the default action: Could not create new filter"
+        );
+        assert_eq!(
+            reason("defaultAction: libseccomp failed to create the filter (seccomp_init) with this default action: Could not create new filter"),
+            "libseccomp refused the default action: Could not create new filter"
+        );
+        assert_eq!(
+            reason("architectures[1]: string \"SCMP_ARCH_PARISC\" is not a valid arch for runc (known: SCMP_ARCH_X86, SCMP_ARCH_ARM)"),
+            "string \"SCMP_ARCH_PARISC\" is not a valid arch for runc"
+        );
+        assert_eq!(
+            reason("(top level): parisc64 is not an arch Docker runs on"),
+            "parisc64 is not an arch Docker runs on"
+        );
+        let equal = "seccompiler: Json Frontend error: `match_action` and `mismatch_action` are equal.";
+        assert_eq!(reason(equal), equal);
+        assert_eq!(
+            reason("the kernel would refuse the output: insn 3: jump out of range; insn 9: no RET at the end"),
+            "the kernel would refuse the output"
+        );
+        assert_eq!(reason("optimize: over budget: 3 nodes"), "optimize: over budget: 3 nodes");
+    }
 }
