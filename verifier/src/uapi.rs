@@ -86,6 +86,14 @@ pub const SECCOMP_DATA_ARGS: u32 = 16;
 /// `BPF_ABS` offset (`seccomp_check_filter`, kernel/seccomp.c).
 pub const SECCOMP_DATA_SIZE: u32 = 64;
 
+/// `AUDIT_SECCOMP` (include/uapi/linux/audit.h): the record type of a
+/// logged seccomp action (`__audit_seccomp`, kernel/auditsc.c).
+pub const AUDIT_SECCOMP: u32 = 1326;
+
+/// `SIGSYS` on x86, arm, arm64, riscv, s390, powerpc (include/uapi/asm-generic/signal.h,
+/// arch/x86/include/uapi/asm/signal.h): what seccomp sends for KILL and TRAP.
+pub const SIGSYS: i32 = 31;
+
 // include/uapi/linux/audit.h: the bits AUDIT_ARCH values add to an ELF machine.
 
 /// `__AUDIT_ARCH_64BIT`.

@@ -80,7 +80,7 @@ pub const SIGKILL: u64 = 9;
 pub const SIGCHLD: u64 = 17;
 pub const SIGTRAP: i32 = 5;
 pub const SIGILL: u64 = 4;
-pub const SIGSYS: i32 = 31;
+pub use crate::uapi::SIGSYS;
 pub const RLIMIT_CORE: u64 = 4;
 pub const WALL: u64 = 0x4000_0000;
 pub const WNOHANG: u64 = 1;
