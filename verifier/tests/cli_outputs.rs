@@ -188,6 +188,8 @@ fn fuzz_generator_out_is_never_written_through_a_link() {
 }
 
 /// `sleep 60` under a one-instruction ALLOW filter; the filter's raw bytes.
+// `pre_exec` and the system calls it makes are `unsafe`.
+#[allow(unsafe_code)]
 fn filtered_sleeper() -> (std::process::Child, Vec<u8>) {
     use std::os::unix::process::CommandExt;
     // BPF_RET | BPF_K, SECCOMP_RET_ALLOW

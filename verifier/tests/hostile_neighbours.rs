@@ -78,6 +78,8 @@ fn finish(child: Child, what: &str) -> Run {
 /// Wait for `child` at most [`BOUND`]; past it, kill it and say so. Reaped
 /// with wait4(2) for its peak resident memory (the script `exec`s seccheck,
 /// so the child is seccheck by then).
+// wait4 with the child's resource usage: libc, so `unsafe`.
+#[allow(unsafe_code)]
 fn finish_within(mut child: Child) -> Result<Run, String> {
     use std::io::Read;
     let pid = child.id() as i32;
@@ -278,6 +280,8 @@ fn the_bucket_is_still_shared_in_a_private_directory() {
 }
 
 #[test]
+// kill(2) through libc, so `unsafe`.
+#[allow(unsafe_code)]
 fn record_under_a_held_lock_still_ends_on_sigterm() {
     if !kernel_usable() {
         return;

@@ -196,10 +196,11 @@ fn wait_for_answer(pid: i32, pipe: &mut std::fs::File, limits: Limits) -> Result
         // the loop above stops once the answer is whole).
         // SAFETY: fcntl on our own descriptor.
         let flags = unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_GETFL) };
-        // SAFETY: as above.
+        // SAFETY: fcntl on our own descriptor, integer arguments only.
         unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) };
         let _ = pipe.read_to_end(&mut answer);
-        // SAFETY: as above; back to blocking for the next answer.
+        // SAFETY: fcntl on our own descriptor, integer arguments only; back
+        // to blocking for the next answer.
         unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETFL, flags) };
     }
     if complete(&answer) {
@@ -460,8 +461,8 @@ enum Sample {
 /// after. Any failure is a sample without a tight loop.
 fn sample(pid: i32) -> Sample {
     let cpu_before = cpu_ticks(pid);
-    // SAFETY (ptrace calls below): our own child; `regs` is a valid
-    // `user_regs_struct` for PTRACE_GETREGS.
+    // SAFETY: PTRACE_SEIZE takes no pointers; `pid` is our own child, not
+    // reaped, so the number is still its (the ptrace calls below likewise).
     if unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) } != 0 {
         return Sample::Looking { ips: Vec::new(), spinning: None };
     }
@@ -469,7 +470,7 @@ fn sample(pid: i32) -> Sample {
     let mut stopped = false;
     for _ in 0..SPIN_SAMPLES {
         std::thread::sleep(Duration::from_millis(10));
-        // SAFETY: as above.
+        // SAFETY: PTRACE_INTERRUPT takes no pointers; our unreaped, seized child.
         if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) } != 0 {
             break;
         }
@@ -480,7 +481,8 @@ fn sample(pid: i32) -> Sample {
         stopped = true;
         // SAFETY: plain old data, all zeroes is a valid value.
         let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
+        // SAFETY: our unreaped child; `regs` is a valid `user_regs_struct`
+        // for PTRACE_GETREGS to fill.
         if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut libc::user_regs_struct) } != 0 {
             break;
         }
@@ -488,12 +490,13 @@ fn sample(pid: i32) -> Sample {
         if samples.len() == SPIN_SAMPLES {
             break;
         }
-        // SAFETY: as above; resumes the interrupted child.
+        // SAFETY: PTRACE_CONT takes no pointers; resumes our interrupted child.
         unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, 0) };
         stopped = false;
     }
     // Stop tracing it (a traced child would wait for us at every signal).
-    // SAFETY: as above. PTRACE_DETACH needs a stopped tracee: stop it first
+    // SAFETY: ptrace with no pointers on our unreaped, seized child, and
+    // waitpid on it. PTRACE_DETACH needs a stopped tracee: stop it first
     // unless it already is.
     unsafe {
         if !stopped && libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) == 0 {

@@ -515,7 +515,7 @@ impl BusyNeighbour {
         // Wait until it runs pinned (its affinity is readable once set).
         let start = Instant::now();
         loop {
-            // SAFETY: as above; the out-set is a local.
+            // SAFETY: `cpu_set_t` is plain old data: all zeroes is a valid (empty) set.
             let mut got: libc::cpu_set_t = unsafe { std::mem::zeroed() };
             // SAFETY: sched_getaffinity writes into the local set.
             let r = unsafe { libc::sched_getaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &mut got) };
@@ -769,12 +769,20 @@ fn wait_all(
 
 /// A system call with all six argument registers given.
 #[inline(always)]
+///
+/// # Safety
+/// The call's arguments must be what system call `nr` expects; the probes
+/// pass only integers and pointers into the child's own memory.
 unsafe fn call6(nr: u32, a: &[u64; 6]) -> i64 {
-    let r = libc::syscall(nr as libc::c_long, a[0], a[1], a[2], a[3], a[4], a[5]);
-    if r < 0 {
-        -(*libc::__errno_location() as i64)
-    } else {
-        r
+    // SAFETY: forwarded to the caller; `__errno_location` is this thread's
+    // errno, valid for reading right after the call that set it.
+    unsafe {
+        let r = libc::syscall(nr as libc::c_long, a[0], a[1], a[2], a[3], a[4], a[5]);
+        if r < 0 {
+            -(*libc::__errno_location() as i64)
+        } else {
+            r
+        }
     }
 }
 
@@ -794,99 +802,104 @@ unsafe fn child_main(
     per_call: &[AtomicU32],
     affinity: &Option<libc::cpu_set_t>,
 ) -> ! {
-    let fail = |errno: i32, index: u32| -> ! {
-        slot.err.store(errno, Ordering::Release);
-        slot.err_index.store(index, Ordering::Release);
-        slot.state.store(ST_FAILED, Ordering::Release);
-        libc::_exit(1)
-    };
-    slot.stage.store(STAGE_SETUP, Ordering::Release);
-    if let Some(set) = affinity {
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) != 0 {
+    // SAFETY: the caller's contract: a freshly forked child, `slot`, `go` and
+    // `per_call` in the shared mappings, everything else in the fork's copy;
+    // the libc calls are async-signal-safe system call wrappers on that memory.
+    unsafe {
+        let fail = |errno: i32, index: u32| -> ! {
+            slot.err.store(errno, Ordering::Release);
+            slot.err_index.store(index, Ordering::Release);
+            slot.state.store(ST_FAILED, Ordering::Release);
+            libc::_exit(1)
+        };
+        slot.stage.store(STAGE_SETUP, Ordering::Release);
+        if let Some(set) = affinity {
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) != 0 {
+                fail(*libc::__errno_location(), 0);
+            }
+        }
+        // Fixed descriptors 3, 4, 5 (module doc).
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+            for fd in 3..1024 {
+                libc::close(fd);
+            }
+        }
+        let zero = libc::open(ctx.dev_zero.as_ptr(), libc::O_RDONLY);
+        let null = libc::open(ctx.path.as_ptr(), libc::O_WRONLY);
+        let ep = libc::epoll_create1(0);
+        if zero != FD_ZERO as i32 || null != FD_NULL as i32 || ep != FD_EPOLL as i32 {
             fail(*libc::__errno_location(), 0);
         }
-    }
-    // Fixed descriptors 3, 4, 5 (module doc).
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
-        for fd in 3..1024 {
-            libc::close(fd);
+        // A filter that kills must not leave core dumps behind.
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        slot.stage.store(STAGE_INSTALL, Ordering::Release);
+        if !fprogs.is_empty() && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail(*libc::__errno_location(), 0);
         }
-    }
-    let zero = libc::open(ctx.dev_zero.as_ptr(), libc::O_RDONLY);
-    let null = libc::open(ctx.path.as_ptr(), libc::O_WRONLY);
-    let ep = libc::epoll_create1(0);
-    if zero != FD_ZERO as i32 || null != FD_NULL as i32 || ep != FD_EPOLL as i32 {
-        fail(*libc::__errno_location(), 0);
-    }
-    // A filter that kills must not leave core dumps behind.
-    libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-    slot.stage.store(STAGE_INSTALL, Ordering::Release);
-    if !fprogs.is_empty() && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-        fail(*libc::__errno_location(), 0);
-    }
-    for (i, fp) in fprogs.iter().enumerate() {
-        let fp: *const libc::sock_fprog = fp;
-        if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, fp) != 0 {
-            fail(*libc::__errno_location(), i as u32);
+        for (i, fp) in fprogs.iter().enumerate() {
+            let fp: *const libc::sock_fprog = fp;
+            if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, fp) != 0 {
+                fail(*libc::__errno_location(), i as u32);
+            }
         }
-    }
-    // From here on: only the probes' own syscalls.
-    slot.state.store(ST_READY, Ordering::Release);
-    while go.load(Ordering::Acquire) == 0 {
-        std::hint::spin_loop();
-    }
-    // Warm-up iteration, recording what each call returned.
-    for (j, plan) in spec.probes.iter().enumerate() {
-        if !plan.enabled {
-            continue;
+        // From here on: only the probes' own syscalls.
+        slot.state.store(ST_READY, Ordering::Release);
+        while go.load(Ordering::Acquire) == 0 {
+            std::hint::spin_loop();
         }
-        slot.stage.store(j as u32, Ordering::Release);
-        for (c, (nr, args)) in calls[j].iter().enumerate() {
-            slot.first[j][c].store(call6(*nr, args), Ordering::Relaxed);
-        }
-    }
-    let n = spec.probes.len();
-    for b in 0..spec.batches as usize {
-        for step in 0..n {
-            // Rotate the order every batch so no probe always runs first.
-            let j = (b + step) % n;
-            let plan = &spec.probes[j];
+        // Warm-up iteration, recording what each call returned.
+        for (j, plan) in spec.probes.iter().enumerate() {
             if !plan.enabled {
                 continue;
             }
-            slot.stage.store(j as u32, Ordering::Relaxed);
-            let cs = &calls[j];
-            let t0 = ticks();
-            for _ in 0..plan.iterations {
-                for (nr, args) in cs {
+            slot.stage.store(j as u32, Ordering::Release);
+            for (c, (nr, args)) in calls[j].iter().enumerate() {
+                slot.first[j][c].store(call6(*nr, args), Ordering::Relaxed);
+            }
+        }
+        let n = spec.probes.len();
+        for b in 0..spec.batches as usize {
+            for step in 0..n {
+                // Rotate the order every batch so no probe always runs first.
+                let j = (b + step) % n;
+                let plan = &spec.probes[j];
+                if !plan.enabled {
+                    continue;
+                }
+                slot.stage.store(j as u32, Ordering::Relaxed);
+                let cs = &calls[j];
+                let t0 = ticks();
+                for _ in 0..plan.iterations {
+                    for (nr, args) in cs {
+                        std::hint::black_box(call6(*nr, args));
+                    }
+                }
+                let t1 = ticks();
+                slot.ticks[j][b].store(t1.wrapping_sub(t0), Ordering::Relaxed);
+            }
+        }
+        let each = spec.per_call as usize;
+        for i in 0..each {
+            for step in 0..n {
+                let j = (i + step) % n;
+                if !spec.probes[j].enabled {
+                    continue;
+                }
+                slot.stage.store(j as u32, Ordering::Relaxed);
+                let t0 = ticks();
+                for (nr, args) in &calls[j] {
                     std::hint::black_box(call6(*nr, args));
                 }
+                let t1 = ticks();
+                per_call[j * each + i].store(t1.wrapping_sub(t0).min(u64::from(u32::MAX)) as u32, Ordering::Relaxed);
             }
-            let t1 = ticks();
-            slot.ticks[j][b].store(t1.wrapping_sub(t0), Ordering::Relaxed);
         }
-    }
-    let each = spec.per_call as usize;
-    for i in 0..each {
-        for step in 0..n {
-            let j = (i + step) % n;
-            if !spec.probes[j].enabled {
-                continue;
-            }
-            slot.stage.store(j as u32, Ordering::Relaxed);
-            let t0 = ticks();
-            for (nr, args) in &calls[j] {
-                std::hint::black_box(call6(*nr, args));
-            }
-            let t1 = ticks();
-            per_call[j * each + i].store(t1.wrapping_sub(t0).min(u64::from(u32::MAX)) as u32, Ordering::Relaxed);
+        slot.state.store(ST_DONE, Ordering::Release);
+        libc::syscall(libc::SYS_exit_group, 0);
+        libc::syscall(libc::SYS_exit, 0);
+        loop {
+            std::hint::spin_loop();
         }
-    }
-    slot.state.store(ST_DONE, Ordering::Release);
-    libc::syscall(libc::SYS_exit_group, 0);
-    libc::syscall(libc::SYS_exit, 0);
-    loop {
-        std::hint::spin_loop();
     }
 }
 

@@ -91,7 +91,7 @@ fn check(step: u32, r: i64) -> Result<(), StepError> {
 ///
 /// Async-signal-safe: raw system calls only.
 pub(super) fn child_hygiene(parent: i64) -> Result<(), StepError> {
-    // SAFETY (all calls below): plain system calls on this process with
+    // SAFETY: plain system calls on this process (all below) with
     // pointers to locals that outlive them.
     unsafe {
         check(0, syscall6(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0))?;

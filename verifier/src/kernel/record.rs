@@ -306,7 +306,7 @@ fn block_signals(set: u64) -> Result<u64, RunError> {
 }
 
 fn set_mask(mask: u64) {
-    // SAFETY: as in block_signals.
+    // SAFETY: the pointer is to a local that outlives the call; 8 = sizeof(sigset_t) for the kernel.
     unsafe {
         syscall6(SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, &mask as *const u64 as u64, 0, 8, 0, 0);
     }
@@ -490,9 +490,9 @@ fn serve(
                 return Err(e);
             }
         };
-        // SAFETY: as above.
-        let l =
-            unsafe { syscall6(SYS_PIDFD_GETFD, tfd as u64, sh.listener_fd.load(Ordering::Acquire) as u64, 0, 0, 0, 0) };
+        let fd_in_target = sh.listener_fd.load(Ordering::Acquire) as u64;
+        // SAFETY: pidfd_getfd takes a pidfd and a descriptor number, no pointers.
+        let l = unsafe { syscall6(SYS_PIDFD_GETFD, tfd as u64, fd_in_target, 0, 0, 0, 0) };
         close(tfd);
         if l < 0 {
             // The child is blocked in execve waiting for us: end it.
@@ -629,7 +629,7 @@ fn fail(sh: &Shared, state: u32, step: u32, errno: i64) {
 unsafe fn reaper(plan: &Plan) -> ! {
     // SAFETY: see `Plan`: the shared mapping outlives the children.
     let sh = unsafe { &*plan.shared };
-    // SAFETY (all system calls below): raw calls on locals and the plan.
+    // SAFETY: raw system calls (all below) on locals and the plan.
     unsafe {
         if syscall6(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0) < 0
             || syscall6(SYS_GETPPID, 0, 0, 0, 0, 0, 0) != plan.parent
@@ -676,7 +676,7 @@ unsafe fn reaper(plan: &Plan) -> ! {
 /// # Safety
 /// As [`reaper`].
 unsafe fn target(plan: &Plan, sh: &Shared) -> ! {
-    // SAFETY (all system calls below): raw calls on locals and the plan's
+    // SAFETY: raw system calls (all below) on locals and the plan.s
     // pointers, which stay valid in this copy of the parent's memory.
     unsafe {
         let r =

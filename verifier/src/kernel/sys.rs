@@ -403,7 +403,8 @@ pub struct Mapping {
     pub len: usize,
 }
 
-// The mapping is plain memory owned by this value.
+// SAFETY: the mapping is plain memory owned by this value alone (unmapped on
+// drop); moving the owner to another thread moves nothing but the address.
 unsafe impl Send for Mapping {}
 
 impl Mapping {
