@@ -62,6 +62,22 @@ fn the_every_other_row_lists_its_syscalls_and_unnamed_ranges() {
     insta::assert_snapshot!(out);
 }
 
+/// An allow-list leaves hundreds of syscalls to its default: they are counted,
+/// and `-v` lists each.
+#[test]
+fn a_long_other_row_is_counted_and_listed_with_v() {
+    let f = corpus("compiled/firecracker_x86_64.vmm.bpf");
+    let short = stdout(&["table", &f, "--arch", "x86_64"]);
+    let line = short.lines().find(|l| l.contains("without a row above")).expect("the other row's syscalls");
+    assert!(line.ends_with("syscalls without a row above (-v or --format json lists them)"), "{line}");
+    let n: usize = line.trim().split(' ').next().unwrap().parse().unwrap();
+    assert!(n > 16, "{line}");
+    let long = stdout(&["table", &f, "--arch", "x86_64", "-v"]);
+    let listed = long.split("without a row above: ").nth(1).expect("-v lists them");
+    let listed = listed.split("\n      numbers").next().unwrap();
+    assert_eq!(listed.split(',').count(), n, "{listed}");
+}
+
 #[test]
 fn scoped_views_say_only_what_is_selected() {
     let d = corpus("profiles/docker_default.json");

@@ -560,14 +560,25 @@ fn range_text(r: &NrRange) -> String {
     }
 }
 
+/// Syscalls of the "every other syscall number" row listed by name in text
+/// unless asked for all; beyond this they are counted.
+pub const OTHER_NAMED_LISTED: usize = 16;
+
 /// What "every other syscall number" of a known arch holds: its syscalls and
 /// the numbers that name none.
-fn render_other_members(out: &mut String, named: &[&'static str], unnamed: &[NrRange]) {
+fn render_other_members(out: &mut String, named: &[&'static str], unnamed: &[NrRange], no_rows: bool, list_all: bool) {
+    let head = if no_rows {
+        crate::words::count(named.len(), "syscall")
+    } else {
+        format!("{} without a row above", crate::words::count(named.len(), "syscall"))
+    };
     if named.is_empty() {
         out.push_str("      syscalls: none (every syscall of this arch has a row above)\n");
+    } else if named.len() > OTHER_NAMED_LISTED && !list_all {
+        let _ = writeln!(out, "      {head} (-v or --format json lists them)");
     } else {
         let names: Vec<String> = named.iter().map(|n| n.to_string()).collect();
-        wrap_indented(out, 6, &format!("{} without a row above", crate::words::count(named.len(), "syscall")), &names);
+        wrap_indented(out, 6, &head, &names);
     }
     if !unnamed.is_empty() {
         let ranges: Vec<String> = unnamed.iter().map(range_text).collect();
@@ -577,7 +588,13 @@ fn render_other_members(out: &mut String, named: &[&'static str], unnamed: &[NrR
 
 /// The rows, then what every other number does; `members` (for a known
 /// arch) says which syscalls and numbers that last row holds.
-fn render_rows(out: &mut String, rows: &[Row], other_nr: &[Outcome], members: Option<(&[&'static str], &[NrRange])>) {
+fn render_rows(
+    out: &mut String,
+    rows: &[Row],
+    other_nr: &[Outcome],
+    members: Option<(&[&'static str], &[NrRange])>,
+    list_all: bool,
+) {
     // Group rows with identical outcomes, in order of first appearance.
     let mut groups: Vec<(&[Outcome], Vec<String>)> = Vec::new();
     for r in rows {
@@ -613,14 +630,22 @@ fn render_rows(out: &mut String, rows: &[Row], other_nr: &[Outcome], members: Op
         }
     }
     if let Some((named, unnamed)) = members {
-        render_other_members(out, named, unnamed);
+        render_other_members(out, named, unnamed, rows.is_empty(), list_all);
     }
 }
 
 impl Table {
     /// Human-readable text: per arch, rows with the same outcomes grouped
-    /// ("ALLOW: read, write, …"), then what every other number does.
+    /// ("ALLOW: read, write, …"), then what every other number does, with
+    /// its syscalls (counted beyond [`OTHER_NAMED_LISTED`]) and the ranges
+    /// of numbers that name none.
     pub fn render_text(&self) -> String {
+        self.render_text_with(false)
+    }
+
+    /// [`Table::render_text`], listing every syscall of the other rows when
+    /// `list_all`.
+    pub fn render_text_with(&self, list_all: bool) -> String {
         let mut out = String::new();
         for a in &self.arches {
             let _ = writeln!(
@@ -634,7 +659,7 @@ impl Table {
                     _ => "",
                 }
             );
-            render_rows(&mut out, &a.rows, &a.other_nr, Some((&a.other_named, &a.other_unnamed)));
+            render_rows(&mut out, &a.rows, &a.other_nr, Some((&a.other_named, &a.other_unnamed)), list_all);
             if !a.not_on_arch.is_empty() {
                 let _ = writeln!(out, "  not a syscall of {}: {}", a.arch, a.not_on_arch.join(", "));
             }
@@ -671,7 +696,7 @@ impl Table {
                      arch's syscall"
                 );
             }
-            render_rows(&mut out, &o.rows, &o.other_nr, None);
+            render_rows(&mut out, &o.rows, &o.other_nr, None, list_all);
             if !o.not_on_arch.is_empty() {
                 let _ = writeln!(
                     out,
