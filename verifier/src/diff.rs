@@ -626,7 +626,8 @@ mod tests {
         let f = d.findings();
         assert_eq!(f.iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>(), vec![("D001", Severity::Warning); 2]);
         assert!(
-            f[1].message.ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when (arg2 & 0x3) == 1"),
+            f[1].message
+                .ends_with("A ERRNO(1) EPERM, B ERRNO(13) EACCES when (arg2 & O_ACCMODE (0x3)) == O_WRONLY (1)"),
             "{}",
             f[1].message
         );

@@ -67,6 +67,7 @@ mod sources_docker;
 mod sources_other;
 mod symbolic_table;
 mod symbolic_vs_emu;
+mod table_names;
 
 /// Every `tests/*.rs` file is a module above (a file Cargo no longer finds on
 /// its own would otherwise never run), and every snapshot belongs to this

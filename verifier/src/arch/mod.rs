@@ -13,6 +13,7 @@
 //! 5000, n32 6000), arm's private calls sit at `0x0f0000 + n`.
 
 pub mod args;
+pub mod names;
 mod tables;
 
 use std::sync::OnceLock;

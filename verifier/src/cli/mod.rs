@@ -42,7 +42,8 @@ pub struct Cli {
     #[command(subcommand)]
     command: Command,
     /// List every note on what a generator did that the profile does not say
-    /// (by default one summary line on stderr).
+    /// (by default one summary line on stderr), and in `table` and `stack`
+    /// every syscall of an "every other syscall number" row.
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     verbose: bool,
     /// No generator notes on stderr.
@@ -52,6 +53,12 @@ pub struct Cli {
 
 /// How generator notes are reported on stderr: 0 quiet, 1 summary, 2 each.
 static NOTES: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+
+/// `-v`: list everything in full (generator notes, the syscalls of a
+/// table's "every other syscall number" row).
+fn verbose() -> bool {
+    NOTES.load(std::sync::atomic::Ordering::Relaxed) == 2
+}
 
 #[derive(Subcommand, Debug)]
 enum Command {

@@ -108,7 +108,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 }
             }
             writeln!(out, "{}", pl.summary())?;
-            write!(out, "{}", table.render_text())?;
+            write!(out, "{}", table.render_text_with(super::verbose()))?;
         }
     }
     Ok(Outcome::Clean)

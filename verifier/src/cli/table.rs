@@ -49,7 +49,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         OutputFormat::Text => {
             writeln!(out, "{name}: {}", crate::words::count(valid.len(), "instruction"))?;
             super::write_compile_notes(out, &loaded.compiled)?;
-            out.write_all(table.render_text().as_bytes())?;
+            out.write_all(table.render_text_with(super::verbose()).as_bytes())?;
         }
     }
     Ok(Outcome::Clean)

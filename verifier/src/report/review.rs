@@ -727,8 +727,16 @@ fn outcomes_text(outcomes: &[Outcome]) -> String {
 fn other_numbers(t: &ArchTable) -> Cell {
     let unnamed: Vec<&Row> = t.rows.iter().filter(|r| r.name.is_none()).collect();
     let mut c = cell_of(String::new(), &t.other_nr);
+    // As the table prints numbers: decimal below 0x10000, else hex.
+    let n = |v: u32| if v < 0x1_0000 { v.to_string() } else { format!("{v:#x}") };
+    let ranges = t
+        .other_unnamed
+        .iter()
+        .map(|r| if r.first == r.last { n(r.first) } else { format!("{}..={}", n(r.first), n(r.last)) })
+        .collect::<Vec<_>>()
+        .join(", ");
     if unnamed.is_empty() {
-        c.summary = format!("{} (every number without a name)", c.summary);
+        c.summary = format!("{} (every number without a name: {ranges})", c.summary);
         return c;
     }
     let mut classes: BTreeSet<ActionClass> = BTreeSet::from([c.class]);
@@ -738,7 +746,11 @@ fn other_numbers(t: &ArchTable) -> Cell {
         classes.insert(rc.class);
         conditions.push(CondLine { action: outcomes_text(&r.outcomes), class: rc.class, when: row_label(r) });
     }
-    conditions.push(CondLine { action: outcomes_text(&t.other_nr), class: c.class, when: "every other number".into() });
+    conditions.push(CondLine {
+        action: outcomes_text(&t.other_nr),
+        class: c.class,
+        when: format!("every other number without a name: {ranges}"),
+    });
     Cell {
         nr: String::new(),
         class: if classes.len() == 1 { c.class } else { ActionClass::Conditional },

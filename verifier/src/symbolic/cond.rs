@@ -15,9 +15,17 @@
 //! Nothing is approximated: when the exact form would exceed the size caps, the
 //! condition says it is too complex to spell out (and the caller can still ask
 //! for examples), rather than printing something simpler that is wrong.
+//!
+//! Where the arch and syscall are known, [`Condition::name_values`] marks each
+//! argument whose kind [`crate::arch::names`] knows there, and its values and
+//! masks print as UAPI names with the number kept beside them
+//! (`arg0 in {AF_ALG (0x26), AF_VSOCK (0x28)}`, `(arg0 & CLONE_NEWUSER
+//! (0x10000000)) != 0`); the number is always there, names never replace it.
 
 use super::bdd::{Bdd, Manager};
 use super::vars::Field;
+use crate::arch::names::ValueNames;
+use crate::arch::Arch;
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
 use std::fmt;
@@ -56,6 +64,27 @@ pub struct FieldCond {
     pub part: Part,
     pub negated: bool,
     pub atoms: Vec<Atom>,
+    /// What the field's values are called, where its syscall and arch are
+    /// known ([`Condition::name_values`]); `None` prints numbers only.
+    pub names: Option<ArgNames>,
+}
+
+/// The names of one argument's values and the bits the kernel reads of it
+/// (a value with other bits set is printed as a number alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArgNames {
+    pub names: &'static ValueNames,
+    pub bits: u64,
+}
+
+/// The names printed for one atom: of its mask (a masked comparison) and of
+/// its value; `None` where no name applies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AtomNames {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// An exact condition on the inputs.
@@ -99,11 +128,13 @@ impl Serialize for Condition {
 }
 
 /// `{field, part, negated, any: [atom…]}`: one of the atoms holds (none, when
-/// `negated`) of the field's `part`.
+/// `negated`) of the field's `part`; with `names: {kind, atoms: [{mask?,
+/// value?}…]}` (one entry per atom, the names the text prints) where the
+/// argument's kind is known.
 impl Serialize for FieldCond {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("FieldCond", 4)?;
+        let mut st = s.serialize_struct("FieldCond", 5)?;
         st.serialize_field("field", &self.field.name())?;
         st.serialize_field(
             "part",
@@ -115,6 +146,15 @@ impl Serialize for FieldCond {
         )?;
         st.serialize_field("negated", &self.negated)?;
         st.serialize_field("any", &self.atoms)?;
+        if let Some(n) = self.names {
+            #[derive(Serialize)]
+            struct Names {
+                kind: &'static str,
+                atoms: Vec<AtomNames>,
+            }
+            let atoms = self.atoms.iter().map(|a| self.atom_names(a)).collect();
+            st.serialize_field("names", &Names { kind: n.names.kind, atoms })?;
+        }
         st.end()
     }
 }
@@ -274,7 +314,7 @@ pub fn field_cond(m: &mut Manager, field: Field, s: Bdd) -> Option<FieldCond> {
         if let Some(iv) = intervals(m, set, l0, w, VALUE_LIST) {
             if iv.iter().all(|(lo, hi)| lo == hi) {
                 let atoms = iv.into_iter().map(|(lo, hi)| Atom::Range { lo, hi }).collect();
-                return Some(FieldCond { field, part, negated, atoms });
+                return Some(FieldCond { field, part, negated, atoms, names: None });
             }
         }
     }
@@ -284,7 +324,7 @@ pub fn field_cond(m: &mut Manager, field: Field, s: Bdd) -> Option<FieldCond> {
         if let Some(iv) = intervals(m, set, l0, w, cap) {
             let atoms = iv.into_iter().map(|(lo, hi)| Atom::Range { lo, hi }).collect::<Vec<_>>();
             if best.as_ref().is_none_or(|b| atoms.len() < b.atoms.len()) {
-                best = Some(FieldCond { field, part, negated, atoms });
+                best = Some(FieldCond { field, part, negated, atoms, names: None });
             }
         }
         let cap = best.as_ref().map_or(FIELD_CAP, |b| b.atoms.len().saturating_sub(1));
@@ -294,7 +334,7 @@ pub fn field_cond(m: &mut Manager, field: Field, s: Bdd) -> Option<FieldCond> {
                 .map(|(mask, value)| Atom::Masked { mask: mask << shift, value: value << shift })
                 .collect::<Vec<_>>();
             if best.as_ref().is_none_or(|b| atoms.len() < b.atoms.len()) {
-                best = Some(FieldCond { field, part, negated, atoms });
+                best = Some(FieldCond { field, part, negated, atoms, names: None });
             }
         }
     }
@@ -455,7 +495,7 @@ fn subject(field: Field, part: Part) -> String {
     }
 }
 
-fn value_name(field: Field, v: u64) -> String {
+fn arch_name(field: Field, v: u64) -> String {
     if field == Field::Arch {
         if let Some(n) = crate::arch::Arch::audit_name_of(v as u32) {
             return n.to_string();
@@ -464,34 +504,89 @@ fn value_name(field: Field, v: u64) -> String {
     num(v)
 }
 
-fn atom_text(field: Field, part: Part, a: &Atom, negated: bool) -> String {
-    let max = if part == Part::Full { low_mask(field.width()) } else { u32::MAX as u64 };
-    match *a {
-        Atom::Masked { mask, value } => {
-            let op = if negated { "!=" } else { "==" };
-            if mask == low_mask(field.width()) {
-                format!("{field} {op} {}", value_name(field, value))
+/// `NAME (number)`, or the number alone.
+fn named(name: Option<&str>, v: u64) -> String {
+    match name {
+        Some(n) => format!("{n} ({})", num(v)),
+        None => num(v),
+    }
+}
+
+/// A mask as `(A|B) (number)`: parenthesised so `&` applies to the union.
+fn named_mask(name: Option<&str>, m: u64) -> String {
+    match name {
+        Some(n) if n.contains('|') => format!("({n}) ({m:#x})"),
+        Some(n) => format!("{n} ({m:#x})"),
+        None => format!("{m:#x}"),
+    }
+}
+
+impl FieldCond {
+    /// The names of one atom's mask and value (see [`ArgNames`]).
+    pub fn atom_names(&self, a: &Atom) -> AtomNames {
+        let Some(n) = self.names else { return AtomNames::default() };
+        let width = low_mask(self.field.width());
+        let value = |v: u64, scope: u64| {
+            if v & !n.bits == 0 {
+                n.names.value(v, scope, scope & n.bits == n.bits)
             } else {
-                // C precedence: `==` binds tighter than `&`, so the mask is parenthesised.
-                format!("({field} & {mask:#x}) {op} {}", num(value))
+                None
             }
+        };
+        match (*a, self.part) {
+            (_, Part::High32) => AtomNames::default(),
+            (Atom::Range { lo, hi }, part) if lo == hi => {
+                let scope = if part == Part::Low32 { u32::MAX as u64 } else { width };
+                AtomNames { mask: None, value: value(lo, scope) }
+            }
+            (Atom::Range { .. }, _) => AtomNames::default(),
+            (Atom::Masked { mask, value: v }, _) if mask == width => AtomNames { mask: None, value: value(v, width) },
+            (Atom::Masked { mask, value: v }, _) => AtomNames { mask: n.names.mask(mask), value: value(v, mask) },
         }
-        Atom::Range { lo, hi } => {
-            if lo == hi && part == Part::Low32 {
-                // the masked form reads best for "low half equals"
+    }
+
+    fn value_text(&self, a: &Atom, v: u64) -> String {
+        if self.field == Field::Arch {
+            return arch_name(self.field, v);
+        }
+        named(self.atom_names(a).value.as_deref(), v)
+    }
+
+    fn atom_text(&self, a: &Atom, negated: bool) -> String {
+        let (field, part) = (self.field, self.part);
+        let max = if part == Part::Full { low_mask(field.width()) } else { u32::MAX as u64 };
+        match *a {
+            Atom::Masked { mask, value } => {
                 let op = if negated { "!=" } else { "==" };
-                return format!("({field} & 0xffffffff) {op} {}", num(lo));
+                if mask == low_mask(field.width()) {
+                    format!("{field} {op} {}", self.value_text(a, value))
+                } else {
+                    // C precedence: `==` binds tighter than `&`, so the mask is parenthesised.
+                    let names = self.atom_names(a);
+                    format!(
+                        "({field} & {}) {op} {}",
+                        named_mask(names.mask.as_deref(), mask),
+                        named(names.value.as_deref(), value)
+                    )
+                }
             }
-            let s = subject(field, part);
-            match (lo == hi, lo == 0, hi == max, negated) {
-                (true, _, _, false) => format!("{s} == {}", value_name(field, lo)),
-                (true, _, _, true) => format!("{s} != {}", value_name(field, lo)),
-                (false, true, _, false) => format!("{s} <= {}", num(hi)),
-                (false, true, _, true) => format!("{s} > {}", num(hi)),
-                (false, _, true, false) => format!("{s} >= {}", num(lo)),
-                (false, _, true, true) => format!("{s} < {}", num(lo)),
-                (false, false, false, false) => format!("{s} in [{}, {}]", num(lo), num(hi)),
-                (false, false, false, true) => format!("{s} not in [{}, {}]", num(lo), num(hi)),
+            Atom::Range { lo, hi } => {
+                if lo == hi && part == Part::Low32 {
+                    // the masked form reads best for "low half equals"
+                    let op = if negated { "!=" } else { "==" };
+                    return format!("({field} & 0xffffffff) {op} {}", self.value_text(a, lo));
+                }
+                let s = subject(field, part);
+                match (lo == hi, lo == 0, hi == max, negated) {
+                    (true, _, _, false) => format!("{s} == {}", self.value_text(a, lo)),
+                    (true, _, _, true) => format!("{s} != {}", self.value_text(a, lo)),
+                    (false, true, _, false) => format!("{s} <= {}", num(hi)),
+                    (false, true, _, true) => format!("{s} > {}", num(hi)),
+                    (false, _, true, false) => format!("{s} >= {}", num(lo)),
+                    (false, _, true, true) => format!("{s} < {}", num(lo)),
+                    (false, false, false, false) => format!("{s} in [{}, {}]", num(lo), num(hi)),
+                    (false, false, false, true) => format!("{s} not in [{}, {}]", num(lo), num(hi)),
+                }
             }
         }
     }
@@ -500,26 +595,46 @@ fn atom_text(field: Field, part: Part, a: &Atom, negated: bool) -> String {
 impl fmt::Display for FieldCond {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.atoms.len() == 1 {
-            return f.write_str(&atom_text(self.field, self.part, &self.atoms[0], self.negated));
+            return f.write_str(&self.atom_text(&self.atoms[0], self.negated));
         }
-        let singles: Option<Vec<u64>> = self
+        let singles: Option<Vec<(u64, &Atom)>> = self
             .atoms
             .iter()
             .map(|a| match *a {
-                Atom::Range { lo, hi } if lo == hi => Some(lo),
+                Atom::Range { lo, hi } if lo == hi => Some((lo, a)),
                 _ => None,
             })
             .collect();
         if let Some(vals) = singles {
-            let list = vals.iter().map(|&v| value_name(self.field, v)).collect::<Vec<_>>().join(", ");
+            let list = vals.iter().map(|&(v, a)| self.value_text(a, v)).collect::<Vec<_>>().join(", ");
             let op = if self.negated { "not in" } else { "in" };
             return write!(f, "{} {op} {{{list}}}", subject(self.field, self.part));
         }
-        let parts: Vec<String> = self.atoms.iter().map(|a| atom_text(self.field, self.part, a, false)).collect();
+        let parts: Vec<String> = self.atoms.iter().map(|a| self.atom_text(a, false)).collect();
         if self.negated {
             write!(f, "!({})", parts.join(" || "))
         } else {
             write!(f, "({})", parts.join(" || "))
+        }
+    }
+}
+
+impl Condition {
+    /// Mark every argument condition with the names its values have as
+    /// argument of `syscall` on `arch` ([`crate::arch::names::arg_names`]);
+    /// arguments of unknown kind stay numbers.
+    pub fn name_values(&mut self, arch: Arch, syscall: &str) {
+        let Condition::Any(terms) = self else { return };
+        for fc in terms.iter_mut().flatten() {
+            if let Field::Arg(i) = fc.field {
+                fc.names = crate::arch::names::arg_names(arch, syscall, i as usize).map(|names| {
+                    let bits = crate::arch::args::args(arch, syscall)
+                        .and_then(|s| s.params.get(i as usize))
+                        .and_then(|p| p.1.width())
+                        .map_or(u64::MAX, low_mask);
+                    ArgNames { names, bits }
+                });
+            }
         }
     }
 }
@@ -620,6 +735,81 @@ mod tests {
             f = m.or(f, t);
         }
         assert_eq!(render(&mut m, f).to_string(), "(arg0 & 0xffffffff) in [0x10, 0x20]");
+    }
+
+    #[test]
+    fn known_arguments_print_names_beside_numbers() {
+        let mut m = Manager::default();
+        let named = |m: &mut Manager, f: Bdd, arch: Arch, sc: &str| {
+            let mut c = render(m, f);
+            c.name_values(arch, sc);
+            c.to_string()
+        };
+        // docker's socket rule
+        let alg = masked_eq(&mut m, Field::Arg(0), u64::MAX, 38);
+        let vsock = masked_eq(&mut m, Field::Arg(0), u64::MAX, 40);
+        let f = m.or(alg, vsock);
+        assert_eq!(named(&mut m, f, Arch::X86_64, "socket"), "arg0 in {AF_ALG (0x26), AF_VSOCK (0x28)}");
+        let g = m.not(f);
+        assert_eq!(named(&mut m, g, Arch::X86_64, "socket"), "arg0 not in {AF_ALG (0x26), AF_VSOCK (0x28)}");
+        // the same numbers under a syscall whose argument 0 has no names
+        assert_eq!(named(&mut m, f, Arch::X86_64, "read"), "arg0 in {0x26, 0x28}");
+        // docker's clone rule: the mask is the union of the namespace flags
+        let ns = masked_eq(&mut m, Field::Arg(0), 0x7e02_0000, 0);
+        let ns = m.not(ns);
+        assert_eq!(
+            named(&mut m, ns, Arch::X86_64, "clone"),
+            "(arg0 & (CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET) \
+             (0x7e020000)) != 0"
+        );
+        // a mask with a bit no flag has: the bit stays a number
+        let odd = masked_eq(&mut m, Field::Arg(0), 0x1000_0001, 0x1000_0000);
+        assert_eq!(
+            named(&mut m, odd, Arch::X86_64, "unshare"),
+            "(arg0 & (CLONE_NEWUSER|0x1) (0x10000001)) == CLONE_NEWUSER (0x10000000)"
+        );
+        // read-only openat: the access mode under O_ACCMODE
+        let ro = masked_eq(&mut m, Field::Arg(2), 3, 0);
+        assert_eq!(named(&mut m, ro, Arch::X86_64, "openat"), "(arg2 & O_ACCMODE (0x3)) == O_RDONLY (0)");
+        // O_DIRECTORY is 0o200000 on x86_64 but 0o40000 on aarch64
+        let dir = masked_eq(&mut m, Field::Arg(2), 0o200000, 0o200000);
+        assert_eq!(
+            named(&mut m, dir, Arch::X86_64, "openat"),
+            "(arg2 & O_DIRECTORY (0x10000)) == O_DIRECTORY (0x10000)"
+        );
+        assert_eq!(named(&mut m, dir, Arch::Aarch64, "openat"), "(arg2 & O_DIRECT (0x10000)) == O_DIRECT (0x10000)");
+        // parisc: no names, the numbers alone
+        assert_eq!(named(&mut m, dir, Arch::Parisc, "openat"), "(arg2 & 0x10000) == 0x10000");
+        // a value above the 32 bits the kernel reads of an int is not a family
+        let wide = masked_eq(&mut m, Field::Arg(0), u64::MAX, 0x1_0000_0026);
+        assert_eq!(named(&mut m, wide, Arch::X86_64, "socket"), "arg0 == 0x100000026");
+        // the low-half form names its value too
+        let low = masked_eq(&mut m, Field::Arg(0), 0xffff_ffff, 38);
+        assert_eq!(named(&mut m, low, Arch::X86_64, "socket"), "(arg0 & 0xffffffff) == AF_ALG (0x26)");
+        // a masked 0 is not PROT_NONE: the other bits are not compared
+        let noexec = masked_eq(&mut m, Field::Arg(2), 4, 0);
+        assert_eq!(named(&mut m, noexec, Arch::X86_64, "mprotect"), "(arg2 & PROT_EXEC (0x4)) == 0");
+        let none = masked_eq(&mut m, Field::Arg(2), u64::MAX, 0);
+        assert_eq!(named(&mut m, none, Arch::X86_64, "mprotect"), "arg2 == PROT_NONE (0)");
+        // ranges stay numbers
+        let r = range(&mut m, Field::Arg(0), 0, 0x3f);
+        assert_eq!(named(&mut m, r, Arch::X86_64, "socket"), "arg0 <= 0x3f");
+    }
+
+    #[test]
+    fn names_are_structured_in_json() {
+        let mut m = Manager::default();
+        let alg = masked_eq(&mut m, Field::Arg(0), u64::MAX, 38);
+        let mut c = render(&mut m, alg);
+        let plain = serde_json::to_value(&c).unwrap();
+        assert!(plain["any"][0][0].get("names").is_none());
+        c.name_values(Arch::X86_64, "socket");
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["text"], "arg0 == AF_ALG (0x26)");
+        assert_eq!(
+            v["any"][0][0]["names"],
+            serde_json::json!({"kind": "address-family", "atoms": [{"value": "AF_ALG"}]})
+        );
     }
 
     #[test]

@@ -303,6 +303,12 @@ fn nr_classes(
             let inputs = InputSet(m.and(labelled[label], where_));
             parts.push(LabelPart { label, when, inputs });
         }
+        // One syscall of a known arch: its argument values get their names.
+        if let (Some(a), [NrRow { name: Some(name), nr_last: None, .. }]) = (arch, rows.as_slice()) {
+            for p in &mut parts {
+                p.when.name_values(a, name);
+            }
+        }
         out.push((min_value(m, numbers), NrClass { rows, numbers: condition, parts }));
     }
     out.sort_by_key(|c| c.0);

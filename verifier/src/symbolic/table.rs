@@ -44,6 +44,10 @@ pub struct Table {
     /// their rows only and nothing about any other number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selected: Option<Vec<String>>,
+    /// The arches asked for ([`TableOptions::arches`]): the table says
+    /// nothing about any other arch value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_arches: Option<Vec<Arch>>,
 }
 
 /// One architecture's syscalls.
@@ -54,6 +58,14 @@ pub struct ArchTable {
     /// Every number without a row of its own (empty in a table of selected
     /// syscalls, which says nothing about the other numbers).
     pub other_nr: Vec<Outcome>,
+    /// The syscalls of this arch among the numbers of `other_nr`, by number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_named: Vec<&'static str>,
+    /// The numbers of `other_nr` that name no syscall on this arch, as
+    /// maximal ranges within the arch's numbers (x86_64 and x32 split by
+    /// `__X32_SYSCALL_BIT`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_unnamed: Vec<NrRange>,
     /// Selected syscalls that have no number on this arch.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_on_arch: Vec<String>,
@@ -94,6 +106,22 @@ pub struct Row {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub on_arches: Vec<NameOnArch>,
     pub outcomes: Vec<Outcome>,
+}
+
+/// The numbers `first..=last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NrRange {
+    pub first: u32,
+    pub last: u32,
+}
+
+/// What `arch_rows` finds for one arch class.
+struct ArchRows {
+    rows: Vec<Row>,
+    other_nr: Vec<Outcome>,
+    absent: Vec<String>,
+    other_named: Vec<&'static str>,
+    other_unnamed: Vec<NrRange>,
 }
 
 /// A syscall number's name on one arch.
@@ -205,12 +233,7 @@ impl Builder<'_> {
     }
 
     /// Rows and other-nr outcomes for nr values in `domain` (intervals).
-    fn arch_rows(
-        &mut self,
-        arch: Option<Arch>,
-        tuple: &[Bdd],
-        domain: &[(u64, u64)],
-    ) -> (Vec<Row>, Vec<Outcome>, Vec<String>) {
+    fn arch_rows(&mut self, arch: Option<Arch>, tuple: &[Bdd], domain: &[(u64, u64)]) -> ArchRows {
         let parts = partition(self.m, Field::Nr, tuple);
         // Clip to the domain.
         let mut pieces: Vec<(u64, u64, usize)> = Vec::new();
@@ -255,10 +278,26 @@ impl Builder<'_> {
                     None => absent.push(w.clone()),
                 }
             }
-            return (rows, Vec::new(), absent);
-        } else {
+            return ArchRows { rows, other_nr: Vec::new(), absent, other_named: Vec::new(), other_unnamed: Vec::new() };
+        }
+        let (mut other_named, mut other_unnamed) = (Vec::new(), Vec::<NrRange>::new());
+        {
             for &(a, b, c) in &pieces {
                 if c == other {
+                    // What "every other number" holds: the names, and the
+                    // ranges between them (only where the arch has names).
+                    let mut next = a;
+                    let start = table.partition_point(|&(n, _)| (n as u64) < a);
+                    for &(n, name) in table[start..].iter().take_while(|&&(n, _)| n as u64 <= b) {
+                        if next < n as u64 {
+                            other_unnamed.push(NrRange { first: next as u32, last: n - 1 });
+                        }
+                        other_named.push(name);
+                        next = n as u64 + 1;
+                    }
+                    if next <= b && arch.is_some() {
+                        other_unnamed.push(NrRange { first: next as u32, last: b as u32 });
+                    }
                     continue;
                 }
                 let t = classes[c].clone();
@@ -302,7 +341,7 @@ impl Builder<'_> {
             }
             None => Vec::new(),
         };
-        (rows, other_nr, absent)
+        ArchRows { rows, other_nr, absent, other_named, other_unnamed }
     }
 }
 
@@ -370,15 +409,26 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
             continue;
         }
         let t = classes[ci].0.clone();
-        let (rows, other_nr, not_on_arch) = b.arch_rows(Some(a), &t, nr_domain(a));
+        let ArchRows { mut rows, other_nr, absent: not_on_arch, other_named, other_unnamed } =
+            b.arch_rows(Some(a), &t, nr_domain(a));
+        // The arch and the syscall are known: argument values get their names.
+        for r in &mut rows {
+            if let Some(name) = r.name {
+                for o in &mut r.outcomes {
+                    o.when.name_values(a, name);
+                }
+            }
+        }
+        // A table of selected syscalls speaks of those alone.
         let kernel_exempt = crate::seccomp::X86_64_UPROBE_SYSCALLS
             .into_iter()
             .filter(|&nr| {
                 crate::seccomp::filters_bypassed(&SeccompData { nr, arch: a.audit_arch(), ..Default::default() })
                     && a != Arch::X32
+                    && (opts.syscalls.is_none() || rows.iter().any(|r| r.nr == nr))
             })
             .collect();
-        arches.push(ArchTable { arch: a, rows, other_nr, not_on_arch, kernel_exempt });
+        arches.push(ArchTable { arch: a, rows, other_nr, other_named, other_unnamed, not_on_arch, kernel_exempt });
     }
     let mut other_arch = Vec::new();
     if opts.arches.is_none() {
@@ -406,7 +456,7 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
                 [c1, c2, c3].into_iter().min_by_key(|c| c.to_string().len()).unwrap()
             };
             let t = classes[ci].0.clone();
-            let (rows, other_nr, not_on_arch) = b.arch_rows(None, &t, &ALL_NR);
+            let ArchRows { rows, other_nr, absent: not_on_arch, .. } = b.arch_rows(None, &t, &ALL_NR);
             let known = folded.iter().filter(|f| f.0 == ci).map(|f| f.1).collect();
             other_arch.push(OtherArch { when, known, rows, other_nr, not_on_arch });
         }
@@ -428,7 +478,7 @@ pub(super) fn build(an: &mut Analysis, opts: &TableOptions) -> Table {
             }
         }
     }
-    Table { arches, other_arch, selected: opts.syscalls.clone() }
+    Table { arches, other_arch, selected: opts.syscalls.clone(), selected_arches: opts.arches.clone() }
 }
 
 // ---- text ----
@@ -485,7 +535,68 @@ fn wrap_list(out: &mut String, head: &str, items: &[String]) {
     out.push('\n');
 }
 
-fn render_rows(out: &mut String, rows: &[Row], other_nr: &[Outcome]) {
+/// `items` after `head`, wrapped at 100 columns under `indent` spaces.
+fn wrap_indented(out: &mut String, indent: usize, head: &str, items: &[String]) {
+    let pad = " ".repeat(indent);
+    let cont = " ".repeat(indent + head.len() + 2);
+    let mut line = format!("{pad}{head}: ");
+    for (i, it) in items.iter().enumerate() {
+        let piece = if i == 0 { it.clone() } else { format!(", {it}") };
+        if i > 0 && line.len() + piece.len() > 100 {
+            out.push_str(line.trim_end());
+            out.push_str(",\n");
+            line = format!("{cont}{it}");
+        } else {
+            line.push_str(&piece);
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+fn range_text(r: &NrRange) -> String {
+    if r.first == r.last {
+        num_nr(r.first)
+    } else {
+        format!("{}..={}", num_nr(r.first), num_nr(r.last))
+    }
+}
+
+/// Syscalls of the "every other syscall number" row listed by name in text
+/// unless asked for all; beyond this they are counted.
+pub const OTHER_NAMED_LISTED: usize = 16;
+
+/// What "every other syscall number" of a known arch holds: its syscalls and
+/// the numbers that name none.
+fn render_other_members(out: &mut String, named: &[&'static str], unnamed: &[NrRange], no_rows: bool, list_all: bool) {
+    let head = if no_rows {
+        crate::words::count(named.len(), "syscall")
+    } else {
+        format!("{} without a row above", crate::words::count(named.len(), "syscall"))
+    };
+    if named.is_empty() {
+        out.push_str("      syscalls: none (every syscall of this arch has a row above)\n");
+    } else if named.len() > OTHER_NAMED_LISTED && !list_all {
+        let _ = writeln!(out, "      {head} (-v or --format json lists them)");
+    } else {
+        let names: Vec<String> = named.iter().map(|n| n.to_string()).collect();
+        wrap_indented(out, 6, &head, &names);
+    }
+    if !unnamed.is_empty() {
+        let ranges: Vec<String> = unnamed.iter().map(range_text).collect();
+        wrap_indented(out, 6, "numbers that name no syscall", &ranges);
+    }
+}
+
+/// The rows, then what every other number does; `members` (for a known
+/// arch) says which syscalls and numbers that last row holds.
+fn render_rows(
+    out: &mut String,
+    rows: &[Row],
+    other_nr: &[Outcome],
+    members: Option<(&[&'static str], &[NrRange])>,
+    list_all: bool,
+) {
     // Group rows with identical outcomes, in order of first appearance.
     let mut groups: Vec<(&[Outcome], Vec<String>)> = Vec::new();
     for r in rows {
@@ -507,11 +618,12 @@ fn render_rows(out: &mut String, rows: &[Row], other_nr: &[Outcome]) {
     }
     // Every number of the arch without a row above: named or not.
     let else_label = if rows.is_empty() { "every syscall number" } else { "every other syscall number" };
+    let colon = if members.is_some() { ":" } else { "" };
     match unconditional(other_nr) {
         Some(o) => {
-            let _ = writeln!(out, "  {}: {else_label}", action_text(o));
+            let _ = writeln!(out, "  {}: {else_label}{colon}", action_text(o));
         }
-        None if other_nr.is_empty() => {}
+        None if other_nr.is_empty() => return,
         None => {
             let _ = writeln!(out, "  {else_label}:");
             for o in other_nr {
@@ -519,12 +631,23 @@ fn render_rows(out: &mut String, rows: &[Row], other_nr: &[Outcome]) {
             }
         }
     }
+    if let Some((named, unnamed)) = members {
+        render_other_members(out, named, unnamed, rows.is_empty(), list_all);
+    }
 }
 
 impl Table {
     /// Human-readable text: per arch, rows with the same outcomes grouped
-    /// ("ALLOW: read, write, …"), then what every other number does.
+    /// ("ALLOW: read, write, …"), then what every other number does, with
+    /// its syscalls (counted beyond [`OTHER_NAMED_LISTED`]) and the ranges
+    /// of numbers that name none.
     pub fn render_text(&self) -> String {
+        self.render_text_with(false)
+    }
+
+    /// [`Table::render_text`], listing every syscall of the other rows when
+    /// `list_all`.
+    pub fn render_text_with(&self, list_all: bool) -> String {
         let mut out = String::new();
         for a in &self.arches {
             let _ = writeln!(
@@ -538,7 +661,7 @@ impl Table {
                     _ => "",
                 }
             );
-            render_rows(&mut out, &a.rows, &a.other_nr);
+            render_rows(&mut out, &a.rows, &a.other_nr, Some((&a.other_named, &a.other_unnamed)), list_all);
             if !a.not_on_arch.is_empty() {
                 let _ = writeln!(out, "  not a syscall of {}: {}", a.arch, a.not_on_arch.join(", "));
             }
@@ -575,7 +698,7 @@ impl Table {
                      arch's syscall"
                 );
             }
-            render_rows(&mut out, &o.rows, &o.other_nr);
+            render_rows(&mut out, &o.rows, &o.other_nr, None, list_all);
             if !o.not_on_arch.is_empty() {
                 let _ = writeln!(
                     out,
@@ -589,6 +712,14 @@ impl Table {
                 out,
                 "only the rows selected with --syscall ({}) are shown; other syscall numbers are not",
                 sel.join(", ")
+            );
+        }
+        if let Some(sel) = &self.selected_arches {
+            let names: Vec<&str> = sel.iter().map(|a| a.name()).collect();
+            let _ = writeln!(
+                out,
+                "only the arches selected with --arch ({}) are shown; other arch values are not",
+                names.join(", ")
             );
         }
         out
