@@ -13,6 +13,7 @@
 
 pub mod arch;
 pub mod bpf;
+pub mod check;
 pub mod cost;
 pub mod diff;
 pub mod emu;
@@ -34,5 +35,6 @@ pub mod symbolic;
 pub mod testgen;
 #[cfg(test)]
 mod tidy;
+pub mod uapi;
 pub mod when;
 pub mod words;
