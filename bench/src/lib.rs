@@ -149,3 +149,55 @@ pub fn symbolic_bench_filters() -> Vec<(String, ValidProgram)> {
     v.push(("max-length-4096".into(), max_length_filter()));
     v
 }
+
+/// A realistic x86_64 call mix for the emulator benches, `n` calls: 70 % the
+/// hot syscalls `seccheck bench` times (getpid, clock_gettime, read, write,
+/// futex with its private wait/wake ops, epoll_wait, openat, close), 20 %
+/// uniformly random numbers of the x86_64 table with random arguments, 10 %
+/// the calls Docker's default decides on an argument (clone with and without
+/// namespace flags, socket by address family, personality by persona).
+pub fn realistic_mix(n: usize, seed: u64) -> Vec<SeccompData> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let arch = Arch::X86_64;
+    let nr = |name: &str| arch.syscall_nr(name).expect("x86_64 names its hot syscalls");
+    let hot = ["getpid", "clock_gettime", "read", "write", "futex", "epoll_wait", "openat", "close"].map(nr);
+    let (futex, clone, socket, personality) = (nr("futex"), nr("clone"), nr("socket"), nr("personality"));
+    let table = arch.syscalls();
+    (0..n)
+        .map(|_| {
+            let mut d = SeccompData {
+                nr: 0,
+                arch: arch.audit_arch(),
+                instruction_pointer: 0x7f00_0000_1000 + rng.gen_range(0..0x1000),
+                args: [rng.gen_range(0..64), rng.gen(), rng.gen_range(0..4096), 0, 0, 0],
+            };
+            match rng.gen_range(0..10) {
+                0..=6 => {
+                    d.nr = hot[rng.gen_range(0..hot.len())];
+                    if d.nr == futex {
+                        d.args[1] = [128, 129, 137, 138][rng.gen_range(0..4)];
+                    }
+                }
+                7 | 8 => {
+                    d.nr = table[rng.gen_range(0..table.len())].0;
+                    d.args = [rng.gen(), rng.gen(), rng.gen(), rng.gen(), rng.gen(), rng.gen()];
+                }
+                _ => match rng.gen_range(0..3) {
+                    0 => {
+                        d.nr = clone;
+                        d.args[0] = [0x0100_0000 | 17, 0x003d_0f00, 0x1000_0000][rng.gen_range(0..3)];
+                    }
+                    1 => {
+                        d.nr = socket;
+                        d.args[0] = rng.gen_range(0..45);
+                    }
+                    _ => {
+                        d.nr = personality;
+                        d.args[0] = [0, 8, 0x20000, 0x20008, 0xffff_ffff, 0x0040_0000][rng.gen_range(0..6)];
+                    }
+                },
+            }
+            d
+        })
+        .collect()
+}

@@ -21,6 +21,9 @@ use crate::seccomp::{Action, SeccompData};
 use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
 
+pub mod compiled;
+pub use compiled::CompiledEmulator;
+
 /// An instruction pre-decoded for fast dispatch. Built only from validated programs.
 #[derive(Clone, Copy, Debug)]
 enum Op {
@@ -41,6 +44,14 @@ enum Op {
     RetA,
     Tax,
     Txa,
+}
+
+/// The registers and scratch memory between two instructions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Regs {
+    pub a: u32,
+    pub x: u32,
+    pub mem: [u32; BPF_MEMWORDS as usize],
 }
 
 /// A compiled program ready for repeated evaluation.
@@ -124,11 +135,23 @@ impl Emulator {
         Outcome { action: Action::from_ret(ret), ret, path }
     }
 
+    /// The return value for `d` when execution is at `pc` with `regs`
+    /// (what [`CompiledEmulator`] resumes from once it has followed the
+    /// program as far as `arch` and `nr` decide it). `pc` must be a point
+    /// reached by some execution with these registers.
+    #[inline]
+    pub fn run_from(&self, d: &SeccompData, pc: usize, regs: Regs) -> u32 {
+        self.exec_from(d, pc, regs, |_| ())
+    }
+
     #[inline(always)]
-    fn exec(&self, d: &SeccompData, mut visit: impl FnMut(usize)) -> u32 {
-        let (mut a, mut x) = (0u32, 0u32);
-        let mut mem = [0u32; BPF_MEMWORDS as usize];
-        let mut pc = 0usize;
+    fn exec(&self, d: &SeccompData, visit: impl FnMut(usize)) -> u32 {
+        self.exec_from(d, 0, Regs::default(), visit)
+    }
+
+    #[inline(always)]
+    fn exec_from(&self, d: &SeccompData, mut pc: usize, regs: Regs, mut visit: impl FnMut(usize)) -> u32 {
+        let Regs { mut a, mut x, mut mem } = regs;
         loop {
             visit(pc);
             // Validation guarantees pc is in range and the last op is a RET.

@@ -10,6 +10,12 @@
 //!
 //! `--command -- CMD…` times a whole command instead, end to end, without
 //! and under each FILE ([`crate::overhead::command`]).
+//!
+//! `--compare-optimized` adds, for every FILE (and generator layout), the
+//! program `seccheck optimize` compiles from it, proven equivalent on every
+//! input before it is measured ([`crate::optimize::optimize`]), and shows
+//! each input next to its optimised program per syscall
+//! ([`crate::overhead::compare::optimized`]).
 
 use super::input::{FilterArgs, InputOptions, LoaderArg, OptimizeArg};
 use super::{write_json, CliError, Outcome, OutputFormat};
@@ -34,6 +40,13 @@ pub struct Args {
     /// (`FILE@CATEGORY`) with seccompiler; FILEs given as well join them.
     #[arg(long = "compare-generators", value_name = "PROFILE")]
     pub compare_generators: Option<String>,
+    /// Also measure every filter under test as `seccheck optimize` compiles
+    /// it (proven equivalent on every input first; laid out for the hot
+    /// syscalls, or for the `--workload` trace), and show each next to its
+    /// input per syscall: instructions, cache, and the time difference with
+    /// its interval. Identical optimised programs are measured once.
+    #[arg(long = "compare-optimized")]
+    pub compare_optimized: bool,
     /// Concurrent processes, comma-separated (default: 1 up to the number of
     /// CPUs), each making calls at once in its own filtered context.
     #[arg(long, visible_alias = "concurrency", value_delimiter = ',')]
@@ -144,6 +157,61 @@ fn generator_specs(spec: &str) -> Result<Vec<String>, CliError> {
     }
 }
 
+/// `(input, output)` subject labels: a filter and its optimised program.
+type Pairs = Vec<(String, String)>;
+
+/// The optimised programs `--compare-optimized` adds: for each subject under
+/// test, `seccheck optimize`'s program, proven equivalent to it. Returns the
+/// new subjects and the `(input, output)` label pairs; inputs whose
+/// optimised programs are identical share one subject.
+fn optimized_subjects(
+    inputs: &[Subject],
+    host: Arch,
+    weights: Option<crate::optimize::Weights>,
+) -> Result<(Vec<Subject>, Pairs), CliError> {
+    let mut opts = crate::optimize::OptimizeOptions::for_host(host)
+        .ok_or_else(|| CliError::Usage(format!("--compare-optimized: no action-cache geometry known for {host}")))?;
+    if let Some(w) = weights {
+        opts.weights = w;
+    }
+    let mut out: Vec<Subject> = Vec::new();
+    let mut pairs = Vec::new();
+    for s in inputs {
+        let [p] = s.stack.as_slice() else {
+            return Err(CliError::Usage(format!(
+                "`{}`: --compare-optimized optimises single filters, not stacks (as `seccheck optimize` does)",
+                s.label
+            )));
+        };
+        let o = crate::optimize::optimize(p, &opts).map_err(|e| CliError::Input {
+            file: s.label.clone(),
+            msg: format!("--compare-optimized: not optimised: {e}"),
+        })?;
+        let (n, m) = (p.insns().len(), o.program.insns().len());
+        let label = match out.iter_mut().find(|x| x.stack[0].insns() == o.program.insns()) {
+            Some(same) => {
+                same.note.push_str(&format!("; also of {} ({n} instructions): the same program", s.label));
+                same.label.clone()
+            }
+            None => {
+                let label = format!("{} optimized", s.label);
+                out.push(Subject {
+                    label: label.clone(),
+                    kind: SubjectKind::UnderTest,
+                    stack: vec![o.program],
+                    note: format!(
+                        "seccheck optimize of {} ({n} → {m} instructions, proven equivalent on every input; weights: {})",
+                        s.label, opts.weights.source
+                    ),
+                });
+                label
+            }
+        };
+        pairs.push((s.label.clone(), label));
+    }
+    Ok((out, pairs))
+}
+
 /// Most runs of the suite `--repeat` takes.
 const MAX_REPEAT: usize = 10;
 
@@ -241,6 +309,40 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         subjects.push(load_command_subject(spec, p)?);
         outputs.input(&filter_args(spec, p).file);
     }
+    if args.compare_optimized {
+        let host = crate::kernel::overhead::native_audit_arch()
+            .and_then(|a| Arch::all().find(|x| x.audit_arch() == a && *x != Arch::X32))
+            .ok_or_else(|| {
+                CliError::Usage("--compare-optimized: seccheck bench measures on x86_64 or aarch64 hosts only".into())
+            })?;
+        let as_subjects: Vec<Subject> = subjects
+            .iter()
+            .map(|c| {
+                let v = validate(&c.program).map_err(|v| CliError::Input {
+                    file: c.label.clone(),
+                    msg: format!("the kernel would refuse this filter: {}", v[0]),
+                })?;
+                Ok(Subject {
+                    label: c.label.clone(),
+                    kind: SubjectKind::UnderTest,
+                    stack: vec![v],
+                    note: c.note.clone(),
+                })
+            })
+            .collect::<Result<_, CliError>>()?;
+        let (more, pairs) = optimized_subjects(&as_subjects, host, None)?;
+        for o in more {
+            // Installed with the flags of the (first) input it was optimised from.
+            let from = pairs.iter().find(|p| p.1 == o.label).map(|p| p.0.as_str());
+            let flags = subjects.iter().find(|c| Some(c.label.as_str()) == from).map_or(0, |c| c.flags);
+            subjects.push(overhead::command::CommandSubject {
+                label: o.label,
+                note: o.note,
+                program: o.stack[0].program().clone(),
+                flags,
+            });
+        }
+    }
     let report_dir = args.report.as_ref().map(|d| outputs.dir(d)).transpose()?;
     let bar = progress_bar(args.quiet);
     let shown: Vec<String> = args.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -330,6 +432,20 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             outputs.input(&filter_args(part, &args.input).file);
         }
     }
+    let trace = match &args.workload {
+        Some(path) => {
+            Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?))
+        }
+        None => None,
+    };
+    let mut optimized_pairs = Vec::new();
+    if args.compare_optimized {
+        let weights = trace.as_ref().map(|(name, t)| crate::optimize::Weights::from_trace(t, name));
+        let under: Vec<Subject> = subjects.iter().filter(|s| s.kind == SubjectKind::UnderTest).cloned().collect();
+        let (more, pairs) = optimized_subjects(&under, running, weights)?;
+        subjects.extend(more);
+        optimized_pairs = pairs;
+    }
     // Claimed before measuring: a refused directory costs no run.
     let report_dir = match (&args.report, args.predict_only) {
         (Some(dir), false) => Some(outputs.dir(dir)?),
@@ -353,12 +469,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             NeighbourArg::Quiet => vec![overhead::Neighbour::Quiet],
             NeighbourArg::Busy => vec![overhead::Neighbour::Quiet, overhead::Neighbour::Busy],
         },
-    };
-    let trace = match &args.workload {
-        Some(path) => {
-            Some((path.display().to_string(), crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?))
-        }
-        None => None,
     };
     let ctx = ProbeContext::new();
     let plan = overhead::plan(subjects, options, &ctx);
@@ -384,7 +494,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             }
         })
         .map_err(|e| CliError::failed("measurement failed: ", e))?;
-        runs.push(overhead::analyze(measured, command.clone()));
+        let pairs = overhead::compare::optimized(&measured, &optimized_pairs);
+        let mut report = overhead::analyze(measured, command.clone());
+        if let Some(c) = report.comparison.as_mut() {
+            c.optimized = pairs;
+        }
+        runs.push(report);
     }
     bar.finish_and_clear();
     let mut report = runs.remove(0);

@@ -23,7 +23,10 @@
 //! `config.json` given with `--oci-config` with crun's
 //! `run.oci.seccomp_bpf_data` annotation (base64 of the raw program; crun
 //! then loads it with `seccomp(SECCOMP_SET_MODE_FILTER)` instead of
-//! compiling the `linux.seccomp` section).
+//! compiling the `linux.seccomp` section), or `firecracker`: from a
+//! seccompiler JSON, every thread category optimised and proven on its own,
+//! written as Firecracker's custom filter file (`firecracker --seccomp-filter`,
+//! [`crate::optimize::firecracker`]).
 
 use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
@@ -75,6 +78,10 @@ pub enum OptimizeOut {
     Asm,
     /// An OCI config.json with crun's `run.oci.seccomp_bpf_data` annotation.
     Oci,
+    /// Firecracker's custom filter file (`--seccomp-filter`, Firecracker
+    /// v1.15 on: bitcode map of thread category to program), from a
+    /// seccompiler JSON, every category optimised.
+    Firecracker,
 }
 
 #[derive(Serialize)]
@@ -87,8 +94,63 @@ struct Report {
     /// the optimised program itself.
     #[serde(rename = "kernel_check", skip_serializing_if = "Option::is_none")]
     kernel: Option<KernelCheck>,
+    /// One filter: its figures here. Several (`--output-format
+    /// firecracker`): each in `filters`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<Cost>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<Cost>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    filters: Vec<FilterReport>,
+}
+
+/// One filter of several (a seccompiler thread category).
+#[derive(Serialize)]
+struct FilterReport {
+    name: String,
+    #[serde(rename = "kernel_check", skip_serializing_if = "Option::is_none")]
+    kernel: Option<KernelCheck>,
     before: Cost,
     after: Cost,
+}
+
+/// One filter optimised, proven, checked by the kernel (unless `no_kernel`) and costed.
+struct Done {
+    output: crate::bpf::ValidProgram,
+    kernel: Option<KernelCheck>,
+    before: Cost,
+    after: Cost,
+}
+
+fn optimize_one(
+    input: &crate::bpf::ValidProgram,
+    opts: &OptimizeOptions,
+    no_kernel: bool,
+    name: &str,
+) -> Result<Done, CliError> {
+    let fail = |msg: String| CliError::Input { file: name.to_string(), msg };
+    let optimized = optimize::optimize(input, opts).map_err(|e| fail(format!("not optimised: {e}")))?;
+    let output = optimized.program;
+    let kernel = if no_kernel {
+        None
+    } else {
+        let k = kernel_check(input, &output, opts.geometry, &opts.symbolic).map_err(|e| {
+            fail(format!("not optimised: the running kernel could not check the result ({e}); --no-kernel skips it"))
+        })?;
+        if !k.accepted {
+            return Err(fail("not optimised: internal error: the running kernel refuses the optimised program".into()));
+        }
+        if let Some(d) = k.disagreements.first() {
+            return Err(fail(format!(
+                "not optimised: internal error: the running kernel disagrees on {} input(s), e.g. {d}",
+                k.disagreements.len()
+            )));
+        }
+        Some(k)
+    };
+    let before = cost(input, opts.geometry, &opts.weights).map_err(|e| fail(e.to_string()))?;
+    let after = cost(&output, opts.geometry, &opts.weights).map_err(|e| fail(e.to_string()))?;
+    Ok(Done { output, kernel, before, after })
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -105,7 +167,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         outputs.input(w);
     }
     let target = if args.output.as_os_str() == "-" { None } else { Some(outputs.file(&args.output, Named::ByUser)?) };
-    let (input, _) = args.filter.input.load_valid(&args.filter.file)?;
     // The host whose cache and ABIs the layout and the table are for.
     let host = super::input::host_arch(&args.filter.input.host_arch)?;
     let mut opts = OptimizeOptions::for_host(host).ok_or_else(|| {
@@ -117,31 +178,41 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if let Some(w) = &args.weights {
         opts.weights = read_weights(w, &args.weights_arch)?;
     }
-    let fail = |msg: String| CliError::Input { file: name.clone(), msg };
-    let optimized = optimize::optimize(&input, &opts).map_err(|e| fail(format!("not optimised: {e}")))?;
-    let output = optimized.program;
-    let kernel = if args.no_kernel {
-        None
+    let (bytes, report) = if args.output_format == OptimizeOut::Firecracker {
+        let mut filters = Vec::new();
+        let mut programs = Vec::new();
+        for (label, input) in seccompiler_filters(&args.filter, host)? {
+            let d = optimize_one(&input, &opts, args.no_kernel, &format!("{name}@{label}"))?;
+            programs.push((label.clone(), d.output.program().clone()));
+            filters.push(FilterReport { name: label, kernel: d.kernel, before: d.before, after: d.after });
+        }
+        let bytes = crate::optimize::firecracker::encode(&programs)
+            .map_err(|e| CliError::Input { file: name.clone(), msg: format!("not written: {e}") })?;
+        let report = Report {
+            input: name,
+            weights: opts.weights.source.clone(),
+            proven_equivalent: true,
+            kernel: None,
+            before: None,
+            after: None,
+            filters,
+        };
+        (bytes, report)
     } else {
-        let k = kernel_check(&input, &output, opts.geometry, &opts.symbolic).map_err(|e| {
-            fail(format!("not optimised: the running kernel could not check the result ({e}); --no-kernel skips it"))
-        })?;
-        if !k.accepted {
-            return Err(fail("not optimised: internal error: the running kernel refuses the optimised program".into()));
-        }
-        if let Some(d) = k.disagreements.first() {
-            return Err(fail(format!(
-                "not optimised: internal error: the running kernel disagrees on {} input(s), e.g. {d}",
-                k.disagreements.len()
-            )));
-        }
-        Some(k)
+        let (input, _) = args.filter.input.load_valid(&args.filter.file)?;
+        let d = optimize_one(&input, &opts, args.no_kernel, &name)?;
+        let bytes = encode(d.output.program(), args.output_format, args.oci_config.as_ref())?;
+        let report = Report {
+            input: name,
+            weights: opts.weights.source.clone(),
+            proven_equivalent: true,
+            kernel: d.kernel,
+            before: Some(d.before),
+            after: Some(d.after),
+            filters: Vec::new(),
+        };
+        (bytes, report)
     };
-    let before = cost(&input, opts.geometry, &opts.weights).map_err(|e| fail(e.to_string()))?;
-    let after = cost(&output, opts.geometry, &opts.weights).map_err(|e| fail(e.to_string()))?;
-    let bytes = encode(output.program(), args.output_format, args.oci_config.as_ref())?;
-    let report =
-        Report { input: name, weights: opts.weights.source.clone(), proven_equivalent: true, kernel, before, after };
     // The table goes where the program does not.
     let mut stderr = std::io::stderr();
     let table_out: &mut dyn Write = if target.is_none() { &mut stderr } else { out };
@@ -154,6 +225,41 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         Some(t) => t.write(&bytes)?,
     }
     Ok(Outcome::Clean)
+}
+
+/// Every thread category of the seccompiler JSON `f` names, compiled for
+/// `host` (seccompiler's target) and valid, sorted by category.
+fn seccompiler_filters(f: &FilterArgs, host: Arch) -> Result<Vec<(String, crate::bpf::ValidProgram)>, CliError> {
+    use crate::sources::{seccompiler, ProfileFormat};
+    let name = f.display_name();
+    let usage = |why: &str| {
+        CliError::Usage(format!(
+            "--output-format firecracker {why}: it writes every thread category of a seccompiler JSON (Firecracker's filter source), each optimised"
+        ))
+    };
+    if f.input.filter.is_some() {
+        return Err(usage("takes no --filter"));
+    }
+    let bytes = read_bounded(&f.file)?;
+    match crate::sources::detect_format(&bytes) {
+        Ok(ProfileFormat::SeccompilerJson) => {}
+        Ok(other) => return Err(usage(&format!("cannot take {name}, a {}", other.name()))),
+        Err(_) => return Err(usage(&format!("cannot take {name}, which is not a profile"))),
+    }
+    let compiled =
+        seccompiler::compile_seccompiler(&bytes, &seccompiler::SeccompilerOptions { target: host, thread: None })
+            .map_err(|e| CliError::Input { file: name.clone(), msg: e.to_string() })?;
+    compiled
+        .into_iter()
+        .map(|c| {
+            super::report_notes(Some(&name), &c.notes);
+            let v = crate::bpf::validate(&c.program).map_err(|v| CliError::Input {
+                file: format!("{name}@{}", c.label),
+                msg: format!("the kernel refuses this filter: {}", v[0]),
+            })?;
+            Ok((c.label, v))
+        })
+        .collect()
 }
 
 fn read_weights(path: &std::path::Path, arch: &str) -> Result<Weights, CliError> {
@@ -178,6 +284,7 @@ fn encode(p: &Program, form: OptimizeOut, oci: Option<&PathBuf>) -> Result<Vec<u
             .map(|i| format!("{{ 0x{:02x}, {}, {}, 0x{:08x} }},\n", i.code, i.jt, i.jf, i.k))
             .collect::<String>()
             .into_bytes(),
+        OptimizeOut::Firecracker => unreachable!("written by run"),
         OptimizeOut::Asm => disassemble(p, &DisasmOptions { comments: true, arch: None }).into_bytes(),
         OptimizeOut::Oci => {
             let path = oci.expect("checked by run");
@@ -225,12 +332,32 @@ pub fn base64(data: &[u8]) -> String {
 }
 
 fn write_text(out: &mut dyn Write, r: &Report) -> Result<(), CliError> {
+    if let (Some(before), Some(after)) = (&r.before, &r.after) {
+        write_filter(out, &r.input, r.kernel.as_ref(), Some(&r.weights), before, after)?;
+    }
+    if !r.filters.is_empty() {
+        writeln!(out, "weights: {}", r.weights)?;
+    }
+    for f in &r.filters {
+        write_filter(out, &format!("{}@{}", r.input, f.name), f.kernel.as_ref(), None, &f.before, &f.after)?;
+    }
+    Ok(())
+}
+
+fn write_filter(
+    out: &mut dyn Write,
+    input: &str,
+    kernel: Option<&KernelCheck>,
+    weights: Option<&str>,
+    before: &Cost,
+    after: &Cost,
+) -> Result<(), CliError> {
     writeln!(
         out,
-        "{}: {} → {} instructions, proven equivalent on every input (arch, nr, args, ip)",
-        r.input, r.before.instructions, r.after.instructions
+        "{input}: {} → {} instructions, proven equivalent on every input (arch, nr, args, ip)",
+        before.instructions, after.instructions
     )?;
-    match &r.kernel {
+    match kernel {
         Some(k) => writeln!(
             out,
             "kernel: accepted; {} system calls probed under both filters ({} at argument boundaries), same action on each",
@@ -238,14 +365,16 @@ fn write_text(out: &mut dyn Write, r: &Report) -> Result<(), CliError> {
         )?,
         None => writeln!(out, "kernel: not asked (--no-kernel)")?,
     }
-    writeln!(out, "weights: {}", r.weights)?;
+    if let Some(w) = weights {
+        writeln!(out, "weights: {w}")?;
+    }
     writeln!(
         out,
         "instructions run per syscall (hot: weighted mean over the weights; cached calls run 0), before → after"
     )?;
     writeln!(out, "{:<8} {:>15} {:>11} {:>15} {:>19}", "ABI", "cached", "worst", "hot", "hot without cache")?;
     let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1}"));
-    for (b, a) in r.before.abis.iter().zip(&r.after.abis) {
+    for (b, a) in before.abis.iter().zip(&after.abis) {
         writeln!(
             out,
             "{:<8} {:>15} {:>11} {:>15} {:>19}",

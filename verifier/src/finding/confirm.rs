@@ -165,7 +165,7 @@ pub const NOT_ASKABLE: &str = "not askable here (an arch or instruction pointer 
 /// [`confirm`], and say what became of it. The oracle being unavailable (not
 /// Linux x86-64, no privileges, a kernel that cannot load filters) is said,
 /// not an error: the findings stand on the exact analysis.
-pub fn ask<'a>(stack: &[Program], examples: Vec<&'a mut Counterexample>, skip: bool) -> KernelCheck {
+pub fn ask(stack: &[Program], examples: Vec<&mut Counterexample>, skip: bool) -> KernelCheck {
     let n = examples.len();
     summarise(n, skip, || confirm(stack, examples))
 }

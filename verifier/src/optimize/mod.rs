@@ -22,6 +22,7 @@
 //! Nothing unproven leaves [`optimize`]: every failure is an
 //! [`OptimizeError`].
 
+pub mod firecracker;
 pub mod layout;
 pub mod link;
 pub mod mtbdd;

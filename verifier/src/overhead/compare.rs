@@ -10,9 +10,14 @@
 //! [`crate::cost::paths`] (via the cost table), the cache prediction and
 //! whether the measurement agrees with it, and the measured overhead with its
 //! interval.
+//!
+//! [`optimized`] pairs a filter with the program `seccheck optimize` made of
+//! it (`bench --compare-optimized`): per probe both instruction counts, both
+//! cache predictions, and the optimised filter's time minus its input's,
+//! paired per round, with its interval.
 
 use super::stats::Estimate;
-use super::{Plan, Report, SubjectKind, Verdict};
+use super::{Measurements, Plan, Report, SubjectKind, Verdict};
 use crate::cost::paths::path_bounds;
 use crate::kernel::overhead::Probe;
 use serde::Serialize;
@@ -64,6 +69,77 @@ pub struct Comparison {
     pub threads: usize,
     pub subjects: Vec<String>,
     pub rows: Vec<ComparisonRow>,
+    /// With `--compare-optimized`: each input next to its optimised program.
+    pub optimized: Vec<OptimizedPair>,
+}
+
+/// A filter under test and the program `seccheck optimize` compiled from it
+/// (proven equivalent on every input before it was measured), both measured
+/// in the same rounds.
+#[derive(Clone, Debug, Serialize)]
+pub struct OptimizedPair {
+    pub input: String,
+    pub output: String,
+    pub input_instructions: usize,
+    pub output_instructions: usize,
+    pub rows: Vec<OptimizedRow>,
+}
+
+/// One probe under an input and its optimised program.
+#[derive(Clone, Debug, Serialize)]
+pub struct OptimizedRow {
+    pub probe: Probe,
+    /// Instructions executed for the probe's input (0 when the cache serves
+    /// every call), exact, under the input and under the optimised program.
+    pub input_insns: u32,
+    pub output_insns: u32,
+    pub input_cached: bool,
+    pub output_cached: bool,
+    /// Optimised minus input, ns per probe iteration, paired per round (the
+    /// smallest process count, quiet runs): negative when the optimised
+    /// program is faster. `None` when the probe was not measured under both.
+    pub difference: Option<Estimate>,
+}
+
+/// Each `(input, output)` pair of subject labels of `m`, probe by probe (the
+/// same filter, so the same verdict under both). A label `m` does not hold
+/// is left out.
+pub fn optimized(m: &Measurements, pairs: &[(String, String)]) -> Vec<OptimizedPair> {
+    let plan = &m.plan;
+    let threads = plan.options.threads.iter().copied().min().unwrap_or(1);
+    let index = |label: &str| plan.subjects.iter().position(|s| s.label == label);
+    pairs
+        .iter()
+        .filter_map(|(input, output)| {
+            let (i, o) = (index(input)?, index(output)?);
+            let rows = plan.decisions[i]
+                .iter()
+                .filter_map(|di| {
+                    let d_o = plan.decisions[o].iter().find(|d| d.probe == di.probe)?;
+                    let measured = !matches!(di.verdict, Verdict::Skipped { .. });
+                    let values = super::paired(
+                        &super::per_round(&m.samples, o, di.probe, threads),
+                        &super::per_round(&m.samples, i, di.probe, threads),
+                    );
+                    Some(OptimizedRow {
+                        probe: di.probe,
+                        input_insns: di.calls.iter().map(|c| c.insns).sum(),
+                        output_insns: d_o.calls.iter().map(|c| c.insns).sum(),
+                        input_cached: di.calls.iter().all(|c| c.cached),
+                        output_cached: d_o.calls.iter().all(|c| c.cached),
+                        difference: if measured { Estimate::of(&values, false) } else { None },
+                    })
+                })
+                .collect();
+            Some(OptimizedPair {
+                input: input.clone(),
+                output: output.clone(),
+                input_instructions: plan.subjects[i].stack.iter().map(|v| v.insns().len()).sum(),
+                output_instructions: plan.subjects[o].stack.iter().map(|v| v.insns().len()).sum(),
+                rows,
+            })
+        })
+        .collect()
 }
 
 /// The comparison of every filter under test of `report` (measured from
@@ -124,5 +200,41 @@ pub fn compare(report: &Report, plan: &Plan) -> Option<Comparison> {
                 .collect(),
         })
         .collect();
-    Some(Comparison { threads, subjects: subjects.iter().map(|s| s.label.clone()).collect(), rows })
+    Some(Comparison {
+        threads,
+        subjects: subjects.iter().map(|s| s.label.clone()).collect(),
+        rows,
+        optimized: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overhead::tests::{subject2, synthetic_measurements};
+
+    #[test]
+    fn an_input_and_its_optimised_program_are_paired_per_round() {
+        let m = synthetic_measurements(&[1], 7, true, vec![subject2()]);
+        let pairs = [("test".to_string(), "test2".to_string()), ("test".to_string(), "absent".to_string())];
+        let o = optimized(&m, &pairs);
+        assert_eq!(o.len(), 1, "a label the run does not hold is left out");
+        let p = &o[0];
+        assert_eq!((p.input.as_str(), p.output.as_str()), ("test", "test2"));
+        assert_eq!(p.output_instructions, p.input_instructions + 4);
+        assert_eq!(p.rows.len(), Probe::HOT.len() + 1);
+        let row = |probe: Probe| p.rows.iter().find(|r| r.probe == probe).unwrap();
+        // read: test2 runs two more loads; the synthetic law prices a load at
+        // 0.3 ns, and the per-round drift cancels in the pairing.
+        let read = row(Probe::Read);
+        assert_eq!((read.input_insns, read.output_insns), (6, 8));
+        let d = read.difference.expect("measured under both");
+        assert!((d.median - 0.6).abs() < 1e-9 && d.interval.is_some(), "{d:?}");
+        // write kills the caller under both: never measured, no difference.
+        assert!(row(Probe::Write).difference.is_none());
+        // A cached call runs nothing under either.
+        let e = row(Probe::EpollWait);
+        assert!(e.input_cached && e.output_cached && e.input_insns == 0 && e.output_insns == 0, "{e:?}");
+        assert!(e.difference.unwrap().median.abs() < 1e-9);
+    }
 }

@@ -1525,6 +1525,16 @@ pub(crate) mod tests {
 
     /// [`synthetic_report`] with more filters under test.
     pub(crate) fn synthetic_report_with(threads: &[usize], rounds: usize, sweeps: bool, more: Vec<Subject>) -> Report {
+        analyze(synthetic_measurements(threads, rounds, sweeps, more), "seccheck bench test".into())
+    }
+
+    /// The measurements [`synthetic_report_with`] analyses.
+    pub(crate) fn synthetic_measurements(
+        threads: &[usize],
+        rounds: usize,
+        sweeps: bool,
+        more: Vec<Subject>,
+    ) -> Measurements {
         let ctx = ProbeContext::new();
         let mut subjects = vec![Subject::baseline(), Subject::entry_floor(), subject()];
         subjects.extend(more);
@@ -1562,7 +1572,7 @@ pub(crate) mod tests {
                 }
             }
         }
-        let m = Measurements {
+        Measurements {
             plan: p,
             clock: TickClock { ns_per_tick: 1.0, source: "tsc" },
             iterations: vec![],
@@ -1570,8 +1580,7 @@ pub(crate) mod tests {
             environment: environment::environment(),
             load: environment::load_between(&environment::sample_load(), &environment::sample_load(), 1),
             bitmap: None,
-        };
-        analyze(m, "seccheck bench test".into())
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The generator comparison of an overhead report
 //! ([`Comparison`](crate::overhead::compare::Comparison)): per syscall and
 //! filter, the exact instruction count, its bounds over arguments, the cache
-//! prediction and its check, and the measured overhead with its interval.
+//! prediction and its check, and the measured overhead with its interval;
+//! with `--compare-optimized`, each input next to its optimised program.
 
-use crate::overhead::compare::{CacheChecked, Comparison, ComparisonCell};
+use crate::overhead::compare::{CacheChecked, Comparison, ComparisonCell, OptimizedPair};
 use crate::overhead::stats::format_estimate;
 use crate::overhead::{Report, Verdict};
 use std::fmt::Write as _;
@@ -62,12 +63,51 @@ fn title(c: &Comparison, rounds: usize) -> String {
     )
 }
 
+const OPT_HEADER: [&str; 5] = ["syscall", "filter → optimised", "instructions", "action cache", "optimised − input ns"];
+
+fn opt_rows(p: &OptimizedPair) -> Vec<Vec<String>> {
+    let cached = |c: bool| if c { "cached" } else { "runs" };
+    p.rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.probe.name(),
+                format!("{} → {}", p.input, p.output),
+                format!("{} → {}", r.input_insns, r.output_insns),
+                format!("{} → {}", cached(r.input_cached), cached(r.output_cached)),
+                match &r.difference {
+                    Some(e) => format_estimate(e, true, 1.0),
+                    None => "not measured".into(),
+                },
+            ]
+        })
+        .collect()
+}
+
+fn opt_title(c: &Comparison, rounds: usize) -> String {
+    format!(
+        "Each filter next to the program `seccheck optimize` compiled from it (proven equivalent on every input), \
+         measured in the same rounds ({} process{}): instructions executed for the probe's input, input → optimised \
+         (0: served by the action cache), and the optimised program's time minus its input's, paired per round, \
+         median [95 % interval] over {rounds} rounds (negative: faster)",
+        c.threads,
+        if c.threads == 1 { "" } else { "es" }
+    )
+}
+
 /// For the terminal (empty without a comparison).
 pub fn text(report: &Report) -> String {
     let Some(c) = &report.comparison else { return String::new() };
     let mut out = format!("\n{}\n", title(c, report.options.rounds));
     let table: Vec<Vec<String>> = std::iter::once(HEADER.map(String::from).to_vec()).chain(rows(c)).collect();
     out.push_str(&super::overhead::aligned(&table));
+    if !c.optimized.is_empty() {
+        out.push_str(&format!("\n{}\n", opt_title(c, report.options.rounds)));
+        let table: Vec<Vec<String>> = std::iter::once(OPT_HEADER.map(String::from).to_vec())
+            .chain(c.optimized.iter().flat_map(opt_rows))
+            .collect();
+        out.push_str(&super::overhead::aligned(&table));
+    }
     out
 }
 
@@ -82,13 +122,25 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(o, "| {} |", r.iter().map(|x| escape::text(x)).collect::<Vec<_>>().join(" | "));
     }
     let _ = writeln!(o);
+    if !c.optimized.is_empty() {
+        let _ = writeln!(
+            o,
+            "## Filters and their optimised programs\n\n{}.\n",
+            escape::text(&opt_title(c, report.options.rounds))
+        );
+        let _ = writeln!(o, "| {} |\n|{}", OPT_HEADER.join(" | "), " --- |".repeat(OPT_HEADER.len()));
+        for r in c.optimized.iter().flat_map(opt_rows) {
+            let _ = writeln!(o, "| {} |", r.iter().map(|x| escape::text(x)).collect::<Vec<_>>().join(" | "));
+        }
+        let _ = writeln!(o);
+    }
     o
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::overhead::tests::{subject2, synthetic_report, synthetic_report_with};
+    use crate::overhead::tests::{subject2, synthetic_measurements, synthetic_report, synthetic_report_with};
 
     #[test]
     fn one_row_per_syscall_and_filter_saying_what_was_checked() {
@@ -111,5 +163,21 @@ mod tests {
                 && l.contains("cached, confirmed")),
             "{t}"
         );
+    }
+
+    #[test]
+    fn each_input_is_shown_next_to_its_optimised_program() {
+        let m = synthetic_measurements(&[1], 7, false, vec![subject2()]);
+        let pairs = crate::overhead::compare::optimized(&m, &[("test".into(), "test2".into())]);
+        let mut r = crate::overhead::analyze(m, "seccheck bench test".into());
+        assert!(!text(&r).contains("seccheck optimize"), "no pairs: no section");
+        r.comparison.as_mut().unwrap().optimized = pairs;
+        let t = text(&r);
+        assert!(t.contains("`seccheck optimize` compiled from it"), "{t}");
+        let read = t.lines().find(|l| l.trim_start().starts_with("read") && l.contains("test → test2")).expect(&t);
+        assert!(read.contains("6 → 8") && read.contains("runs → runs"), "{read}");
+        let write = t.lines().find(|l| l.trim_start().starts_with("write") && l.contains("test → test2")).expect(&t);
+        assert!(write.contains("not measured"), "{write}");
+        assert!(markdown(&r).contains("## Filters and their optimised programs"));
     }
 }
