@@ -94,4 +94,6 @@ fn bench_json_has_baseline_floor_and_filter_rows() {
     for file in ["README.md", "overhead.svg", "scaling.svg", "model.svg", "report.json"] {
         assert!(report.join(file).exists(), "{file} not written");
     }
+    // report.json is the document stdout printed.
+    assert_eq!(schemas::parse_as("bench", &std::fs::read(report.join("report.json")).unwrap()), v);
 }

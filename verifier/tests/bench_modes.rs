@@ -105,8 +105,9 @@ fn command_is_timed_under_an_allowing_filter_and_reported_killed_under_a_killing
     let md = std::fs::read_to_string(dir.path().join("out/README.md")).unwrap();
     assert!(md.contains("| kill.h | — | — | — | killed by SIGSYS in its first run"), "{md}");
     assert!(md.contains("seccheck bench allow.h kill.h noexec.h"), "{md}");
-    let json: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/report.json")).unwrap()).unwrap();
-    assert_eq!(json["rows"][1]["verdict"]["status"], "killed");
+    // report.json is the document stdout printed.
+    let json = schemas::parse_as("bench-command", &std::fs::read(dir.path().join("out/report.json")).unwrap());
+    assert_eq!(json, v);
     // Text: the killed filter is named as such.
     let o = seccheck(dir.path(), &["bench", "kill.h", "--rounds", "1", "--quiet", "--command", "--", "/bin/true"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -247,4 +248,57 @@ fn generators_compared_on_the_same_syscalls_with_exact_instruction_counts() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// The suite's optional records, at the smallest scale: `--size-sweep` (all
+/// six cost-model parameters), `--repeat 2` (one further run's parameters),
+/// `--workload` (a trace recorded here, priced per filter under test) and the
+/// bitmap probe (on by default). The document follows its schema in every one.
+#[test]
+fn size_sweep_repeat_workload_and_bitmap_probe_are_reported() {
+    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
+    let o = seccheck(dir.path(), &["record", "-o", "trace.json", "--", "/bin/true"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let trace: Value = serde_json::from_slice(&std::fs::read(dir.path().join("trace.json")).unwrap()).unwrap();
+    let recorded: u64 = trace["syscalls"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).sum();
+    let mut args = vec!["bench", "allow.h", "--threads", "1", "--rounds", "2", "--batches", "2", "--batch-us", "20"];
+    args.extend(["--per-call", "0", "--size-sweep", "--repeat", "2", "--workload", "trace.json", "--quiet"]);
+    args.extend(["--format", "json"]);
+    let o = seccheck(dir.path(), &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = schemas::parse_as("bench", &o.stdout);
+    let names = |params: &Value| -> Vec<String> {
+        params.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+    };
+    // Two rounds give a median per parameter and no interval.
+    let all = ["entry", "miss", "per_filter", "load", "jump", "alu"];
+    assert_eq!(names(&v["model"]["params"]), all);
+    for p in v["model"]["params"].as_array().unwrap() {
+        assert_eq!(p["per_round"].as_array().unwrap().len(), 2, "{p}");
+        check_estimate(&p["estimate"], "param");
+    }
+    let repeats = v["repeats"].as_array().unwrap();
+    assert_eq!(repeats.len(), 1, "--repeat 2: the first run is the report, one further run's parameters");
+    assert_eq!(names(&repeats[0]), all);
+    // The sweeps are subjects of their own.
+    assert!(v["subjects"].as_array().unwrap().iter().any(|s| s["kind"] == "sweep"));
+    let w = &v["workload"];
+    assert_eq!(w["trace"], "trace.json");
+    assert_eq!(w["command"], serde_json::json!(["/bin/true"]));
+    let costs = w["costs"].as_array().unwrap();
+    assert_eq!(costs.len(), 1, "{w}");
+    assert_eq!(costs[0]["subject"], "allow.h");
+    assert_eq!(costs[0]["calls"].as_u64(), Some(recorded), "{w}");
+    assert_eq!(costs[0]["not_allowed_calls"], 0, "`ret ALLOW` allows every call");
+    // Every number a recorded x86_64 call has is below the bitmap's end.
+    assert_eq!(costs[0]["cached_calls"].as_u64(), Some(recorded), "{w}");
+    let b = &v["bitmap"];
+    assert_eq!(b["predicted_size"], 470, "Linux 6.18 x86_64: {b}");
+    let numbers: Vec<u64> = b["latencies"].as_array().unwrap().iter().map(|l| l[0].as_u64().unwrap()).collect();
+    assert!(numbers.contains(&469) && numbers.contains(&470), "{numbers:?}");
+    assert!(!b["conclusion"].as_str().unwrap().is_empty());
 }

@@ -238,3 +238,28 @@ fn every_schema_rejects_drift() {
         }
     }
 }
+
+/// No schema types a record loosely: every object schema lists its
+/// properties and every array schema its items, so a record cannot drift
+/// unnoticed below a field typed only as "object" or "array".
+#[test]
+fn every_schema_types_its_records_field_by_field() {
+    let loose = json!({"type": "object", "properties": {
+        "a": {"type": ["object", "null"]},
+        "b": {"anyOf": [{"type": "array"}, {"type": "null"}]},
+        "c": {"type": "array", "prefixItems": [{"type": "integer"}], "items": false},
+    }});
+    assert_eq!(
+        schemas::loose_nodes(&loose),
+        ["/properties/a: an object without properties", "/properties/b/anyOf/0: an array without items"]
+    );
+    let mut files = 0;
+    for e in std::fs::read_dir(schemas::dir()).unwrap() {
+        let path = e.unwrap().path();
+        let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let loose = schemas::loose_nodes(&schema);
+        assert!(loose.is_empty(), "{}:\n{}", path.display(), loose.join("\n"));
+        files += 1;
+    }
+    assert!(files > 10, "{files} schema files");
+}

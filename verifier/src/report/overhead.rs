@@ -927,16 +927,28 @@ pub fn markdown(report: &Report) -> String {
     o
 }
 
+/// A report's `report.json`: the document `bench --format json` prints for
+/// it, `"schema": "seccheck/<kind>/v1"` first (docs/json.md).
+pub(crate) fn json_document(kind: &str, body: &impl serde::Serialize) -> String {
+    #[derive(serde::Serialize)]
+    struct Document<'a, T: serde::Serialize> {
+        schema: String,
+        #[serde(flatten)]
+        body: &'a T,
+    }
+    let doc = Document { schema: format!("seccheck/{kind}/v1"), body };
+    serde_json::to_string_pretty(&doc).expect("report serializes") + "\n"
+}
+
 /// Write `README.md`, `overhead.svg`, `scaling.svg`, `model.svg` and
-/// `report.json` into `dir`, each replaced whole (temporary file and rename,
-/// never through a link: `crate::output`).
+/// `report.json` (the `bench` JSON document) into `dir`, each replaced whole
+/// (temporary file and rename, never through a link: `crate::output`).
 pub fn write(report: &Report, dir: &OutDir) -> Result<(), ReportError> {
     for (_, file, svg) in drawn(report)? {
         dir.write(file, svg.as_bytes())?;
     }
     dir.write("README.md", markdown(report).as_bytes())?;
-    let json = serde_json::to_string_pretty(report).expect("report serializes");
-    dir.write("report.json", (json + "\n").as_bytes())?;
+    dir.write("report.json", json_document("bench", report).as_bytes())?;
     Ok(())
 }
 
@@ -1147,8 +1159,9 @@ mod tests {
         }
         let bars = std::fs::read_to_string(dir.path().join("overhead.svg")).unwrap();
         assert!(bars.contains("openat+close") && bars.contains("ld [0]; ret ALLOW"));
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+        assert!(text.starts_with("{\n  \"schema\": \"seccheck/bench/v1\",\n"), "{}", &text[..80]);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert!(json["rows"].as_array().unwrap().len() > 10);
         assert!(std::fs::read_to_string(dir.path().join("README.md")).unwrap().starts_with("# Filter overhead"));
     }

@@ -137,10 +137,10 @@ pub fn markdown(r: &CommandReport) -> String {
     o
 }
 
-/// Write `README.md` and `report.json` into `dir` (through [`crate::output`]).
+/// Write `README.md` and `report.json` (the `bench-command` JSON document)
+/// into `dir` (through [`crate::output`]).
 pub fn write(r: &CommandReport, dir: &OutDir) -> Result<(), super::overhead::ReportError> {
     dir.write("README.md", markdown(r).as_bytes())?;
-    let json = serde_json::to_string_pretty(r).expect("report serializes");
-    dir.write("report.json", (json + "\n").as_bytes())?;
+    dir.write("report.json", super::overhead::json_document("bench-command", r).as_bytes())?;
     Ok(())
 }

@@ -88,6 +88,42 @@ pub fn parse_as(command: &str, stdout: &[u8]) -> Value {
     v
 }
 
+/// Where `schema` types a value loosely: an object schema without
+/// `properties` or an array schema without `items` (or `prefixItems`), as
+/// JSON pointers. seccheck's records are typed field by field (docs/json.md),
+/// so every such place is a record whose shape nobody checks.
+pub fn loose_nodes(schema: &Value) -> Vec<String> {
+    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                let is = |t: &str| match m.get("type") {
+                    Some(Value::String(s)) => s == t,
+                    Some(Value::Array(a)) => a.iter().any(|x| x == t),
+                    _ => false,
+                };
+                if is("object") && !m.contains_key("properties") {
+                    out.push(format!("{at}: an object without properties"));
+                }
+                if is("array") && !m.contains_key("items") && !m.contains_key("prefixItems") {
+                    out.push(format!("{at}: an array without items"));
+                }
+                for (k, x) in m {
+                    walk(x, &format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, "", &mut out);
+    out
+}
+
 /// The official SARIF 2.1.0 JSON schema (OASIS `sarif-schema-2.1.0.json`,
 /// not vendored here: OASIS publishes it under its IPR policy, not an open
 /// licence), as the serde-sarif crate (MIT/Apache-2.0, a dev-dependency)
