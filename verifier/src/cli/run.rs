@@ -41,9 +41,9 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         })?,
         None => 0,
     };
-    let exit = crate::kernel::record::enforce(&cmd, program.program(), flags)
+    let exit = crate::kernel::supervise::enforce(&cmd, program.program(), flags)
         .map_err(|e| CliError::failed(format!("{}: ", args.command[0].to_string_lossy()), e))?;
-    if exit == crate::kernel::record::Exit::Signal(SIGSYS) {
+    if exit == crate::kernel::supervise::Exit::Signal(SIGSYS) {
         eprintln!(
             "seccheck: {} was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL (or TRAP, unhandled); `seccheck record --check {name} -- …` runs the command undisturbed and lists every call the filter would block",
             args.command[0].to_string_lossy()

@@ -12,7 +12,7 @@
 //! interval.
 
 use super::stats::Estimate;
-use super::{Plan, Report, SubjectKind, Verdict};
+use super::{Plan, ProbeStatus, Report, SubjectKind};
 use crate::cost::paths::path_bounds;
 use crate::kernel::overhead::Probe;
 use serde::Serialize;
@@ -36,7 +36,7 @@ pub enum CacheChecked {
 #[derive(Clone, Debug, Serialize)]
 pub struct ComparisonCell {
     pub subject: String,
-    pub verdict: Verdict,
+    pub verdict: ProbeStatus,
     /// Instructions executed for this probe's input, summed over its calls
     /// and the stack's filters; 0 for calls the cache serves. Exact.
     pub insns: u32,
@@ -101,7 +101,7 @@ pub fn compare(report: &Report, plan: &Plan) -> Option<Comparison> {
                     });
                     let run_cost = row.and_then(|r| r.run_cost_estimate);
                     let cache_check = match (&d.verdict, run_cost) {
-                        (Verdict::Measured, Some(rc)) => match (cached_predicted, rc.resolved_positive()) {
+                        (ProbeStatus::Measured, Some(rc)) => match (cached_predicted, rc.resolved_positive()) {
                             (true, false) if resolvable => CacheChecked::Consistent,
                             (true, false) => CacheChecked::NotShown,
                             (true, true) => CacheChecked::Contradicted,
