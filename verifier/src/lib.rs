@@ -13,6 +13,7 @@
 
 pub mod arch;
 pub mod bpf;
+pub mod check;
 pub mod cost;
 pub mod diff;
 pub mod emu;

@@ -8,8 +8,8 @@ mod cli;
 // The library's modules at this crate's root, so the command modules name
 // them as `crate::bpf`, `crate::sources`, … as the library itself does.
 use seccheck::{
-    arch, bpf, cost, diff, emu, finding, genfuzz, kernel, lints, optimize, output, overhead, policy, record, report,
-    seccomp, sources, stack, symbolic, words,
+    arch, bpf, check, cost, diff, emu, finding, genfuzz, kernel, lints, optimize, output, overhead, policy, record,
+    report, seccomp, sources, stack, symbolic, words,
 };
 
 fn main() -> std::process::ExitCode {

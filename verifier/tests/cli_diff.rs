@@ -156,6 +156,34 @@ fn stacks_as_sides_and_as_a_table() {
     insta::assert_snapshot!("stack_json", scrub(&stdout(&o), d.path()));
 }
 
+/// `-` named twice is one input, read once (as for diff(1)): before, the
+/// second `-` read an exhausted standard input and was refused as empty.
+#[test]
+fn standard_input_named_twice_is_one_input() {
+    let run = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_seccheck"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run seccheck");
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(LAYER.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    let o = run(&["diff", "--no-kernel", "-", "-"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("equivalent: A and B take the same action on every input"), "{}", stdout(&o));
+    // The same filter installed twice: twice its length on the path.
+    let o = run(&["stack", "-", "-", "--arch", "x86_64"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("effective action of 2 filters"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("path length: 22 of 32768"), "{}", stdout(&o));
+    let o = run(&["diff", "--no-kernel", "--stack", "--", "-,-", "-"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+}
+
 #[test]
 fn bad_inputs_exit_2_with_one_line() {
     let d = tempfile::tempdir().unwrap();

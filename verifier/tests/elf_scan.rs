@@ -5,7 +5,7 @@ use crate::common::schemas;
 
 use std::process::Command;
 
-const C_SRC: &str = r#"
+pub(crate) const C_SRC: &str = r#"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/audit.h>

@@ -131,3 +131,170 @@ fn asm_c_and_hex() {
     assert!(compiled.status.success());
     assert_eq!(raw.stdout.len(), 33 * 8, "raw: the 33 instructions as sock_filter bytes");
 }
+
+/// What varies from run to run, replaced by a placeholder: each `(value,
+/// placeholder)` literally, then every `0x…` address after `at ip ` and every
+/// number after `in ` and before ` s` (durations).
+fn redact(mut s: String, literal: &[(&str, &str)]) -> String {
+    for (v, p) in literal {
+        s = s.replace(v, p);
+    }
+    let mut out = String::new();
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find(" in ") {
+        out += &rest[..i + 4];
+        rest = &rest[i + 4..];
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if n > 0 && rest[n..].starts_with(" s") {
+            out += "[SECONDS]";
+            rest = &rest[n..];
+        }
+    }
+    out + rest
+}
+
+golden!(optimize_asm_text, "optimize", PROFILE, "-o", "-", "--output-format", "asm", "--no-kernel");
+golden!(optimize_c_text, "optimize", PROFILE, "-o", "-", "--output-format", "c", "--no-kernel");
+golden!(optimize_json, "optimize", PROFILE, "-o", "/dev/null", "--no-kernel", "--format", "json");
+
+/// `scan` of a binary gcc builds here (elf_scan.rs's program), both formats;
+/// file offsets and addresses depend on the toolchain and are redacted.
+#[test]
+fn scan_text_and_json() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("f.c"), crate::elf_scan::C_SRC).unwrap();
+    let st = Command::new("gcc").current_dir(d.path()).args(["-O2", "-o", "f", "f.c"]).status().expect("gcc runs");
+    assert!(st.success());
+    let json = golden_in(d.path(), &["scan", "f", "--format", "json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(json.split("--- stdout\n").nth(1).unwrap().split("--- stderr").next().unwrap()).unwrap();
+    let mut literal: Vec<(String, String)> = Vec::new();
+    for (i, f) in v["filters"].as_array().unwrap().iter().enumerate() {
+        for key in ["file_offset", "vaddr", "address"] {
+            if let Some(n) = f[key].as_u64() {
+                // In a PIE, .rodata's vaddr is its file offset: one placeholder.
+                literal.push((format!("{n:#x}"), format!("[offset {i}]")));
+                literal.push((format!("\"{key}\": {n}"), format!("\"{key}\": [offset {i}]")));
+            }
+        }
+    }
+    let lit: Vec<(&str, &str)> = literal.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    insta::assert_snapshot!("scan_json", redact(json, &lit));
+    insta::assert_snapshot!("scan_text", redact(golden_in(d.path(), &["scan", "f"]), &lit));
+}
+
+/// The commands that run a program, under the kernel: `run` (a command that
+/// runs, one the filter kills), `record` and the trace it writes, `generate`
+/// from that trace (its profile and policy), and `pid` on a process running
+/// under a filter. A static busybox makes the recorded calls the same on
+/// every run; pids, durations and addresses are redacted.
+#[test]
+fn run_record_generate_pid() {
+    if !crate::common::kernel_gate::kernel_usable() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let tmp = dir.display().to_string();
+    let busybox = "/usr/bin/busybox";
+    std::fs::write(
+        dir.join("kill.json"),
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getuid"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#,
+    )
+    .unwrap();
+    let other = root().join(OTHER).display().to_string();
+    insta::assert_snapshot!("run_text", golden_in(dir, &["run", "--profile", &other, "--", busybox, "echo", "hello"]));
+    // The kill: the pid varies, and so does whether the kernel log still
+    // holds the audit record (printk rate limiting under a busy test run;
+    // cli_run.rs checks the record's line): one line or the other.
+    let killed = golden_in(dir, &["run", "--profile", "kill.json", "--", busybox, "id", "-u"]);
+    let pid = killed.split("(pid ").nth(1).and_then(|s| s.split(')').next()).unwrap().to_string();
+    let killed: String = killed
+        .lines()
+        .map(|l| {
+            if l.starts_with("The kernel's audit record") || l.starts_with("The kernel log has no seccomp audit record")
+            {
+                "[the kernel's audit record of the call, or why the log has none]"
+            } else {
+                l
+            }
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("run_killed_text", redact(killed, &[(&pid, "[PID]")]));
+
+    let rec = golden_in(dir, &["record", "-o", "trace.json", "--", busybox, "true"]);
+    insta::assert_snapshot!("record_text", redact(rec, &[]));
+    let mut trace: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("trace.json")).unwrap()).unwrap();
+    trace["recorder"]["wall_seconds"] = serde_json::json!("[SECONDS]");
+    insta::assert_snapshot!("record_trace_json", serde_json::to_string_pretty(&trace).unwrap());
+
+    let gen = golden_in(dir, &["generate", "trace.json", "-o", "profile.json", "--policy-out", "policy.toml"]);
+    let profile = std::fs::read_to_string(dir.join("profile.json")).unwrap();
+    let policy = std::fs::read_to_string(dir.join("policy.toml")).unwrap();
+    insta::assert_snapshot!(
+        "generate_text",
+        format!("{gen}--- profile.json\n{profile}--- policy.toml\n{policy}").replace(&tmp, "[TMP]")
+    );
+
+    // pid: a shell under the filter writes its pid, then becomes `sleep`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seccheck"))
+        .current_dir(dir)
+        .args([
+            "run",
+            "--profile",
+            &other,
+            "--",
+            busybox,
+            "sh",
+            "-c",
+            "echo $$ > pid.txt; exec /usr/bin/busybox sleep 30",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pidfile = dir.join("pid.txt");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let target = loop {
+        let t = std::fs::read_to_string(&pidfile).unwrap_or_default();
+        if t.ends_with('\n')
+            && std::fs::read(format!("/proc/{}/cmdline", t.trim())).is_ok_and(|c| c.ends_with(b"sleep\x0030\x00"))
+        {
+            break t.trim().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "the shell under the filter never became sleep");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let text = golden_in(dir, &["pid", &target]);
+    let json = golden_in(dir, &["pid", &target, "--format", "json"]);
+    let _ = Command::new("kill").arg(&target).status();
+    let _ = child.wait();
+    insta::assert_snapshot!("pid_text", redact(text, &[(&target, "[PID]")]));
+    insta::assert_snapshot!("pid_json", redact(json, &[(&target, "[PID]")]));
+}
+
+/// `fuzz-generator`: a campaign split in two shards and merged, as a batch
+/// scheduler would run it. What each shard reached depends on the machine's
+/// speed, so every digit is redacted; the wording, the lines and the exit
+/// are the product. Seed 3's first seccompiler cases diverge by its known
+/// issue, so that line is always there.
+#[test]
+fn fuzz_generator_shards_merged_text() {
+    let d = tempfile::tempdir().unwrap();
+    let mut shards = Vec::new();
+    for i in 0..2 {
+        let out = format!("shard{i}");
+        let shard = golden_in(
+            d.path(),
+            &["fuzz-generator", "--generator", "seccompiler", "--seconds", "1", "--seed", "3", "--max-findings", "0"]
+                .into_iter()
+                .chain(["--shard", &format!("{i}/2"), "--out", &out])
+                .collect::<Vec<_>>(),
+        );
+        assert!(d.path().join(&out).join("findings.json").is_file(), "{shard}");
+        shards.push(shard);
+    }
+    let merged = golden_in(d.path(), &["fuzz-generator", "--merge", "shard0/findings.json", "shard1/findings.json"]);
+    let digits = |s: &str| -> String { s.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect() };
+    insta::assert_snapshot!(format!("{}--- merged\n{}", digits(&shards[0]), digits(&merged)));
+}

@@ -11,13 +11,11 @@
 use super::contract::{Examples, Generated};
 use super::input::{FilterArgs, KernelArgs};
 use super::{write_json, CliError, Outcome, Rendering};
-use crate::emu::Emulator;
-use crate::finding::{fails, Counterexample, Finding};
-use crate::lints::{self, LintContext, LintOptions};
+use crate::check::{CheckError, Job};
+use crate::finding::{fails, Finding};
+use crate::lints::LintOptions;
 use crate::policy::verdict::{self, LintCounts, Summary};
-use crate::policy::{self, check::check, check::check_with};
-use crate::sources::read_bounded;
-use crate::symbolic::{analyze, Options};
+use crate::symbolic::Options;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -53,15 +51,9 @@ pub enum CheckFormat {
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let pname = args.policy.display().to_string();
-    let text = read_bounded(&args.policy)?;
-    let text = std::str::from_utf8(&text)
-        .map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
-    let pol = policy::parse(text).map_err(|errs| CliError::Input {
-        file: pname.clone(),
-        msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
-    })?;
+    let pol = super::input::read_policy(&args.policy)?;
     let name = if args.stack {
-        super::diff::side_name(&super::diff::side_files(&args.filter.file.to_string_lossy(), true)?)
+        super::stackio::side_name(&super::stackio::side_files(&args.filter.file.to_string_lossy(), true)?)
     } else {
         args.filter.display_name()
     };
@@ -69,12 +61,16 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         |e: String| CliError::Input { file: name.clone(), msg: format!("cannot be analysed exactly: {e}") };
     let policy_err =
         |e: String| CliError::Input { file: pname.clone(), msg: format!("cannot be checked exactly: {e}") };
+    let job_err = |e: CheckError| match e {
+        CheckError::Policy(e) => policy_err(e.to_string()),
+        e => analysis_err(e.to_string()),
+    };
     let mut stack_made = None;
     let (mut findings, violations, programs, compiled) = if args.stack {
-        let files = super::diff::side_files(&args.filter.file.to_string_lossy(), true)?;
+        let files = super::stackio::side_files(&args.filter.file.to_string_lossy(), true)?;
         let (valid, made): (Vec<_>, Vec<_>) = files
             .iter()
-            .map(|f| super::diff::load_valid_compiled(&args.filter.input, f))
+            .map(|f| super::stackio::load_valid_compiled(&args.filter.input, f))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .unzip();
@@ -84,11 +80,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             return Ok(Outcome::Findings);
         }
         stack_made = Some((files, made, pl));
-        let mut stack = crate::stack::analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
-        let emus: Vec<Emulator> = valid.iter().map(Emulator::new).collect();
-        let findings =
-            check_with(&pol, stack.analysis(), &|d| Counterexample::from_stack_run(d, &crate::stack::run(&emus, &d)))
-                .map_err(|e| policy_err(e.to_string()))?;
+        let findings = crate::check::run_stack(&valid, &pol, &Options::default()).map_err(job_err)?;
         let n = findings.len();
         (findings, n, valid.iter().map(|v| v.program().clone()).collect::<Vec<_>>(), None)
     } else {
@@ -99,16 +91,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             CheckFormat::Sarif => Rendering::Sarif,
         };
         let Some(valid) = super::accepted(out, how, &name, &loaded.program)? else { return Ok(Outcome::Findings) };
-        let mut analysis = analyze(&valid, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
-        let emu = Emulator::new(&valid);
-        let mut findings: Vec<Finding> = check(&pol, &mut analysis, &emu).map_err(|e| policy_err(e.to_string()))?;
-        let n = findings.len();
-        if !args.no_lints {
-            let opts = LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() };
-            let cx = LintContext::new(&valid, &opts).map_err(|e| analysis_err(e.to_string()))?;
-            findings.extend(lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?);
-        }
-        (findings, n, vec![loaded.program], loaded.compiled)
+        let lints =
+            (!args.no_lints).then(|| LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() });
+        let checked = crate::check::run(&valid, &Job { policy: Some(&pol), lints, symbolic: Options::default() })
+            .map_err(job_err)?;
+        (checked.findings, checked.violations, vec![loaded.program], loaded.compiled)
     };
     let kernel = super::confirm_counterexamples(&programs, &mut findings, args.kernel.no_kernel);
     let props = verdict::properties(&pol, &findings[..violations]);
@@ -124,7 +111,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             let mut report = serde_json::json!({ "file": name, "policy": pname, "compiled": Generated::of_option(&compiled), "verdict": summary, "verdict_line": summary.line(), "properties": properties, "findings": findings, "groups": crate::finding::group::groups(&findings), "kernel": kernel });
             if let Some((files, made, pl)) = &stack_made {
                 report["path_length"] = serde_json::json!(pl);
-                report["stack"] = super::diff::stack_json(files, made);
+                report["stack"] = super::stackio::stack_json(files, made);
             }
             write_json(out, "check", &report)?
         }
@@ -133,7 +120,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             writeln!(out, "{name} against {pname}: {}", summary.line())?;
             super::write_compile_notes(out, &compiled)?;
             if let Some((files, made, pl)) = &stack_made {
-                super::diff::write_made_by(out, files, made)?;
+                super::stackio::write_made_by(out, files, made)?;
                 writeln!(out, "{}", pl.summary())?;
             }
             if args.stack && !args.no_lints {

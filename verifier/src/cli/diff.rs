@@ -23,17 +23,18 @@
 
 use super::contract::{Examples, Generated, KernelCheck};
 use super::input::{InputOptions, KernelArgs};
+use super::stackio::{load_valid_compiled, side_files, side_name, stack_json, write_made_by};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::bpf::validate::ValidProgram;
 use crate::bpf::Program;
 use crate::diff::{diff_stacks, refines_stacks, Diff, Refinement, Region};
-use crate::finding::confirm::confirm;
+use crate::finding::confirm::{confirm, Confirmation};
 use crate::finding::Counterexample;
 use crate::seccomp::PathLength;
 use crate::symbolic::Options;
 use serde::Serialize;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Compare two filters (or stacks of filters) exactly.
 #[derive(clap::Args, Debug)]
@@ -56,64 +57,6 @@ pub struct Args {
     pub format: OutputFormat,
     #[command(flatten)]
     pub input: InputOptions,
-}
-
-/// Read, compile (profiles) and validate one filter; a filter the kernel would
-/// refuse is bad input (it never runs, so there is nothing to compare).
-/// Returns what the generator made of a profile.
-pub(super) fn load_valid_compiled(
-    input: &InputOptions,
-    file: &Path,
-) -> Result<(ValidProgram, Option<Generated>), CliError> {
-    let (valid, compiled) = input.load_valid(file)?;
-    Ok((valid, Generated::of_option(&compiled)))
-}
-
-/// Each filter of a side or stack with what its generator made of it, for JSON.
-pub(super) fn stack_json(files: &[PathBuf], made_by: &[Option<Generated>]) -> serde_json::Value {
-    serde_json::Value::Array(
-        files
-            .iter()
-            .zip(made_by)
-            .map(|(f, m)| serde_json::json!({ "file": f.display().to_string(), "compiled": m }))
-            .collect(),
-    )
-}
-
-/// `FILE: compiled by …` for every profile among the inputs, so a reader knows
-/// which generator made the filter being compared.
-pub(super) fn write_made_by(
-    out: &mut dyn Write,
-    files: &[PathBuf],
-    made_by: &[Option<Generated>],
-) -> Result<(), CliError> {
-    for (f, m) in files.iter().zip(made_by) {
-        if let Some(m) = m {
-            writeln!(out, "{}: {}", f.display(), m.made_by())?;
-        }
-    }
-    Ok(())
-}
-
-/// One side: its files (split at commas with `--stack`).
-pub(super) fn side_files(arg: &str, stack: bool) -> Result<Vec<PathBuf>, CliError> {
-    if !stack {
-        return Ok(vec![PathBuf::from(arg)]);
-    }
-    let files: Vec<PathBuf> = arg.split(',').map(PathBuf::from).collect();
-    if files.iter().any(|f| f.as_os_str().is_empty()) {
-        return Err(CliError::Usage(format!("--stack side `{arg}` has an empty file name; expected FILE,FILE,…")));
-    }
-    Ok(files)
-}
-
-/// How a side is named in the report.
-pub(super) fn side_name(files: &[PathBuf]) -> String {
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    match names.len() {
-        1 => names[0].clone(),
-        _ => format!("{} (stack, oldest first)", names.join(" + ")),
-    }
 }
 
 #[derive(Serialize)]
@@ -272,29 +215,28 @@ fn emit(
 /// Ask the kernel, for each region's example, whether side A's stack takes
 /// A's action and side B's stack B's.
 fn confirm_regions(a: &[Program], b: &[Program], regions: &mut [Region], skip: bool) -> KernelCheck {
-    if regions.is_empty() {
-        return KernelCheck::none();
-    }
-    if skip {
-        return KernelCheck::skipped(regions.len());
-    }
-    let mut ca: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(true)).collect();
-    let mut cb: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(false)).collect();
-    let asked = confirm(a, ca.iter_mut()).and_then(|x| Ok((x, confirm(b, cb.iter_mut())?)));
-    if let Err(e) = asked {
-        return KernelCheck::unavailable(regions.len(), e.to_string());
-    }
-    let (mut both, mut asked) = (0, 0);
-    for ((r, x), y) in regions.iter_mut().zip(&ca).zip(&cb) {
-        r.example.kernel_confirmed = match (x.kernel_confirmed, y.kernel_confirmed) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        };
-        asked += r.example.kernel_confirmed.is_some() as usize;
-        both += (r.example.kernel_confirmed == Some(true)) as usize;
-    }
-    KernelCheck::asked(regions.len(), asked, both)
+    crate::finding::confirm::summarise(regions.len(), skip, || {
+        let mut ca: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(true)).collect();
+        let mut cb: Vec<Counterexample> = regions.iter().map(|r| r.example.counterexample(false)).collect();
+        confirm(a, ca.iter_mut())?;
+        confirm(b, cb.iter_mut())?;
+        let mut sum = Confirmation::default();
+        for ((r, x), y) in regions.iter_mut().zip(&ca).zip(&cb) {
+            r.example.kernel_confirmed = match (x.kernel_confirmed, y.kernel_confirmed) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            };
+            match r.example.kernel_confirmed {
+                Some(agrees) => {
+                    sum.asked += 1;
+                    sum.agreed += agrees as usize;
+                }
+                None => sum.not_askable += 1,
+            }
+        }
+        Ok(sum)
+    })
 }
 
 /// The `kernel_confirmed` of each region's example.

@@ -191,6 +191,19 @@ impl InputOptions {
     }
 }
 
+/// Read and parse the policy file `path` (`--policy`): a file that is not
+/// UTF-8 or does not parse is bad input, every problem with its TOML line and column.
+pub fn read_policy(path: &Path) -> Result<crate::policy::Policy, CliError> {
+    let pname = path.display().to_string();
+    let text = sources::read_bounded(path)?;
+    let text = std::str::from_utf8(&text)
+        .map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
+    crate::policy::parse(text).map_err(|errs| CliError::Input {
+        file: pname,
+        msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
+    })
+}
+
 /// Parse the arch names of `flag` (`--arch`, comma-separated): an unknown name
 /// is a usage error naming the closest known arches.
 pub fn parse_arches(names: &[String], flag: &str) -> Result<Vec<Arch>, CliError> {

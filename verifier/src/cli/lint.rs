@@ -8,8 +8,9 @@
 use super::contract::{Examples, Generated, KernelCheck};
 use super::input::{FilterArgs, KernelArgs};
 use super::{write_json, CliError, Outcome, Rendering};
+use crate::check::{CheckError, Job};
 use crate::finding::{fails, Finding, Severity};
-use crate::lints::{self, ArchSource, LintContext, LintOptions};
+use crate::lints::{ArchSource, LintError, LintOptions};
 use serde::Serialize;
 use std::io::Write;
 
@@ -68,12 +69,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         fallback_arch: Some(fallback),
         ..LintOptions::default()
     };
-    let err = |e: lints::LintError| CliError::Input { file: name.clone(), msg: e.to_string() };
-    let cx = LintContext::new(&valid, &opts).map_err(err)?;
-    let mut findings = lints::run(&cx).map_err(err)?;
+    let err = |e: CheckError| CliError::Input {
+        file: name.clone(),
+        msg: match e {
+            CheckError::Analysis(e) => LintError::Symbolic(e).to_string(),
+            e => e.to_string(),
+        },
+    };
+    let checked = crate::check::run(&valid, &Job { lints: Some(opts), ..Job::default() }).map_err(err)?;
+    let (lint_arches, arch_source) = checked.lint_arches.expect("the lints ran");
+    let mut findings = checked.findings;
     let kernel =
         super::confirm_counterexamples(std::slice::from_ref(&loaded.program), &mut findings, args.kernel.no_kernel);
-    let arches: Vec<&'static str> = cx.arches.iter().map(|a| a.name()).collect();
+    let arches: Vec<&'static str> = lint_arches.iter().map(|a| a.name()).collect();
     match args.format {
         LintFormat::Json => write_json(
             out,
@@ -81,7 +89,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             &Report {
                 file: name,
                 arches,
-                arch_source: cx.arch_source,
+                arch_source,
                 compiled: Generated::of_option(&loaded.compiled),
                 findings: &findings,
                 groups: crate::finding::group::groups(&findings),
@@ -92,7 +100,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         LintFormat::Text => {
             let count = |s| findings.iter().filter(|f| f.severity == s).count();
             let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-            let source = match cx.arch_source {
+            let source = match arch_source {
                 ArchSource::Given => "given",
                 ArchSource::Inferred => "the arches it tests",
                 ArchSource::Assumed => "assumed: --host-arch, the filter compares arch with no known value",

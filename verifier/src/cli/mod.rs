@@ -27,6 +27,7 @@ mod report;
 mod run;
 mod scan;
 mod stack;
+mod stackio;
 mod table;
 mod validate;
 
@@ -269,34 +270,16 @@ fn report_notes(file: Option<&str>, notes: &[crate::sources::Note]) {
 }
 
 /// Ask the running kernel about every counterexample in `findings` under
-/// `stack` (unless `skip`), marking each `[kernel agrees]`. Returns what was
-/// asked and answered ([`contract::KernelCheck`], its `line` for text). The
-/// oracle being unavailable (not Linux x86-64, no privileges, a kernel that
-/// cannot load filters) is said, not an error: the findings stand on the
-/// exact analysis.
+/// `stack` (unless `skip`), marking each `[kernel agrees]`
+/// ([`crate::finding::confirm::ask`]).
 fn confirm_counterexamples(
     stack: &[crate::bpf::Program],
     findings: &mut [crate::finding::Finding],
     skip: bool,
 ) -> contract::KernelCheck {
-    use contract::KernelCheck;
-    let examples: Vec<&mut crate::finding::Counterexample> =
-        findings.iter_mut().filter_map(|f| f.counterexample.as_mut()).collect();
-    let n = examples.len();
-    if n == 0 {
-        return KernelCheck::none();
-    }
-    if skip {
-        return KernelCheck::skipped(n);
-    }
-    match crate::finding::confirm::confirm(stack, examples) {
-        Ok(c) => KernelCheck::asked(n, c.asked, c.agreed),
-        Err(e) => KernelCheck::unavailable(n, e.to_string()),
-    }
+    let examples = findings.iter_mut().filter_map(|f| f.counterexample.as_mut()).collect();
+    crate::finding::confirm::ask(stack, examples, skip)
 }
-
-/// Why a counterexample was not put to the kernel, for the closing `kernel:` line.
-const NOT_ASKABLE: &str = "not askable here (an arch or instruction pointer this machine cannot issue)";
 
 /// After the output is written: an example the kernel contradicted (each
 /// `kernel_confirmed` of the examples shown) means seccheck's model is wrong,

@@ -17,8 +17,8 @@
 //! lint warning or error; changes against OLD are reported, not judged), 1 when
 //! something fails (or the kernel refuses the filter), 2 on bad input.
 
-use super::diff::load_valid_compiled;
 use super::input::{FilterArgs, KernelArgs};
+use super::stackio::load_valid_compiled;
 use super::{CliError, Outcome};
 use crate::arch::Arch;
 use crate::cost::CacheGeometry;
@@ -26,12 +26,10 @@ use crate::finding::Counterexample;
 use crate::kernel::overhead::{Probe, ProbeContext};
 use crate::output::{Named, Outputs};
 use crate::overhead::{self, Subject, SubjectKind};
-use crate::policy::{self, Policy};
 use crate::report::review::{self, ReviewInput};
 use crate::report::{html, markdown};
-use crate::sources::read_bounded;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Write one reviewable page about a filter: verdict, syscall matrix, findings,
 /// disassembly, and optionally the diff and the overhead.
@@ -90,17 +88,6 @@ fn format_of(args: &Args) -> Result<ReportFormat, CliError> {
     }
 }
 
-fn read_policy(path: &Path) -> Result<Policy, CliError> {
-    let pname = path.display().to_string();
-    let text = read_bounded(path)?;
-    let text = std::str::from_utf8(&text)
-        .map_err(|e| CliError::Input { file: pname.clone(), msg: format!("not UTF-8 ({e})") })?;
-    policy::parse(text).map_err(|errs| CliError::Input {
-        file: pname,
-        msg: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n  "),
-    })
-}
-
 /// Measure the filter next to the no-filter baseline and the all-cacheable floor.
 fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<review::BenchView, CliError> {
     let native = crate::kernel::overhead::native_audit_arch()
@@ -157,7 +144,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let target = outputs.file(&args.output, Named::ByUser)?;
     let fallback = args.filter.input.host()?;
-    let policy = args.policy.as_deref().map(read_policy).transpose()?;
+    let policy = args.policy.as_deref().map(super::input::read_policy).transpose()?;
     let name = args.filter.display_name();
     let loaded = args.filter.load_full()?;
     let against = match &args.against {
@@ -172,18 +159,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         }
         _ => None,
     };
-    // --confirm: each counterexample through the kernel oracle, judged as
-    // `check` and `lint` judge theirs (finding::confirm).
-    let mut oracle_error: Option<crate::kernel::OracleError> = None;
-    let mut confirm = |c: &Counterexample| -> Option<bool> {
-        let mut copy = c.clone();
-        match crate::finding::confirm::confirm(std::slice::from_ref(&loaded.program), std::iter::once(&mut copy)) {
-            Ok(_) => copy.kernel_confirmed,
-            Err(e) => {
-                oracle_error.get_or_insert(e);
-                None
-            }
-        }
+    // Each counterexample through the kernel oracle, judged as `check` and
+    // `lint` judge theirs (finding::confirm).
+    let mut confirm = |examples: Vec<&mut Counterexample>| {
+        crate::finding::confirm::ask(std::slice::from_ref(&loaded.program), examples, false)
     };
     let input = ReviewInput {
         name: name.clone(),
@@ -195,16 +174,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         tool: format!("seccheck {}", env!("CARGO_PKG_VERSION")),
         confirm: if args.kernel.no_kernel { None } else { Some(&mut confirm) },
     };
-    let mut r = review::build(input).map_err(|e| match e {
+    let r = review::build(input).map_err(|e| match e {
         review::ReviewError::Analysis { file, msg } => {
             CliError::Input { file, msg: format!("cannot be analysed exactly: {msg}") }
         }
     })?;
-    // A kernel that cannot be asked is said, not an error: the findings
-    // stand on the exact analysis (as in `check`, `lint` and `diff`).
-    if let Some(e) = oracle_error {
-        r.verdict.headline += &format!("; the kernel could not be asked about the counterexamples ({e})");
-    }
     let text = match format {
         ReportFormat::Html => html::render(&r).map_err(|e| CliError::failed("", e))?,
         ReportFormat::Markdown => markdown::render(&r),

@@ -12,8 +12,8 @@
 //! the kernel would refuse to build is not described: exit 1 with the rule and
 //! every filter's total. Exit 0, 1 refused, or 2 on bad input.
 
-use super::diff::{load_valid_compiled, side_name};
 use super::input::InputOptions;
+use super::stackio::{load_valid_compiled, side_name};
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::seccomp::PathLength;
 use crate::stack;
@@ -73,7 +73,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
                 out,
                 "stack",
                 &Report {
-                    filters: super::diff::stack_json(&args.files, &made_by),
+                    filters: super::stackio::stack_json(&args.files, &made_by),
                     path_length: &pl,
                     table: None,
                     refused: super::path_length::refusal(&pl),
@@ -91,7 +91,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let table = s.table(&opts);
     match args.format {
         OutputFormat::Json => {
-            let filters = super::diff::stack_json(&args.files, &made_by);
+            let filters = super::stackio::stack_json(&args.files, &made_by);
             write_json(out, "stack", &Report { filters, path_length: &pl, table: Some(&table), refused: None })?
         }
         OutputFormat::Text => {

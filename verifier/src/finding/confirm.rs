@@ -41,6 +41,151 @@ impl Confirmation {
     }
 }
 
+/// Whether the running kernel was asked about the examples a command prints,
+/// and what it said: one object in every JSON, one closing line in text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelCheck {
+    pub status: KernelStatus,
+    /// Examples the command printed (counterexamples, or diff regions' examples).
+    pub examples: usize,
+    /// Put to the kernel.
+    pub asked: usize,
+    /// Of those, carried out as predicted.
+    pub agreed: usize,
+    /// Of those, carried out otherwise: seccheck's model is wrong there.
+    pub disagreed: usize,
+    /// Not put to the kernel: an arch or instruction pointer this machine cannot issue.
+    pub not_askable: usize,
+    /// Why the kernel could not be asked (`status` `unavailable`), else null.
+    pub reason: Option<String>,
+}
+
+/// What became of the question to the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelStatus {
+    /// Nothing to ask: the command printed no example.
+    NoExamples,
+    /// Not asked: `--no-kernel`.
+    Skipped,
+    /// The kernel could not be asked here (`reason` says why); the results stand
+    /// on the exact analysis.
+    Unavailable,
+    /// Asked: the counts say what it answered.
+    Asked,
+}
+
+/// How a command names its examples in the closing `kernel:` line.
+#[derive(Clone, Copy, Debug)]
+pub enum Examples {
+    /// `check`, `lint`: the kernel took the predicted action.
+    Counterexamples,
+    /// `diff`: each example ran under both sides.
+    DiffExamples,
+}
+
+impl KernelCheck {
+    pub fn none() -> KernelCheck {
+        KernelCheck {
+            status: KernelStatus::NoExamples,
+            examples: 0,
+            asked: 0,
+            agreed: 0,
+            disagreed: 0,
+            not_askable: 0,
+            reason: None,
+        }
+    }
+
+    pub fn skipped(examples: usize) -> KernelCheck {
+        KernelCheck { status: KernelStatus::Skipped, examples, ..KernelCheck::none() }
+    }
+
+    pub fn unavailable(examples: usize, reason: String) -> KernelCheck {
+        KernelCheck { status: KernelStatus::Unavailable, examples, reason: Some(reason), ..KernelCheck::none() }
+    }
+
+    pub fn asked(examples: usize, asked: usize, agreed: usize) -> KernelCheck {
+        KernelCheck {
+            status: KernelStatus::Asked,
+            examples,
+            asked,
+            agreed,
+            disagreed: asked - agreed,
+            not_askable: examples - asked,
+            reason: None,
+        }
+    }
+
+    /// The closing `kernel: …` line of the text output (none without examples).
+    pub fn line(&self, what: Examples) -> Option<String> {
+        let noun = |n: usize| match what {
+            Examples::Counterexamples => crate::words::noun(n, "counterexample", "counterexamples"),
+            Examples::DiffExamples => crate::words::noun(n, "example", "examples"),
+        };
+        let n = self.examples;
+        Some(match self.status {
+            KernelStatus::NoExamples => return None,
+            KernelStatus::Skipped => format!("kernel: not asked about the {n} {} (--no-kernel)", noun(n)),
+            KernelStatus::Unavailable => {
+                let r = self.reason.as_deref().unwrap_or("unavailable");
+                match what {
+                    Examples::Counterexamples => format!("kernel: counterexamples not confirmed ({r})"),
+                    Examples::DiffExamples => format!("kernel: examples not confirmed ({r})"),
+                }
+            }
+            KernelStatus::Asked => {
+                let mut line = match what {
+                    Examples::Counterexamples => format!(
+                        "kernel: the running kernel took the predicted action for {} of {} {} it was asked about",
+                        self.agreed,
+                        self.asked,
+                        noun(self.asked)
+                    ),
+                    Examples::DiffExamples => format!(
+                        "kernel: the running kernel took both sides' actions for {} of {} {} it was asked about",
+                        self.agreed,
+                        self.asked,
+                        noun(self.asked)
+                    ),
+                };
+                if self.not_askable > 0 {
+                    line += &format!("; {} {NOT_ASKABLE}", self.not_askable);
+                }
+                line
+            }
+        })
+    }
+}
+
+/// Why a counterexample was not put to the kernel, for the closing `kernel:` line.
+pub const NOT_ASKABLE: &str = "not askable here (an arch or instruction pointer this machine cannot issue)";
+
+/// Ask the kernel about `examples` under `stack` (unless `skip`) with
+/// [`confirm`], and say what became of it. The oracle being unavailable (not
+/// Linux x86-64, no privileges, a kernel that cannot load filters) is said,
+/// not an error: the findings stand on the exact analysis.
+pub fn ask<'a>(stack: &[Program], examples: Vec<&'a mut Counterexample>, skip: bool) -> KernelCheck {
+    let n = examples.len();
+    summarise(n, skip, || confirm(stack, examples))
+}
+
+/// What became of asking the kernel about `examples` examples with `ask`
+/// (not called when there are none, or with `skip`): the one summary `check`,
+/// `lint`, `diff` and `report` give.
+pub fn summarise(examples: usize, skip: bool, ask: impl FnOnce() -> Result<Confirmation, OracleError>) -> KernelCheck {
+    if examples == 0 {
+        return KernelCheck::none();
+    }
+    if skip {
+        return KernelCheck::skipped(examples);
+    }
+    match ask() {
+        Ok(c) => KernelCheck::asked(examples, c.asked, c.agreed),
+        Err(e) => KernelCheck::unavailable(examples, e.to_string()),
+    }
+}
+
 /// The oracle input for a counterexample's arch and number, if this machine
 /// can issue it.
 fn oracle_input(c: &Counterexample) -> Option<OracleInput> {

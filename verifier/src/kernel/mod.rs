@@ -30,6 +30,7 @@ use std::fmt;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod attach;
+pub mod audit;
 pub mod command;
 pub mod health;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

@@ -246,14 +246,15 @@ struct Plan {
 /// `on_call` (after the call was allowed to continue). Returns how the
 /// command ended and how many calls were reported.
 pub fn record(cmd: &CommandSpec, on_call: &mut dyn FnMut(&SyscallEvent)) -> Result<Exit, RunError> {
-    run(cmd, Mode::Notify, None, on_call).map(|(exit, _)| exit)
+    run(cmd, Mode::Notify, None, on_call).map(|(exit, _, _)| exit)
 }
 
 /// Run `cmd` under `program` (installed with `flags`, `SECCOMP_FILTER_FLAG_*`)
-/// and return how it ended. The kernel enforces the filter: nothing is
-/// reported, nothing is continued.
-pub fn enforce(cmd: &CommandSpec, program: &Program, flags: u32) -> Result<Exit, RunError> {
-    run(cmd, Mode::Enforce { program, flags }, None, &mut |_| {}).map(|(exit, _)| exit)
+/// and return how it ended and the command's pid (to find the kernel's audit
+/// record of a kill, see [`super::audit`]). The kernel enforces the filter:
+/// nothing is reported, nothing is continued.
+pub fn enforce(cmd: &CommandSpec, program: &Program, flags: u32) -> Result<(Exit, i32), RunError> {
+    run(cmd, Mode::Enforce { program, flags }, None, &mut |_| {}).map(|(exit, _, pid)| (exit, pid))
 }
 
 /// Run `cmd` under `filter` (a program and its `SECCOMP_FILTER_FLAG_*` bits,
@@ -273,7 +274,7 @@ pub fn time_command(cmd: &CommandSpec, filter: Option<(&Program, u32)>) -> Resul
         Some((program, flags)) => Mode::Enforce { program, flags },
         None => Mode::Unfiltered,
     };
-    run(cmd, mode, Some(null.as_raw_fd()), &mut |_| {})
+    run(cmd, mode, Some(null.as_raw_fd()), &mut |_| {}).map(|(exit, took, _)| (exit, took))
 }
 
 fn sys_err(what: &'static str, r: i64) -> Result<i64, RunError> {
@@ -326,7 +327,7 @@ fn run(
     mode: Mode,
     stdio: Option<i32>,
     on_call: &mut dyn FnMut(&SyscallEvent),
-) -> Result<(Exit, Duration), RunError> {
+) -> Result<(Exit, Duration, i32), RunError> {
     health::check()?;
     // The recording filter: one instruction.
     let notify_prog =
@@ -402,7 +403,7 @@ fn run(
             WaitStatus::Signaled(s) => Exit::Signal(s),
             _ => return Err(RunError::NoStatus),
         };
-        Ok((exit, elapsed))
+        Ok((exit, elapsed, sh.target_pid.load(Ordering::Acquire)))
     })
 }
 

@@ -122,7 +122,8 @@ pub struct LintOptions {
     /// The arch to assume when none is given and the filter never compares
     /// `arch` with a known value.
     pub fallback_arch: Option<Arch>,
-    /// Limits of the symbolic analysis.
+    /// Limits of the symbolic analysis [`LintContext::new`] makes
+    /// ([`LintContext::from_analysis`] is given one made with its own).
     pub symbolic: Options,
 }
 
@@ -190,7 +191,20 @@ pub struct LintContext<'p> {
 impl<'p> LintContext<'p> {
     /// Analyse `program` and prepare what the lints share.
     pub fn new(program: &'p ValidProgram, opts: &LintOptions) -> Result<LintContext<'p>, LintError> {
-        let mut a = analyze(program, &opts.symbolic)?;
+        let a = analyze(program, &opts.symbolic)?;
+        LintContext::from_analysis(program, a, opts)
+    }
+
+    /// Prepare what the lints share from `a`, the exact analysis of `program`
+    /// someone already made (`crate::check` shares one with the policy
+    /// check): the sets it built before are kept, and the lints' node budget
+    /// is the analysis' own ([`Analysis::node_limit`]). `opts.symbolic` is not used.
+    pub fn from_analysis(
+        program: &'p ValidProgram,
+        mut a: Analysis,
+        opts: &LintOptions,
+    ) -> Result<LintContext<'p>, LintError> {
+        debug_assert!(a.exits().iter().all(|e| e.insn < program.insns().len()), "the analysis is of another program");
         let (mut runs, mut denied, mut delegated) = (a.none(), a.none(), a.none());
         let actions = a.by_action();
         for &(action, set) in &actions {
@@ -232,7 +246,7 @@ impl<'p> LintContext<'p> {
             }
         };
         let flow = flow::analyze(insns, edge_taken);
-        let node_limit = opts.symbolic.node_limit;
+        let node_limit = a.node_limit();
         let mut cx = LintContext {
             program,
             analysis: RefCell::new(a),
@@ -363,6 +377,12 @@ impl<'p> LintContext<'p> {
     /// The analysis, for set operations.
     pub fn analysis(&self) -> RefMut<'_, Analysis> {
         self.analysis.borrow_mut()
+    }
+
+    /// Give the analysis back (with every set the lints built on it), for
+    /// questions after the lints (the report's syscall matrix).
+    pub fn into_analysis(self) -> Analysis {
+        self.analysis.into_inner()
     }
 
     /// Which inputs go which way at conditional jump `pc` (`None` for other

@@ -173,7 +173,8 @@ pub struct AbiCost {
     /// Most instructions any syscall of the ABI runs.
     pub worst: u32,
     /// Weighted mean over the weights' syscalls of this ABI of the
-    /// instructions run, cached ones counting 0 (`None`: no weight here).
+    /// instructions run, cached ones counting 0 (`None`: no weight here),
+    /// to 6 decimals.
     pub hot_mean: Option<f64>,
     /// The same mean as if no cache served anything (a kernel without
     /// `CONFIG_SECCOMP_CACHE`, or this filter under a newer one).
@@ -208,11 +209,17 @@ pub fn cost(p: &ValidProgram, geometry: CacheGeometry, weights: &Weights) -> Res
             syscalls: s.syscalls,
             cached: s.cached,
             worst: t.entries.iter().filter(|e| e.arch == s.arch).map(|e| e.max).max().unwrap_or(0),
-            hot_mean,
-            hot_mean_uncached: (den > 0.0).then(|| num / den),
+            hot_mean: hot_mean.map(micro),
+            hot_mean_uncached: (den > 0.0).then(|| micro(num / den)),
         });
     }
     Ok(Cost { instructions: p.len(), abis })
+}
+
+/// A weighted mean rounded to 6 decimals: the sums are floating point, and
+/// `3.000000000000001` would claim a precision no input has.
+fn micro(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 pub mod verify;

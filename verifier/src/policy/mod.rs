@@ -177,6 +177,71 @@ struct RawActions {
 /// 1-based line and column (in characters) of a byte offset of `text`; an
 /// offset inside a character counts as that character. Linear in `offset`:
 /// for one position. Many positions go through [`Lines`] and [`positions`].
+/// Where byte `decoded` of a TOML string's value lies in its source `token`
+/// (quotes included): escapes (`\u0026` is one `&`), the quotes of every
+/// string form, and a multi-line basic string's line-ending backslash, which
+/// drops the whitespace after it (TOML 1.0, "String"). Offsets past the value
+/// map to the closing quote.
+fn source_offset(token: &str, decoded: usize) -> usize {
+    let (open, escapes) = match token {
+        t if t.starts_with("\"\"\"") => (3, true),
+        t if t.starts_with("'''") => (3, false),
+        t if t.starts_with('"') => (1, true),
+        t if t.starts_with('\'') => (1, false),
+        _ => return decoded,
+    };
+    // A multi-line string drops a newline right after its opening quotes.
+    let mut i = open;
+    if open == 3 {
+        if token[i..].starts_with("\r\n") {
+            i += 2;
+        } else if token[i..].starts_with('\n') {
+            i += 1;
+        }
+    }
+    let b = token.as_bytes();
+    let mut out = 0;
+    while i < b.len() && out < decoded {
+        if escapes && b[i] == b'\\' && i + 1 < b.len() {
+            let (len, produced) = match b[i + 1] {
+                b'u' => (
+                    6,
+                    token
+                        .get(i + 2..i + 6)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                        .map_or(1, char::len_utf8),
+                ),
+                b'U' => (
+                    10,
+                    token
+                        .get(i + 2..i + 10)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                        .map_or(1, char::len_utf8),
+                ),
+                b'x' => (4, 1),
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    // Line-ending backslash: it and all whitespace up to the next non-blank vanish.
+                    let mut j = i + 1;
+                    while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') {
+                        j += 1;
+                    }
+                    (j - i, 0)
+                }
+                _ => (2, 1),
+            };
+            i += len;
+            out += produced;
+        } else {
+            let n = token[i..].chars().next().map_or(1, char::len_utf8);
+            i += n;
+            out += n;
+        }
+    }
+    i.min(b.len())
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     positions(text, vec![offset])[0]
 }
@@ -354,8 +419,8 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyError>> {
     let parse_when = |errors: &mut Vec<(usize, String)>, w: &Spanned<String>| match expr::parse(w.get_ref(), &arches) {
         Ok(e) => Some((w.get_ref().clone(), e)),
         Err(e) => {
-            // The string's span starts at its opening quote.
-            err_at(errors, w.span().start + 1 + e.offset, format!("in `when`: {}", e.msg));
+            let token = text.get(w.span()).unwrap_or("");
+            err_at(errors, w.span().start + source_offset(token, e.offset), format!("in `when`: {}", e.msg));
             None
         }
     };
@@ -429,6 +494,25 @@ forbid = ["user_notif", "trace"]
         assert_eq!(p.rules[2].kind, RuleKind::AllowOnlyIf);
         assert_eq!(p.rules[2].line, 11);
         assert_eq!(p.forbid, vec![ActionKind::UserNotif, ActionKind::Trace]);
+    }
+
+    #[test]
+    fn when_columns_count_the_source_not_the_decoded_string() {
+        let col = |when: &str| {
+            let text = format!("arches = [\"x86_64\"]\n[[allow_only_if]]\nsyscalls = [\"openat\"]\nwhen = {when}\n");
+            let errs = parse(&text).unwrap_err();
+            let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            let (line, col) = line_col(&text, text.find("zz").expect("the test puts zz in"));
+            let want = format!("line {line}, column {col}: in `when`: unknown constant `zz`");
+            assert!(shown.contains(&want), "{when}: {shown:?}, want {want}");
+        };
+        col(r#""arg2 & O_ACCMODE == zz""#);
+        col(r#""arg2 \u0026 O_ACCMODE == zz""#);
+        col(r#""arg2 \U00000026 O_ACCMODE \u003d= zz""#);
+        col(r#""arg2\t&\tO_ACCMODE == zz""#);
+        col(r#"'arg2 & O_ACCMODE == zz'"#);
+        col("\"\"\"\narg2 & \\\n   O_ACCMODE == zz\"\"\"");
+        col("\'\'\'\narg2 & O_ACCMODE\t== zz\'\'\'");
     }
 
     #[test]

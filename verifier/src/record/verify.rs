@@ -15,14 +15,15 @@ use super::generate::{Expectation, Expected, ENOSYS};
 use super::{add_values, recorded_params, MAX_SYSCALLS};
 use crate::arch::Arch;
 use crate::bpf::ValidProgram;
+use crate::check::Job;
 use crate::emu::Emulator;
 use crate::finding::{Finding, Severity};
-use crate::lints::{self, LintContext, LintOptions};
+use crate::lints::LintOptions;
 use crate::policy;
 use crate::policy::verdict::{LintCounts, Summary};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::{compile_docker, DockerOptions};
-use crate::symbolic::{analyze, Options};
+use crate::symbolic::Options;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `SECCOMP_FILTER_FLAG_*` (include/uapi/linux/seccomp.h).
@@ -133,20 +134,20 @@ pub fn verify(
         ),
     })?;
     let analysis_err = |msg: String| VerifyError::Analysis { file: file.into(), msg };
-    let mut analysis = analyze(&compiled.program, &Options::default()).map_err(|e| analysis_err(e.to_string()))?;
-    let emu = Emulator::new(&compiled.program);
-    let mut findings = policy::check::check(&pol, &mut analysis, &emu).map_err(|e| analysis_err(e.to_string()))?;
-    let policy_violations = findings.len();
-    let props = policy::verdict::properties(&pol, &findings);
-    let cx = LintContext::new(
-        &compiled.program,
-        &LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() },
-    )
-    .map_err(|e| analysis_err(e.to_string()))?;
-    let lint = lints::run(&cx).map_err(|e| analysis_err(e.to_string()))?;
-    let lint_errors = lint.iter().filter(|f| f.severity == Severity::Error).count();
-    let lint_counts = LintCounts::of(&lint);
+    let job = Job {
+        policy: Some(&pol),
+        lints: Some(LintOptions { arches: Some(pol.arches.clone()), ..LintOptions::default() }),
+        symbolic: Options::default(),
+    };
+    let checked = crate::check::run(&compiled.program, &job).map_err(|e| analysis_err(e.to_string()))?;
+    let policy_violations = checked.violations;
+    let props = policy::verdict::properties(&pol, checked.violations());
+    let lint_errors = checked.lint_findings().iter().filter(|f| f.severity == Severity::Error).count();
+    let lint_counts = LintCounts::of(checked.lint_findings());
+    let mut findings = checked.findings;
+    let lint = findings.split_off(policy_violations);
     findings.extend(lint.into_iter().filter(|f| f.severity >= Severity::Warning));
+    let emu = Emulator::new(&compiled.program);
     let mut unmet = Vec::new();
     for e in expectations {
         let d = SeccompData { nr: e.nr, arch: e.arch.audit_arch(), instruction_pointer: 0, args: e.args };

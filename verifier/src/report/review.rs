@@ -18,10 +18,11 @@
 
 use crate::arch::Arch;
 use crate::bpf::{listing, validate, DisasmOptions, ValidProgram};
+use crate::check::Job;
 use crate::diff::{self, strictness, Diff};
-use crate::emu::Emulator;
+use crate::finding::confirm::{KernelCheck, KernelStatus};
 use crate::finding::{Counterexample, Finding, Severity};
-use crate::lints::{self, LintContext, LintOptions};
+use crate::lints::{self, LintOptions};
 pub use crate::policy::verdict::LintCounts;
 use crate::policy::verdict::Summary;
 use crate::policy::{self, Policy};
@@ -29,7 +30,7 @@ use crate::seccomp::{Action, SeccompData};
 use crate::sources::Loaded;
 use crate::symbolic::cond::Condition;
 use crate::symbolic::table::{ArchTable, Outcome, Row};
-use crate::symbolic::{analyze, Options, TableOptions};
+use crate::symbolic::{Options, TableOptions};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -49,14 +50,15 @@ pub struct ReviewInput<'a> {
     pub fallback_arch: Arch,
     /// What produced the report (`seccheck 0.1.0`).
     pub tool: String,
-    /// Asks the running kernel whether it takes a counterexample's action on
-    /// its input (`None`: it could not be asked for this input). The caller
-    /// does the kernel I/O; `None` here: nobody is asked.
+    /// Asks the running kernel about every counterexample, setting their
+    /// `kernel_confirmed`, and says what became of it
+    /// ([`crate::finding::confirm::ask`]). The caller does the kernel I/O;
+    /// `None` here: nobody is asked.
     pub confirm: Option<Confirm<'a>>,
 }
 
 /// See [`ReviewInput::confirm`].
-pub type Confirm<'a> = &'a mut dyn FnMut(&Counterexample) -> Option<bool>;
+pub type Confirm<'a> = &'a mut dyn FnMut(Vec<&mut Counterexample>) -> KernelCheck;
 
 /// Why a review could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -406,25 +408,25 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         Err(violations) => return Ok(rejected(input, subject, violations.iter().map(|v| v.to_string()).collect())),
     };
     let unexact = |msg: String| ReviewError::Analysis { file: input.name.clone(), msg };
-    let mut analysis = analyze(&valid, &Options::default()).map_err(|e| unexact(e.to_string()))?;
-    let emu = Emulator::new(&valid);
-
-    let mut raw: Vec<(&'static str, Finding)> = Vec::new();
-    if let Some((_, pol)) = &input.policy {
-        let found = policy::check::check(pol, &mut analysis, &emu).map_err(|e| unexact(e.to_string()))?;
-        raw.extend(found.into_iter().map(|f| ("property", f)));
-    }
-    let lint_opts = LintOptions {
-        arches: input.policy.as_ref().map(|(_, p)| p.arches.clone()).or_else(|| compiled.map(|c| c.arches.clone())),
-        fallback_arch: Some(input.fallback_arch),
-        ..LintOptions::default()
+    let job = Job {
+        policy: input.policy.as_ref().map(|(_, p)| *p),
+        lints: Some(LintOptions {
+            arches: input.policy.as_ref().map(|(_, p)| p.arches.clone()).or_else(|| compiled.map(|c| c.arches.clone())),
+            fallback_arch: Some(input.fallback_arch),
+            ..LintOptions::default()
+        }),
+        symbolic: Options::default(),
     };
-    let cx = LintContext::new(&valid, &lint_opts).map_err(|e| unexact(e.to_string()))?;
-    let lint_findings = lints::run(&cx).map_err(|e| unexact(e.to_string()))?;
-    let intended = cx.arches.clone();
+    let checked = crate::check::run(&valid, &job).map_err(|e| unexact(e.to_string()))?;
+    let (intended, arch_source) = checked.lint_arches.expect("the lints ran");
+    let mut analysis = checked.analysis;
+    let mut raw: Vec<(&'static str, Finding)> = Vec::with_capacity(checked.findings.len());
+    for (i, f) in checked.findings.into_iter().enumerate() {
+        raw.push((if i < checked.violations { "property" } else { "lint" }, f));
+    }
     if subject.arches.is_empty() || input.policy.is_some() {
         subject.arches = intended.iter().map(|a| a.name().to_string()).collect();
-        subject.arch_source = match cx.arch_source {
+        subject.arch_source = match arch_source {
             lints::ArchSource::Given if input.policy.is_some() => "the policy's arches".into(),
             lints::ArchSource::Given => "the profile's arches".into(),
             lints::ArchSource::Inferred => "the arches the filter tests".into(),
@@ -432,26 +434,14 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             lints::ArchSource::Unknown => "none known".into(),
         };
     }
-    drop(cx);
-    raw.extend(lint_findings.into_iter().map(|f| ("lint", f)));
     // Display order (most severe first, then code), so ids F1… follow it.
     let plain: Vec<Finding> = raw.iter().map(|(_, f)| f.clone()).collect();
     let mut slots: Vec<Option<(&'static str, Finding)>> = raw.into_iter().map(Some).collect();
     let mut raw: Vec<(&'static str, Finding)> =
         crate::finding::group::order(&plain).into_iter().map(|i| slots[i].take().expect("each index once")).collect();
-    // (asked, agreed) when the kernel was asked.
-    let mut confirmed: Option<(usize, usize)> = None;
-    if let Some(confirm) = input.confirm {
-        let (mut asked, mut agreed) = (0, 0);
-        for (_, f) in raw.iter_mut() {
-            if let Some(c) = f.counterexample.as_mut() {
-                c.kernel_confirmed = confirm(c);
-                asked += c.kernel_confirmed.is_some() as usize;
-                agreed += (c.kernel_confirmed == Some(true)) as usize;
-            }
-        }
-        confirmed = Some((asked, agreed));
-    }
+    // What the kernel said, when it was asked.
+    let kernel: Option<KernelCheck> =
+        input.confirm.map(|confirm| confirm(raw.iter_mut().filter_map(|(_, f)| f.counterexample.as_mut()).collect()));
 
     let lines = listing(program, &DisasmOptions::default());
     let findings: Vec<FindingView> =
@@ -488,7 +478,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
     let properties = input.policy.as_ref().map(|(pname, pol)| properties(pname, pol, &raw, &findings));
     let violations = raw.iter().filter(|(s, _)| *s == "property").count();
     // A disagreement with the kernel is a bug in seccheck: no verdict passes on it.
-    let disagree = confirmed.map_or(0, |(asked, agreed)| asked - agreed);
+    let disagree = kernel.as_ref().map_or(0, |k| k.disagreed);
     // The same verdict line as `check` and `generate` (policy::verdict::Summary),
     // with what the report adds that does not decide the exit code.
     let summary = match &properties {
@@ -504,13 +494,18 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             format!("{} changed from {} ({} looser)", plural(d.regions.len(), "region"), d.against, d.looser)
         });
     }
-    if let Some((asked, agreed)) = confirmed {
+    if let Some(k) = &kernel {
         if disagree == 0 {
-            facts.push(format!("the kernel agrees on {agreed} of {} it ran", plural(asked, "counterexample")));
+            facts.push(format!("the kernel agrees on {} of {} it ran", k.agreed, plural(k.asked, "counterexample")));
         }
     }
     let pass = summary.pass;
-    let headline = summary.line_with(properties.as_ref().map(|p| p.policy.as_str()), &facts);
+    let mut headline = summary.line_with(properties.as_ref().map(|p| p.policy.as_str()), &facts);
+    // A kernel that cannot be asked is said, not an error: the findings
+    // stand on the exact analysis (as in `check`, `lint` and `diff`).
+    if let Some(KernelCheck { status: KernelStatus::Unavailable, reason: Some(r), .. }) = &kernel {
+        headline += &format!("; the kernel could not be asked about the counterexamples ({r})");
+    }
     let verdict = Verdict {
         pass,
         headline,

@@ -591,6 +591,9 @@ pub fn input_name(path: &Path) -> PathBuf {
     }
 }
 
+/// Standard input's bytes, once [`read_bounded`] has read them.
+static STDIN: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
+
 /// Read a whole input, bounded whatever it is: `-` is standard input, a path
 /// must be a regular file or a FIFO (anything else, a device or a socket, is
 /// refused from its `stat`, before `open` could block or have an effect; a
@@ -599,10 +602,20 @@ pub fn input_name(path: &Path) -> PathBuf {
 /// blocking. At most [`MAX_INPUT_BYTES`] are read ([`MAX_ELF_BYTES`] once the
 /// first bytes show an ELF file), counting the bytes read rather than trusting
 /// a size from `stat`, which is 0 for pipes and procfs files.
+///
+/// Standard input is read once: every `-` of a command line (`diff - -`,
+/// `stack - -`) is the same input, as `-` is for diff(1).
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SourceError> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
     if is_stdin(path) {
-        return read_capped(std::io::stdin().lock(), path);
+        // A read that failed keeps nothing: the next `-` reads what is left.
+        let mut kept = STDIN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bytes) = kept.as_ref() {
+            return Ok(bytes.clone());
+        }
+        let bytes = read_capped(std::io::stdin().lock(), path)?;
+        *kept = Some(bytes.clone());
+        return Ok(bytes);
     }
     let io = |source| SourceError::Io { file: path.to_owned(), source };
     // An input path may be a link (as `/dev/stdin` is): stat what it names.

@@ -386,6 +386,12 @@ impl Analysis {
         self.m.node_count()
     }
 
+    /// The node budget the analysis was made with ([`Options::node_limit`]),
+    /// shared by every set built on it afterwards.
+    pub fn node_limit(&self) -> usize {
+        self.m.limit()
+    }
+
     /// The per-arch, per-syscall summary.
     pub fn table(&mut self, opts: &TableOptions) -> Table {
         table::build(self, opts)
