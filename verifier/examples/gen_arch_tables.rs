@@ -63,6 +63,7 @@
 //! `listns` and 471 `rseq_slice_yield`); numbers are never reused, so a newer
 //! table is still exact for older kernels, it only names more numbers.
 
+use seccheck::uapi::X32_SYSCALL_BIT;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -71,9 +72,6 @@ use std::path::{Path, PathBuf};
 const CRATE_VERSION: &str = "0.8.1";
 /// The kernel version `syscalls` 0.8.1 was generated from (its CHANGELOG).
 const CRATE_KERNEL: &str = "Linux v6.18";
-
-/// `__X32_SYSCALL_BIT` (arch/x86/include/uapi/asm/unistd.h).
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 type Rows = Vec<(u32, String)>;
 

@@ -3,11 +3,9 @@
 //! Semantics are those of the kernel running a classic filter after
 //! `bpf_convert_filter` (net/core/filter.c) turned it into eBPF:
 //! - `A` and `X` start at 0 (the converter's first two instructions clear them);
-//! - ALU is 32-bit and wraps; `DIV` is unsigned;
-//! - `DIV X` with `X == 0` ends the program with return value 0 (the converter
-//!   emits `if X == 0 { A = 0; exit }`), i.e. `SECCOMP_RET_KILL_THREAD`;
-//! - `LSH X` / `RSH X` shift by `X & 31` (kernel/bpf/core.c masks register
-//!   shift amounts; the x86-64 JIT's `shl/shr r32, cl` does the same);
+//! - ALU operations and jump conditions are [`crate::bpf::semantics`]: 32-bit
+//!   wrapping arithmetic, unsigned `DIV`, `DIV X` with `X == 0` ending the
+//!   program with return value 0 (`SECCOMP_RET_KILL_THREAD`), shifts by `X & 31`;
 //! - `LD/LDX W LEN` load `sizeof(struct seccomp_data)` = 64 (`seccomp_check_filter`
 //!   rewrites them to immediates);
 //! - `LD W ABS k` loads the 32-bit word of `seccomp_data` at offset `k`
@@ -17,8 +15,10 @@
 //! differentially tested against this module.
 
 use crate::bpf::insn::*;
+use crate::bpf::semantics::{alu, alu_valid, jump, Alu, Src};
 use crate::bpf::validate::ValidProgram;
 use crate::seccomp::{Action, SeccompData};
+use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
 
 /// An instruction pre-decoded for fast dispatch. Built only from validated programs.
@@ -73,12 +73,12 @@ impl Emulator {
                 match c & 0x07 {
                     BPF_LD => match c & 0xe0 {
                         BPF_ABS => Op::LdAbs(k),
-                        BPF_LEN => Op::LdImm(64),
+                        BPF_LEN => Op::LdImm(SECCOMP_DATA_SIZE),
                         BPF_MEM => Op::LdMem(k as usize),
                         _ => Op::LdImm(k),
                     },
                     BPF_LDX => match c & 0xe0 {
-                        BPF_LEN => Op::LdxImm(64),
+                        BPF_LEN => Op::LdxImm(SECCOMP_DATA_SIZE),
                         BPF_MEM => Op::LdxMem(k as usize),
                         _ => Op::LdxImm(k),
                     },
@@ -140,14 +140,13 @@ impl Emulator {
                 Op::LdxMem(k) => x = mem[k],
                 Op::St(k) => mem[k] = a,
                 Op::Stx(k) => mem[k] = x,
-                Op::Neg => a = a.wrapping_neg(),
-                Op::AluK(op, k) => a = alu(op, a, k),
-                Op::AluX(op) => {
-                    if op == BPF_DIV && x == 0 {
-                        return 0;
-                    }
-                    a = alu(op, a, x)
-                }
+                Op::Neg => a = alu_valid(BPF_NEG, a, 0),
+                Op::AluK(op, k) => a = alu_valid(op, a, k),
+                Op::AluX(op) => match alu(op, Src::X, a, x) {
+                    Alu::Value(v) => a = v,
+                    Alu::ReturnsZero => return 0,
+                    Alu::Refused => unreachable!("ALU op {op:#x} is not in the validated seccomp subset"),
+                },
                 Op::Ja(t) => {
                     pc = t;
                     continue;
@@ -167,37 +166,6 @@ impl Emulator {
             }
             pc += 1;
         }
-    }
-}
-
-/// 32-bit ALU operation `a op b` as the kernel computes it.
-/// `DIV` by zero is excluded by the caller (constant 0 by validation, `X == 0`
-/// by the early return).
-#[inline(always)]
-pub fn alu(op: u16, a: u32, b: u32) -> u32 {
-    match op {
-        BPF_ADD => a.wrapping_add(b),
-        BPF_SUB => a.wrapping_sub(b),
-        BPF_MUL => a.wrapping_mul(b),
-        BPF_DIV => a / b,
-        BPF_OR => a | b,
-        BPF_AND => a & b,
-        BPF_LSH => a << (b & 31),
-        BPF_RSH => a >> (b & 31),
-        BPF_XOR => a ^ b,
-        // MOD is refused by seccomp_check_filter; NEG has its own op.
-        _ => unreachable!("ALU op {op:#x} is not in the validated seccomp subset"),
-    }
-}
-
-/// Conditional jump test: unsigned comparisons, `JSET` tests `a & b != 0`.
-#[inline(always)]
-pub fn jump(op: u16, a: u32, b: u32) -> bool {
-    match op {
-        BPF_JEQ => a == b,
-        BPF_JGT => a > b,
-        BPF_JGE => a >= b,
-        _ => a & b != 0, // BPF_JSET, the only other conditional op that validates
     }
 }
 

@@ -35,5 +35,6 @@ pub mod symbolic;
 pub mod testgen;
 #[cfg(test)]
 mod tidy;
+pub mod uapi;
 pub mod when;
 pub mod words;

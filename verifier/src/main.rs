@@ -9,7 +9,7 @@ mod cli;
 // them as `crate::bpf`, `crate::sources`, … as the library itself does.
 use seccheck::{
     arch, bpf, check, cost, diff, emu, finding, genfuzz, kernel, lints, optimize, output, overhead, policy, record,
-    report, seccomp, sources, stack, symbolic, words,
+    report, seccomp, sources, stack, symbolic, uapi, words,
 };
 
 fn main() -> std::process::ExitCode {

@@ -1,25 +1,20 @@
 //! The seccomp ABI: the input record a filter reads and the actions it returns.
 //!
-//! Constants come from `include/uapi/linux/seccomp.h`; the meaning of a return
+//! Constants come from `include/uapi/linux/seccomp.h` (written once, in
+//! [`crate::uapi`], and re-exported here); the meaning of a return
 //! value follows `__seccomp_filter` and `seccomp_run_filters` in `kernel/seccomp.c`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// `SECCOMP_RET_KILL_PROCESS` (include/uapi/linux/seccomp.h).
-pub const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
-/// `SECCOMP_RET_KILL_THREAD` (= the older `SECCOMP_RET_KILL`).
-pub const SECCOMP_RET_KILL_THREAD: u32 = 0x0000_0000;
-pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
-pub const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-pub const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
-pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
-pub const SECCOMP_RET_LOG: u32 = 0x7ffc_0000;
-pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-/// `SECCOMP_RET_ACTION_FULL`: the action part of a return value.
-pub const SECCOMP_RET_ACTION_FULL: u32 = 0xffff_0000;
-/// `SECCOMP_RET_DATA`: the data part of a return value.
-pub const SECCOMP_RET_DATA: u32 = 0x0000_ffff;
+use crate::uapi::{
+    AUDIT_ARCH_X86_64, SECCOMP_DATA_ARCH, SECCOMP_DATA_INSTRUCTION_POINTER, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE,
+};
+pub use crate::uapi::{
+    SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS,
+    SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
+};
+
 /// `MAX_ERRNO` (include/linux/err.h): `__seccomp_filter` caps ERRNO data at it.
 pub const MAX_ERRNO: u32 = 4095;
 
@@ -33,8 +28,7 @@ pub struct SeccompData {
     pub args: [u64; 6],
 }
 
-/// `__AUDIT_ARCH_LE` (include/uapi/linux/audit.h): set in every little-endian AUDIT_ARCH value.
-pub const AUDIT_ARCH_LE: u32 = 0x4000_0000;
+pub use crate::uapi::AUDIT_ARCH_LE;
 
 impl SeccompData {
     /// The 32-bit word a `BPF_LD|BPF_W|BPF_ABS` at byte offset `off` reads.
@@ -46,15 +40,16 @@ impl SeccompData {
     /// `arch` (every AUDIT_ARCH value the kernel reports carries it correctly).
     /// `off` must be a multiple of 4 below 64 (guaranteed for validated programs).
     pub fn word(&self, off: u32) -> u32 {
-        debug_assert!(off < 64 && off.is_multiple_of(4));
+        debug_assert!(off < SECCOMP_DATA_SIZE && off.is_multiple_of(4));
         match off {
-            0 => self.nr,
-            4 => self.arch,
+            SECCOMP_DATA_NR => self.nr,
+            SECCOMP_DATA_ARCH => self.arch,
             _ => {
-                let field = (off - 8) / 8;
+                // The 64-bit fields: instruction_pointer, then args[0..6].
+                let field = (off - SECCOMP_DATA_INSTRUCTION_POINTER) / 8;
                 let v = if field == 0 { self.instruction_pointer } else { self.args[field as usize - 1] };
                 let low_first = self.arch & AUDIT_ARCH_LE != 0;
-                let high = ((off - 8) % 8 == 4) == low_first;
+                let high = ((off - SECCOMP_DATA_INSTRUCTION_POINTER) % 8 == 4) == low_first;
                 if high {
                     (v >> 32) as u32
                 } else {
@@ -65,9 +60,9 @@ impl SeccompData {
     }
 
     /// The 64 bytes as the kernel lays them out for this record's byte order.
-    pub fn to_bytes(&self) -> [u8; 64] {
-        let mut out = [0u8; 64];
-        for off in (0..64).step_by(4) {
+    pub fn to_bytes(&self) -> [u8; SECCOMP_DATA_SIZE as usize] {
+        let mut out = [0u8; SECCOMP_DATA_SIZE as usize];
+        for off in (0..SECCOMP_DATA_SIZE as usize).step_by(4) {
             let w = self.word(off as u32);
             let b = if self.arch & AUDIT_ARCH_LE != 0 { w.to_le_bytes() } else { w.to_be_bytes() };
             out[off..off + 4].copy_from_slice(&b);
@@ -78,10 +73,6 @@ impl SeccompData {
 
 /// x86-64 `__NR_uretprobe` and `__NR_uprobe` (arch/x86/entry/syscalls/syscall_64.tbl).
 pub const X86_64_UPROBE_SYSCALLS: [u32; 2] = [335, 336];
-
-/// `AUDIT_ARCH_X86_64` (include/uapi/linux/audit.h), the only arch that has
-/// these system calls.
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 /// Does the kernel skip every seccomp filter for this system call?
 ///
@@ -106,11 +97,11 @@ pub fn filters_bypassed(d: &SeccompData) -> bool {
 /// What the field at a byte offset of `struct seccomp_data` is, for listings.
 pub fn describe_offset(off: u32, little_endian: bool) -> String {
     match off {
-        0 => "nr".into(),
-        4 => "arch".into(),
-        8..=63 => {
-            let field = (off - 8) / 8;
-            let low = (off - 8).is_multiple_of(8) == little_endian;
+        SECCOMP_DATA_NR => "nr".into(),
+        SECCOMP_DATA_ARCH => "arch".into(),
+        SECCOMP_DATA_INSTRUCTION_POINTER..SECCOMP_DATA_SIZE => {
+            let field = (off - SECCOMP_DATA_INSTRUCTION_POINTER) / 8;
+            let low = (off - SECCOMP_DATA_INSTRUCTION_POINTER).is_multiple_of(8) == little_endian;
             let half = if low { "low" } else { "high" };
             if field == 0 {
                 format!("instruction_pointer {half}")

@@ -9,8 +9,9 @@ use crate::common::schemas;
 
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{Insn, Program};
-use seccheck::kernel::live::{read_process, LiveError, SeccompMode, SECCOMP_FILTER_FLAG_LOG};
+use seccheck::kernel::live::{read_process, LiveError, SeccompMode};
 use seccheck::seccomp::*;
+use seccheck::uapi::SECCOMP_FILTER_FLAG_LOG;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
 
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+use seccheck::uapi::AUDIT_ARCH_X86_64;
 const NR_PTRACE: u32 = 101;
 const NR_PERSONALITY: u32 = 135;
 
@@ -253,7 +254,7 @@ fn reads_every_threads_stack_in_installation_order() {
     // Oldest first: A was installed before B, and only B carries FLAG_LOG.
     assert_eq!(
         stack("ab"),
-        (SeccompMode::Filter, vec![(a.to_bytes(), Some(0)), (b.to_bytes(), Some(SECCOMP_FILTER_FLAG_LOG))])
+        (SeccompMode::Filter, vec![(a.to_bytes(), Some(0)), (b.to_bytes(), Some(u64::from(SECCOMP_FILTER_FLAG_LOG)))])
     );
     assert_eq!(p.threads.len(), 5);
     assert_eq!(p.threads.iter().find(|t| t.tid == h.tid("ab")).unwrap().name, "t-ab");

@@ -19,14 +19,11 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-/// `__AUDIT_ARCH_64BIT` (include/uapi/linux/audit.h).
-pub const AUDIT_ARCH_64BIT: u32 = 0x8000_0000;
-/// `__AUDIT_ARCH_LE` (include/uapi/linux/audit.h).
-pub const AUDIT_ARCH_LE: u32 = 0x4000_0000;
-/// `__AUDIT_ARCH_CONVENTION_MIPS64_N32` (include/uapi/linux/audit.h).
-pub const AUDIT_ARCH_CONVENTION_MIPS64_N32: u32 = 0x2000_0000;
-/// `__X32_SYSCALL_BIT` (arch/x86/include/uapi/asm/unistd.h).
-pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+pub use crate::uapi::{AUDIT_ARCH_64BIT, AUDIT_ARCH_CONVENTION_MIPS64_N32, AUDIT_ARCH_LE, X32_SYSCALL_BIT};
+use crate::uapi::{
+    EM_386, EM_68K, EM_AARCH64, EM_ARM, EM_LOONGARCH, EM_MIPS, EM_PARISC, EM_PPC, EM_PPC64, EM_RISCV, EM_S390,
+    EM_SPARC, EM_SPARCV9, EM_X86_64,
+};
 
 /// A syscall ABI that seccomp filters can see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -71,22 +68,6 @@ struct ArchInfo {
     audit: u32,
     audit_name: &'static str,
 }
-
-// ELF machine numbers (include/uapi/linux/elf-em.h).
-const EM_386: u32 = 3;
-const EM_68K: u32 = 4;
-const EM_MIPS: u32 = 8;
-const EM_PARISC: u32 = 15;
-const EM_PPC: u32 = 20;
-const EM_PPC64: u32 = 21;
-const EM_S390: u32 = 22;
-const EM_ARM: u32 = 40;
-const EM_SPARC: u32 = 2;
-const EM_SPARCV9: u32 = 43;
-const EM_X86_64: u32 = 62;
-const EM_AARCH64: u32 = 183;
-const EM_RISCV: u32 = 243;
-const EM_LOONGARCH: u32 = 258;
 
 const B64: u32 = AUDIT_ARCH_64BIT;
 const LE: u32 = AUDIT_ARCH_LE;
@@ -299,6 +280,8 @@ mod tests {
         assert_eq!(Arch::Loongarch64.audit_arch(), 0xc000_0102);
         assert_eq!(Arch::from_audit(0xc000_003e, 0x4000_0001), Some(Arch::X32));
         assert_eq!(Arch::from_name("ARM64"), Some(Arch::Aarch64));
+        assert_eq!(Arch::X86_64.audit_arch(), crate::uapi::AUDIT_ARCH_X86_64);
+        assert_eq!(Arch::I386.audit_arch(), crate::uapi::AUDIT_ARCH_I386);
     }
 
     /// Every table is non-empty, strictly sorted by number, has unique names,

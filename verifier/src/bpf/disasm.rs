@@ -46,9 +46,13 @@
 //! k).
 
 use super::insn::*;
+use super::semantics::{self, jump, Alu, Src};
 use super::validate::{classic_opcode_known, violations, Violation};
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::seccomp::{describe_offset, Action, AUDIT_ARCH_LE};
+// `sizeof(struct seccomp_data)`: what `ld #len` loads (`seccomp_check_filter`
+// rewrites `LD/LDX W LEN` to this immediate, kernel/seccomp.c).
+use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -523,7 +527,7 @@ impl Dataflow {
                 st.a = match f.shape {
                     Shape::Abs if code & 0x18 == BPF_W => word(k, &st.arch),
                     Shape::Imm => Val::Const(k),
-                    Shape::Len => Val::Const(SECCOMP_DATA_LEN),
+                    Shape::Len => Val::Const(SECCOMP_DATA_SIZE),
                     Shape::Mem => cell(&st),
                     _ => Val::Unknown,
                 }
@@ -531,7 +535,7 @@ impl Dataflow {
             BPF_LDX => {
                 st.x = match f.shape {
                     Shape::Imm => Val::Const(k),
-                    Shape::Len => Val::Const(SECCOMP_DATA_LEN),
+                    Shape::Len => Val::Const(SECCOMP_DATA_SIZE),
                     Shape::Mem => cell(&st),
                     _ => Val::Unknown,
                 }
@@ -564,8 +568,8 @@ impl Dataflow {
                     let c = *c;
                     let op = code & 0xf0;
                     let eq = (op == BPF_JEQ).then_some(c);
-                    taken.arch = taken.arch.refine(|v| jump_holds(op, v, c), eq.map(|v| (v, true)));
-                    not_taken.arch = not_taken.arch.refine(|v| !jump_holds(op, v, c), eq.map(|v| (v, false)));
+                    taken.arch = taken.arch.refine(|v| jump(op, v, c), eq.map(|v| (v, true)));
+                    not_taken.arch = not_taken.arch.refine(|v| !jump(op, v, c), eq.map(|v| (v, false)));
                 }
                 self.flow(t, taken);
                 self.flow(e, not_taken);
@@ -573,20 +577,6 @@ impl Dataflow {
             }
         }
         self.flow(next, st);
-    }
-}
-
-/// `sizeof(struct seccomp_data)`: what `ld #len` loads (`seccomp_check_filter`
-/// rewrites `LD/LDX W LEN` to this immediate, kernel/seccomp.c).
-const SECCOMP_DATA_LEN: u32 = 64;
-
-/// Does the conditional jump `op` with `A = a` and operand `c` take its `jt` branch?
-fn jump_holds(op: u16, a: u32, c: u32) -> bool {
-    match op {
-        BPF_JEQ => a == c,
-        BPF_JGT => a > c,
-        BPF_JGE => a >= c,
-        _ => a & c != 0, // BPF_JSET
     }
 }
 
@@ -601,7 +591,7 @@ fn word(k: u32, arch: &ArchSet) -> Val {
 /// The name of the `seccomp_data` word at `k`; for argument and instruction
 /// pointer halves it depends on the byte order, which is only known once the arch is.
 fn word_name(k: u32, arch: &ArchSet) -> Option<String> {
-    if !k.is_multiple_of(4) || k >= SECCOMP_DATA_LEN {
+    if !k.is_multiple_of(4) || k >= SECCOMP_DATA_SIZE {
         return None;
     }
     Some(match (k, arch.little_endian()) {
@@ -617,32 +607,16 @@ fn word_name(k: u32, arch: &ArchSet) -> Option<String> {
 }
 
 /// The value of `A op operand` (`op` from `code`), exactly as the kernel computes
-/// it for constants (32-bit wrapping, `bpf_convert_filter` semantics), and as a
-/// description when `A` comes from the input.
+/// it for constants ([`semantics::alu`]; a division by zero or a refused shift
+/// has no value), and as a description when `A` comes from the input.
 fn alu(code: u16, a: &Val, operand: &Val) -> Val {
     let op = code & 0xf0;
-    let by_x = code & BPF_X != 0;
     if let (Val::Const(a), Val::Const(b)) = (a, operand) {
-        let (a, b) = (*a, *b);
-        let v = match op {
-            BPF_ADD => Some(a.wrapping_add(b)),
-            BPF_SUB => Some(a.wrapping_sub(b)),
-            BPF_MUL => Some(a.wrapping_mul(b)),
-            BPF_DIV => a.checked_div(b),
-            BPF_MOD => a.checked_rem(b),
-            BPF_AND => Some(a & b),
-            BPF_OR => Some(a | b),
-            BPF_XOR => Some(a ^ b),
-            // Shifts by X are masked with 31 (see emu.rs); by K >= 32 the
-            // kernel refuses the program (bpf_check_classic).
-            BPF_LSH if by_x => Some(a << (b & 31)),
-            BPF_RSH if by_x => Some(a >> (b & 31)),
-            BPF_LSH => a.checked_shl(b),
-            BPF_RSH => a.checked_shr(b),
-            BPF_NEG => Some(a.wrapping_neg()),
-            _ => None,
+        let src = if code & BPF_X != 0 { Src::X } else { Src::K };
+        return match semantics::alu(op, src, *a, *b) {
+            Alu::Value(v) => Val::Const(v),
+            Alu::ReturnsZero | Alu::Refused => Val::Unknown,
         };
-        return v.map_or(Val::Unknown, Val::Const);
     }
     if a.input_desc().is_none() {
         return Val::Unknown;
@@ -735,7 +709,7 @@ fn op_symbol(op: u16) -> &'static str {
 fn jump_comment(op: u16, a: &Val, operand: &Val, arch: &ArchSet) -> Option<String> {
     match (a, operand) {
         (Val::Const(a), Val::Const(c)) => {
-            let taken = if jump_holds(op, *a, *c) { "always taken" } else { "never taken" };
+            let taken = if jump(op, *a, *c) { "always taken" } else { "never taken" };
             Some(format!("{a:#x} {} {c:#x}: {taken}", op_symbol(op)))
         }
         (Val::Word { off: 4, .. }, Val::Const(c)) if op == BPF_JEQ => {

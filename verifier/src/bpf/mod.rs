@@ -6,6 +6,7 @@ pub mod convert;
 pub mod decode;
 pub mod disasm;
 pub mod insn;
+pub mod semantics;
 pub mod validate;
 
 pub use asm::{assemble, AsmError, AsmErrorKind};

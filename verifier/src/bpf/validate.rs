@@ -21,9 +21,7 @@ use super::insn::*;
 use serde::Serialize;
 use std::fmt;
 
-/// The seccomp data record is 64 bytes (`sizeof(struct seccomp_data)`,
-/// include/uapi/linux/seccomp.h).
-pub const SECCOMP_DATA_SIZE: u32 = 64;
+use crate::uapi::SECCOMP_DATA_SIZE;
 
 /// One reason the kernel would refuse the program.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -223,7 +223,8 @@ mod tests {
     use super::*;
     use crate::bpf::insn::*;
     use crate::bpf::{Insn, Program};
-    use crate::kernel::live::{SkipReason, ThreadFilters, SECCOMP_FILTER_FLAG_LOG};
+    use crate::kernel::live::{SkipReason, ThreadFilters};
+    use seccheck::uapi::SECCOMP_FILTER_FLAG_LOG;
 
     fn filter(nr: u32, flags: Option<u64>) -> LiveFilter {
         LiveFilter {
@@ -241,7 +242,7 @@ mod tests {
     /// and disabled threads, the LOG flag, a kernel without flags, skipped threads.
     fn sample() -> ProcessFilters {
         let a = filter(101, Some(0));
-        let b = filter(135, Some(SECCOMP_FILTER_FLAG_LOG));
+        let b = filter(135, Some(u64::from(SECCOMP_FILTER_FLAG_LOG)));
         let t =
             |tid, name: &str, mode, filters: Vec<LiveFilter>| ThreadFilters { tid, name: name.into(), mode, filters };
         ProcessFilters {

@@ -15,6 +15,7 @@ use super::input::InputOptions;
 use super::{CliError, Outcome};
 use crate::kernel::command::resolve as command;
 use crate::record::verify::load_flag_bits;
+use crate::uapi::SIGSYS;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
@@ -99,9 +100,6 @@ fn explain_kill(
     s += &format!("\n`seccheck record --check {profile} -- …` runs the command undisturbed and lists every call the filter would block.");
     s
 }
-
-/// `SIGSYS` on x86-64 (arch/x86/include/uapi/asm/signal.h).
-const SIGSYS: i32 = 31;
 
 #[cfg(test)]
 mod tests {

@@ -47,9 +47,10 @@
 //! Deciding those needs the symbolic evaluator (`crate::symbolic`).
 
 use crate::bpf::insn::*;
+use crate::bpf::semantics::{alu_valid as alu, jump};
 use crate::bpf::ValidProgram;
-use crate::emu::{alu, jump};
 use crate::seccomp::Action;
+use crate::uapi::SECCOMP_DATA_SIZE;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -169,7 +170,7 @@ pub fn path_bounds(p: &ValidProgram, arch: u32, nr: u32) -> Result<PathBounds, T
                                 Val::Unknown
                             }
                         },
-                        BPF_LEN => Val::Known(64),
+                        BPF_LEN => Val::Known(SECCOMP_DATA_SIZE),
                         BPF_MEM => s.mem[i.k as usize],
                         _ => Val::Known(i.k),
                     };

@@ -17,8 +17,9 @@
 //! child does, so a filter that kills or fails the next call shows as a
 //! refusal of that install with the errno it gave (or [`OracleError`]).
 
+use super::prologue::{child_hygiene, lock_down, set_filter, SetupReport};
 use super::sys::{self, *};
-use super::validate::{child_hygiene, fork, own_pid, SetupReport, EXIT_SETUP_FAILED, STEP_DUMPABLE, STEP_NNP};
+use super::validate::{fork, own_pid};
 use super::{OracleError, MAX_FPROG_LEN};
 use crate::bpf::Program;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
@@ -119,35 +120,18 @@ pub fn attach_stack(stack: &[Program]) -> Result<StackAttach, OracleError> {
 unsafe fn attach_child(plan: &AttachPlan) -> ! {
     // SAFETY: the shared page outlives the child.
     let sh = unsafe { &*plan.shared };
-    let fail = |(step, errno): (u32, i64)| -> ! {
-        sh.setup.step.store(step, Ordering::Release);
-        sh.setup.errno.store(errno, Ordering::Release);
-        sh.state.store(STATE_SETUP_FAILED, Ordering::Release);
-        exit_group(EXIT_SETUP_FAILED as u64)
-    };
-    if let Err(e) = child_hygiene(plan.parent) {
-        fail(e)
+    if let Err(e) = child_hygiene(plan.parent).and_then(|()| lock_down()) {
+        sh.setup.fail(&sh.state, STATE_SETUP_FAILED, e)
     }
-    // SAFETY: prctl/seccomp on this process; every `fprog` points into the
-    // child's copy of the parent's buffers.
-    unsafe {
-        let r = syscall6(SYS_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
+    for (i, fprog) in plan.fprogs.iter().enumerate() {
+        sh.index.store(i as u32, Ordering::Release);
+        sh.state.store(STATE_INSTALLING, Ordering::Release);
+        // SAFETY: every `fprog` points into the child's copy of the parent's buffers.
+        let r = unsafe { set_filter(0, fprog) };
         if r < 0 {
-            fail((STEP_DUMPABLE, -r))
-        }
-        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-        if r < 0 {
-            fail((STEP_NNP, -r))
-        }
-        for (i, fprog) in plan.fprogs.iter().enumerate() {
-            sh.index.store(i as u32, Ordering::Release);
-            sh.state.store(STATE_INSTALLING, Ordering::Release);
-            let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, fprog as *const SockFprog as u64);
-            if r < 0 {
-                sh.errno.store(-r, Ordering::Release);
-                sh.state.store(STATE_REFUSED, Ordering::Release);
-                die()
-            }
+            sh.errno.store(-r, Ordering::Release);
+            sh.state.store(STATE_REFUSED, Ordering::Release);
+            die()
         }
     }
     sh.state.store(STATE_ALL_ATTACHED, Ordering::Release);

@@ -19,8 +19,7 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
-/// `AUDIT_SECCOMP` (include/uapi/linux/audit.h).
-pub const AUDIT_SECCOMP: u32 = 1326;
+pub use crate::uapi::AUDIT_SECCOMP;
 
 /// Records read per call at most; the kernel log holds a few thousand.
 const MAX_RECORDS: usize = 20_000;

@@ -28,7 +28,8 @@
 //! child stuck that way is blocked, not spinning, and reported as
 //! [`Stuck::Working`] at `give_up`, never as an answer.
 
-use super::validate::{child_hygiene, own_pid};
+use super::prologue::child_hygiene;
+use super::validate::own_pid;
 use super::OracleError;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

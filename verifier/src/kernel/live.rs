@@ -52,6 +52,7 @@
 //! again; threads that exit are reported as [`Skipped`].
 
 use crate::bpf::{Insn, Program};
+use crate::uapi::{SECCOMP_MODE_DISABLED, SECCOMP_MODE_FILTER, SECCOMP_MODE_STRICT};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -62,9 +63,6 @@ const PTRACE_SECCOMP_GET_METADATA: libc::c_uint = 0x420d;
 /// `PTRACE_EVENT_STOP` (include/uapi/linux/ptrace.h): the stop `PTRACE_INTERRUPT`
 /// and group stops of a seized tracee report in `status >> 16`.
 const PTRACE_EVENT_STOP: i32 = 128;
-
-/// `SECCOMP_FILTER_FLAG_LOG` (include/uapi/linux/seccomp.h).
-pub const SECCOMP_FILTER_FLAG_LOG: u64 = 1 << 1;
 
 /// `struct seccomp_metadata` (include/uapi/linux/ptrace.h).
 #[repr(C)]
@@ -92,9 +90,9 @@ pub enum SeccompMode {
 impl SeccompMode {
     fn from_status(v: u32) -> Option<Self> {
         match v {
-            0 => Some(SeccompMode::Disabled),
-            1 => Some(SeccompMode::Strict),
-            2 => Some(SeccompMode::Filter),
+            SECCOMP_MODE_DISABLED => Some(SeccompMode::Disabled),
+            SECCOMP_MODE_STRICT => Some(SeccompMode::Strict),
+            SECCOMP_MODE_FILTER => Some(SeccompMode::Filter),
             _ => None,
         }
     }
@@ -126,7 +124,7 @@ impl LiveFilter {
     pub fn flag_names(&self) -> Vec<&'static str> {
         let f = self.flags.unwrap_or(0);
         let mut names = Vec::new();
-        if f & SECCOMP_FILTER_FLAG_LOG != 0 {
+        if f & u64::from(crate::uapi::SECCOMP_FILTER_FLAG_LOG) != 0 {
             names.push("LOG");
         }
         names

@@ -39,6 +39,8 @@ pub mod live;
 pub mod path;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod probe;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod prologue;
 pub mod readback;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod supervise;

@@ -75,9 +75,14 @@
 
 use super::command::CommandSpec;
 use super::health;
+use super::prologue::{no_new_privs, set_filter};
 use super::sys::{self, *};
 use super::validate::own_pid;
 use crate::bpf::Program;
+use crate::uapi::{
+    SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_RET_USER_NOTIF,
+    SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -94,10 +99,6 @@ const SYS_PIDFD_OPEN: u64 = 434;
 const SYS_PIDFD_GETFD: u64 = 438;
 // include/uapi/linux/prctl.h
 const PR_SET_CHILD_SUBREAPER: u64 = 36;
-/// `SECCOMP_RET_USER_NOTIF` (include/uapi/linux/seccomp.h).
-const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
-/// `SECCOMP_USER_NOTIF_FLAG_CONTINUE` (include/uapi/linux/seccomp.h).
-const SECCOMP_USER_NOTIF_FLAG_CONTINUE: u32 = 1;
 // include/uapi/asm-generic/poll.h
 const POLLIN: i16 = 0x1;
 const POLLHUP: i16 = 0x10;
@@ -235,7 +236,7 @@ struct Plan {
     envp: *const *const i8,
     /// Null: install no filter.
     fprog: *const SockFprog,
-    flags: u64,
+    flags: u32,
     notify: bool,
     orig_mask: u64,
     /// A descriptor to put on 0, 1 and 2 before `execve`, or -1 to keep seccheck's.
@@ -341,7 +342,7 @@ fn run(
     let fprog = SockFprog { len: (insns.len() / 8) as u16, filter: insns.as_ptr() as u64 };
     let flags = match mode {
         Mode::Notify => SECCOMP_FILTER_FLAG_NEW_LISTENER,
-        Mode::Enforce { flags, .. } => u64::from(flags),
+        Mode::Enforce { flags, .. } => flags,
         Mode::Unfiltered => 0,
     };
     let mut argv: Vec<*const i8> = cmd.argv.iter().map(|a| a.as_ptr()).collect();
@@ -696,16 +697,12 @@ unsafe fn target(plan: &Plan, sh: &Shared) -> ! {
                 }
             }
         }
-        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+        let r = no_new_privs();
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_NNP, -r);
             exit_group(EXIT_SETUP);
         }
-        let r = if plan.fprog.is_null() {
-            0
-        } else {
-            syscall6(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, plan.flags, plan.fprog as u64, 0, 0, 0)
-        };
+        let r = if plan.fprog.is_null() { 0 } else { set_filter(plan.flags, plan.fprog) };
         if r < 0 {
             fail(sh, STATE_SETUP_FAILED, STEP_FILTER, -r);
             exit_group(EXIT_SETUP);

@@ -34,22 +34,12 @@ pub const SYS_SECCOMP: u64 = 317;
 // arch/x86/entry/syscalls/syscall_32.tbl
 pub const SYS32_PRCTL: u32 = 172;
 pub const SYS32_SECCOMP: u32 = 354;
-/// `__X32_SYSCALL_BIT` (arch/x86/include/uapi/asm/unistd.h).
-pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
 
 // include/uapi/linux/prctl.h
 pub const PR_SET_PDEATHSIG: u64 = 1;
 pub const PR_SET_DUMPABLE: u64 = 4;
 pub const PR_SET_SECCOMP: u64 = 22;
 pub const PR_SET_NO_NEW_PRIVS: u64 = 38;
-// include/uapi/linux/seccomp.h
-pub const SECCOMP_MODE_FILTER: u64 = 2;
-pub const SECCOMP_SET_MODE_FILTER: u64 = 1;
-pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u64 = 1 << 3;
-/// `SECCOMP_IOCTL_NOTIF_RECV = SECCOMP_IOWR(0, struct seccomp_notif)` (80 bytes).
-pub const SECCOMP_IOCTL_NOTIF_RECV: u64 = 0xc050_2100;
-/// `SECCOMP_IOCTL_NOTIF_SEND = SECCOMP_IOWR(1, struct seccomp_notif_resp)` (24 bytes).
-pub const SECCOMP_IOCTL_NOTIF_SEND: u64 = 0xc018_2101;
 /// `SYS_SECCOMP`, the `si_code` of a seccomp SIGSYS (include/uapi/asm-generic/siginfo.h).
 pub const SYS_SECCOMP_SI_CODE: i32 = 1;
 
@@ -90,7 +80,7 @@ pub const SIGKILL: u64 = 9;
 pub const SIGCHLD: u64 = 17;
 pub const SIGTRAP: i32 = 5;
 pub const SIGILL: u64 = 4;
-pub const SIGSYS: i32 = 31;
+pub use crate::uapi::SIGSYS;
 pub const RLIMIT_CORE: u64 = 4;
 pub const WALL: u64 = 0x4000_0000;
 pub const WNOHANG: u64 = 1;

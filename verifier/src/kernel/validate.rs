@@ -26,9 +26,11 @@
 //! kernel a JIT compilation and a deferred free, and an unpaced flood of them
 //! deadlocked this kernel's JIT allocator (see [`super::JIT_PER_SECOND`]).
 
+use super::prologue::{child_hygiene, lock_down, set_filter, SetupReport, STEP_LISTENER};
 use super::sys::{self, *};
 use super::{Acceptance, OracleError, MAX_FPROG_LEN, TIMEOUT_SECS};
 use crate::bpf::Program;
+use crate::uapi::{SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_RET_ALLOW};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 /// Child progress, written by the child with plain stores into shared memory.
@@ -37,76 +39,6 @@ const STATE_REJECTED: u32 = 1;
 const STATE_INSTALLED: u32 = 2;
 const STATE_READY: u32 = 3;
 const STATE_SETUP_FAILED: u32 = 4;
-
-/// Exit code of a child whose setup failed (details in shared memory).
-pub(super) const EXIT_SETUP_FAILED: i32 = 0x53;
-
-/// Setup steps of every oracle child, by index (for error messages).
-pub(super) const SETUP_STEPS: &[&str] = &[
-    "set PR_SET_PDEATHSIG",
-    "outlive its parent",
-    "limit core dumps (RLIMIT_CORE)",
-    "clear its signal mask",
-    "reset signal dispositions",
-    "set PR_SET_DUMPABLE to 0",
-    "set PR_SET_NO_NEW_PRIVS",
-    "install the listener filter",
-    "record its thread id",
-    "start a helper thread",
-];
-pub(super) const STEP_DUMPABLE: u32 = 5;
-pub(super) const STEP_NNP: u32 = 6;
-pub(super) const STEP_LISTENER: u32 = 7;
-pub(super) const STEP_TID: u32 = 8;
-pub(super) const STEP_THREAD: u32 = 9;
-
-/// Setup failure as reported by the child.
-#[repr(C)]
-#[derive(Default)]
-pub(super) struct SetupReport {
-    pub step: AtomicU32,
-    pub errno: AtomicI64,
-}
-
-impl SetupReport {
-    pub fn error(&self) -> OracleError {
-        let step = self.step.load(Ordering::Acquire) as usize;
-        OracleError::ChildSetup {
-            step: SETUP_STEPS.get(step).copied().unwrap_or("set itself up"),
-            errno: self.errno.load(Ordering::Acquire),
-        }
-    }
-}
-
-/// Common hygiene of every oracle child, before anything else: die with the
-/// parent thread, never dump core (core_pattern may be a plain file), and
-/// start from an empty signal mask with default dispositions for the signals
-/// the oracle relies on (a fork inherits the test process's handlers).
-/// Returns the failed step and errno.
-///
-/// Async-signal-safe: raw system calls only.
-pub(super) fn child_hygiene(parent: i64) -> Result<(), (u32, i64)> {
-    let check = |step: u32, r: i64| if r < 0 { Err((step, -r)) } else { Ok(()) };
-    // SAFETY (all calls below): plain system calls on this process with
-    // pointers to locals that outlive them.
-    unsafe {
-        check(0, syscall6(SYS_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0))?;
-        // If the parent already died, PDEATHSIG will never fire.
-        if syscall6(SYS_GETPPID, 0, 0, 0, 0, 0, 0) != parent {
-            return Err((1, 3 /* ESRCH */));
-        }
-        let zero = [0u64; 2];
-        check(2, syscall6(SYS_PRLIMIT64, 0, RLIMIT_CORE, zero.as_ptr() as u64, 0, 0, 0))?;
-        let empty_mask = 0u64;
-        check(3, syscall6(SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, &empty_mask as *const u64 as u64, 0, 8, 0, 0))?;
-        // struct kernel_sigaction { handler, flags, restorer, mask }: SIG_DFL.
-        let dfl = [0u64; 4];
-        for sig in [SIGILL, SIGTRAP as u64, SIGSYS as u64, 11 /* SIGSEGV */, 7 /* SIGBUS */] {
-            check(4, syscall6(SYS_RT_SIGACTION, sig, dfl.as_ptr() as u64, 0, 8, 0, 0))?;
-        }
-    }
-    Ok(())
-}
 
 /// The pid of this process, as the child's `getppid()` will report it.
 pub(super) fn own_pid() -> i64 {
@@ -254,32 +186,15 @@ unsafe fn accept_child(plan: &AcceptPlan) -> ! {
     // SAFETY: the shared page outlives the child (the parent unmaps it only
     // after reaping us).
     let sh = unsafe { &*plan.shared };
-    let fail = |(step, errno): (u32, i64)| -> ! {
-        sh.setup.step.store(step, Ordering::Release);
-        sh.setup.errno.store(errno, Ordering::Release);
-        sh.state.store(STATE_SETUP_FAILED, Ordering::Release);
-        exit_group(EXIT_SETUP_FAILED as u64)
-    };
-    if let Err(e) = child_hygiene(plan.parent) {
-        fail(e)
+    if let Err(e) = child_hygiene(plan.parent).and_then(|()| lock_down()) {
+        sh.setup.fail(&sh.state, STATE_SETUP_FAILED, e)
     }
-    // SAFETY: prctl/seccomp on this process; `fprog` points into the child's
-    // copy of the parent's buffer.
-    unsafe {
-        let r = syscall6(SYS_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
-        if r < 0 {
-            fail((STEP_DUMPABLE, -r))
-        }
-        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-        if r < 0 {
-            fail((STEP_NNP, -r))
-        }
-        let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, &plan.fprog as *const SockFprog as u64);
-        if r < 0 {
-            sh.result.store(-r, Ordering::Release);
-            sh.state.store(STATE_REJECTED, Ordering::Release);
-            exit_group(0)
-        }
+    // SAFETY: `fprog` points into the child's copy of the parent's buffer.
+    let r = unsafe { set_filter(0, &plan.fprog) };
+    if r < 0 {
+        sh.result.store(-r, Ordering::Release);
+        sh.state.store(STATE_REJECTED, Ordering::Release);
+        exit_group(0)
     }
     // From here on every system call meets the new filter: record and die
     // without one.
@@ -461,40 +376,17 @@ impl Drop for Validator {
 unsafe fn validator_child(base: u64, parent: i64) -> ! {
     // SAFETY: the mapping is inherited and outlives us.
     let sh = unsafe { &*(base as *const ValidatorShared) };
-    let fail = |(step, errno): (u32, i64)| -> ! {
-        sh.setup.step.store(step, Ordering::Release);
-        sh.setup.errno.store(errno, Ordering::Release);
-        sh.state.store(STATE_SETUP_FAILED, Ordering::Release);
-        // SAFETY: futex word in the shared mapping.
-        unsafe { futex_wake(&sh.state as *const AtomicU32 as *const u32) };
-        exit_group(EXIT_SETUP_FAILED as u64)
-    };
-    if let Err(e) = child_hygiene(parent) {
-        fail(e)
+    if let Err(e) = child_hygiene(parent).and_then(|()| lock_down()) {
+        sh.setup.fail(&sh.state, STATE_SETUP_FAILED, e)
     }
     // An allow-all filter with a listener: `ret ALLOW`.
-    let allow = crate::bpf::Insn::stmt(0x06, crate::seccomp::SECCOMP_RET_ALLOW).to_bytes();
+    let allow = crate::bpf::Insn::stmt(0x06, SECCOMP_RET_ALLOW).to_bytes();
     let allow_prog = SockFprog { len: 1, filter: allow.as_ptr() as u64 };
     let fprog = SockFprog { len: 0, filter: base + PROGRAM_OFFSET as u64 };
-    // SAFETY: system calls on this process with pointers to live memory.
-    unsafe {
-        let r = syscall6(SYS_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
-        if r < 0 {
-            fail((STEP_DUMPABLE, -r))
-        }
-        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-        if r < 0 {
-            fail((STEP_NNP, -r))
-        }
-        let r = syscall3(
-            SYS_SECCOMP,
-            SECCOMP_SET_MODE_FILTER,
-            SECCOMP_FILTER_FLAG_NEW_LISTENER,
-            &allow_prog as *const SockFprog as u64,
-        );
-        if r < 0 {
-            fail((STEP_LISTENER, -r))
-        }
+    // SAFETY: `allow_prog` points to `allow`, a local that outlives the call.
+    let r = unsafe { set_filter(SECCOMP_FILTER_FLAG_NEW_LISTENER, &allow_prog) };
+    if r < 0 {
+        sh.setup.fail(&sh.state, STATE_SETUP_FAILED, (STEP_LISTENER, -r))
     }
     sh.state.store(STATE_READY, Ordering::Release);
     // SAFETY: futex word in the shared mapping.
@@ -511,14 +403,7 @@ unsafe fn validator_child(base: u64, parent: i64) -> ! {
         seen = req;
         fprog.len = sh.fprog_len.load(Ordering::Acquire) as u16;
         // SAFETY: `fprog` points into the shared mapping, filled before `req`.
-        let r = unsafe {
-            syscall3(
-                SYS_SECCOMP,
-                SECCOMP_SET_MODE_FILTER,
-                SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                &fprog as *const SockFprog as u64,
-            )
-        };
+        let r = unsafe { set_filter(SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog) };
         sh.result.store(r, Ordering::Release);
         sh.resp.store(seen, Ordering::Release);
         // SAFETY: futex word in the shared mapping.

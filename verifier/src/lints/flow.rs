@@ -16,7 +16,7 @@
 //! `k / 4`): a value computed from no input word has none.
 
 use crate::bpf::insn::*;
-use crate::emu::alu;
+use crate::bpf::semantics::alu_valid as alu;
 
 /// An abstract 32-bit register value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,7 +184,7 @@ fn alu_abs(op: u16, a: Value, b: Value) -> Value {
 /// The outcome of a conditional jump `A op operand`, if the known bits fix it.
 pub fn decided(op: u16, a: Value, b: Value) -> Option<bool> {
     if let (Some(x), Some(y)) = (a.as_const(), b.as_const()) {
-        return Some(crate::emu::jump(op, x, y));
+        return Some(crate::bpf::semantics::jump(op, x, y));
     }
     let k = b.as_const()?;
     match op {

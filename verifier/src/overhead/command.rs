@@ -27,10 +27,7 @@ use crate::kernel::environment::{self, Environment, Load};
 use crate::kernel::supervise::{time_command, Exit, RunError};
 use serde::Serialize;
 
-/// `SIGSYS` on x86-64 and arm64 (include/uapi/asm-generic/signal.h,
-/// arch/x86/include/uapi/asm/signal.h): what seccomp's KILL and an unhandled
-/// TRAP end a process with.
-pub const SIGSYS: i32 = 31;
+pub use crate::uapi::SIGSYS;
 
 /// A filter to time the command under.
 #[derive(Clone, Debug)]

@@ -24,15 +24,16 @@ use crate::policy::verdict::{LintCounts, Summary};
 use crate::seccomp::{Action, SeccompData};
 use crate::sources::{compile_docker, DockerOptions};
 use crate::symbolic::Options;
+use crate::uapi;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `SECCOMP_FILTER_FLAG_*` (include/uapi/linux/seccomp.h).
 const FLAGS: &[(&str, u32)] = &[
-    ("SECCOMP_FILTER_FLAG_TSYNC", 1),
-    ("SECCOMP_FILTER_FLAG_LOG", 1 << 1),
-    ("SECCOMP_FILTER_FLAG_SPEC_ALLOW", 1 << 2),
-    ("SECCOMP_FILTER_FLAG_NEW_LISTENER", 1 << 3),
-    ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1 << 5),
+    ("SECCOMP_FILTER_FLAG_TSYNC", uapi::SECCOMP_FILTER_FLAG_TSYNC),
+    ("SECCOMP_FILTER_FLAG_LOG", uapi::SECCOMP_FILTER_FLAG_LOG),
+    ("SECCOMP_FILTER_FLAG_SPEC_ALLOW", uapi::SECCOMP_FILTER_FLAG_SPEC_ALLOW),
+    ("SECCOMP_FILTER_FLAG_NEW_LISTENER", uapi::SECCOMP_FILTER_FLAG_NEW_LISTENER),
+    ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", uapi::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV),
 ];
 
 /// The `SECCOMP_FILTER_FLAG_*` bits for a loader's flag names; the name of

@@ -27,6 +27,9 @@ use super::text::TextError;
 use crate::arch::Arch;
 use crate::bpf::insn::*;
 use crate::seccomp::*;
+use crate::uapi::{
+    SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_INSTRUCTION_POINTER, SECCOMP_DATA_NR, SECCOMP_RET_ACTION,
+};
 use std::collections::HashMap;
 
 /// Parentheses (and `#define` expansions) nest at most this deep in one value.
@@ -665,7 +668,7 @@ impl<'a> Source<'a> {
             ("SECCOMP_RET_LOG", SECCOMP_RET_LOG),
             ("SECCOMP_RET_ALLOW", SECCOMP_RET_ALLOW),
             ("SECCOMP_RET_ACTION_FULL", SECCOMP_RET_ACTION_FULL),
-            ("SECCOMP_RET_ACTION", 0x7fff_0000),
+            ("SECCOMP_RET_ACTION", SECCOMP_RET_ACTION),
             ("SECCOMP_RET_DATA", SECCOMP_RET_DATA),
             ("BPF_MAXINSNS", BPF_MAXINSNS as u32),
             ("BPF_MEMWORDS", BPF_MEMWORDS),
@@ -842,9 +845,9 @@ impl<'s> Expr<'s, '_> {
         let Some(member) = self.peek() else { return Err(self.err("expected a member of struct seccomp_data")) };
         self.pos += 1;
         let off = match member.s(self.src.text) {
-            "nr" => 0,
-            "arch" => 4,
-            "instruction_pointer" => 8,
+            "nr" => SECCOMP_DATA_NR.into(),
+            "arch" => SECCOMP_DATA_ARCH.into(),
+            "instruction_pointer" => SECCOMP_DATA_INSTRUCTION_POINTER.into(),
             "args" => {
                 if self.eat("[") {
                     let i = self.expr(0)?;
@@ -852,9 +855,9 @@ impl<'s> Expr<'s, '_> {
                     if !(0..6).contains(&i) {
                         return Err(self.err(format!("args[{i}]: struct seccomp_data has args[0] to args[5]")));
                     }
-                    16 + 8 * i
+                    i128::from(SECCOMP_DATA_ARGS) + 8 * i
                 } else {
-                    16
+                    SECCOMP_DATA_ARGS.into()
                 }
             }
             m => {

@@ -25,6 +25,7 @@ use super::word::{alu_k, alu_x, cmp_k, cmp_x, neg, Word};
 use super::{Exit, ExitKind, Options, SymbolicError};
 use crate::bpf::insn::*;
 use crate::bpf::validate::ValidProgram;
+use crate::uapi::SECCOMP_DATA_SIZE;
 use std::rc::Rc;
 
 /// A register value: one word, or guarded alternatives.
@@ -364,7 +365,7 @@ impl Evaluator<'_> {
                     BPF_ABS => self.load(k, path),
                     // seccomp_check_filter rewrites LD/LDX W LEN to
                     // `k = sizeof(struct seccomp_data)` = 64.
-                    BPF_LEN => Val::konst(64),
+                    BPF_LEN => Val::konst(SECCOMP_DATA_SIZE),
                     BPF_MEM => st.mem[k as usize].clone(),
                     _ => Val::konst(k),
                 };
@@ -372,7 +373,7 @@ impl Evaluator<'_> {
             }
             BPF_LDX => {
                 st.x = match c & 0xe0 {
-                    BPF_LEN => Val::konst(64),
+                    BPF_LEN => Val::konst(SECCOMP_DATA_SIZE),
                     BPF_MEM => st.mem[k as usize].clone(),
                     _ => Val::konst(k),
                 };

@@ -314,11 +314,13 @@ fn parse_nr(s: &str) -> Option<u32> {
 }
 
 const ALL_NR: [(u64, u64); 1] = [(0, u32::MAX as u64)];
-const X86_64_NR: [(u64, u64); 2] = [(0, 0x3fff_ffff), (0x8000_0000, 0xbfff_ffff)];
-const X32_NR: [(u64, u64); 2] = [(0x4000_0000, 0x7fff_ffff), (0xc000_0000, 0xffff_ffff)];
+/// x86_64 numbers have `__X32_SYSCALL_BIT` clear, x32 numbers have it set;
+/// each is two intervals, below and above bit 31.
+const X32_BIT: u64 = X32_SYSCALL_BIT as u64;
+const X86_64_NR: [(u64, u64); 2] = [(0, X32_BIT - 1), (0x8000_0000, 0x8000_0000 + X32_BIT - 1)];
+const X32_NR: [(u64, u64); 2] = [(X32_BIT, 0x7fff_ffff), (0x8000_0000 + X32_BIT, 0xffff_ffff)];
 
 fn nr_domain(a: Arch) -> &'static [(u64, u64)] {
-    debug_assert_eq!(X32_SYSCALL_BIT, 0x4000_0000);
     match a {
         Arch::X86_64 => &X86_64_NR,
         Arch::X32 => &X32_NR,

@@ -1,11 +1,11 @@
 //! Symbolic 32-bit words: a constant, or 32 BDDs (one per bit) over the inputs.
 //!
 //! The arithmetic mirrors the kernel's 32-bit classic-BPF ALU exactly as
-//! [`crate::emu::alu`] does (wrapping `ADD`/`SUB`/`MUL`, unsigned `DIV`, shifts
+//! [`crate::bpf::semantics::alu`] does (wrapping `ADD`/`SUB`/`MUL`, unsigned `DIV`, shifts
 //! by `X & 31`), built as circuits of BDD operations: ripple-carry adders,
 //! shift-and-add multiplication by a constant, restoring division by a constant,
 //! a barrel shifter for shifts by a symbolic amount. Comparisons follow
-//! [`crate::emu::jump`] (unsigned `>`/`>=`/`==`, `JSET` = `a & b != 0`).
+//! [`crate::bpf::semantics::jump`] (unsigned `>`/`>=`/`==`, `JSET` = `a & b != 0`).
 //!
 //! The common case — "a loaded word, masked or shifted, compared to a constant"
 //! — is a word whose bits are constants or single literals whose levels grow as
@@ -94,7 +94,7 @@ impl Word {
 /// `X == 0` is split off by the evaluator).
 pub fn alu_k(m: &mut Manager, op: u16, a: &Word, k: u32) -> Word {
     if let Word::Const(c) = a {
-        return Word::Const(crate::emu::alu(op, *c, k));
+        return Word::Const(crate::bpf::semantics::alu_valid(op, *c, k));
     }
     let b = a.bits();
     let out: [Bdd; 32] = match op {
@@ -268,7 +268,7 @@ fn div_k(m: &mut Manager, a: &[Bdd; 32], k: u32) -> [Bdd; 32] {
 /// The inputs for which `a op k` holds (`op` is `BPF_OP` of a conditional jump).
 pub fn cmp_k(m: &mut Manager, op: u16, a: &Word, k: u32) -> Bdd {
     match a {
-        Word::Const(c) => Manager::constant(crate::emu::jump(op, *c, k)),
+        Word::Const(c) => Manager::constant(crate::bpf::semantics::jump(op, *c, k)),
         Word::Bits(b) if b.simple => cmp_simple(m, op, &b.bit, k),
         Word::Bits(b) => {
             let b = &b.bit;
@@ -462,9 +462,9 @@ mod tests {
             let r = alu_k(&mut m, op, &w, k);
             let c = cmp_k(&mut m, JMP[j], &r, k0);
             for x in 0..=255u8 {
-                let want = crate::emu::alu(op, f(x), k);
+                let want = crate::bpf::semantics::alu_valid(op, f(x), k);
                 prop_assert_eq!(eval_word(&m, &r, x), want);
-                prop_assert_eq!(eval_bit(&m, c, x), crate::emu::jump(JMP[j], want, k0));
+                prop_assert_eq!(eval_bit(&m, c, x), crate::bpf::semantics::jump(JMP[j], want, k0));
             }
         }
 
@@ -478,11 +478,11 @@ mod tests {
             let op = ALU[op];
             let c = cmp_x(&mut m, JMP[j], &a, &x);
             for xv in 0..=255u8 {
-                prop_assert_eq!(eval_bit(&m, c, xv), crate::emu::jump(JMP[j], fa(xv), fx(xv)));
+                prop_assert_eq!(eval_bit(&m, c, xv), crate::bpf::semantics::jump(JMP[j], fa(xv), fx(xv)));
             }
             match alu_x(&mut m, op, &a, &x) {
                 Ok(r) => for xv in 0..=255u8 {
-                    prop_assert_eq!(eval_word(&m, &r, xv), crate::emu::alu(op, fa(xv), fx(xv)));
+                    prop_assert_eq!(eval_word(&m, &r, xv), crate::bpf::semantics::alu_valid(op, fa(xv), fx(xv)));
                 },
                 Err(_) => prop_assert!(op == BPF_MUL || op == BPF_DIV),
             }

@@ -68,15 +68,20 @@
 //!
 //! The child only uses raw system calls from prepared buffers (it was forked
 //! from a multi-threaded process), dies with the tracer (`PTRACE_O_EXITKILL`,
-//! `PR_SET_PDEATHSIG`), and is always reaped.
+//! `PR_SET_PDEATHSIG`), and is always reaped. Its side is `child.rs`; this
+//! file is the parent's (the tracer): plans, shared page, the ptrace dialogue.
 
+mod child;
+
+use super::prologue::{SetupReport, EXIT_SETUP_FAILED};
 use super::sys::{self, *};
-use super::validate::{self as v, child_hygiene, fork, kill_and_reap, own_pid, SetupReport};
-use super::{Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK, TIMEOUT_SECS};
+use super::validate::{fork, kill_and_reap, own_pid};
+use super::{Abi, KernelAction, KernelOutcome, OracleError, OracleInput, MAX_FPROG_LEN, MAX_STACK};
 use crate::bpf::insn::*;
 use crate::bpf::Program;
-use crate::seccomp::{
-    SeccompData, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF,
+use crate::seccomp::SeccompData;
+use crate::uapi::{
+    SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, X32_SYSCALL_BIT,
 };
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
@@ -385,7 +390,7 @@ impl Prober {
             let pid = unsafe { fork()? };
             if pid == 0 {
                 // SAFETY: `plan` is valid in the child's copy of our memory.
-                unsafe { probe_child(&plan) }
+                unsafe { child::probe_child(&plan) }
             }
             self.stats.spawns += 1;
             let opts = PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
@@ -457,7 +462,7 @@ impl Prober {
                     self.note_killed(si, i, e, format!("stopped by signal {}", s & 0x7f));
                     return Ok(None);
                 }
-                WaitStatus::Exited(c) if c == v::EXIT_SETUP_FAILED => {
+                WaitStatus::Exited(c) if c == EXIT_SETUP_FAILED => {
                     let step = sh.setup.step.load(Ordering::Acquire);
                     let errno = sh.setup.errno.load(Ordering::Acquire);
                     return Err(if step == STEP_PROBE_FILTER {
@@ -606,7 +611,7 @@ impl Prober {
         let regs = ProbeRegs {
             via_int80: (input.abi == Abi::I386) as u64,
             rax: match input.abi {
-                Abi::X32 => input.nr as u64 | X32_SYSCALL_BIT,
+                Abi::X32 => u64::from(input.nr | X32_SYSCALL_BIT),
                 _ => input.nr as u64,
             },
             args: input.args,
@@ -879,188 +884,5 @@ fn expect_loop_stop(pid: i32, sh: &ProbeShared) -> Result<(), (OracleError, bool
     match wait_status(pid)? {
         WaitStatus::Stopped(s) if s == SIGTRAP && sh.phase.load(Ordering::Acquire) == PHASE_READY => Ok(()),
         other => Err(dead_or_alive(other, "returning to the probe loop")),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Child side: raw system calls only.
-
-/// The forked child: helpers, filters, then the probe loop.
-///
-/// # Safety
-/// Only in a freshly forked child; `plan` must be valid there.
-unsafe fn probe_child(plan: &ChildPlan) -> ! {
-    // SAFETY: the shared mapping is inherited and outlives the child.
-    let sh = unsafe { &*(plan.shared as *const ProbeShared) };
-    let fail = |(step, errno): (u32, i64)| -> ! {
-        sh.setup.step.store(step, Ordering::Release);
-        sh.setup.errno.store(errno, Ordering::Release);
-        sh.phase.store(PHASE_SETUP_FAILED, Ordering::Release);
-        exit_group(v::EXIT_SETUP_FAILED as u64)
-    };
-    if let Err(e) = child_hygiene(plan.parent) {
-        fail(e)
-    }
-    let arg = plan as *const ChildPlan as u64;
-    // SAFETY: system calls on this process; the helper stacks are private
-    // copies in this child, used by nothing else.
-    unsafe {
-        let tid = syscall6(SYS_SET_TID_ADDRESS, &sh.tid_word as *const AtomicU32 as u64, 0, 0, 0, 0, 0);
-        if tid < 0 {
-            fail((v::STEP_TID, -tid))
-        }
-        sh.tid_word.store(tid as u32, Ordering::Release);
-        let r = spawn_thread(plan.h1_stack_top as *mut u8, h1_main, arg);
-        if r < 0 {
-            fail((v::STEP_THREAD, -r))
-        }
-        if plan.listener < plan.n {
-            let r = spawn_thread(plan.h2_stack_top as *mut u8, h2_main, arg);
-            if r < 0 {
-                fail((v::STEP_THREAD, -r))
-            }
-        }
-        // Wait until the parent has seized us.
-        while sh.go.load(Ordering::Acquire) == 0 {
-            futex_wait(&sh.go as *const AtomicU32 as *const u32, 0, None);
-        }
-        let r = syscall6(SYS_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
-        if r < 0 {
-            fail((v::STEP_DUMPABLE, -r))
-        }
-        let r = syscall6(SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-        if r < 0 {
-            fail((v::STEP_NNP, -r))
-        }
-        let r = syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, plan.p0);
-        if r < 0 {
-            fail((STEP_PROBE_FILTER, -r))
-        }
-    }
-    // From here on P0 is installed; only the filters under test may refuse
-    // our system calls. Failures are reported through int3, not exit.
-    sh.phase.store(PHASE_INSTALLING, Ordering::Release);
-    for i in 0..plan.n.min(MAX_STACK) {
-        let listener = i == plan.listener;
-        let flags = if listener { SECCOMP_FILTER_FLAG_NEW_LISTENER } else { 0 };
-        let mut e = plan.start_enc[i] as usize;
-        loop {
-            if e >= NUM_ENC {
-                sh.progress.store((i * 16) as u32, Ordering::Release);
-                sh.phase.store(PHASE_INSTALL_FAILED, Ordering::Release);
-                breakpoint();
-                die()
-            }
-            // prctl has no flags argument.
-            if listener && e % 2 == 1 {
-                sh.attempts[i][e].store(ATTEMPT_SKIPPED, Ordering::Release);
-                e += 1;
-                continue;
-            }
-            sh.progress.store((i * 16 + e) as u32, Ordering::Release);
-            // SAFETY: install system calls with pointers into the low arena.
-            let r = unsafe { install(plan, i, e, flags) };
-            sh.attempts[i][e].store(r.min(0), Ordering::Release);
-            if r >= 0 {
-                if listener {
-                    sh.listener_fd.store(r, Ordering::Release);
-                    sh.phase.store(PHASE_LISTENER_READY, Ordering::Release);
-                    breakpoint();
-                }
-                break;
-            }
-            e += 1;
-        }
-    }
-    sh.phase.store(PHASE_READY, Ordering::Release);
-    // SAFETY: the registers live in the shared mapping for the child's life.
-    unsafe { probe_loop(plan.shared as *const ProbeRegs) }
-}
-
-/// One install attempt of filter `i` with encoding `e`.
-///
-/// # Safety
-/// Child only; the fprogs live in the low arena.
-unsafe fn install(plan: &ChildPlan, i: usize, e: usize, flags: u64) -> i64 {
-    let f64 = plan.fprog64[i];
-    let f32 = plan.fprog32[i];
-    // SAFETY: seccomp/prctl read the fprog and the instructions it points to.
-    unsafe {
-        match e {
-            0 => syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, flags, f64),
-            1 => syscall6(SYS_PRCTL, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, f64, 0, 0, 0),
-            2 => int80(SYS32_SECCOMP, SECCOMP_SET_MODE_FILTER as u32, flags as u32, f32, 0, 0),
-            3 => int80(SYS32_PRCTL, PR_SET_SECCOMP as u32, SECCOMP_MODE_FILTER as u32, f32, 0, 0),
-            4 => syscall3(SYS_SECCOMP | X32_SYSCALL_BIT, SECCOMP_SET_MODE_FILTER, flags, f32 as u64),
-            _ => syscall6(SYS_PRCTL | X32_SYSCALL_BIT, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, f32 as u64, 0, 0, 0),
-        }
-    }
-}
-
-/// Helper thread H1: turns the prober thread's lone death into
-/// `exit_group(EXIT_THREAD_KILLED)`, and ends a child stuck in one probe.
-///
-/// # Safety
-/// Started by `probe_child` with its plan.
-unsafe extern "C" fn h1_main(arg: u64) -> ! {
-    // SAFETY: the plan and shared mapping outlive every thread of the child.
-    let sh = unsafe { &*((*(arg as *const ChildPlan)).shared as *const ProbeShared) };
-    let tid = sh.tid_word.load(Ordering::Acquire);
-    let tick = Timespec { sec: 1, nsec: 0 };
-    let (mut last, mut stale) = (u32::MAX, 0u32);
-    loop {
-        // SAFETY: futex word in the shared mapping; cleared by mm_release.
-        unsafe { futex_wait(&sh.tid_word as *const AtomicU32 as *const u32, tid, Some(&tick)) };
-        if sh.tid_word.load(Ordering::Acquire) == 0 {
-            exit_group(EXIT_THREAD_KILLED as u64)
-        }
-        let seq = sh.seq.load(Ordering::Acquire);
-        if sh.busy.load(Ordering::Acquire) != 0 && seq == last {
-            stale += 1;
-            if stale >= TIMEOUT_SECS {
-                exit_group(EXIT_TIMEOUT as u64)
-            }
-        } else {
-            (last, stale) = (seq, 0);
-        }
-    }
-}
-
-/// Helper thread H2: receives user notifications on the listener, records
-/// them and answers `-ENOSYS`.
-///
-/// # Safety
-/// Started by `probe_child` with its plan.
-unsafe extern "C" fn h2_main(arg: u64) -> ! {
-    // SAFETY: the plan and shared mapping outlive every thread of the child.
-    let sh = unsafe { &*((*(arg as *const ChildPlan)).shared as *const ProbeShared) };
-    while sh.listener_go.load(Ordering::Acquire) == 0 {
-        // SAFETY: futex word in the shared mapping.
-        unsafe { futex_wait(&sh.listener_go as *const AtomicU32 as *const u32, 0, None) };
-    }
-    let fd = sh.listener_fd.load(Ordering::Acquire) as u64;
-    loop {
-        let mut n = SeccompNotif::default();
-        // SAFETY: RECV fills the zeroed 80-byte struct.
-        let r = unsafe { syscall3(SYS_IOCTL, fd, SECCOMP_IOCTL_NOTIF_RECV, &mut n as *mut SeccompNotif as u64) };
-        if r < 0 {
-            if r == -EINTR || r == -2 {
-                continue;
-            }
-            sh.h2_error.store(r, Ordering::Release);
-            loop {
-                // SAFETY: park forever on a word nobody changes.
-                unsafe { futex_wait(&sh.listener_go as *const AtomicU32 as *const u32, 1, None) };
-            }
-        }
-        // SAFETY: SeccompNotif is 80 bytes of plain integers = 10 words.
-        let words: [u64; 10] = unsafe { core::mem::transmute(n) };
-        for (slot, w) in sh.notif.iter().zip(words) {
-            slot.store(w, Ordering::Relaxed);
-        }
-        sh.notif_count.fetch_add(1, Ordering::AcqRel);
-        let resp = SeccompNotifResp { id: n.id, val: 0, error: -(ENOSYS as i32), flags: 0 };
-        // SAFETY: SEND reads the 24-byte response.
-        unsafe { syscall3(SYS_IOCTL, fd, SECCOMP_IOCTL_NOTIF_SEND, &resp as *const SeccompNotifResp as u64) };
     }
 }
