@@ -1,7 +1,7 @@
 //! Comparing filters: `diff` of libseccomp's two layouts of Docker's default
 //! profile (linear vs binary tree, equivalent) and of runc's program against
 //! libseccomp's (three regions), `refines`, and a two-filter stack's effective
-//! table (corpus files by stem). Bar (issue 5): the Docker diff well under a second.
+//! table (corpus files by stem). Bar: the Docker diff well under a second.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use seccheck::bpf::ValidProgram;

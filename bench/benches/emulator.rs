@@ -1,5 +1,5 @@
 //! Emulator speed: evaluations per second on the compiled corpus filters and on
-//! generated filters. Target (DESIGN.md): >= 20 M evaluations/s for Docker's
+//! generated filters. Target (`docs/design.md`): >= 20 M evaluations/s for Docker's
 //! default profile.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};

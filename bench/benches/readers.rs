@@ -1,5 +1,5 @@
-//! Throughput of each input reader on realistic inputs (issue 16: readers are
-//! linear; this shows their speed in bytes per second): a 4096-instruction
+//! Throughput of each input reader on realistic inputs (the readers are
+//! linear, tested in `tests/readers_hostile.rs`; this shows their speed in bytes per second): a 4096-instruction
 //! filter as raw bytes, hex (`xxd -p` and `xxd -p -c1`), a C array, a
 //! `BPF_STMT` source and `bpf_asm` decimal text; format detection of the
 //! corpus Docker profile and Kubernetes YAML; the ELF scan of a binary.

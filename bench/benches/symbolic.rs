@@ -1,7 +1,7 @@
 //! Symbolic evaluator speed: exact analysis and the full per-arch table, on the
 //! real Docker default profile (corpus, libseccomp 2.5 linear / tree / runc
 //! layouts), an equivalent built here with libseccomp for x86_64+x32+i386, a
-//! filter with 2^30 paths and a 4096-instruction filter. Targets (DESIGN.md):
+//! filter with 2^30 paths and a 4096-instruction filter. Targets (`docs/design.md`):
 //! < 20 ms for Docker's default, < 100 ms for the other two. The emulator's cost
 //! of one evaluation on the same filters is measured alongside, for ratios.
 

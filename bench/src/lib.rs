@@ -1,5 +1,5 @@
 //! Shared inputs for the criterion benches: the compiled corpus filters and
-//! realistic syscall mixes. (The kernel overhead suite arrives with issue 7.)
+//! realistic syscall mixes. (The kernel overhead suite is `seccheck bench`.)
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

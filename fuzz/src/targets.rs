@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{self, decode, disassemble, AsmErrorKind, ByteOrder, DisasmOptions, Program, ValidProgram};
 use seccheck::emu::Emulator;
-use seccheck::genfuzz::{self, Case, Verdict};
+use seccheck::genfuzz::{self, Case, CaseOutcome};
 use seccheck::seccomp::SeccompData;
 use seccheck::symbolic;
 use seccheck::testgen;
@@ -175,7 +175,7 @@ pub fn validate_kernel(data: &[u8]) -> Result<(), Failure> {
     let ours = bpf::validate(&p).is_ok();
     match seccheck::kernel::accepts(&p) {
         Ok(v) => {
-            let kernel = matches!(v, seccheck::kernel::Verdict::Accepted);
+            let kernel = matches!(v, seccheck::kernel::Acceptance::Accepted);
             if kernel != ours {
                 return fail(
                     "validator-vs-kernel",
@@ -624,15 +624,15 @@ fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Res
             None => format!("{what}:{}", comp.name()),
         };
         match genfuzz::check_within(comp.as_ref(), &case, 1, genfuzz::LIMITS) {
-            Ok((Verdict::Agrees | Verdict::Refused(_) | Verdict::TooLarge, _)) => {}
-            Ok((Verdict::Slow { slow, .. }, _)) => {
+            Ok((CaseOutcome::Agrees | CaseOutcome::Refused(_) | CaseOutcome::TooLarge, _)) => {}
+            Ok((CaseOutcome::Slow { slow, .. }, _)) => {
                 return Err(Failure::new(
                     &kind(slow.known, "slow"),
                     format!("{}: compiling took {:.1} s\n{}", comp.generator(), slow.time.as_secs_f64(), case.json()),
                 )
                 .depending_on_machine(true));
             }
-            Ok((Verdict::Hung(h), _)) => {
+            Ok((CaseOutcome::Hung(h), _)) => {
                 let at = h.spinning_at.as_deref().map(|a| format!(", spinning at {a}")).unwrap_or_default();
                 let f = Failure::new(
                     &kind(h.known, "hang"),
@@ -641,13 +641,13 @@ fn generator_target<C: Case>(data: &[u8], campaign: genfuzz::Campaign<C>) -> Res
                 // A loop never ends on any machine; "still working" might.
                 return Err(f.depending_on_machine(h.spinning_at.is_none()));
             }
-            Ok((Verdict::Died(status), _)) => {
+            Ok((CaseOutcome::Died(status), _)) => {
                 return fail(
                     &format!("crash:{}", comp.name()),
                     format!("{}: the compiling process {status}\n{}", comp.generator(), case.json()),
                 )
             }
-            Ok((Verdict::Diverges(d), program)) => {
+            Ok((CaseOutcome::Diverges(d), program)) => {
                 let known = (campaign.known)(&case, &program.expect("a divergence has a program"), &d);
                 return fail(
                     &kind(known, "divergence"),

@@ -1,9 +1,9 @@
-//! Generates `verifier/src/arch/tables.rs`: the syscall `(nr, name)` table of
+//! Generates `verifier/src/arch/syscall_names.rs`: the syscall `(nr, name)` table of
 //! every [`seccheck::arch::Arch`], numbered exactly as the kernel numbers them.
 //!
 //! Why a generator and a committed file: the tables are data the kernel owns; we
 //! keep them as plain Rust so the library has no build-time inputs, and this
-//! program is the one way they change, so a diff of `tables.rs` is a diff of
+//! program is the one way they change, so a diff of `syscall_names.rs` is a diff of
 //! kernel data.
 //!
 //! Two inputs, and each table says which one it came from:
@@ -43,7 +43,7 @@
 //!
 //! ```text
 //! cargo run -p seccheck --example gen_arch_tables -- \
-//!     [--linux LINUX_TREE]... [--out verifier/src/arch/tables.rs]
+//!     [--linux LINUX_TREE]... [--out verifier/src/arch/syscall_names.rs]
 //! ```
 //!
 //! The committed file was made from the Debian source packages
@@ -323,7 +323,7 @@ enum Source {
 }
 
 struct Spec {
-    /// The `static` in tables.rs.
+    /// The `static` in syscall_names.rs.
     ident: &'static str,
     /// The `Arch` variants that use it.
     arches: &'static [&'static str],
@@ -658,7 +658,7 @@ fn render(specs: &[(Spec, Table)], trees: &[Tree]) -> String {
     writeln!(o, "//!").unwrap();
     writeln!(o, "//! ```text").unwrap();
     writeln!(o, "//! cargo run -p seccheck --example gen_arch_tables --{tree_args} \\").unwrap();
-    writeln!(o, "//!         --out verifier/src/arch/tables.rs").unwrap();
+    writeln!(o, "//!         --out verifier/src/arch/syscall_names.rs").unwrap();
     writeln!(o, "//! ```").unwrap();
     writeln!(o, "//!").unwrap();
     writeln!(o, "//! Inputs: the `syscalls` crate {CRATE_VERSION} (generated from {CRATE_KERNEL})").unwrap();

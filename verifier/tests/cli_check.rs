@@ -54,7 +54,7 @@ kill:
     ret #0x80000000
 ";
 
-/// The policy of DESIGN.md, shared with cli_report.rs.
+/// The policy of docs/design.md, shared with cli_report.rs.
 const POLICY: &str = include_str!("common/design_policy.toml");
 
 fn setup(d: &std::path::Path, name: &str, src: &str) -> String {

@@ -1,6 +1,6 @@
-//! Every command that writes files, against the reproducers of issue 16: an
-//! output that is an input, two outputs that are one file, a default name
-//! over an existing file, and links planted where a file will be written.
+//! Every command that writes files, against hostile layouts: an output that
+//! is an input, two outputs that are one file, a default name over an existing
+//! file, and links planted where a file will be written.
 //! Each refusal is exit 2 with one line naming the path, and leaves every
 //! file as it was.
 

@@ -75,7 +75,7 @@ kill:
     ret #0x80000000
 ";
 
-/// The policy of DESIGN.md (shared with cli_check.rs).
+/// The policy of docs/design.md (shared with cli_check.rs).
 const POLICY: &str = include_str!("common/design_policy.toml");
 
 /// A temporary directory holding clean.bpf, older.bpf and policy.toml.

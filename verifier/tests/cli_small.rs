@@ -1,4 +1,4 @@
-//! The small promises of issue 18, each held by the real binary: a filter the
+//! Small promises, each held by the real binary: a filter the
 //! kernel refuses gets exit 1 whatever the rule (no instructions or 4097),
 //! `asm` does not quietly write such a filter, counts say "1 instruction",
 //! and an output that cannot be written is named as the user wrote it.

@@ -150,8 +150,8 @@ fn sh_in(dir: &Path, script: &str, args: &[&str]) -> Output {
 #[test]
 fn the_pre_commit_hooks_run_and_fail_on_findings() {
     let root = root();
-    let hooks: Vec<serde_yaml::Value> =
-        serde_yaml::from_str(&std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap()).unwrap();
+    let hooks: Vec<serde_json::Value> =
+        serde_saphyr::from_str(&std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap()).unwrap();
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("ok.bpf"), [0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]).unwrap();
     std::fs::write(d.path().join("bad.bpf"), [0x20, 0, 0, 0, 0, 0, 0, 0]).unwrap();
@@ -190,8 +190,8 @@ fn the_ci_workflow_runs_its_commands() {
     let root = root();
     let doc = std::fs::read_to_string(root.join("docs/ci.md")).unwrap();
     let block = doc.split("```yaml\n").nth(1).unwrap();
-    let workflow: serde_yaml::Value = serde_yaml::from_str(&block[..block.find("```").unwrap()]).unwrap();
-    let steps = workflow["jobs"]["seccheck"]["steps"].as_sequence().unwrap();
+    let workflow: serde_json::Value = serde_saphyr::from_str(&block[..block.find("```").unwrap()]).unwrap();
+    let steps = workflow["jobs"]["seccheck"]["steps"].as_array().unwrap();
     let script = steps.iter().find(|s| s["id"].as_str() == Some("check")).unwrap()["run"].as_str().unwrap();
     let lines: Vec<&str> = script.lines().map(str::trim).filter(|l| l.starts_with("seccheck check")).collect();
     assert_eq!(lines.len(), 2, "{script}");

@@ -11,7 +11,7 @@ use seccheck::arch::Arch;
 use seccheck::bpf::validate::ValidProgram;
 use seccheck::genfuzz::libseccomp::{self as ls, DAction, DArg, DOp, DRule, DockerCase, LibseccompCompiler};
 use seccheck::genfuzz::seccompiler::{self as sc, SAction, SCond, SOp, SRule, SeccompilerCase, SeccompilerCompiler};
-use seccheck::genfuzz::{check, Case, Compiler, Divergence, NotCompiled, Verdict, LIMITS, MINIMISE_LIMITS};
+use seccheck::genfuzz::{check, Case, CaseOutcome, Compiler, Divergence, NotCompiled, LIMITS, MINIMISE_LIMITS};
 use seccheck::seccomp::Action;
 use seccheck::sources::Optimize;
 
@@ -19,7 +19,7 @@ use crate::common::generator_cases;
 
 fn diverges<C: Case>(comp: &dyn Compiler<C>, case: &C) -> Divergence {
     match check(comp, case, 1).expect("seccheck's judges agree") {
-        Verdict::Diverges(d) => d,
+        CaseOutcome::Diverges(d) => d,
         other => panic!("{}: expected a divergence, got {other:?}\n{}", comp.name(), case.json()),
     }
 }
@@ -181,7 +181,7 @@ fn libseccomp_compiles_plain_profiles_exactly() {
         ],
     };
     for comp in both_levels() {
-        assert_eq!(check(&comp, &case, 1).unwrap(), Verdict::Agrees, "{}\n{}", comp.name(), case.json());
+        assert_eq!(check(&comp, &case, 1).unwrap(), CaseOutcome::Agrees, "{}\n{}", comp.name(), case.json());
     }
 }
 
@@ -242,7 +242,7 @@ fn seccompiler_compiles_plain_filters_exactly() {
             },
         ],
     };
-    assert_eq!(check(&SeccompilerCompiler, &case, 1).unwrap(), Verdict::Agrees, "{}", case.json());
+    assert_eq!(check(&SeccompilerCompiler, &case, 1).unwrap(), CaseOutcome::Agrees, "{}", case.json());
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn libseccomp_ne_rule_lost() {
         assert_eq!(known, Some(ls::EQ_NE_RULE_LOST), "{}", comp.name());
     }
     let two = DockerCase { rules: case.rules[1..].to_vec(), ..case };
-    assert!(matches!(check(&LibseccompCompiler { optimize: Optimize::Linear }, &two, 1).unwrap(), Verdict::Agrees));
+    assert!(matches!(check(&LibseccompCompiler { optimize: Optimize::Linear }, &two, 1).unwrap(), CaseOutcome::Agrees));
 }
 
 #[test]
@@ -340,7 +340,7 @@ fn libseccomp_slow_rule_add() {
     // And the filter still means what the policy says: the finding is time only.
     for comp in both_levels() {
         assert!(
-            matches!(check(&comp, &generator_cases::slow_rule_add(10), 1).unwrap(), Verdict::Agrees),
+            matches!(check(&comp, &generator_cases::slow_rule_add(10), 1).unwrap(), CaseOutcome::Agrees),
             "{}",
             comp.name()
         );
@@ -383,5 +383,8 @@ fn libseccomp_loops_forever() {
     // Without the second rule's arg2 test it compiles, and means what it says.
     let mut fine = generator_cases::loops_forever();
     fine.rules[1].args.remove(0);
-    assert!(matches!(check(&LibseccompCompiler { optimize: Optimize::Linear }, &fine, 1).unwrap(), Verdict::Agrees));
+    assert!(matches!(
+        check(&LibseccompCompiler { optimize: Optimize::Linear }, &fine, 1).unwrap(),
+        CaseOutcome::Agrees
+    ));
 }

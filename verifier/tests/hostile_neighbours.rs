@@ -1,11 +1,10 @@
 //! What another user (or a careless script) can plant where seccheck keeps
 //! the state it shares between its processes: the JIT pacing bucket
 //! (`kernel::health`). Each case runs in a private mount namespace with fresh
-//! tmpfs over `/run` and `/dev/shm` (the old bucket's place, planted too, so
-//! every case also fails on the code before issue 16), plants one thing, runs
-//! a kernel-using command, and asserts that the command finishes in bounded
-//! time with the output it has without the plant, and that nothing planted, or
-//! pointed to, was changed.
+//! tmpfs over `/run` and `/dev/shm` (the bucket's former place, planted too),
+//! plants one thing, runs a kernel-using command, and asserts that the command
+//! finishes in bounded time with the output it has without the plant, and that
+//! nothing planted, or pointed to, was changed.
 
 use crate::common::kernel_gate;
 use kernel_gate::kernel_usable;
@@ -16,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Longer than any healthy run here (a lint with kernel confirmation takes
-/// about a second); the hangs of issue 16 were forever.
+/// about a second); a hang is forever.
 const BOUND: Duration = Duration::from_secs(30);
 
 /// Far more memory than lint needs here (tens of MiB); reading a link to
@@ -55,7 +54,7 @@ fn unshare_available() {
 /// `/run/seccheck` 0700, as seccheck creates it) and `/dev/shm`, then `plant`
 /// (which sees `$SECCHECK`), and `tail` (which usually `exec`s seccheck).
 /// Address space is capped at 2 GiB, so the unbounded read of a link to
-/// `/dev/zero` (as before issue 16) fails instead of filling the machine.
+/// `/dev/zero` fails instead of filling the machine.
 fn spawn(plant: &str, tail: &str) -> Child {
     let script = format!(
         "set -e\nulimit -v 2097152\nmount -t tmpfs -o mode=0755 tmpfs /run\nmount -t tmpfs -o mode=1777 tmpfs /dev/shm\nmkdir -m 0700 /run/seccheck\n{plant}\n{tail}\n"

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use seccheck::bpf::insn::*;
 use seccheck::bpf::validate::{validate, violations, Rule};
 use seccheck::bpf::{Insn, Program};
-use seccheck::kernel::{accepts, Validator, Verdict};
+use seccheck::kernel::{accepts, Acceptance, Validator};
 use seccheck::seccomp::SECCOMP_RET_ALLOW;
 use seccheck::testgen;
 use std::collections::BTreeMap;
@@ -187,14 +187,14 @@ fn programs(seed: u64, n: usize) -> Vec<Program> {
 /// One disagreement between a validator and the kernel.
 struct Disagreement {
     program: Program,
-    kernel: Verdict,
+    kernel: Acceptance,
     ours: bool,
     why: Vec<String>,
 }
 
 /// The kernel's verdict on every program (asked once; each accepted program
 /// costs the kernel a JIT compilation, paced by `kernel::health::pace`).
-fn kernel_verdicts(v: &mut Validator, programs: &[Program]) -> Vec<Verdict> {
+fn kernel_verdicts(v: &mut Validator, programs: &[Program]) -> Vec<Acceptance> {
     programs.iter().map(|p| v.accepts(p).unwrap_or_else(|e| panic!("kernel oracle failed on {p:?}: {e}"))).collect()
 }
 
@@ -202,7 +202,7 @@ fn kernel_verdicts(v: &mut Validator, programs: &[Program]) -> Vec<Verdict> {
 /// return the disagreements and the tally of kernel verdicts.
 fn compare(
     programs: &[Program],
-    kernel: &[Verdict],
+    kernel: &[Acceptance],
     ours: impl Fn(&Program) -> bool,
 ) -> (Vec<Disagreement>, BTreeMap<String, usize>) {
     let mut tally = BTreeMap::new();

@@ -1,5 +1,5 @@
-//! Hostile policy files through `seccheck check FILE --policy P`: the
-//! reproducers of issue 16 (20 000 nested parentheses, 50 000 `not`, a flat
+//! Hostile policy files through `seccheck check FILE --policy P` (20 000
+//! nested parentheses, 50 000 `not`, a flat
 //! 200 000-long `or` chain, TOML nested 100 000 deep) each end with exit 2 and
 //! one clear message, or a verdict; never a stack overflow (exit 134).
 

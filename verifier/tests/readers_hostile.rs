@@ -1,4 +1,4 @@
-//! Hostile inputs to the readers (issue 16): devices, FIFOs and stdin are read
+//! Hostile inputs to the readers: devices, FIFOs and stdin are read
 //! bounded and never block in `open`; C text is read only from
 //! `struct sock_filter` arrays; detection reports the error of the format the
 //! text looks like; every reader takes time linear in its input.

@@ -6,7 +6,7 @@
 //! `__X32_SYSCALL_BIT` (arch/x86/include/uapi/asm/unistd.h), so [`Arch::X32`]
 //! shares x86_64's audit value and is told apart by `nr`.
 //!
-//! The syscall tables are generated into `tables.rs`; its header gives the
+//! The syscall tables are generated into `syscall_names.rs`; its header gives the
 //! command that regenerates it and the crate and kernel files it was made from.
 //! Numbers are exactly what `seccomp_data.nr` carries: x32 numbers include
 //! `__X32_SYSCALL_BIT`, MIPS numbers their `__NR_Linux` base (o32 4000, n64
@@ -14,7 +14,7 @@
 
 pub mod args;
 pub mod names;
-mod tables;
+mod syscall_names;
 
 use std::sync::OnceLock;
 
@@ -168,7 +168,7 @@ impl Arch {
     /// sorted by number; numbers and names are unique. Empty only for an ABI
     /// we have no data for (see [`Arch::syscall_table_source`]).
     pub fn syscalls(self) -> &'static [(u32, &'static str)] {
-        tables::table(self).by_nr
+        syscall_names::table(self).by_nr
     }
 
     /// The syscall name for `nr`, if this ABI has one (binary search).
@@ -180,7 +180,7 @@ impl Arch {
     /// The number of syscall `name` in this ABI (binary search on a by-name
     /// index built on first use).
     pub fn syscall_nr(self, name: &str) -> Option<u32> {
-        let t = tables::table(self);
+        let t = syscall_names::table(self);
         let idx = t.by_name();
         idx.binary_search_by(|&i| t.by_nr[usize::from(i)].1.cmp(name)).ok().map(|k| t.by_nr[usize::from(idx[k])].0)
     }
@@ -188,7 +188,7 @@ impl Arch {
     /// Where this ABI's table comes from: the crate or kernel file, the ABI
     /// selection and the kernel version, or why it is empty.
     pub fn syscall_table_source(self) -> &'static str {
-        tables::table(self).source
+        syscall_names::table(self).source
     }
 }
 
@@ -225,7 +225,7 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
     row[b.len()]
 }
 
-/// One ABI's syscall table; the data is generated into `tables.rs`.
+/// One ABI's syscall table; the data is generated into `syscall_names.rs`.
 struct Table {
     source: &'static str,
     /// `(nr, name)` sorted by `nr`.

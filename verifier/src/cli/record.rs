@@ -1,6 +1,6 @@
 //! `seccheck record [-o trace.json] -- CMD ARGS…`: run a command and record
 //! every system call of its whole process tree, per ABI, with the argument
-//! values a profile can decide on (see `crate::record` and `kernel::record`).
+//! values a profile can decide on (see `crate::record` and `kernel::supervise`).
 //!
 //! `seccheck record --check FILE -- CMD`: CI mode. The command runs
 //! undisturbed (every call continues); each call is decided by seccheck's
@@ -70,7 +70,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut agg = Aggregate::new();
     let mut blocked = profile.as_ref().map(|(_, p)| Blocked::new(p));
     let start = std::time::Instant::now();
-    let exit = crate::kernel::record::record(&cmd, &mut |ev| {
+    let exit = crate::kernel::supervise::record(&cmd, &mut |ev| {
         agg.add(ev.tid, ev.arch, ev.nr as u32, &ev.args);
         if let Some(b) = blocked.as_mut() {
             b.add(&SeccompData {
@@ -84,15 +84,15 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     .map_err(|e| CliError::failed(format!("{}: ", args.command[0].to_string_lossy()), e))?;
     let wall = start.elapsed().as_secs_f64();
     let exit_rec = match exit {
-        crate::kernel::record::Exit::Code(c) => ExitRecord::Code(c),
-        crate::kernel::record::Exit::Signal(s) => ExitRecord::Signal(s),
+        crate::kernel::supervise::Exit::Code(c) => ExitRecord::Code(c),
+        crate::kernel::supervise::Exit::Signal(s) => ExitRecord::Signal(s),
     };
     let shown: Vec<String> = args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let trace = agg.into_trace(shown, exit_rec, wall);
     let mut err = std::io::stderr().lock();
     let how = match exit {
-        crate::kernel::record::Exit::Code(c) => format!("exited with {c}"),
-        crate::kernel::record::Exit::Signal(s) => format!("was killed by signal {s}"),
+        crate::kernel::supervise::Exit::Code(c) => format!("exited with {c}"),
+        crate::kernel::supervise::Exit::Signal(s) => format!("was killed by signal {s}"),
     };
     if let Some(t) = &target {
         let mut text = serde_json::to_vec_pretty(&trace).map_err(|e| CliError::Output(e.into()))?;

@@ -46,9 +46,9 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     // Placed before the command starts, so only records it causes are read.
     let mut log = crate::kernel::audit::KmsgCursor::at_end();
-    let (exit, pid) = crate::kernel::record::enforce(&cmd, program.program(), flags)
+    let (exit, pid) = crate::kernel::supervise::enforce(&cmd, program.program(), flags)
         .map_err(|e| CliError::failed(format!("{}: ", args.command[0].to_string_lossy()), e))?;
-    if exit == crate::kernel::record::Exit::Signal(SIGSYS) {
+    if exit == crate::kernel::supervise::Exit::Signal(SIGSYS) {
         let what = args.command[0].to_string_lossy();
         let records = match &mut log {
             Ok(log) => Ok(log.records_of(pid, std::time::Duration::from_millis(500))),

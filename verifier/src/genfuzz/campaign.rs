@@ -280,27 +280,26 @@ pub fn run<C: Case>(
             let counts = &mut rep.per_compiler[ci];
             let checked = check_compared(comp.as_ref(), &case, i, LIMITS, &mut compared);
             match &checked {
-                Ok((Verdict::Agrees | Verdict::Diverges(_), _)) | Ok((Verdict::Slow { too_large: false, .. }, _)) => {
-                    counts.compared += 1
-                }
-                Ok((Verdict::TooLarge | Verdict::Slow { too_large: true, .. }, _)) => counts.too_large += 1,
-                Ok((Verdict::Refused(r), _)) => {
+                Ok((CaseOutcome::Agrees | CaseOutcome::Diverges(_), _))
+                | Ok((CaseOutcome::Slow { too_large: false, .. }, _)) => counts.compared += 1,
+                Ok((CaseOutcome::TooLarge | CaseOutcome::Slow { too_large: true, .. }, _)) => counts.too_large += 1,
+                Ok((CaseOutcome::Refused(r), _)) => {
                     counts.refused += 1;
                     *counts.refused_because.entry(r.reason()).or_default() += 1;
                 }
-                Ok((Verdict::Hung(_), _)) => counts.hung += 1,
-                Ok((Verdict::Died(_), _)) => counts.died += 1,
+                Ok((CaseOutcome::Hung(_), _)) => counts.hung += 1,
+                Ok((CaseOutcome::Died(_), _)) => counts.died += 1,
                 Err(_) => {}
             }
             let mut program = None;
             let (known, problem) = match checked {
-                Ok((Verdict::Diverges(d), Some(p))) => {
+                Ok((CaseOutcome::Diverges(d), Some(p))) => {
                     counts.diverged += 1;
                     let k = (campaign.known)(&case, &p, &d);
                     program = Some(p);
                     (k, Problem::Diverges(d))
                 }
-                Ok((Verdict::Slow { slow, .. }, _)) => {
+                Ok((CaseOutcome::Slow { slow, .. }, _)) => {
                     counts.slow += 1;
                     // A known slow compilation is slow in adding the rules.
                     if campaign.shared_rule_stage && slow.known.is_some() {
@@ -308,14 +307,14 @@ pub fn run<C: Case>(
                     }
                     (slow.known, Problem::Slow(slow))
                 }
-                Ok((Verdict::Hung(h), _)) => {
+                Ok((CaseOutcome::Hung(h), _)) => {
                     // Both known hangs are in adding the rules.
                     if campaign.shared_rule_stage && h.known.is_some() {
                         looped_adding_rules = Some(h.clone());
                     }
                     (h.known, Problem::Hung(h))
                 }
-                Ok((Verdict::Died(s), _)) => (None, Problem::Died(s)),
+                Ok((CaseOutcome::Died(s), _)) => (None, Problem::Died(s)),
                 Ok(_) => continue,
                 Err(e) => {
                     rep.self_check.push(format!("seed {seed} case {i} ({name}): {e}"));

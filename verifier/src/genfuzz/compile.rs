@@ -169,7 +169,7 @@ impl From<Refusal> for NotCompiled {
 
 /// The outcome of checking one case with one compiler.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum CaseOutcome {
     Agrees,
     Refused(Refusal),
     Diverges(Divergence),
@@ -189,7 +189,7 @@ pub enum Verdict {
 }
 
 /// Compile and compare one case within [`LIMITS`].
-pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) -> Result<Verdict, SelfCheckError> {
+pub fn check<C: Case>(compiler: &dyn Compiler<C>, case: &C, sample_seed: u64) -> Result<CaseOutcome, SelfCheckError> {
     check_within(compiler, case, sample_seed, LIMITS).map(|(v, _)| v)
 }
 
@@ -200,7 +200,7 @@ pub fn check_within<C: Case>(
     case: &C,
     sample_seed: u64,
     limits: Limits,
-) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
+) -> Result<(CaseOutcome, Option<ValidProgram>), SelfCheckError> {
     check_compared(compiler, case, sample_seed, limits, &mut Vec::new())
 }
 
@@ -217,12 +217,12 @@ pub fn check_compared<C: Case>(
     sample_seed: u64,
     limits: Limits,
     seen: &mut Compared,
-) -> Result<(Verdict, Option<ValidProgram>), SelfCheckError> {
+) -> Result<(CaseOutcome, Option<ValidProgram>), SelfCheckError> {
     let c = match compiler.compile(case, limits) {
         Ok(c) => c,
-        Err(NotCompiled::Refused(r)) => return Ok((Verdict::Refused(r), None)),
-        Err(NotCompiled::Hung(h)) => return Ok((Verdict::Hung(h), None)),
-        Err(NotCompiled::Died(s)) => return Ok((Verdict::Died(s), None)),
+        Err(NotCompiled::Refused(r)) => return Ok((CaseOutcome::Refused(r), None)),
+        Err(NotCompiled::Hung(h)) => return Ok((CaseOutcome::Hung(h), None)),
+        Err(NotCompiled::Died(s)) => return Ok((CaseOutcome::Died(s), None)),
     };
     let compared = match seen.iter().find(|(p, _)| p.insns() == c.program.insns()) {
         Some((_, r)) => r.clone(),
@@ -238,11 +238,11 @@ pub fn check_compared<C: Case>(
         matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }))
     };
     let verdict = match (compared, c.slow) {
-        (Ok(Some(d)), _) => Verdict::Diverges(d),
-        (Ok(None), Some(slow)) => Verdict::Slow { slow, too_large: false },
-        (Err(e), Some(slow)) if too_large(&e) => Verdict::Slow { slow, too_large: true },
-        (Ok(None), None) => Verdict::Agrees,
-        (Err(e), None) if too_large(&e) => Verdict::TooLarge,
+        (Ok(Some(d)), _) => CaseOutcome::Diverges(d),
+        (Ok(None), Some(slow)) => CaseOutcome::Slow { slow, too_large: false },
+        (Err(e), Some(slow)) if too_large(&e) => CaseOutcome::Slow { slow, too_large: true },
+        (Ok(None), None) => CaseOutcome::Agrees,
+        (Err(e), None) if too_large(&e) => CaseOutcome::TooLarge,
         (Err(e), _) => return Err(e),
     };
     Ok((verdict, Some(c.program)))

@@ -24,7 +24,7 @@
 //!   the low 32 bits of the datum; a rule for a syscall an ABI does not have
 //!   is not added for that ABI (the manual calls such a rule an error;
 //!   libseccomp 2.5.4 and runc accept it, so that is what is compared).
-//! - runc (`libcontainer/seccomp`, mirrored in `sources/docker.rs`):
+//! - runc (`libcontainer/seccomp`, mirrored in `sources/docker/`):
 //!   `SCMP_ACT_KILL` is KILL_THREAD; ERRNO/TRACE without `errnoRet` carry EPERM
 //!   (1), `errnoRet` is cut to 16 bits; a rule whose action equals the default
 //!   action is dropped (no effect outside overlaps); conditions on the same

@@ -3,7 +3,7 @@
 
 use super::compare::Divergence;
 use super::compile::{
-    check_within, Case, Compiler, Hang, Limits, NotCompiled, Slow, Verdict, LIMITS, MINIMISE_LIMITS, SLOW_COMPILE,
+    check_within, Case, CaseOutcome, Compiler, Hang, Limits, NotCompiled, Slow, LIMITS, MINIMISE_LIMITS, SLOW_COMPILE,
 };
 use crate::bpf::validate::ValidProgram;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ pub fn shrink<C: Case>(
     watch: &mut dyn FnMut(&C),
 ) -> (C, (Divergence, ValidProgram)) {
     minimise(case, found, budget, watch, |c| match check_within(compiler, c, 1, MINIMISE_LIMITS) {
-        Ok((Verdict::Diverges(d), Some(p))) => Some((d, p)),
+        Ok((CaseOutcome::Diverges(d), Some(p))) => Some((d, p)),
         _ => None,
     })
 }

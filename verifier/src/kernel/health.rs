@@ -300,8 +300,8 @@ mod tests {
 
     #[test]
     fn hostile_bucket_contents_cost_a_bounded_wait_and_never_a_panic() {
-        // The two contents of issue 16: a panic in Duration::from_secs_f64 and
-        // a 10 000 s sleep.
+        // Contents that once caused a panic in Duration::from_secs_f64 and a
+        // 10 000 s sleep.
         for text in ["-1e300 0", "-4000000 1e18", "NaN NaN", "inf -inf", "1e308 -1e308", "-0 1e300", "50 -1e300"] {
             let now = 1.7e9;
             let (tokens, last) = parse_bucket(text.as_bytes()).unwrap_or((JIT_BURST as f64, now));

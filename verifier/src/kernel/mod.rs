@@ -43,7 +43,7 @@ mod probe;
 mod prologue;
 pub mod readback;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-pub mod record;
+pub mod supervise;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sys;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -67,7 +67,7 @@ pub const TIMEOUT_SECS: u32 = 10;
 /// The kernel's answer to installing one filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum Acceptance {
     Accepted,
     /// `seccomp(2)` failed with this errno (EINVAL for every rule of
     /// `bpf_check_classic` / `seccomp_check_filter`).
@@ -76,9 +76,9 @@ pub enum Verdict {
     },
 }
 
-impl Verdict {
+impl Acceptance {
     pub fn is_accepted(self) -> bool {
-        self == Verdict::Accepted
+        self == Acceptance::Accepted
     }
 }
 
@@ -261,7 +261,7 @@ mod unsupported {
     use super::*;
     use crate::bpf::Program;
 
-    pub fn accepts(_: &Program) -> Result<Verdict, OracleError> {
+    pub fn accepts(_: &Program) -> Result<Acceptance, OracleError> {
         Err(OracleError::Unsupported)
     }
     pub fn action(_: &[Program], _: &OracleInput) -> Result<KernelOutcome, OracleError> {

@@ -28,7 +28,7 @@
 
 use super::prologue::{child_hygiene, lock_down, set_filter, SetupReport, STEP_LISTENER};
 use super::sys::{self, *};
-use super::{OracleError, Verdict, MAX_FPROG_LEN, TIMEOUT_SECS};
+use super::{Acceptance, OracleError, MAX_FPROG_LEN, TIMEOUT_SECS};
 use crate::bpf::Program;
 use crate::uapi::{SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_RET_ALLOW};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
@@ -96,8 +96,8 @@ fn fprog_len(p: &Program) -> Result<u16, OracleError> {
 
 /// Does the running kernel accept `p` as a seccomp filter? Installs it in a
 /// forked child (after `PR_SET_NO_NEW_PRIVS`), never on the caller.
-pub fn accepts(p: &Program) -> Result<Verdict, OracleError> {
-    verdict_or_retry(|| accepts_once(p)).map_err(|e| path_explained(e, &[], p))
+pub fn accepts(p: &Program) -> Result<Acceptance, OracleError> {
+    acceptance_or_retry(|| accepts_once(p)).map_err(|e| path_explained(e, &[], p))
 }
 
 /// A persistent ENOMEM for `p` installed over filters of converted lengths
@@ -125,11 +125,13 @@ fn path_explained(e: OracleError, below: &[usize], p: &Program) -> OracleError {
 /// errno (ENOMEM, or ENOTSUPP when the always-on JIT failed: seen here after
 /// hundreds of thousands of loads) is the kernel being unable to load it just
 /// now. Retry those a few times, paced, then say so instead of answering.
-pub(super) fn verdict_or_retry(mut once: impl FnMut() -> Result<Verdict, OracleError>) -> Result<Verdict, OracleError> {
+pub(super) fn acceptance_or_retry(
+    mut once: impl FnMut() -> Result<Acceptance, OracleError>,
+) -> Result<Acceptance, OracleError> {
     let mut last = 0;
     for attempt in 0..4u64 {
         match once()? {
-            Verdict::Rejected { errno } if errno != libc::EINVAL => {
+            Acceptance::Rejected { errno } if errno != libc::EINVAL => {
                 last = errno;
                 std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
                 super::health::pace(1);
@@ -140,7 +142,7 @@ pub(super) fn verdict_or_retry(mut once: impl FnMut() -> Result<Verdict, OracleE
     Err(OracleError::CouldNotLoad { errno: last })
 }
 
-fn accepts_once(p: &Program) -> Result<Verdict, OracleError> {
+fn accepts_once(p: &Program) -> Result<Acceptance, OracleError> {
     let len = fprog_len(p)?;
     super::health::check()?;
     super::health::pace(1);
@@ -169,8 +171,8 @@ fn accepts_once(p: &Program) -> Result<Verdict, OracleError> {
     // SAFETY: the mapping is live and the child is gone.
     let sh = unsafe { &*shared };
     match sh.state.load(Ordering::Acquire) {
-        STATE_INSTALLED => Ok(Verdict::Accepted),
-        STATE_REJECTED => Ok(Verdict::Rejected { errno: sh.result.load(Ordering::Acquire) as i32 }),
+        STATE_INSTALLED => Ok(Acceptance::Accepted),
+        STATE_REJECTED => Ok(Acceptance::Rejected { errno: sh.result.load(Ordering::Acquire) as i32 }),
         STATE_SETUP_FAILED => Err(sh.setup.error()),
         s => Err(OracleError::Unexpected(format!("validation child ended in state {s} with {status:?}"))),
     }
@@ -307,13 +309,13 @@ impl Validator {
     }
 
     /// Does the running kernel accept `p`? (Errors other than EINVAL are
-    /// retried, see [`verdict_or_retry`].)
-    pub fn accepts(&mut self, p: &Program) -> Result<Verdict, OracleError> {
+    /// retried, see [`acceptance_or_retry`].)
+    pub fn accepts(&mut self, p: &Program) -> Result<Acceptance, OracleError> {
         // Below the program: the child's listener filter, `ret ALLOW` (5 converted).
-        verdict_or_retry(|| self.accepts_once(p)).map_err(|e| path_explained(e, &[5], p))
+        acceptance_or_retry(|| self.accepts_once(p)).map_err(|e| path_explained(e, &[5], p))
     }
 
-    fn accepts_once(&mut self, p: &Program) -> Result<Verdict, OracleError> {
+    fn accepts_once(&mut self, p: &Program) -> Result<Acceptance, OracleError> {
         let len = fprog_len(p)?;
         let pid = match self.pid {
             Some(pid) => pid,
@@ -346,15 +348,15 @@ impl Validator {
         if r == -EBUSY {
             // The kernel compiled (and now frees) the program: pace the next one.
             super::health::pace(1);
-            Ok(Verdict::Accepted)
+            Ok(Acceptance::Accepted)
         } else if r < 0 {
-            Ok(Verdict::Rejected { errno: -r as i32 })
+            Ok(Acceptance::Rejected { errno: -r as i32 })
         } else {
             // Attached for real (only possible if the listener vanished): the
             // child's chain is no longer clean, start over next time.
             kill_and_reap(pid);
             self.pid = None;
-            Ok(Verdict::Accepted)
+            Ok(Acceptance::Accepted)
         }
     }
 }
@@ -417,10 +419,10 @@ unsafe fn validator_child(base: u64, parent: i64) -> ! {
 mod tests {
     use super::*;
 
-    /// `verdict_or_retry` over answers given in turn; how many were asked for.
-    fn answered(answers: &[Verdict]) -> (Result<Verdict, OracleError>, usize) {
+    /// `acceptance_or_retry` over answers given in turn; how many were asked for.
+    fn answered(answers: &[Acceptance]) -> (Result<Acceptance, OracleError>, usize) {
         let mut asked = 0;
-        let r = verdict_or_retry(|| {
+        let r = acceptance_or_retry(|| {
             asked += 1;
             Ok(answers[(asked - 1).min(answers.len() - 1)])
         });
@@ -429,11 +431,11 @@ mod tests {
 
     #[test]
     fn only_einval_is_a_verdict_other_errnos_are_retried_then_reported() {
-        let rejected = |errno| Verdict::Rejected { errno };
+        let rejected = |errno| Acceptance::Rejected { errno };
         assert_eq!(answered(&[rejected(libc::EINVAL)]), (Ok(rejected(libc::EINVAL)), 1));
-        assert_eq!(answered(&[Verdict::Accepted]), (Ok(Verdict::Accepted), 1));
+        assert_eq!(answered(&[Acceptance::Accepted]), (Ok(Acceptance::Accepted), 1));
         // ENOTSUPP (524), as the kernel answered once its JIT failed.
-        assert_eq!(answered(&[rejected(524), Verdict::Accepted]), (Ok(Verdict::Accepted), 2));
+        assert_eq!(answered(&[rejected(524), Acceptance::Accepted]), (Ok(Acceptance::Accepted), 2));
         assert_eq!(
             answered(&[rejected(libc::ENOMEM), rejected(524)]),
             (Err(OracleError::CouldNotLoad { errno: 524 }), 4)

@@ -312,7 +312,7 @@ impl<'p> LintContext<'p> {
         // some tables have vast gaps (arm's private calls at 0x0f0000).
         let future: Vec<u32> = (last + 1..=last.saturating_add(64)).collect();
         let future = self.majority(arch, &future);
-        // runc's stub (sources/docker.rs) answers ERRNO(ENOSYS) for every number
+        // runc's stub (sources/docker/enosys_stub.rs) answers ERRNO(ENOSYS) for every number
         // above the profile's newest syscall, gaps in the table included: then
         // only numbers below the highest one that gets something else show the
         // default. (A small allow-list naming nothing above x86_64's 335..=423

@@ -190,7 +190,7 @@ pub struct Cost {
 }
 
 /// What `p` costs on `geometry`'s ABIs for `weights` (longest path over
-/// arguments, as `cost::table`).
+/// arguments, as `cost::per_syscall`).
 pub fn cost(p: &ValidProgram, geometry: CacheGeometry, weights: &Weights) -> Result<Cost, OptimizeError> {
     let t = CostTable::compute(&[p], geometry)?;
     let mut abis = Vec::new();

@@ -2,7 +2,7 @@
 //! filter, the macro figure (Draco, ISCA 2020, reports seccomp's cost this
 //! way: 1.14× on macro benchmarks).
 //!
-//! Every run goes through `seccheck run`'s path ([`crate::kernel::record::time_command`]):
+//! Every run goes through `seccheck run`'s path ([`crate::kernel::supervise::time_command`]):
 //! the same reaper and command processes, `no_new_privs` in both cases, the
 //! filter installed with the flags its loader uses, standard streams on
 //! `/dev/null`. The clock runs from the reaper's fork to the reaping of the
@@ -24,7 +24,7 @@ use super::stats::{self, Estimate};
 use crate::bpf::Program;
 use crate::kernel::command::CommandSpec;
 use crate::kernel::environment::{self, Environment, Load};
-use crate::kernel::record::{time_command, Exit, RunError};
+use crate::kernel::supervise::{time_command, Exit, RunError};
 use serde::Serialize;
 
 pub use crate::uapi::SIGSYS;

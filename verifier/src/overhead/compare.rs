@@ -17,7 +17,7 @@
 //! paired per round, with its interval.
 
 use super::stats::Estimate;
-use super::{Measurements, Plan, Report, SubjectKind, Verdict};
+use super::{Measurements, Plan, ProbeStatus, Report, SubjectKind};
 use crate::cost::paths::path_bounds;
 use crate::kernel::overhead::Probe;
 use serde::Serialize;
@@ -41,7 +41,7 @@ pub enum CacheChecked {
 #[derive(Clone, Debug, Serialize)]
 pub struct ComparisonCell {
     pub subject: String,
-    pub verdict: Verdict,
+    pub verdict: ProbeStatus,
     /// Instructions executed for this probe's input, summed over its calls
     /// and the stack's filters; 0 for calls the cache serves. Exact.
     pub insns: u32,
@@ -116,7 +116,7 @@ pub fn optimized(m: &Measurements, pairs: &[(String, String)]) -> Vec<OptimizedP
                 .iter()
                 .filter_map(|di| {
                     let d_o = plan.decisions[o].iter().find(|d| d.probe == di.probe)?;
-                    let measured = !matches!(di.verdict, Verdict::Skipped { .. });
+                    let measured = !matches!(di.verdict, ProbeStatus::Skipped { .. });
                     let values = super::paired(
                         &super::per_round(&m.samples, o, di.probe, threads),
                         &super::per_round(&m.samples, i, di.probe, threads),
@@ -177,7 +177,7 @@ pub fn compare(report: &Report, plan: &Plan) -> Option<Comparison> {
                     });
                     let run_cost = row.and_then(|r| r.run_cost_estimate);
                     let cache_check = match (&d.verdict, run_cost) {
-                        (Verdict::Measured, Some(rc)) => match (cached_predicted, rc.resolved_positive()) {
+                        (ProbeStatus::Measured, Some(rc)) => match (cached_predicted, rc.resolved_positive()) {
                             (true, false) if resolvable => CacheChecked::Consistent,
                             (true, false) => CacheChecked::NotShown,
                             (true, true) => CacheChecked::Contradicted,

@@ -298,7 +298,7 @@ pub struct CallPrediction {
 /// Whether and how a probe is measured under a subject.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ProbeStatus {
     Measured,
     /// The filter denies it: measured, but it is the cost of the denial, not of the syscall.
     Denied {
@@ -315,7 +315,7 @@ pub enum Verdict {
 pub struct ProbeDecision {
     pub probe: Probe,
     pub calls: Vec<CallPrediction>,
-    pub verdict: Verdict,
+    pub verdict: ProbeStatus,
 }
 
 /// The plan of a suite: subjects with their decisions.
@@ -376,13 +376,13 @@ pub fn plan(subjects: Vec<Subject>, options: Options, ctx: &ProbeContext) -> Pla
                     });
                     let denied = calls.iter().find(|c| matches!(c.action, Action::Errno(_) | Action::Trace(_)));
                     let verdict = if let Some(c) = fatal {
-                        Verdict::Skipped { reason: format!("{} for {}", c.action, name(c)) }
+                        ProbeStatus::Skipped { reason: format!("{} for {}", c.action, name(c)) }
                     } else if ip_dependent {
-                        Verdict::Skipped { reason: "the filter reads the instruction pointer".into() }
+                        ProbeStatus::Skipped { reason: "the filter reads the instruction pointer".into() }
                     } else if let Some(c) = denied {
-                        Verdict::Denied { action: format!("{} for {}", c.action, name(c)) }
+                        ProbeStatus::Denied { action: format!("{} for {}", c.action, name(c)) }
                     } else {
-                        Verdict::Measured
+                        ProbeStatus::Measured
                     };
                     ProbeDecision { probe, calls, verdict }
                 })
@@ -499,7 +499,7 @@ pub fn measure(
                     .map(|(d, &(_, it))| ProbePlan {
                         probe: d.probe,
                         iterations: it,
-                        enabled: !matches!(d.verdict, Verdict::Skipped { .. }),
+                        enabled: !matches!(d.verdict, ProbeStatus::Skipped { .. }),
                     })
                     .collect();
                 let stack: Vec<Program> = subject.stack.iter().map(|v| v.program().clone()).collect();
@@ -633,7 +633,7 @@ pub struct Row {
     /// Paired per-round difference to the entry floor: the filter's own run time.
     pub run_cost: Option<Summary>,
     pub run_cost_estimate: Option<Estimate>,
-    pub verdict: Verdict,
+    pub verdict: ProbeStatus,
     /// All calls of the probe served by the action cache.
     pub predicted_cached: bool,
     /// Instructions per probe iteration, summed over calls and filters.
@@ -881,7 +881,7 @@ pub struct SubjectInfo {
     pub lengths: Vec<usize>,
     pub decisions: Vec<ProbeDecision>,
     /// Per-ABI summary of the cost table.
-    pub table: Option<Vec<crate::cost::table::AbiSummary>>,
+    pub table: Option<Vec<crate::cost::per_syscall::AbiSummary>>,
     /// Hot-syscall-weighted mean instructions (min, max), equal weights over the probes' calls.
     pub hot_weighted_insns: Option<(f64, f64)>,
     /// `(arch, name, min, max, cached)` of the probes' syscalls.
@@ -972,7 +972,7 @@ pub fn analyze(m: Measurements, command: String) -> Report {
                 };
                 // An allowed call's overhead is a cost; a denied one skips the
                 // syscall's work and may well be negative.
-                let cost = d.verdict == Verdict::Measured;
+                let cost = d.verdict == ProbeStatus::Measured;
                 let diff = |other: Option<usize>| {
                     other
                         .filter(|&o| o != si)
@@ -1026,10 +1026,9 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         }
     }
     let mut cache_check = CacheCheck { resolvable: plan.options.rounds >= stats::MIN_ROUNDS, ..CacheCheck::default() };
-    for r in rows
-        .iter()
-        .filter(|r| r.kind == SubjectKind::UnderTest && r.threads == model.threads && r.verdict == Verdict::Measured)
-    {
+    for r in rows.iter().filter(|r| {
+        r.kind == SubjectKind::UnderTest && r.threads == model.threads && r.verdict == ProbeStatus::Measured
+    }) {
         let Some(rc) = &r.run_cost_estimate else { continue };
         if r.predicted_cached {
             cache_check.cached_predicted += 1;
@@ -1077,7 +1076,7 @@ pub struct TailRow {
     pub probe: Probe,
     pub threads: usize,
     pub neighbour: Neighbour,
-    pub verdict: Verdict,
+    pub verdict: ProbeStatus,
     /// Singly timed calls per round (all children).
     pub calls_per_round: usize,
     pub p50: Estimate,
@@ -1129,7 +1128,7 @@ fn tails(m: &Measurements) -> Vec<TailRow> {
                     else {
                         continue;
                     };
-                    let cost = d.verdict == Verdict::Measured;
+                    let cost = d.verdict == ProbeStatus::Measured;
                     let overhead = |mine: &[(usize, f64)], q| {
                         base.filter(|&b| b != si).and_then(|b| {
                             let v = paired(mine, &per_round_quantile(m, b, d.probe, threads, nb, q));
@@ -1176,8 +1175,8 @@ fn per_call_diff(m: &Measurements, a: usize, b: usize, floor: usize, threads: us
     let plan = &m.plan;
     let mut by_round: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for ((da, db), df) in plan.decisions[a].iter().zip(&plan.decisions[b]).zip(&plan.decisions[floor]) {
-        if da.verdict != Verdict::Measured
-            || db.verdict != Verdict::Measured
+        if da.verdict != ProbeStatus::Measured
+            || db.verdict != ProbeStatus::Measured
             || da.calls.is_empty()
             || !df.calls.iter().all(|c| c.cached)
         {
@@ -1197,7 +1196,7 @@ fn per_call_diff(m: &Measurements, a: usize, b: usize, floor: usize, threads: us
 /// `[1 (miss), filters, loads, jumps, alus]` per call of a sweep subject, the
 /// same for every call it makes (`None` if not: then it prices nothing).
 fn sweep_features(ds: &[ProbeDecision]) -> Option<[f64; 5]> {
-    let mut calls = ds.iter().filter(|d| d.verdict == Verdict::Measured).flat_map(|d| d.calls.iter());
+    let mut calls = ds.iter().filter(|d| d.verdict == ProbeStatus::Measured).flat_map(|d| d.calls.iter());
     let c0 = calls.next()?;
     let f = |c: &CallPrediction| (c.cached, c.filters_run, c.classes);
     if c0.cached || !calls.all(|c| f(c) == f(c0)) {
@@ -1274,7 +1273,7 @@ fn fit_model(m: &Measurements, rows: &[Row]) -> CostModel {
         // overhead, except for the unknown number, which has no work to skip.
         let errno_on_nothing = r.probe == Probe::Raw(UNKNOWN_NR)
             && d.calls.iter().all(|c| matches!(c.action, Action::Allow | Action::Errno(_)));
-        if r.verdict != Verdict::Measured && !errno_on_nothing {
+        if r.verdict != ProbeStatus::Measured && !errno_on_nothing {
             continue;
         }
         let Some(predicted_ns) = model.predict(true, &d.calls) else { continue };
@@ -1436,10 +1435,12 @@ pub(crate) mod tests {
         let p = plan(vec![Subject::baseline(), Subject::entry_floor(), subject()], opts(), &ctx);
         let d = &p.decisions[2];
         let by = |probe| d.iter().find(|x| x.probe == probe).unwrap();
-        assert!(matches!(&by(Probe::Getpid).verdict, Verdict::Denied { action } if action.starts_with("ERRNO(1)")));
-        assert!(matches!(&by(Probe::Write).verdict, Verdict::Skipped { reason } if reason.starts_with("KILL_PROCESS")));
+        assert!(matches!(&by(Probe::Getpid).verdict, ProbeStatus::Denied { action } if action.starts_with("ERRNO(1)")));
+        assert!(
+            matches!(&by(Probe::Write).verdict, ProbeStatus::Skipped { reason } if reason.starts_with("KILL_PROCESS"))
+        );
         let read = by(Probe::Read);
-        assert_eq!(read.verdict, Verdict::Measured);
+        assert_eq!(read.verdict, ProbeStatus::Measured);
         assert_eq!((read.calls[0].cached, read.calls[0].insns, read.calls[0].filters_run), (false, 6, 1));
         assert_eq!(by(Probe::FutexWake).calls[0].insns, 8);
         let epoll = by(Probe::EpollWait);
@@ -1448,7 +1449,7 @@ pub(crate) mod tests {
         assert!(p.decisions[1].iter().all(|d| d.calls.iter().all(|c| c.cached)));
         assert!(p.decisions[0]
             .iter()
-            .all(|d| d.verdict == Verdict::Measured && d.calls.iter().all(|c| !c.cached && c.insns == 0)));
+            .all(|d| d.verdict == ProbeStatus::Measured && d.calls.iter().all(|c| !c.cached && c.insns == 0)));
     }
 
     #[test]
@@ -1469,7 +1470,7 @@ pub(crate) mod tests {
             let s = &p.subjects[i + 1];
             assert_eq!(s.kind, SubjectKind::Sweep);
             for d in &p.decisions[i + 1] {
-                assert_eq!(d.verdict, Verdict::Measured, "{}: {:?}", s.label, d.probe);
+                assert_eq!(d.verdict, ProbeStatus::Measured, "{}: {:?}", s.label, d.probe);
                 for c in &d.calls {
                     assert!(!c.cached && c.action == Action::Allow, "{}: {c:?}", s.label);
                     assert_eq!((c.filters_run, c.classes), (filters, classes), "{}", s.label);
@@ -1550,7 +1551,7 @@ pub(crate) mod tests {
                 let drift = 15.0 * ((round * 7) % 5) as f64 - 30.0;
                 for (si, ds) in p.decisions.iter().enumerate() {
                     for d in ds {
-                        if matches!(d.verdict, Verdict::Skipped { .. }) {
+                        if matches!(d.verdict, ProbeStatus::Skipped { .. }) {
                             continue;
                         }
                         let body = 100.0 + 10.0 * d.probe.numbers()[0] as f64;
@@ -1632,7 +1633,7 @@ pub(crate) mod tests {
         );
         // getpid is denied: its overhead may be negative and is not a cost.
         let getpid = r.rows.iter().find(|x| x.subject == "test" && x.probe == Probe::Getpid).unwrap();
-        assert!(matches!(getpid.verdict, Verdict::Denied { .. }));
+        assert!(matches!(getpid.verdict, ProbeStatus::Denied { .. }));
         let info = &r.subjects[2];
         assert_eq!(info.lengths, vec![13]);
         assert!(info.hot.iter().any(|h| h.syscall == "getpid" && !h.cached));
@@ -1717,7 +1718,7 @@ pub(crate) mod tests {
         assert_eq!(cell(Probe::Read, "test2").cache_check, compare::CacheChecked::Consistent);
         assert_eq!(cell(Probe::EpollWait, "test").cache_check, compare::CacheChecked::Consistent);
         assert_eq!(cell(Probe::Getpid, "test").cache_check, compare::CacheChecked::Unmeasured, "denied");
-        assert!(matches!(cell(Probe::Write, "test2").verdict, Verdict::Skipped { .. }));
+        assert!(matches!(cell(Probe::Write, "test2").verdict, ProbeStatus::Skipped { .. }));
         // The measured overhead follows the law with each filter's own classes.
         let read2 = cell(Probe::Read, "test2").overhead.unwrap();
         assert!((read2.median - (40.0 + 10.0 + 5.0 + 0.3 * 4.0 + 0.17 * 3.0)).abs() < 1e-9, "{read2:?}");

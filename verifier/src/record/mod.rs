@@ -6,7 +6,7 @@
 //! of each call (an `int 0x80` call from a 64-bit program is an i386 syscall
 //! with its own numbers), the process tree (every thread and child) and the
 //! arguments (`openat` for reading is not `openat` for writing). The kernel
-//! half, `kernel::record`, reports every call of the whole tree with its exact
+//! half, `kernel::supervise`, reports every call of the whole tree with its exact
 //! `struct seccomp_data`; this module aggregates them with bounded memory and
 //! writes the trace file (`seccheck-trace/1` JSON) that [`generate`] turns into
 //! a Docker/OCI profile and [`verify`] proves.

@@ -7,7 +7,7 @@
 use crate::kernel::overhead::Probe;
 use crate::output::{OutDir, OutputError};
 use crate::overhead::stats::{format_estimate, Estimate};
-use crate::overhead::{Agreement, Param, Report, Row, SubjectKind, Verdict};
+use crate::overhead::{Agreement, Param, ProbeStatus, Report, Row, SubjectKind};
 use plotters::prelude::*;
 use std::fmt::Write as _;
 
@@ -30,14 +30,14 @@ fn latency_cell(e: &Estimate) -> String {
 
 fn cell(r: &Row) -> String {
     match (&r.verdict, &r.overhead_estimate) {
-        (Verdict::Skipped { .. }, _) => "skipped".into(),
+        (ProbeStatus::Skipped { .. }, _) => "skipped".into(),
         (_, None) => latency_cell(&r.latency_estimate),
         (v, Some(o)) => {
             let mut s = format_estimate(o, true, 1.0);
             if r.predicted_cached {
                 s.push_str(" c");
             }
-            if matches!(v, Verdict::Denied { .. }) {
+            if matches!(v, ProbeStatus::Denied { .. }) {
                 s.push_str(" (denied)");
             }
             s
@@ -122,7 +122,7 @@ pub fn text(report: &Report) -> String {
     }
     for s in &report.subjects {
         for d in &s.decisions {
-            if let Verdict::Skipped { reason } = &d.verdict {
+            if let ProbeStatus::Skipped { reason } = &d.verdict {
                 let _ = writeln!(out, "{}: {} not measured: {reason}", s.label, d.probe.name());
             }
         }
@@ -381,11 +381,11 @@ pub fn predictions_text(subjects: &[crate::overhead::SubjectInfo]) -> String {
         }
         for d in &s.decisions {
             match &d.verdict {
-                Verdict::Measured => {}
-                Verdict::Denied { action } => {
+                ProbeStatus::Measured => {}
+                ProbeStatus::Denied { action } => {
                     let _ = writeln!(out, "  {}: denied ({action})", d.probe.name());
                 }
-                Verdict::Skipped { reason } => {
+                ProbeStatus::Skipped { reason } => {
                     let _ = writeln!(out, "  {}: not measurable ({reason})", d.probe.name());
                 }
             }
@@ -429,7 +429,7 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
         report
             .rows
             .iter()
-            .filter(|r| r.threads == threads && r.verdict == Verdict::Measured)
+            .filter(|r| r.threads == threads && r.verdict == ProbeStatus::Measured)
             .filter_map(|r| r.overhead_estimate)
     };
     let top = |o: Estimate| o.interval.map(|i| i.hi).unwrap_or(o.median).max(o.median);
@@ -476,7 +476,7 @@ fn plot_overhead(report: &Report, file: &str, svg: &mut String) -> Result<(), Re
         for (i, &p) in probes.iter().enumerate() {
             let Some((o, row)) = get(s, p) else { continue };
             let x0 = i as f64 + 0.1 + k as f64 * width;
-            if matches!(row.verdict, Verdict::Denied { .. }) {
+            if matches!(row.verdict, ProbeStatus::Denied { .. }) {
                 let label = Text::new(
                     "denied",
                     (x0, 0.0),
@@ -530,7 +530,7 @@ fn plot_scaling(report: &Report, file: &str, svg: &mut String) -> Result<(), Rep
                     let v: Vec<f64> = report
                         .rows
                         .iter()
-                        .filter(|r| r.subject == s.label && r.threads == t && r.verdict == Verdict::Measured)
+                        .filter(|r| r.subject == s.label && r.threads == t && r.verdict == ProbeStatus::Measured)
                         .map(|r| r.overhead.map(|o| o.median).unwrap_or(f64::NAN))
                         .filter(|v| v.is_finite())
                         .collect();
@@ -918,7 +918,7 @@ pub fn markdown(report: &Report) -> String {
             );
         }
         for d in &s.decisions {
-            if let Verdict::Skipped { reason } | Verdict::Denied { action: reason } = &d.verdict {
+            if let ProbeStatus::Skipped { reason } | ProbeStatus::Denied { action: reason } = &d.verdict {
                 let _ = writeln!(o, "\n- {}: {}", d.probe.name(), md_escape(reason));
             }
         }
@@ -1140,7 +1140,7 @@ mod tests {
         // Were getpid allowed, it would be one more bar and no label.
         let mut allowed = r.clone();
         for row in allowed.rows.iter_mut().filter(|x| x.subject == "test" && x.probe == Probe::Getpid) {
-            row.verdict = Verdict::Measured;
+            row.verdict = ProbeStatus::Measured;
         }
         let mut svg2 = String::new();
         plot_overhead(&allowed, "o.svg", &mut svg2).unwrap();

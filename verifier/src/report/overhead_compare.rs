@@ -6,7 +6,7 @@
 
 use crate::overhead::compare::{CacheChecked, Comparison, ComparisonCell, OptimizedPair};
 use crate::overhead::stats::format_estimate;
-use crate::overhead::{Report, Verdict};
+use crate::overhead::{ProbeStatus, Report};
 use std::fmt::Write as _;
 
 fn cache(c: &ComparisonCell) -> String {
@@ -27,10 +27,10 @@ fn cells(c: &ComparisonCell) -> Vec<String> {
         None => "—".into(),
     };
     let overhead = match (&c.verdict, &c.overhead) {
-        (Verdict::Skipped { reason }, _) => format!("skipped: {reason}"),
+        (ProbeStatus::Skipped { reason }, _) => format!("skipped: {reason}"),
         (_, None) => "—".into(),
         (v, Some(e)) => {
-            let denied = if matches!(v, Verdict::Denied { .. }) { " (denied)" } else { "" };
+            let denied = if matches!(v, ProbeStatus::Denied { .. }) { " (denied)" } else { "" };
             format!("{}{denied}", format_estimate(e, true, 1.0))
         }
     };

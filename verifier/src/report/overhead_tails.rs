@@ -3,7 +3,7 @@
 //! rounds, and under a filter their paired difference to no filter.
 
 use crate::overhead::stats::{format_estimate, Estimate};
-use crate::overhead::{Neighbour, Report, SubjectKind, TailRow, Verdict};
+use crate::overhead::{Neighbour, ProbeStatus, Report, SubjectKind, TailRow};
 use std::fmt::Write as _;
 
 fn est(e: &Option<Estimate>, signed: bool) -> String {
@@ -43,7 +43,7 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                 .iter()
                 .filter(|t| t.threads == threads && t.neighbour == nb)
                 .map(|t: &TailRow| {
-                    let denied = if matches!(t.verdict, Verdict::Denied { .. }) { " (denied)" } else { "" };
+                    let denied = if matches!(t.verdict, ProbeStatus::Denied { .. }) { " (denied)" } else { "" };
                     vec![
                         t.subject.clone(),
                         format!("{}{denied}", t.probe.name()),

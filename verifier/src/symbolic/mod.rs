@@ -2,8 +2,6 @@
 //! `seccomp_data` inputs that reach it, as a decision diagram over the 512 input
 //! bits — and, derived from it, the per-arch, per-syscall table people read.
 //!
-//! (ARCHITECTURE.md section "symbolic", maintained by the lead, is this text.)
-//!
 //! ## How
 //!
 //! - [`vars`]: one BDD variable per input bit, ordered arch, nr, arg0…arg5, ip,
@@ -21,60 +19,21 @@
 //! - [`table`] derives the human summary; [`cond`] renders sets of argument
 //!   values as `(arg2 & 0x3) == 0`, `arg1 in [0x1000, 0xffffffffffffffff]`, …
 //!
-//! ## Which BDD package, and why our own
+//! ## Why our own BDD package
 //!
-//! `cargo bench -p seccheck-bench --features bdd-packages --bench bdd_packages` records the
-//! evaluator's exact sequence of BDD operations on each workload
-//! ([`Analysis::trace_operations`]) and replays it on each package: same
-//! operations, same variable order, only the package differs. Medians on the
-//! shared 2-core VM (other jobs running, so ±30 %):
-//!
-//! | workload (recorded ops) | ours | biodivine-lib-bdd 0.6 | oxidd 0.13 (`bcdd`, 1 thread) |
-//! |---|---|---|---|
-//! | Docker default, libseccomp linear (34 059) | 10.9 ms | 58.8 ms | 37.9 ms |
-//! | Docker default, libseccomp tree (42 206) | 5.9 ms | 66.2 ms | 46.5 ms |
-//! | Docker default, runc layout (42 384) | 8.6 ms | 99.9 ms | 83.4 ms |
-//! | Docker-like via libseccomp crate, linear (33 954) | 7.1 ms | 86.2 ms | 54.9 ms |
-//! | Docker-like via libseccomp crate, tree (42 101) | 8.1 ms | 83.0 ms | 64.2 ms |
-//! | parity of 30 argument bits, 2^30 paths (392) | 0.10 ms | 1.2 ms | 4.6 ms* |
-//! | 4096 instructions (46 667) | 9.4 ms | 115 ms | 87 ms |
-//!
-//! (*) mostly oxidd's manager set-up (sized for 4 Mi nodes, as ours is by
-//! default; ours sizes itself from the program length). Replays include
-//! translating handles through a map for every package.
-//!
-//! Why the others lose on this workload: `biodivine-lib-bdd` keeps every BDD
-//! as its own node vector, so each `and`/`or` copies its operands into a fresh
-//! diagram — "path condition ∧ 32-node comparison" costs O(|path condition|)
-//! instead of O(32), and nothing is shared between the thousands of path
-//! conditions. `oxidd` is a shared, hash-consed manager (the right design), but
-//! every operation goes through its reference-counted handles, a concurrent
-//! unique table and manager-lock closures, and a node can only be built through
-//! `apply` (`ite(var, hi, lo)`), where we build comparison chains bottom-up with
-//! `mk`. Ours ([`bdd`]) is a single-threaded hash-consed arena with a lossy
-//! operation cache, no reference counts and no garbage collection — an
-//! analysis lives for milliseconds, and the node budget bounds its memory. It
-//! is checked against truth tables by property tests (`bdd.rs`) and, through
-//! the evaluator, against the emulator on every differential test.
-//!
-//! ## Speed
-//!
-//! `cargo bench -p seccheck-bench --bench symbolic` (same VM):
-//!
-//! | filter | analysis + full table | one emulator run | ratio |
-//! |---|---|---|---|
-//! | Docker default x86_64+x32+i386, libseccomp linear (1001 insns) | 4.6 ms | 765 ns | ≈ 6 000 |
-//! | Docker default, libseccomp tree (1246 insns) | 5.2 ms | 45 ns | ≈ 115 000 |
-//! | Docker default, runc layout (1260 insns) | 5.7 ms | 59 ns | ≈ 96 000 |
-//! | Docker-like via libseccomp crate, linear / tree | 4.6 / 5.3 ms | 731 / 48 ns | ≈ 6 300 / 110 000 |
-//! | parity of 30 argument bits (2^30 paths, 64 insns) | 0.16 ms | 114 ns | ≈ 1 400 |
-//! | 4096 instructions, 681 argument-checked rules | 36.6 ms | 844 ns | ≈ 43 000 |
-//!
-//! Targets (DESIGN.md): < 20 ms for Docker's default, < 100 ms for 2^30 paths
-//! and for 4096 instructions. Analysis alone is 4–9 ms for the Docker filters;
-//! the table's time for the 4096-instruction filter goes into rendering 681
-//! rows of argument conditions. Under load from other jobs the same runs took up
-//! to 3× longer.
+//! Ours ([`bdd`]) is a single-threaded hash-consed arena with a lossy
+//! operation cache, no reference counts and no garbage collection: an analysis
+//! lives for milliseconds, and the node budget bounds its memory. Comparison
+//! chains are built bottom-up with `mk`. `biodivine-lib-bdd` keeps every BDD as
+//! its own node vector, so each `and`/`or` copies its operands ("path condition
+//! ∧ 32-node comparison" costs O(|path condition|) instead of O(32), and
+//! nothing is shared between the thousands of path conditions); `oxidd` is a
+//! shared, hash-consed manager, but every operation goes through
+//! reference-counted handles, a concurrent unique table and manager-lock
+//! closures. The replayed comparison and the evaluator's speed are in
+//! `reports/symbolic.md`. Ours is checked against truth tables by property
+//! tests (`bdd.rs`) and, through the evaluator, against the emulator on every
+//! differential test.
 //!
 //! ## Limits, and why
 //!
@@ -447,7 +406,7 @@ impl Analysis {
         self.m.restrict(f, &asg)
     }
 
-    // ---- helpers for the lints (`crate::lints`), added by the lints branch ----
+    // ---- for the lints (`crate::lints`) ----
 
     /// The arch values of `s`: `∃ nr, args, ip. s`, a set that constrains arch only.
     pub fn project_arch(&mut self, s: InputSet) -> InputSet {

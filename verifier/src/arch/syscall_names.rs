@@ -7,7 +7,7 @@
 //! cargo run -p seccheck --example gen_arch_tables -- \
 //!         --linux <linux-7.2.13-tree> \
 //!         --linux <linux-6.12.117-tree> \
-//!         --out verifier/src/arch/tables.rs
+//!         --out verifier/src/arch/syscall_names.rs
 //! ```
 //!
 //! Inputs: the `syscalls` crate 0.8.1 (generated from Linux v6.18)
