@@ -11,15 +11,23 @@ use seccheck::arch::Arch;
 use seccheck::bpf::validate::ValidProgram;
 use seccheck::genfuzz::libseccomp::{self as ls, DAction, DArg, DOp, DRule, DockerCase, LibseccompCompiler};
 use seccheck::genfuzz::seccompiler::{self as sc, SAction, SCond, SOp, SRule, SeccompilerCase, SeccompilerCompiler};
-use seccheck::genfuzz::{check, Case, CaseOutcome, Compiler, Divergence, NotCompiled, LIMITS, MINIMISE_LIMITS};
+use seccheck::genfuzz::{
+    check, confirm, Case, CaseOutcome, Compiler, Divergence, NotCompiled, LIMITS, MINIMISE_LIMITS,
+};
 use seccheck::seccomp::Action;
 use seccheck::sources::Optimize;
 
 use crate::common::generator_cases;
 
+/// `case`'s divergence under `comp` as a campaign shows it: a divergence
+/// found on a sample is confirmed by the exact comparison, whose
+/// counterexample (chosen to read well) is the one shown.
 fn diverges<C: Case>(comp: &dyn Compiler<C>, case: &C) -> Divergence {
     match check(comp, case, 1).expect("seccheck's judges agree") {
-        CaseOutcome::Diverges(d) => d,
+        CaseOutcome::Diverges(d) => {
+            let p = comp.compile(case, LIMITS).unwrap().program;
+            confirm(&p, &case.model(), d).expect("the exact comparison sees the divergence too")
+        }
         other => panic!("{}: expected a divergence, got {other:?}\n{}", comp.name(), case.json()),
     }
 }

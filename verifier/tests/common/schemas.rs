@@ -101,7 +101,10 @@ pub fn loose_nodes(schema: &Value) -> Vec<String> {
                     Some(Value::Array(a)) => a.iter().any(|x| x == t),
                     _ => false,
                 };
-                if is("object") && !m.contains_key("properties") {
+                // A map is typed by the schema of its values.
+                let typed_map = matches!(m.get("additionalProperties"), Some(Value::Object(_)))
+                    || m.contains_key("patternProperties");
+                if is("object") && !m.contains_key("properties") && !typed_map {
                     out.push(format!("{at}: an object without properties"));
                 }
                 if is("array") && !m.contains_key("items") && !m.contains_key("prefixItems") {
