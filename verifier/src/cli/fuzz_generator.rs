@@ -317,6 +317,9 @@ struct Counts {
     died: u64,
     #[serde(default)]
     slow_not_compared: u64,
+    /// Stopped by the end of the run (`--seconds`), no finding.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cut_short: u64,
     /// `refused`, by reason ([`genfuzz::Refusal::reason`]).
     #[serde(default)]
     refused_because: BTreeMap<String, u64>,
@@ -334,6 +337,7 @@ impl Counts {
             hung: c.hung,
             died: c.died,
             slow_not_compared: c.slow_not_compared,
+            cut_short: c.cut_short,
             refused_because: c.refused_because.clone(),
         }
     }
@@ -346,6 +350,7 @@ impl Counts {
         self.hung += o.hung;
         self.died += o.died;
         self.slow_not_compared += o.slow_not_compared;
+        self.cut_short += o.cut_short;
         for (why, n) in &o.refused_because {
             *self.refused_because.entry(why.clone()).or_default() += n;
         }
@@ -521,6 +526,10 @@ fn merge(files: &[PathBuf], args: &Args, out: &mut dyn Write) -> Result<Outcome,
 }
 
 /// One line per compiler: what happened to the cases.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn counters(per_compiler: &[Counts]) -> Vec<String> {
     per_compiler
         .iter()
@@ -529,7 +538,11 @@ fn counters(per_compiler: &[Counts]) -> Vec<String> {
                 0 => String::new(),
                 n => format!(" ({n} not compiled: another compiler was as slow adding the same rules)"),
             };
-            format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow{shared}, {} hung, {} crashed", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow, c.hung, c.died)
+            let cut = match c.cut_short {
+                0 => String::new(),
+                n => format!(", {n} cut short by the end of the run (no finding)"),
+            };
+            format!("{}: {} compiled and compared exactly, {} refused by the generator, {} too large to compare exactly, {} diverged, {} slow{shared}, {} hung, {} crashed{cut}", c.name, c.compared, c.refused, c.too_large, c.diverged, c.slow, c.hung, c.died)
         })
         .collect()
 }

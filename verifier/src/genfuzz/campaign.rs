@@ -154,6 +154,9 @@ pub struct CompilerCounts {
     pub slow_not_compared: u64,
     /// The compiling process died.
     pub died: u64,
+    /// Started in the last seconds of the run and stopped by its end (no
+    /// finding: a compilation given less than [`LIMITS`] proves nothing).
+    pub cut_short: u64,
 }
 
 /// Counters and findings of a run.
@@ -242,6 +245,7 @@ pub fn run<C: Case>(
     let mut attempts: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
     let mut i = campaign.shard.index;
     let mut next_progress = PROGRESS_EVERY;
+    let mut cut_short = false;
     while start.elapsed() < budget {
         if start.elapsed() >= next_progress {
             rep.elapsed = start.elapsed();
@@ -277,8 +281,25 @@ pub fn run<C: Case>(
             }
             let timing = comp.timing_command("policy.json", &case);
             on(Event::Case { case: i, compiler: &name, json: &json, timing: &timing, minimising: false });
+            // `--seconds` is a promise: the run ends within 10 % of its budget
+            // (aimed at 5 %, leaving room for what follows a compilation).
+            // A compilation started near the end gets only what is left of that
+            // window; one cut short by it is no finding but `cut_short`, as are
+            // the case's compilers after it, and the run ends. (Checked per
+            // compilation: one case's compilers may each take that long.)
+            let window = (budget + budget / 20).saturating_sub(start.elapsed());
+            let near_end = window < LIMITS.give_up;
+            let limits =
+                if near_end { Limits { spin_check: LIMITS.spin_check.min(window), give_up: window } } else { LIMITS };
+            let checked = check_compared(comp.as_ref(), &case, i, limits, &mut compared);
+            if near_end && matches!(checked, Ok((CaseOutcome::Hung(_), _))) {
+                for c in &mut rep.per_compiler[ci..] {
+                    c.cut_short += 1;
+                }
+                cut_short = true;
+                break;
+            }
             let counts = &mut rep.per_compiler[ci];
-            let checked = check_compared(comp.as_ref(), &case, i, LIMITS, &mut compared);
             match &checked {
                 Ok((CaseOutcome::Agrees | CaseOutcome::Diverges(_), _))
                 | Ok((CaseOutcome::Slow { too_large: false, .. }, _)) => counts.compared += 1,
@@ -389,12 +410,17 @@ pub fn run<C: Case>(
                     (small, Problem::Hung(h), k)
                 }
                 Problem::Died(s) => {
-                    let (small, s) = minimise(&case, s, left.min(Duration::from_secs(30)), &mut watch, |c| match comp
-                        .compile(c, MINIMISE_LIMITS)
-                    {
-                        Err(NotCompiled::Died(s)) => Some(s),
-                        _ => None,
-                    });
+                    let (small, s) = minimise(
+                        &case,
+                        s,
+                        left.min(Duration::from_secs(30)),
+                        MINIMISE_LIMITS.give_up,
+                        &mut watch,
+                        |c| match comp.compile(c, MINIMISE_LIMITS) {
+                            Err(NotCompiled::Died(s)) => Some(s),
+                            _ => None,
+                        },
+                    );
                     (small, Problem::Died(s), None)
                 }
             };
@@ -423,6 +449,9 @@ pub fn run<C: Case>(
             on(Event::Finding(rep.findings.last().expect("just pushed")));
         }
         i += campaign.shard.count;
+        if cut_short {
+            break;
+        }
     }
     rep.elapsed = start.elapsed();
     rep

@@ -19,9 +19,11 @@ pub fn shrink<C: Case>(
     budget: Duration,
     watch: &mut dyn FnMut(&C),
 ) -> (C, (Divergence, ValidProgram)) {
-    minimise(case, found, budget, watch, |c| match check_within(compiler, c, 1, MINIMISE_LIMITS) {
-        Ok((CaseOutcome::Diverges(d), Some(p))) => Some((d, p)),
-        _ => None,
+    minimise(case, found, budget, MINIMISE_LIMITS.give_up, watch, |c| {
+        match check_within(compiler, c, 1, MINIMISE_LIMITS) {
+            Ok((CaseOutcome::Diverges(d), Some(p))) => Some((d, p)),
+            _ => None,
+        }
     })
 }
 
@@ -40,7 +42,7 @@ pub fn shrink_slow<C: Case>(
     let floor = (slow.time / 2).max(SLOW_COMPILE);
     // A variant that loops is given up on soon; a slow one gets its time.
     let limits = Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up };
-    minimise(case, slow, budget, watch, |c| {
+    minimise(case, slow, budget, limits.give_up, watch, |c| {
         compiler.compile(c, limits).ok().and_then(|c| c.slow).filter(|s| s.known == slow.known && s.time >= floor)
     })
 }
@@ -63,28 +65,31 @@ pub fn shrink_hung<C: Case>(
         Limits { spin_check: MINIMISE_LIMITS.spin_check, give_up: LIMITS.give_up }
     };
     let first = hang.clone();
-    minimise(case, hang, budget, watch, |c| match compiler.compile(c, limits) {
+    minimise(case, hang, budget, limits.give_up, watch, |c| match compiler.compile(c, limits) {
         Err(NotCompiled::Hung(h)) if same(&h, &first) => Some(h),
         _ => None,
     })
 }
 
 /// Greedy minimisation: replace `case` by its first simpler variant for which
-/// `still` answers, until none does or `budget` runs out (checked before each
-/// variant, so one variant's check may run past it). `watch` sees each
-/// variant before it is checked.
+/// `still` answers, until none does or `budget` runs out. A variant is
+/// checked only while `step` (the most one check can take: a slow or hanging
+/// compilation's limit) still fits in the budget, so the budget holds when
+/// `step` is right. `watch` sees each variant before it is checked.
 pub(crate) fn minimise<C: Case, T>(
     case: &C,
     found: T,
     budget: Duration,
+    step: Duration,
     watch: &mut dyn FnMut(&C),
     mut still: impl FnMut(&C) -> Option<T>,
 ) -> (C, T) {
     let start = Instant::now();
+    let fits = || start.elapsed() + step < budget;
     let (mut best, mut what) = (case.clone(), found);
-    'outer: while start.elapsed() < budget {
+    'outer: while fits() {
         for c in best.shrink() {
-            if start.elapsed() >= budget {
+            if !fits() {
                 break 'outer;
             }
             watch(&c);
