@@ -292,7 +292,9 @@ pub fn run<C: Case>(
             let limits =
                 if near_end { Limits { spin_check: LIMITS.spin_check.min(window), give_up: window } } else { LIMITS };
             let checked = check_compared(comp.as_ref(), &case, i, limits, &mut compared);
-            if near_end && matches!(checked, Ok((CaseOutcome::Hung(_), _))) {
+            // A loop found within the usual spin check is a finding still.
+            let given_up = |h: &Hang| h.spinning_at.is_none() || window < LIMITS.spin_check;
+            if near_end && matches!(&checked, Ok((CaseOutcome::Hung(h), _)) if given_up(h)) {
                 for c in &mut rep.per_compiler[ci..] {
                     c.cut_short += 1;
                 }
@@ -578,7 +580,7 @@ mod tests {
         // The second shares the first's rule stage: a known hang there is
         // counted, not run again.
         assert_eq!(first.hung, second.hung);
-        assert_eq!(first.compared + first.too_large + first.refused + first.hung, rep.cases);
+        assert_eq!(first.compared + first.too_large + first.refused + first.hung + first.cut_short, rep.cases);
         assert_eq!(first.refused_because.values().sum::<u64>(), first.refused, "{first:?}");
         for f in &rep.findings {
             match &f.problem {
