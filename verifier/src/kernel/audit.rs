@@ -19,7 +19,8 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
-pub use crate::uapi::AUDIT_SECCOMP;
+/// What starts a record of type [`crate::uapi::AUDIT_SECCOMP`] in the log.
+const MARK: &str = "type=1326 ";
 
 /// Records read per call at most; the kernel log holds a few thousand.
 const MAX_RECORDS: usize = 20_000;
@@ -50,7 +51,7 @@ pub struct SeccompRecord {
 /// `audit_log_untrustedstring` hex-encodes any value with a space, quote or
 /// control byte, so a value never contains another token.
 pub fn parse_record(message: &str) -> Option<SeccompRecord> {
-    let rest = message.split_once("type=1326 ")?.1;
+    let rest = message.split_once(MARK)?.1;
     let mut rec = SeccompRecord { pid: -1, comm: String::new(), sig: 0, arch: 0, syscall: -1, ip: 0, code: 0 };
     let (mut pid, mut arch, mut syscall, mut code) = (false, false, false, false);
     for tok in rest.split_ascii_whitespace() {
@@ -141,6 +142,11 @@ impl KmsgCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mark_is_the_uapi_record_type() {
+        assert_eq!(MARK, format!("type={} ", crate::uapi::AUDIT_SECCOMP));
+    }
 
     #[test]
     fn parses_the_record_kauditd_prints() {
