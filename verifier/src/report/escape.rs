@@ -2,13 +2,13 @@
 //! `bench --report` README): everything a report did not write itself (file
 //! names, profile and filter labels, generator notes and their JSON paths,
 //! policy names and `when` text, messages quoting them, machine strings)
-//! goes through [`text`], [`code`], [`prose`] or [`fence`], so it renders as
+//! goes through [`text`] (or [`cell`] in a table), [`code`], [`prose`] or [`fence`], so it renders as
 //! the characters it is and never as Markdown or HTML.
 //!
 //! The scheme: every character Markdown or HTML could read as syntax is
 //! written as a numeric character reference (`<` → `&#60;`, `|` → `&#124;`,
-//! `` ` `` → `&#96;`, `*`, `_`, `[`, `]`, `#`, `\`, `&`, …; see [`text`] for
-//! the exact set). CommonMark
+//! `` ` `` → `&#96;`, `*`, `\`, `&`, and `_`, `]`, `#`, `@` where they could
+//! be syntax; see [`text`] for the exact rules). CommonMark
 //! treats a character reference as literal text that can never stand for a
 //! structural character (spec 0.31, "Entity and numeric character
 //! references"), GFM splits table cells only at a literal `|`, and an HTML
@@ -25,26 +25,51 @@
 //! is double-quoted).
 
 /// Untrusted text as inline Markdown that renders exactly as these
-/// characters (control characters as their control pictures).
+/// characters (control characters as their control pictures), anywhere on a
+/// line we wrote (after a list marker too).
 ///
-/// Encoded everywhere: `` \ ` * _ [ ] < > & | ~ # @ $ ! `` (escapes, code,
-/// emphasis, links and images, HTML, tables, strikethrough, headings,
-/// GitHub's mentions and math). Encoded only where a line's block structure
-/// could read them, as text may follow a list marker we wrote: any ASCII
-/// punctuation as the first character (`-`, `+`, `=`, `:` …), and the `.` or
-/// `)` after leading digits (`1.` starts an ordered list). Everything else
-/// (letters, digits, `.`, `/`, `-` inside) stays as it is, so names read
-/// plainly in the Markdown source too.
+/// Encoded everywhere: `` \ ` * < > & | ~ $ ! `` (escapes, code, emphasis,
+/// images, HTML, tables, strikethrough, GitHub's math). Encoded where they
+/// could start markup, and left alone where CommonMark/GFM cannot read them
+/// as syntax, so names read plainly in the Markdown source too:
+/// - `_` unless between two letters or digits (an intraword `_` is both
+///   left- and right-flanking and can neither open nor close emphasis);
+/// - `@` and `#` unless after a letter or digit (a GitHub mention or issue
+///   reference needs a non-word character before it);
+/// - `]` before `(`, `[` or `:` (an inline link, a full reference, a link
+///   definition); a lone `[x]` is text, as nothing we write defines `x`,
+///   and `[` first on a line is encoded by the next rule;
+/// - first on a line, any ASCII punctuation (`-`, `+`, `=`, `:`, `[` …), and
+///   the `.` or `)` after leading digits (`1.` starts an ordered list).
 pub fn text(s: &str) -> String {
+    encode(s, true)
+}
+
+/// Untrusted text that never starts a line: in a GFM table cell (inline
+/// content only), inside `<code>`, or after our own words on a line. As
+/// [`text`] without the rules for the start of a line (no list, heading or
+/// link definition can start there), so `+30 [28, 34]`, `6.18.44` or
+/// `/bin/ls` stay as they are.
+pub fn cell(s: &str) -> String {
+    encode(s, false)
+}
+
+fn encode(s: &str, line_start_rules: bool) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     let mut digits_so_far = true;
-    for (i, c) in s.chars().enumerate() {
+    let word = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_some_and(|c| c.is_alphanumeric());
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1);
         let encode = match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '#' | '@' | '$' | '!' => true,
+            '\\' | '`' | '*' | '<' | '>' | '&' | '|' | '~' | '$' | '!' => true,
+            '_' => !(word(before) && word(Some(i + 1))),
+            '@' | '#' => !word(before),
+            ']' => matches!(chars.get(i + 1), Some('(' | '[' | ':')),
             // Not line endings for CommonMark, but some viewers break there.
             '\u{2028}' | '\u{2029}' | '\u{85}' => true,
-            '.' | ')' if digits_so_far && i > 0 => true,
-            c if i == 0 && c.is_ascii_punctuation() => true,
+            '.' | ')' if line_start_rules && digits_so_far && i > 0 => true,
+            c if line_start_rules && i == 0 && c.is_ascii_punctuation() => true,
             _ => false,
         };
         digits_so_far &= c.is_ascii_digit();
@@ -64,9 +89,9 @@ pub fn text(s: &str) -> String {
 }
 
 /// An untrusted value (a name, a path, a condition, an input) as inline
-/// code: `<code>` around [`text`]. Safe in table cells and in HTML blocks.
+/// code: `<code>` around [`cell`]. Safe in table cells and in HTML blocks.
 pub fn code(s: &str) -> String {
-    format!("<code>{}</code>", text(s))
+    format!("<code>{}</code>", cell(s))
 }
 
 /// A sentence written by seccheck that marks code with backticks and may
@@ -130,11 +155,19 @@ mod tests {
         assert_eq!(text("a <b> & c|d"), "a &#60;b&#62; &#38; c&#124;d");
         assert_eq!(text("x\n## Approved\r\t"), "x\u{240a}&#35;&#35; Approved\u{240d}\u{2409}");
         assert_eq!(text("[x](javascript:alert(1))"), "&#91;x&#93;(javascript:alert(1))");
+        assert_eq!(
+            text("a [x](javascript:alert(1)) [y][z] [w]: u"),
+            "a [x&#93;(javascript:alert(1)) [y&#93;[z] [w&#93;: u"
+        );
+        assert_eq!(text("_a_ b_c *d* @e f@g #1 h#2"), "&#95;a&#95; b_c &#42;d&#42; &#64;e f@g &#35;1 h#2");
         assert_eq!(text("- item"), "&#45; item");
         assert_eq!(text("12. x 3. y"), "12&#46; x 3. y");
         assert_eq!(text("@team"), "&#64;team");
         assert_eq!(code("`a`"), "<code>&#96;a&#96;</code>");
-        assert_eq!(text("docker-default.x86_64.json"), "docker-default.x86&#95;64.json");
+        assert_eq!(text("docker-default.x86_64.json"), "docker-default.x86_64.json");
+        assert_eq!(text("x_ _y"), "x&#95; &#95;y");
+        assert_eq!(cell("6.18.44 +30 [28, 34] - x"), "6.18.44 +30 [28, 34] - x");
+        assert_eq!(cell("a|b <i>"), "a&#124;b &#60;i&#62;");
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 // Every value from the review goes through `super::escape` (see its `//!`
 // for the scheme): `esc` for sentences that mark code with backticks, `code`
 // for values, `text` for plain labels, `fence` and `one_line` for blocks.
-use super::escape::{code, fence, one_line, prose as esc, text};
+use super::escape::{cell, code, fence, one_line, prose as esc, text};
 
 /// `0 1 2 … 998 999`: at most 24 indices.
 fn path_text(path: &[usize]) -> String {
@@ -276,11 +276,11 @@ pub fn render(r: &Review) -> String {
             let _ = writeln!(
                 b,
                 "| {} |\n|{}",
-                t.header.iter().map(|h| text(h)).collect::<Vec<_>>().join(" | "),
+                t.header.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "),
                 " --- |".repeat(t.header.len())
             );
             for row in &t.rows {
-                let _ = writeln!(b, "| {} |", row.iter().map(|c| text(c)).collect::<Vec<_>>().join(" | "));
+                let _ = writeln!(b, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
             }
         }
         for n in &bv.notes {

@@ -105,10 +105,10 @@ pub fn markdown(r: &CommandReport) -> String {
     let _ = writeln!(
         o,
         "Kernel {} on {} × {} ({}); while measuring, other processes used {:.0}% of all CPU time and the hypervisor stole {:.0}%, over {:.0} s.\n",
-        escape::text(&e.kernel_release),
+        escape::cell(&e.kernel_release),
         e.cpus,
-        escape::text(&e.cpu_model),
-        escape::text(&e.virtualization),
+        escape::cell(&e.cpu_model),
+        escape::cell(&e.virtualization),
         l.others * 100.0,
         l.steal * 100.0,
         l.wall_seconds
@@ -127,12 +127,12 @@ pub fn markdown(r: &CommandReport) -> String {
         o,
         "| no filter | {} | — | — | {} |",
         us(&r.baseline, false),
-        escape::text(&r.baseline_outcome.to_string())
+        escape::cell(&r.baseline_outcome.to_string())
     );
     for row in &r.rows {
         let [wall, diff, q] = row_cells(row);
         let note = verdict_text(&row.verdict).unwrap_or_else(|| row.note.clone());
-        let _ = writeln!(o, "| {} | {wall} | {diff} | {q} | {} |", escape::text(&row.label), escape::text(&note));
+        let _ = writeln!(o, "| {} | {wall} | {diff} | {q} | {} |", escape::cell(&row.label), escape::cell(&note));
     }
     o
 }

@@ -119,7 +119,7 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(o, "## Filters compared\n\n{}.\n", escape::text(&title(c, report.options.rounds)));
     let _ = writeln!(o, "| {} |\n|{}", HEADER.join(" | "), " --- |".repeat(HEADER.len()));
     for r in rows(c) {
-        let _ = writeln!(o, "| {} |", r.iter().map(|x| escape::text(x)).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(o, "| {} |", r.iter().map(|x| escape::cell(x)).collect::<Vec<_>>().join(" | "));
     }
     let _ = writeln!(o);
     if !c.optimized.is_empty() {
@@ -130,7 +130,7 @@ pub fn markdown(report: &Report) -> String {
         );
         let _ = writeln!(o, "| {} |\n|{}", OPT_HEADER.join(" | "), " --- |".repeat(OPT_HEADER.len()));
         for r in c.optimized.iter().flat_map(opt_rows) {
-            let _ = writeln!(o, "| {} |", r.iter().map(|x| escape::text(x)).collect::<Vec<_>>().join(" | "));
+            let _ = writeln!(o, "| {} |", r.iter().map(|x| escape::cell(x)).collect::<Vec<_>>().join(" | "));
         }
         let _ = writeln!(o);
     }

@@ -187,7 +187,10 @@ fn md_shape(md: &str) -> Vec<(Option<char>, [usize; 6])> {
                 return (None, [0; 6]);
             }
             let count = |c: char| l.matches(c).count();
-            (l.chars().next(), [count('|'), count('`'), count('<'), count('*'), count('['), l.matches("](").count()])
+            // A `[` alone is text ([`super::escape::text`]); links need `](`, `][`
+            // or `]:` after it.
+            let links = l.matches("](").count() + l.matches("][").count() + l.matches("]:").count();
+            (l.chars().next(), [count('|'), count('`'), count('<'), count('*'), count('_'), links])
         })
         .collect()
 }
