@@ -413,9 +413,13 @@ pub struct Sample {
 pub struct BitmapProbe {
     pub filter_len: usize,
     pub predicted_size: u32,
-    /// `(nr, ns/call)` for numbers around the predicted size, then the x32
-    /// number of `getpid` (never cached).
+    /// `(nr, ns/call)` under the probe filter for numbers around the
+    /// predicted size, then the x32 number of `getpid` (never cached).
     pub latencies: Vec<(u32, f64)>,
+    /// The same numbers without a filter, timed in the same rounds: what the
+    /// syscall itself costs (a real syscall among the numbers, such as 466 or
+    /// 467 on Linux 6.18, costs µs of its own), subtracted before classifying.
+    pub without_filter: Vec<(u32, f64)>,
     /// Smallest number from which every probed number runs the filter.
     pub measured_size: Option<u32>,
     pub conclusion: String,
@@ -568,30 +572,45 @@ pub fn probe_bitmap(
     let probes: Vec<ProbePlan> =
         nrs.iter().map(|&nr| ProbePlan { probe: Probe::Raw(nr), iterations: 2000, enabled: true }).collect();
     let stack = [kov::cacheable_chain(BITMAP_PROBE_LEN)];
-    let mut per_nr: Vec<Vec<f64>> = vec![Vec::new(); nrs.len()];
+    // [with the filter, without], per number; the two interleave per round.
+    let mut per_nr: [Vec<Vec<f64>>; 2] = [vec![Vec::new(); nrs.len()], vec![Vec::new(); nrs.len()]];
     for _ in 0..3 {
-        let r = kov::run(
-            &RunSpec { stack: &stack, probes: &probes, processes: 1, batches: 5, clock, per_call: 0, avoid_cpu: None },
-            ctx,
-        )?;
-        for (j, p) in r.children[0].iter().enumerate() {
-            per_nr[j].extend(&p.ns_per_call);
+        for (k, stack) in [&stack[..], &[]].into_iter().enumerate() {
+            let r = kov::run(
+                &RunSpec { stack, probes: &probes, processes: 1, batches: 5, clock, per_call: 0, avoid_cpu: None },
+                ctx,
+            )?;
+            for (j, p) in r.children[0].iter().enumerate() {
+                per_nr[k][j].extend(&p.ns_per_call);
+            }
         }
     }
-    let latencies: Vec<(u32, f64)> =
-        nrs.iter().zip(&per_nr).map(|(&nr, v)| (nr, stats::median(v).unwrap_or(f64::NAN))).collect();
-    let (measured_size, conclusion) = classify_bitmap(&latencies, predicted, x32);
-    Ok(BitmapProbe { filter_len: BITMAP_PROBE_LEN, predicted_size: predicted, latencies, measured_size, conclusion })
+    let medians = |v: &[Vec<f64>]| -> Vec<(u32, f64)> {
+        nrs.iter().zip(v).map(|(&nr, v)| (nr, stats::median(v).unwrap_or(f64::NAN))).collect()
+    };
+    let (latencies, without_filter) = (medians(&per_nr[0]), medians(&per_nr[1]));
+    let cost: Vec<(u32, f64)> = latencies.iter().zip(&without_filter).map(|(a, b)| (a.0, a.1 - b.1)).collect();
+    let (measured_size, conclusion) = classify_bitmap(&cost, predicted, x32);
+    Ok(BitmapProbe {
+        filter_len: BITMAP_PROBE_LEN,
+        predicted_size: predicted,
+        latencies,
+        without_filter,
+        measured_size,
+        conclusion,
+    })
 }
 
-/// Where the fast (cached) numbers end in `(nr, ns)` probe results, numbers in
-/// increasing order, `x32` (never cached) anywhere among them.
+/// Where the fast (cached) numbers end in `(nr, ns)` probe results (the
+/// filter's cost: with it minus without), numbers in increasing order, `x32`
+/// (never cached) anywhere among them.
 fn classify_bitmap(latencies: &[(u32, f64)], predicted: u32, x32: u32) -> (Option<u32>, String) {
     let lo = latencies.iter().map(|l| l.1).fold(f64::INFINITY, f64::min);
     let hi = latencies.iter().map(|l| l.1).fold(0.0, f64::max);
-    // Running 4000 instructions costs hundreds of ns; anything under 200 ns of
-    // contrast means the probe saw no cache boundary at all.
-    if hi - lo < 200.0 {
+    // Running 4000 instructions costs hundreds of ns (~300 here, against ~30
+    // for a cached call); anything under 150 ns of contrast means the probe
+    // saw no cache boundary at all.
+    if hi - lo < 150.0 {
         (None, format!("inconclusive: all probed numbers cost {lo:.0}–{hi:.0} ns"))
     } else {
         let mid = (lo + hi) / 2.0;
@@ -917,6 +936,10 @@ pub struct Report {
     /// With `--repeat N`: the parameters of each further run of the suite,
     /// for their spread across runs.
     pub repeats: Vec<Vec<Param>>,
+    /// With `--repeat N`: per further run, how many of the first run's
+    /// overhead cells (filter, syscall, processes) with a 95 % interval in
+    /// both runs have intervals that overlap.
+    pub repeat_cells: Vec<CellAgreement>,
     /// With `--workload`: a recorded program's syscalls priced by the model.
     pub workload: Option<Workload>,
     /// Per-call latency percentiles per (threads, neighbour) condition.
@@ -1055,6 +1078,7 @@ pub fn analyze(m: Measurements, command: String) -> Report {
         min_rounds: stats::MIN_ROUNDS,
         model,
         repeats: Vec::new(),
+        repeat_cells: Vec::new(),
         workload: None,
         tails,
         comparison: None,
@@ -1063,6 +1087,42 @@ pub fn analyze(m: Measurements, command: String) -> Report {
     };
     report.comparison = compare::compare(&report, plan);
     report
+}
+
+/// One later run of `--repeat` against the first: overhead cells compared.
+#[derive(Clone, Debug, Serialize)]
+pub struct CellAgreement {
+    /// Cells with a 95 % interval in both runs.
+    pub cells: usize,
+    /// Of those, cells whose two intervals overlap.
+    pub overlapping: usize,
+    /// The others, as `filter / syscall / N processes`.
+    pub disjoint: Vec<String>,
+}
+
+/// Compare `later`'s overhead cells with `first`'s (same filter, probe and
+/// process count).
+pub fn cell_agreement(first: &Report, later: &Report) -> CellAgreement {
+    let mut a = CellAgreement { cells: 0, overlapping: 0, disjoint: Vec::new() };
+    for r in &first.rows {
+        let Some(i) = r.overhead_estimate.and_then(|e| e.interval) else { continue };
+        let Some(j) = later
+            .rows
+            .iter()
+            .find(|x| x.subject == r.subject && x.probe == r.probe && x.threads == r.threads)
+            .and_then(|x| x.overhead_estimate?.interval)
+        else {
+            continue;
+        };
+        a.cells += 1;
+        if i.lo <= j.hi && j.lo <= i.hi {
+            a.overlapping += 1;
+        } else {
+            let procs = if r.threads == 1 { "1 process".to_string() } else { format!("{} processes", r.threads) };
+            a.disjoint.push(format!("{} / {} / {procs}", r.subject, r.probe.name()));
+        }
+    }
+    a
 }
 
 /// Per-call latency of one probe under one subject and condition: p50 and p99
@@ -1081,8 +1141,14 @@ pub struct TailRow {
     pub calls_per_round: usize,
     pub p50: Estimate,
     pub p99: Estimate,
+    /// Null when not paired; see `unpaired`.
     pub p50_overhead: Option<Estimate>,
     pub p99_overhead: Option<Estimate>,
+    /// Why the difference to no filter is not given although both ran: the
+    /// filter skips calls the no-filter run makes, so the singly timed calls
+    /// interleave a different mix (which alone moves a call's latency by
+    /// 10–30 ns here) and a difference would not be the filter's.
+    pub unpaired: Option<String>,
 }
 
 /// The `q`-quantile of every singly timed call of a run, per round.
@@ -1112,6 +1178,14 @@ fn per_round_quantile(
 fn tails(m: &Measurements) -> Vec<TailRow> {
     let plan = &m.plan;
     let base = plan.subjects.iter().position(|s| s.kind == SubjectKind::Baseline);
+    let skipped = |si: usize| -> Vec<Probe> {
+        plan.decisions[si]
+            .iter()
+            .filter(|d| matches!(d.verdict, ProbeStatus::Skipped { .. }))
+            .map(|d| d.probe)
+            .collect()
+    };
+    let base_skipped = base.map(skipped).unwrap_or_default();
     let mut out = Vec::new();
     for &threads in &plan.options.threads {
         for &nb in &plan.options.neighbours {
@@ -1129,8 +1203,15 @@ fn tails(m: &Measurements) -> Vec<TailRow> {
                         continue;
                     };
                     let cost = d.verdict == ProbeStatus::Measured;
+                    let other_mix: Vec<Probe> = skipped(si).into_iter().filter(|p| !base_skipped.contains(p)).collect();
+                    let unpaired = (base != Some(si) && !other_mix.is_empty()).then(|| {
+                        format!(
+                            "not paired: {} skipped under this filter, so its calls interleave with others",
+                            other_mix.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+                        )
+                    });
                     let overhead = |mine: &[(usize, f64)], q| {
-                        base.filter(|&b| b != si).and_then(|b| {
+                        base.filter(|&b| b != si && unpaired.is_none()).and_then(|b| {
                             let v = paired(mine, &per_round_quantile(m, b, d.probe, threads, nb, q));
                             Estimate::of(&v, cost)
                         })
@@ -1150,6 +1231,7 @@ fn tails(m: &Measurements) -> Vec<TailRow> {
                         calls_per_round,
                         p50_overhead: overhead(&q50, 0.5),
                         p99_overhead: overhead(&q99, 0.99),
+                        unpaired,
                         p50,
                         p99,
                     });
@@ -1414,6 +1496,16 @@ pub(crate) mod tests {
         let lat = |fast_below: u32| -> Vec<(u32, f64)> {
             (466..474).map(|n| (n, if n < fast_below { 150.0 } else { 800.0 })).chain([(x32, 810.0)]).collect()
         };
+        // Measured here (Linux 6.18): 466 and 467 are real syscalls costing
+        // over 1 µs of their own, so the absolute times interleave; the
+        // filter's cost (with minus without) has the boundary at 470.
+        let nrs = [466, 467, 468, 469, 470, 471, 472, 473, x32];
+        let with = [1194.0, 1321.0, 132.0, 133.0, 394.0, 388.0, 390.0, 390.0, 390.0];
+        let without = [1160.0, 1290.0, 101.0, 100.0, 79.0, 79.0, 80.0, 79.0, 80.0];
+        let abs: Vec<(u32, f64)> = nrs.iter().copied().zip(with).collect();
+        assert_eq!(classify_bitmap(&abs, 470, x32).0, None);
+        let cost: Vec<(u32, f64)> = nrs.iter().zip(with.iter().zip(without)).map(|(&n, (a, b))| (n, a - b)).collect();
+        assert_eq!(classify_bitmap(&cost, 470, x32).0, Some(470));
         let (size, text) = classify_bitmap(&lat(470), 470, x32);
         assert_eq!(size, Some(470));
         assert!(text.contains("matches the prediction") && text.contains("as predicted"), "{text}");
@@ -1653,9 +1745,25 @@ pub(crate) mod tests {
             assert_eq!(t.neighbour, Neighbour::Quiet);
             assert!(t.kind != SubjectKind::Sweep);
         }
-        // read under the test filter: every call costs the law's price more, so
-        // both percentiles move by exactly that (the drift is paired away).
-        let read = r.tails.iter().find(|t| t.subject == "test" && t.probe == Probe::Read && t.threads == 2).unwrap();
+        // The test filter kills write, so its per-call runs interleave one call
+        // fewer than the no-filter run's: not paired, for any probe.
+        for t in r.tails.iter().filter(|t| t.subject == "test") {
+            assert!(t.p50_overhead.is_none() && t.p99_overhead.is_none(), "{t:?}");
+            assert!(t.unpaired.as_deref().is_some_and(|w| w.contains("write skipped")), "{t:?}");
+        }
+        assert!(r.tails.iter().filter(|t| t.subject != "test").all(|t| t.unpaired.is_none()));
+        // read under a filter that kills nothing the baseline calls (getpid
+        // denied, read allowed after a load): every call costs the law's
+        // price more, so both percentiles move by exactly that (the drift is
+        // paired away).
+        let mut s = subject();
+        s.label = "test-nokill".into();
+        let mut insns = s.stack[0].insns().to_vec();
+        insns[4] = Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000);
+        s.stack = vec![validate(&Program::new(insns)).unwrap()];
+        let r = synthetic_report_with(&[1, 2], 7, false, vec![s]);
+        let read =
+            r.tails.iter().find(|t| t.subject == "test-nokill" && t.probe == Probe::Read && t.threads == 2).unwrap();
         let want = 40.0 + 10.0 + 5.0 + 0.3 * 2.0 + 0.17 * 3.0;
         let (o50, o99) = (read.p50_overhead.unwrap(), read.p99_overhead.unwrap());
         assert!((o50.median - want).abs() < 1e-9 && (o99.median - want).abs() < 1e-9, "{read:?}");

@@ -129,6 +129,7 @@ pub fn run(
         runs.push(report);
     }
     let mut report = runs.remove(0);
+    report.repeat_cells = runs.iter().map(|r| super::cell_agreement(&report, r)).collect();
     report.repeats = runs.into_iter().map(|r| r.model.params).collect();
     Ok(report)
 }

@@ -61,7 +61,7 @@ pub fn text(report: &Report) -> String {
         e.cpus,
         e.cpu_model,
         e.virtualization,
-        md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown"))
+        md_cell(e.bpf_jit_enable.as_deref().unwrap_or("unknown"))
     );
     let _ = writeln!(
         out,
@@ -336,8 +336,31 @@ fn model_lines(report: &Report) -> Vec<String> {
             report.repeats.len() + 1,
             spreads.join(", ")
         ));
+        out.extend(cell_agreement_lines(report).into_iter().map(|l| format!("  {l}")));
     }
     out
+}
+
+/// Per later `--repeat` run: how many overhead cells agree with the first
+/// run's within their intervals, and which do not.
+fn cell_agreement_lines(report: &Report) -> Vec<String> {
+    report
+        .repeat_cells
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut l = format!(
+                "Run {} against run 1: {}/{} overhead cells with a 95 % interval in both runs have overlapping intervals",
+                i + 2,
+                a.overlapping,
+                a.cells
+            );
+            if !a.disjoint.is_empty() {
+                l.push_str(&format!("; disjoint: {}", a.disjoint.join(", ")));
+            }
+            l
+        })
+        .collect()
 }
 
 /// The cost model's predictions per filter, without measurements.
@@ -647,9 +670,10 @@ fn plot_model(report: &Report, file: &str, svg: &mut String) -> Result<(), Repor
 }
 
 /// Machine strings, filter labels (file names) and reasons in the Markdown
-/// report: [`super::escape::text`] (one scheme for every Markdown report).
-fn md_escape(s: &str) -> String {
-    super::escape::text(s)
+/// report's table cells: [`super::escape::cell`] (one scheme for every
+/// Markdown report; lines and headings use [`super::escape::text`]).
+fn md_cell(s: &str) -> String {
+    super::escape::cell(s)
 }
 
 /// The Markdown report (links the SVGs written next to it).
@@ -664,18 +688,18 @@ pub fn markdown(report: &Report) -> String {
     );
     let _ = writeln!(o, "## Machine\n");
     let _ = writeln!(o, "| | |\n| --- | --- |");
-    let _ = writeln!(o, "| kernel | {} ({}) |", md_escape(&e.kernel_release), md_escape(&e.kernel_version));
-    let _ = writeln!(o, "| CPU | {} × {} |", e.cpus, md_escape(&e.cpu_model));
-    let _ = writeln!(o, "| virtualization | {} |", md_escape(&e.virtualization));
+    let _ = writeln!(o, "| kernel | {} ({}) |", md_cell(&e.kernel_release), md_cell(&e.kernel_version));
+    let _ = writeln!(o, "| CPU | {} × {} |", e.cpus, md_cell(&e.cpu_model));
+    let _ = writeln!(o, "| virtualization | {} |", md_cell(&e.virtualization));
     let _ =
-        writeln!(o, "| BPF JIT (`bpf_jit_enable`) | {} |", md_escape(e.bpf_jit_enable.as_deref().unwrap_or("unknown")));
-    let _ = writeln!(o, "| spec_store_bypass | {} |", md_escape(e.spec_store_bypass.as_deref().unwrap_or("unknown")));
+        writeln!(o, "| BPF JIT (`bpf_jit_enable`) | {} |", md_cell(e.bpf_jit_enable.as_deref().unwrap_or("unknown")));
+    let _ = writeln!(o, "| spec_store_bypass | {} |", md_cell(e.spec_store_bypass.as_deref().unwrap_or("unknown")));
     let _ = writeln!(
         o,
         "| clock | {} ({:.4} ns/tick); clocksource {} |",
-        md_escape(report.clock.source),
+        md_cell(report.clock.source),
         report.clock.ns_per_tick,
-        md_escape(e.clocksource.as_deref().unwrap_or("unknown"))
+        md_cell(e.clocksource.as_deref().unwrap_or("unknown"))
     );
     let _ = writeln!(
         o,
@@ -740,15 +764,15 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} |",
-            md_escape(&s.label),
+            md_cell(&s.label),
             s.lengths.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" + "),
-            md_escape(&s.note),
+            md_cell(&s.note),
             if s.lengths.is_empty() {
                 "—".into()
             } else if cached.is_empty() {
                 "none".into()
             } else {
-                md_escape(&cached.join(", "))
+                md_cell(&cached.join(", "))
             },
             s.hot_weighted_insns.map(|(a, b)| format!("{a:.1}–{b:.1}")).unwrap_or_else(|| "—".into())
         );
@@ -780,7 +804,7 @@ pub fn markdown(report: &Report) -> String {
                 })
                 .collect();
             let name =
-                if s.kind == SubjectKind::Baseline { "no filter (latency)".to_string() } else { md_escape(&s.label) };
+                if s.kind == SubjectKind::Baseline { "no filter (latency)".to_string() } else { md_cell(&s.label) };
             let _ = writeln!(o, "| {name} | {} |", cells.join(" | "));
         }
         let _ = writeln!(o);
@@ -856,12 +880,18 @@ pub fn markdown(report: &Report) -> String {
                 }
             }
             let _ = writeln!(o);
+            for line in cell_agreement_lines(report) {
+                let _ = writeln!(o, "- {}", super::escape::text(&line));
+            }
+            if !report.repeat_cells.is_empty() {
+                let _ = writeln!(o);
+            }
         }
     }
     if report.workload.is_some() {
         let _ = writeln!(o, "## Workload\n");
         for (i, line) in workload_lines(report).iter().enumerate() {
-            let line = md_escape(line.trim_start());
+            let line = super::escape::text(line.trim_start());
             let _ = if i == 0 { writeln!(o, "{line}\n") } else { writeln!(o, "- {line}") };
         }
         let _ = writeln!(o);
@@ -885,20 +915,23 @@ pub fn markdown(report: &Report) -> String {
             "Native bitmap size: predicted {} (`NR_syscalls`), probed with a {}-instruction all-cacheable filter: {}.\n",
             b.predicted_size, b.filter_len, b.conclusion
         );
-        let _ = writeln!(o, "| nr | ns/call |\n| --- | --- |");
-        for (nr, ns) in &b.latencies {
-            let _ = writeln!(o, "| {nr:#x} | {ns:.0} |");
+        let _ = writeln!(
+            o,
+            "| nr | ns/call under the filter | without a filter | the filter's cost |\n| --- | --- | --- | --- |"
+        );
+        for ((nr, ns), (_, bare)) in b.latencies.iter().zip(&b.without_filter) {
+            let _ = writeln!(o, "| {nr:#x} | {ns:.0} | {bare:.0} | {:+.0} |", ns - bare);
         }
         let _ = writeln!(o);
     }
     for s in report.subjects.iter().filter(|s| s.table.is_some()) {
-        let _ = writeln!(o, "### {}\n", md_escape(&s.label));
+        let _ = writeln!(o, "### {}\n", super::escape::text(&s.label));
         let _ = writeln!(o, "| ABI | syscall numbers | served by cache | worst path (insns) | mean path of the rest |\n| --- | --- | --- | --- | --- |");
         for a in s.table.as_ref().into_iter().flatten() {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {:.1} |",
-                md_escape(&a.arch.to_string()),
+                md_cell(&a.arch.to_string()),
                 a.syscalls,
                 a.cached,
                 a.worst,
@@ -910,7 +943,7 @@ pub fn markdown(report: &Report) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {}–{} |",
-                md_escape(&h.syscall),
+                md_cell(&h.syscall),
                 h.nr,
                 if h.cached { "yes" } else { "no" },
                 h.min,
@@ -919,7 +952,7 @@ pub fn markdown(report: &Report) -> String {
         }
         for d in &s.decisions {
             if let ProbeStatus::Skipped { reason } | ProbeStatus::Denied { action: reason } = &d.verdict {
-                let _ = writeln!(o, "\n- {}: {}", d.probe.name(), md_escape(reason));
+                let _ = writeln!(o, "\n- {}: {}", d.probe.name(), super::escape::text(reason));
             }
         }
         let _ = writeln!(o);
@@ -1109,6 +1142,20 @@ mod tests {
         );
         let md = markdown(&r);
         assert!(md.contains("| `jump` | 0.170, 0.187 | ±4.8 % | 0/1 |"), "{md}");
+        // Cells: a second run identical to the first agrees everywhere; one
+        // whose read cell moved clear of its interval is named.
+        let mut later = r.clone();
+        let all = crate::overhead::cell_agreement(&r, &later);
+        assert!(all.cells > 0 && all.overlapping == all.cells && all.disjoint.is_empty(), "{all:?}");
+        let row = later.rows.iter_mut().find(|x| x.subject == "test" && x.probe == Probe::Read).unwrap();
+        let e = row.overhead_estimate.as_mut().unwrap();
+        let i = e.interval.as_mut().unwrap();
+        (i.lo, i.hi) = (i.hi + 1.0, i.hi + 2.0);
+        r.repeat_cells = vec![crate::overhead::cell_agreement(&r, &later)];
+        let t = text(&r);
+        let want = format!("Run 2 against run 1: {}/{} overhead cells", all.cells - 1, all.cells);
+        assert!(t.contains(&want) && t.contains("disjoint: test / read / 1 process"), "{t}");
+        assert!(markdown(&r).contains(&format!("- {want}")));
     }
 
     #[test]

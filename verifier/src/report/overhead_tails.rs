@@ -49,14 +49,27 @@ pub fn tables(report: &Report) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                         format!("{}{denied}", t.probe.name()),
                         format_estimate(&t.p50, false, 1.0),
                         format_estimate(&t.p99, false, 1.0),
-                        est(&t.p50_overhead, true),
-                        est(&t.p99_overhead, true),
+                        if t.unpaired.is_some() { "not paired".into() } else { est(&t.p50_overhead, true) },
+                        if t.unpaired.is_some() { "not paired".into() } else { est(&t.p99_overhead, true) },
                     ]
                 })
                 .collect();
             (!rows.is_empty()).then(|| (title(report, threads, nb), header.clone(), rows))
         })
         .collect()
+}
+
+/// Per filter whose per-call differences are not given, why (once each).
+fn unpaired_notes(report: &Report) -> Vec<(String, String)> {
+    let mut notes: Vec<(String, String)> = Vec::new();
+    for t in &report.tails {
+        if let Some(why) = &t.unpaired {
+            if !notes.iter().any(|(s, _)| s == &t.subject) {
+                notes.push((t.subject.clone(), why.clone()));
+            }
+        }
+    }
+    notes
 }
 
 /// The tables for the terminal (empty without per-call timings).
@@ -66,6 +79,9 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out, "\n{title}");
         let table: Vec<Vec<String>> = std::iter::once(header).chain(rows).collect();
         out.push_str(&super::overhead::aligned(&table));
+    }
+    for (subject, why) in unpaired_notes(report) {
+        let _ = writeln!(out, "{subject}: {why}");
     }
     out
 }
@@ -91,9 +107,15 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(o, "### {}\n", escape::text(&title));
         let _ = writeln!(o, "| {} |\n|{}", header.join(" | "), " --- |".repeat(header.len()));
         for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| escape::text(c)).collect();
+            let cells: Vec<String> = r.iter().map(|c| escape::cell(c)).collect();
             let _ = writeln!(o, "| {} |", cells.join(" | "));
         }
+        let _ = writeln!(o);
+    }
+    for (subject, why) in unpaired_notes(report) {
+        let _ = writeln!(o, "- {}: {}", escape::code(&subject), escape::text(&why));
+    }
+    if !unpaired_notes(report).is_empty() {
         let _ = writeln!(o);
     }
     o
@@ -114,10 +136,13 @@ mod tests {
             assert!(rows.iter().all(|row| row.len() == header.len()));
         }
         assert_eq!(t.iter().map(|x| x.2.len()).sum::<usize>(), r.tails.len());
-        // The filter's read row: both differences resolved and positive.
+        // The filter kills write: its per-call runs interleave another mix, so
+        // no difference is given, and the table says why once.
         let read = t[0].2.iter().find(|row| row[0] == "test" && row[1] == "read").unwrap();
-        assert!(read[4].starts_with('+') && read[5].starts_with('+'), "{read:?}");
+        assert_eq!(read[4..], ["not paired", "not paired"], "{read:?}");
         let md = markdown(&r);
+        assert!(md.contains("- <code>test</code>: not paired: write skipped under this filter"), "{md}");
+        assert_eq!(md.matches("not paired: write skipped").count(), 1, "{md}");
         assert!(md.contains("## Per-call latency under load") && md.contains("| filter | syscall | p50 |"), "{md}");
         assert!(text(&r).contains("getpid (denied)"));
         // One round: no interval, nothing printed as resolved.
@@ -125,6 +150,6 @@ mod tests {
         assert!(tables(&one)
             .iter()
             .flat_map(|x| &x.2)
-            .all(|row| row[2..].iter().all(|c| c.starts_with("not resolved") || c == "—")));
+            .all(|row| row[2..].iter().all(|c| c.starts_with("not resolved") || c == "—" || c == "not paired")));
     }
 }
