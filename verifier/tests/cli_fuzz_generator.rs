@@ -103,6 +103,9 @@ fn arches_the_generator_does_not_target_and_bad_shards_are_usage_errors() {
     let (code, _, err) = seccheck(&["fuzz-generator", "--generator", "libseccomp", "--profile-size", "0"]);
     assert_eq!(code, 2);
     assert_eq!(err.trim(), "seccheck: error: --profile-size must be from 1 to 1000 rules (0 given)");
+    let (code, _, err) = seccheck(&["fuzz-generator", "--generator", "seccompiler", "--cases", "0"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.trim(), "seccheck: error: --cases must be at least 1");
 }
 
 #[test]

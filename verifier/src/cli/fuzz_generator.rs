@@ -393,7 +393,8 @@ fn coverage_cells<C: Case>(c: &genfuzz::Campaign<C>, rep: &genfuzz::RunReport) -
             cells.push(*k);
         }
     }
-    cells.sort();
+    // Arches first, in the generator's order, then size classes, then pairs.
+    cells.sort_by_key(|c| (c.size.is_some() && c.arch.is_some(), c.arch.is_none(), c.arch, c.size, c.with_others));
     let names: Vec<String> = rep.per_compiler.iter().map(|c| c.name.clone()).collect();
     cells
         .into_iter()
@@ -747,7 +748,8 @@ fn merge(files: &[PathBuf], args: &Args, out: &mut dyn Write) -> Result<Outcome,
     }
     let Some(mut m) = merged else { return Err(CliError::Usage("--merge needs at least one file".into())) };
     m.by_issue.sort_by(|a, b| (&a.compiler, &a.kind, &a.known).cmp(&(&b.compiler, &b.kind, &b.known)));
-    m.coverage.sort_by_key(CoverageCell::key);
+    // Cells stay in the first file's order (a run's: arches, then size
+    // classes, then pairs), cells only later files have after them.
     // As many of each issue as one run would show.
     let mut shown: std::collections::BTreeMap<(String, String, Option<String>), usize> = Default::default();
     m.findings.retain(|f| {
