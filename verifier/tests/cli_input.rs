@@ -98,10 +98,45 @@ fn usage_errors_are_exit_2() {
     );
     assert_bad_input(
         &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "zz"]),
-        "argument 0 `zz` is not a number",
+        "--args value 0 `zz` is not a number (decimal, 0x-hex, or 0-octal as in C)",
     );
+    // A number, but not 64 bits the filter could read: said so, naming the option.
+    for (args, says) in [
+        ("1,-1", "--args value 1 `-1` is negative; give the 64 bits the filter reads"),
+        ("99999999999999999999", "--args value 0 `99999999999999999999` does not fit in 64 bits"),
+        ("0x10000000000000000", "--args value 0 `0x10000000000000000` does not fit in 64 bits"),
+    ] {
+        assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", args]), says);
+    }
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--ip", "-4"]),
+        "--ip `-4` is negative",
+    );
+    // Numeric options: refused before any work, naming the option and its range.
+    for (argv, says) in [
+        (
+            &["bench", f, "--batch-us", "0"][..],
+            "seccheck: error: invalid value '0' for '--batch-us <BATCH_US>': 0 is not in 1..=100000",
+        ),
+        (&["bench", f, "--batch-us", "nan"], "'--batch-us <BATCH_US>': not a finite number in 1..=100000"),
+        (&["bench", f, "--batch-us", "inf"], "'--batch-us <BATCH_US>': not a finite number in 1..=100000"),
+        (&["bench", f, "--rounds", "-3"], "'--rounds <ROUNDS>': -3 is not in 1..=1000"),
+        (&["bench", f, "--threads", "1,0"], "'--threads <THREADS>': 0 is not in 1..=64"),
+        (
+            &["report", f, "--bench", "--bench-rounds", "99999999999999999999999"],
+            "99999999999999999999999 is not in 1..=1000",
+        ),
+        (
+            &["table", f, "--libseccomp-timeout", "ten"],
+            "'--libseccomp-timeout <SECONDS>': not a whole number in 0..=604800",
+        ),
+        (&["pid", "-1"], "'<PID>': -1 is not in 1..=2147483647"),
+    ] {
+        assert_bad_input(&seccheck(argv), says);
+    }
     let o = seccheck(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("seccheck: error: unrecognized subcommand 'frobnicate'"), "{}", stderr(&o));
 }
 
 #[test]

@@ -52,8 +52,10 @@ pub struct InputOptions {
     #[arg(long = "kernel-version", help_heading = "Profiles")]
     pub kernel_version: Option<String>,
     /// Give up (exit 2) when libseccomp has not built the filter after this
-    /// many seconds: some rule sets take it hours. 0 waits as long as it takes.
-    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(), help_heading = "Profiles")]
+    /// many seconds, 0..=604800: some rule sets take it hours. 0 waits as
+    /// long as it takes.
+    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(),
+          value_parser = super::numbers::count::<u64>(0, 7 * 24 * 3600), help_heading = "Profiles", allow_negative_numbers = true)]
     pub libseccomp_timeout: u64,
 }
 

@@ -17,6 +17,7 @@ mod generate;
 mod input;
 mod lint;
 mod man;
+mod numbers;
 mod optimize;
 #[cfg(test)]
 mod options_tests;
@@ -154,10 +155,7 @@ impl From<crate::output::OutputError> for CliError {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(e) => return usage_error(&e),
     };
     NOTES.store(
         if cli.quiet {
@@ -205,6 +203,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A command line clap refused, said as every other error is: `seccheck:
+/// error: …` on stderr, exit 2 (a value out of range is one line; a missing
+/// argument keeps clap's usage line). `--help` and `--version` print to stdout
+/// and exit 0; `seccheck` alone prints the help to stderr and exits 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    eprintln!("seccheck: {}", usage_text(&e.render().to_string()));
+    ExitCode::from(2)
+}
+
+/// clap's rendering of an error without its blank lines and closing pointer
+/// to `--help` (said once in every error, it points nowhere new).
+fn usage_text(rendered: &str) -> String {
+    rendered
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("For more information, try"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Output format shared by the subcommands.
