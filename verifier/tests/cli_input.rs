@@ -92,6 +92,15 @@ fn usage_errors_are_exit_2() {
         &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "nosuch"]),
         "x86_64 has no syscall named `nosuch`",
     );
+    // A typo gets the closest names, as `table --syscall` and `--arch` give them.
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "ptrase"]),
+        "x86_64 has no syscall named `ptrase`; did you mean `ptrace`?",
+    );
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "aarch46", "--syscall", "1"]),
+        "unknown arch `aarch46`: neither an arch name nor a 32-bit AUDIT_ARCH number; did you mean `aarch64`?",
+    );
     assert_bad_input(
         &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "1,2,3,4,5,6,7"]),
         "at most 6",

@@ -241,10 +241,8 @@ fn load_subject(spec: &str, p: &InputOptions) -> Result<Subject, CliError> {
     for part in spec.split('+') {
         let fa = filter_args(part, p);
         let loaded = fa.load_full()?;
-        let valid = validate(&loaded.program).map_err(|v| CliError::Input {
-            file: fa.display_name(),
-            msg: format!("the kernel would refuse this filter ({} violation(s), first: {})", v.len(), v[0]),
-        })?;
+        let valid = validate(&loaded.program)
+            .map_err(|v| CliError::Input { file: fa.display_name(), msg: super::input::refusal(&v) })?;
         notes.push(match &loaded.compiled {
             Some(c) => c.generator.clone(),
             None => loaded.format.name().to_string(),

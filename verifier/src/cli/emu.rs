@@ -84,10 +84,13 @@ pub fn parse_arch(s: &str) -> Result<(u32, Option<Arch>), CliError> {
     }
     match parse_c_uint(s) {
         Some(v) if v <= u32::MAX as u64 => Ok((v as u32, Arch::from_audit(v as u32, 0))),
-        _ => Err(CliError::Usage(format!(
-            "unknown arch `{s}`; expected one of {} or a 32-bit AUDIT_ARCH number",
-            Arch::all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
-        ))),
+        _ => {
+            let near = crate::arch::closest_names(s, Arch::all().map(|a| a.name()));
+            Err(CliError::Usage(format!(
+                "unknown arch `{s}`: neither an arch name nor a 32-bit AUDIT_ARCH number{}",
+                super::input::did_you_mean(&near, || Arch::all().map(|a| a.name()).collect())
+            )))
+        }
     }
 }
 
@@ -101,7 +104,10 @@ pub fn parse_syscall(s: &str, arch: Option<Arch>) -> Result<u32, CliError> {
     let Some(a) = arch else {
         return Err(CliError::Usage(format!("syscall `{s}` given by name needs a known --arch; use its number")));
     };
-    a.syscall_nr(s).ok_or_else(|| CliError::Usage(format!("{a} has no syscall named `{s}`")))
+    a.syscall_nr(s).ok_or_else(|| {
+        let near = crate::arch::closest_names(s, a.syscalls().iter().map(|s| s.1));
+        CliError::Usage(format!("{a} has no syscall named `{s}`{}", super::input::did_you_mean(&near, Vec::new)))
+    })
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {

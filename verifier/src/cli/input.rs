@@ -171,13 +171,8 @@ impl InputOptions {
         if let Some(c) = &loaded.compiled {
             super::report_notes(Some(&name), &c.notes);
         }
-        let valid = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
-            file: name,
-            msg: format!(
-                "the kernel refuses this filter: {}",
-                v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
-            ),
-        })?;
+        let valid =
+            crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input { file: name, msg: refusal(&v) })?;
         Ok((valid, loaded.compiled))
     }
 
@@ -224,6 +219,13 @@ pub fn parse_arches(names: &[String], flag: &str) -> Result<Vec<Arch>, CliError>
         .collect()
 }
 
+/// Why a command that needs a loadable filter stops (exit 2), in one wording
+/// for every command: `the kernel refuses this filter: REASON; REASON…`.
+pub(super) fn refusal(reasons: &[impl std::fmt::Display]) -> String {
+    let all: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+    format!("the kernel refuses this filter: {}", all.join("; "))
+}
+
 /// The `--syscall` selection of a table: each entry a number (decimal or
 /// `0x` hex) or the name of a syscall of at least one of `arches` (of any arch
 /// when none is selected). An unknown name is a usage error naming the
@@ -262,7 +264,7 @@ pub fn syscall_selection(names: &[String], arches: &[Arch]) -> Result<Option<Vec
 
 /// `; did you mean `a`, `b`?` or, with no close name, the list `all` gives
 /// (nothing when it is empty).
-fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
+pub(super) fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
     if !near.is_empty() {
         return format!("; did you mean {}?", near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "));
     }
