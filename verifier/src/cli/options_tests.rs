@@ -226,3 +226,15 @@ fn every_numeric_option_takes_exactly_its_stated_range() {
         assert!(seen.iter().any(|(n, x)| (*c == "*" || n == c) && x == o), "NUMERIC names no option {c} --{o}");
     }
 }
+
+/// Every command says in its help what its exit status means (README's
+/// table says the same), so a script's author need not guess.
+#[test]
+fn every_command_states_its_exit_status() {
+    let cli = super::Cli::command();
+    for sub in cli.get_subcommands() {
+        let after = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+        assert!(after.starts_with("Exit status: "), "`seccheck {}` --help: {after:?}", sub.get_name());
+        assert!(after.contains('2'), "`seccheck {}`: says when it exits 2: {after:?}", sub.get_name());
+    }
+}
