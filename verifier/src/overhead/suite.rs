@@ -54,12 +54,12 @@ pub enum SuiteError {
     Host,
     #[error("no action-cache geometry known for {0}")]
     Geometry(Arch),
+    #[error("the native syscall-table size must be 1..={MAX_NR_SYSCALLS}")]
+    NrSyscalls,
     #[error("rounds must be 1..={MAX_ROUNDS}")]
     Rounds,
     #[error("a batch's target length must be {}..={} µs", BATCH_US.0, BATCH_US.1)]
     BatchLength,
-    #[error("the native syscall-table size must be 1..={MAX_NR_SYSCALLS}")]
-    NrSyscalls,
     #[error("batches must be 1..={}", kov::MAX_BATCHES)]
     Batches,
     #[error("single calls per probe must be 0..={}", kov::MAX_PER_CALL)]
@@ -70,24 +70,29 @@ pub enum SuiteError {
     Threads,
 }
 
+/// The running host's action-cache geometry (Linux 6.18's layout), its
+/// native table `nr_syscalls` long when given (1..=[`MAX_NR_SYSCALLS`]).
+pub fn host_geometry(nr_syscalls: Option<u32>) -> Result<CacheGeometry, SuiteError> {
+    let running = host_arch().ok_or(SuiteError::Host)?;
+    let geometry = CacheGeometry::linux_6_18(running).ok_or(SuiteError::Geometry(running))?;
+    Ok(match nr_syscalls {
+        Some(n) if n == 0 || n > MAX_NR_SYSCALLS => return Err(SuiteError::NrSyscalls),
+        Some(n) => geometry.with_native_size(n),
+        None => geometry,
+    })
+}
+
 impl Settings {
     /// The options for this host, or the first setting it cannot run (in the
     /// order of [`SuiteError`]'s variants).
     pub fn options(self) -> Result<Options, SuiteError> {
-        let running = host_arch().ok_or(SuiteError::Host)?;
-        let mut geometry = CacheGeometry::linux_6_18(running).ok_or(SuiteError::Geometry(running))?;
+        let geometry = host_geometry(self.nr_syscalls)?;
         if self.rounds == 0 || self.rounds > MAX_ROUNDS {
             return Err(SuiteError::Rounds);
         }
         let batch_us = self.batch_ns / 1000.0;
         if !(BATCH_US.0..=BATCH_US.1).contains(&batch_us) {
             return Err(SuiteError::BatchLength);
-        }
-        if let Some(n) = self.nr_syscalls {
-            if n == 0 || n > MAX_NR_SYSCALLS {
-                return Err(SuiteError::NrSyscalls);
-            }
-            geometry = geometry.with_native_size(n);
         }
         if self.batches == 0 || self.batches as usize > kov::MAX_BATCHES {
             return Err(SuiteError::Batches);
