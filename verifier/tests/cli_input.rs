@@ -104,6 +104,51 @@ fn usage_errors_are_exit_2() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `--host-arch` is one option parsed in one place: every command that reads a
+/// filter (`run` and `record --check` too) refuses an unknown name with the
+/// same line, naming the closest arch, before it writes or runs anything.
+#[test]
+fn a_bad_host_arch_is_the_same_error_in_every_command() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "f.c", C_FILTER.as_bytes());
+    let f = f.to_str().unwrap();
+    let policy = write(d.path(), "p.toml", b"arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"ptrace\"]\n");
+    let out = d.path().join("out.bpf");
+    let report = d.path().join("r.md");
+    let ran = d.path().join("ran");
+    let touch = ["--", "/usr/bin/touch", ran.to_str().unwrap()];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["validate", f],
+        vec!["table", f],
+        vec!["check", f, "--policy", policy.to_str().unwrap()],
+        vec!["disasm", f],
+        vec!["lint", f],
+        vec!["emu", f, "--arch", "x86_64", "--syscall", "1"],
+        vec!["diff", f, f],
+        vec!["stack", f],
+        vec!["optimize", f, "-o", out.to_str().unwrap()],
+        vec!["report", f, "-o", report.to_str().unwrap()],
+        vec!["bench", "--predict-only", f],
+        vec!["run", "--profile", f],
+        vec!["record", "--check", f],
+    ];
+    for mut args in commands {
+        args.extend(["--host-arch", "x86_46"]);
+        if matches!(args[0], "run" | "record") {
+            args.extend(touch);
+        }
+        let o = seccheck(&args);
+        assert_bad_input(&o, "unknown arch `x86_46` in --host-arch; did you mean `x86_64`?");
+        assert_eq!(
+            stderr(&o),
+            "seccheck: error: unknown arch `x86_46` in --host-arch; did you mean `x86_64`?\n",
+            "{args:?}"
+        );
+    }
+    assert!(!out.exists() && !report.exists(), "an output was written");
+    assert!(!ran.exists(), "a command ran");
+}
+
 #[test]
 fn validate_accepts_and_rejects() {
     let d = tempfile::tempdir().unwrap();

@@ -109,6 +109,11 @@ pub struct Args {
     /// recorded run (needs --size-sweep for calls the cache does not serve).
     #[arg(long)]
     pub workload: Option<PathBuf>,
+    /// With `--command --workload`: price the trace with the cost model a
+    /// `bench --size-sweep` run measured, read from its JSON (`--format
+    /// json` output or a `--report` directory's report.json).
+    #[arg(long, value_name = "REPORT_JSON", requires = "workload", requires = "command")]
+    pub model: Option<PathBuf>,
     /// Time the command given after `--` end to end, without and under each
     /// FILE (installed as `seccheck run` does), instead of the hot-syscall
     /// suite: paired rounds, difference and ratio with 95 % intervals.
@@ -341,6 +346,36 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             });
         }
     }
+    // Read before measuring: a bad trace or model costs no run.
+    let workload = match &args.workload {
+        Some(path) => {
+            let trace = crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?;
+            let model = match &args.model {
+                Some(m) => {
+                    outputs.input(m);
+                    let bytes = crate::sources::read_bounded(m).map_err(|e| CliError::Source(Box::new(e)))?;
+                    overhead::CostModel::from_bench_json(&bytes)
+                        .map_err(|msg| CliError::Input { file: m.display().to_string(), msg })?
+                }
+                None => overhead::CostModel::default(),
+            };
+            outputs.input(path);
+            let geometry =
+                overhead::suite::host_geometry(args.nr_syscalls).map_err(|e| CliError::Usage(e.to_string()))?;
+            let stacks = subjects
+                .iter()
+                .map(|c| {
+                    validate(&c.program).map(|v| vec![v]).map_err(|v| CliError::Input {
+                        file: c.label.clone(),
+                        msg: format!("the kernel would refuse this filter: {}", v[0]),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let priced = subjects.iter().zip(&stacks).map(|(c, v)| (c.label.as_str(), &v[..]));
+            Some(overhead::price_trace(priced, geometry, &model, path.display().to_string(), &trace))
+        }
+        None => None,
+    };
     let report_dir = args.report.as_ref().map(|d| outputs.dir(d)).transpose()?;
     let bar = progress_bar(args.quiet);
     let shown: Vec<String> = args.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -352,6 +387,9 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         })
         .map_err(|e| CliError::failed("measurement failed: ", e))?;
     bar.finish_and_clear();
+    let mut report = report;
+    report.workload = workload;
+    report.model_from = args.model.as_ref().map(|m| m.display().to_string());
     if let Some(dir) = &report_dir {
         crate::report::overhead_command::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }

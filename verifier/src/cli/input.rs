@@ -37,8 +37,9 @@ pub struct InputOptions {
     #[arg(long, help_heading = "Profiles")]
     pub filter: Option<String>,
     /// The host arch the profile is compiled for (Docker's archMap entry, seccompiler's target).
+    // Read only through `InputOptions::host`, so every command parses it alike.
     #[arg(long = "host-arch", default_value = "x86_64", help_heading = "Profiles")]
-    pub host_arch: String,
+    host_arch: String,
     /// libseccomp's output layout: runc's choice (binary tree above 32 rules), 1 = linear, 2 = binary tree.
     #[arg(long = "optimize", value_enum, default_value_t = OptimizeArg::Runc, help_heading = "Profiles")]
     pub optimize: OptimizeArg,
@@ -113,15 +114,11 @@ impl FilterArgs {
     }
 }
 
-/// `--host-arch NAME`: the arch a profile is compiled for, or a usage error.
-pub fn host_arch(name: &str) -> Result<Arch, CliError> {
-    Arch::from_name(name).ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{name}`")))
-}
-
 impl InputOptions {
-    /// The `--host-arch` arch.
+    /// The `--host-arch` arch (the arch a profile is compiled for), or a
+    /// usage error naming the closest known arches.
     pub fn host(&self) -> Result<Arch, CliError> {
-        host_arch(&self.host_arch)
+        arch_named(&self.host_arch, "--host-arch")
     }
 
     fn read_options(&self) -> Result<ReadOptions, CliError> {
@@ -208,19 +205,20 @@ pub fn read_policy(path: &Path) -> Result<crate::policy::Policy, CliError> {
 /// Parse the arch names of `flag` (`--arch`, comma-separated): an unknown name
 /// is a usage error naming the closest known arches.
 pub fn parse_arches(names: &[String], flag: &str) -> Result<Vec<Arch>, CliError> {
-    names
-        .iter()
-        .map(|a| {
-            let a = a.trim();
-            Arch::from_name(a).ok_or_else(|| {
-                let near = crate::arch::closest_names(a, Arch::all().map(Arch::name));
-                CliError::Usage(format!(
-                    "unknown arch `{a}` in {flag}{}",
-                    did_you_mean(&near, || Arch::all().map(Arch::name).collect())
-                ))
-            })
-        })
-        .collect()
+    names.iter().map(|a| arch_named(a, flag)).collect()
+}
+
+/// The arch named `name` (trimmed, any case or alias) given to `flag`; an
+/// unknown name is a usage error naming the closest known arches, or all.
+pub fn arch_named(name: &str, flag: &str) -> Result<Arch, CliError> {
+    let a = name.trim();
+    Arch::from_name(a).ok_or_else(|| {
+        let near = crate::arch::closest_names(a, Arch::all().map(Arch::name));
+        CliError::Usage(format!(
+            "unknown arch `{a}` in {flag}{}",
+            did_you_mean(&near, || Arch::all().map(Arch::name).collect())
+        ))
+    })
 }
 
 /// The `--syscall` selection of a table: each entry a number (decimal or

@@ -52,15 +52,22 @@ pub enum SuiteError {
     Threads,
 }
 
+/// The running host's action-cache geometry (Linux 6.18's layout), its
+/// native table `nr_syscalls` long when given.
+pub fn host_geometry(nr_syscalls: Option<u32>) -> Result<CacheGeometry, SuiteError> {
+    let running = host_arch().ok_or(SuiteError::Host)?;
+    let geometry = CacheGeometry::linux_6_18(running).ok_or(SuiteError::Geometry(running))?;
+    Ok(match nr_syscalls {
+        Some(n) => geometry.with_native_size(n),
+        None => geometry,
+    })
+}
+
 impl Settings {
     /// The options for this host, or the first setting it cannot run (in the
     /// order of [`SuiteError`]'s variants).
     pub fn options(self) -> Result<Options, SuiteError> {
-        let running = host_arch().ok_or(SuiteError::Host)?;
-        let mut geometry = CacheGeometry::linux_6_18(running).ok_or(SuiteError::Geometry(running))?;
-        if let Some(n) = self.nr_syscalls {
-            geometry = geometry.with_native_size(n);
-        }
+        let geometry = host_geometry(self.nr_syscalls)?;
         if self.rounds == 0 {
             return Err(SuiteError::Rounds);
         }

@@ -413,7 +413,6 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
         lints: Some(LintOptions {
             arches: input.policy.as_ref().map(|(_, p)| p.arches.clone()).or_else(|| compiled.map(|c| c.arches.clone())),
             fallback_arch: Some(input.fallback_arch),
-            ..LintOptions::default()
         }),
         symbolic: Options::default(),
     };
