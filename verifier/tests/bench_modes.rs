@@ -83,7 +83,7 @@ fn command_is_timed_under_an_allowing_filter_and_reported_killed_under_a_killing
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("kill.h: killed by SIGSYS in its first run"), "{text}");
-    assert!(text.contains("with 1 round(s) nothing is resolved"), "{text}");
+    assert!(text.contains("with 1 round nothing is resolved"), "{text}");
 }
 
 #[test]

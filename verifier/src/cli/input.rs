@@ -54,8 +54,10 @@ pub struct InputOptions {
     #[arg(long = "kernel-version", help_heading = "Profiles")]
     pub kernel_version: Option<String>,
     /// Give up (exit 2) when libseccomp has not built the filter after this
-    /// many seconds: some rule sets take it hours. 0 waits as long as it takes.
-    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(), help_heading = "Profiles")]
+    /// many seconds, 0..=604800: some rule sets take it hours. 0 waits as
+    /// long as it takes.
+    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(),
+          value_parser = super::numbers::count::<u64>(0, 7 * 24 * 3600), help_heading = "Profiles", allow_negative_numbers = true)]
     pub libseccomp_timeout: u64,
 }
 
@@ -167,13 +169,8 @@ impl InputOptions {
         if let Some(c) = &loaded.compiled {
             super::report_notes(Some(&name), &c.notes);
         }
-        let valid = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
-            file: name,
-            msg: format!(
-                "the kernel refuses this filter: {}",
-                v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
-            ),
-        })?;
+        let valid =
+            crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input { file: name, msg: refusal(&v) })?;
         Ok((valid, loaded.compiled))
     }
 
@@ -221,6 +218,13 @@ pub fn arch_named(name: &str, flag: &str) -> Result<Arch, CliError> {
     })
 }
 
+/// Why a command that needs a loadable filter stops (exit 2), in one wording
+/// for every command: `the kernel refuses this filter: REASON; REASON…`.
+pub(super) fn refusal(reasons: &[impl std::fmt::Display]) -> String {
+    let all: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+    format!("the kernel refuses this filter: {}", all.join("; "))
+}
+
 /// The `--syscall` selection of a table: each entry a number (decimal or
 /// `0x` hex) or the name of a syscall of at least one of `arches` (of any arch
 /// when none is selected). An unknown name is a usage error naming the
@@ -259,7 +263,7 @@ pub fn syscall_selection(names: &[String], arches: &[Arch]) -> Result<Option<Vec
 
 /// `; did you mean `a`, `b`?` or, with no close name, the list `all` gives
 /// (nothing when it is empty).
-fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
+pub(super) fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
     if !near.is_empty() {
         return format!("; did you mean {}?", near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "));
     }

@@ -253,10 +253,8 @@ fn seccompiler_filters(f: &FilterArgs, host: Arch) -> Result<Vec<(String, crate:
         .into_iter()
         .map(|c| {
             super::report_notes(Some(&name), &c.notes);
-            let v = crate::bpf::validate(&c.program).map_err(|v| CliError::Input {
-                file: format!("{name}@{}", c.label),
-                msg: format!("the kernel refuses this filter: {}", v[0]),
-            })?;
+            let v = crate::bpf::validate(&c.program)
+                .map_err(|v| CliError::Input { file: format!("{name}@{}", c.label), msg: super::input::refusal(&v) })?;
             Ok((c.label, v))
         })
         .collect()

@@ -35,7 +35,8 @@ pub fn verdict_text(v: &CommandVerdict) -> Option<String> {
         }
         CommandVerdict::NotStarted { reason } => Some(format!("could not start under the filter ({reason}): not timed")),
         CommandVerdict::Unstable { differing_runs } => Some(format!(
-            "{differing_runs} run(s) ended otherwise than the first: the command is not deterministic, figures not resolved"
+            "{} ended otherwise than the first: the command is not deterministic, figures not resolved",
+            crate::words::count(*differing_runs, "run")
         )),
     }
 }
@@ -98,8 +99,9 @@ pub fn text(r: &CommandReport) -> String {
     if r.rounds < r.min_rounds {
         let _ = writeln!(
             o,
-            "with {} round(s) nothing is resolved: a 95 % interval needs at least {}",
-            r.rounds, r.min_rounds
+            "with {} nothing is resolved: a 95 % interval needs at least {}",
+            crate::words::count(r.rounds, "round"),
+            r.min_rounds
         );
     }
     let _ = writeln!(o, "no filter: {} µs ({})", us(&r.baseline, false), r.baseline_outcome);
@@ -175,8 +177,9 @@ pub fn markdown(r: &CommandReport) -> String {
     if r.rounds < r.min_rounds {
         let _ = writeln!(
             o,
-            "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
-            r.rounds, r.min_rounds
+            "**With {} this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
+            crate::words::count(r.rounds, "round"),
+            r.min_rounds
         );
     }
     let _ = writeln!(o, "| filter | wall time, µs | difference, µs | ratio | note |\n| --- | --- | --- | --- | --- |");
