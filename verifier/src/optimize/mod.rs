@@ -160,7 +160,12 @@ fn point_weights(mt: &Mt, opts: &OptimizeOptions) -> PointWeights {
             }
         };
         let root = mt.root;
-        if mt.level(root) < arch_end {
+        // Only the host's own ABIs reach its filters (`syscall_get_arch`):
+        // a weight on another ABI lays out that ABI's block, not the arch
+        // test every call of the host runs through.
+        let g = &opts.geometry;
+        let on_host = [Some(g.native), g.compat].into_iter().flatten().any(|c| c.audit_arch == audit);
+        if mt.level(root) < arch_end && on_host {
             add(root, audit, w);
         }
         let n = mt.walk(root, arch_end, bit(Field::Arch, audit as u64));
