@@ -159,6 +159,89 @@ fn huffman(mut w: Vec<f64>) -> f64 {
     cost
 }
 
+/// The fewest tests on nr, summed over the `hot` numbers, of any decision
+/// by `JEQ/JGE/JGT/JSET K` tests on nr alone in which each hot number ends
+/// where every number of `sample` still possible gets its outcome; `None`
+/// when more than `limit` are needed. `sample` holds `(nr, outcome)` pairs
+/// (at most 64, the hot numbers among them). Only the sample's numbers are
+/// asked to agree, so this is a lower bound for the whole word: a decision
+/// that separates all 2^32 numbers separates these. The tests are taken
+/// as the partitions of the sample they make, all of them: `JEQ` and `JGE`
+/// at each sample number (`JGT k` is `JGE k + 1`), `JSET` by every subset
+/// of the bits the sample uses.
+pub fn min_tests(sample: &[(u32, u32)], hot: &[u32], limit: u32) -> Option<u32> {
+    assert!(sample.len() <= 64, "at most 64 sample numbers");
+    let bits = sample.iter().fold(0u32, |a, s| a | s.0);
+    assert!(bits.count_ones() <= 14, "the JSET masks are enumerated");
+    let side =
+        |f: &dyn Fn(u32) -> bool| sample.iter().enumerate().filter(|s| f(s.1 .0)).fold(0u64, |m, (i, _)| m | 1 << i);
+    let mut tests: Vec<u64> = Vec::new();
+    for &(k, _) in sample {
+        tests.push(side(&|v| v == k));
+        tests.push(side(&|v| v >= k));
+    }
+    let mut k = 0u32;
+    loop {
+        tests.push(side(&|v| v & k != 0));
+        k = k.wrapping_sub(bits) & bits;
+        if k == 0 {
+            break;
+        }
+    }
+    tests.sort_unstable();
+    tests.dedup();
+    let all = if sample.len() == 64 { u64::MAX } else { (1u64 << sample.len()) - 1 };
+    let hot_mask = side(&|v| hot.contains(&v));
+    let pure = |s: u64| {
+        let mut o = None;
+        (0..sample.len()).filter(|i| s >> i & 1 == 1).all(|i| *o.get_or_insert(sample[i].1) == sample[i].1)
+    };
+    struct Search<'a> {
+        tests: &'a [u64],
+        pure: &'a dyn Fn(u64) -> bool,
+        /// Per (set, hot): the exact cost, or a bound it exceeds.
+        memo: std::collections::HashMap<(u64, u64), Result<u32, u32>>,
+    }
+    impl Search<'_> {
+        fn cost(&mut self, s: u64, h: u64, limit: u32) -> Option<u32> {
+            if h == 0 || (self.pure)(s) {
+                return Some(0);
+            }
+            match self.memo.get(&(s, h)) {
+                Some(Ok(c)) => return (*c <= limit).then_some(*c),
+                Some(Err(above)) if *above >= limit => return None,
+                _ => {}
+            }
+            let here = h.count_ones();
+            let mut best: Option<u32> = None;
+            if here <= limit {
+                let mut seen = std::collections::HashSet::new();
+                for t in self.tests {
+                    let a = s & t;
+                    if a == 0 || a == s || !seen.insert(a) {
+                        continue;
+                    }
+                    let b = s & !t;
+                    let cap = best.map_or(limit, |c| c - 1).saturating_sub(here);
+                    let floor =
+                        |x: u64, y: u64, p: &dyn Fn(u64) -> bool| if y == 0 || p(x) { 0 } else { y.count_ones() };
+                    let fb = floor(b, h & !t, self.pure);
+                    if fb > cap {
+                        continue;
+                    }
+                    let Some(ca) = self.cost(a, h & t, cap - fb) else { continue };
+                    let Some(cb) = self.cost(b, h & !t, cap - ca) else { continue };
+                    best = Some(here + ca + cb);
+                }
+            }
+            self.memo.insert((s, h), best.ok_or(limit));
+            best
+        }
+    }
+    let mut search = Search { tests: &tests, pure: &pure, memo: Default::default() };
+    search.cost(all, hot_mask, limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +277,21 @@ mod tests {
         assert_eq!(lower_bound(&[(1.0, allow), (3.0, allow)], true).unwrap().nr_tests, 1.0);
         assert_eq!(lower_bound(&[(1.0, allow)], false).unwrap().nr_tests, 0.0);
         assert!(lower_bound(&[], true).is_none());
+    }
+
+    #[test]
+    fn min_tests_is_the_fewest_over_every_decision() {
+        // 0 and 1 share an outcome, 2 another, 3 the first again, 8 a third.
+        let sample = [(0, 0), (1, 0), (2, 1), (3, 0), (8, 2)];
+        // One test (JGE 2 false) decides 0 and 1 together.
+        assert_eq!(min_tests(&sample, &[0, 1], 10), Some(2));
+        // 3 needs 2 excluded and 8 too: JEQ 3 alone.
+        assert_eq!(min_tests(&sample, &[3], 10), Some(1));
+        // 0, 1 and 3: no one test leaves them without 2 or 8; JGE 2 and then
+        // JEQ 3 on its true side take 1 + 1 + 2.
+        assert_eq!(min_tests(&sample, &[0, 1, 3], 10), Some(4));
+        assert_eq!(min_tests(&sample, &[0, 1, 3], 3), None);
+        // Every sample number of one outcome: nothing to test.
+        assert_eq!(min_tests(&[(5, 0), (9, 0)], &[5], 3), Some(0));
     }
 }
