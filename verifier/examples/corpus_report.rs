@@ -15,15 +15,15 @@
 
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
-use seccheck::emu::Emulator;
+use seccheck::check::{self, Job};
 use seccheck::finding::{Finding, Severity};
-use seccheck::lints::{self, LintContext, LintOptions};
-use seccheck::policy;
+use seccheck::lints::LintOptions;
+use seccheck::policy::{self, Policy};
 use seccheck::sources::{
     compile, detect_format, CompileOptions, CompiledFilter, DockerOptions, KernelVersion, ProfileFormat,
     SeccompilerOptions, SourceError,
 };
-use seccheck::symbolic::{analyze, Options};
+use seccheck::symbolic::Options;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -171,23 +171,20 @@ fn evaluate(root: &Path, c: &Compiled, checks: &[PolicyCheck]) -> Result<Row, St
     let program = decode(&bytes, ByteOrder::Little).map_err(|e| err(e.to_string()))?;
     let valid = validate(&program).map_err(|v| err(format!("the kernel would refuse it: {v:?}")))?;
     let host = host_of(c).and_then(Arch::from_name).ok_or_else(|| err(format!("no host arch in `{}`", c.options)))?;
-    let opts = LintOptions { arches: None, fallback_arch: Some(host), ..LintOptions::default() };
-    let cx = LintContext::new(&valid, &opts).map_err(|e| err(e.to_string()))?;
-    let lint_findings = lints::run(&cx).map_err(|e| err(e.to_string()))?;
-    let policy = match policy_of(checks, c) {
-        None => None,
-        Some(p) => Some((p.policy.clone(), claims(root, &p.policy, &valid).map_err(err)?)),
-    };
-    Ok(Row { compiled: c.clone(), lints: severities(&lint_findings), policy })
+    let lints = LintOptions { arches: None, fallback_arch: Some(host) };
+    let check = policy_of(checks, c);
+    let pol = check.map(|p| read_policy(root, &p.policy)).transpose().map_err(err)?;
+    let job = Job { policy: pol.as_ref(), lints: Some(lints), symbolic: Options::default() };
+    let checked = check::run(&valid, &job).map_err(|e| err(e.to_string()))?;
+    let policy = check.map(|p| (p.policy.clone(), checked.violations().to_vec()));
+    Ok(Row { compiled: c.clone(), lints: severities(checked.lint_findings()), policy })
 }
 
-/// The property findings of `corpus/policies/{policy}` on `valid`.
-fn claims(root: &Path, policy: &str, valid: &seccheck::bpf::ValidProgram) -> Result<Vec<Finding>, String> {
+/// `corpus/policies/{policy}`, parsed.
+fn read_policy(root: &Path, policy: &str) -> Result<Policy, String> {
     let path = root.join("corpus/policies").join(policy);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let pol = policy::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))?;
-    let mut analysis = analyze(valid, &Options::default()).map_err(|e| e.to_string())?;
-    policy::check::check(&pol, &mut analysis, &Emulator::new(valid)).map_err(|e| e.to_string())
+    policy::parse(&text).map_err(|e| format!("{}: {e:?}", path.display()))
 }
 
 /// A check with its own compile options (only `--caps` is used): the profile
@@ -210,8 +207,10 @@ fn with_options(root: &Path, p: &PolicyCheck) -> Result<(CompiledFilter, Vec<Fin
     let want = p.filter.as_deref().unwrap_or("profile");
     let f = filters.into_iter().find(|f| f.label == want).ok_or_else(|| err(format!("no filter `{want}`")))?;
     let valid = validate(&f.program).map_err(|v| err(format!("the kernel would refuse it: {v:?}")))?;
-    let findings = claims(root, &p.policy, &valid).map_err(err)?;
-    Ok((f, findings))
+    let pol = read_policy(root, &p.policy).map_err(err)?;
+    let job = Job { policy: Some(&pol), lints: None, symbolic: Options::default() };
+    let checked = check::run(&valid, &job).map_err(|e| err(e.to_string()))?;
+    Ok((f, checked.findings))
 }
 
 /// The profiles no generator here compiles, with the refusal `seccheck` gives.

@@ -24,8 +24,7 @@ use crate::symbolic::{analyze, Analysis, Options, SymbolicError};
 pub struct Job<'a> {
     /// The properties (none: no policy).
     pub policy: Option<&'a Policy>,
-    /// Run the lints, told this (none: no lints). Their `symbolic` limits
-    /// are not used: the lints work on the job's analysis.
+    /// Run the lints, told this (none: no lints); they work on the job's analysis.
     pub lints: Option<LintOptions>,
     /// Limits of the one analysis.
     pub symbolic: Options,
@@ -128,7 +127,7 @@ mod tests {
         // Each step on its own analysis, as the front ends did before.
         let mut a = analyze(&v, &Options::default()).unwrap();
         let props = policy::check::check(&pol, &mut a, &Emulator::new(&v)).unwrap();
-        let cx = LintContext::new(&v, &opts).unwrap();
+        let cx = LintContext::from_analysis(&v, analyze(&v, &Options::default()).unwrap(), &opts).unwrap();
         let lint = lints::run(&cx).unwrap();
         assert!(!props.is_empty(), "ptrace runs: the policy is violated");
         assert!(!lint.is_empty());

@@ -6,41 +6,14 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
-use crate::common::{kernel_gate, schemas};
-use kernel_gate::kernel_usable;
-
-/// `ret ALLOW`, written as two files: two inputs with one optimised program.
-const ALLOW_ALL: &str = "{ 0x06, 0, 0, 0x7fff0000 },\n";
-
-fn seccheck(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seccheck")).current_dir(dir).args(args).output().unwrap()
-}
-
-const SMALL: [&str; 12] = [
-    "--threads",
-    "1",
-    "--rounds",
-    "2",
-    "--batches",
-    "2",
-    "--batch-us",
-    "20",
-    "--per-call",
-    "0",
-    "--no-bitmap-probe",
-    "--quiet",
-];
+use crate::common::bench::{dir_with, measuring_dir, seccheck, ALLOW_ALL, SMALL};
+use crate::common::schemas;
 
 #[test]
 fn every_filter_is_measured_next_to_its_optimised_program() {
-    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
-    std::fs::write(dir.path().join("allow2.h"), ALLOW_ALL).unwrap();
+    // `ret ALLOW` twice: two inputs with one optimised program.
+    let Some(dir) = measuring_dir(&[("allow.h", ALLOW_ALL), ("allow2.h", ALLOW_ALL)]) else { return };
     let profile =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/profiles/firecracker_x86_64-unknown-linux-musl.json");
     let vmm = format!("{}@vmm", profile.display());
@@ -116,8 +89,7 @@ fn every_filter_is_measured_next_to_its_optimised_program() {
 
 #[test]
 fn a_stack_is_not_optimised_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
+    let dir = dir_with(&[("allow.h", ALLOW_ALL)]);
     let mut args = vec!["bench", "allow.h+allow.h", "--compare-optimized"];
     args.extend(SMALL);
     let o = seccheck(dir.path(), &args);
@@ -129,11 +101,7 @@ fn a_stack_is_not_optimised_and_says_so() {
 
 #[test]
 fn a_command_is_timed_under_each_filter_and_its_optimised_program() {
-    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
+    let Some(dir) = measuring_dir(&[("allow.h", ALLOW_ALL)]) else { return };
     let vmm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/compiled/firecracker_x86_64.vmm.bpf");
     let o = seccheck(
         dir.path(),

@@ -92,16 +92,105 @@ fn usage_errors_are_exit_2() {
         &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "nosuch"]),
         "x86_64 has no syscall named `nosuch`",
     );
+    // A typo gets the closest names, as `table --syscall` and `--arch` give them.
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "ptrase"]),
+        "x86_64 has no syscall named `ptrase`; did you mean `ptrace`?",
+    );
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "aarch46", "--syscall", "1"]),
+        "unknown arch `aarch46`: neither an arch name nor a 32-bit AUDIT_ARCH number; did you mean `aarch64`?",
+    );
     assert_bad_input(
         &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "1,2,3,4,5,6,7"]),
         "at most 6",
     );
     assert_bad_input(
         &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", "zz"]),
-        "argument 0 `zz` is not a number",
+        "--args value 0 `zz` is not a number (decimal, 0x-hex, or 0-octal as in C)",
     );
+    // A number, but not 64 bits the filter could read: said so, naming the option.
+    for (args, says) in [
+        ("1,-1", "--args value 1 `-1` is negative; give the 64 bits the filter reads"),
+        ("99999999999999999999", "--args value 0 `99999999999999999999` does not fit in 64 bits"),
+        ("0x10000000000000000", "--args value 0 `0x10000000000000000` does not fit in 64 bits"),
+    ] {
+        assert_bad_input(&seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--args", args]), says);
+    }
+    assert_bad_input(
+        &seccheck(&["emu", f, "--arch", "x86_64", "--syscall", "1", "--ip", "-4"]),
+        "--ip `-4` is negative",
+    );
+    // Numeric options: refused before any work, naming the option and its range.
+    for (argv, says) in [
+        (
+            &["bench", f, "--batch-us", "0"][..],
+            "seccheck: error: invalid value '0' for '--batch-us <BATCH_US>': 0 is not in 1..=100000",
+        ),
+        (&["bench", f, "--batch-us", "nan"], "'--batch-us <BATCH_US>': not a finite number in 1..=100000"),
+        (&["bench", f, "--batch-us", "inf"], "'--batch-us <BATCH_US>': not a finite number in 1..=100000"),
+        (&["bench", f, "--rounds", "-3"], "'--rounds <ROUNDS>': -3 is not in 1..=1000"),
+        (&["bench", f, "--threads", "1,0"], "'--threads <THREADS>': 0 is not in 1..=64"),
+        (
+            &["report", f, "--bench", "--bench-rounds", "99999999999999999999999"],
+            "99999999999999999999999 is not in 1..=1000",
+        ),
+        (
+            &["table", f, "--libseccomp-timeout", "ten"],
+            "'--libseccomp-timeout <SECONDS>': not a whole number in 0..=604800",
+        ),
+        (&["pid", "-1"], "'<PID>': -1 is not in 1..=2147483647"),
+    ] {
+        assert_bad_input(&seccheck(argv), says);
+    }
     let o = seccheck(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("seccheck: error: unrecognized subcommand 'frobnicate'"), "{}", stderr(&o));
+}
+
+/// `--host-arch` is one option parsed in one place: every command that reads a
+/// filter (`run` and `record --check` too) refuses an unknown name with the
+/// same line, naming the closest arch, before it writes or runs anything.
+#[test]
+fn a_bad_host_arch_is_the_same_error_in_every_command() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "f.c", C_FILTER.as_bytes());
+    let f = f.to_str().unwrap();
+    let policy = write(d.path(), "p.toml", b"arches = [\"x86_64\"]\n[[deny]]\nsyscalls = [\"ptrace\"]\n");
+    let out = d.path().join("out.bpf");
+    let report = d.path().join("r.md");
+    let ran = d.path().join("ran");
+    let touch = ["--", "/usr/bin/touch", ran.to_str().unwrap()];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["validate", f],
+        vec!["table", f],
+        vec!["check", f, "--policy", policy.to_str().unwrap()],
+        vec!["disasm", f],
+        vec!["lint", f],
+        vec!["emu", f, "--arch", "x86_64", "--syscall", "1"],
+        vec!["diff", f, f],
+        vec!["stack", f],
+        vec!["optimize", f, "-o", out.to_str().unwrap()],
+        vec!["report", f, "-o", report.to_str().unwrap()],
+        vec!["bench", "--predict-only", f],
+        vec!["run", "--profile", f],
+        vec!["record", "--check", f],
+    ];
+    for mut args in commands {
+        args.extend(["--host-arch", "x86_46"]);
+        if matches!(args[0], "run" | "record") {
+            args.extend(touch);
+        }
+        let o = seccheck(&args);
+        assert_bad_input(&o, "unknown arch `x86_46` in --host-arch; did you mean `x86_64`?");
+        assert_eq!(
+            stderr(&o),
+            "seccheck: error: unknown arch `x86_46` in --host-arch; did you mean `x86_64`?\n",
+            "{args:?}"
+        );
+    }
+    assert!(!out.exists() && !report.exists(), "an output was written");
+    assert!(!ran.exists(), "a command ran");
 }
 
 #[test]

@@ -6,6 +6,10 @@ use kernel_gate::kernel_usable;
 
 use std::process::{Command, Output};
 
+/// How `run` and `record` both say a command died of SIGSYS.
+const KILLED_BY_SECCOMP: &str =
+    "was killed by signal 31 (SIGSYS), which seccomp sends when a filter answers a call with KILL (or TRAP, unhandled)";
+
 fn seccheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).args(args).output().unwrap()
 }
@@ -36,11 +40,7 @@ fn a_kill_is_explained_and_compiled_filters_run_too() {
         let err = text(&r.stderr);
         assert_eq!(r.status.code(), Some(128 + 31), "{f}: {err}");
         assert!(r.stdout.is_empty(), "uname never printed: {}", text(&r.stdout));
-        assert!(
-            err.contains("uname (pid ")
-                && err.contains(") was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL"),
-            "{err}"
-        );
+        assert!(err.contains("uname (pid ") && err.contains(&format!(") {KILLED_BY_SECCOMP}.\n")), "{err}");
         // The kernel's audit record names the call, unless the log could not
         // give it (printk rate limiting under a busy test run), which is said.
         let named = "The kernel's audit record (type 1326) names the call: uname (x86_64 syscall 63) at ip 0x";
@@ -68,4 +68,18 @@ fn a_kill_is_explained_and_compiled_filters_run_too() {
     let r = seccheck(&["run", "--profile", k8s, "--", "true"]);
     assert_eq!(r.status.code(), Some(2));
     assert!(text(&r.stderr).contains("--filter"), "{}", text(&r.stderr));
+}
+
+/// `record` says a SIGSYS death in `run`'s words (one function prints both).
+#[test]
+fn record_says_a_sigsys_death_as_run_does() {
+    if !kernel_usable() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let t = d.path().join("t.json");
+    let r = seccheck(&["record", "-o", t.to_str().unwrap(), "--", "sh", "-c", "kill -SYS $$"]);
+    let err = text(&r.stderr);
+    assert_eq!(r.status.code(), Some(128 + 31), "{err}");
+    assert!(err.ends_with(&format!("; the command {KILLED_BY_SECCOMP}\n")), "{err}");
 }

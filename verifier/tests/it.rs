@@ -21,6 +21,7 @@ mod bench_cli;
 mod bench_modes;
 mod bench_optimized;
 mod bench_profiles;
+mod bench_workload;
 mod cli_check;
 mod cli_diff;
 mod cli_explain;

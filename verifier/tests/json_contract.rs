@@ -240,18 +240,32 @@ fn every_schema_rejects_drift() {
 }
 
 /// No schema types a record loosely: every object schema lists its
-/// properties and every array schema its items, so a record cannot drift
-/// unnoticed below a field typed only as "object" or "array".
+/// properties and is closed to others, every required field is described,
+/// every array schema lists its items and no field accepts anything, so a
+/// record cannot drift unnoticed below a field typed only as "object",
+/// "array" or not at all.
 #[test]
 fn every_schema_types_its_records_field_by_field() {
-    let loose = json!({"type": "object", "properties": {
+    let loose = json!({"type": "object", "additionalProperties": false, "required": ["a", "g"], "properties": {
         "a": {"type": ["object", "null"]},
         "b": {"anyOf": [{"type": "array"}, {"type": "null"}]},
         "c": {"type": "array", "prefixItems": [{"type": "integer"}], "items": false},
+        "d": {"type": "object", "properties": {"x": {}}},
+        "e": {"anyOf": [{"description": "anything"}, true]},
+        "f": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "description": {"type": "string"},
     }});
     assert_eq!(
         schemas::loose_nodes(&loose),
-        ["/properties/a: an object without properties", "/properties/b/anyOf/0: an array without items"]
+        [
+            ": required `g` is not among its properties",
+            "/properties/a: an object without properties",
+            "/properties/b/anyOf/0: an array without items",
+            "/properties/d: an object open to other properties",
+            "/properties/d/properties/x: a schema that accepts anything",
+            "/properties/e/anyOf/0: a schema that accepts anything",
+            "/properties/e/anyOf/1: a schema that accepts anything",
+        ]
     );
     let mut files = 0;
     for e in std::fs::read_dir(schemas::dir()).unwrap() {

@@ -11,9 +11,10 @@ use crate::compile_corpus;
 
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
+use seccheck::check::{self, Job};
 use seccheck::finding::confirm::confirm;
 use seccheck::finding::Finding;
-use seccheck::lints::{self, LintContext, LintOptions};
+use seccheck::lints::{self, LintOptions};
 use std::collections::BTreeMap;
 
 use crate::common::kernel_gate;
@@ -25,15 +26,17 @@ use std::fmt::Write as _;
 /// Lint one filter; `(arch list, one line of codes)`.
 fn lint(name: &str, program: &seccheck::bpf::Program, arches: Option<Vec<Arch>>) -> (String, Vec<Finding>) {
     let valid = validate(program).unwrap_or_else(|v| panic!("{name}: kernel would refuse: {v:?}"));
-    let opts = LintOptions { arches, fallback_arch: Some(Arch::X86_64), ..LintOptions::default() };
-    let cx = LintContext::new(&valid, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let findings = lints::run(&cx).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let opts = LintOptions { arches, fallback_arch: Some(Arch::X86_64) };
+    let job = Job { lints: Some(opts), ..Job::default() };
+    let checked = check::run(&valid, &job).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let findings = checked.findings;
+    let analysis = checked.analysis;
     for f in &findings {
         assert!(f.insns.iter().all(|&i| i < program.len()), "{name}: {f}");
         if let Some(c) = &f.counterexample {
-            let exit = cx.analysis().exit_for(&c.input).map(|e| e.action());
-            assert_eq!(exit, Some(c.action), "{name}: analysis and emulator disagree on {f}");
-            assert_eq!(c.path.last().copied(), cx.analysis().exit_for(&c.input).map(|e| e.insn), "{name}: {f}");
+            let exit = analysis.exit_for(&c.input);
+            assert_eq!(exit.map(|e| e.action()), Some(c.action), "{name}: analysis and emulator disagree on {f}");
+            assert_eq!(c.path.last().copied(), exit.map(|e| e.insn), "{name}: {f}");
         }
     }
     // The running kernel takes each counterexample's action (on a copy: the
@@ -49,8 +52,9 @@ fn lint(name: &str, program: &seccheck::bpf::Program, arches: Option<Vec<Arch>>)
         );
         ASKED.fetch_add(c.asked, std::sync::atomic::Ordering::Relaxed);
     }
-    let arches = cx.arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(",");
-    (format!("{arches} ({:?})", cx.arch_source).to_lowercase(), findings)
+    let (arches, source) = checked.lint_arches.expect("the job ran the lints");
+    let arches = arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(",");
+    (format!("{arches} ({source:?})").to_lowercase(), findings)
 }
 
 /// `SC005 error x7, SC009 note`.

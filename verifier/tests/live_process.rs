@@ -494,7 +494,14 @@ fn cli_reports_groups_and_dumps_each_filter() {
     let strict = groups.iter().find(|g| g["tids"][0] == h.tid("strict")).unwrap();
     assert_eq!(strict["mode"], "strict");
 
+    // 0 is no process id (clap refuses it), a free one names no process.
     let o = seccheck(&["pid", "0"], |_| {});
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "seccheck: error: no process with pid 0\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "seccheck: error: invalid value '0' for '<PID>': 0 is not in 1..=2147483647\n"
+    );
+    let o = seccheck(&["pid", "2147483647"], |_| {});
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "seccheck: error: no process with pid 2147483647\n");
 }

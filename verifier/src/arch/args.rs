@@ -195,6 +195,16 @@ pub const TABLE: &[SyscallArgs] = &[
         "arch/x86/kernel/sys_x86_64.c, arch/arm64/kernel/sys.c",
         [("addr", Pointer), ("len", Size), ("prot", Flags64), ("flags", Flags64), ("fd", Fd), ("off", Size)]
     ),
+    // 32-bit ABIs (arm, i386, m68k, mips o32, parisc, powerpc, riscv32,
+    // sparc): the offset in 4096-byte units (m68k: in pages). mm/mmap.c
+    // `SYSCALL_DEFINE6(mmap_pgoff, …, pgoff)` (i386: syscall_32.tbl names
+    // sys_mmap_pgoff), arch/*/kernel `sys_mmap2`, riscv32
+    // arch/riscv/kernel/sys_riscv.c. s390 is the exception, see MMAP2_S390.
+    sc!(
+        "mmap2",
+        "mm/mmap.c (mmap_pgoff), arch/*/kernel (sys_mmap2)",
+        [("addr", Pointer), ("len", Size), ("prot", Flags64), ("flags", Flags64), ("fd", Fd), ("pgoff", Size)]
+    ),
     sc!(
         "mount",
         "fs/namespace.c",
@@ -306,12 +316,33 @@ const CLONE_S390: SyscallArgs = sc!(
     ]
 );
 
+/// `mmap` (nr 90) of i386, m68k and s390x is `old_mmap` (mm/mmap.c,
+/// `SYSCALL_DEFINE1(old_mmap, struct mmap_arg_struct __user *, arg)` under
+/// `__ARCH_WANT_SYS_OLD_MMAP`; arch/x86/entry/syscalls/syscall_32.tbl,
+/// arch/m68k/kernel/syscalls/syscall.tbl and arch/s390/kernel/syscalls/syscall.tbl
+/// name `sys_old_mmap`), 31-bit s390's is `compat_sys_s390_old_mmap`
+/// (arch/s390/kernel/compat_linux.c, `struct mmap_arg_struct_emu31`): one
+/// pointer to a struct holding the six values, so the filter sees none of them.
+const MMAP_STRUCT: SyscallArgs =
+    sc!("mmap", "mm/mmap.c (old_mmap), arch/s390/kernel/compat_linux.c (s390_old_mmap)", [("arg", Pointer)]);
+
+/// 31-bit s390's `mmap2` takes a pointer to the same struct
+/// (arch/s390/kernel/syscalls/syscall.tbl: `compat_sys_s390_mmap2`,
+/// arch/s390/kernel/compat_linux.c).
+const MMAP2_S390: SyscallArgs = sc!("mmap2", "arch/s390/kernel/compat_linux.c (s390_mmap2)", [("arg", Pointer)]);
+
 /// The parameters of syscall `name` on `arch`, if the table knows them and the
 /// arch has the syscall.
 pub fn args(arch: Arch, name: &str) -> Option<&'static SyscallArgs> {
     arch.syscall_nr(name)?;
     if name == "clone" && matches!(arch, Arch::S390 | Arch::S390x) {
         return Some(&CLONE_S390);
+    }
+    if name == "mmap" && matches!(arch, Arch::I386 | Arch::M68k | Arch::S390 | Arch::S390x) {
+        return Some(&MMAP_STRUCT);
+    }
+    if name == "mmap2" && arch == Arch::S390 {
+        return Some(&MMAP2_S390);
     }
     TABLE.iter().find(|s| s.name == name)
 }
@@ -343,6 +374,19 @@ mod tests {
         // clone's flags move on s390
         assert_eq!(k(Arch::X86_64, "clone", 0), Some(Flags32));
         assert_eq!(k(Arch::S390x, "clone", 1), Some(Flags32));
+        // mmap's six values, or one pointer to a struct holding them
+        for a in [Arch::X86_64, Arch::X32, Arch::Aarch64, Arch::Riscv64, Arch::Ppc64le, Arch::Mips, Arch::Sparc64] {
+            assert_eq!(args(a, "mmap").map(|s| s.params[2]), Some(("prot", Flags64)), "{a}");
+        }
+        for a in [Arch::I386, Arch::M68k, Arch::S390, Arch::S390x] {
+            assert_eq!(args(a, "mmap").map(|s| s.params), Some(&[("arg", Pointer)][..]), "{a}");
+        }
+        for a in [Arch::I386, Arch::Arm, Arch::M68k, Arch::Ppc, Arch::Riscv32, Arch::Mips, Arch::Sparc, Arch::Parisc] {
+            assert_eq!(args(a, "mmap2").map(|s| s.params[3]), Some(("flags", Flags64)), "{a}");
+        }
+        assert_eq!(args(Arch::S390, "mmap2").map(|s| s.params.len()), Some(1));
+        assert_eq!(args(Arch::Arm, "mmap"), None, "EABI has only mmap2");
+        assert_eq!(args(Arch::X86_64, "mmap2"), None);
         // an arch without the syscall, a syscall the table does not know
         assert_eq!(args(Arch::Aarch64, "open"), None);
         assert_eq!(args(Arch::X86_64, "getpid"), None);

@@ -23,7 +23,9 @@
 //! (`PR_*` options), include/uapi/linux/personality.h (`PER_*`: only those whose
 //! definition is the bare number, the others include flags),
 //! include/uapi/asm-generic/mman-common.h and arch/arm64/include/uapi/asm/mman.h
-//! (`PROT_*`), include/uapi/asm-generic/signal.h and arch/x86/include/uapi/asm/signal.h
+//! (`PROT_*`), include/uapi/asm-generic/mman.h and
+//! arch/{x86,powerpc,sparc,mips}/include/uapi/asm/mman.h (`MAP_*`),
+//! include/uapi/asm-generic/signal.h and arch/x86/include/uapi/asm/signal.h
 //! (signals), include/uapi/asm-generic/ioctls.h (`TIOCSTI`, `TIOCLINUX`).
 
 use super::Arch;
@@ -343,6 +345,11 @@ fn generic_signals(arch: Arch) -> bool {
 
 // ---- prctl options: include/uapi/linux/prctl.h (every arch) ----
 
+/// Every option of Linux 6.18: 1 to 78 (17, 18, 48 and 49 were never
+/// assigned), `PR_SET_PTRACER`, `PR_SET_VMA` and `PR_GET_AUXV`. A number names
+/// the one option on every arch; where an arch does not implement it
+/// (`PR_RISCV_*`, `PR_PPC_*`, `PR_SME_*` elsewhere), `prctl` fails with
+/// EINVAL (kernel/sys.c: the arch hooks' defaults).
 #[rustfmt::skip]
 const PR: &[(&str, u64)] = &[
     ("PR_SET_PDEATHSIG", 1), ("PR_GET_PDEATHSIG", 2), ("PR_GET_DUMPABLE", 3), ("PR_SET_DUMPABLE", 4),
@@ -362,7 +369,11 @@ const PR: &[(&str, u64)] = &[
     ("PR_SET_IO_FLUSHER", 57), ("PR_GET_IO_FLUSHER", 58), ("PR_SET_SYSCALL_USER_DISPATCH", 59),
     ("PR_PAC_SET_ENABLED_KEYS", 60), ("PR_PAC_GET_ENABLED_KEYS", 61), ("PR_SCHED_CORE", 62), ("PR_SME_SET_VL", 63),
     ("PR_SME_GET_VL", 64), ("PR_SET_VMA", 0x53564d41), ("PR_SET_MDWE", 65), ("PR_GET_MDWE", 66),
-    ("PR_SET_MEMORY_MERGE", 67), ("PR_GET_MEMORY_MERGE", 68),
+    ("PR_SET_MEMORY_MERGE", 67), ("PR_GET_MEMORY_MERGE", 68), ("PR_RISCV_V_SET_CONTROL", 69),
+    ("PR_RISCV_V_GET_CONTROL", 70), ("PR_RISCV_SET_ICACHE_FLUSH_CTX", 71), ("PR_PPC_GET_DEXCR", 72),
+    ("PR_PPC_SET_DEXCR", 73), ("PR_GET_SHADOW_STACK_STATUS", 74), ("PR_SET_SHADOW_STACK_STATUS", 75),
+    ("PR_LOCK_SHADOW_STACK_STATUS", 76), ("PR_TIMER_CREATE_RESTORE_IDS", 77), ("PR_FUTEX_HASH", 78),
+    ("PR_GET_AUXV", 0x41555856),
 ];
 const PRCTL_OPTION: ValueNames = ValueNames {
     kind: "prctl-option",
@@ -461,10 +472,87 @@ const PROT_BASIC: ValueNames = ValueNames {
 fn prot_names(arch: Arch) -> &'static ValueNames {
     use Arch::*;
     match arch {
-        X86_64 | X32 | I386 | Arm | Riscv64 | Riscv32 | S390x | S390 | Loongarch64 => &PROT_GENERIC,
+        X86_64 | X32 | I386 | Arm | Riscv64 | Riscv32 | S390x | S390 | Loongarch64 | M68k => &PROT_GENERIC,
         Aarch64 => &PROT_ARM64,
         _ => &PROT_BASIC,
     }
+}
+
+// ---- mmap flags: include/uapi/asm-generic/mman-common.h, mman.h, arch/*/include/uapi/asm/mman.h ----
+
+/// The mapping type (`MAP_TYPE`, the low four bits), the same on every arch.
+#[rustfmt::skip]
+const MAP_TYPES: &[(&str, u64)] = &[("MAP_SHARED", 1), ("MAP_PRIVATE", 2), ("MAP_SHARED_VALIDATE", 3), ("MAP_DROPPABLE", 8)];
+
+/// asm-generic/mman.h and mman-common.h (arm, arm64, riscv, s390, loongarch,
+/// m68k). Bits 26–31 are left as numbers: with `MAP_HUGETLB` they hold the
+/// page size (`MAP_HUGE_SHIFT`), and bit 26 is also `MAP_UNINITIALIZED`.
+#[rustfmt::skip]
+const MAP_GENERIC_FLAGS: &[(&str, u64)] = &[
+    ("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20), ("MAP_GROWSDOWN", 0x100), ("MAP_DENYWRITE", 0x800),
+    ("MAP_EXECUTABLE", 0x1000), ("MAP_LOCKED", 0x2000), ("MAP_NORESERVE", 0x4000), ("MAP_POPULATE", 0x8000),
+    ("MAP_NONBLOCK", 0x10000), ("MAP_STACK", 0x20000), ("MAP_HUGETLB", 0x40000), ("MAP_SYNC", 0x80000),
+    ("MAP_FIXED_NOREPLACE", 0x100000),
+];
+/// arch/x86/include/uapi/asm/mman.h adds MAP_32BIT and MAP_ABOVE4G to the generic ones.
+#[rustfmt::skip]
+const MAP_X86_FLAGS: &[(&str, u64)] = &[
+    ("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20), ("MAP_32BIT", 0x40), ("MAP_ABOVE4G", 0x80),
+    ("MAP_GROWSDOWN", 0x100), ("MAP_DENYWRITE", 0x800), ("MAP_EXECUTABLE", 0x1000), ("MAP_LOCKED", 0x2000),
+    ("MAP_NORESERVE", 0x4000), ("MAP_POPULATE", 0x8000), ("MAP_NONBLOCK", 0x10000), ("MAP_STACK", 0x20000),
+    ("MAP_HUGETLB", 0x40000), ("MAP_SYNC", 0x80000), ("MAP_FIXED_NOREPLACE", 0x100000),
+];
+/// arch/powerpc/include/uapi/asm/mman.h (MAP_RENAME is MAP_ANONYMOUS there).
+#[rustfmt::skip]
+const MAP_PPC_FLAGS: &[(&str, u64)] = &[
+    ("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20), ("MAP_NORESERVE", 0x40), ("MAP_LOCKED", 0x80),
+    ("MAP_GROWSDOWN", 0x100), ("MAP_DENYWRITE", 0x800), ("MAP_EXECUTABLE", 0x1000), ("MAP_POPULATE", 0x8000),
+    ("MAP_NONBLOCK", 0x10000), ("MAP_STACK", 0x20000), ("MAP_HUGETLB", 0x40000), ("MAP_SYNC", 0x80000),
+    ("MAP_FIXED_NOREPLACE", 0x100000),
+];
+/// arch/sparc/include/uapi/asm/mman.h (MAP_RENAME is MAP_ANONYMOUS there).
+#[rustfmt::skip]
+const MAP_SPARC_FLAGS: &[(&str, u64)] = &[
+    ("MAP_FIXED", 0x10), ("MAP_ANONYMOUS", 0x20), ("MAP_NORESERVE", 0x40), ("MAP_INHERIT", 0x80),
+    ("MAP_LOCKED", 0x100), ("MAP_GROWSDOWN", 0x200), ("MAP_DENYWRITE", 0x800), ("MAP_EXECUTABLE", 0x1000),
+    ("MAP_POPULATE", 0x8000), ("MAP_NONBLOCK", 0x10000), ("MAP_STACK", 0x20000), ("MAP_HUGETLB", 0x40000),
+    ("MAP_SYNC", 0x80000), ("MAP_FIXED_NOREPLACE", 0x100000),
+];
+/// arch/mips/include/uapi/asm/mman.h (no MAP_SYNC).
+#[rustfmt::skip]
+const MAP_MIPS_FLAGS: &[(&str, u64)] = &[
+    ("MAP_FIXED", 0x10), ("MAP_RENAME", 0x20), ("MAP_AUTOGROW", 0x40), ("MAP_LOCAL", 0x80), ("MAP_AUTORSRV", 0x100),
+    ("MAP_NORESERVE", 0x400), ("MAP_ANONYMOUS", 0x800), ("MAP_GROWSDOWN", 0x1000), ("MAP_DENYWRITE", 0x2000),
+    ("MAP_EXECUTABLE", 0x4000), ("MAP_LOCKED", 0x8000), ("MAP_POPULATE", 0x10000), ("MAP_NONBLOCK", 0x20000),
+    ("MAP_STACK", 0x40000), ("MAP_HUGETLB", 0x80000), ("MAP_FIXED_NOREPLACE", 0x100000),
+];
+const fn map_flags(flags: &'static [(&'static str, u64)]) -> ValueNames {
+    ValueNames {
+        kind: "mmap-flags",
+        enum_mask: 0xf,
+        enum_mask_name: Some("MAP_TYPE"),
+        enums: MAP_TYPES,
+        flags,
+        zero: None,
+    }
+}
+const MAP_GENERIC: ValueNames = map_flags(MAP_GENERIC_FLAGS);
+const MAP_X86: ValueNames = map_flags(MAP_X86_FLAGS);
+const MAP_PPC: ValueNames = map_flags(MAP_PPC_FLAGS);
+const MAP_SPARC: ValueNames = map_flags(MAP_SPARC_FLAGS);
+const MAP_MIPS: ValueNames = map_flags(MAP_MIPS_FLAGS);
+
+fn map_names(arch: Arch) -> Option<&'static ValueNames> {
+    use Arch::*;
+    Some(match arch {
+        X86_64 | X32 | I386 => &MAP_X86,
+        Aarch64 | Arm | Riscv64 | Riscv32 | S390x | S390 | Loongarch64 | M68k => &MAP_GENERIC,
+        Ppc64 | Ppc64le | Ppc => &MAP_PPC,
+        Sparc | Sparc64 => &MAP_SPARC,
+        Mips | Mipsel | Mips64 | Mipsel64 | Mips64n32 | Mipsel64n32 => &MAP_MIPS,
+        // parisc's mman.h is not transcribed here.
+        Parisc | Parisc64 => return None,
+    })
 }
 
 // ---- ioctl requests: include/uapi/asm-generic/ioctls.h ----
@@ -517,9 +605,10 @@ pub fn arg_names(arch: Arch, syscall: &str, arg: usize) -> Option<&'static Value
                 | M68k
         )
         .then_some(&FCNTL_CMD),
-        // i386, m68k and s390 `mmap` is old_mmap, one pointer to a struct.
-        ("mmap", "prot") if !matches!(arch, I386 | M68k | S390) => Some(prot_names(arch)),
-        ("mprotect", "prot") => Some(prot_names(arch)),
+        // Where `mmap`/`mmap2` take one pointer to a struct (i386, m68k,
+        // s390, s390x: `super::args`), no argument is named "prot" or "flags".
+        ("mmap" | "mmap2" | "mprotect", "prot") => Some(prot_names(arch)),
+        ("mmap" | "mmap2", "flags") => map_names(arch),
         ("ioctl", "cmd") => generic_ioctls(arch).then_some(&IOCTL_TTY),
         ("kill" | "tkill" | "tgkill", "sig") => generic_signals(arch).then_some(&SIGNAL),
         _ => None,
@@ -573,7 +662,33 @@ mod tests {
         assert_eq!(prot.mask(0xffc0_0004), None);
         assert_eq!(prot.mask(0xf000_0004), None);
         assert_eq!(prot.mask(0x1_0000_0004).as_deref(), Some("PROT_EXEC|0x100000000"));
-        assert_eq!(arg_names(Arch::I386, "mmap", 2), None, "old_mmap takes a pointer");
+        for a in [Arch::I386, Arch::M68k, Arch::S390, Arch::S390x] {
+            assert!((0..6).all(|i| arg_names(a, "mmap", i).is_none()), "{a}: old_mmap takes a pointer");
+        }
+        assert!((0..6).all(|i| arg_names(Arch::S390, "mmap2", i).is_none()), "s390 mmap2 takes a pointer");
+        assert_eq!(arg_names(Arch::I386, "mmap2", 2).map(|n| n.kind), Some("prot"));
+        let map = |a, name, i| arg_names(a, name, i).unwrap();
+        assert_eq!(
+            map(Arch::X86_64, "mmap", 3).value(0x22 | 0x40, u64::MAX, true).as_deref(),
+            Some("MAP_PRIVATE|MAP_ANONYMOUS|MAP_32BIT")
+        );
+        assert_eq!(map(Arch::Aarch64, "mmap", 3).value(0x40, u64::MAX, true).as_deref(), None, "no name for 0x40");
+        assert_eq!(
+            map(Arch::Mips, "mmap", 3).value(0x802, u64::MAX, true).as_deref(),
+            Some("MAP_PRIVATE|MAP_ANONYMOUS")
+        );
+        assert_eq!(map(Arch::Ppc64le, "mmap", 3).mask(0x40).as_deref(), Some("MAP_NORESERVE"));
+        assert_eq!(map(Arch::Arm, "mmap2", 3).mask(0x20).as_deref(), Some("MAP_ANONYMOUS"));
+        // the huge page size bits stay a number
+        assert_eq!(
+            map(Arch::X86_64, "mmap", 3).value(0x40000 | (1 << 26) | 0x22, u64::MAX, true).as_deref(),
+            Some("MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|0x4000000")
+        );
+        let pr = arg_names(Arch::X86_64, "prctl", 0).unwrap();
+        assert_eq!(pr.value(78, u64::MAX, true).as_deref(), Some("PR_FUTEX_HASH"));
+        assert_eq!(pr.value(71, u64::MAX, true).as_deref(), Some("PR_RISCV_SET_ICACHE_FLUSH_CTX"));
+        assert_eq!(pr.value(0x41555856, u64::MAX, true).as_deref(), Some("PR_GET_AUXV"));
+        assert_eq!(pr.value(79, u64::MAX, true), None, "not an option of Linux 6.18");
         assert_eq!(arg_names(Arch::Mips, "kill", 1), None);
         assert_eq!(arg_names(Arch::X86_64, "getpid", 0), None);
     }
@@ -600,6 +715,11 @@ mod tests {
             &PROT_GENERIC,
             &PROT_ARM64,
             &PROT_BASIC,
+            &MAP_GENERIC,
+            &MAP_X86,
+            &MAP_PPC,
+            &MAP_SPARC,
+            &MAP_MIPS,
             &IOCTL_TTY,
         ];
         for n in all {

@@ -18,12 +18,13 @@
 //! ([`crate::overhead::compare::optimized`]).
 
 use super::input::{FilterArgs, InputOptions, LoaderArg, OptimizeArg};
+use super::numbers;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
 use crate::bpf::validate::validate;
-use crate::kernel::overhead::{Probe, ProbeContext};
+use crate::kernel::overhead::{Probe, ProbeContext, MAX_BATCHES, MAX_PER_CALL, MAX_PROCESSES};
 use crate::output::Outputs;
-use crate::overhead::suite::{Settings, SuiteError};
+use crate::overhead::suite::{Settings, SuiteError, BATCH_US, MAX_NR_SYSCALLS, MAX_ROUNDS};
 use crate::overhead::{self, Subject, SubjectKind};
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,13 +48,14 @@ pub struct Args {
     /// its interval. Identical optimised programs are measured once.
     #[arg(long = "compare-optimized")]
     pub compare_optimized: bool,
-    /// Concurrent processes, comma-separated (default: 1 up to the number of
-    /// CPUs), each making calls at once in its own filtered context.
-    #[arg(long, visible_alias = "concurrency", value_delimiter = ',')]
+    /// Concurrent processes, comma-separated, each 1..=64 (default: 1 up to
+    /// the number of CPUs), each making calls at once in its own filtered context.
+    #[arg(long, visible_alias = "concurrency", value_delimiter = ',',
+          value_parser = numbers::count::<usize>(1, MAX_PROCESSES), allow_negative_numbers = true)]
     pub threads: Vec<usize>,
     /// Single calls of each syscall timed one by one per process and run, for
-    /// the p50 and p99 latencies under load (0: none).
-    #[arg(long = "per-call", default_value_t = 1000)]
+    /// the p50 and p99 latencies under load, 0..=10000 (0: none).
+    #[arg(long = "per-call", default_value_t = 1000, value_parser = numbers::count::<u32>(0, MAX_PER_CALL), allow_negative_numbers = true)]
     pub per_call: u32,
     /// `busy`: also run every (round, thread count) with a process spinning
     /// on the last CPU, the measuring processes pinned to the others; the
@@ -61,22 +63,24 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = NeighbourArg::Quiet)]
     pub neighbour: NeighbourArg,
     /// Interleaved repetitions of every measurement; a 95 % interval needs at
-    /// least 6 (fewer still runs, and resolves no figure).
-    #[arg(long, default_value_t = 9)]
+    /// least 6 (fewer still runs, and resolves no figure); 1..=1000.
+    #[arg(long, default_value_t = 9, value_parser = numbers::count::<usize>(1, MAX_ROUNDS), allow_negative_numbers = true)]
     pub rounds: usize,
     /// Timed batches per syscall per run (the median is kept: short batches
-    /// that a preemption hit are outvoted).
-    #[arg(long, default_value_t = 25)]
+    /// that a preemption hit are outvoted); 1..=64.
+    #[arg(long, default_value_t = 25, value_parser = numbers::count::<u32>(1, MAX_BATCHES as u32), allow_negative_numbers = true)]
     pub batches: u32,
     /// Target length of one timed batch, in microseconds (well under a
-    /// scheduler time slice, so most batches run unpreempted on a busy machine).
-    #[arg(long = "batch-us", default_value_t = 100.0)]
+    /// scheduler time slice, so most batches run unpreempted on a busy
+    /// machine); 1..=100000.
+    #[arg(long = "batch-us", default_value_t = 100.0, value_parser = numbers::decimal(BATCH_US.0, BATCH_US.1), allow_negative_numbers = true)]
     pub batch_us: f64,
     /// Skip measuring where the kernel's cache bitmap ends.
     #[arg(long = "no-bitmap-probe")]
     pub no_bitmap_probe: bool,
-    /// The running kernel's native syscall-table size (`NR_syscalls`), if not Linux 6.18's.
-    #[arg(long = "nr-syscalls")]
+    /// The running kernel's native syscall-table size (`NR_syscalls`), if not
+    /// Linux 6.18's; 1..=4096.
+    #[arg(long = "nr-syscalls", value_parser = numbers::count::<u32>(1, MAX_NR_SYSCALLS), allow_negative_numbers = true)]
     pub nr_syscalls: Option<u32>,
     /// How every FILE is read, as every command reads a filter; a FILE's
     /// `@opt1`/`@opt2`/`@runc`/`@NAME` suffix overrides `--optimize`,
@@ -101,14 +105,19 @@ pub struct Args {
     #[arg(long = "size-sweep")]
     pub size_sweep: bool,
     /// Run the whole suite N times and report each cost-model parameter's
-    /// spread across the runs (tables and plots show the first run).
-    #[arg(long, default_value_t = 1)]
+    /// spread across the runs (tables and plots show the first run); 1..=10.
+    #[arg(long, default_value_t = 1, value_parser = numbers::count::<usize>(1, MAX_REPEAT), allow_negative_numbers = true)]
     pub repeat: usize,
     /// Price a trace from `seccheck record` with the measured cost model:
     /// per filter, predicted overhead per allowed call and per second of the
     /// recorded run (needs --size-sweep for calls the cache does not serve).
     #[arg(long)]
     pub workload: Option<PathBuf>,
+    /// With `--command --workload`: price the trace with the cost model a
+    /// `bench --size-sweep` run measured, read from its JSON (`--format
+    /// json` output or a `--report` directory's report.json).
+    #[arg(long, value_name = "REPORT_JSON", requires = "workload", requires = "command")]
+    pub model: Option<PathBuf>,
     /// Time the command given after `--` end to end, without and under each
     /// FILE (installed as `seccheck run` does), instead of the hot-syscall
     /// suite: paired rounds, difference and ratio with 95 % intervals.
@@ -213,7 +222,7 @@ fn optimized_subjects(
 }
 
 /// Most runs of the suite `--repeat` takes.
-const MAX_REPEAT: usize = 10;
+pub const MAX_REPEAT: usize = 10;
 
 fn filter_args(spec: &str, p: &InputOptions) -> FilterArgs {
     let (path, suffix) = match spec.rsplit_once('@') {
@@ -237,10 +246,8 @@ fn load_subject(spec: &str, p: &InputOptions) -> Result<Subject, CliError> {
     for part in spec.split('+') {
         let fa = filter_args(part, p);
         let loaded = fa.load_full()?;
-        let valid = validate(&loaded.program).map_err(|v| CliError::Input {
-            file: fa.display_name(),
-            msg: format!("the kernel would refuse this filter ({} violation(s), first: {})", v.len(), v[0]),
-        })?;
+        let valid = validate(&loaded.program)
+            .map_err(|v| CliError::Input { file: fa.display_name(), msg: super::input::refusal(&v) })?;
         notes.push(match &loaded.compiled {
             Some(c) => c.generator.clone(),
             None => loaded.format.name().to_string(),
@@ -293,9 +300,6 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.argv.is_empty() {
         return Err(CliError::Usage("--command needs the command after `--`".into()));
     }
-    if args.rounds == 0 {
-        return Err(CliError::Usage("--rounds must be ≥ 1".into()));
-    }
     let cmd = crate::kernel::command::resolve(&args.argv).map_err(|e| CliError::failed("", e))?;
     let p = &args.input;
     let mut outputs = Outputs::new();
@@ -341,6 +345,36 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             });
         }
     }
+    // Read before measuring: a bad trace or model costs no run.
+    let workload = match &args.workload {
+        Some(path) => {
+            let trace = crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?;
+            let model = match &args.model {
+                Some(m) => {
+                    outputs.input(m);
+                    let bytes = crate::sources::read_bounded(m).map_err(|e| CliError::Source(Box::new(e)))?;
+                    overhead::CostModel::from_bench_json(&bytes)
+                        .map_err(|msg| CliError::Input { file: m.display().to_string(), msg })?
+                }
+                None => overhead::CostModel::default(),
+            };
+            outputs.input(path);
+            let geometry =
+                overhead::suite::host_geometry(args.nr_syscalls).map_err(|e| CliError::Usage(e.to_string()))?;
+            let stacks = subjects
+                .iter()
+                .map(|c| {
+                    validate(&c.program).map(|v| vec![v]).map_err(|v| CliError::Input {
+                        file: c.label.clone(),
+                        msg: format!("the kernel would refuse this filter: {}", v[0]),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let priced = subjects.iter().zip(&stacks).map(|(c, v)| (c.label.as_str(), &v[..]));
+            Some(overhead::price_trace(priced, geometry, &model, path.display().to_string(), &trace))
+        }
+        None => None,
+    };
     let report_dir = args.report.as_ref().map(|d| outputs.dir(d)).transpose()?;
     let bar = progress_bar(args.quiet);
     let shown: Vec<String> = args.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -352,6 +386,9 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         })
         .map_err(|e| CliError::failed("measurement failed: ", e))?;
     bar.finish_and_clear();
+    let mut report = report;
+    report.workload = workload;
+    report.model_from = args.model.as_ref().map(|m| m.display().to_string());
     if let Some(dir) = &report_dir {
         crate::report::overhead_command::write(&report, dir).map_err(|e| CliError::failed("", e))?;
     }
@@ -386,9 +423,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if !args.argv.is_empty() {
         return Err(CliError::Usage("a command after `--` is timed only with --command".into()));
     }
-    if !(1..=MAX_REPEAT).contains(&args.repeat) {
-        return Err(CliError::Usage(format!("--repeat must be 1..={MAX_REPEAT}")));
-    }
     let settings = Settings {
         threads: args.threads.clone(),
         rounds: args.rounds,
@@ -405,17 +439,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         },
         nr_syscalls: args.nr_syscalls,
     };
+    // Every range is clap's (`numbers`); what is left depends on the host.
     let options = settings.options().map_err(|e| {
-        use crate::kernel::overhead::{MAX_BATCHES, MAX_PER_CALL, MAX_PROCESSES};
         CliError::Usage(match e {
             SuiteError::Host => "seccheck bench measures on x86_64 or aarch64 hosts only".into(),
-            SuiteError::Rounds | SuiteError::Batches => {
-                format!("--rounds must be ≥ 1 and --batches 1..={MAX_BATCHES}")
-            }
-            SuiteError::PerCall => format!("--per-call must be 0..={MAX_PER_CALL}"),
             SuiteError::BusyNeighbour => "--neighbour busy needs at least two CPUs (one for the neighbour)".into(),
-            SuiteError::Threads => format!("--threads values must be 1..={MAX_PROCESSES}"),
-            e @ SuiteError::Geometry(_) => e.to_string(),
+            e => e.to_string(),
         })
     })?;
     let mut subjects = Vec::new();

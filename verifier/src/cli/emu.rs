@@ -21,11 +21,12 @@ pub struct Args {
     /// Syscall name for that arch, or its number.
     #[arg(long)]
     pub syscall: String,
-    /// Up to six arguments, comma-separated, decimal or 0x-hex, each 64-bit.
-    #[arg(long, value_delimiter = ',')]
+    /// Up to six arguments, comma-separated, each the 64 bits the filter
+    /// reads: decimal, 0x-hex, or 0-octal as in C (`010` is 8).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub args: Vec<String>,
-    /// Instruction pointer (decimal or 0x-hex).
-    #[arg(long, default_value = "0")]
+    /// Instruction pointer: decimal, 0x-hex, or 0-octal as in C.
+    #[arg(long, default_value = "0", allow_negative_numbers = true)]
     pub ip: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -50,8 +51,30 @@ struct Report<'a> {
     bypass_note: Option<&'static str>,
 }
 
+/// A 64-bit value as C writes it, or a usage error saying what is wrong
+/// with it: not a number, negative (which 64 bits it stands for depends on
+/// how the caller extended it), or wider than the 64 bits the filter reads.
 fn number(what: &str, s: &str) -> Result<u64, CliError> {
-    parse_c_uint(s).ok_or_else(|| CliError::Usage(format!("{what} `{s}` is not a number (decimal or 0x-hex)")))
+    if let Some(v) = parse_c_uint(s) {
+        return Ok(v);
+    }
+    let t = s.trim();
+    let digits = |t: &str| {
+        let (d, hex) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            Some(h) => (h, true),
+            None => (t, false),
+        };
+        !d.is_empty() && d.chars().all(|c| if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() })
+    };
+    let why = match t.strip_prefix('-') {
+        Some(m) if digits(m) => {
+            "is negative; give the 64 bits the filter reads \
+                                 (-1 sign-extended is 0xffffffffffffffff, as a 32-bit int 0xffffffff)"
+        }
+        _ if digits(t) => "does not fit in 64 bits (at most 0xffffffffffffffff)",
+        _ => "is not a number (decimal, 0x-hex, or 0-octal as in C)",
+    };
+    Err(CliError::Usage(format!("{what} `{s}` {why}")))
 }
 
 /// Parse `--arch`: a known name, or a raw AUDIT_ARCH value.
@@ -61,10 +84,13 @@ pub fn parse_arch(s: &str) -> Result<(u32, Option<Arch>), CliError> {
     }
     match parse_c_uint(s) {
         Some(v) if v <= u32::MAX as u64 => Ok((v as u32, Arch::from_audit(v as u32, 0))),
-        _ => Err(CliError::Usage(format!(
-            "unknown arch `{s}`; expected one of {} or a 32-bit AUDIT_ARCH number",
-            Arch::all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
-        ))),
+        _ => {
+            let near = crate::arch::closest_names(s, Arch::all().map(|a| a.name()));
+            Err(CliError::Usage(format!(
+                "unknown arch `{s}`: neither an arch name nor a 32-bit AUDIT_ARCH number{}",
+                super::input::did_you_mean(&near, || Arch::all().map(|a| a.name()).collect())
+            )))
+        }
     }
 }
 
@@ -78,7 +104,10 @@ pub fn parse_syscall(s: &str, arch: Option<Arch>) -> Result<u32, CliError> {
     let Some(a) = arch else {
         return Err(CliError::Usage(format!("syscall `{s}` given by name needs a known --arch; use its number")));
     };
-    a.syscall_nr(s).ok_or_else(|| CliError::Usage(format!("{a} has no syscall named `{s}`")))
+    a.syscall_nr(s).ok_or_else(|| {
+        let near = crate::arch::closest_names(s, a.syscalls().iter().map(|s| s.1));
+        CliError::Usage(format!("{a} has no syscall named `{s}`{}", super::input::did_you_mean(&near, Vec::new)))
+    })
 }
 
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
@@ -89,7 +118,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let mut argv = [0u64; 6];
     for (i, a) in args.args.iter().enumerate() {
-        argv[i] = number(&format!("argument {i}"), a.trim())?;
+        argv[i] = number(&format!("--args value {i}"), a.trim())?;
     }
     let data = SeccompData { nr, arch: audit, instruction_pointer: number("--ip", &args.ip)?, args: argv };
     let loaded = args.filter.load_full()?;

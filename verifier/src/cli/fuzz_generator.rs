@@ -26,9 +26,9 @@
 //! Exit 0 when nothing was found, 1 with findings (or when seccheck's own
 //! judges disagreed), 2 on bad usage.
 
-use super::{CliError, Outcome};
+use super::{numbers, CliError, Outcome};
 use crate::arch::Arch;
-use crate::genfuzz::{self, Case, Event, Finding};
+use crate::genfuzz::{self, Case, Event, GeneratorFinding};
 use crate::output::{OutDir, Outputs};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -42,14 +42,15 @@ pub struct Args {
     /// Which generator.
     #[arg(long, value_enum, required_unless_present = "merge")]
     pub generator: Option<Generator>,
-    /// How long to run.
-    #[arg(long, default_value_t = 10)]
+    /// How long to run, 1..=604800 (a week).
+    #[arg(long, default_value_t = 10, value_parser = numbers::count::<u64>(1, MAX_SECONDS), allow_negative_numbers = true)]
     pub seconds: u64,
     /// Seed of the run (case i of seed s is always the same policy).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = numbers::count::<u64>(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
-    /// Minimise and print at most this many findings per compiler, kind and known issue.
-    #[arg(long, default_value_t = 3)]
+    /// Minimise and print at most this many findings per compiler, kind and
+    /// known issue, 0..=1000 (0: none, only counted).
+    #[arg(long, default_value_t = 3, value_parser = numbers::count::<usize>(0, MAX_SHOWN), allow_negative_numbers = true)]
     pub max_findings: usize,
     /// Write each finding's minimised policy to DIR/finding-N.json (and the
     /// policy of a case the watchdog gave up on to DIR/hang.json).
@@ -59,8 +60,8 @@ pub struct Args {
     /// that takes longer than this ends the run with exit 1 and its policy.
     /// A libseccomp compilation is stopped well before (it runs in a child
     /// process and is a `hang` finding after 6 s, or 2 s in a tight loop),
-    /// so this catches seccheck itself, or seccompiler.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// so this catches seccheck itself, or seccompiler. 1..=86400.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", value_parser = numbers::count::<u64>(1, 86_400), allow_negative_numbers = true)]
     pub case_timeout: u64,
     /// What makes the run exit 1: `unexplained` findings only (a known
     /// generator issue is expected), or `any` finding. A self-check failure
@@ -68,8 +69,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FailOn::Unexplained)]
     pub fail_on: FailOn,
     /// Every case has exactly N rules (default: a schedule from one rule to
-    /// several hundred, the large sets taking most of the time).
-    #[arg(long, value_name = "N")]
+    /// several hundred, the large sets taking most of the time); 1..=1000.
+    #[arg(long, value_name = "N", value_parser = numbers::count::<usize>(1, genfuzz::MAX_PROFILE_SIZE), allow_negative_numbers = true)]
     pub profile_size: Option<usize>,
     /// Only filters for these arches (comma-separated, e.g. `s390x,ppc64`;
     /// default: every arch the generator targets). A libseccomp filter never
@@ -114,13 +115,13 @@ impl Generator {
     }
 }
 
+/// Longest `--seconds`: a week.
+const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
+/// Most findings `--max-findings` shows per compiler, kind and known issue.
+const MAX_SHOWN: usize = 1000;
+
 pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
-    if args.seconds == 0 {
-        return Err(CliError::Usage("--seconds must be at least 1".into()));
-    }
-    if args.case_timeout == 0 {
-        return Err(CliError::Usage("--case-timeout must be at least 1".into()));
-    }
     if let Some(files) = &args.merge {
         return merge(files, &args, out);
     }
@@ -129,7 +130,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         Generator::Libseccomp => genfuzz::libseccomp::ARCHES.iter().map(|a| a.0).collect(),
         Generator::Seccompiler | Generator::SeccheckOptimize => genfuzz::seccompiler::TARGETS.to_vec(),
     };
-    let shape = genfuzz::Shape { rules: profile_size(args.profile_size)?, arches: arches(&args, &targets)? };
+    let shape = genfuzz::Shape { rules: args.profile_size, arches: arches(&args, &targets)? };
     let shard = shard(args.shard.as_deref())?;
     let dir = args.out.as_deref().map(|d| Outputs::new().dir(d)).transpose()?;
     let budget = Duration::from_secs(args.seconds);
@@ -143,16 +144,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         Generator::SeccheckOptimize => {
             go(&genfuzz::Campaign { shape, shard, ..genfuzz::optimize::campaign() }, budget, &args, dir, out)
         }
-    }
-}
-
-fn profile_size(n: Option<usize>) -> Result<Option<usize>, CliError> {
-    match n {
-        Some(n) if !(1..=genfuzz::MAX_PROFILE_SIZE).contains(&n) => Err(CliError::Usage(format!(
-            "--profile-size must be from 1 to {} rules ({n} given)",
-            genfuzz::MAX_PROFILE_SIZE
-        ))),
-        n => Ok(n),
     }
 }
 
@@ -547,7 +538,7 @@ fn counters(per_compiler: &[Counts]) -> Vec<String> {
         .collect()
 }
 
-fn write_policy(dir: &OutDir, i: usize, f: &Finding) -> Result<(), CliError> {
+fn write_policy(dir: &OutDir, i: usize, f: &GeneratorFinding) -> Result<(), CliError> {
     Ok(dir.write(&format!("finding-{i}.json"), f.policy_json.as_bytes())?)
 }
 

@@ -36,8 +36,9 @@ pub struct InputOptions {
     #[arg(long, help_heading = "Profiles")]
     pub filter: Option<String>,
     /// The host arch the profile is compiled for (Docker's archMap entry, seccompiler's target).
+    // Read only through `InputOptions::host`, so every command parses it alike.
     #[arg(long = "host-arch", default_value = "x86_64", help_heading = "Profiles")]
-    pub host_arch: String,
+    host_arch: String,
     /// libseccomp's output layout: runc's choice (binary tree above 32 rules), 1 = linear, 2 = binary tree.
     #[arg(long = "optimize", value_enum, default_value_t = OptimizeArg::Runc, help_heading = "Profiles")]
     pub optimize: OptimizeArg,
@@ -52,8 +53,10 @@ pub struct InputOptions {
     #[arg(long = "kernel-version", help_heading = "Profiles")]
     pub kernel_version: Option<String>,
     /// Give up (exit 2) when libseccomp has not built the filter after this
-    /// many seconds: some rule sets take it hours. 0 waits as long as it takes.
-    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(), help_heading = "Profiles")]
+    /// many seconds, 0..=604800: some rule sets take it hours. 0 waits as
+    /// long as it takes.
+    #[arg(long = "libseccomp-timeout", value_name = "SECONDS", default_value_t = LIBSECCOMP_TIMEOUT.as_secs(),
+          value_parser = super::numbers::count::<u64>(0, 7 * 24 * 3600), help_heading = "Profiles", allow_negative_numbers = true)]
     pub libseccomp_timeout: u64,
 }
 
@@ -112,15 +115,11 @@ impl FilterArgs {
     }
 }
 
-/// `--host-arch NAME`: the arch a profile is compiled for, or a usage error.
-pub fn host_arch(name: &str) -> Result<Arch, CliError> {
-    Arch::from_name(name).ok_or_else(|| CliError::Usage(format!("unknown --host-arch `{name}`")))
-}
-
 impl InputOptions {
-    /// The `--host-arch` arch.
+    /// The `--host-arch` arch (the arch a profile is compiled for), or a
+    /// usage error naming the closest known arches.
     pub fn host(&self) -> Result<Arch, CliError> {
-        host_arch(&self.host_arch)
+        arch_named(&self.host_arch, "--host-arch")
     }
 
     fn read_options(&self) -> Result<ReadOptions, CliError> {
@@ -169,13 +168,8 @@ impl InputOptions {
         if let Some(c) = &loaded.compiled {
             super::report_notes(Some(&name), &c.notes);
         }
-        let valid = crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input {
-            file: name,
-            msg: format!(
-                "the kernel refuses this filter: {}",
-                v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
-            ),
-        })?;
+        let valid =
+            crate::bpf::validate(&loaded.program).map_err(|v| CliError::Input { file: name, msg: refusal(&v) })?;
         Ok((valid, loaded.compiled))
     }
 
@@ -207,19 +201,27 @@ pub fn read_policy(path: &Path) -> Result<crate::policy::Policy, CliError> {
 /// Parse the arch names of `flag` (`--arch`, comma-separated): an unknown name
 /// is a usage error naming the closest known arches.
 pub fn parse_arches(names: &[String], flag: &str) -> Result<Vec<Arch>, CliError> {
-    names
-        .iter()
-        .map(|a| {
-            let a = a.trim();
-            Arch::from_name(a).ok_or_else(|| {
-                let near = crate::arch::closest_names(a, Arch::all().map(Arch::name));
-                CliError::Usage(format!(
-                    "unknown arch `{a}` in {flag}{}",
-                    did_you_mean(&near, || Arch::all().map(Arch::name).collect())
-                ))
-            })
-        })
-        .collect()
+    names.iter().map(|a| arch_named(a, flag)).collect()
+}
+
+/// The arch named `name` (trimmed, any case or alias) given to `flag`; an
+/// unknown name is a usage error naming the closest known arches, or all.
+pub fn arch_named(name: &str, flag: &str) -> Result<Arch, CliError> {
+    let a = name.trim();
+    Arch::from_name(a).ok_or_else(|| {
+        let near = crate::arch::closest_names(a, Arch::all().map(Arch::name));
+        CliError::Usage(format!(
+            "unknown arch `{a}` in {flag}{}",
+            did_you_mean(&near, || Arch::all().map(Arch::name).collect())
+        ))
+    })
+}
+
+/// Why a command that needs a loadable filter stops (exit 2), in one wording
+/// for every command: `the kernel refuses this filter: REASON; REASON…`.
+pub(super) fn refusal(reasons: &[impl std::fmt::Display]) -> String {
+    let all: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+    format!("the kernel refuses this filter: {}", all.join("; "))
 }
 
 /// The `--syscall` selection of a table: each entry a number (decimal or
@@ -260,7 +262,7 @@ pub fn syscall_selection(names: &[String], arches: &[Arch]) -> Result<Option<Vec
 
 /// `; did you mean `a`, `b`?` or, with no close name, the list `all` gives
 /// (nothing when it is empty).
-fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
+pub(super) fn did_you_mean(near: &[&str], all: impl FnOnce() -> Vec<&'static str>) -> String {
     if !near.is_empty() {
         return format!("; did you mean {}?", near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "));
     }

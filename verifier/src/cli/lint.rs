@@ -67,7 +67,6 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let opts = LintOptions {
         arches: given.or_else(|| loaded.compiled.as_ref().map(|c| c.arches.clone())),
         fallback_arch: Some(fallback),
-        ..LintOptions::default()
     };
     let err = |e: CheckError| CliError::Input {
         file: name.clone(),

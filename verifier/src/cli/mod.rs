@@ -17,6 +17,7 @@ mod generate;
 mod input;
 mod lint;
 mod man;
+mod numbers;
 mod optimize;
 #[cfg(test)]
 mod options_tests;
@@ -37,7 +38,16 @@ use std::process::ExitCode;
 
 /// Verify, compare and benchmark compiled seccomp-BPF filters exactly as the kernel runs them.
 #[derive(Parser, Debug)]
-#[command(name = "seccheck", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "seccheck",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    after_help = "Exit status: 0 clean, 1 findings (a violated property, a lint warning, a difference, …), 2 bad \
+                  input or usage (one line on stderr says why); `run` and `record` exit with the command's \
+                  status. Each command's --help says what its codes mean."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,26 +72,77 @@ fn verbose() -> bool {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    #[command(
+        after_help = "Exit status: 0 the kernel accepts the filter, 1 it refuses it (every reason listed), 2 the file cannot be read as a filter."
+    )]
     Validate(validate::Args),
+    #[command(
+        after_help = "Exit status: 0, 1 the kernel refuses the filter (it never runs: no table), 2 bad input or usage."
+    )]
     Table(table::Args),
+    #[command(
+        after_help = "Exit status: 0 every property holds and no lint reports a warning or an error, 1 otherwise (the verdict line says which decided it) or the kernel refuses the filter or stack, 2 bad input (the policy's errors with line and column)."
+    )]
     Check(check::Args),
+    #[command(
+        after_help = "Exit status: 0 (a filter the kernel refuses is listed too, with why), 2 bad input or usage."
+    )]
     Disasm(disasm::Args),
+    #[command(
+        after_help = "Exit status: 0 assembled into a filter the kernel accepts, 1 the kernel would refuse it (reasons on stderr; written only with --allow-invalid), 2 it does not assemble (every error with its line)."
+    )]
     Asm(asm::Args),
+    #[command(after_help = "Exit status: 0, 1 the kernel refuses the filter (it never runs), 2 bad input or usage.")]
     Emu(emu::Args),
+    #[command(after_help = "Exit status: 0, 2 the file cannot be read as an ELF binary.")]
     Scan(scan::Args),
+    #[command(
+        after_help = "Exit status: 0 nothing or only notes, 1 a warning or an error (or the kernel refuses the filter), 2 the file cannot be read or analysed exactly."
+    )]
     Lint(lint::Args),
+    #[command(after_help = "Exit status: 0, 2 no finding has that code or name.")]
     Explain(explain::Args),
+    #[command(
+        after_help = "Exit status: 0 equivalent (with --refines: A is at least as strict as B everywhere), 1 they differ (or a stack is longer than the kernel allows), 2 bad input (a filter the kernel refuses included)."
+    )]
     Diff(diff::Args),
+    #[command(
+        after_help = "Exit status: 0 written and proven equivalent, 2 bad input or anything unproven (nothing written)."
+    )]
     Optimize(optimize::Args),
+    #[command(
+        after_help = "Exit status: 0, 1 the stack is longer than the kernel allows (every filter's total shown), 2 bad input (a filter the kernel refuses included)."
+    )]
     Stack(stack::Args),
+    #[command(
+        after_help = "Exit status: 0, 2 the process cannot be read (no such process, permissions, kernel support)."
+    )]
     Pid(pid::Args),
+    #[command(after_help = "Exit status: 0, 2 bad input, or the host cannot measure.")]
     Bench(bench::Args),
+    #[command(
+        after_help = "Exit status: 0 the verdict passes, 1 it fails (or the kernel refuses the filter), 2 bad input."
+    )]
     Report(report::Args),
+    #[command(
+        after_help = "Exit status: the command's (128 + N when signal N ended it); with --check, 1 when the filter would have blocked a call, else the command's; 2 seccheck could not run it."
+    )]
     Record(record::Args),
+    #[command(
+        after_help = "Exit status: 0 the generated profile is verified, 1 it is not (files still written, the verdict line says FAIL), 2 bad input."
+    )]
     Generate(generate::Args),
+    #[command(
+        after_help = "Exit status: the command's (128 + N when signal N ended it); 2 it could not be started (including a profile that denies execve)."
+    )]
     Run(run::Args),
+    #[command(
+        after_help = "Exit status: 0 nothing found, or only known generator issues (--fail-on any: nothing at all), 1 other findings or a self-check failure, 2 bad usage."
+    )]
     FuzzGenerator(fuzz_generator::Args),
+    #[command(after_help = "Exit status: 0, 2 bad usage.")]
     Completions(completions::Args),
+    #[command(after_help = "Exit status: 0, 2 bad usage or DIR cannot be written.")]
     Man(man::Args),
 }
 
@@ -154,10 +215,7 @@ impl From<crate::output::OutputError> for CliError {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(e) => return usage_error(&e),
     };
     NOTES.store(
         if cli.quiet {
@@ -205,6 +263,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A command line clap refused, said as every other error is: `seccheck:
+/// error: …` on stderr, exit 2 (a value out of range is one line; a missing
+/// argument keeps clap's usage line). `--help` and `--version` print to stdout
+/// and exit 0; `seccheck` alone prints the help to stderr and exits 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    eprintln!("seccheck: {}", usage_text(&e.render().to_string()));
+    ExitCode::from(2)
+}
+
+/// clap's rendering of an error without its blank lines and closing pointer
+/// to `--help` (said once in every error, it points nowhere new).
+fn usage_text(rendered: &str) -> String {
+    rendered
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("For more information, try"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Output format shared by the subcommands.

@@ -168,7 +168,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let target = if args.output.as_os_str() == "-" { None } else { Some(outputs.file(&args.output, Named::ByUser)?) };
     // The host whose cache and ABIs the layout and the table are for.
-    let host = super::input::host_arch(&args.filter.input.host_arch)?;
+    let host = args.filter.input.host()?;
     let mut opts = OptimizeOptions::for_host(host).ok_or_else(|| {
         CliError::Usage(format!(
             "--host-arch {}: its kernel's cache geometry is not known (x86_64, aarch64)",
@@ -253,10 +253,8 @@ fn seccompiler_filters(f: &FilterArgs, host: Arch) -> Result<Vec<(String, crate:
         .into_iter()
         .map(|c| {
             super::report_notes(Some(&name), &c.notes);
-            let v = crate::bpf::validate(&c.program).map_err(|v| CliError::Input {
-                file: format!("{name}@{}", c.label),
-                msg: format!("the kernel refuses this filter: {}", v[0]),
-            })?;
+            let v = crate::bpf::validate(&c.program)
+                .map_err(|v| CliError::Input { file: format!("{name}@{}", c.label), msg: super::input::refusal(&v) })?;
             Ok((c.label, v))
         })
         .collect()
@@ -269,7 +267,7 @@ fn read_weights(path: &std::path::Path, arch: &str) -> Result<Weights, CliError>
         let t = crate::record::read_trace(path).map_err(|e| CliError::failed("", e))?;
         return Ok(Weights::from_trace(&t, &file));
     }
-    let arch = Arch::from_name(arch).ok_or_else(|| CliError::Usage(format!("unknown --weights-arch `{arch}`")))?;
+    let arch = super::input::arch_named(arch, "--weights-arch")?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| CliError::Input { file: file.clone(), msg: "not UTF-8 text".into() })?;
     Weights::from_frequency(text, arch, &file).map_err(CliError::Usage)

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 /// Read the seccomp filter stack of every thread of a running process.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Process id (a thread id names its process).
+    /// Process id (a thread id names its process), 1..=2147483647.
+    #[arg(value_parser = super::numbers::pid(), allow_negative_numbers = true)]
     pub pid: i32,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]

@@ -90,10 +90,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let shown: Vec<String> = args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let trace = agg.into_trace(shown, exit_rec, wall);
     let mut err = std::io::stderr().lock();
-    let how = match exit {
-        crate::kernel::supervise::Exit::Code(c) => format!("exited with {c}"),
-        crate::kernel::supervise::Exit::Signal(s) => format!("was killed by signal {s}"),
-    };
+    let how = super::run::ended(exit);
     if let Some(t) = &target {
         let mut text = serde_json::to_vec_pretty(&trace).map_err(|e| CliError::Output(e.into()))?;
         text.push(b'\n');

@@ -18,6 +18,7 @@
 //! something fails (or the kernel refuses the filter), 2 on bad input.
 
 use super::input::{FilterArgs, KernelArgs};
+use super::numbers;
 use super::stackio::load_valid_compiled;
 use super::{CliError, Outcome};
 use crate::finding::Counterexample;
@@ -46,12 +47,15 @@ pub struct Args {
     /// Measure the overhead on this kernel (takes a while; numbers are noise on a busy machine).
     #[arg(long)]
     pub bench: bool,
-    /// With --bench: concurrent processes, comma-separated (default: 1 up to the number of CPUs).
-    #[arg(long = "bench-threads", value_delimiter = ',', requires = "bench")]
+    /// With --bench: concurrent processes, comma-separated, each 1..=64
+    /// (default: 1 up to the number of CPUs).
+    #[arg(long = "bench-threads", value_delimiter = ',', requires = "bench",
+          value_parser = numbers::count::<usize>(1, crate::kernel::overhead::MAX_PROCESSES), allow_negative_numbers = true)]
     pub bench_threads: Vec<usize>,
     /// With --bench: interleaved repetitions of every measurement (a 95 %
-    /// interval needs at least 6; fewer resolve no figure).
-    #[arg(long = "bench-rounds", default_value_t = 9, requires = "bench")]
+    /// interval needs at least 6; fewer resolve no figure); 1..=1000.
+    #[arg(long = "bench-rounds", default_value_t = 9, requires = "bench",
+          value_parser = numbers::count::<usize>(1, crate::overhead::suite::MAX_ROUNDS), allow_negative_numbers = true)]
     pub bench_rounds: usize,
     /// Where to write the report; its extension picks the format.
     #[arg(short = 'o', long = "output")]
@@ -100,13 +104,10 @@ fn bench(args: &Args, valid: crate::bpf::ValidProgram, note: String) -> Result<r
         neighbours: vec![overhead::Neighbour::Quiet],
         nr_syscalls: None,
     };
+    // Every range is clap's (`numbers`); what is left depends on the host.
     let options = settings.options().map_err(|e| {
         CliError::Usage(match e {
             SuiteError::Host => "--bench measures on x86_64 or aarch64 hosts only".into(),
-            SuiteError::Rounds | SuiteError::Threads => format!(
-                "--bench-rounds must be ≥ 1 and --bench-threads values 1..={}",
-                crate::kernel::overhead::MAX_PROCESSES
-            ),
             e => e.to_string(),
         })
     })?;

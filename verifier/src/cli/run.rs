@@ -14,6 +14,7 @@
 use super::input::InputOptions;
 use super::{CliError, Outcome};
 use crate::kernel::command::resolve as command;
+use crate::kernel::supervise::Exit;
 use crate::record::verify::load_flag_bits;
 use crate::uapi::SIGSYS;
 use std::ffi::OsString;
@@ -48,7 +49,7 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
     let mut log = crate::kernel::audit::KmsgCursor::at_end();
     let (exit, pid) = crate::kernel::supervise::enforce(&cmd, program.program(), flags)
         .map_err(|e| CliError::failed(format!("{}: ", args.command[0].to_string_lossy()), e))?;
-    if exit == crate::kernel::supervise::Exit::Signal(SIGSYS) {
+    if exit == Exit::Signal(SIGSYS) {
         let what = args.command[0].to_string_lossy();
         let records = match &mut log {
             Ok(log) => Ok(log.records_of(pid, std::time::Duration::from_millis(500))),
@@ -57,6 +58,29 @@ pub fn run(args: Args, _out: &mut dyn Write) -> Result<Outcome, CliError> {
         eprintln!("{}", explain_kill(&what, pid, &records, &name));
     }
     Ok(Outcome::Exit(exit.shell_status().clamp(0, 255) as u8))
+}
+
+/// How a command seccheck ran ended, in the one wording `run` and `record`
+/// print: `exited with 3`, `was killed by signal 15 (SIGTERM)`, and for
+/// `SIGSYS` what sends it (kernel/seccomp.c: `seccomp_send_sigsys` for TRAP,
+/// `force_sig_seccomp` for KILL_THREAD and KILL_PROCESS).
+pub(super) fn ended(exit: Exit) -> String {
+    match exit {
+        Exit::Code(c) => format!("exited with {c}"),
+        Exit::Signal(s) => {
+            // Signal numbers of the host, which is x86-64 where commands run.
+            let name = crate::arch::names::arg_names(crate::arch::Arch::X86_64, "kill", 1)
+                .and_then(|n| n.value(s as u64, u64::MAX, true))
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            let why = if s == SIGSYS {
+                ", which seccomp sends when a filter answers a call with KILL (or TRAP, unhandled)"
+            } else {
+                ""
+            };
+            format!("was killed by signal {s}{name}{why}")
+        }
+    }
 }
 
 /// What `run` says when the command died of `SIGSYS`: the call the kernel's
@@ -69,7 +93,7 @@ fn explain_kill(
 ) -> String {
     use crate::arch::Arch;
     use crate::seccomp::Action;
-    let mut s = format!("seccheck: {what} (pid {pid}) was killed by SIGSYS, which seccomp sends when the filter answers a call with KILL (or TRAP, unhandled)");
+    let mut s = format!("seccheck: {what} (pid {pid}) {}", ended(Exit::Signal(SIGSYS)));
     match records {
         Ok(recs) if !recs.is_empty() => {
             let r = recs.last().expect("not empty");
@@ -103,8 +127,22 @@ fn explain_kill(
 
 #[cfg(test)]
 mod tests {
-    use super::explain_kill;
+    use super::{ended, explain_kill};
     use crate::kernel::audit::SeccompRecord;
+    use crate::kernel::supervise::Exit;
+
+    #[test]
+    fn how_a_command_ended_is_said_one_way() {
+        assert_eq!(ended(Exit::Code(0)), "exited with 0");
+        assert_eq!(ended(Exit::Signal(15)), "was killed by signal 15 (SIGTERM)");
+        assert_eq!(ended(Exit::Signal(9)), "was killed by signal 9 (SIGKILL)");
+        assert_eq!(
+            ended(Exit::Signal(31)),
+            "was killed by signal 31 (SIGSYS), which seccomp sends when a filter answers a call with KILL (or TRAP, unhandled)"
+        );
+        // A real-time signal has no name of its own here: the number alone.
+        assert_eq!(ended(Exit::Signal(40)), "was killed by signal 40");
+    }
 
     fn rec(arch: u32, syscall: i64, code: u32) -> SeccompRecord {
         SeccompRecord { pid: 7, comm: "\"x\"".into(), sig: 31, arch, syscall, ip: 0x40_1000, code }
@@ -131,6 +169,10 @@ mod tests {
         assert!(two.contains("getuid") && two.contains("(2 records for pid 7; the last is shown.)"), "{two}");
         assert!(say(Ok(vec![])).contains("The kernel log has no seccomp audit record for pid 7"));
         assert!(say(Err("Permission denied".into())).contains("cannot be read (/dev/kmsg: Permission denied)"));
+        assert!(
+            x86.starts_with("seccheck: x (pid 7) was killed by signal 31 (SIGSYS), which seccomp sends when a filter answers a call with KILL (or TRAP, unhandled)."),
+            "{x86}"
+        );
         for s in [x86, x32, i386] {
             assert!(s.ends_with("`seccheck record --check p.json -- …` runs the command undisturbed and lists every call the filter would block."));
         }

@@ -2,7 +2,8 @@
 //!
 //! A seccomp filter cannot be removed once installed, so every measurement runs
 //! in fresh processes: [`run`] forks `processes` children from one prepared
-//! state; each installs the stack (`PR_SET_NO_NEW_PRIVS`, then one
+//! state; each sets itself up as every oracle child does (`prologue.rs`) and
+//! installs the stack (`PR_SET_NO_NEW_PRIVS`, then one
 //! `seccomp(SECCOMP_SET_MODE_FILTER)` per filter, oldest first), reports ready,
 //! waits for a common start signal, and then times every probe in batches.
 //! Several children run at once to measure under load, each in its own filtered
@@ -30,6 +31,9 @@
 //! and without a filter). Under a [`BusyNeighbour`] the children are pinned
 //! to every CPU but the neighbour's.
 
+use super::prologue::{child_hygiene, lock_down, set_filter};
+use super::sys::{exit_group, SockFprog};
+use super::validate::own_pid;
 use crate::bpf::Program;
 use crate::seccomp::SeccompData;
 use std::ffi::CString;
@@ -484,8 +488,7 @@ impl BusyNeighbour {
         // SAFETY: cpu < the CPU count, far below CPU_SETSIZE.
         unsafe { libc::CPU_SET(cpu, &mut set) };
         let mut buffer = vec![0u64; NEIGHBOUR_BUFFER / 8];
-        // SAFETY: getpid has no preconditions.
-        let parent = unsafe { libc::getpid() };
+        let parent = own_pid();
         // SAFETY: the child touches only `buffer` and `set`, copied by the
         // fork, and makes raw system calls; it never returns (spins until killed).
         let pid = unsafe { libc::fork() };
@@ -493,15 +496,12 @@ impl BusyNeighbour {
             return Err(sys_err("fork"));
         }
         if pid == 0 {
-            // SAFETY: in the child: prctl, getppid, sched_setaffinity on
-            // memory of this process, then arithmetic on our copy of buffer.
-            unsafe {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-                if libc::getppid() != parent
-                    || libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
-                {
-                    libc::_exit(1);
-                }
+            // The oracle children's hygiene (it dies with seccheck), then its CPU.
+            if child_hygiene(parent).is_err()
+                // SAFETY: sched_setaffinity on this process, reading the local `set`.
+                || unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0
+            {
+                exit_group(1)
             }
             let mut x = 0x9e37_79b9_7f4a_7c15u64;
             loop {
@@ -572,10 +572,8 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
         // Each child compiles every filter of the stack.
         super::health::pace((spec.stack.len() * spec.processes) as u32);
     }
-    let fprogs: Vec<libc::sock_fprog> = filters
-        .iter()
-        .map(|f| libc::sock_fprog { len: f.len() as u16, filter: f.as_ptr() as *mut libc::sock_filter })
-        .collect();
+    let fprogs: Vec<SockFprog> =
+        filters.iter().map(|f| SockFprog { len: f.len() as u16, filter: f.as_ptr() as u64 }).collect();
     let calls: Vec<Vec<(u32, [u64; 6])>> = spec.probes.iter().map(|p| ctx.calls(p.probe)).collect();
     let shared = SharedMap::new()?;
     if spec.per_call > MAX_PER_CALL {
@@ -586,6 +584,7 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let affinity = spec.avoid_cpu.map(|c| cpu_set_without(cpus, c));
 
+    let parent = own_pid();
     let mut pids = Vec::with_capacity(spec.processes);
     let result = (|| {
         for index in 0..spec.processes {
@@ -603,6 +602,7 @@ pub fn run(spec: &RunSpec, ctx: &ProbeContext) -> Result<RunResult, OverheadErro
                     let width = spec.probes.len() * per_call;
                     let ticks = &area.get()[index * width..(index + 1) * width];
                     child_main(
+                        parent,
                         &shared.get().slots[index],
                         &shared.get().go,
                         spec,
@@ -786,17 +786,21 @@ unsafe fn call6(nr: u32, a: &[u64; 6]) -> i64 {
     }
 }
 
-/// The child: set up, install, wait for the start, measure, exit. Never returns.
+/// The child: the oracle children's prologue (`super::prologue`: hygiene,
+/// then its CPUs and descriptors, then not dumpable and no_new_privs, then
+/// the filters), wait for the start, measure, exit. Never returns.
 ///
 /// # Safety
 /// Must run in a freshly forked child; `slot`/`go`/`per_call` point into the
-/// shared mappings, the other references into memory the fork copied.
+/// shared mappings, the other references into memory the fork copied, and
+/// every `fprogs` entry points to instructions readable there.
 #[allow(clippy::too_many_arguments)]
 unsafe fn child_main(
+    parent: i64,
     slot: &Slot,
     go: &AtomicU32,
     spec: &RunSpec,
-    fprogs: &[libc::sock_fprog],
+    fprogs: &[SockFprog],
     calls: &[Vec<(u32, [u64; 6])>],
     ctx: &ProbeContext,
     per_call: &[AtomicU32],
@@ -804,15 +808,19 @@ unsafe fn child_main(
 ) -> ! {
     // SAFETY: the caller's contract: a freshly forked child, `slot`, `go` and
     // `per_call` in the shared mappings, everything else in the fork's copy;
-    // the libc calls are async-signal-safe system call wrappers on that memory.
+    // the prologue's raw system calls and the libc calls are async-signal-safe
+    // system call wrappers on that memory.
     unsafe {
         let fail = |errno: i32, index: u32| -> ! {
             slot.err.store(errno, Ordering::Release);
             slot.err_index.store(index, Ordering::Release);
             slot.state.store(ST_FAILED, Ordering::Release);
-            libc::_exit(1)
+            exit_group(1)
         };
         slot.stage.store(STAGE_SETUP, Ordering::Release);
+        if let Err((_, errno)) = child_hygiene(parent) {
+            fail(errno as i32, 0)
+        }
         if let Some(set) = affinity {
             if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) != 0 {
                 fail(*libc::__errno_location(), 0);
@@ -830,16 +838,16 @@ unsafe fn child_main(
         if zero != FD_ZERO as i32 || null != FD_NULL as i32 || ep != FD_EPOLL as i32 {
             fail(*libc::__errno_location(), 0);
         }
-        // A filter that kills must not leave core dumps behind.
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-        slot.stage.store(STAGE_INSTALL, Ordering::Release);
-        if !fprogs.is_empty() && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            fail(*libc::__errno_location(), 0);
+        // A filter that kills must not leave core dumps behind; no_new_privs
+        // lets an unprivileged child install the stack (harmless without one).
+        if let Err((_, errno)) = lock_down() {
+            fail(errno as i32, 0)
         }
+        slot.stage.store(STAGE_INSTALL, Ordering::Release);
         for (i, fp) in fprogs.iter().enumerate() {
-            let fp: *const libc::sock_fprog = fp;
-            if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, fp) != 0 {
-                fail(*libc::__errno_location(), i as u32);
+            let r = set_filter(0, fp);
+            if r < 0 {
+                fail(-r as i32, i as u32);
             }
         }
         // From here on: only the probes' own syscalls.
@@ -944,36 +952,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn denied_probes_are_measured_as_errors_and_disabled_ones_never_run() {
+    /// One child, one batch, no singly timed calls, under a filter that
+    /// returns `action` for syscall `nr` and allows every other call; `None`
+    /// (counted as skipped) where the kernel cannot load filters.
+    fn run_under_one_rule(nr: i64, action: u32, probes: &[ProbePlan]) -> Option<Result<RunResult, OverheadError>> {
         if let Err(e) = super::super::health::check() {
             crate::testgen::skip::skip(crate::testgen::skip::Need::Kernel, &e.to_string());
-            return;
+            return None;
         }
-        let ctx = ProbeContext::new();
-        let clock = TickClock { ns_per_tick: 1.0, source: "tsc" };
-        // getpid denied with EPERM by the filter: measured as such, other probes untouched.
         use crate::bpf::insn::*;
-        let deny_getpid = Program::new(vec![
+        let filter = Program::new(vec![
             Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
-            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_getpid as u32, 0, 1),
-            Insn::stmt(BPF_RET | BPF_K, 0x0005_0001),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, action),
             Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ]);
+        let clock = TickClock { ns_per_tick: 1.0, source: "tsc" };
+        let spec = RunSpec { stack: &[filter], probes, processes: 1, batches: 1, clock, per_call: 0, avoid_cpu: None };
+        Some(run(&spec, &ProbeContext::new()))
+    }
+
+    #[test]
+    fn denied_probes_are_measured_as_errors_and_disabled_ones_never_run() {
+        // getpid denied with EPERM by the filter: measured as such, other probes untouched.
         let probes = [plan(Probe::Getpid, true), plan(Probe::Read, true), plan(Probe::Write, false)];
-        let r = run(
-            &RunSpec {
-                stack: &[deny_getpid],
-                probes: &probes,
-                processes: 1,
-                batches: 1,
-                clock,
-                per_call: 0,
-                avoid_cpu: None,
-            },
-            &ctx,
-        )
-        .unwrap();
+        let Some(r) = run_under_one_rule(libc::SYS_getpid, 0x0005_0001, &probes) else { return };
+        let r = r.unwrap();
         let c = &r.children[0];
         assert_eq!(c[0].first_returns, vec![-1]);
         assert_eq!(c[1].first_returns, vec![1], "read returns one byte");
@@ -982,34 +986,9 @@ mod tests {
 
     #[test]
     fn a_killing_filter_is_reported_with_the_probe_it_killed() {
-        if let Err(e) = super::super::health::check() {
-            crate::testgen::skip::skip(crate::testgen::skip::Need::Kernel, &e.to_string());
-            return;
-        }
-        let ctx = ProbeContext::new();
-        let clock = TickClock { ns_per_tick: 1.0, source: "tsc" };
-        use crate::bpf::insn::*;
-        let kill_read = Program::new(vec![
-            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
-            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_read as u32, 0, 1),
-            Insn::stmt(BPF_RET | BPF_K, 0x8000_0000),
-            Insn::stmt(BPF_RET | BPF_K, 0x7fff_0000),
-        ]);
         let probes = [plan(Probe::Getpid, true), plan(Probe::Read, true)];
-        let e = run(
-            &RunSpec {
-                stack: &[kill_read],
-                probes: &probes,
-                processes: 1,
-                batches: 1,
-                clock,
-                per_call: 0,
-                avoid_cpu: None,
-            },
-            &ctx,
-        )
-        .unwrap_err();
-        match e {
+        let Some(r) = run_under_one_rule(libc::SYS_read, 0x8000_0000, &probes) else { return };
+        match r.unwrap_err() {
             OverheadError::ChildDied { stage, .. } => assert_eq!(stage, "calling read"),
             e => panic!("unexpected {e}"),
         }

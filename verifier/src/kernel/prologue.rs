@@ -1,15 +1,20 @@
-//! What every oracle child does first after the fork, written once.
+//! What every forked child does first after the fork, written once.
 //!
 //! The oracle's children ([`super::accepts`], [`super::Validator`],
-//! [`super::attach_stack`], the probe's children) are forked from a possibly
-//! multi-threaded process, so until they die they may only run
+//! [`super::attach_stack`], the probe's children) and the children of
+//! `readback`, `overhead` and `supervise` are forked from a possibly
+//! multi-threaded process, so until they die (or exec) they may only run
 //! async-signal-safe code: raw system calls (`sys.rs`) on memory prepared
 //! before the fork, no allocation, no locks, no `std` I/O. Each sets itself
-//! up the same way — [`child_hygiene`], then [`lock_down`] (not dumpable, no
-//! new privileges, as `seccomp_set_mode_filter` requires of an unprivileged
-//! caller, kernel/seccomp.c), then [`set_filter`] — and reports a failed step
-//! the same way, through the [`SetupReport`] in the page it shares with the
-//! parent ([`SetupReport::fail`]).
+//! up from the same steps, in this order: [`child_hygiene`], then
+//! [`lock_down`] (not dumpable, no new privileges, as
+//! `seccomp_set_mode_filter` requires of an unprivileged caller,
+//! kernel/seccomp.c) or [`no_new_privs`] alone, then [`set_filter`].
+//! `supervise` takes the last two only (the command it runs keeps its core
+//! limit and signal dispositions), `isolate`'s children the hygiene only.
+//! The oracle's children report a failed step through the [`SetupReport`]
+//! in the page they share with the parent ([`SetupReport::fail`]); the
+//! others through their own channel (an exit code, their own shared page).
 
 use super::sys::*;
 use super::OracleError;

@@ -8,6 +8,9 @@
 //! `CAP_SYS_ADMIN`, a tracer that is not itself under seccomp, and
 //! `CONFIG_CHECKPOINT_RESTORE`.
 
+use super::prologue::{child_hygiene, no_new_privs, set_filter};
+use super::sys::{exit_group, SockFprog};
+use super::validate::own_pid;
 use crate::bpf::Program;
 
 /// Why a filter could not be installed or read back.
@@ -42,46 +45,32 @@ fn last_os(call: &'static str) -> ReadbackError {
 }
 
 /// Exit codes the child uses; `ERRNO_BASE + errno` reports a refused install.
-const CHILD_NNP_FAILED: i32 = 3;
+const CHILD_SETUP_FAILED: u64 = 3;
 const ERRNO_BASE: i32 = 16;
 
 /// Install `program` as the only new filter of a forked child and return the
 /// newest filter the kernel reports for that child.
 pub fn install_and_read_back(program: &Program) -> Result<Program, ReadbackError> {
-    let filter: Vec<libc::sock_filter> =
-        program.insns.iter().map(|i| libc::sock_filter { code: i.code, jt: i.jt, jf: i.jf, k: i.k }).collect();
-    let len = u16::try_from(filter.len()).map_err(|_| ReadbackError::Length(filter.len()))?;
+    let bytes = program.to_bytes();
+    let len = u16::try_from(program.len()).map_err(|_| ReadbackError::Length(program.len()))?;
     if len == 0 {
         return Err(ReadbackError::Length(0));
     }
-    let fprog = libc::sock_fprog { len, filter: filter.as_ptr() as *mut libc::sock_filter };
+    let fprog = SockFprog { len, filter: bytes.as_ptr() as u64 };
     super::health::check()?;
     super::health::pace(1);
+    let parent = own_pid();
 
-    // SAFETY: fork has no memory-safety preconditions. In the child we only call
-    // async-signal-safe functions (prctl, syscall, _exit) on data prepared before
-    // the fork, then spin without system calls until the parent kills it.
+    // SAFETY: the child runs only `readback_child`, async-signal-safe (raw
+    // system calls on data prepared before the fork) and never returning.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(last_os("fork"));
     }
     if pid == 0 {
-        // SAFETY: plain prctl/seccomp syscalls; `fprog` points into `filter`,
-        // which the fork copied and which lives as long as this process.
-        unsafe {
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-                libc::_exit(CHILD_NNP_FAILED);
-            }
-            let fp: *const libc::sock_fprog = &fprog;
-            if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, fp) != 0 {
-                let errno = *libc::__errno_location();
-                libc::_exit(ERRNO_BASE + errno.min(100));
-            }
-        }
-        // Installed: make no further system call (the filter may deny them).
-        loop {
-            std::hint::spin_loop();
-        }
+        // SAFETY: a freshly forked child; `fprog` points into `bytes`, which
+        // the fork copied and which lives as long as this process.
+        unsafe { readback_child(parent, &fprog) }
     }
     let result = read_back_from(pid);
     // SAFETY: pid is our child; killing and reaping it has no memory effects.
@@ -90,6 +79,29 @@ pub fn install_and_read_back(program: &Program) -> Result<Program, ReadbackError
         libc::waitpid(pid, std::ptr::null_mut(), 0);
     }
     result
+}
+
+/// The forked child of [`install_and_read_back`]: the oracle children's
+/// prologue (hygiene, no_new_privs, the filter), then it spins without system
+/// calls (the filter may deny them) until the parent kills it. Not made
+/// undumpable: the parent attaches with ptrace after the filter is in.
+///
+/// # Safety
+/// Only in a freshly forked child; `fprog` must point to a `sock_fprog` whose
+/// instructions are readable there.
+unsafe fn readback_child(parent: i64, fprog: &SockFprog) -> ! {
+    if child_hygiene(parent).is_err() || no_new_privs() != 0 {
+        exit_group(CHILD_SETUP_FAILED)
+    }
+    // SAFETY: `fprog` and its instructions are readable (the caller's
+    // contract); no system call follows the filter.
+    let r = unsafe { set_filter(0, fprog) };
+    if r < 0 {
+        exit_group((i64::from(ERRNO_BASE) + (-r).min(100)) as u64)
+    }
+    loop {
+        std::hint::spin_loop();
+    }
 }
 
 fn read_back_from(pid: libc::pid_t) -> Result<Program, ReadbackError> {

@@ -44,7 +44,7 @@ use crate::finding::{Counterexample, Finding, Severity};
 use crate::seccomp::ActionClass;
 use crate::seccomp::{describe_offset, Action};
 use crate::symbolic::vars::Field;
-use crate::symbolic::{analyze, Analysis, InputSet, Options, SymbolicError};
+use crate::symbolic::{Analysis, InputSet, SymbolicError};
 use serde::Serialize;
 use std::cell::{RefCell, RefMut};
 
@@ -122,9 +122,6 @@ pub struct LintOptions {
     /// The arch to assume when none is given and the filter never compares
     /// `arch` with a known value.
     pub fallback_arch: Option<Arch>,
-    /// Limits of the symbolic analysis [`LintContext::new`] makes
-    /// ([`LintContext::from_analysis`] is given one made with its own).
-    pub symbolic: Options,
 }
 
 /// Unassigned syscall numbers looked at to find an arch's default action.
@@ -189,16 +186,10 @@ pub struct LintContext<'p> {
 }
 
 impl<'p> LintContext<'p> {
-    /// Analyse `program` and prepare what the lints share.
-    pub fn new(program: &'p ValidProgram, opts: &LintOptions) -> Result<LintContext<'p>, LintError> {
-        let a = analyze(program, &opts.symbolic)?;
-        LintContext::from_analysis(program, a, opts)
-    }
-
     /// Prepare what the lints share from `a`, the exact analysis of `program`
-    /// someone already made (`crate::check` shares one with the policy
-    /// check): the sets it built before are kept, and the lints' node budget
-    /// is the analysis' own ([`Analysis::node_limit`]). `opts.symbolic` is not used.
+    /// (`crate::check::run` makes it once and shares it with the policy
+    /// check): the sets built on it before are kept, and the lints' node
+    /// budget is the analysis' own ([`Analysis::node_limit`]).
     pub fn from_analysis(
         program: &'p ValidProgram,
         mut a: Analysis,

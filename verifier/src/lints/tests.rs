@@ -7,13 +7,20 @@
 use super::*;
 use crate::bpf::assemble;
 use crate::bpf::validate::validate;
+use crate::symbolic::{analyze, Options};
+
+/// The lints' context for `v`, on an analysis with the default limits (as
+/// `crate::check::run` makes it).
+fn context<'p>(v: &'p ValidProgram, opts: &LintOptions) -> LintContext<'p> {
+    LintContext::from_analysis(v, analyze(v, &Options::default()).unwrap(), opts).unwrap()
+}
 
 /// Assemble `src`, lint it, and keep the findings of lint `code`.
 fn findings(code: &str, src: &str, arches: Option<&[Arch]>) -> Vec<Finding> {
     let p = assemble(src).unwrap_or_else(|e| panic!("{e:?}"));
     let v = validate(&p).unwrap_or_else(|e| panic!("{e:?}"));
     let opts = LintOptions { arches: arches.map(|a| a.to_vec()), ..LintOptions::default() };
-    let cx = LintContext::new(&v, &opts).unwrap();
+    let cx = context(&v, &opts);
     let all = run(&cx).unwrap();
     for f in &all {
         // The counterexample is the emulator's answer; the analysis must agree.
@@ -345,7 +352,7 @@ fn registry_is_in_code_order_and_every_doc_has_the_three_sections() {
 fn arches_are_inferred_from_the_arch_tests() {
     let src = "ld [4]\n jeq #0xc000003e, x86, n\n n: jeq #0x40000003, i386, kill\n x86: ld [0]\n jeq #0x40000000, allow, rules\n rules: jeq #0, allow, kill\n i386: ld [0]\n jeq #3, allow, kill\n allow: ret #0x7fff0000\n kill: ret #0";
     let v = validate(&assemble(src).unwrap()).unwrap();
-    let cx = LintContext::new(&v, &LintOptions::default()).unwrap();
+    let cx = context(&v, &LintOptions::default());
     // x32 read (0x40000000) runs and other x32 numbers are killed: x32 has rules
     assert_eq!(
         (cx.arches.as_slice(), cx.arch_source),
@@ -354,7 +361,7 @@ fn arches_are_inferred_from_the_arch_tests() {
     let v =
         validate(&assemble("ld [0]\n jeq #0, allow, kill\n allow: ret #0x7fff0000\n kill: ret #0").unwrap()).unwrap();
     let opts = LintOptions { fallback_arch: Some(Arch::Aarch64), ..LintOptions::default() };
-    let cx = LintContext::new(&v, &opts).unwrap();
+    let cx = context(&v, &opts);
     assert_eq!((cx.arches.as_slice(), cx.arch_source), (&[Arch::Aarch64][..], ArchSource::Assumed));
 }
 
@@ -362,7 +369,11 @@ fn arches_are_inferred_from_the_arch_tests() {
 fn the_node_budget_is_an_error_not_an_approximation() {
     let v = validate(&assemble(&x86_64("jeq #59, deny, allow\n allow: ret #0x7fff0000\n deny: ret #0x50001")).unwrap())
         .unwrap();
-    let opts = LintOptions { symbolic: Options { node_limit: 2_000, ..Options::default() }, ..LintOptions::default() };
-    let err = LintContext::new(&v, &opts).and_then(|cx| run(&cx).map(|_| ())).unwrap_err();
+    let limits = Options { node_limit: 2_000, ..Options::default() };
+    let err = analyze(&v, &limits)
+        .map_err(LintError::from)
+        .and_then(|a| LintContext::from_analysis(&v, a, &LintOptions::default()))
+        .and_then(|cx| run(&cx).map(|_| ()))
+        .unwrap_err();
     assert!(matches!(err, LintError::NodeLimit { limit: 2_000 } | LintError::Symbolic(_)), "{err}");
 }

@@ -125,6 +125,23 @@ pub struct CommandReport {
     pub baseline_per_round_us: Vec<f64>,
     pub baseline: Option<Estimate>,
     pub rows: Vec<CommandRow>,
+    /// With `--workload`: the recorded trace priced under each filter, set
+    /// beside the measured difference.
+    pub workload: Option<super::Workload>,
+    /// Where the cost model pricing the workload came from (`--model`);
+    /// `None`: no model, so no predicted time (instructions are still exact).
+    pub model_from: Option<String>,
+}
+
+impl CommandReport {
+    /// A filter's measured difference per call its filter let the recorded
+    /// program make, ns (`None` without a workload, a timed difference, or allowed calls).
+    pub fn measured_per_allowed_call(&self, row: &CommandRow) -> Option<Estimate> {
+        let cost = self.workload.as_ref()?.costs.iter().find(|c| c.subject == row.label)?;
+        let allowed = cost.allowed_calls();
+        let d = row.difference?;
+        (allowed > 0).then(|| d.scaled(1000.0 / allowed as f64))
+    }
 }
 
 /// Why a command could not be timed at all.
@@ -229,6 +246,8 @@ pub fn measure(
         baseline: None,
         baseline_per_round_us,
         rows,
+        workload: None,
+        model_from: None,
     })
     .with_unstable_baseline(differing[0]))
 }
@@ -307,7 +326,42 @@ mod tests {
                     relative: None,
                 })
                 .collect(),
+            workload: None,
+            model_from: None,
         }
+    }
+
+    #[test]
+    fn the_measured_difference_is_divided_over_the_allowed_calls() {
+        let base: Vec<f64> = (0..9).map(|i| 1000.0 + f64::from(i)).collect();
+        let filtered: Vec<f64> = base.iter().map(|b| b + 50.0).collect();
+        let mut r = analyze(report(base, vec![(CommandVerdict::Timed, filtered)]));
+        assert_eq!(r.measured_per_allowed_call(&r.rows[0]), None, "no workload");
+        let cost = |subject: &str, calls, not_allowed_calls| crate::overhead::WorkloadCost {
+            subject: subject.into(),
+            calls,
+            not_allowed_calls,
+            cached_calls: 0,
+            insns: 0,
+            ns_per_call: None,
+            ns_per_second: None,
+        };
+        r.workload = Some(crate::overhead::Workload {
+            trace: "t.json".into(),
+            command: vec!["/bin/true".into()],
+            wall_seconds: 0.001,
+            input: "",
+            costs: vec![cost("other", 10, 0), cost("f", 1250, 250)],
+        });
+        // +50 µs over 1000 allowed calls: 50 ns each, the interval scaled alike.
+        let d = r.rows[0].difference.unwrap();
+        let per = r.measured_per_allowed_call(&r.rows[0]).unwrap();
+        assert!((per.median - 50.0).abs() < 1e-9, "{per:?}");
+        assert_eq!(per.unresolved, d.unresolved);
+        let (i, j) = (per.interval.unwrap(), d.interval.unwrap());
+        assert!((i.lo - j.lo).abs() < 1e-9 && (i.hi - j.hi).abs() < 1e-9 && i.coverage == j.coverage);
+        r.workload.as_mut().unwrap().costs[1].not_allowed_calls = 1250;
+        assert_eq!(r.measured_per_allowed_call(&r.rows[0]), None, "no allowed call");
     }
 
     #[test]

@@ -725,7 +725,7 @@ impl Agreement {
 /// for one it does not. `entry` is the all-cacheable floor against no filter;
 /// the other five solve, round by round, the five sweep filters' run costs
 /// against the floor (exactly determined: one equation per sweep).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct CostModel {
     /// Process count of the measurements used (the smallest measured).
     pub threads: usize,
@@ -754,7 +754,69 @@ pub struct ModelPoint {
     pub predicted_ns: f64,
 }
 
+/// Names of the [`CostModel`] parameters, in the order a fit produces them.
+pub const PARAM_NAMES: [&str; 6] = ["entry", "miss", "per_filter", "load", "jump", "alu"];
+
 impl CostModel {
+    /// The parameters of a model a `bench` run measured, read back from its
+    /// JSON document (`--format json`, or `report.json` of `--report`): the
+    /// parameters as they were estimated, no points (the fit and validation
+    /// stay with the run that measured them). Errors name the JSON path.
+    pub fn from_bench_json(bytes: &[u8]) -> Result<CostModel, String> {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            schema: String,
+            model: Model,
+        }
+        #[derive(serde::Deserialize)]
+        struct Model {
+            threads: usize,
+            params: Vec<ParamIn>,
+        }
+        #[derive(serde::Deserialize)]
+        struct ParamIn {
+            name: String,
+            per_round: Vec<f64>,
+            estimate: Estimate,
+        }
+        const SCHEMA: &str = "seccheck/bench/v1";
+        let doc: Doc = serde_json::from_slice(bytes).map_err(|e| {
+            format!(
+                "JSON line {}, column {}: {e} (expected a `seccheck bench --format json` document)",
+                e.line(),
+                e.column()
+            )
+        })?;
+        if doc.schema != SCHEMA {
+            return Err(format!("`schema` is {:?}, expected {SCHEMA:?}", doc.schema));
+        }
+        let mut params = Vec::new();
+        for (i, p) in doc.model.params.into_iter().enumerate() {
+            let name = PARAM_NAMES.iter().find(|&&n| n == p.name).ok_or_else(|| {
+                format!("model.params[{i}].name is {:?}, expected one of {}", p.name, PARAM_NAMES.join(", "))
+            })?;
+            if params.iter().any(|q: &Param| q.name == *name) {
+                return Err(format!("model.params[{i}]: a second {name:?}"));
+            }
+            params.push(Param {
+                name,
+                what: "read from the --model document",
+                per_round: p.per_round,
+                estimate: p.estimate,
+            });
+        }
+        if params.is_empty() {
+            return Err("model.params is empty: that run measured no cost model".into());
+        }
+        Ok(CostModel {
+            threads: doc.model.threads,
+            params,
+            points: Vec::new(),
+            fit: Agreement::default(),
+            validation: Agreement::default(),
+        })
+    }
+
     pub fn get(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
     }
@@ -790,7 +852,9 @@ impl CostModel {
 
 /// A recorded program's syscalls priced by the cost model, per filter under
 /// test (`bench --workload TRACE`). Predicted only: the suite times its hot
-/// probes, not arbitrary syscalls with the program's arguments.
+/// probes, not arbitrary syscalls with the program's arguments; `bench
+/// --command --workload` sets the prediction beside the command's measured
+/// time.
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkloadCost {
     pub subject: String,
@@ -801,10 +865,24 @@ pub struct WorkloadCost {
     pub not_allowed_calls: u64,
     /// Allowed calls the kernel's action cache serves.
     pub cached_calls: u64,
+    /// BPF instructions the filters execute over all allowed calls of the
+    /// recorded run (exact for the inputs of [`Workload::input`]).
+    pub insns: u64,
     /// Predicted overhead per allowed call, ns (`None` without the sweep parameters).
     pub ns_per_call: Option<f64>,
     /// Predicted filter time per second of the recorded run, ns.
     pub ns_per_second: Option<f64>,
+}
+
+impl WorkloadCost {
+    /// Calls the filter lets run.
+    pub fn allowed_calls(&self) -> u64 {
+        self.calls - self.not_allowed_calls
+    }
+    /// Predicted filter time over the whole recorded run, ns.
+    pub fn ns_per_run(&self) -> Option<f64> {
+        self.ns_per_call.map(|n| n * self.allowed_calls() as f64)
+    }
 }
 
 /// The trace the workload costs come from.
@@ -818,26 +896,38 @@ pub struct Workload {
     pub costs: Vec<WorkloadCost>,
 }
 
-/// Price a trace's syscalls under every filter under test with `model`.
+/// Price a trace's syscalls under every filter under test in `plan` with `model`.
 pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crate::record::Trace) -> Workload {
-    let costs = plan
-        .subjects
-        .iter()
-        .filter(|s| s.kind == SubjectKind::UnderTest)
-        .map(|s| {
-            let emus: Vec<Emulator> = s.stack.iter().map(Emulator::new).collect();
-            let programs: Vec<&Program> = s.stack.iter().map(|v| v.program()).collect();
-            let cache = ActionCache::prepare(&programs, plan.options.geometry);
+    let subjects =
+        plan.subjects.iter().filter(|s| s.kind == SubjectKind::UnderTest).map(|s| (s.label.as_str(), &s.stack[..]));
+    price_trace(subjects, plan.options.geometry, model, trace_name, trace)
+}
+
+/// Price a trace's syscalls under each `(label, stack)` (filters in
+/// installation order) with `model`, the kernel's action cache laid out by
+/// `geometry`.
+pub fn price_trace<'a>(
+    subjects: impl Iterator<Item = (&'a str, &'a [ValidProgram])>,
+    geometry: CacheGeometry,
+    model: &CostModel,
+    trace_name: String,
+    trace: &crate::record::Trace,
+) -> Workload {
+    let costs = subjects
+        .map(|(label, stack)| {
+            let emus: Vec<Emulator> = stack.iter().map(Emulator::new).collect();
+            let programs: Vec<&Program> = stack.iter().map(|v| v.program()).collect();
+            let cache = ActionCache::prepare(&programs, geometry);
             let mut w = WorkloadCost {
-                subject: s.label.clone(),
+                subject: label.to_string(),
                 calls: 0,
                 not_allowed_calls: 0,
                 cached_calls: 0,
+                insns: 0,
                 ns_per_call: Some(0.0),
                 ns_per_second: None,
             };
             let mut total = Some(0.0);
-            let mut allowed = 0u64;
             for r in &trace.syscalls {
                 w.calls += r.count;
                 let Some(arch) = crate::arch::Arch::from_name(&r.arch) else { continue };
@@ -853,7 +943,6 @@ pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crat
                     w.not_allowed_calls += r.count;
                     continue;
                 }
-                allowed += r.count;
                 let cached = cache.is_cached(d.arch, d.nr);
                 let mut c = CallPrediction {
                     nr: d.nr,
@@ -866,15 +955,17 @@ pub fn workload(plan: &Plan, model: &CostModel, trace_name: String, trace: &crat
                 if cached {
                     w.cached_calls += r.count;
                 } else {
-                    for (e, v) in emus.iter().zip(&s.stack) {
+                    for (e, v) in emus.iter().zip(stack) {
                         let t = e.trace(&d);
                         c.insns += t.path.len() as u32;
                         c.classes.add(ClassCounts::of_path(v, &t.path));
                         c.filters_run += 1;
                     }
+                    w.insns += u64::from(c.insns) * r.count;
                 }
                 total = total.zip(model.predict(true, &[c])).map(|(t, p)| t + p * r.count as f64);
             }
+            let allowed = w.allowed_calls();
             w.ns_per_call = total.filter(|_| allowed > 0).map(|t| t / allowed as f64);
             w.ns_per_second =
                 total.filter(|_| trace.recorder.wall_seconds > 0.0).map(|t| t / trace.recorder.wall_seconds);

@@ -140,7 +140,8 @@ pub const MIN_ROUNDS: usize = 6;
 pub const METHOD: &str = "95 % distribution-free order-statistics interval for the median of the paired per-round values (binomial, sign-test inversion; deterministic)";
 
 /// A confidence interval and its exact coverage.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Interval {
     pub lo: f64,
     pub hi: f64,
@@ -188,7 +189,7 @@ pub fn median_interval(xs: &[f64]) -> Option<Interval> {
 }
 
 /// Why a figure is not resolved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unresolved {
     /// Fewer than [`MIN_ROUNDS`] values: no 95 % interval exists.
@@ -215,7 +216,8 @@ impl Unresolved {
 
 /// A measured figure: the median of `n` per-round values, its 95 % interval,
 /// and whether the interval resolves it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Estimate {
     pub n: usize,
     pub median: f64,
@@ -239,6 +241,14 @@ impl Estimate {
             Some(_) => None,
         };
         Some(Estimate { n: xs.len(), median, interval, unresolved })
+    }
+    /// The same figure in other units: median and interval times `k` (> 0).
+    pub fn scaled(&self, k: f64) -> Estimate {
+        Estimate {
+            median: self.median * k,
+            interval: self.interval.map(|i| Interval { lo: i.lo * k, hi: i.hi * k, coverage: i.coverage }),
+            ..*self
+        }
     }
     pub fn resolved(&self) -> bool {
         self.unresolved.is_none()

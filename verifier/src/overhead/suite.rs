@@ -33,6 +33,20 @@ pub struct Settings {
     pub nr_syscalls: Option<u32>,
 }
 
+/// Most rounds a run takes (each measures every subject, probe and process
+/// count again: 1000 of them take hours).
+pub const MAX_ROUNDS: usize = 1000;
+
+/// The target length of one timed batch, microseconds: at least 1, at most
+/// 0.1 s (the suite needs many batches per round, and a batch is meant to
+/// run within one scheduler time slice).
+pub const BATCH_US: (f64, f64) = (1.0, 100_000.0);
+
+/// Largest native syscall-table size (`NR_syscalls`) the suite takes: every
+/// Linux ABI it measures on numbers its syscalls below 1024 (x86_64 and
+/// aarch64 are below 500 in 6.18), and the cache model keeps one bit per number.
+pub const MAX_NR_SYSCALLS: u32 = 4096;
+
 /// Why the suite cannot run as asked.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SuiteError {
@@ -40,8 +54,12 @@ pub enum SuiteError {
     Host,
     #[error("no action-cache geometry known for {0}")]
     Geometry(Arch),
-    #[error("rounds must be ≥ 1")]
+    #[error("the native syscall-table size must be 1..={MAX_NR_SYSCALLS}")]
+    NrSyscalls,
+    #[error("rounds must be 1..={MAX_ROUNDS}")]
     Rounds,
+    #[error("a batch's target length must be {}..={} µs", BATCH_US.0, BATCH_US.1)]
+    BatchLength,
     #[error("batches must be 1..={}", kov::MAX_BATCHES)]
     Batches,
     #[error("single calls per probe must be 0..={}", kov::MAX_PER_CALL)]
@@ -52,17 +70,29 @@ pub enum SuiteError {
     Threads,
 }
 
+/// The running host's action-cache geometry (Linux 6.18's layout), its
+/// native table `nr_syscalls` long when given (1..=[`MAX_NR_SYSCALLS`]).
+pub fn host_geometry(nr_syscalls: Option<u32>) -> Result<CacheGeometry, SuiteError> {
+    let running = host_arch().ok_or(SuiteError::Host)?;
+    let geometry = CacheGeometry::linux_6_18(running).ok_or(SuiteError::Geometry(running))?;
+    Ok(match nr_syscalls {
+        Some(n) if n == 0 || n > MAX_NR_SYSCALLS => return Err(SuiteError::NrSyscalls),
+        Some(n) => geometry.with_native_size(n),
+        None => geometry,
+    })
+}
+
 impl Settings {
     /// The options for this host, or the first setting it cannot run (in the
     /// order of [`SuiteError`]'s variants).
     pub fn options(self) -> Result<Options, SuiteError> {
-        let running = host_arch().ok_or(SuiteError::Host)?;
-        let mut geometry = CacheGeometry::linux_6_18(running).ok_or(SuiteError::Geometry(running))?;
-        if let Some(n) = self.nr_syscalls {
-            geometry = geometry.with_native_size(n);
-        }
-        if self.rounds == 0 {
+        let geometry = host_geometry(self.nr_syscalls)?;
+        if self.rounds == 0 || self.rounds > MAX_ROUNDS {
             return Err(SuiteError::Rounds);
+        }
+        let batch_us = self.batch_ns / 1000.0;
+        if !(BATCH_US.0..=BATCH_US.1).contains(&batch_us) {
+            return Err(SuiteError::BatchLength);
         }
         if self.batches == 0 || self.batches as usize > kov::MAX_BATCHES {
             return Err(SuiteError::Batches);
@@ -168,6 +198,13 @@ mod tests {
             s.options().map(|_| ())
         };
         assert_eq!(with(|s| s.rounds = 0), Err(SuiteError::Rounds));
+        assert_eq!(with(|s| s.rounds = MAX_ROUNDS + 1), Err(SuiteError::Rounds));
+        assert_eq!(with(|s| s.batch_ns = 0.0), Err(SuiteError::BatchLength));
+        assert_eq!(with(|s| s.batch_ns = f64::NAN), Err(SuiteError::BatchLength));
+        assert_eq!(with(|s| s.batch_ns = -1000.0), Err(SuiteError::BatchLength));
+        assert_eq!(with(|s| s.batch_ns = 1e12), Err(SuiteError::BatchLength));
+        assert_eq!(with(|s| s.nr_syscalls = Some(0)), Err(SuiteError::NrSyscalls));
+        assert_eq!(with(|s| s.nr_syscalls = Some(u32::MAX)), Err(SuiteError::NrSyscalls));
         assert_eq!(with(|s| s.batches = 0), Err(SuiteError::Batches));
         assert_eq!(with(|s| s.batches = kov::MAX_BATCHES as u32 + 1), Err(SuiteError::Batches));
         assert_eq!(with(|s| s.per_call = kov::MAX_PER_CALL + 1), Err(SuiteError::PerCall));

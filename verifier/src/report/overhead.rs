@@ -753,8 +753,9 @@ pub fn markdown(report: &Report) -> String {
     if report.options.rounds < report.min_rounds {
         let _ = writeln!(
             o,
-            "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
-            report.options.rounds, report.min_rounds
+            "**With {} this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
+            crate::words::count(report.options.rounds, "round"),
+            report.min_rounds
         );
     }
     let _ = writeln!(o, "## Filters\n");

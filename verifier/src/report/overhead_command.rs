@@ -4,6 +4,7 @@
 use crate::output::OutDir;
 use crate::overhead::command::{CommandReport, CommandRow, CommandVerdict, Outcome, SIGSYS};
 use crate::overhead::stats::{format_estimate, Estimate};
+use crate::overhead::{Workload, WorkloadCost};
 use std::fmt::Write as _;
 
 /// The ratio `1 + relative`, three decimals or as its interval allows.
@@ -34,7 +35,8 @@ pub fn verdict_text(v: &CommandVerdict) -> Option<String> {
         }
         CommandVerdict::NotStarted { reason } => Some(format!("could not start under the filter ({reason}): not timed")),
         CommandVerdict::Unstable { differing_runs } => Some(format!(
-            "{differing_runs} run(s) ended otherwise than the first: the command is not deterministic, figures not resolved"
+            "{} ended otherwise than the first: the command is not deterministic, figures not resolved",
+            crate::words::count(*differing_runs, "run")
         )),
     }
 }
@@ -52,6 +54,43 @@ fn header(r: &CommandReport) -> String {
     )
 }
 
+/// The workload section's opening: which trace, which model, and the caveat
+/// that the two figures do not price the same things.
+fn workload_intro(r: &CommandReport, w: &Workload) -> Vec<String> {
+    let mut lines = vec![format!(
+        "workload: trace {} of `{}` ({} calls over {:.3} s); {}",
+        w.trace,
+        w.command.join(" "),
+        w.costs.first().map_or(0, |c| c.calls),
+        w.wall_seconds,
+        match &r.model_from {
+            Some(m) => format!("predicted with the cost model measured in {m}"),
+            None =>
+                "no cost model given (--model REPORT.json from a `bench --size-sweep` run), so no predicted time".into(),
+        }
+    )];
+    if w.command != r.command {
+        lines.push(format!(
+            "the trace recorded `{}`, not the command timed here: its call counts may not be this command's",
+            w.command.join(" ")
+        ));
+    }
+    lines.push(format!(
+        "instructions are exact for the recorded calls ({}); the prediction prices each recorded call once, while the \
+         measured difference also pays installing the filter and whatever else differs between the runs",
+        w.input
+    ));
+    lines
+}
+
+fn predicted_us(c: &WorkloadCost) -> String {
+    c.ns_per_run().map_or_else(|| "—".into(), |ns| format!("{:.1}", ns / 1000.0))
+}
+
+fn per_call(e: Option<Estimate>) -> String {
+    e.map_or_else(|| "—".into(), |e| format_estimate(&e, true, 0.1))
+}
+
 /// The terminal summary.
 pub fn text(r: &CommandReport) -> String {
     let mut o = String::new();
@@ -60,8 +99,9 @@ pub fn text(r: &CommandReport) -> String {
     if r.rounds < r.min_rounds {
         let _ = writeln!(
             o,
-            "with {} round(s) nothing is resolved: a 95 % interval needs at least {}",
-            r.rounds, r.min_rounds
+            "with {} nothing is resolved: a 95 % interval needs at least {}",
+            crate::words::count(r.rounds, "round"),
+            r.min_rounds
         );
     }
     let _ = writeln!(o, "no filter: {} µs ({})", us(&r.baseline, false), r.baseline_outcome);
@@ -77,6 +117,25 @@ pub fn text(r: &CommandReport) -> String {
                     let _ = writeln!(o, "  {why}");
                 }
             }
+        }
+    }
+    if let Some(w) = &r.workload {
+        for line in workload_intro(r, w) {
+            let _ = writeln!(o, "{line}");
+        }
+        for row in &r.rows {
+            let Some(c) = w.costs.iter().find(|c| c.subject == row.label) else { continue };
+            let _ = writeln!(
+                o,
+                "  {}: {} allowed calls, {} served by the cache, {} BPF instructions; predicted {} µs per run; measured {} µs, {} ns per allowed call",
+                row.label,
+                c.allowed_calls(),
+                c.cached_calls,
+                c.insns,
+                predicted_us(c),
+                us(&row.difference, true),
+                per_call(r.measured_per_allowed_call(row)),
+            );
         }
     }
     let l = &r.load;
@@ -118,8 +177,9 @@ pub fn markdown(r: &CommandReport) -> String {
     if r.rounds < r.min_rounds {
         let _ = writeln!(
             o,
-            "**With {} round(s) this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
-            r.rounds, r.min_rounds
+            "**With {} this report resolves nothing**: a 95 % interval needs at least {} rounds.\n",
+            crate::words::count(r.rounds, "round"),
+            r.min_rounds
         );
     }
     let _ = writeln!(o, "| filter | wall time, µs | difference, µs | ratio | note |\n| --- | --- | --- | --- | --- |");
@@ -133,6 +193,30 @@ pub fn markdown(r: &CommandReport) -> String {
         let [wall, diff, q] = row_cells(row);
         let note = verdict_text(&row.verdict).unwrap_or_else(|| row.note.clone());
         let _ = writeln!(o, "| {} | {wall} | {diff} | {q} | {} |", escape::cell(&row.label), escape::cell(&note));
+    }
+    if let Some(w) = &r.workload {
+        let _ = writeln!(o, "\n## The recorded workload under each filter\n");
+        for line in workload_intro(r, w) {
+            let _ = writeln!(o, "{}.\n", escape::text(&line));
+        }
+        let _ = writeln!(
+            o,
+            "| filter | allowed calls | served by the cache | BPF instructions | predicted, µs per run | measured difference, µs | measured, ns per allowed call |\n| --- | --- | --- | --- | --- | --- | --- |"
+        );
+        for row in &r.rows {
+            let Some(c) = w.costs.iter().find(|c| c.subject == row.label) else { continue };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                escape::cell(&row.label),
+                c.allowed_calls(),
+                c.cached_calls,
+                c.insns,
+                predicted_us(c),
+                us(&row.difference, true),
+                per_call(r.measured_per_allowed_call(row)),
+            );
+        }
     }
     o
 }

@@ -1,10 +1,12 @@
 //! Shared pieces of the integration tests: the kernel gate (`kernel_gate`),
+//! the `seccheck bench` tests' setup (`bench`),
 //! the generator cases of `reports/generator-findings.md` (`generator_cases`)
 //! and, for the symbolic-evaluator tests, hand-written filters that together
 //! use every opcode, libseccomp-built filters, boundary inputs, and the
 //! emulator comparison.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod docker_like;
 pub mod generator_cases;
 pub mod kernel_gate;

@@ -88,38 +88,70 @@ pub fn parse_as(command: &str, stdout: &[u8]) -> Value {
     v
 }
 
-/// Where `schema` types a value loosely: an object schema without
-/// `properties` or an array schema without `items` (or `prefixItems`), as
-/// JSON pointers. seccheck's records are typed field by field (docs/json.md),
-/// so every such place is a record whose shape nobody checks.
+/// Where `schema` types a value loosely, as JSON pointers: an object schema
+/// without `properties` (unless a map typed by its values), an object schema
+/// with `properties` that stays open to others (no `"additionalProperties":
+/// false`), a `required` name it does not describe, an array schema without
+/// `items` (or `prefixItems`), and a schema that accepts anything (`{}`,
+/// `true`, or annotations alone). seccheck's records are typed field by
+/// field (docs/json.md), so every such place is a record whose shape nobody
+/// checks. The walk follows the keywords that hold schemas (`properties`,
+/// `$defs`, `items`, `anyOf`, …), so a property named like a keyword is read
+/// as a name.
 pub fn loose_nodes(schema: &Value) -> Vec<String> {
+    /// Keywords that say what a value is, not only describe it.
+    const ANNOTATIONS: [&str; 7] = ["description", "title", "$comment", "default", "examples", "$schema", "$id"];
     fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                let is = |t: &str| match m.get("type") {
-                    Some(Value::String(s)) => s == t,
-                    Some(Value::Array(a)) => a.iter().any(|x| x == t),
-                    _ => false,
-                };
-                // A map is typed by the schema of its values.
-                let typed_map = matches!(m.get("additionalProperties"), Some(Value::Object(_)))
-                    || m.contains_key("patternProperties");
-                if is("object") && !m.contains_key("properties") && !typed_map {
-                    out.push(format!("{at}: an object without properties"));
+        let m = match v {
+            Value::Bool(true) => return out.push(format!("{at}: a schema that accepts anything")),
+            Value::Bool(false) => return,
+            Value::Object(m) => m,
+            _ => return out.push(format!("{at}: not a schema")),
+        };
+        if m.keys().all(|k| ANNOTATIONS.contains(&k.as_str())) {
+            out.push(format!("{at}: a schema that accepts anything"));
+        }
+        let is = |t: &str| match m.get("type") {
+            Some(Value::String(s)) => s == t,
+            Some(Value::Array(a)) => a.iter().any(|x| x == t),
+            _ => false,
+        };
+        let properties = m.get("properties").and_then(Value::as_object);
+        if is("object") {
+            // A map is typed by the schema of its values.
+            let typed_map =
+                matches!(m.get("additionalProperties"), Some(Value::Object(_))) || m.contains_key("patternProperties");
+            match properties {
+                None if !typed_map => out.push(format!("{at}: an object without properties")),
+                Some(_) if m.get("additionalProperties") != Some(&Value::Bool(false)) => {
+                    out.push(format!("{at}: an object open to other properties"))
                 }
-                if is("array") && !m.contains_key("items") && !m.contains_key("prefixItems") {
-                    out.push(format!("{at}: an array without items"));
-                }
-                for (k, x) in m {
-                    walk(x, &format!("{at}/{k}"), out);
+                _ => {}
+            }
+            for name in m.get("required").and_then(Value::as_array).into_iter().flatten() {
+                let name = name.as_str().unwrap_or_default();
+                if !properties.is_some_and(|p| p.contains_key(name)) {
+                    out.push(format!("{at}: required `{name}` is not among its properties"));
                 }
             }
-            Value::Array(a) => {
-                for (i, x) in a.iter().enumerate() {
-                    walk(x, &format!("{at}/{i}"), out);
-                }
+        }
+        if is("array") && !m.contains_key("items") && !m.contains_key("prefixItems") {
+            out.push(format!("{at}: an array without items"));
+        }
+        for key in ["properties", "$defs", "patternProperties"] {
+            for (k, x) in m.get(key).and_then(Value::as_object).into_iter().flatten() {
+                walk(x, &format!("{at}/{key}/{k}"), out);
             }
-            _ => {}
+        }
+        for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+            for (i, x) in m.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                walk(x, &format!("{at}/{key}/{i}"), out);
+            }
+        }
+        for key in ["items", "additionalProperties", "not"] {
+            if let Some(x) = m.get(key) {
+                walk(x, &format!("{at}/{key}"), out);
+            }
         }
     }
     let mut out = Vec::new();
