@@ -32,7 +32,7 @@ use super::input::FilterArgs;
 use super::{write_json, CliError, Outcome, OutputFormat};
 use crate::arch::Arch;
 use crate::bpf::{disassemble, DisasmOptions, Program};
-use crate::optimize::{self, cost, kernel_check, Cost, KernelCheck, OptimizeOptions, Weights};
+use crate::optimize::{self, cost, kernel_check, Cost, KernelTrial, OptimizeOptions, Weights};
 use crate::output::{Named, Outputs};
 use crate::sources::read_bounded;
 use serde::Serialize;
@@ -93,7 +93,7 @@ struct Report {
     /// kernel's confirmation of counterexamples): this is the kernel checking
     /// the optimised program itself.
     #[serde(rename = "kernel_check", skip_serializing_if = "Option::is_none")]
-    kernel: Option<KernelCheck>,
+    kernel: Option<KernelTrial>,
     /// One filter: its figures here. Several (`--output-format
     /// firecracker`): each in `filters`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +109,7 @@ struct Report {
 struct FilterReport {
     name: String,
     #[serde(rename = "kernel_check", skip_serializing_if = "Option::is_none")]
-    kernel: Option<KernelCheck>,
+    kernel: Option<KernelTrial>,
     before: Cost,
     after: Cost,
 }
@@ -117,7 +117,7 @@ struct FilterReport {
 /// One filter optimised, proven, checked by the kernel (unless `no_kernel`) and costed.
 struct Done {
     output: crate::bpf::ValidProgram,
-    kernel: Option<KernelCheck>,
+    kernel: Option<KernelTrial>,
     before: Cost,
     after: Cost,
 }
@@ -345,7 +345,7 @@ fn write_text(out: &mut dyn Write, r: &Report) -> Result<(), CliError> {
 fn write_filter(
     out: &mut dyn Write,
     input: &str,
-    kernel: Option<&KernelCheck>,
+    kernel: Option<&KernelTrial>,
     weights: Option<&str>,
     before: &Cost,
     after: &Cost,

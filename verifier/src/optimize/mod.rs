@@ -239,4 +239,4 @@ fn micro(x: f64) -> f64 {
 }
 
 pub mod verify;
-pub use verify::{kernel_check, KernelCheck};
+pub use verify::{kernel_check, KernelTrial};

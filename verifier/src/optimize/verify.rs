@@ -24,9 +24,10 @@ use crate::seccomp::{filters_bypassed, Action, SeccompData};
 use crate::symbolic::{self, vars::Field};
 use serde::Serialize;
 
-/// What the kernel said.
+/// What the kernel did with the optimised program and its input (not
+/// [`crate::finding::confirm::KernelCheck`], the confirmation of printed examples).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct KernelCheck {
+pub struct KernelTrial {
     /// The kernel's validator accepted the optimised program.
     pub accepted: bool,
     /// System calls probed under each filter.
@@ -38,7 +39,7 @@ pub struct KernelCheck {
     pub disagreements: Vec<String>,
 }
 
-impl KernelCheck {
+impl KernelTrial {
     pub fn passed(&self) -> bool {
         self.accepted && self.disagreements.is_empty()
     }
@@ -59,11 +60,11 @@ pub fn kernel_check(
     output: &ValidProgram,
     geometry: CacheGeometry,
     opts: &symbolic::Options,
-) -> Result<KernelCheck, OracleError> {
+) -> Result<KernelTrial, OracleError> {
     kernel::health::check()?;
     let accepted = kernel::accepts(output.program())?.is_accepted();
     if !accepted {
-        return Ok(KernelCheck { accepted, probed: 0, argument_samples: 0, disagreements: Vec::new() });
+        return Ok(KernelTrial { accepted, probed: 0, argument_samples: 0, disagreements: Vec::new() });
     }
     let rows: Vec<(Abi, Arch, u32)> = (0..geometry.native.nr_syscalls)
         .map(|nr| (Abi::X86_64, Arch::X86_64, nr))
@@ -141,7 +142,7 @@ pub fn kernel_check(
             ));
         }
     }
-    Ok(KernelCheck { accepted, probed: inputs.len(), argument_samples, disagreements })
+    Ok(KernelTrial { accepted, probed: inputs.len(), argument_samples, disagreements })
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
