@@ -6,20 +6,13 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::common::{kernel_gate, schemas};
-use kernel_gate::kernel_usable;
+use crate::common::bench::{dir_with, measuring_dir, seccheck, ALLOW_ALL};
+use crate::common::schemas;
 
-/// `ret ALLOW`: every call served by the kernel's action cache.
-const ALLOW_ALL: &str = "{ 0x06, 0, 0, 0x7fff0000 },\n";
 /// `ld [0]; ld [16]; ret ALLOW`: loading an argument keeps every call out of
 /// the cache, so each runs exactly three instructions (two loads).
 const UNCACHED: &str = "{ 0x20, 0, 0, 0x00000000 },\n{ 0x20, 0, 0, 0x00000010 },\n{ 0x06, 0, 0, 0x7fff0000 },\n";
-
-fn seccheck(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seccheck")).current_dir(dir).args(args).output().unwrap()
-}
 
 fn committed_model() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/overhead/report.json")
@@ -32,12 +25,10 @@ fn param(model: &Value, name: &str) -> f64 {
 
 #[test]
 fn a_recorded_trace_is_priced_beside_the_measured_difference() {
-    if !cfg!(target_arch = "x86_64") || !kernel_usable() {
+    if !cfg!(target_arch = "x86_64") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
-    std::fs::write(dir.path().join("uncached.h"), UNCACHED).unwrap();
+    let Some(dir) = measuring_dir(&[("allow.h", ALLOW_ALL), ("uncached.h", UNCACHED)]) else { return };
     let o = seccheck(dir.path(), &["record", "-o", "trace.json", "--", "/bin/true"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let trace: Value = serde_json::from_slice(&std::fs::read(dir.path().join("trace.json")).unwrap()).unwrap();
@@ -126,10 +117,7 @@ fn a_recorded_trace_is_priced_beside_the_measured_difference() {
 
 #[test]
 fn a_model_that_is_not_a_bench_run_is_refused_before_anything_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("allow.h"), ALLOW_ALL).unwrap();
-    let trace = r#"{"format":"seccheck-trace/v1"}"#;
-    std::fs::write(dir.path().join("not-a-model.json"), trace).unwrap();
+    let dir = dir_with(&[("allow.h", ALLOW_ALL), ("not-a-model.json", r#"{"format":"seccheck-trace/v1"}"#)]);
     let mut model: Value = serde_json::from_slice(&std::fs::read(committed_model()).unwrap()).unwrap();
     model["model"]["params"][1]["name"] = "warp".into();
     std::fs::write(dir.path().join("renamed.json"), model.to_string()).unwrap();

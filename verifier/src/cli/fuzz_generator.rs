@@ -28,7 +28,7 @@
 
 use super::{numbers, CliError, Outcome};
 use crate::arch::Arch;
-use crate::genfuzz::{self, Case, Event, Finding};
+use crate::genfuzz::{self, Case, Event, GeneratorFinding};
 use crate::output::{OutDir, Outputs};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -538,7 +538,7 @@ fn counters(per_compiler: &[Counts]) -> Vec<String> {
         .collect()
 }
 
-fn write_policy(dir: &OutDir, i: usize, f: &Finding) -> Result<(), CliError> {
+fn write_policy(dir: &OutDir, i: usize, f: &GeneratorFinding) -> Result<(), CliError> {
     Ok(dir.write(&format!("finding-{i}.json"), f.policy_json.as_bytes())?)
 }
 

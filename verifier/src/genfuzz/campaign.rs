@@ -36,9 +36,11 @@ impl Problem {
     }
 }
 
-/// A finding: a minimised policy and what is wrong with its compiled filter.
+/// A generator finding: a minimised policy and what is wrong with the filter
+/// a generator compiled from it (not [`crate::finding::Finding`], a problem in
+/// a filter under review).
 #[derive(Clone, Debug)]
-pub struct Finding {
+pub struct GeneratorFinding {
     pub compiler: String,
     pub generator: String,
     pub policy_json: String,
@@ -54,7 +56,7 @@ pub struct Finding {
     pub case: u64,
 }
 
-impl Finding {
+impl GeneratorFinding {
     /// Readable text block.
     pub fn render(&self) -> String {
         let policy = self.policy_json.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
@@ -164,7 +166,7 @@ pub struct CompilerCounts {
 pub struct RunReport {
     pub cases: u64,
     pub per_compiler: Vec<CompilerCounts>,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<GeneratorFinding>,
     /// Self-check failures of seccheck itself (a bug in seccheck; printed, exit 1).
     pub self_check: Vec<String>,
     /// Every divergence, slow compilation and hang of the run (minimised or
@@ -192,7 +194,7 @@ pub enum Event<'a> {
     /// finding (`seccheck fuzz-generator` has a watchdog for it).
     Case { case: u64, compiler: &'a str, json: &'a str, timing: &'a str, minimising: bool },
     /// A minimised finding (also kept in the final [`RunReport`]).
-    Finding(&'a Finding),
+    Finding(&'a GeneratorFinding),
     /// A self-check failure of seccheck (also kept in the report).
     SelfCheck(&'a str),
     /// Every [`PROGRESS_EVERY`]: the counters so far (`elapsed` is up to date).
@@ -438,7 +440,7 @@ pub fn run<C: Case>(
                 Problem::Diverges(d) => comp.reproducer("policy.json", &small, &d.input),
                 _ => comp.timing_command("policy.json", &small),
             };
-            rep.findings.push(Finding {
+            rep.findings.push(GeneratorFinding {
                 compiler: name.clone(),
                 generator: comp.generator(),
                 policy_json: small.json(),

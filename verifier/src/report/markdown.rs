@@ -8,7 +8,7 @@
 //! GitHub refuses comments over 65,536 characters; [`render`] stays well under
 //! that for real profiles and says so in the comment when it had to cut.
 
-use super::review::{ActionClass, Cell, FindingView, Matrix, Review};
+use super::review::{Cell, DisplayClass, FindingView, Matrix, Review};
 use std::fmt::Write as _;
 
 /// Longest comment GitHub accepts (characters).
@@ -64,7 +64,7 @@ fn cell_line(c: &Cell) -> String {
 /// Per column: syscalls grouped by their (unconditional) action, then each
 /// conditional one with its conditions, then the unnamed numbers.
 fn arch_section(out: &mut String, m: &Matrix, col: usize, counts: &str) {
-    let mut groups: Vec<(String, ActionClass, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(String, DisplayClass, Vec<&str>)> = Vec::new();
     let mut conditional: Vec<(&str, &Cell)> = Vec::new();
     for r in m.rows.iter().filter(|r| r.named) {
         let Some(c) = &r.cells[col] else { continue };
@@ -209,7 +209,7 @@ pub fn render(r: &Review) -> String {
     }
     if let Some(m) = &r.matrix {
         let _ = writeln!(out, "### Syscalls ({} names; exact, for every argument value)\n", m.syscall_rows);
-        let classes: Vec<ActionClass> = ActionClass::ALL.to_vec();
+        let classes: Vec<DisplayClass> = DisplayClass::ALL.to_vec();
         let _ = writeln!(
             out,
             "| arch | {} |\n| --- |{}",

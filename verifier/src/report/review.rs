@@ -68,10 +68,12 @@ pub enum ReviewError {
     Analysis { file: String, msg: String },
 }
 
-/// How a matrix cell, a finding's example or a diff side is coloured.
+/// How a matrix cell, a finding's example or a diff side is shown: its colour
+/// in the HTML page, its group in Markdown. Finer than
+/// [`crate::seccomp::ActionClass`], which says only whether the syscall runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ActionClass {
+pub enum DisplayClass {
     /// ALLOW: the syscall runs.
     Allowed,
     /// LOG: the syscall runs and is logged.
@@ -88,47 +90,47 @@ pub enum ActionClass {
     Killed,
 }
 
-impl ActionClass {
-    pub fn of(a: Action) -> ActionClass {
+impl DisplayClass {
+    pub fn of(a: Action) -> DisplayClass {
         match a.effective() {
-            Action::Allow => ActionClass::Allowed,
-            Action::Log => ActionClass::Logged,
-            Action::UserNotif | Action::Trace(_) => ActionClass::Delegated,
-            Action::Errno(_) | Action::Trap(_) => ActionClass::Denied,
-            Action::KillProcess | Action::KillThread | Action::Unknown(_) => ActionClass::Killed,
+            Action::Allow => DisplayClass::Allowed,
+            Action::Log => DisplayClass::Logged,
+            Action::UserNotif | Action::Trace(_) => DisplayClass::Delegated,
+            Action::Errno(_) | Action::Trap(_) => DisplayClass::Denied,
+            Action::KillProcess | Action::KillThread | Action::Unknown(_) => DisplayClass::Killed,
         }
     }
 
     /// Every class, in legend order.
-    pub const ALL: [ActionClass; 6] = [
-        ActionClass::Allowed,
-        ActionClass::Logged,
-        ActionClass::Conditional,
-        ActionClass::Delegated,
-        ActionClass::Denied,
-        ActionClass::Killed,
+    pub const ALL: [DisplayClass; 6] = [
+        DisplayClass::Allowed,
+        DisplayClass::Logged,
+        DisplayClass::Conditional,
+        DisplayClass::Delegated,
+        DisplayClass::Denied,
+        DisplayClass::Killed,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            ActionClass::Allowed => "allowed",
-            ActionClass::Logged => "logged",
-            ActionClass::Conditional => "conditional",
-            ActionClass::Delegated => "delegated",
-            ActionClass::Denied => "denied",
-            ActionClass::Killed => "killed",
+            DisplayClass::Allowed => "allowed",
+            DisplayClass::Logged => "logged",
+            DisplayClass::Conditional => "conditional",
+            DisplayClass::Delegated => "delegated",
+            DisplayClass::Denied => "denied",
+            DisplayClass::Killed => "killed",
         }
     }
 
     /// What the class means, for legends.
     pub fn meaning(self) -> &'static str {
         match self {
-            ActionClass::Allowed => "ALLOW: runs",
-            ActionClass::Logged => "LOG: runs, logged",
-            ActionClass::Conditional => "depends on the arguments",
-            ActionClass::Delegated => "USER_NOTIF / TRACE: a supervisor decides",
-            ActionClass::Denied => "ERRNO / TRAP: fails",
-            ActionClass::Killed => "KILL_THREAD / KILL_PROCESS",
+            DisplayClass::Allowed => "ALLOW: runs",
+            DisplayClass::Logged => "LOG: runs, logged",
+            DisplayClass::Conditional => "depends on the arguments",
+            DisplayClass::Delegated => "USER_NOTIF / TRACE: a supervisor decides",
+            DisplayClass::Denied => "ERRNO / TRAP: fails",
+            DisplayClass::Killed => "KILL_THREAD / KILL_PROCESS",
         }
     }
 }
@@ -260,7 +262,7 @@ pub struct MatrixRow {
 pub struct Cell {
     /// The syscall number on this arch (empty for the `other numbers` row).
     pub nr: String,
-    pub class: ActionClass,
+    pub class: DisplayClass,
     /// The action, or for a conditional cell the distinct actions.
     pub summary: String,
     /// Each action with the condition under which it is taken (empty when
@@ -271,7 +273,7 @@ pub struct Cell {
 #[derive(Clone, Debug, Serialize)]
 pub struct CondLine {
     pub action: String,
-    pub class: ActionClass,
+    pub class: DisplayClass,
     pub when: String,
 }
 
@@ -279,7 +281,7 @@ pub struct CondLine {
 pub struct OtherArchView {
     /// `any other arch value (including aarch64, arm, …)`.
     pub label: String,
-    pub class: ActionClass,
+    pub class: DisplayClass,
     /// `KILL_THREAD for every syscall`, or one line per row.
     pub lines: Vec<String>,
 }
@@ -316,7 +318,7 @@ pub struct ExampleView {
     /// `x86_64 openat(0x0, 0x1, …) ip=0x0`.
     pub input: String,
     pub action: String,
-    pub class: ActionClass,
+    pub class: DisplayClass,
     /// Instructions executed, in order.
     pub path: Vec<usize>,
     /// `agrees`, `DISAGREES`, or empty when the kernel was not asked.
@@ -330,7 +332,7 @@ pub struct ListingRow {
     pub text: String,
     pub comment: String,
     /// For `ret`: the class of the action it returns.
-    pub ret: Option<ActionClass>,
+    pub ret: Option<DisplayClass>,
     /// Findings that name this instruction.
     pub findings: Vec<String>,
 }
@@ -354,10 +356,10 @@ pub struct RegionView {
     pub when: String,
     /// This filter's action (A of the diff).
     pub now: String,
-    pub now_class: ActionClass,
+    pub now_class: DisplayClass,
     /// The older filter's action.
     pub before: String,
-    pub before_class: ActionClass,
+    pub before_class: DisplayClass,
     /// This filter's action is less strict than before.
     pub looser: bool,
     /// An input of the region.
@@ -458,7 +460,7 @@ pub fn build(input: ReviewInput<'_>) -> Result<Review, ReviewError> {
             text: l.text.clone(),
             comment: l.comment.clone().unwrap_or_default(),
             ret: (l.insn.code == crate::bpf::insn::BPF_RET | crate::bpf::insn::BPF_K)
-                .then(|| ActionClass::of(Action::from_ret(l.insn.k))),
+                .then(|| DisplayClass::of(Action::from_ret(l.insn.k))),
             findings: refs.remove(&l.index).unwrap_or_default(),
         })
         .collect();
@@ -639,7 +641,7 @@ fn finding_view(i: usize, source: &'static str, f: &Finding, lines: &[crate::bpf
         ExampleView {
             input: input_text(c.arch, c.syscall, &c.input),
             action: c.action.to_string(),
-            class: ActionClass::of(c.action),
+            class: DisplayClass::of(c.action),
             path: c.path.clone(),
             kernel: match c.kernel_confirmed {
                 Some(true) => "agrees".into(),
@@ -665,7 +667,7 @@ fn finding_view(i: usize, source: &'static str, f: &Finding, lines: &[crate::bpf
 fn cell_of(nr: String, outcomes: &[Outcome]) -> Cell {
     match outcomes {
         [o] if o.when == Condition::Always => {
-            Cell { nr, class: ActionClass::of(o.kind), summary: o.kind.to_string(), conditions: Vec::new() }
+            Cell { nr, class: DisplayClass::of(o.kind), summary: o.kind.to_string(), conditions: Vec::new() }
         }
         _ => {
             let mut distinct: Vec<String> = Vec::new();
@@ -675,20 +677,20 @@ fn cell_of(nr: String, outcomes: &[Outcome]) -> Cell {
                     distinct.push(t);
                 }
             }
-            let classes: BTreeSet<ActionClass> = outcomes.iter().map(|o| ActionClass::of(o.kind)).collect();
+            let classes: BTreeSet<DisplayClass> = outcomes.iter().map(|o| DisplayClass::of(o.kind)).collect();
             Cell {
                 nr,
                 class: if classes.len() == 1 {
                     *classes.iter().next().expect("one class")
                 } else {
-                    ActionClass::Conditional
+                    DisplayClass::Conditional
                 },
                 summary: distinct.join(" / "),
                 conditions: outcomes
                     .iter()
                     .map(|o| CondLine {
                         action: o.kind.to_string(),
-                        class: ActionClass::of(o.kind),
+                        class: DisplayClass::of(o.kind),
                         when: o.when.to_string(),
                     })
                     .collect(),
@@ -738,7 +740,7 @@ fn other_numbers(t: &ArchTable) -> Cell {
         c.summary = format!("{} (every number without a name: {ranges})", c.summary);
         return c;
     }
-    let mut classes: BTreeSet<ActionClass> = BTreeSet::from([c.class]);
+    let mut classes: BTreeSet<DisplayClass> = BTreeSet::from([c.class]);
     let mut conditions: Vec<CondLine> = Vec::new();
     for r in &unnamed {
         let rc = cell_of(String::new(), &r.outcomes);
@@ -752,7 +754,7 @@ fn other_numbers(t: &ArchTable) -> Cell {
     });
     Cell {
         nr: String::new(),
-        class: if classes.len() == 1 { c.class } else { ActionClass::Conditional },
+        class: if classes.len() == 1 { c.class } else { DisplayClass::Conditional },
         summary: format!("{} ({} unnamed ranges differ)", c.summary, unnamed.len()),
         conditions,
     }
@@ -817,7 +819,7 @@ fn matrix(an: &mut crate::symbolic::Analysis, intended: &[Arch], fallback: Arch)
                 label.push_str(&format!(" (including {})", known.join(", ")));
             }
             let c = cell_of(String::new(), &o.other_nr);
-            let mut classes: BTreeSet<ActionClass> = BTreeSet::from([c.class]);
+            let mut classes: BTreeSet<DisplayClass> = BTreeSet::from([c.class]);
             let mut lines: Vec<String> = o
                 .rows
                 .iter()
@@ -831,7 +833,7 @@ fn matrix(an: &mut crate::symbolic::Analysis, intended: &[Arch], fallback: Arch)
                 if o.rows.is_empty() { "every syscall" } else { "every other syscall" },
                 outcomes_text(&o.other_nr)
             ));
-            OtherArchView { label, class: if classes.len() == 1 { c.class } else { ActionClass::Conditional }, lines }
+            OtherArchView { label, class: if classes.len() == 1 { c.class } else { DisplayClass::Conditional }, lines }
         })
         .collect();
     Some(Matrix {
@@ -843,7 +845,7 @@ fn matrix(an: &mut crate::symbolic::Analysis, intended: &[Arch], fallback: Arch)
         rows,
         syscall_rows,
         other_arches,
-        legend: ActionClass::ALL.iter().map(|c| (c.name(), c.meaning())).collect(),
+        legend: DisplayClass::ALL.iter().map(|c| (c.name(), c.meaning())).collect(),
     })
 }
 
@@ -852,7 +854,7 @@ fn arch_counts(m: &Matrix) -> Vec<ArchCount> {
         .iter()
         .enumerate()
         .map(|(col, a)| {
-            let counts = ActionClass::ALL
+            let counts = DisplayClass::ALL
                 .iter()
                 .map(|&c| {
                     (
@@ -883,9 +885,9 @@ fn diff_view(against: &str, d: &Diff) -> DiffView {
                 syscalls: diff::rows_text(r),
                 when: r.when.to_string(),
                 now: r.a.to_string(),
-                now_class: ActionClass::of(r.a),
+                now_class: DisplayClass::of(r.a),
                 before: r.b.to_string(),
-                before_class: ActionClass::of(r.b),
+                before_class: DisplayClass::of(r.b),
                 looser: strictness(r.a) > strictness(r.b),
                 example: diff::input_text(e),
                 now_run: diff::run_text(&e.a),

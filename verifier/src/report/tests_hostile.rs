@@ -21,17 +21,17 @@ fn review(s: &str) -> Review {
     let f = |field: &str| format!("{field}:{s}");
     let cell = |tag: &str| Cell {
         nr: f(&format!("{tag}.nr")),
-        class: ActionClass::Conditional,
+        class: DisplayClass::Conditional,
         summary: f(&format!("{tag}.summary")),
         conditions: vec![CondLine {
             action: f(&format!("{tag}.action")),
-            class: ActionClass::Denied,
+            class: DisplayClass::Denied,
             when: f(&format!("{tag}.when")),
         }],
     };
     let plain = |tag: &str| Cell {
         nr: f(&format!("{tag}.nr")),
-        class: ActionClass::Allowed,
+        class: DisplayClass::Allowed,
         summary: f(&format!("{tag}.summary")),
         conditions: Vec::new(),
     };
@@ -96,7 +96,7 @@ fn review(s: &str) -> Review {
             syscall_rows: 2,
             other_arches: vec![OtherArchView {
                 label: f("otherarch.label"),
-                class: ActionClass::Killed,
+                class: DisplayClass::Killed,
                 lines: vec![f("otherarch.line")],
             }],
             legend: vec![(leak(f("legend.class")), leak(f("legend.meaning")))],
@@ -122,7 +122,7 @@ fn review(s: &str) -> Review {
             example: Some(ExampleView {
                 input: f("input"),
                 action: f("action"),
-                class: ActionClass::Allowed,
+                class: DisplayClass::Allowed,
                 path: vec![0, 1],
                 kernel: f("kernel"),
             }),
@@ -131,7 +131,7 @@ fn review(s: &str) -> Review {
             index: 0,
             text: f("listing.text"),
             comment: f("listing.comment"),
-            ret: Some(ActionClass::Allowed),
+            ret: Some(DisplayClass::Allowed),
             findings: vec![f("listing.ref")],
         }],
         diff: Some(DiffView {
@@ -143,9 +143,9 @@ fn review(s: &str) -> Review {
                 syscalls: vec![f("region.syscall")],
                 when: f("region.when"),
                 now: f("region.now"),
-                now_class: ActionClass::Allowed,
+                now_class: DisplayClass::Allowed,
                 before: f("region.before"),
-                before_class: ActionClass::Denied,
+                before_class: DisplayClass::Denied,
                 looser: true,
                 example: f("region.example"),
                 now_run: f("region.now_run"),

@@ -320,7 +320,7 @@ impl Manager {
     }
 
     /// Start recording every public operation (for replaying the same workload
-    /// on other BDD packages, `bench/benches/bdd_packages.rs`).
+    /// on other BDD packages, `speed/benches/bdd_packages.rs`).
     pub fn start_trace(&mut self) {
         self.trace = Some(Vec::new());
     }

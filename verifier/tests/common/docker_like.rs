@@ -2,7 +2,7 @@
 //! profiles/seccomp/default.json, as in the corpus): its unconditional allow list
 //! for x86, plus its argument rules for `socket`, `personality`, `clone` and the
 //! `clone3` ENOSYS rule. Plain data, shared by the tests and (through `#[path]`)
-//! the benches, which compile it with libseccomp.
+//! the benches of `speed/`, which compile it with libseccomp.
 
 /// Syscalls allowed without conditions (Docker's first rule, the `minKernel`
 /// ptrace rule, and the x86-only `arch_prctl` / `modify_ldt`).

@@ -4,12 +4,12 @@
 //! complement edges, `bcdd`, one thread). Same operations, same variable order;
 //! only the package differs. The result is recorded in `symbolic/mod.rs`.
 //! Behind a feature, so that other benches do not build the two packages:
-//! `cargo bench -p seccheck-bench --features bdd-packages --bench bdd_packages`.
+//! `cargo bench -p seccheck-speed --features bdd-packages --bench bdd_packages`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use seccheck::symbolic::bdd::{Bdd, Manager, TraceOp};
 use seccheck::symbolic::{Analysis, Options};
-use seccheck_bench::symbolic_bench_filters;
+use seccheck_speed::symbolic_bench_filters;
 use std::hint::black_box;
 
 fn replay_ours(trace: &[TraceOp]) -> usize {

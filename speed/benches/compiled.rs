@@ -2,12 +2,12 @@
 //! against the interpreter it falls back to, in evaluations per second, on
 //! Docker's default profile in the three layouts of the corpus (runc's,
 //! libseccomp optimize 1 and 2) and a realistic call mix
-//! (`seccheck_bench::realistic_mix`). Target: >= 100 M evaluations/s on
+//! (`seccheck_speed::realistic_mix`). Target: >= 100 M evaluations/s on
 //! every layout.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seccheck::emu::{CompiledEmulator, Emulator};
-use seccheck_bench::{compiled_corpus, realistic_mix};
+use seccheck_speed::{compiled_corpus, realistic_mix};
 use std::hint::black_box;
 
 fn compiled_vs_interpreter(c: &mut Criterion) {

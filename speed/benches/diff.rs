@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use seccheck::bpf::ValidProgram;
 use seccheck::diff::{diff, refines};
 use seccheck::symbolic::{Options, TableOptions};
-use seccheck_bench::compiled_corpus;
+use seccheck_speed::compiled_corpus;
 use std::hint::black_box;
 
 fn corpus(name: &str) -> ValidProgram {

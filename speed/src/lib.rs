@@ -1,5 +1,7 @@
-//! Shared inputs for the criterion benches: the compiled corpus filters and
-//! realistic syscall mixes. (The kernel overhead suite is `seccheck bench`.)
+//! `seccheck-speed`: the criterion benchmarks of seccheck's own speed
+//! (emulator, symbolic evaluator, readers, …), and their shared inputs: the
+//! compiled corpus filters and realistic syscall mixes. Not the `seccheck
+//! bench` command, which measures what a filter costs in the kernel.
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

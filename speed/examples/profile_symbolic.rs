@@ -2,7 +2,7 @@
 use seccheck::symbolic::{analyze, Options};
 fn main() {
     let name = std::env::args().nth(1).unwrap_or_else(|| "docker_default.x86_64.opt1".into());
-    let (_, p) = seccheck_bench::symbolic_bench_filters().into_iter().find(|(n, _)| *n == name).expect("filter name");
+    let (_, p) = seccheck_speed::symbolic_bench_filters().into_iter().find(|(n, _)| *n == name).expect("filter name");
     let t = std::time::Instant::now();
     let mut nodes = 0;
     for _ in 0..20 {

@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use seccheck::arch::Arch;
 use seccheck::cost::{ActionCache, CacheGeometry, CostTable};
-use seccheck_bench::compiled_corpus;
+use seccheck_speed::compiled_corpus;
 use std::hint::black_box;
 
 fn cost(c: &mut Criterion) {

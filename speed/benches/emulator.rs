@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use seccheck::arch::Arch;
 use seccheck::bpf::{decode, validate, ByteOrder};
 use seccheck::emu::Emulator;
-use seccheck_bench::{compiled_corpus, syscall_mix};
+use seccheck_speed::{compiled_corpus, syscall_mix};
 use std::hint::black_box;
 
 fn emulate(c: &mut Criterion) {

@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use seccheck::arch::Arch;
 use seccheck::emu::Emulator;
 use seccheck::symbolic::{analyze, Options, TableOptions};
-use seccheck_bench::{symbolic_bench_filters, syscall_mix};
+use seccheck_speed::{symbolic_bench_filters, syscall_mix};
 use std::hint::black_box;
 
 fn symbolic(c: &mut Criterion) {
