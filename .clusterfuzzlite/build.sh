@@ -13,6 +13,7 @@ TARGETS=(
   decode_validate
   validate_kernel
   emu_symbolic
+  compiled_emu
   asm_roundtrip
   policy_parse
   diff_props

@@ -13,7 +13,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use seccheck::bpf::insn::*;
 use seccheck::bpf::{self, decode, disassemble, AsmErrorKind, ByteOrder, DisasmOptions, Program, ValidProgram};
-use seccheck::emu::Emulator;
+use seccheck::emu::{CompiledEmulator, Emulator};
 use seccheck::genfuzz::{self, Case, CaseOutcome};
 use seccheck::seccomp::SeccompData;
 use seccheck::symbolic;
@@ -60,6 +60,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "decode_validate", run: decode_validate, about: "decode (both byte orders), validate, disassemble and emulate any bytes: never panics; validate() agrees with violations()", kernel: false },
     Target { name: "validate_kernel", run: validate_kernel, about: "validator's accept/reject equals the running kernel's (paced via kernel::health::pace)", kernel: true },
     Target { name: "emu_symbolic", run: emu_symbolic, about: "emulator and symbolic evaluator give the same return value on generated and boundary inputs", kernel: false },
+    Target { name: "compiled_emu", run: compiled_emu, about: "the compiled emulator returns the interpreter's value on generated, mutated and raw programs, at inputs aimed at their constants, raw input bytes and both ends of every (arch, nr) interval its tables distinguish", kernel: false },
     Target { name: "asm_roundtrip", run: asm_roundtrip, about: "disasm | asm is byte-exact for every decodable program; the assembler never panics on text", kernel: false },
     Target { name: "policy_parse", run: policy_parse, about: "the policy.toml parser never panics; errors carry a line; `when` conditions built from runs of nesting and long chains stay within the depth limit, print back to the same meaning, and their errors point at the `when`", kernel: false },
     Target { name: "diff_props", run: diff_props, about: "diff(A, A) is empty; diff(A, B) and diff(B, A) agree (same regions, sides swapped); every region's example differs", kernel: false },
@@ -214,6 +215,38 @@ pub fn emu_symbolic(data: &[u8]) -> Result<(), Failure> {
                     ),
                 )
             }
+        }
+    }
+    Ok(())
+}
+
+/// Most boundary rows checked per template input: programs with many
+/// intervals would otherwise spend the run on one input.
+const BOUNDARY_ROWS: usize = 2048;
+
+/// `CompiledEmulator::run` ≡ `Emulator::run` (the reference) on every sampled
+/// input: the aimed inputs and raw ones from the bytes, and for the first
+/// two of them (their arguments and instruction pointer kept) both ends of
+/// every `arch` and `nr` interval the compiled tables distinguish.
+pub fn compiled_emu(data: &[u8]) -> Result<(), Failure> {
+    let mut u = Unstructured::new(data);
+    let Ok(Some((p, mut rng))) = program(&mut u) else { return Ok(()) };
+    let (emu, compiled) = (Emulator::new(&p), CompiledEmulator::new(&p));
+    let mut all = inputs(&mut u, p.program(), &mut rng, 48);
+    let rows: Vec<SeccompData> =
+        all.iter().take(2).flat_map(|d| compiled.boundary_rows(d).into_iter().take(BOUNDARY_ROWS)).collect();
+    all.extend(rows);
+    for d in &all {
+        let (want, got) = (emu.run(d), compiled.run(d));
+        if got != want {
+            return fail(
+                "compiled-vs-interpreter",
+                format!(
+                    "{d:?}: compiled {got:#x}, interpreter {want:#x} ({:?})\n{}",
+                    compiled.shape(),
+                    disassemble(p.program(), &DisasmOptions::default())
+                ),
+            );
         }
     }
     Ok(())

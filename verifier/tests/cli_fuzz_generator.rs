@@ -20,6 +20,7 @@ fn numbers_out_of_range_are_usage_errors_naming_the_range() {
         (&["--case-timeout", "0"], "seccheck: error: invalid value '0' for '--case-timeout <SECONDS>': 0 is not in 1..=86400"),
         (&["--max-findings", "1001"], "seccheck: error: invalid value '1001' for '--max-findings <MAX_FINDINGS>': 1001 is not in 0..=1000"),
         (&["--profile-size", "0"], "seccheck: error: invalid value '0' for '--profile-size <N>': 0 is not in 1..=1000"),
+        (&["--cases", "0"], "seccheck: error: invalid value '0' for '--cases <N>': 0 is not in 1..=18446744073709551615"),
     ] {
         let mut argv = vec!["fuzz-generator", "--generator", "seccompiler"];
         argv.extend(args);
@@ -226,4 +227,54 @@ fn a_run_ends_within_ten_percent_of_its_seconds() {
     assert!(code == 0 || code == 1, "{out}{err}");
     assert!(out.contains(" cases in "), "{out}");
     assert!(wall >= n && wall <= n * 1.1, "--seconds 20 took {wall:.1} s");
+}
+
+#[test]
+fn a_campaign_of_default_length_reaches_every_arch_and_size_class() {
+    // 152 cases: eight passes over libseccomp's 19 arches, about what the
+    // default --seconds 10 runs here (--cases: the same cases however busy
+    // the machine is). The schedule has every arch and size class, alone and
+    // with others, within two passes; the rest lets refusals happen.
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("cov");
+    let (code, out, err) = seccheck(&[
+        "fuzz-generator",
+        "--generator",
+        "libseccomp",
+        "--cases",
+        "152",
+        "--seconds",
+        "600",
+        "--max-findings",
+        "0",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(out.starts_with("152 cases in "), "{out}");
+    assert!(out.contains("\n  time: ") && out.contains(" s compiling, "), "{out}");
+    assert!(
+        out.contains("\n  reached: every arch and size class the run aims at, alone and with other arches, compiled and compared by at least one compiler\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n  arch and size class pairs: ") && out.contains(" of 152 compared"), "{out}");
+    let f = schemas::parse(&std::fs::read(out_dir.join("findings.json")).unwrap());
+    let cells = f["coverage"].as_array().unwrap();
+    let marginal: Vec<&serde_json::Value> =
+        cells.iter().filter(|c| c.get("arch").is_none() || c.get("size").is_none()).collect();
+    // 19 arches and 4 size classes, each alone and with other arches.
+    assert_eq!(marginal.len(), 2 * (19 + 4), "{f}");
+    let n = |c: &serde_json::Value, compiler: &str| c["compared"][compiler].as_u64().unwrap();
+    for c in &marginal {
+        // libseccomp's own API compiles for every arch it targets (parisc too).
+        assert!(n(c, "libseccomp-api-o1") > 0 && n(c, "libseccomp-api-o2") > 0, "{c}");
+    }
+    for size in ["small", "medium", "large", "very-large"] {
+        assert!(marginal.iter().any(|c| c["size"] == size && n(c, "libseccomp-o1") > 0), "{size}: {f}");
+    }
+    // runc's conversion has no parisc (nor x32 as the host): said, with why.
+    let parisc = marginal.iter().find(|c| c["arch"] == "parisc" && c["with_others"] == false).unwrap();
+    assert_eq!(n(parisc, "libseccomp-o1"), 0, "{parisc}");
+    assert!(parisc["not_compared"]["libseccomp-o1"]["parisc is not an arch Docker runs on"].as_u64().unwrap() > 0);
+    assert!(out.contains("\n    libseccomp-o1 compared no case of parisc alone ("), "{out}");
 }

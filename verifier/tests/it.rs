@@ -65,6 +65,7 @@ mod report_browser;
 mod report_hostile;
 mod runc_readback;
 mod sources_docker;
+mod sources_firecracker;
 mod sources_other;
 mod symbolic_table;
 mod symbolic_vs_emu;

@@ -15,7 +15,11 @@
 //! 6 s) and one whose process dies. `seccheck-optimize` runs the
 //! seccompiler campaign on our own compiler: seccompiler's output recompiled
 //! by `seccheck optimize` without its proof, judged by the same model. Every problem is counted by known
-//! issue at the end, `UNEXPLAINED` when none matches. A watchdog
+//! issue at the end, `UNEXPLAINED` when none matches, and the summary says
+//! what the run reached (`genfuzz::coverage`: per compiler, arch and size
+//! class, and why a compiler compared none of one) and where its time went.
+//! `--cases N` ends a run after N cases, the same ones however busy the
+//! machine is. A watchdog
 //! (`--case-timeout`) ends the run, with the policy, should seccheck itself
 //! or seccompiler (which run in this process) never return.
 //!
@@ -45,6 +49,11 @@ pub struct Args {
     /// How long to run, 1..=604800 (a week).
     #[arg(long, default_value_t = 10, value_parser = numbers::count::<u64>(1, MAX_SECONDS), allow_negative_numbers = true)]
     pub seconds: u64,
+    /// Stop after N cases even when `--seconds` has not run out: a run that
+    /// takes the same cases however busy the machine is (a benchmark, a
+    /// coverage check).
+    #[arg(long, value_name = "N", value_parser = numbers::count::<u64>(1, u64::MAX), allow_negative_numbers = true)]
+    pub cases: Option<u64>,
     /// Seed of the run (case i of seed s is always the same policy).
     #[arg(long, default_value_t = 1, value_parser = numbers::count::<u64>(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
@@ -87,7 +96,7 @@ pub struct Args {
     /// at most `--max-findings` findings shown per compiler, kind and known
     /// issue, the same exit code a single run would give; `--out` receives
     /// the merged file.
-    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["generator", "shard", "profile_size", "arches"])]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["generator", "shard", "profile_size", "arches", "cases"])]
     pub merge: Option<Vec<PathBuf>>,
 }
 
@@ -130,19 +139,20 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         Generator::Libseccomp => genfuzz::libseccomp::ARCHES.iter().map(|a| a.0).collect(),
         Generator::Seccompiler | Generator::SeccheckOptimize => genfuzz::seccompiler::TARGETS.to_vec(),
     };
-    let shape = genfuzz::Shape { rules: args.profile_size, arches: arches(&args, &targets)? };
+    let shape = genfuzz::Shape { rules: args.profile_size, arches: arches(&args, &targets)?, pick: None };
     let shard = shard(args.shard.as_deref())?;
+    let cases = args.cases;
     let dir = args.out.as_deref().map(|d| Outputs::new().dir(d)).transpose()?;
     let budget = Duration::from_secs(args.seconds);
     match generator {
         Generator::Libseccomp => {
-            go(&genfuzz::Campaign { shape, shard, ..genfuzz::libseccomp::campaign() }, budget, &args, dir, out)
+            go(&genfuzz::Campaign { shape, shard, cases, ..genfuzz::libseccomp::campaign() }, budget, &args, dir, out)
         }
         Generator::Seccompiler => {
-            go(&genfuzz::Campaign { shape, shard, ..genfuzz::seccompiler::campaign() }, budget, &args, dir, out)
+            go(&genfuzz::Campaign { shape, shard, cases, ..genfuzz::seccompiler::campaign() }, budget, &args, dir, out)
         }
         Generator::SeccheckOptimize => {
-            go(&genfuzz::Campaign { shape, shard, ..genfuzz::optimize::campaign() }, budget, &args, dir, out)
+            go(&genfuzz::Campaign { shape, shard, cases, ..genfuzz::optimize::campaign() }, budget, &args, dir, out)
         }
     }
 }
@@ -258,6 +268,8 @@ fn go<C: Case>(
             })
             .collect(),
         self_check: rep.self_check.clone(),
+        coverage: coverage_cells(c, &rep),
+        time: Some(Times::of(&rep.time)),
     };
     if let Some(dir) = &dir {
         let json = serde_json::to_string_pretty(&file).expect("plain data serialises");
@@ -294,6 +306,107 @@ struct FindingsFile {
     by_issue: Vec<Issue>,
     findings: Vec<Shown>,
     self_check: Vec<String>,
+    /// What the run reached (absent from files written before it was counted).
+    #[serde(default)]
+    coverage: Vec<CoverageCell>,
+    /// Where the run's time went (summed over merged runs).
+    #[serde(default)]
+    time: Option<Times>,
+}
+
+/// One coverage cell (`genfuzz::Cell`) as a findings file keeps it: an arch,
+/// a size class or both, alone or with other arches.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+struct CoverageCell {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    arch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<genfuzz::SizeClass>,
+    with_others: bool,
+    /// Cases generated in the cell.
+    cases: u64,
+    /// Per compiler: cases compiled and compared.
+    compared: BTreeMap<String, u64>,
+    /// Per compiler: the cases not compared, by why.
+    not_compared: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl CoverageCell {
+    fn key(&self) -> (Option<genfuzz::SizeClass>, Option<String>, bool) {
+        (self.size, self.arch.clone(), self.with_others)
+    }
+    fn label(&self) -> String {
+        let what = match (&self.arch, self.size) {
+            (Some(a), Some(c)) => format!("{a}, {}", c.label()),
+            (Some(a), None) => a.clone(),
+            (None, Some(c)) => c.label(),
+            (None, None) => "every case".into(),
+        };
+        format!("{what} {}", if self.with_others { "with other arches" } else { "alone" })
+    }
+    /// One arch or one size class (not a pair of them).
+    fn is_marginal(&self) -> bool {
+        self.arch.is_none() || self.size.is_none()
+    }
+}
+
+/// Where a run's time went, in seconds (`genfuzz::StageTimes`).
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Default)]
+struct Times {
+    generating_s: f64,
+    compiling_s: f64,
+    comparing_s: f64,
+    minimising_s: f64,
+}
+
+impl Times {
+    fn of(t: &genfuzz::StageTimes) -> Times {
+        Times {
+            generating_s: t.generating.as_secs_f64(),
+            compiling_s: t.compiling.as_secs_f64(),
+            comparing_s: t.comparing.as_secs_f64(),
+            minimising_s: t.minimising.as_secs_f64(),
+        }
+    }
+}
+
+/// The run's coverage: every cell the campaign aims at (those it never
+/// generated a case for too), then any other it met.
+fn coverage_cells<C: Case>(c: &genfuzz::Campaign<C>, rep: &genfuzz::RunReport) -> Vec<CoverageCell> {
+    let targets = c.shape.arches.clone().unwrap_or_else(|| c.targets.clone());
+    let mut cells = genfuzz::Coverage::expected(&targets, c.multi_arch, c.shape.rules);
+    for k in rep.coverage.cells.keys() {
+        if !cells.contains(k) {
+            cells.push(*k);
+        }
+    }
+    // Arches first, in the generator's order, then size classes, then pairs.
+    cells.sort_by_key(|c| (c.size.is_some() && c.arch.is_some(), c.arch.is_none(), c.arch, c.size, c.with_others));
+    let names: Vec<String> = rep.per_compiler.iter().map(|c| c.name.clone()).collect();
+    cells
+        .into_iter()
+        .map(|cell| {
+            let counts = rep.coverage.cells.get(&cell);
+            CoverageCell {
+                arch: cell.arch.map(|a| a.name().to_string()),
+                size: cell.size,
+                with_others: cell.with_others,
+                cases: counts.map_or(0, |c| c.cases),
+                compared: names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.clone(), counts.map_or(0, |c| c.compared[i])))
+                    .collect(),
+                not_compared: names
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| {
+                        counts.filter(|c| !c.not_compared[i].is_empty()).map(|c| (n.clone(), c.not_compared[i].clone()))
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Default)]
@@ -382,6 +495,13 @@ fn summary(f: &FindingsFile, fail_on: FailOn, out: &mut dyn Write) -> Result<Out
         f.cases as f64 / secs,
         f.seed
     )?;
+    if let Some(t) = &f.time {
+        writeln!(
+            out,
+            "  time: {:.1} s compiling, {:.1} s comparing, {:.1} s minimising, {:.1} s generating",
+            t.compiling_s, t.comparing_s, t.minimising_s, t.generating_s
+        )?;
+    }
     for (line, c) in counters(&f.per_compiler).iter().zip(&f.per_compiler) {
         writeln!(out, "  {line}")?;
         if c.refused > 0 {
@@ -411,6 +531,7 @@ fn summary(f: &FindingsFile, fail_on: FailOn, out: &mut dyn Write) -> Result<Out
         };
         writeln!(out, "  {}: {} {kind} {what}", i.compiler, i.count)?;
     }
+    coverage(f, out)?;
     let total: u64 = f.by_issue.iter().map(|i| i.count).sum();
     let unexplained: u64 = f
         .by_issue
@@ -442,6 +563,101 @@ fn summary(f: &FindingsFile, fail_on: FailOn, out: &mut dyn Write) -> Result<Out
         writeln!(out, "exit 0: every finding is of a known issue (--fail-on any makes any finding exit 1)")?;
     }
     Ok(if fails { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// What the run reached: per arch and size class, alone and with other
+/// arches, the cases generated and how many each compiler compared; each
+/// such cell a compiler compared none of, with why; then how many of the
+/// pairs of an arch and a size class were reached, and the cells no
+/// compiler compared.
+fn coverage(f: &FindingsFile, out: &mut dyn Write) -> std::io::Result<()> {
+    if f.coverage.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = f.per_compiler.iter().map(|c| c.name.as_str()).collect();
+    writeln!(out, "  coverage (cases, then compiled and compared by {}):", names.join(", "))?;
+    let compared = |c: &CoverageCell| c.compared.values().any(|&n| n > 0);
+    // One line per arch or size class: alone, then with other arches.
+    let mut rows: Vec<(String, Vec<&CoverageCell>)> = Vec::new();
+    for cell in f.coverage.iter().filter(|c| c.is_marginal()) {
+        let row = match (&cell.arch, cell.size) {
+            (Some(a), _) => a.clone(),
+            (None, Some(c)) => c.label(),
+            (None, None) => continue,
+        };
+        match rows.iter_mut().find(|r| r.0 == row) {
+            Some(r) => r.1.push(cell),
+            None => rows.push((row, vec![cell])),
+        }
+    }
+    for (row, cells) in &rows {
+        let parts: Vec<String> = cells
+            .iter()
+            .map(|c| {
+                let per: Vec<String> =
+                    names.iter().map(|n| c.compared.get(*n).copied().unwrap_or(0).to_string()).collect();
+                format!(
+                    "{} {} ({})",
+                    if c.with_others { "with other arches" } else { "alone" },
+                    c.cases,
+                    per.join(", ")
+                )
+            })
+            .collect();
+        writeln!(out, "    {row}: {}", parts.join("; "))?;
+    }
+    let mut unreached = Vec::new();
+    for cell in f.coverage.iter().filter(|c| c.is_marginal()) {
+        if cell.cases == 0 {
+            unreached.push(format!("{} (no case generated)", cell.label()));
+            continue;
+        }
+        if !compared(cell) {
+            unreached.push(format!("{} ({} cases, none compared)", cell.label(), cell.cases));
+        }
+        for n in &names {
+            if cell.compared.get(*n).copied().unwrap_or(0) > 0 {
+                continue;
+            }
+            let why: Vec<String> = cell
+                .not_compared
+                .get(*n)
+                .map(|w| w.iter().map(|(why, k)| format!("{k} {why}")).collect())
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    {n} compared no case of {} ({} {}: {})",
+                cell.label(),
+                cell.cases,
+                crate::words::noun(cell.cases as usize, "case", "cases"),
+                why.join("; ")
+            )?;
+        }
+    }
+    let pairs: Vec<&CoverageCell> = f.coverage.iter().filter(|c| !c.is_marginal()).collect();
+    if !pairs.is_empty() {
+        let missing: Vec<String> = pairs.iter().filter(|c| !compared(c)).map(|c| c.label()).collect();
+        write!(
+            out,
+            "  arch and size class pairs: {} of {} compared by at least one compiler",
+            pairs.len() - missing.len(),
+            pairs.len()
+        )?;
+        match missing.len() {
+            0 => writeln!(out)?,
+            1..=8 => writeln!(out, " (none: {})", missing.join(", "))?,
+            _ => writeln!(out, " (every pair is scheduled within 24 passes over the arches)")?,
+        }
+    }
+    if unreached.is_empty() {
+        writeln!(
+            out,
+            "  reached: every arch and size class the run aims at{}, compiled and compared by at least one compiler",
+            if f.coverage.iter().any(|c| c.with_others) { ", alone and with other arches" } else { "" }
+        )
+    } else {
+        writeln!(out, "  not reached: {}", unreached.join(", "))
+    }
 }
 
 /// `--merge`: the findings files of several runs as one run's output.
@@ -490,9 +706,37 @@ fn merge(files: &[PathBuf], args: &Args, out: &mut dyn Write) -> Result<Outcome,
         }
         m.findings.extend(f.findings);
         m.self_check.extend(f.self_check);
+        for cell in f.coverage {
+            match m.coverage.iter_mut().find(|x| x.key() == cell.key()) {
+                Some(x) => {
+                    x.cases += cell.cases;
+                    for (n, k) in cell.compared {
+                        *x.compared.entry(n).or_default() += k;
+                    }
+                    for (n, why) in cell.not_compared {
+                        let into = x.not_compared.entry(n).or_default();
+                        for (w, k) in why {
+                            *into.entry(w).or_default() += k;
+                        }
+                    }
+                }
+                None => m.coverage.push(cell),
+            }
+        }
+        m.time = match (m.time, f.time) {
+            (Some(a), Some(b)) => Some(Times {
+                generating_s: a.generating_s + b.generating_s,
+                compiling_s: a.compiling_s + b.compiling_s,
+                comparing_s: a.comparing_s + b.comparing_s,
+                minimising_s: a.minimising_s + b.minimising_s,
+            }),
+            _ => None,
+        };
     }
     let Some(mut m) = merged else { return Err(CliError::Usage("--merge needs at least one file".into())) };
     m.by_issue.sort_by(|a, b| (&a.compiler, &a.kind, &a.known).cmp(&(&b.compiler, &b.kind, &b.known)));
+    // Cells stay in the first file's order (a run's: arches, then size
+    // classes, then pairs), cells only later files have after them.
     // As many of each issue as one run would show.
     let mut shown: std::collections::BTreeMap<(String, String, Option<String>), usize> = Default::default();
     m.findings.retain(|f| {
@@ -656,6 +900,8 @@ mod tests {
             by_issue: vec![],
             findings: vec![],
             self_check: vec![],
+            coverage: vec![],
+            time: None,
         };
         let text = |f: &FindingsFile| {
             let mut out = Vec::new();

@@ -15,8 +15,9 @@ use std::time::Duration;
 pub struct FilterArgs {
     /// The filter (`-`: standard input): compiled BPF (raw, hex, C array, bpf_asm
     /// decimal), an ELF binary (`BINARY#N` picks an embedded filter, `FILE.c#N` one
-    /// of several C arrays), or a profile (Docker/OCI JSON, seccompiler JSON,
-    /// Kubernetes SeccompProfile YAML) compiled by its real generator.
+    /// of several C arrays), Firecracker's compiled filter file (`--filter`), or a
+    /// profile (Docker/OCI JSON, seccompiler JSON, Kubernetes SeccompProfile YAML)
+    /// compiled by its real generator.
     pub file: PathBuf,
     #[command(flatten)]
     pub input: InputOptions,
@@ -31,8 +32,8 @@ pub struct InputOptions {
     /// Byte order of raw sock_filter arrays (the loading machine's).
     #[arg(long, value_enum, default_value_t = Endian::Little, help_heading = "Input")]
     pub endian: Endian,
-    /// Which filter of a multi-filter profile: a seccompiler thread category (vmm, api,
-    /// vcpu) or a Kubernetes profile name.
+    /// Which filter of a multi-filter input: a thread category (vmm, api, vcpu) of
+    /// seccompiler JSON or a Firecracker filter file, or a Kubernetes profile name.
     #[arg(long, help_heading = "Profiles")]
     pub filter: Option<String>,
     /// The host arch the profile is compiled for (Docker's archMap entry, seccompiler's target).

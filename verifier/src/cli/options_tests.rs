@@ -120,6 +120,7 @@ const NUMERIC: &[(&str, &str, &str, &str)] = &[
     ("fuzz-generator", "max-findings", "0", "1000"),
     ("fuzz-generator", "case-timeout", "1", "86400"),
     ("fuzz-generator", "profile-size", "1", "1000"),
+    ("fuzz-generator", "cases", "1", "18446744073709551615"),
     ("pid", "pid", "1", "2147483647"),
     ("*", "libseccomp-timeout", "0", "604800"),
 ];

@@ -407,6 +407,13 @@ fn branch(a: Val, b: Val, op: u16, jt: usize, jf: usize, span: impl Fn(u8) -> Sp
         (Val::Masked(off, m), Val::Const(k)) => {
             let (mask, pieces) = match pieces(span(off), m, op, k) {
                 Some(p) => (u32::MAX, p),
+                // `jset #0xffffffff` of the whole word: `word != 0`, split
+                // within the word's known interval (a mask of all ones
+                // means pieces of the word itself, which the table walk
+                // takes as its new interval).
+                None if op == BPF_JSET && m & k == u32::MAX => {
+                    (u32::MAX, pieces(span(off), u32::MAX, BPF_JGT, 0).expect("a threshold test has pieces"))
+                }
                 // Too many pieces of the word: split the masked value
                 // instead; `jset` tests whether `word & (m & k)` is non-zero.
                 None if op == BPF_JSET => (m & k, pieces(ALL, u32::MAX, BPF_JGT, 0).expect("two pieces")),
@@ -802,6 +809,39 @@ mod tests {
         }
         assert_eq!(c.run(&at(X86_64, 2, 0x0002_0000)), SECCOMP_RET_ERRNO | 1);
         assert_eq!(c.run(&at(X86_64, 2, 0x8001_ffff)), SECCOMP_RET_ALLOW);
+    }
+
+    /// `jset #0xffffffff` of `arch` after a `jeq` narrowed it to 1..: the
+    /// split stays inside that interval (it once took the pieces of all
+    /// `2^32` values, so arch 0 got a second, wrong leaf; found by the
+    /// `compiled_emu` fuzz target).
+    #[test]
+    fn a_jset_of_all_bits_splits_within_the_known_interval() {
+        let (emu, c) = compile(&[
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+            Insn::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+            Insn::stmt(BPF_RET | BPF_A, 0),
+            Insn::jump(BPF_JMP | BPF_JSET | BPF_K, u32::MAX, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            Insn::stmt(BPF_RET | BPF_K, 0x866c_1f54),
+        ]);
+        for arch in [0, 1, 2, X86_64, u32::MAX] {
+            let d = at(arch, 0, 0);
+            assert_eq!(c.run(&d), emu.run(&d), "arch {arch:#x}");
+        }
+        assert_eq!(c.run(&at(0, 0, 0)), 0);
+        assert_eq!(c.run(&at(1, 0, 0)), SECCOMP_RET_ALLOW);
+        let (emu, c) = compile(&[
+            Insn::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Insn::jump(BPF_JMP | BPF_JGT | BPF_K, 99, 0, 2),
+            Insn::jump(BPF_JMP | BPF_JSET | BPF_K, u32::MAX, 0, 1),
+            Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            Insn::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+        ]);
+        for nr in [0, 1, 99, 100, u32::MAX] {
+            let d = at(X86_64, nr, 0);
+            assert_eq!(c.run(&d), emu.run(&d), "nr {nr}");
+        }
     }
 
     #[test]

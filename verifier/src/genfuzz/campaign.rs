@@ -104,8 +104,16 @@ pub struct Campaign<C: Case> {
     pub generate: fn(&mut arbitrary::Unstructured, &super::Shape) -> arbitrary::Result<C>,
     /// What the cases are made of.
     pub shape: super::Shape,
+    /// Every arch the generator targets (the schedule cycles through them,
+    /// or through `shape.arches`).
+    pub targets: Vec<Arch>,
+    /// The generator's filters can be for several arches at once.
+    pub multi_arch: bool,
     /// Which of the seed's cases this run takes.
     pub shard: Shard,
+    /// Stop after this many cases (`--cases`), if the budget has not ended
+    /// the run first: the same cases in every run, however busy the machine.
+    pub cases: Option<u64>,
     pub compilers: Vec<Box<dyn Compiler<C>>>,
     /// The known generator issue a (minimised) divergence matches, given the case,
     /// its compiled program and the divergence.
@@ -172,7 +180,26 @@ pub struct RunReport {
     /// Every divergence, slow compilation and hang of the run (minimised or
     /// not), by compiler, kind and known issue (`None`: unexplained).
     pub by_issue: BTreeMap<(String, &'static str, Option<&'static str>), u64>,
+    /// What the run reached: arches and size classes, per compiler.
+    pub coverage: super::Coverage,
+    /// Where the run's time went.
+    pub time: StageTimes,
     pub elapsed: Duration,
+}
+
+/// Where a run's time went (measured around each stage; the rest is the
+/// loop's own bookkeeping).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct StageTimes {
+    /// Drawing the cases from their bytes.
+    pub generating: Duration,
+    /// The generators, as the caller waits for them (in a fork server for
+    /// libseccomp: with the round trip).
+    pub compiling: Duration,
+    /// Comparing the programs with the model (samples and exact sets).
+    pub comparing: Duration,
+    /// Minimising what was found (its compilations and comparisons too).
+    pub minimising: Duration,
 }
 
 /// Bytes of randomness each case is generated from.
@@ -248,28 +275,36 @@ pub fn run<C: Case>(
     let mut i = campaign.shard.index;
     let mut next_progress = PROGRESS_EVERY;
     let mut cut_short = false;
-    while start.elapsed() < budget {
+    while start.elapsed() < budget && campaign.cases.is_none_or(|n| rep.cases < n) {
         if start.elapsed() >= next_progress {
             rep.elapsed = start.elapsed();
             on(Event::Progress(&rep));
             next_progress += PROGRESS_EVERY;
         }
+        let generating = Instant::now();
         let bytes = case_bytes(seed, i);
         let mut u = arbitrary::Unstructured::new(&bytes);
-        let Ok(case) = (campaign.generate)(&mut u, &campaign.shape) else {
+        let shape = campaign.shape.for_case(i, &campaign.targets, campaign.multi_arch);
+        let generated = (campaign.generate)(&mut u, &shape);
+        rep.time.generating += generating.elapsed();
+        let Ok(case) = generated else {
             i += campaign.shard.count;
             continue;
         };
         rep.cases += 1;
+        let cells = super::Cell::of(&case.abis(), case.rule_count());
+        rep.coverage.case(&cells, campaign.compilers.len());
         let json = case.json();
         let mut looped_adding_rules: Option<Hang> = None;
         let mut slow_adding_rules: Option<Slow> = None;
-        let mut compared = Compared::new();
+        let mut compared = Compared::default();
+        let (compiling, comparing) = (rep.time.compiling, rep.time.comparing);
         for (ci, comp) in campaign.compilers.iter().enumerate() {
             let name = comp.name();
             if let Some(h) = &looped_adding_rules {
                 // Same rules, same loop: counted, not run again.
                 rep.per_compiler[ci].hung += 1;
+                rep.coverage.outcome(&cells, ci, Some("hung"));
                 *rep.by_issue.entry((name, "hang", h.known)).or_default() += 1;
                 continue;
             }
@@ -278,6 +313,11 @@ pub fn run<C: Case>(
                 // (nor compared).
                 rep.per_compiler[ci].slow += 1;
                 rep.per_compiler[ci].slow_not_compared += 1;
+                rep.coverage.outcome(
+                    &cells,
+                    ci,
+                    Some("slow (not compiled: another compiler was as slow adding the same rules)"),
+                );
                 *rep.by_issue.entry((name, "slow", s.known)).or_default() += 1;
                 continue;
             }
@@ -294,16 +334,32 @@ pub fn run<C: Case>(
             let limits =
                 if near_end { Limits { spin_check: LIMITS.spin_check.min(window), give_up: window } } else { LIMITS };
             let checked = check_compared(comp.as_ref(), &case, i, limits, &mut compared);
+            (rep.time.compiling, rep.time.comparing) = (compiling + compared.compiling, comparing + compared.comparing);
             // A loop found within the usual spin check is a finding still.
             let given_up = |h: &Hang| h.spinning_at.is_none() || window < LIMITS.spin_check;
             if near_end && matches!(&checked, Ok((CaseOutcome::Hung(h), _)) if given_up(h)) {
                 for c in &mut rep.per_compiler[ci..] {
                     c.cut_short += 1;
                 }
+                for cj in ci..campaign.compilers.len() {
+                    rep.coverage.outcome(&cells, cj, Some("cut short by the end of the run"));
+                }
                 cut_short = true;
                 break;
             }
             let counts = &mut rep.per_compiler[ci];
+            let not_compared = match &checked {
+                Ok((CaseOutcome::Agrees | CaseOutcome::Diverges(_), _))
+                | Ok((CaseOutcome::Slow { too_large: false, .. }, _)) => None,
+                Ok((CaseOutcome::TooLarge | CaseOutcome::Slow { too_large: true, .. }, _)) => {
+                    Some("too large to compare exactly".to_string())
+                }
+                Ok((CaseOutcome::Refused(r), _)) => Some(r.reason()),
+                Ok((CaseOutcome::Hung(_), _)) => Some("hung".into()),
+                Ok((CaseOutcome::Died(_), _)) => Some("crashed".into()),
+                Err(_) => Some("seccheck's self-check failed".into()),
+            };
+            rep.coverage.outcome(&cells, ci, not_compared.as_deref());
             match &checked {
                 Ok((CaseOutcome::Agrees | CaseOutcome::Diverges(_), _))
                 | Ok((CaseOutcome::Slow { too_large: false, .. }, _)) => counts.compared += 1,
@@ -384,6 +440,7 @@ pub fn run<C: Case>(
                     minimising: true,
                 })
             };
+            let minimising = Instant::now();
             let (small, problem, known_small) = match problem {
                 Problem::Diverges(d) => {
                     let found = (d, program.expect("a divergence has a program"));
@@ -394,6 +451,7 @@ pub fn run<C: Case>(
                     let d = match confirm(&p, &small.model(), d) {
                         Ok(d) => d,
                         Err(e) => {
+                            rep.time.minimising += minimising.elapsed();
                             rep.self_check.push(format!("seed {seed} case {i} ({name}), minimised: {e}"));
                             on(Event::SelfCheck(rep.self_check.last().expect("just pushed")));
                             continue;
@@ -428,6 +486,7 @@ pub fn run<C: Case>(
                     (small, Problem::Died(s), None)
                 }
             };
+            rep.time.minimising += minimising.elapsed();
             // Counted under what minimising showed it to be; shown unless
             // that issue has been shown enough.
             *rep.by_issue.entry((name.clone(), kind, known_small)).or_default() += 1;
@@ -555,8 +614,15 @@ mod tests {
         let campaign = Campaign {
             generate: libseccomp::generate_shaped,
             // Small x86 filters, where L1-L4 show within the run.
-            shape: crate::genfuzz::Shape { rules: Some(6), arches: Some(vec![Arch::X86_64, Arch::X32, Arch::I386]) },
+            shape: crate::genfuzz::Shape {
+                rules: Some(6),
+                arches: Some(vec![Arch::X86_64, Arch::X32, Arch::I386]),
+                pick: None,
+            },
+            targets: libseccomp::ARCHES.iter().map(|a| a.0).collect(),
+            multi_arch: true,
             shard: Shard::WHOLE,
+            cases: None,
             compilers: vec![Box::new(Pretend), Box::new(Pretend)],
             known: libseccomp::known,
             shared_rule_stage: true,

@@ -18,6 +18,10 @@ pub trait Case: Clone + std::fmt::Debug {
     fn model(&self) -> Model;
     /// Simpler variants, for minimisation (each strictly smaller).
     fn shrink(&self) -> Vec<Self>;
+    /// The arches (ABIs) the filter is for, its lead (host or target) first.
+    fn abis(&self) -> Vec<crate::arch::Arch>;
+    /// How many rules the policy has (the size its class is judged by).
+    fn rule_count(&self) -> usize;
 }
 
 /// One way of compiling a case: a generator at one setting.
@@ -142,6 +146,10 @@ impl Refusal {
         if let Some((head, _)) = m.split_once(" (known: ") {
             return head.to_string();
         }
+        if let Some((head, _)) = m.split_once("too many BPF instructions: ") {
+            // seccompiler: `… too many BPF instructions: 4111. Max length is 4096.`
+            return format!("{head}too many BPF instructions (more than 4096)");
+        }
         if let Some((head, _)) = m.split_once("the kernel would refuse the output: ") {
             return format!("{head}the kernel would refuse the output");
         }
@@ -201,13 +209,30 @@ pub fn check_within<C: Case>(
     sample_seed: u64,
     limits: Limits,
 ) -> Result<(CaseOutcome, Option<ValidProgram>), SelfCheckError> {
-    check_compared(compiler, case, sample_seed, limits, &mut Vec::new())
+    check_compared(compiler, case, sample_seed, limits, &mut Compared::default())
 }
 
 /// Comparisons of one case's programs already made: a compiler whose
 /// program equals an earlier one's (libseccomp through runc and through its
-/// API) gets the earlier comparison, not a second one.
-pub type Compared = Vec<(ValidProgram, Result<Option<Divergence>, SelfCheckError>)>;
+/// API) gets the earlier comparison, not a second one. With the time its
+/// compilations and comparisons took.
+#[derive(Default)]
+pub struct Compared {
+    seen: Vec<(ValidProgram, Result<Option<Divergence>, SelfCheckError>)>,
+    /// Time spent compiling, as the caller waited for the generator.
+    pub compiling: std::time::Duration,
+    /// Time spent comparing with the model.
+    pub comparing: std::time::Duration,
+}
+
+/// Sampled inputs a comparison starts with: a few per rule of the model
+/// (an emulator run and a concrete evaluation of the model each, far
+/// cheaper than the exact sets, and most divergences show on them), at
+/// least 64, at most 2048.
+pub fn sample_count(model: &Model) -> usize {
+    let rules: usize = model.abis.iter().map(|a| a.rules.len()).sum();
+    (64 + 8 * rules).min(2048)
+}
 
 /// [`check_within`], reusing the comparison of an identical program of the
 /// same case from `seen` (and adding this one's).
@@ -218,22 +243,27 @@ pub fn check_compared<C: Case>(
     limits: Limits,
     seen: &mut Compared,
 ) -> Result<(CaseOutcome, Option<ValidProgram>), SelfCheckError> {
-    let c = match compiler.compile(case, limits) {
+    let compiling = std::time::Instant::now();
+    let compiled = compiler.compile(case, limits);
+    seen.compiling += compiling.elapsed();
+    let c = match compiled {
         Ok(c) => c,
         Err(NotCompiled::Refused(r)) => return Ok((CaseOutcome::Refused(r), None)),
         Err(NotCompiled::Hung(h)) => return Ok((CaseOutcome::Hung(h), None)),
         Err(NotCompiled::Died(s)) => return Ok((CaseOutcome::Died(s), None)),
     };
-    let compared = match seen.iter().find(|(p, _)| p.insns() == c.program.insns()) {
+    let comparing = std::time::Instant::now();
+    let compared = match seen.seen.iter().find(|(p, _)| p.insns() == c.program.insns()) {
         Some((_, r)) => r.clone(),
         None => {
             let model = case.model();
-            let s = samples(&model, sample_seed, 64);
+            let s = samples(&model, sample_seed, sample_count(&model));
             let r = compare(&c.program, &model, &s);
-            seen.push((c.program.clone(), r.clone()));
+            seen.seen.push((c.program.clone(), r.clone()));
             r
         }
     };
+    seen.comparing += comparing.elapsed();
     let too_large = |e: &SelfCheckError| {
         matches!(e, SelfCheckError::Exhausted | SelfCheckError::Symbolic(symbolic::SymbolicError::NodeLimit { .. }))
     };
@@ -302,5 +332,9 @@ mod tests {
             "the kernel would refuse the output"
         );
         assert_eq!(reason("optimize: over budget: 3 nodes"), "optimize: over budget: 3 nodes");
+        assert_eq!(
+            reason("seccompiler: Backend error: The seccomp filter contains too many BPF instructions: 4111. Max length is 4096."),
+            "seccompiler: Backend error: The seccomp filter contains too many BPF instructions (more than 4096)"
+        );
     }
 }

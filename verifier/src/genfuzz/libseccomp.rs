@@ -228,7 +228,9 @@ pub fn generate(u: &mut Unstructured) -> arbitrary::Result<DockerCase> {
 
 /// Generate a profile: a host arch and 0–3 more of its byte order (from
 /// `shape.arches` when given, else from every arch libseccomp targets;
-/// x86_64, this machine's, as host in a third of the cases), a rule count
+/// the schedule's lead arch, alone or with 1–3 others, when `shape` has a
+/// [`super::Pick`]; else x86_64, this machine's, as host in a third of the
+/// cases), a rule count
 /// from `shape`'s schedule, 1–4 names per rule (names repeat across rules,
 /// so some syscalls get many rules), 0–6 conditions per rule (any index, so
 /// the same index twice happens), every operator, 32- and 64-bit values.
@@ -238,15 +240,34 @@ pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary:
         Some(a) => a.clone(),
         None => ARCHES.iter().map(|a| a.0).collect(),
     };
-    let host =
-        if pool_arches.contains(&Arch::X86_64) && u.ratio(1u8, 3)? { Arch::X86_64 } else { *u.choose(&pool_arches)? };
+    let host = match shape.pick {
+        Some(p) => p.lead,
+        None if pool_arches.contains(&Arch::X86_64) && u.ratio(1u8, 3)? => Arch::X86_64,
+        None => *u.choose(&pool_arches)?,
+    };
     let same_order: Vec<Arch> =
         pool_arches.iter().copied().filter(|a| a.little_endian() == host.little_endian()).collect();
     let mut arches = Vec::new();
-    for _ in 0..u.int_in_range(0u8..=3)? {
-        let a = *u.choose(&same_order)?;
-        if !arches.contains(&a) {
-            arches.push(a);
+    match shape.pick {
+        // Scheduled: the host alone, or with 1-3 other arches of its byte order.
+        Some(p) => {
+            let others: Vec<Arch> = same_order.iter().copied().filter(|&a| a != host).collect();
+            if p.with_others && !others.is_empty() {
+                for _ in 0..u.int_in_range(1u8..=3)? {
+                    let a = *u.choose(&others)?;
+                    if !arches.contains(&a) {
+                        arches.push(a);
+                    }
+                }
+            }
+        }
+        None => {
+            for _ in 0..u.int_in_range(0u8..=3)? {
+                let a = *u.choose(&same_order)?;
+                if !arches.contains(&a) {
+                    arches.push(a);
+                }
+            }
         }
     }
     let n_rules = shape.rules(u)?;
@@ -259,7 +280,12 @@ pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary:
     }
     let mut rules = Vec::new();
     let mut taken: std::collections::BTreeSet<(&'static str, RuleKey)> = Default::default();
-    for _ in 0..n_rules {
+    // A rule all of whose names are taken is drawn again (a few times), so
+    // the case has the size its class promises.
+    for _ in 0..4 * n_rules {
+        if rules.len() == n_rules {
+            break;
+        }
         let mut names = Vec::new();
         for _ in 0..u.int_in_range(1u8..=4)? {
             let n = *u.choose(&pool)?;
@@ -320,18 +346,6 @@ fn rule_keys(args: &[DArg]) -> Vec<RuleKey> {
     }
 }
 
-impl DockerCase {
-    fn abis(&self) -> Vec<Arch> {
-        let mut v = vec![self.host];
-        for &a in &self.arches {
-            if !v.contains(&a) {
-                v.push(a);
-            }
-        }
-        v
-    }
-}
-
 fn cond_of(a: &DArg, wide: bool) -> Cond {
     let op = match a.op {
         DOp::Ne => CmpOp::Ne(a.value),
@@ -349,6 +363,18 @@ fn cond_of(a: &DArg, wide: bool) -> Cond {
 }
 
 impl Case for DockerCase {
+    fn abis(&self) -> Vec<Arch> {
+        let mut v = vec![self.host];
+        for &a in &self.arches {
+            if !v.contains(&a) {
+                v.push(a);
+            }
+        }
+        v
+    }
+    fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
     fn json(&self) -> String {
         let mut top = serde_json::Map::new();
         top.insert("defaultAction".into(), json!(self.default.name()));
@@ -832,10 +858,10 @@ fn add_rules(case: &DockerCase) -> Result<(libseccomp::ScmpFilterContext, std::t
 fn export(ctx: &libseccomp::ScmpFilterContext, case: &DockerCase) -> Result<crate::bpf::Program, String> {
     use std::io::{Read, Seek};
     let fail = |what: &str, e: libseccomp::error::SeccompError| format!("libseccomp refused to {what}: {e}");
-    let mut file = tempfile::tempfile().map_err(|e| format!("temporary file: {e}"))?;
+    let mut file = crate::sources::docker::export_file().map_err(|e| format!("memory file: {e}"))?;
     ctx.export_bpf(&file).map_err(|e| fail("export the BPF program", e))?;
     let mut bytes = Vec::new();
-    file.rewind().and_then(|_| file.read_to_end(&mut bytes)).map_err(|e| format!("temporary file: {e}"))?;
+    file.rewind().and_then(|_| file.read_to_end(&mut bytes)).map_err(|e| format!("memory file: {e}"))?;
     // seccomp_export_bpf writes `struct sock_filter`s in the filter's byte
     // order (gen_bpf.c `_htot16`/`_htot32`), the host arch's.
     let order = if case.host.little_endian() { crate::bpf::ByteOrder::Little } else { crate::bpf::ByteOrder::Big };
@@ -855,7 +881,10 @@ pub fn campaign() -> super::Campaign<DockerCase> {
     super::Campaign {
         generate: generate_shaped,
         shape: Default::default(),
+        targets: ARCHES.iter().map(|a| a.0).collect(),
+        multi_arch: true,
         shard: Default::default(),
+        cases: None,
         compilers: vec![
             Box::new(LibseccompCompiler { optimize: Optimize::Linear }),
             Box::new(LibseccompCompiler { optimize: Optimize::BinaryTree }),

@@ -34,6 +34,7 @@
 pub mod campaign;
 pub mod compare;
 pub mod compile;
+pub mod coverage;
 pub mod known;
 pub mod libseccomp;
 pub mod minimise;
@@ -45,6 +46,7 @@ pub mod shapes;
 pub use campaign::*;
 pub use compare::*;
 pub use compile::*;
+pub use coverage::*;
 pub use known::*;
 pub use minimise::*;
 pub use model::*;

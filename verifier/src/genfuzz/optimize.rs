@@ -9,9 +9,9 @@
 //! refused to hand out.
 
 use super::seccompiler::{SeccompilerCase, SeccompilerCompiler};
-use super::{valid, Compiled, Compiler, Limits, NotCompiled, Refusal, Slow};
+use super::{valid, Compiled, Compiler, Limits, NotCompiled, Refusal, Slow, GENFUZZ_NODE_LIMIT};
 use crate::arch::Arch;
-use crate::optimize::{compile, OptimizeOptions};
+use crate::optimize::{compile, OptimizeError, OptimizeOptions};
 use crate::seccomp::SeccompData;
 
 /// seccompiler, then `seccheck optimize`'s compiler.
@@ -27,9 +27,19 @@ impl Compiler<SeccompilerCase> for SeccheckOptimizeCompiler {
     fn compile(&self, case: &SeccompilerCase, limits: Limits) -> Result<Compiled, NotCompiled> {
         let input = SeccompilerCompiler.compile(case, limits)?;
         let host = if case.target == Arch::Aarch64 { Arch::Aarch64 } else { Arch::X86_64 };
-        let opts = OptimizeOptions::for_host(host).expect("x86_64 and aarch64 geometries are known");
+        let mut opts = OptimizeOptions::for_host(host).expect("x86_64 and aarch64 geometries are known");
+        // The campaign's budget, not `seccheck optimize`'s (4 Mi nodes, and
+        // 256 steps per node: a minute or more on a filter that needs it
+        // all): a meaning too large for the exact comparison is not first
+        // analysed at four times its cost to be refused anyway.
+        opts.symbolic.node_limit = GENFUZZ_NODE_LIMIT;
         let start = std::time::Instant::now();
-        let (p, _) = compile(&input.program, &opts).map_err(|e| Refusal(format!("optimize: {e}")))?;
+        let (p, _) = compile(&input.program, &opts).map_err(|e| match e {
+            OptimizeError::Symbolic(crate::symbolic::SymbolicError::NodeLimit { .. }) | OptimizeError::TooLarge(_) => {
+                Refusal(format!("optimize: the meaning is too large to compile within {GENFUZZ_NODE_LIMIT} nodes"))
+            }
+            e => Refusal(format!("optimize: {e}")),
+        })?;
         Ok(Compiled { program: valid(p)?, slow: Slow::of(start.elapsed(), None) })
     }
     fn reproducer(&self, file: &str, case: &SeccompilerCase, d: &SeccompData) -> String {
@@ -48,7 +58,10 @@ pub fn campaign() -> super::Campaign<SeccompilerCase> {
     super::Campaign {
         generate: super::seccompiler::generate_shaped,
         shape: Default::default(),
+        targets: super::seccompiler::TARGETS.to_vec(),
+        multi_arch: false,
         shard: Default::default(),
+        cases: None,
         compilers: vec![Box::new(SeccheckOptimizeCompiler)],
         known: super::seccompiler::known,
         shared_rule_stage: false,

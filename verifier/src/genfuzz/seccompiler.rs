@@ -129,14 +129,18 @@ pub fn generate(u: &mut Unstructured) -> arbitrary::Result<SeccompilerCase> {
     generate_shaped(u, &super::Shape::default())
 }
 
-/// Generate a filter: a target (of `shape.arches` when given), two actions,
+/// Generate a filter: a target (the schedule's lead arch, else of
+/// `shape.arches` when given), two actions,
 /// a rule count from `shape`'s schedule (syscalls repeat, with and without
 /// `args`; the name set grows with the rules), 0–6 conditions each, `dword`
 /// values within 32 bits (the documented argument size), `qword` any.
 pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary::Result<SeccompilerCase> {
     let targets: Vec<Arch> =
         TARGETS.iter().copied().filter(|a| shape.arches.as_ref().is_none_or(|s| s.contains(a))).collect();
-    let target = *u.choose(&targets)?;
+    let target = match shape.pick {
+        Some(p) => p.lead,
+        None => *u.choose(&targets)?,
+    };
     let mismatch = SAction::arbitrary(u)?;
     let matched = SAction::arbitrary(u)?;
     let names: Vec<&'static str> = NAME_POOL.iter().copied().filter(|n| target.syscall_nr(n).is_some()).collect();
@@ -174,6 +178,12 @@ pub fn generate_shaped(u: &mut Unstructured, shape: &super::Shape) -> arbitrary:
 }
 
 impl Case for SeccompilerCase {
+    fn abis(&self) -> Vec<Arch> {
+        vec![self.target]
+    }
+    fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
     fn json(&self) -> String {
         let rules: Vec<Value> = self
             .rules
@@ -314,7 +324,10 @@ pub fn campaign() -> super::Campaign<SeccompilerCase> {
     super::Campaign {
         generate: generate_shaped,
         shape: Default::default(),
+        targets: TARGETS.to_vec(),
+        multi_arch: false,
         shard: Default::default(),
+        cases: None,
         compilers: vec![Box::new(SeccompilerCompiler)],
         known,
         shared_rule_stage: false,

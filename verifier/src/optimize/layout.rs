@@ -19,7 +19,10 @@
 //! The interval search is a weighted optimal alphabetic tree (dynamic
 //! programming over the intervals; Knuth's root bounds for long lists), where
 //! a run of single values inside one default target may instead be a chain of
-//! `JEQ`; a word whose function is a mask test (`arg & M == 0`) is compiled to
+//! `JEQ`, and a range may start with one test that sends heavy values of one
+//! target straight to it (`JEQ` a value, or `JSET` the zero side of a subcube
+//! that holds values of ranges far apart, such as x86_64 and x32 numbers);
+//! a word whose function is a mask test (`arg & M == 0`) is compiled to
 //! `JSET` tests following the diagram, runs of bits with the same outcome
 //! merged into one mask. Whichever takes fewer instructions on the expected
 //! path is used.
@@ -40,6 +43,14 @@ const MAX_INTERVALS: usize = 1024;
 const FULL_DP: usize = 160;
 /// Single values a `JEQ` chain may test.
 const MAX_CHAIN: usize = 6;
+/// Free bits of a subcube tested by one `JSET` (its values are enumerated).
+const MAX_FREE_BITS: u32 = 12;
+/// Weighted values of a block that may be pulled ahead of a search.
+const MAX_HOT: usize = 32;
+/// Values a subcube is grown from.
+const MAX_SEEDS: usize = 8;
+/// Longest run of intervals (besides the whole word) a pull may lead.
+const PULL_LEN: usize = 24;
 
 /// A branch target inside a block under construction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +97,91 @@ enum Tree {
         tests: Vec<(u32, usize)>,
         default: usize,
     },
+    /// One test sends a set of values of one target (the exit of interval
+    /// `leaf`) straight to it: `jeq k` the value `k`, `jset k` its zero side
+    /// (the subcube of the bits outside `k`); the rest goes on to `rest`.
+    Pull {
+        op: u16,
+        k: u32,
+        leaf: usize,
+        rest: Box<Tree>,
+    },
+}
+
+/// A pull a search range may start with ([`Tree::Pull`]), and the weight it
+/// takes from each interval.
+struct Pull {
+    op: u16,
+    k: u32,
+    leaf: usize,
+    removed: Vec<(usize, f64)>,
+}
+
+/// A subcube `{v : v & !free == 0}` whose weighted values share a target.
+struct Cube {
+    free: u32,
+    /// Its values of other targets, ascending.
+    other: Vec<u32>,
+    /// Its weighted values of the target.
+    held: Vec<(u32, f64)>,
+}
+
+/// The pulls of one block ([`Layout::pulls`]).
+#[derive(Default)]
+struct Pulls {
+    /// Weighted values, ascending.
+    hot: Vec<(u32, f64)>,
+    cubes: Vec<Cube>,
+}
+
+impl Pulls {
+    /// The candidate pulls for the search over intervals `i..j`: the
+    /// heaviest single value, and the subcube holding the most weight that
+    /// has no value of another target inside the range. Only for runs of at
+    /// most [`PULL_LEN`] intervals and the whole word, which bounds the
+    /// searches they cost.
+    fn at(&self, iv: &[(u32, u32, usize)], i: usize, j: usize) -> Vec<Pull> {
+        if j - i < 2 || (j - i > PULL_LEN && (i, j) != (0, iv.len())) {
+            return Vec::new();
+        }
+        let (lo, hi) = (iv[i].0, iv[j - 1].1);
+        let at = |v: u32| iv.partition_point(|x| x.0 <= v) - 1;
+        let from = self.hot.partition_point(|h| h.0 < lo);
+        let to = self.hot.partition_point(|h| h.0 <= hi);
+        let inside = &self.hot[from..to];
+        let Some(&(v, w)) = inside.iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0))) else {
+            return Vec::new();
+        };
+        let mut out = vec![Pull { op: BPF_JEQ, k: v, leaf: at(v), removed: vec![(at(v), w)] }];
+        let mut best: Option<(f64, &Cube)> = None;
+        for c in &self.cubes {
+            let o = c.other.partition_point(|&x| x < lo);
+            if c.other.get(o).is_some_and(|&x| x <= hi) {
+                continue;
+            }
+            let held: f64 = c.held.iter().filter(|h| (lo..=hi).contains(&h.0)).map(|h| h.1).sum();
+            if held > 0.0 && best.is_none_or(|b| held > b.0) {
+                best = Some((held, c));
+            }
+        }
+        if let Some((_, c)) = best {
+            let removed: Vec<(usize, f64)> =
+                c.held.iter().filter(|h| (lo..=hi).contains(&h.0)).map(|&(v, w)| (at(v), w)).collect();
+            out.push(Pull { op: BPF_JSET, k: !c.free, leaf: removed[0].0, removed });
+        }
+        out
+    }
+}
+
+/// Every subset of the bits of `free`, ascending.
+fn subsets(free: u32) -> impl Iterator<Item = u32> {
+    let mut next = Some(0u32);
+    std::iter::from_fn(move || {
+        let s = next?;
+        let n = s.wrapping_sub(free) & free;
+        next = (n != 0).then_some(n);
+        Some(s)
+    })
 }
 
 /// The word a level belongs to (0 arch, 1 nr, 2 + 2i / 3 + 2i high / low
@@ -253,7 +349,8 @@ impl<'a> Layout<'a> {
         match intervals {
             Some((iv, exits)) => {
                 let weights = self.interval_weights(n, &iv);
-                let (tree, cost) = plan(&iv, &weights);
+                let pulls = self.pulls(n, &iv);
+                let (tree, cost) = plan(&iv, &weights, &|i, j| pulls.at(&iv, i, j));
                 let total: f64 = weights.iter().sum();
                 if (bitwise_len as f64) < cost / total.max(f64::MIN_POSITIVE) {
                     self.bitwise(&mut e, n, w, le);
@@ -340,6 +437,62 @@ impl<'a> Layout<'a> {
         iv.iter().map(|&(lo, hi, _)| eps + points.range(lo..=hi).map(|(_, w)| w).sum::<f64>()).collect()
     }
 
+    /// The sets of weighted values one test can send to their target ahead
+    /// of a search: single values (`JEQ`) and subcubes `{v : v & !free ==
+    /// 0}` (`JSET !free`, its zero side). A subcube holds values of ranges
+    /// far apart, e.g. read, write, close and getpid of x86_64 and x32 (0,
+    /// 1, 3, 0x27, with and without `__X32_SYSCALL_BIT`), or 228 and 232
+    /// without the 231 between them. Each subcube is grown from one of the
+    /// heaviest values by adding others of its target, heaviest first, while
+    /// no value of another target lies between the least and the greatest
+    /// weighted value it holds; where a search range holds one of its other
+    /// values it is not used there ([`Pulls::at`]). The kernel's cache
+    /// emulation follows `JEQ K` and `JSET K` (`seccomp_is_const_allow`,
+    /// kernel/seccomp.c), so nothing cached is lost.
+    fn pulls(&self, n: MtId, iv: &[(u32, u32, usize)]) -> Pulls {
+        let Some(points) = self.points.get(&n) else {
+            return Pulls::default();
+        };
+        let target = |v: u32| iv[iv.partition_point(|x| x.0 <= v) - 1].2;
+        let mut hot: Vec<(u32, f64)> = points.iter().filter(|p| *p.1 > 0.0).map(|(&v, &w)| (v, w)).collect();
+        hot.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hot.truncate(MAX_HOT);
+        let mut cubes: Vec<Cube> = Vec::new();
+        for &(seed, _) in hot.iter().take(MAX_SEEDS) {
+            let t = target(seed);
+            let mut free = seed;
+            let mut grown = vec![free];
+            for &(u, _) in hot.iter().filter(|h| h.0 != seed) {
+                let f = free | u;
+                if f == free || target(u) != t || f.count_ones() > MAX_FREE_BITS {
+                    continue;
+                }
+                let inside: Vec<u32> = hot.iter().map(|h| h.0).filter(|&h| h & !f == 0 && target(h) == t).collect();
+                let (lo, hi) = (inside.iter().min().copied(), inside.iter().max().copied());
+                let (Some(lo), Some(hi)) = (lo, hi) else { continue };
+                if subsets(f).any(|v| (lo..=hi).contains(&v) && target(v) != t) {
+                    continue;
+                }
+                free = f;
+                grown.push(free);
+            }
+            for free in grown {
+                if cubes.iter().any(|c| c.free == free) || free.count_ones() > MAX_FREE_BITS {
+                    continue;
+                }
+                let mut other: Vec<u32> = subsets(free).filter(|&v| target(v) != t).collect();
+                other.sort_unstable();
+                let held: Vec<(u32, f64)> = points
+                    .iter()
+                    .filter(|&(&v, &w)| w > 0.0 && v & !free == 0 && target(v) == t)
+                    .map(|(&v, &w)| (v, w))
+                    .collect();
+                cubes.push(Cube { free, other, held });
+            }
+        }
+        Pulls { hot: points.iter().filter(|p| *p.1 > 0.0).map(|(&v, &w)| (v, w)).collect(), cubes }
+    }
+
     /// Bit tests following the diagram inside word `w`; returns the number of
     /// instructions emitted (the caller has emitted the load).
     fn bitwise(&self, e: &mut Emitter, n: MtId, w: u32, le: Option<bool>) -> usize {
@@ -396,9 +549,23 @@ impl<'a> Layout<'a> {
     }
 }
 
+/// How the cheapest tree of a range starts.
+#[derive(Clone, Copy)]
+enum Choice {
+    Leaf,
+    /// `jge` the first value of this interval.
+    Split(usize),
+    /// A `JEQ` chain with this default target.
+    Chain(usize),
+    /// The pull kept at this index.
+    Pull(usize),
+}
+
 /// The cheapest search tree over `iv` for `weights`, and its cost (sum of
-/// weight × comparisons).
-fn plan(iv: &[(u32, u32, usize)], weights: &[f64]) -> (Tree, f64) {
+/// weight × comparisons). `pulls` offers, per range of intervals, tests
+/// that decide some of its values first ([`Tree::Pull`]); the range's rest
+/// is then searched without further pulls.
+fn plan(iv: &[(u32, u32, usize)], weights: &[f64], pulls: &dyn Fn(usize, usize) -> Vec<Pull>) -> (Tree, f64) {
     let n = iv.len();
     if n == 1 {
         return (Tree::Leaf(0), 0.0);
@@ -409,8 +576,10 @@ fn plan(iv: &[(u32, u32, usize)], weights: &[f64]) -> (Tree, f64) {
     }
     let idx = |i: usize, j: usize| i * (n + 1) + j;
     let mut cost = vec![0.0f64; n * (n + 1)];
-    // choice: 0 = leaf, m > 0 = split before interval m, usize::MAX - t = chain with default exit t.
-    let mut choice = vec![0usize; n * (n + 1)];
+    let mut choice = vec![Choice::Leaf; n * (n + 1)];
+    // The best split of each range, for Knuth's bounds.
+    let mut root = vec![0usize; n * (n + 1)];
+    let mut pulled: Vec<Option<(Pull, Tree)>> = Vec::new();
     for len in 2..=n {
         for i in 0..=n - len {
             let j = i + len;
@@ -419,7 +588,7 @@ fn plan(iv: &[(u32, u32, usize)], weights: &[f64]) -> (Tree, f64) {
             let (from, to) = if n <= FULL_DP || len == 2 {
                 (i + 1, j - 1)
             } else {
-                (choice[idx(i, j - 1)].clamp(i + 1, j - 1), choice[idx(i + 1, j)].clamp(i + 1, j - 1))
+                (root[idx(i, j - 1)].clamp(i + 1, j - 1), root[idx(i + 1, j)].clamp(i + 1, j - 1))
             };
             let (from, to) = if from <= to { (from, to) } else { (i + 1, j - 1) };
             for m in from..=to {
@@ -429,38 +598,79 @@ fn plan(iv: &[(u32, u32, usize)], weights: &[f64]) -> (Tree, f64) {
                     arg = m;
                 }
             }
+            root[idx(i, j)] = arg;
+            let mut how = Choice::Split(arg);
             if len <= 2 * MAX_CHAIN + 1 {
                 if let Some((c, t)) = chain_cost(&iv[i..j], &weights[i..j]) {
                     if c < best {
                         best = c;
-                        arg = usize::MAX - t;
+                        how = Choice::Chain(t);
                     }
                 }
             }
+            for p in pulls(i, j) {
+                let mut rest_w = weights[i..j].to_vec();
+                for &(x, r) in &p.removed {
+                    rest_w[x - i] = (rest_w[x - i] - r).max(0.0);
+                }
+                let (rest, c) = plan(&iv[i..j], &rest_w, &|_, _| Vec::new());
+                if w + c < best {
+                    best = w + c;
+                    how = Choice::Pull(pulled.len());
+                    pulled.push(Some((p, shift(rest, i))));
+                }
+            }
             cost[idx(i, j)] = best;
-            choice[idx(i, j)] = arg;
+            choice[idx(i, j)] = how;
         }
     }
-    fn build(iv: &[(u32, u32, usize)], weights: &[f64], choice: &[usize], n: usize, i: usize, j: usize) -> Tree {
+    fn build(
+        iv: &[(u32, u32, usize)],
+        weights: &[f64],
+        choice: &[Choice],
+        pulled: &mut [Option<(Pull, Tree)>],
+        n: usize,
+        i: usize,
+        j: usize,
+    ) -> Tree {
         if j == i + 1 {
             return Tree::Leaf(i);
         }
-        let c = choice[i * (n + 1) + j];
-        if c > n {
-            let t = usize::MAX - c;
-            let mut tests: Vec<(u32, usize, f64)> =
-                (i..j).filter(|&x| iv[x].2 != t).map(|x| (iv[x].0, x, weights[x])).collect();
-            tests.sort_by(|a, b| b.2.total_cmp(&a.2));
-            let default = (i..j).find(|&x| iv[x].2 == t).expect("the chain's default occurs");
-            return Tree::Chain { tests: tests.into_iter().map(|(v, x, _)| (v, x)).collect(), default };
-        }
-        Tree::Split {
-            k: iv[c].0,
-            lo: Box::new(build(iv, weights, choice, n, i, c)),
-            hi: Box::new(build(iv, weights, choice, n, c, j)),
+        match choice[i * (n + 1) + j] {
+            Choice::Leaf => Tree::Leaf(i),
+            Choice::Chain(t) => {
+                let mut tests: Vec<(u32, usize, f64)> =
+                    (i..j).filter(|&x| iv[x].2 != t).map(|x| (iv[x].0, x, weights[x])).collect();
+                tests.sort_by(|a, b| b.2.total_cmp(&a.2));
+                let default = (i..j).find(|&x| iv[x].2 == t).expect("the chain's default occurs");
+                Tree::Chain { tests: tests.into_iter().map(|(v, x, _)| (v, x)).collect(), default }
+            }
+            Choice::Split(c) => Tree::Split {
+                k: iv[c].0,
+                lo: Box::new(build(iv, weights, choice, pulled, n, i, c)),
+                hi: Box::new(build(iv, weights, choice, pulled, n, c, j)),
+            },
+            Choice::Pull(p) => {
+                let (p, rest) = pulled[p].take().expect("each range is built once");
+                Tree::Pull { op: p.op, k: p.k, leaf: p.leaf, rest: Box::new(rest) }
+            }
         }
     }
-    (build(iv, weights, &choice, n, 0, n), cost[idx(0, n)])
+    let tree = build(iv, weights, &choice, &mut pulled, n, 0, n);
+    (tree, cost[idx(0, n)])
+}
+
+/// `t` with every interval index moved up by `by` (a tree planned over a
+/// slice of the intervals).
+fn shift(t: Tree, by: usize) -> Tree {
+    match t {
+        Tree::Leaf(i) => Tree::Leaf(i + by),
+        Tree::Split { k, lo, hi } => Tree::Split { k, lo: Box::new(shift(*lo, by)), hi: Box::new(shift(*hi, by)) },
+        Tree::Chain { tests, default } => {
+            Tree::Chain { tests: tests.into_iter().map(|(v, x)| (v, x + by)).collect(), default: default + by }
+        }
+        Tree::Pull { op, k, leaf, rest } => Tree::Pull { op, k, leaf: leaf + by, rest: Box::new(shift(*rest, by)) },
+    }
 }
 
 /// Cost of deciding `iv` by `JEQ` tests of its single values, everything
@@ -519,6 +729,17 @@ fn emit_tree(e: &mut Emitter, t: &Tree, iv: &[(u32, u32, usize)], exits: &[Tgt])
                 emit_tree(e, hi, iv, exits);
             }
         },
+        Tree::Pull { op, k, leaf: x, rest } => {
+            let to = exits[iv[*x].2];
+            let l = e.label();
+            let on = leaf(rest).unwrap_or(Tgt::Label(l));
+            let (jt, jf) = if *op == BPF_JEQ { (to, on) } else { (on, to) };
+            e.ops.push(LOp::J { op: *op, k: *k, jt, jf });
+            if leaf(rest).is_none() {
+                e.place(l);
+                emit_tree(e, rest, iv, exits);
+            }
+        }
         Tree::Chain { tests, default } => {
             let d = exits[iv[*default].2];
             if tests.is_empty() {
@@ -535,5 +756,50 @@ fn emit_tree(e: &mut Emitter, t: &Tree, iv: &[(u32, u32, usize)], exits: &[Tgt])
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsets_are_every_combination_of_the_free_bits() {
+        let mut s: Vec<u32> = subsets(0b1010_0001).collect();
+        s.sort_unstable();
+        assert_eq!(s, vec![0, 1, 0x20, 0x21, 0x80, 0x81, 0xa0, 0xa1]);
+        assert_eq!(subsets(0).collect::<Vec<_>>(), vec![0]);
+    }
+
+    /// The numbers above 218 of the generated `ls` profile on x86_64:
+    /// 228 and 232 are denied, 231 between them allowed. A search over the
+    /// ranges needs three comparisons for one of them; `JSET !0xec` after
+    /// `JGE 219` sends both to the denial in two, as no number from 219 up
+    /// in that subcube (224, 228, 232, 236) is allowed (as does `JGE 231`
+    /// and then `JEQ 232` on the upper side).
+    #[test]
+    fn a_pull_decides_values_a_range_search_keeps_apart() {
+        let iv = [(0, 218, 0), (219, 230, 1), (231, 231, 2), (232, 256, 1), (257, 257, 3), (258, u32::MAX, 0)];
+        let eps = 1e-6;
+        let weights = [eps, 1.0 + eps, eps, 1.0 + eps, eps, eps];
+        let (_, plain) = plan(&iv, &weights, &|_, _| Vec::new());
+        let hot = vec![(228, 1.0), (232, 1.0)];
+        let other: Vec<u32> = subsets(0xec).filter(|&v| v < 219).collect();
+        let pulls = Pulls { hot: hot.clone(), cubes: vec![Cube { free: 0xec, other, held: hot }] };
+        let (tree, pulled) = plan(&iv, &weights, &|i, j| pulls.at(&iv, i, j));
+        assert!((plain - 5.0).abs() < 1e-3, "{plain}");
+        assert!((pulled - 4.0).abs() < 1e-3, "{pulled}");
+        fn pulls_in(t: &Tree) -> usize {
+            match t {
+                Tree::Leaf(_) | Tree::Chain { .. } => 0,
+                Tree::Split { lo, hi, .. } => pulls_in(lo) + pulls_in(hi),
+                Tree::Pull { rest, .. } => 1 + pulls_in(rest),
+            }
+        }
+        assert_eq!(pulls_in(&tree), 1);
+        // The subcube alone reaches it too.
+        let (_, cube_only) =
+            plan(&iv, &weights, &|i, j| pulls.at(&iv, i, j).into_iter().filter(|p| p.op == BPF_JSET).collect());
+        assert!((cube_only - 4.0).abs() < 1e-3, "{cube_only}");
     }
 }

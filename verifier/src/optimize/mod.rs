@@ -22,6 +22,7 @@
 //! Nothing unproven leaves [`optimize`]: every failure is an
 //! [`OptimizeError`].
 
+pub mod anatomy;
 pub mod firecracker;
 pub mod layout;
 pub mod link;
@@ -50,6 +51,10 @@ pub struct OptimizeOptions {
     pub geometry: CacheGeometry,
     /// Most nodes of the multi-terminal diagram.
     pub mt_limit: usize,
+    /// What a call the cache serves weighs in the layout, per unit of its
+    /// weight: it runs the filter only where the cache does not apply (a
+    /// kernel without `CONFIG_SECCOMP_CACHE`, or under a newer filter).
+    pub cached_share: f64,
 }
 
 impl OptimizeOptions {
@@ -60,9 +65,13 @@ impl OptimizeOptions {
             weights: Weights::hot_mix(host),
             geometry: CacheGeometry::linux_6_18(host)?,
             mt_limit: 1 << 21,
+            cached_share: CACHED_SHARE,
         })
     }
 }
+
+/// The default [`OptimizeOptions::cached_share`].
+pub const CACHED_SHARE: f64 = 0.25;
 
 /// Why no optimised program was produced.
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +136,8 @@ pub fn optimize(p: &ValidProgram, opts: &OptimizeOptions) -> Result<Optimized, O
 /// each ABI's total, each ABI's nr block its syscalls'. A syscall the
 /// optimised program lets the cache serve (its `(arch, nr)` ends in `ret
 /// ALLOW` before any argument load, and the geometry caches it) runs the
-/// filter only where the cache does not apply, so it counts a quarter.
+/// filter only where the cache does not apply, so it counts
+/// [`OptimizeOptions::cached_share`] (a quarter by default).
 fn point_weights(mt: &Mt, opts: &OptimizeOptions) -> PointWeights {
     let mut points: PointWeights = PointWeights::new();
     let arch_end = Field::Nr.first_level();
@@ -150,14 +160,19 @@ fn point_weights(mt: &Mt, opts: &OptimizeOptions) -> PointWeights {
             }
         };
         let root = mt.root;
-        if mt.level(root) < arch_end {
+        // Only the host's own ABIs reach its filters (`syscall_get_arch`):
+        // a weight on another ABI lays out that ABI's block, not the arch
+        // test every call of the host runs through.
+        let g = &opts.geometry;
+        let on_host = [Some(g.native), g.compat].into_iter().flatten().any(|c| c.audit_arch == audit);
+        if mt.level(root) < arch_end && on_host {
             add(root, audit, w);
         }
         let n = mt.walk(root, arch_end, bit(Field::Arch, audit as u64));
         let end = mt.walk(n, nr_end, bit(Field::Nr, nr as u64));
         let cached = mt.leaf_value(end) == Some(SECCOMP_RET_ALLOW) && cached_abi(audit, nr);
         if mt.level(n) < nr_end {
-            add(n, nr, if cached { w * 0.25 } else { w });
+            add(n, nr, if cached { w * opts.cached_share } else { w });
         }
     }
     points

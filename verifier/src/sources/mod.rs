@@ -6,6 +6,8 @@
 //! - compiled filters: raw `sock_filter` arrays, hex, C arrays (`bpf_asm -c`,
 //!   `tcpdump -dd`) and `bpf_asm` decimal text ([`text`]);
 //! - filters embedded in ELF binaries ([`elf`], `BINARY#N` picks one);
+//! - Firecracker's compiled filter files, bincode or bitcode ([`firecracker`],
+//!   `--filter CATEGORY` picks one);
 //! - profiles, compiled by the generators that really produce them (below).
 //!
 //! Validation is a separate, later step: a source hands over what it found,
@@ -35,6 +37,7 @@
 pub mod c;
 pub mod docker;
 pub mod elf;
+pub mod firecracker;
 pub mod k8s;
 pub mod seccompiler;
 pub mod text;
@@ -190,6 +193,10 @@ pub enum SourceError {
     /// The profile asks for no filter at all (Docker: no `defaultAction` and no `syscalls`).
     #[error("{path}: no defaultAction and no syscalls: Docker and runc install no seccomp filter for this profile")]
     NoFilter { path: String },
+    /// A Firecracker filter file that Firecracker would not load (the byte
+    /// offset where the read failed is in the message).
+    #[error("{0}")]
+    Firecracker(#[from] firecracker::FirecrackerError),
     /// A raw (or hex) `sock_filter` array that does not decode.
     #[error("raw sock_filter array: {0}")]
     Raw(DecodeError),
@@ -469,11 +476,12 @@ pub enum InputFormat {
     Decimal,
     Elf,
     Profile,
+    Firecracker,
 }
 
 impl InputFormat {
     /// Every format, in the order a user is shown them.
-    pub const ALL: [InputFormat; 7] = [
+    pub const ALL: [InputFormat; 8] = [
         InputFormat::Auto,
         InputFormat::Raw,
         InputFormat::Hex,
@@ -481,6 +489,7 @@ impl InputFormat {
         InputFormat::Decimal,
         InputFormat::Elf,
         InputFormat::Profile,
+        InputFormat::Firecracker,
     ];
 
     pub fn name(self) -> &'static str {
@@ -492,6 +501,7 @@ impl InputFormat {
             InputFormat::Decimal => "decimal bpf_asm",
             InputFormat::Elf => "ELF",
             InputFormat::Profile => "profile",
+            InputFormat::Firecracker => "Firecracker filter file",
         }
     }
 
@@ -505,6 +515,7 @@ impl InputFormat {
             InputFormat::Decimal => "decimal",
             InputFormat::Elf => "elf",
             InputFormat::Profile => "profile",
+            InputFormat::Firecracker => "firecracker",
         }
     }
 
@@ -520,6 +531,9 @@ impl InputFormat {
             InputFormat::Profile => {
                 "A profile (Docker/OCI JSON, seccompiler JSON, Kubernetes YAML), compiled by its real generator"
             }
+            InputFormat::Firecracker => {
+                "Firecracker's compiled filter file (`seccompiler-bin` output, bincode or bitcode; `--filter vmm|api|vcpu`)"
+            }
         }
     }
 }
@@ -532,8 +546,8 @@ pub struct ReadOptions {
     pub byte_order: ByteOrder,
     /// How profiles are compiled.
     pub compile: CompileOptions,
-    /// Which filter of a multi-filter profile (seccompiler thread category,
-    /// Kubernetes profile name).
+    /// Which filter of a multi-filter input (seccompiler or Firecracker thread
+    /// category, Kubernetes profile name).
     pub filter: Option<String>,
 }
 
@@ -705,6 +719,7 @@ fn from_bytes_selecting(bytes: &[u8], opts: &ReadOptions, select: Option<usize>)
         }
         InputFormat::Decimal => text::parse_decimal(text()?).map_err(text_err)?,
         InputFormat::Elf => select_embedded(elf::scan(bytes)?, select)?,
+        InputFormat::Firecracker => select_category(firecracker::read(bytes)?, opts.filter.as_deref())?,
         InputFormat::Profile => {
             let c = select_compiled(compile(bytes, &opts.compile)?, opts.filter.as_deref())?;
             let p = c.program.clone();
@@ -728,6 +743,33 @@ fn select_embedded(found: Vec<elf::Found>, select: Option<usize>) -> Result<Prog
             Err(SourceError::Select(format!("#{i}: the binary has {n} filter(s), numbered from 0")))
         }
         (Some(i), _) => Ok(found.into_iter().nth(i).unwrap().program.into_program()),
+    }
+}
+
+fn select_category(file: firecracker::FilterFile, name: Option<&str>) -> Result<Program, SourceError> {
+    let names = || file.categories.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(n) => {
+            let available = names();
+            let c = file
+                .categories
+                .into_iter()
+                .find(|c| c.name == n)
+                .ok_or(SourceError::NoSuchFilter { name: n.to_string(), available })?;
+            if c.program.is_empty() {
+                // `apply_filter` installs nothing for an empty program.
+                return Err(SourceError::Refused {
+                    path: c.name,
+                    message: "an empty program: Firecracker installs no seccomp filter on this thread category".into(),
+                });
+            }
+            Ok(c.program)
+        }
+        None => Err(SourceError::Select(format!(
+            "a Firecracker filter file in {} holds one filter per thread category ({}); pick one with --filter NAME",
+            file.encoding.describe(),
+            names()
+        ))),
     }
 }
 
@@ -759,7 +801,9 @@ fn select_compiled(all: Vec<CompiledFilter>, name: Option<&str>) -> Result<Compi
     }
 }
 
-/// Tell the encoding from the content: ELF by its magic, binary data (a NUL
+/// Tell the encoding from the content: ELF by its magic, a Firecracker filter
+/// file by reading it whole ([`firecracker::detect`]; refused as ambiguous if
+/// the same bytes are also a raw program the kernel accepts), binary data (a NUL
 /// byte or invalid UTF-8) as a raw array, text by its shape, without parsing
 /// it (the chosen reader parses once and reports its own errors). A first `{`
 /// followed by `"` or `}` is JSON, by anything else a C group; a text is
@@ -773,6 +817,15 @@ pub fn detect(bytes: &[u8]) -> Result<InputFormat, SourceError> {
     }
     if elf::is_elf(bytes) {
         return Ok(InputFormat::Elf);
+    }
+    if firecracker::detect(bytes) {
+        let raw_too = decode(bytes, ByteOrder::Little).is_ok_and(|p| crate::bpf::validate(&p).is_ok());
+        if raw_too {
+            return Err(SourceError::Unrecognised {
+                reason: "the bytes are both a Firecracker filter file and a raw sock_filter array the kernel accepts; use --input-format firecracker or raw".into(),
+            });
+        }
+        return Ok(InputFormat::Firecracker);
     }
     let Ok(t) = std::str::from_utf8(bytes) else { return Ok(InputFormat::Raw) };
     if t.contains('\0') {

@@ -36,6 +36,16 @@ pub fn libseccomp_version() -> String {
     }
 }
 
+/// A file for `seccomp_export_bpf` to write the program into (libseccomp
+/// 2.5 exports only to a descriptor): an anonymous memory file
+/// (`memfd_create(2)`), so exporting touches no disk and leaves no name. A
+/// temporary file on disk cost the generator fuzzer an inode allocation per
+/// compilation, about a tenth of its time on small rule sets.
+pub fn export_file() -> std::io::Result<std::fs::File> {
+    let fd = rustix::fs::memfd_create("seccomp-export", rustix::fs::MemfdFlags::CLOEXEC)?;
+    Ok(std::fs::File::from(fd))
+}
+
 pub(super) fn errno_name_meaning(e: &libseccomp::error::SeccompError) -> (String, String) {
     use libseccomp::error::SeccompErrno as E;
     match e.errno() {
@@ -276,13 +286,12 @@ pub(super) fn build_libseccomp(
             message: "the profile has SCMP_ACT_NOTIFY rules but no listenerPath: runc fails with \"seccomp listenerPath is not set\"".into(),
         });
     }
-    let mut file =
-        tempfile::tempfile().map_err(|source| SourceError::Io { file: "(temporary file)".into(), source })?;
+    let mut file = export_file().map_err(|source| SourceError::Io { file: "(memory file)".into(), source })?;
     ctx.export_bpf(&file).map_err(|e| lib_err(root, "export the BPF program", e))?;
     let mut bytes = Vec::new();
     file.rewind()
         .and_then(|_| file.read_to_end(&mut bytes))
-        .map_err(|source| SourceError::Io { file: "(temporary file)".into(), source })?;
+        .map_err(|source| SourceError::Io { file: "(memory file)".into(), source })?;
     // seccomp_export_bpf writes `struct sock_filter`s in the filter's byte
     // order, the arches' (gen_bpf.c converts every field with `_htot16`/
     // `_htot32`), so that the target can load them as they are.

@@ -64,7 +64,7 @@ mod profile;
 mod runc;
 
 pub use self::enosys_stub::RET_ERRNO_ENOSYS;
-pub use self::libseccomp::libseccomp_version;
+pub use self::libseccomp::{export_file, libseccomp_version};
 
 use self::runc::{RuncAction, FLAG_NEW_LISTENER, FLAG_TSYNC};
 use super::value::{display_path, Node};
