@@ -49,7 +49,7 @@ pub struct Args {
     /// How long to run, 1..=604800 (a week).
     #[arg(long, default_value_t = 10, value_parser = numbers::count::<u64>(1, MAX_SECONDS), allow_negative_numbers = true)]
     pub seconds: u64,
-    /// Stop after N cases even when `--seconds` has not run out: a run that
+    /// Stop after N cases (at least 1) even when `--seconds` has not run out: a run that
     /// takes the same cases however busy the machine is (a benchmark, a
     /// coverage check).
     #[arg(long, value_name = "N", value_parser = numbers::count::<u64>(1, u64::MAX), allow_negative_numbers = true)]
