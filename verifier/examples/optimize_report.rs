@@ -112,8 +112,8 @@ fn abi_table(w: &mut String, rows: &[&Row]) {
     writeln!(w).unwrap();
 }
 
-fn main() {
-    let check = std::env::args().any(|a| a == "--check");
+/// The whole report, as `reports/optimize.md` holds it.
+pub fn render() -> String {
     let mut names: Vec<String> = std::fs::read_dir(root().join("corpus/compiled"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -308,6 +308,13 @@ fn main() {
     )
     .unwrap();
 
+    w
+}
+
+#[allow(dead_code)] // the tests include this file for render()
+fn main() {
+    let check = std::env::args().any(|a| a == "--check");
+    let w = render();
     let path = root().join("reports/optimize.md");
     if check {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -13,6 +13,8 @@ mod common;
 mod compile_corpus;
 #[path = "../examples/corpus_report.rs"]
 mod corpus_report_example;
+#[path = "../examples/optimize_report.rs"]
+mod optimize_report_example;
 
 mod arch_tables_vs_libseccomp;
 mod arch_tables_vs_syscalls_crate;

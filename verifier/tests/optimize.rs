@@ -288,3 +288,15 @@ fn cli_refuses_to_write_over_its_inputs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("freq.txt:1: no syscall \"no_such_call\""));
 }
+
+/// `reports/optimize.md` is what `optimize_report` writes today (instruction
+/// counts and bounds only: deterministic), so its figures cannot go stale.
+#[test]
+fn committed_optimize_report_is_current() {
+    let fresh = crate::optimize_report_example::render();
+    let committed = std::fs::read_to_string(root().join("reports/optimize.md")).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "reports/optimize.md is stale; regenerate with `cargo run --release -p seccheck --example optimize_report` and review the diff"
+    );
+}
