@@ -197,7 +197,7 @@ pub fn markdown(r: &CommandReport) -> String {
     if let Some(w) = &r.workload {
         let _ = writeln!(o, "\n## The recorded workload under each filter\n");
         for line in workload_intro(r, w) {
-            let _ = writeln!(o, "{}.\n", escape::text(&line));
+            let _ = writeln!(o, "{}.\n", escape::prose(&line));
         }
         let _ = writeln!(
             o,
