@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::path::Path;
 
-use crate::common::bench::{check_estimate, dir_with, measuring_dir, seccheck, ALLOW_ALL, SMALL};
+use crate::common::bench::{check_estimate, dir_with, measuring_dir, refused, seccheck, ALLOW_ALL, SMALL};
 use crate::common::schemas;
 /// x86_64: KILL_PROCESS for exit_group (231), the rest allowed: `/bin/true`
 /// starts and is killed when it exits.
@@ -89,13 +89,7 @@ fn command_is_timed_under_an_allowing_filter_and_reported_killed_under_a_killing
 #[test]
 fn command_mode_refuses_what_it_cannot_do() {
     let dir = dir_with(&[("allow.h", ALLOW_ALL)]);
-    let refuse = |args: &[&str], want: &str| {
-        let o = seccheck(dir.path(), args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(want), "{args:?}: {err}");
-        assert!(o.stdout.is_empty());
-    };
+    let refuse = |args: &[&str], want: &str| refused(dir.path(), args, want);
     refuse(&["bench", "allow.h", "--command"], "--command needs the command after `--`");
     refuse(&["bench", "allow.h", "--", "/bin/true"], "timed only with --command");
     refuse(&["bench", "allow.h+allow.h", "--command", "--", "/bin/true"], "no stacks");

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-use crate::common::bench::{dir_with, measuring_dir, seccheck, ALLOW_ALL};
+use crate::common::bench::{dir_with, measuring_dir, refused, seccheck, ALLOW_ALL};
 use crate::common::schemas;
 
 /// `ld [0]; ld [16]; ret ALLOW`: loading an argument keeps every call out of
@@ -123,13 +123,7 @@ fn a_model_that_is_not_a_bench_run_is_refused_before_anything_runs() {
     std::fs::write(dir.path().join("renamed.json"), model.to_string()).unwrap();
     model["schema"] = "seccheck/bench-command/v1".into();
     std::fs::write(dir.path().join("command.json"), model.to_string()).unwrap();
-    let refuse = |args: &[&str], want: &str| {
-        let o = seccheck(dir.path(), args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(want), "{args:?}: {err}");
-        assert!(o.stdout.is_empty());
-    };
+    let refuse = |args: &[&str], want: &str| refused(dir.path(), args, want);
     let command = |model: &'static str| -> Vec<&'static str> {
         vec!["bench", "allow.h", "--command", "--workload", "trace.json", "--model", model, "--", "/bin/true"]
     };

@@ -4,7 +4,7 @@
 use crate::output::OutDir;
 use crate::overhead::command::{CommandReport, CommandRow, CommandVerdict, Outcome, SIGSYS};
 use crate::overhead::stats::{format_estimate, Estimate};
-use crate::overhead::{Workload, WorkloadCost};
+use crate::overhead::Workload;
 use std::fmt::Write as _;
 
 /// The ratio `1 + relative`, three decimals or as its interval allows.
@@ -83,12 +83,29 @@ fn workload_intro(r: &CommandReport, w: &Workload) -> Vec<String> {
     lines
 }
 
-fn predicted_us(c: &WorkloadCost) -> String {
-    c.ns_per_run().map_or_else(|| "—".into(), |ns| format!("{:.1}", ns / 1000.0))
-}
-
-fn per_call(e: Option<Estimate>) -> String {
-    e.map_or_else(|| "—".into(), |e| format_estimate(&e, true, 0.1))
+/// Per filter with a priced workload: its label, then allowed calls, calls
+/// served by the cache, BPF instructions, predicted µs per run, measured
+/// difference (µs) and measured ns per allowed call.
+fn workload_rows<'a>(r: &'a CommandReport, w: &'a Workload) -> Vec<(&'a str, [String; 6])> {
+    let per_call = |e: Option<Estimate>| e.map_or_else(|| "—".into(), |e| format_estimate(&e, true, 0.1));
+    r.rows
+        .iter()
+        .filter_map(|row| {
+            let c = w.costs.iter().find(|c| c.subject == row.label)?;
+            let predicted = c.ns_per_run().map_or_else(|| "—".into(), |ns| format!("{:.1}", ns / 1000.0));
+            Some((
+                row.label.as_str(),
+                [
+                    c.allowed_calls().to_string(),
+                    c.cached_calls.to_string(),
+                    c.insns.to_string(),
+                    predicted,
+                    us(&row.difference, true),
+                    per_call(r.measured_per_allowed_call(row)),
+                ],
+            ))
+        })
+        .collect()
 }
 
 /// The terminal summary.
@@ -123,18 +140,10 @@ pub fn text(r: &CommandReport) -> String {
         for line in workload_intro(r, w) {
             let _ = writeln!(o, "{line}");
         }
-        for row in &r.rows {
-            let Some(c) = w.costs.iter().find(|c| c.subject == row.label) else { continue };
+        for (label, [allowed, cached, insns, predicted, measured, per]) in workload_rows(r, w) {
             let _ = writeln!(
                 o,
-                "  {}: {} allowed calls, {} served by the cache, {} BPF instructions; predicted {} µs per run; measured {} µs, {} ns per allowed call",
-                row.label,
-                c.allowed_calls(),
-                c.cached_calls,
-                c.insns,
-                predicted_us(c),
-                us(&row.difference, true),
-                per_call(r.measured_per_allowed_call(row)),
+                "  {label}: {allowed} allowed calls, {cached} served by the cache, {insns} BPF instructions; predicted {predicted} µs per run; measured {measured} µs, {per} ns per allowed call",
             );
         }
     }
@@ -203,19 +212,8 @@ pub fn markdown(r: &CommandReport) -> String {
             o,
             "| filter | allowed calls | served by the cache | BPF instructions | predicted, µs per run | measured difference, µs | measured, ns per allowed call |\n| --- | --- | --- | --- | --- | --- | --- |"
         );
-        for row in &r.rows {
-            let Some(c) = w.costs.iter().find(|c| c.subject == row.label) else { continue };
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                escape::cell(&row.label),
-                c.allowed_calls(),
-                c.cached_calls,
-                c.insns,
-                predicted_us(c),
-                us(&row.difference, true),
-                per_call(r.measured_per_allowed_call(row)),
-            );
+        for (label, cells) in workload_rows(r, w) {
+            let _ = writeln!(o, "| {} | {} |", escape::cell(label), cells.join(" | "));
         }
     }
     o

@@ -36,6 +36,16 @@ pub fn seccheck(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seccheck")).current_dir(dir).args(args).output().unwrap()
 }
 
+/// `seccheck ARGS` in `dir` is a usage or input error: exit 2, `want` on
+/// stderr, nothing on stdout.
+pub fn refused(dir: &Path, args: &[&str], want: &str) {
+    let o = seccheck(dir, args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(want), "{args:?}: {err}");
+    assert!(o.stdout.is_empty());
+}
+
 /// A scratch directory holding `files` (name, filter text).
 pub fn dir_with(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
