@@ -111,6 +111,8 @@ pub struct Args {
     /// Price a trace from `seccheck record` with the measured cost model:
     /// per filter, predicted overhead per allowed call and per second of the
     /// recorded run (needs --size-sweep for calls the cache does not serve).
+    /// With --command: the trace of that command, set beside its measured
+    /// time (exact instructions; predicted time with --model).
     #[arg(long)]
     pub workload: Option<PathBuf>,
     /// With `--command --workload`: price the trace with the cost model a
@@ -320,10 +322,8 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         let as_subjects: Vec<Subject> = subjects
             .iter()
             .map(|c| {
-                let v = validate(&c.program).map_err(|v| CliError::Input {
-                    file: c.label.clone(),
-                    msg: format!("the kernel would refuse this filter: {}", v[0]),
-                })?;
+                let v = validate(&c.program)
+                    .map_err(|v| CliError::Input { file: c.label.clone(), msg: super::input::refusal(&v) })?;
                 Ok(Subject {
                     label: c.label.clone(),
                     kind: SubjectKind::UnderTest,
@@ -364,10 +364,9 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             let stacks = subjects
                 .iter()
                 .map(|c| {
-                    validate(&c.program).map(|v| vec![v]).map_err(|v| CliError::Input {
-                        file: c.label.clone(),
-                        msg: format!("the kernel would refuse this filter: {}", v[0]),
-                    })
+                    validate(&c.program)
+                        .map(|v| vec![v])
+                        .map_err(|v| CliError::Input { file: c.label.clone(), msg: super::input::refusal(&v) })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let priced = subjects.iter().zip(&stacks).map(|(c, v)| (c.label.as_str(), &v[..]));
