@@ -293,7 +293,7 @@ fn load_command_subject(spec: &str, p: &InputOptions) -> Result<overhead::comman
             Some(c) => c.generator.clone(),
             None => "compiled BPF, installed as it is".into(),
         },
-        program: valid.program().clone(),
+        program: valid,
         flags,
     })
 }
@@ -321,17 +321,13 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         })?;
         let as_subjects: Vec<Subject> = subjects
             .iter()
-            .map(|c| {
-                let v = validate(&c.program)
-                    .map_err(|v| CliError::Input { file: c.label.clone(), msg: super::input::refusal(&v) })?;
-                Ok(Subject {
-                    label: c.label.clone(),
-                    kind: SubjectKind::UnderTest,
-                    stack: vec![v],
-                    note: c.note.clone(),
-                })
+            .map(|c| Subject {
+                label: c.label.clone(),
+                kind: SubjectKind::UnderTest,
+                stack: vec![c.program.clone()],
+                note: c.note.clone(),
             })
-            .collect::<Result<_, CliError>>()?;
+            .collect();
         let (more, pairs) = optimized_subjects(&as_subjects, host, None)?;
         for o in more {
             // Installed with the flags of the (first) input it was optimised from.
@@ -340,7 +336,7 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             subjects.push(overhead::command::CommandSubject {
                 label: o.label,
                 note: o.note,
-                program: o.stack[0].program().clone(),
+                program: o.stack[0].clone(),
                 flags,
             });
         }
@@ -361,15 +357,7 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
             outputs.input(path);
             let geometry =
                 overhead::suite::host_geometry(args.nr_syscalls).map_err(|e| CliError::Usage(e.to_string()))?;
-            let stacks = subjects
-                .iter()
-                .map(|c| {
-                    validate(&c.program)
-                        .map(|v| vec![v])
-                        .map_err(|v| CliError::Input { file: c.label.clone(), msg: super::input::refusal(&v) })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let priced = subjects.iter().zip(&stacks).map(|(c, v)| (c.label.as_str(), &v[..]));
+            let priced = subjects.iter().map(|c| (c.label.as_str(), std::slice::from_ref(&c.program)));
             Some(overhead::price_trace(priced, geometry, &model, path.display().to_string(), &trace))
         }
         None => None,
@@ -377,7 +365,7 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let report_dir = args.report.as_ref().map(|d| outputs.dir(d)).transpose()?;
     let bar = progress_bar(args.quiet);
     let shown: Vec<String> = args.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    let report =
+    let mut report =
         overhead::command::measure(&cmd, shown, &subjects, args.rounds, invocation(), &mut |done, total, what| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -385,7 +373,6 @@ fn run_command(args: Args, out: &mut dyn Write) -> Result<Outcome, CliError> {
         })
         .map_err(|e| CliError::failed("measurement failed: ", e))?;
     bar.finish_and_clear();
-    let mut report = report;
     report.workload = workload;
     report.model_from = args.model.as_ref().map(|m| m.display().to_string());
     if let Some(dir) = &report_dir {

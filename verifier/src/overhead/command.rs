@@ -21,7 +21,7 @@
 //! filter's figures unresolved too (the command is not deterministic).
 
 use super::stats::{self, Estimate};
-use crate::bpf::Program;
+use crate::bpf::ValidProgram;
 use crate::kernel::command::CommandSpec;
 use crate::kernel::environment::{self, Environment, Load};
 use crate::kernel::supervise::{time_command, Exit, RunError};
@@ -35,7 +35,7 @@ pub struct CommandSubject {
     pub label: String,
     /// Generator or format.
     pub note: String,
-    pub program: Program,
+    pub program: ValidProgram,
     /// `SECCOMP_FILTER_FLAG_*` bits its loader passes (as `seccheck run`).
     pub flags: u32,
 }
@@ -180,7 +180,7 @@ pub fn measure(
     for s in subjects {
         progress(done, total, &format!("first run under {}", s.label));
         done += 1;
-        verdicts.push(match time_command(cmd, Some((&s.program, s.flags))) {
+        verdicts.push(match time_command(cmd, Some((s.program.program(), s.flags))) {
             Ok((exit, _)) => first_verdict(baseline_outcome, exit.into()),
             Err(e @ (RunError::Exec { .. } | RunError::Setup { .. } | RunError::PathTooLong(_))) => {
                 CommandVerdict::NotStarted { reason: e.to_string() }
@@ -200,7 +200,7 @@ pub fn measure(
                 0 => ("no filter", None),
                 k => {
                     let s = &subjects[timed[k - 1]];
-                    (s.label.as_str(), Some((&s.program, s.flags)))
+                    (s.label.as_str(), Some((s.program.program(), s.flags)))
                 }
             };
             progress(done, total, &format!("round {}/{rounds} · {label}", round + 1));
